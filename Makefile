@@ -1,0 +1,55 @@
+# Presswork. `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+
+GO       ?= go
+DB_NAME  ?= presswork
+ENV_FILE := .presswork.env
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: build env ## run the API, the worker and the scheduler on this machine (offline AI provider)
+	@scripts/services.sh
+	@scripts/services.sh createdb $(DB_NAME)
+	@scripts/run.sh
+
+test: ## everything CI runs: format and vet checks, unit and integration tests with -race, the demo
+	@scripts/services.sh
+	@scripts/check-format.sh
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 10m ./...
+	$(MAKE) --no-print-directory demo
+
+demo: build env ## import the sample keywords and run clustering, ideas and drafts; prints a summary
+	@scripts/services.sh
+	@scripts/services.sh createdb $(DB_NAME)
+	@set -a; source $(ENV_FILE); set +a; bin/presswork demo
+
+migrate: build env ## apply database migrations
+	@scripts/services.sh createdb $(DB_NAME)
+	@set -a; source $(ENV_FILE); set +a; bin/presswork migrate
+
+lint: ## gofmt and go vet
+	@scripts/check-format.sh
+	$(GO) vet ./...
+
+fuzz: ## run each fuzz test for 20 seconds
+	@scripts/fuzz.sh 20s
+
+bench: ## Go micro-benchmarks of import parsing and clustering (the full table is issue #7, not done)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/
+
+build: ## build the binaries into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+env: ## create .presswork.env with a random secret key (once)
+	@test -f $(ENV_FILE) || { echo "SECRET_KEY=$$(head -c 32 /dev/urandom | base64)" > $(ENV_FILE); \
+	  echo "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(DB_NAME)?sslmode=disable" >> $(ENV_FILE); \
+	  echo "created $(ENV_FILE) (keep its SECRET_KEY: it encrypts the stored site passwords)"; }
+
+.PHONY: help run test demo migrate lint fuzz bench build env

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/client"
+	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// runDemo boots the API and a worker in this process, creates a demo
+// tenant and site, and drives keywords -> clusters -> ideas -> drafts
+// through the real HTTP API with the offline provider.
+func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	keywordsFile := fs.String("keywords", "testdata/sample-keywords.csv", "CSV file of keywords to import")
+	ideasPerCluster := fs.Int("ideas", 2, "ideas per cluster")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	csv, err := os.ReadFile(*keywordsFile)
+	if err != nil {
+		return fmt.Errorf("read keywords: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	baseURL, stop, err := startInProcess(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	start := time.Now()
+	t, err := httpapi.CreateTenant(ctx, a.Store, httpapi.NewTenantRequest{
+		Name: "Demo Media", Slug: fmt.Sprintf("demo-%d", time.Now().Unix()), Plan: "agency", Credits: 2000})
+	if err != nil {
+		return err
+	}
+	d := demo{api: &client.Client{BaseURL: baseURL, Key: t.OwnerKey}, out: out}
+	fmt.Fprintf(out, "demo tenant %q (id %d), API at %s, provider: offline\n", t.Tenant.Slug, t.Tenant.ID, baseURL)
+	if err := d.run(ctx, csv, *ideasPerCluster); err != nil {
+		return err
+	}
+	return d.summary(ctx, t.Tenant.CreditBalance, time.Since(start))
+}
+
+// startInProcess serves the API on a free loopback port and runs a worker,
+// both stopped by the returned function.
+func startInProcess(ctx context.Context, a *app.App) (string, func(), error) {
+	ctx, cancel := context.WithCancel(ctx)
+	srv, enqClient := a.API()
+	addrCh := make(chan string, 1)
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- srv.Serve(ctx, "127.0.0.1:0", 5*time.Second, func(addr string) { addrCh <- addr }) }()
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- a.RunWorker(ctx, app.OfflineProviders()) }()
+	stop := func() {
+		cancel()
+		<-apiDone
+		<-workerDone
+		enqClient.Close()
+	}
+	select {
+	case addr := <-addrCh:
+		return "http://" + addr, stop, nil
+	case err := <-apiDone:
+		stop()
+		return "", nil, fmt.Errorf("start API: %w", err)
+	}
+}
+
+type demo struct {
+	api    *client.Client
+	out    io.Writer
+	siteID int64
+	timing []string
+}
+
+type accepted struct {
+	BatchID string `json:"batch_id"`
+	Jobs    []struct {
+		ID string `json:"id"`
+	} `json:"jobs"`
+}
+
+func (d *demo) run(ctx context.Context, csv []byte, ideasPerCluster int) error {
+	var site store.Site
+	err := d.api.Do(ctx, http.MethodPost, "/v1/sites", map[string]string{"name": "Demo Outdoor & Kitchen Blog",
+		"url": "https://demo.example.com", "username": "editor", "application_password": "demo demo demo demo"}, &site)
+	if err != nil {
+		return fmt.Errorf("create site: %w", err)
+	}
+	d.siteID = site.ID
+	var report map[string]any
+	t0 := time.Now()
+	if err := d.api.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), csv, &report,
+		"Content-Type", "text/csv"); err != nil {
+		return fmt.Errorf("import keywords: %w", err)
+	}
+	d.step("import", t0, fmt.Sprintf("%v keywords imported, %v invalid, %v duplicates", report["imported"],
+		report["invalid_count"], report["duplicates_in_file"]))
+
+	t0 = time.Now()
+	var clustering accepted
+	if err := d.api.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &clustering); err != nil {
+		return fmt.Errorf("start clustering: %w", err)
+	}
+	if err := d.waitJob(ctx, clustering.Jobs[0].ID); err != nil {
+		return err
+	}
+	clusterIDs, err := d.ids(ctx, fmt.Sprintf("/v1/sites/%d/clusters", site.ID))
+	if err != nil {
+		return err
+	}
+	d.step("clustering", t0, fmt.Sprintf("%d clusters", len(clusterIDs)))
+
+	t0 = time.Now()
+	if err := d.generate(ctx, "/v1/ideas/generate", map[string]any{"cluster_ids": clusterIDs, "count": ideasPerCluster}); err != nil {
+		return err
+	}
+	ideaIDs, err := d.ids(ctx, fmt.Sprintf("/v1/ideas?site_id=%d", site.ID))
+	if err != nil {
+		return err
+	}
+	d.step("ideas", t0, fmt.Sprintf("%d ideas", len(ideaIDs)))
+
+	t0 = time.Now()
+	if err := d.generate(ctx, "/v1/drafts/generate", map[string]any{"idea_ids": ideaIDs}); err != nil {
+		return err
+	}
+	d.step("drafts", t0, fmt.Sprintf("%d drafts", len(ideaIDs)))
+	return nil
+}
+
+func (d *demo) step(name string, t0 time.Time, what string) {
+	line := fmt.Sprintf("  %-10s %-40s %6.2fs", name, what, time.Since(t0).Seconds())
+	d.timing = append(d.timing, line)
+	fmt.Fprintln(d.out, line)
+}
+
+// generate posts a bulk request and waits for its batch to finish.
+func (d *demo) generate(ctx context.Context, path string, body any) error {
+	var acc accepted
+	if err := d.api.Do(ctx, http.MethodPost, path, body, &acc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if acc.BatchID == "" {
+		return d.waitJob(ctx, acc.Jobs[0].ID)
+	}
+	for {
+		var b store.BatchSummary
+		if err := d.api.Do(ctx, http.MethodGet, "/v1/batches/"+acc.BatchID, nil, &b); err != nil {
+			return err
+		}
+		if b.Done == b.Total {
+			if n := b.ByState[store.JobFailed]; n > 0 {
+				return fmt.Errorf("%d jobs of batch %s failed, first: %+v", n, acc.BatchID, b.Errors)
+			}
+			return nil
+		}
+		if err := pause(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *demo) waitJob(ctx context.Context, id string) error {
+	for {
+		var j store.Job
+		if err := d.api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil, &j); err != nil {
+			return err
+		}
+		switch j.State {
+		case store.JobSucceeded:
+			return nil
+		case store.JobFailed, store.JobCanceled:
+			return fmt.Errorf("job %s %s: %v", id, j.State, deref(j.LastError))
+		}
+		if err := pause(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// ids reads every page of a listing and returns the items' ids.
+func (d *demo) ids(ctx context.Context, path string) ([]int64, error) {
+	var ids []int64
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	after := int64(0)
+	for {
+		var page struct {
+			Items []struct {
+				ID int64 `json:"id"`
+			} `json:"items"`
+			NextAfter *int64 `json:"next_after"`
+		}
+		if err := d.api.Do(ctx, http.MethodGet, fmt.Sprintf("%s%slimit=500&after=%d", path, sep, after), nil, &page); err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		if page.NextAfter == nil {
+			return ids, nil
+		}
+		after = *page.NextAfter
+	}
+}
+
+func (d *demo) summary(ctx context.Context, opening int64, took time.Duration) error {
+	var credits struct {
+		Balance int64 `json:"balance"`
+	}
+	if err := d.api.Do(ctx, http.MethodGet, "/v1/credits", nil, &credits); err != nil {
+		return err
+	}
+	var drafts struct {
+		Items []store.Draft `json:"items"`
+	}
+	if err := d.api.Do(ctx, http.MethodGet, fmt.Sprintf("/v1/drafts?site_id=%d&limit=3", d.siteID), nil, &drafts); err != nil {
+		return err
+	}
+	if len(drafts.Items) == 0 {
+		return errors.New("the demo made no drafts")
+	}
+	fmt.Fprintf(d.out, "\nsummary: credits used %d (balance %d of %d), total time %.2fs\n",
+		opening-credits.Balance, credits.Balance, opening, took.Seconds())
+	fmt.Fprintln(d.out, "sample drafts:")
+	for _, dr := range drafts.Items {
+		fmt.Fprintf(d.out, "  - %q (%d words, /%s)\n", dr.Title, dr.WordCount, dr.Slug)
+	}
+	return nil
+}
+
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("demo timed out: %w", ctx.Err())
+	case <-time.After(200 * time.Millisecond):
+		return nil
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

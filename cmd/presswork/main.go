@@ -1,0 +1,132 @@
+// Command presswork is the operator's command line: migrations, tenants,
+// operator keys, credit grants and the demo.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/httpapi"
+)
+
+const usage = `usage: presswork COMMAND [flags]
+
+commands:
+  migrate                         apply database migrations
+  tenant create -name N -slug S [-plan P] [-credits C]
+                                  create a tenant and print its first owner API key
+  credits grant -tenant ID -amount N [-note T]
+                                  add credits to a tenant
+  operator-key create -name N     create an operator API key (tenant management)
+  demo [-keywords FILE]           run the pipeline end to end on a demo tenant with
+                                  the offline provider and print a summary
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "presswork:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return errors.New("no command given")
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := cfg.Logger(io.Discard, "presswork")
+	if os.Getenv("PRESSWORK_VERBOSE") != "" {
+		log = cfg.Logger(os.Stderr, "presswork")
+	}
+	cmd := args[0]
+	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key") {
+		cmd += " " + args[1]
+		args = args[1:]
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(out, "migrations are current")
+		return nil
+	case "tenant create":
+		return createTenant(ctx, a, args[1:], out)
+	case "credits grant":
+		return grantCredits(ctx, a, args[1:], out)
+	case "operator-key create":
+		return createOperatorKey(ctx, a, args[1:], out)
+	case "demo":
+		return runDemo(ctx, a, args[1:], out)
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	var req httpapi.NewTenantRequest
+	fs.StringVar(&req.Name, "name", "", "tenant name (required)")
+	fs.StringVar(&req.Slug, "slug", "", "tenant slug: lower-case letters, digits, hyphens (required)")
+	fs.StringVar(&req.Plan, "plan", "starter", "plan: free, starter, pro or agency")
+	fs.Int64Var(&req.Credits, "credits", 200, "opening credits")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t, err := httpapi.CreateTenant(ctx, a.Store, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "tenant %d %q (%s plan, %d credits)\nowner API key (shown once, keep it): %s\n",
+		t.Tenant.ID, t.Tenant.Slug, t.Tenant.Plan, t.Tenant.CreditBalance, t.OwnerKey)
+	return nil
+}
+
+func grantCredits(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("credits grant", flag.ContinueOnError)
+	tenant := fs.Int64("tenant", 0, "tenant id (required)")
+	amount := fs.Int64("amount", 0, "credits to add (required, positive)")
+	note := fs.String("note", "granted by an operator", "ledger note")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tenant <= 0 || *amount <= 0 {
+		return errors.New("-tenant and -amount must be positive")
+	}
+	balance, err := a.Store.GrantCredits(ctx, *tenant, *amount, *note)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "tenant %d balance: %d\n", *tenant, balance)
+	return nil
+}
+
+func createOperatorKey(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("operator-key create", flag.ContinueOnError)
+	name := fs.String("name", "operator", "key name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	key, prefix, hash := httpapi.NewAPIKey()
+	if _, err := a.Store.CreateAPIKey(ctx, 0, "operator", *name, prefix, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "operator API key (shown once, keep it): %s\n", key)
+	return nil
+}

@@ -1,0 +1,155 @@
+// Package ai is the seam between Presswork and the AI providers. A provider
+// implements TextModel (a JSON answer that matches a JSON schema) and
+// Embedder; the stage functions in stages.go render the prompts, call the
+// model, and parse and validate the answer into the Go types below, the same
+// way for every provider. The built-in offline provider (package
+// internal/ai/offline) needs no network and no key.
+package ai
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Stage names the pipeline step a model call serves; it selects the prompt,
+// the schema and, in configuration, the model.
+type Stage string
+
+// The stages that call a text model.
+const (
+	StageClusterName Stage = "cluster_name"
+	StageIdeas       Stage = "ideas"
+	StageDraft       Stage = "draft"
+)
+
+// Usage is what one or more model calls consumed.
+type Usage struct {
+	Model            string  `json:"model"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	CostUSD          float64 `json:"cost_usd"`
+}
+
+// Add accumulates u2 into u; the model of the last call wins.
+func (u *Usage) Add(u2 Usage) {
+	if u2.Model != "" {
+		u.Model = u2.Model
+	}
+	u.PromptTokens += u2.PromptTokens
+	u.CompletionTokens += u2.CompletionTokens
+	u.CostUSD += u2.CostUSD
+}
+
+// JSONRequest asks a text model for one JSON object that matches Schema.
+type JSONRequest struct {
+	Stage      Stage
+	System     string
+	Prompt     string
+	SchemaName string
+	Schema     json.RawMessage
+	// Input is the structured data the prompt was rendered from (one of the
+	// *Input types below). Remote models ignore it; the offline model writes
+	// its answer from it.
+	Input     any
+	MaxTokens int
+}
+
+// JSONResponse is a model's raw answer. Truncated and Refusal report the two
+// ways a model can fail to give a complete answer.
+type JSONResponse struct {
+	Content   []byte
+	Usage     Usage
+	Truncated bool
+	Refusal   string
+}
+
+// TextModel generates JSON answers. Errors are classified with package errs:
+// *errs.ThrottledError for rate limits, errs.Permanent for what no retry
+// fixes, anything else is retryable.
+type TextModel interface {
+	Name() string
+	GenerateJSON(ctx context.Context, req JSONRequest) (JSONResponse, error)
+}
+
+// Embedder turns texts into vectors of a fixed dimension, one per text, in
+// order. Vectors need not be normalized; callers normalize.
+type Embedder interface {
+	Name() string
+	Dimensions() int
+	Embed(ctx context.Context, texts []string) ([][]float32, Usage, error)
+}
+
+// KeywordInfo is a keyword as the prompts see it.
+type KeywordInfo struct {
+	Phrase     string `json:"phrase"`
+	Volume     *int32 `json:"volume,omitempty"`
+	Difficulty *int16 `json:"difficulty,omitempty"`
+	Intent     string `json:"intent,omitempty"`
+}
+
+// ClusterNameInput holds a cluster's keywords, most central first.
+type ClusterNameInput struct {
+	SiteName string        `json:"site_name"`
+	Keywords []KeywordInfo `json:"keywords"`
+}
+
+// ClusterName is the model's name and description for a cluster.
+type ClusterName struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// IdeasInput asks for Count content ideas for a cluster.
+type IdeasInput struct {
+	SiteName           string        `json:"site_name"`
+	ClusterName        string        `json:"cluster_name"`
+	ClusterDescription string        `json:"cluster_description"`
+	Keywords           []KeywordInfo `json:"keywords"`
+	Count              int           `json:"count"`
+	ExistingTitles     []string      `json:"existing_titles"`
+}
+
+// Heading is one outline entry; Level is 2 or 3.
+type Heading struct {
+	Level int    `json:"level"`
+	Text  string `json:"text"`
+}
+
+// Idea is one proposed article.
+type Idea struct {
+	Title          string    `json:"title"`
+	ContentType    string    `json:"content_type"`
+	TargetKeywords []string  `json:"target_keywords"`
+	Outline        []Heading `json:"outline"`
+}
+
+// IdeaList wraps ideas so the schema's root is an object, as strict
+// structured outputs require.
+type IdeaList struct {
+	Ideas []Idea `json:"ideas"`
+}
+
+// ContentTypes are the content types an idea may have.
+var ContentTypes = []string{"post", "guide", "listicle", "comparison", "how_to", "review"}
+
+// DraftInput is what the draft stage writes from.
+type DraftInput struct {
+	SiteName       string    `json:"site_name"`
+	ClusterName    string    `json:"cluster_name"`
+	Title          string    `json:"title"`
+	ContentType    string    `json:"content_type"`
+	TargetKeywords []string  `json:"target_keywords"`
+	Outline        []Heading `json:"outline"`
+}
+
+// Draft is a written article. BodyHTML contains the outline's headings as
+// <h2>/<h3> elements, in order.
+type Draft struct {
+	Title           string `json:"title"`
+	Slug            string `json:"slug"`
+	Excerpt         string `json:"excerpt"`
+	MetaTitle       string `json:"meta_title"`
+	MetaDescription string `json:"meta_description"`
+	FocusKeyword    string `json:"focus_keyword"`
+	BodyHTML        string `json:"body_html"`
+}

@@ -1,0 +1,157 @@
+// Package app wires Presswork's processes from a Config: the API, the
+// worker and the scheduler. The binaries in cmd/, the demo and the
+// end-to-end tests all boot through it, so what the tests run is what ships.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/secret"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// App holds the resources every process shares.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Redis  asynq.RedisConnOpt
+	Box    *secret.Box
+}
+
+// Open connects to PostgreSQL, applies pending migrations and prepares the
+// Redis connection options. Close releases what it opened.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	box, err := cfg.SecretBox()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrateWithRetry(ctx, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box}, nil
+}
+
+// migrateWithRetry applies migrations, waiting up to a minute for a
+// PostgreSQL that is still starting.
+func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := st.Migrate(ctx)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		log.Warn("database not ready; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// Close releases the database pool.
+func (a *App) Close() { a.Store.Close() }
+
+// API builds the HTTP API with a client that enqueues to Redis; close the
+// returned client when done.
+func (a *App) API() (*httpapi.Server, *asynq.Client) {
+	client := asynq.NewClient(a.Redis)
+	srv := httpapi.New(httpapi.Deps{
+		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
+		Ready: func(ctx context.Context) error { return a.ready(ctx, client) },
+	})
+	return srv, client
+}
+
+func (a *App) ready(ctx context.Context, client *asynq.Client) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return errors.New("PostgreSQL is unreachable")
+	}
+	if err := client.Ping(); err != nil {
+		return errors.New("Redis is unreachable")
+	}
+	if pending, err := a.Store.MigrationsPending(ctx); err != nil || pending {
+		return errors.New("database migrations are not current")
+	}
+	return nil
+}
+
+// Providers are the AI providers the worker uses.
+type Providers struct {
+	Text     ai.TextModel
+	Embedder ai.Embedder
+}
+
+// OfflineProviders returns the built-in offline providers.
+func OfflineProviders() Providers {
+	return Providers{Text: offline.NewTextModel(), Embedder: offline.NewEmbedder(0)}
+}
+
+// Worker builds the asynq server and its handlers.
+func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
+	writer, err := ai.NewWriter(p.Text)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Costs: a.Config.Costs, Log: a.Log}
+	mux := asynq.NewServeMux()
+	h.Register(mux)
+	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name())
+	return asynq.NewServer(a.Redis, tasks.ServerConfig(a.Config, a.Log)), mux, nil
+}
+
+// RunWorker processes tasks until ctx ends, then shuts down gracefully:
+// in-flight tasks get ShutdownTimeout to finish and the rest go back to
+// the queue without counting as failures.
+func (a *App) RunWorker(ctx context.Context, p Providers) error {
+	srv, mux, err := a.Worker(p)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	srv.Shutdown()
+	return nil
+}
+
+// Reconciler builds the reconciler; close the returned inspector and client
+// when done.
+func (a *App) Reconciler() (*tasks.Reconciler, func()) {
+	inspector := asynq.NewInspector(a.Redis)
+	client := asynq.NewClient(a.Redis)
+	r := &tasks.Reconciler{Store: a.Store, Inspector: inspector, Enqueuer: &tasks.Enqueuer{Client: client},
+		Grace: a.Config.ReconcileGrace, Log: a.Log, Now: time.Now}
+	return r, func() { inspector.Close(); client.Close() }
+}
+
+// RunScheduler runs the scheduler's loops until ctx ends.
+func (a *App) RunScheduler(ctx context.Context) error {
+	r, closeFn := a.Reconciler()
+	defer closeFn()
+	a.Log.Info("scheduler started", "reconcile_every", a.Config.ReconcileEvery, "grace", a.Config.ReconcileGrace)
+	r.Run(ctx, a.Config.ReconcileEvery)
+	return nil
+}

@@ -1,0 +1,203 @@
+// Package config reads Presswork's configuration from the environment once,
+// at start, and validates it so that bad configuration fails the boot, not
+// the first request.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/presswork/presswork/internal/secret"
+)
+
+// Costs are the credit prices of the stages.
+type Costs struct {
+	KeywordsPerCredit int64 // clustering: 1 credit per this many keywords, rounded up
+	Idea              int64
+	Draft             int64
+}
+
+// Config is the whole configuration of every Presswork process.
+type Config struct {
+	DatabaseURL       string
+	DatabaseMaxConns  int32
+	RedisURL          string
+	APIAddr           string
+	SecretKeyID       byte
+	SecretKeys        map[byte][]byte
+	Costs             Costs
+	WorkerConcurrency int
+	TaskCheckInterval time.Duration
+	ShutdownTimeout   time.Duration
+	ReconcileEvery    time.Duration
+	ReconcileGrace    time.Duration
+	MaxImportRows     int
+	MaxBulkItems      int
+	LogLevel          slog.Level
+	LogFormat         string // json or text
+}
+
+// Load reads the configuration from the environment (getenv is os.Getenv
+// outside tests) and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		DatabaseURL:       r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/presswork?sslmode=disable"),
+		DatabaseMaxConns:  int32(r.integer("DATABASE_MAX_CONNS", 20, 2, 1000)),
+		RedisURL:          r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		APIAddr:           r.str("API_ADDR", "127.0.0.1:8080"),
+		WorkerConcurrency: r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
+		TaskCheckInterval: r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
+		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ReconcileEvery:    r.duration("RECONCILE_EVERY", 30*time.Second),
+		ReconcileGrace:    r.duration("RECONCILE_GRACE", 2*time.Minute),
+		MaxImportRows:     r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
+		MaxBulkItems:      r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
+		LogFormat:         r.str("LOG_FORMAT", "json"),
+		Costs: Costs{
+			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
+			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
+			Draft:             int64(r.integer("COST_DRAFT", 3, 0, 1000000)),
+		},
+	}
+	c.SecretKeyID = byte(r.integer("SECRET_KEY_ID", 1, 0, 255))
+	c.SecretKeys = r.secretKeys(c.SecretKeyID)
+	r.level(&c.LogLevel)
+	r.check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT", "must be json or text")
+	r.urlScheme("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+	r.urlScheme("REDIS_URL", c.RedisURL, "redis", "rediss")
+	return c, errors.Join(r.problems...)
+}
+
+// LogValue prints the configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("redis_url", maskURL(c.RedisURL)),
+		slog.String("api_addr", c.APIAddr),
+		slog.Int("secret_key_id", int(c.SecretKeyID)),
+		slog.Int("secret_keys", len(c.SecretKeys)),
+		slog.Int("worker_concurrency", c.WorkerConcurrency),
+		slog.Duration("task_check_interval", c.TaskCheckInterval),
+		slog.Any("costs", c.Costs),
+	)
+}
+
+// SecretBox returns the box for secrets at rest.
+func (c Config) SecretBox() (*secret.Box, error) {
+	return secret.NewBox(c.SecretKeyID, c.SecretKeys)
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+type reader struct {
+	getenv   func(string) string
+	problems []error
+}
+
+func (r *reader) check(ok bool, name, problem string) {
+	if !ok {
+		r.problems = append(r.problems, fmt.Errorf("%s %s", name, problem))
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) integer(name string, def, lo, hi int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	r.check(err == nil && n >= lo && n <= hi, name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v))
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	r.check(err == nil && d > 0, name, fmt.Sprintf("must be a positive duration such as 30s, got %q", v))
+	return d
+}
+
+func (r *reader) level(l *slog.Level) {
+	if v := r.getenv("LOG_LEVEL"); v != "" {
+		r.check(l.UnmarshalText([]byte(v)) == nil, "LOG_LEVEL", "must be debug, info, warn or error")
+	}
+}
+
+func (r *reader) urlScheme(name, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	ok := err == nil
+	if ok {
+		ok = false
+		for _, s := range schemes {
+			ok = ok || u.Scheme == s
+		}
+	}
+	r.check(ok, name, "must be a URL starting with "+strings.Join(schemes, ":// or ")+"://")
+}
+
+// secretKeys reads SECRET_KEY (the current key, base64 of 32 bytes) and
+// SECRET_KEYS_OLD ("id:base64,id:base64"), the keys older ciphertexts were
+// sealed with.
+func (r *reader) secretKeys(currentID byte) map[byte][]byte {
+	keys := map[byte][]byte{}
+	key, err := secret.ParseKey(r.getenv("SECRET_KEY"))
+	if err != nil {
+		r.check(false, "SECRET_KEY", "must be 32 random bytes in base64 (make one with: openssl rand -base64 32): "+err.Error())
+		return keys
+	}
+	keys[currentID] = key
+	for _, entry := range strings.Split(r.getenv("SECRET_KEYS_OLD"), ",") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		idText, b64, _ := strings.Cut(strings.TrimSpace(entry), ":")
+		id, err1 := strconv.ParseUint(idText, 10, 8)
+		old, err2 := secret.ParseKey(b64)
+		r.check(err1 == nil && err2 == nil, "SECRET_KEYS_OLD", "entries must be id:base64-key")
+		if err1 == nil && err2 == nil && byte(id) != currentID {
+			keys[byte(id)] = old
+		}
+	}
+	return keys
+}
+
+// FromEnv is Load(os.Getenv).
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Logger returns the process logger: JSON (or text) on w at the configured
+// level, tagged with the process name.
+func (c Config) Logger(w io.Writer, process string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if c.LogFormat == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h).With("process", process)
+}

@@ -1,0 +1,117 @@
+// Package errs is Presswork's small error vocabulary. Every package returns
+// these kinds (wrapped with %w), and the HTTP layer maps them to status codes
+// in one place; the task layer maps them to retry decisions.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinel kinds, tested with errors.Is.
+var (
+	// ErrNotFound: the row does not exist or belongs to another tenant.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the request clashes with the current state (a duplicate, a
+	// state that does not allow the change).
+	ErrConflict = errors.New("conflict")
+	// ErrUnauthenticated: no valid credentials.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden: the credentials are valid but the role does not allow it.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable: a dependency (PostgreSQL, Redis) is down; try again later.
+	ErrUnavailable = errors.New("service unavailable")
+	// ErrPermanent marks a failure that no retry can fix.
+	ErrPermanent = errors.New("permanent failure")
+)
+
+// FieldProblem names one invalid field and what is wrong with it.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+// ValidationError is bad input: one or more fields and their problems.
+type ValidationError struct {
+	Problems []FieldProblem
+}
+
+// Invalid returns a ValidationError for one field.
+func Invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Problems: []FieldProblem{{Field: field, Problem: fmt.Sprintf(format, args...)}}}
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, 0, len(e.Problems))
+	for _, p := range e.Problems {
+		parts = append(parts, p.Field+": "+p.Problem)
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Add appends a problem and returns the error for chaining.
+func (e *ValidationError) Add(field, format string, args ...any) *ValidationError {
+	e.Problems = append(e.Problems, FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
+	return e
+}
+
+// OrNil returns nil when there are no problems, so callers can collect
+// problems and return the result directly.
+func (e *ValidationError) OrNil() error {
+	if e == nil || len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+// InsufficientCreditsError says a tenant cannot afford the work asked for.
+type InsufficientCreditsError struct {
+	Needed    int64
+	Available int64
+}
+
+func (e *InsufficientCreditsError) Error() string {
+	return fmt.Sprintf("insufficient credits: needed %d, available %d", e.Needed, e.Available)
+}
+
+// ThrottledError means an upstream limit was hit; the work should be retried
+// after RetryAfter and not counted as a failure.
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("throttled (retry after %s): %v", e.RetryAfter, e.Err)
+}
+
+func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so that errors.Is(err, ErrPermanent) holds.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() []error {
+	return []error{e.err, ErrPermanent}
+}
+
+// IsPermanent reports whether retrying err cannot help: it is marked
+// permanent, is bad input, a missing row, or a lack of credits.
+func IsPermanent(err error) bool {
+	var ve *ValidationError
+	var ic *InsufficientCreditsError
+	return errors.Is(err, ErrPermanent) || errors.Is(err, ErrNotFound) ||
+		errors.As(err, &ve) || errors.As(err, &ic)
+}
+
+// IsConflict reports whether err is ErrConflict.
+func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// Plans are the tenant plans.
+var Plans = []string{"free", "starter", "pro", "agency"}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// maxGrant bounds one credit grant or opening balance.
+const maxGrant = 1_000_000_000
+
+// NewTenantRequest is the body of POST /v1/admin/tenants.
+type NewTenantRequest struct {
+	Name    string `json:"name"`
+	Slug    string `json:"slug"`
+	Plan    string `json:"plan"`
+	Credits int64  `json:"credits"`
+}
+
+// Validate checks a tenant request.
+func (r NewTenantRequest) Validate() error {
+	v := &errs.ValidationError{}
+	checkText(v, "name", r.Name, 1, 100)
+	if len(r.Slug) < 2 || len(r.Slug) > 40 || !slugPattern.MatchString(r.Slug) {
+		v.Add("slug", "must be 2 to 40 lower-case letters, digits and single hyphens, such as acme-media")
+	}
+	if !slices.Contains(Plans, r.Plan) {
+		v.Add("plan", "must be one of free, starter, pro, agency")
+	}
+	if r.Credits < 0 || r.Credits > maxGrant {
+		v.Add("credits", "must be from 0 to %d", maxGrant)
+	}
+	return v.OrNil()
+}
+
+// TenantWithKey is a new tenant and its first owner key, shown once.
+type TenantWithKey struct {
+	Tenant   store.Tenant `json:"tenant"`
+	OwnerKey string       `json:"owner_key"`
+}
+
+// CreateTenant creates a tenant and its first owner key; the API and the
+// command line both use it.
+func CreateTenant(ctx context.Context, st *store.Store, req NewTenantRequest) (TenantWithKey, error) {
+	if err := req.Validate(); err != nil {
+		return TenantWithKey{}, err
+	}
+	t, err := st.CreateTenant(ctx, store.NewTenant{Slug: req.Slug, Name: req.Name, Plan: req.Plan, Credits: req.Credits})
+	if err != nil {
+		if errs.IsConflict(err) {
+			return TenantWithKey{}, public(errs.ErrConflict, "a tenant with slug %q exists already", req.Slug)
+		}
+		return TenantWithKey{}, err
+	}
+	key, prefix, hash := NewAPIKey()
+	if _, err := st.CreateAPIKey(ctx, t.ID, "owner", "first owner key", prefix, hash); err != nil {
+		return TenantWithKey{}, err
+	}
+	return TenantWithKey{Tenant: t, OwnerKey: key}, nil
+}
+
+func (s *Server) createTenant(c echo.Context) error {
+	var req NewTenantRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	out, err := CreateTenant(c.Request().Context(), s.store, req)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "tenant.create", fmt.Sprintf("tenant:%d", out.Tenant.ID))
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) listTenants(c echo.Context) error {
+	ts, err := s.store.ListTenants(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, List[store.Tenant]{Items: ts})
+}
+
+func (s *Server) getTenantAdmin(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := s.store.GetTenant(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+type updateTenantRequest struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) updateTenant(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req updateTenantRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Status != "active" && req.Status != "suspended" {
+		return errs.Invalid("status", "must be active or suspended")
+	}
+	t, err := s.store.SetTenantStatus(c.Request().Context(), id, req.Status)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "tenant."+req.Status, fmt.Sprintf("tenant:%d", id))
+	return c.JSON(http.StatusOK, t)
+}
+
+type grantRequest struct {
+	Amount int64  `json:"amount"`
+	Note   string `json:"note"`
+}
+
+func (s *Server) grantCredits(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req grantRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := &errs.ValidationError{}
+	if req.Amount < 1 || req.Amount > maxGrant {
+		v.Add("amount", "must be from 1 to %d credits", maxGrant)
+	}
+	if len(req.Note) > 500 {
+		v.Add("note", "must be at most 500 characters")
+	}
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	balance, err := s.store.GrantCredits(c.Request().Context(), id, req.Amount, req.Note)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
+	return c.JSON(http.StatusOK, map[string]int64{"balance": balance})
+}

@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/kwimport"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// maxReportedInvalid bounds the invalid rows listed in an import answer;
+// invalid_count always gives the total.
+const maxReportedInvalid = 1000
+
+type importReport struct {
+	Total              int                 `json:"total"`
+	Imported           int                 `json:"imported"`
+	DuplicatesInFile   int                 `json:"duplicates_in_file"`
+	DuplicatesExisting int                 `json:"duplicates_existing"`
+	InvalidCount       int                 `json:"invalid_count"`
+	Invalid            []kwimport.RowError `json:"invalid"`
+}
+
+func (s *Server) importKeywords(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, p := c.Request().Context(), principal(c)
+	if _, err := s.store.GetSite(ctx, p.TenantID, siteID); err != nil {
+		return err
+	}
+	parsed, err := s.parseImport(c)
+	if err != nil {
+		return err
+	}
+	stored, err := s.store.ImportKeywords(ctx, p.TenantID, siteID, parsed.Rows)
+	if err != nil {
+		return err
+	}
+	report := importReport{Total: parsed.Total, Imported: stored.Imported, DuplicatesInFile: parsed.DuplicatesInFile,
+		DuplicatesExisting: stored.DuplicatesExisting, InvalidCount: len(parsed.Invalid),
+		Invalid: parsed.Invalid[:min(len(parsed.Invalid), maxReportedInvalid)]}
+	return c.JSON(http.StatusOK, report)
+}
+
+func (s *Server) parseImport(c echo.Context) (kwimport.Result, error) {
+	mt := mediaType(c)
+	if mt != "application/json" && mt != "text/csv" {
+		return kwimport.Result{}, errUnsupportedMediaTypeFor("send keywords as text/csv or application/json")
+	}
+	body, err := readBody(c, maxImportBody)
+	if err != nil {
+		return kwimport.Result{}, err
+	}
+	if mt == "text/csv" {
+		return kwimport.ParseCSV(bytesReader(body), s.cfg.MaxImportRows)
+	}
+	return kwimport.ParseJSON(bytesReader(body), s.cfg.MaxImportRows)
+}
+
+func (s *Server) listKeywords(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	clusterID, err := queryInt(c, "cluster_id", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	unclustered, err := queryBool(c, "unclustered")
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
+		return err
+	}
+	kws, err := s.store.ListKeywords(ctx, tenant, siteID, store.KeywordFilter{ClusterID: clusterID, Unclustered: unclustered}, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(kws, p, func(k store.Keyword) int64 { return k.ID }))
+}
+
+func (s *Server) listClusters(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
+		return err
+	}
+	clusters, err := s.store.ListClusters(ctx, tenant, siteID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(clusters, p, func(c store.Cluster) int64 { return c.ID }))
+}
+
+// clusterWithKeywords is a cluster as GET /v1/clusters/{id} shows it.
+type clusterWithKeywords struct {
+	store.Cluster
+	Keywords []store.Keyword `json:"keywords"`
+}
+
+func (s *Server) getCluster(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	cl, err := s.store.GetCluster(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	kws, err := s.store.ClusterKeywords(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, clusterWithKeywords{Cluster: cl, Keywords: kws})
+}
+
+func (s *Server) listIdeas(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	var f store.IdeaFilter
+	if f.SiteID, err = queryInt(c, "site_id", 0, 0, 1<<62); err != nil {
+		return err
+	}
+	if f.ClusterID, err = queryInt(c, "cluster_id", 0, 0, 1<<62); err != nil {
+		return err
+	}
+	if f.WithoutDraft, err = queryBool(c, "without_draft"); err != nil {
+		return err
+	}
+	ideas, err := s.store.ListIdeas(c.Request().Context(), principal(c).TenantID, f, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(ideas, p, func(i store.Idea) int64 { return i.ID }))
+}
+
+func (s *Server) getIdea(c echo.Context) error {
+	return getByID(c, s.store.GetIdea)
+}
+
+func (s *Server) listDrafts(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	siteID, err := queryInt(c, "site_id", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	drafts, err := s.store.ListDrafts(c.Request().Context(), principal(c).TenantID, siteID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(drafts, p, func(d store.Draft) int64 { return d.ID }))
+}
+
+func (s *Server) getDraft(c echo.Context) error {
+	return getByID(c, s.store.GetDraft)
+}
+
+// getByID answers a GET of one tenant-owned row by its numeric id.
+func getByID[T any](c echo.Context, get func(ctx context.Context, tenantID, id int64) (T, error)) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := get(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}

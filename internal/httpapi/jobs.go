@@ -1,0 +1,275 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// jobIDSpace namespaces the job ids derived from an Idempotency-Key.
+var jobIDSpace = uuid.MustParse("6f1c7a52-3f0e-4d59-9a39-5b1c2a7e8d10")
+
+// newID returns a random id, or, when the request has an Idempotency-Key,
+// one derived from it and parts, so that a retried request names the same
+// jobs and cannot create them twice.
+func newID(c echo.Context, parts ...any) string {
+	key := c.Request().Header.Get(idempotencyHeader)
+	if key == "" {
+		return uuid.NewString()
+	}
+	return uuid.NewSHA1(jobIDSpace, fmt.Appendf(nil, "%d|%s|%v", principal(c).TenantID, key, parts)).String()
+}
+
+// jobRef is a created job in a bulk answer.
+type jobRef struct {
+	ID        string `json:"id"`
+	SubjectID int64  `json:"subject_id"`
+}
+
+// skippedRef is an item of a bulk request that got no new job.
+type skippedRef struct {
+	SubjectID int64  `json:"subject_id"`
+	Reason    string `json:"reason"`
+}
+
+// jobsAccepted is the 202 answer of the generation endpoints.
+type jobsAccepted struct {
+	BatchID       string       `json:"batch_id,omitempty"`
+	Jobs          []jobRef     `json:"jobs"`
+	Skipped       []skippedRef `json:"skipped"`
+	CreditsQuoted int64        `json:"credits_quoted"`
+}
+
+// createJobs records the jobs, enqueues them and answers 202. A batch id is
+// made for more than one job. When every job was skipped (the same work is
+// in flight) the answer is 409.
+func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
+	batchID := ""
+	if len(jobs) > 1 {
+		batchID = newID(c, "batch")
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	made, err := s.store.CreateJobs(ctx, tenant, batchID, jobs)
+	if err != nil {
+		return err
+	}
+	if len(made.Created) == 0 {
+		return public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
+	}
+	if err := s.enqueuer.Enqueue(ctx, made.Created); err != nil {
+		// The jobs are safe in PostgreSQL; the scheduler's reconciler
+		// delivers them once the queue is reachable.
+		s.log.Warn("enqueue failed; the reconciler will deliver", "error", err, "tenant", tenant)
+	}
+	answer := jobsAccepted{BatchID: batchID, Jobs: make([]jobRef, len(made.Created)), Skipped: make([]skippedRef, len(made.Skipped))}
+	for i, j := range made.Created {
+		answer.Jobs[i] = jobRef{ID: j.ID, SubjectID: j.SubjectID}
+		answer.CreditsQuoted += j.CreditsQuoted
+	}
+	for i, j := range made.Skipped {
+		answer.Skipped[i] = skippedRef{SubjectID: j.SubjectID, Reason: "a job for it is already queued or running"}
+	}
+	if batchID != "" {
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/batches/"+batchID)
+	} else {
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+made.Created[0].ID)
+	}
+	return c.JSON(http.StatusAccepted, answer)
+}
+
+func (s *Server) startClustering(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req struct{}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
+		return err
+	}
+	n, err := s.store.CountUnclustered(ctx, tenant, siteID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return public(errs.ErrConflict, "site %d has no unclustered keywords; import keywords first", siteID)
+	}
+	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
+	return s.createJobs(c, []store.NewJob{{ID: newID(c, "cluster", siteID), Type: tasks.TypeCluster,
+		Queue: tasks.QueueDefault, SiteID: siteID, SubjectID: siteID, Quote: quote}})
+}
+
+type generateIdeasRequest struct {
+	ClusterIDs []int64 `json:"cluster_ids"`
+	Count      *int    `json:"count"`
+}
+
+// maxIdeasPerCluster bounds the ideas one job writes.
+const maxIdeasPerCluster = 10
+
+func (s *Server) generateIdeas(c echo.Context) error {
+	var req generateIdeasRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	count := 3
+	if req.Count != nil {
+		count = *req.Count
+	}
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "cluster_ids", req.ClusterIDs)
+	if count < 1 || count > maxIdeasPerCluster {
+		v.Add("count", "must be from 1 to %d ideas per cluster", maxIdeasPerCluster)
+	}
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	clusters, err := s.store.ClustersByIDs(c.Request().Context(), principal(c).TenantID, req.ClusterIDs)
+	if err != nil {
+		return err
+	}
+	if err := allFound("cluster", req.ClusterIDs, clusters, func(c store.Cluster) int64 { return c.ID }); err != nil {
+		return err
+	}
+	params, _ := json.Marshal(tasks.IdeasParams{Count: count})
+	jobs := make([]store.NewJob, len(clusters))
+	for i, cl := range clusters {
+		jobs[i] = store.NewJob{ID: newID(c, "ideas", cl.ID), Type: tasks.TypeIdeas, Queue: queueFor(len(clusters)),
+			SiteID: cl.SiteID, SubjectID: cl.ID, Params: params, Quote: int64(count) * s.cfg.Costs.Idea}
+	}
+	return s.createJobs(c, jobs)
+}
+
+type generateDraftsRequest struct {
+	IdeaIDs []int64 `json:"idea_ids"`
+}
+
+func (s *Server) generateDrafts(c echo.Context) error {
+	var req generateDraftsRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "idea_ids", req.IdeaIDs)
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	ideas, err := s.store.IdeasByIDs(c.Request().Context(), principal(c).TenantID, req.IdeaIDs)
+	if err != nil {
+		return err
+	}
+	if err := allFound("idea", req.IdeaIDs, ideas, func(i store.Idea) int64 { return i.ID }); err != nil {
+		return err
+	}
+	jobs := make([]store.NewJob, len(ideas))
+	for i, idea := range ideas {
+		jobs[i] = store.NewJob{ID: newID(c, "draft", idea.ID), Type: tasks.TypeDraft, Queue: queueFor(len(ideas)),
+			SiteID: idea.SiteID, SubjectID: idea.ID, Quote: s.cfg.Costs.Draft}
+	}
+	return s.createJobs(c, jobs)
+}
+
+// queueFor puts single items on the default queue and bulk items on the bulk one.
+func queueFor(n int) string {
+	if n == 1 {
+		return tasks.QueueDefault
+	}
+	return tasks.QueueBulk
+}
+
+// checkIDs validates a list of ids: present, bounded, positive, no repeats.
+func (s *Server) checkIDs(v *errs.ValidationError, field string, ids []int64) {
+	switch {
+	case len(ids) == 0:
+		v.Add(field, "must list at least one id")
+	case len(ids) > s.cfg.MaxBulkItems:
+		v.Add(field, "may list at most %d ids per request, got %d", s.cfg.MaxBulkItems, len(ids))
+	default:
+		seen := make(map[int64]bool, len(ids))
+		for i, id := range ids {
+			if id <= 0 {
+				v.Add(field+"["+strconv.Itoa(i)+"]", "must be a positive id")
+				return
+			}
+			if seen[id] {
+				v.Add(field+"["+strconv.Itoa(i)+"]", "repeats id %d", id)
+				return
+			}
+			seen[id] = true
+		}
+	}
+}
+
+// allFound returns not found naming the first asked id with no row.
+func allFound[T any](what string, asked []int64, found []T, idOf func(T) int64) error {
+	if len(found) == len(asked) {
+		return nil
+	}
+	have := make([]int64, len(found))
+	for i, f := range found {
+		have[i] = idOf(f)
+	}
+	slices.Sort(have)
+	for _, id := range asked {
+		if _, ok := slices.BinarySearch(have, id); !ok {
+			return public(errs.ErrNotFound, "no %s with id %d", what, id)
+		}
+	}
+	return nil
+}
+
+func (s *Server) listJobs(c echo.Context) error {
+	limit, err := queryInt(c, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	f := store.JobFilter{State: c.QueryParam("state"), Type: c.QueryParam("type"), BatchID: c.QueryParam("batch_id")}
+	if f.State != "" && !slices.Contains([]string{"queued", "running", "succeeded", "failed", "canceled", "blocked"}, f.State) {
+		return errs.Invalid("state", "must be one of queued, running, succeeded, failed, canceled, blocked")
+	}
+	jobs, err := s.store.ListJobs(c.Request().Context(), principal(c).TenantID, f, c.QueryParam("after"), int(limit))
+	if err != nil {
+		return err
+	}
+	l := List[store.Job]{Items: jobs}
+	if len(jobs) == int(limit) {
+		l.NextAfter = jobs[len(jobs)-1].ID
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) getJob(c echo.Context) error {
+	job, err := s.store.GetJob(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		return public(err, "no job with id %q", c.Param("id"))
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) cancelJob(c echo.Context) error {
+	job, err := s.store.CancelJob(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) getBatch(c echo.Context) error {
+	b, err := s.store.GetBatch(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		return public(err, "no batch with id %q", c.Param("id"))
+	}
+	return c.JSON(http.StatusOK, b)
+}

@@ -1,0 +1,297 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+)
+
+func (s *Server) getTenant(c echo.Context) error {
+	t, err := s.store.GetTenant(c.Request().Context(), principal(c).TenantID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) getCredits(c echo.Context) error {
+	cr, err := s.store.Credits(c.Request().Context(), principal(c).TenantID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"balance": cr.Balance, "reserved_by_running_jobs": cr.Reserved, "quoted_for_queued_jobs": cr.QueuedCost,
+		"available_for_new_work": max(cr.Balance-cr.QueuedCost, 0), "costs": map[string]int64{
+			"clustering_keywords_per_credit": s.cfg.Costs.KeywordsPerCredit, "idea": s.cfg.Costs.Idea, "draft": s.cfg.Costs.Draft},
+	})
+}
+
+func (s *Server) getLedger(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	entries, err := s.store.Ledger(c.Request().Context(), principal(c).TenantID, p)
+	if err != nil {
+		return err
+	}
+	l := List[store.LedgerEntry]{Items: entries}
+	if len(entries) == p.Limit {
+		l.NextAfter = entries[len(entries)-1].ID // newest first: the next page is older
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+type createKeyRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// createdKey is the one answer that shows a key's secret.
+type createdKey struct {
+	store.APIKey
+	Key string `json:"key"`
+}
+
+func (s *Server) createAPIKey(c echo.Context) error {
+	var req createKeyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p := principal(c)
+	v := &errs.ValidationError{}
+	checkText(v, "name", req.Name, 1, 100)
+	if !slices.Contains(tenantRoles, req.Role) {
+		v.Add("role", "must be one of %s", strings.Join(tenantRoles, ", "))
+	} else if req.Role == "owner" && p.Role != "owner" {
+		return public(errs.ErrForbidden, "only an owner may create owner keys")
+	}
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	key, prefix, hash := NewAPIKey()
+	k, err := s.store.CreateAPIKey(c.Request().Context(), p.TenantID, req.Role, req.Name, prefix, hash)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "api_key.create", fmt.Sprintf("api_key:%d role:%s", k.ID, k.Role))
+	return c.JSON(http.StatusCreated, createdKey{APIKey: k, Key: key})
+}
+
+func (s *Server) listAPIKeys(c echo.Context) error {
+	keys, err := s.store.ListAPIKeys(c.Request().Context(), principal(c).TenantID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, List[store.APIKey]{Items: keys})
+}
+
+func (s *Server) revokeAPIKey(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(c)
+	k, err := s.store.GetAPIKey(c.Request().Context(), p.TenantID, id)
+	if err != nil {
+		return err
+	}
+	if k.Role == "owner" && p.Role != "owner" {
+		return public(errs.ErrForbidden, "only an owner may revoke owner keys")
+	}
+	if k, err = s.store.RevokeAPIKey(c.Request().Context(), p.TenantID, id); err != nil {
+		return err
+	}
+	s.audit(c, "api_key.revoke", fmt.Sprintf("api_key:%d", id))
+	return c.JSON(http.StatusOK, k)
+}
+
+// siteRequest is the body of site writes; on update nil fields are kept.
+type siteRequest struct {
+	Name                *string `json:"name"`
+	URL                 *string `json:"url"`
+	Username            *string `json:"username"`
+	ApplicationPassword *string `json:"application_password"`
+}
+
+func (r siteRequest) validate(create bool) error {
+	v := &errs.ValidationError{}
+	required := func(field string, val *string) bool {
+		if val == nil && create {
+			v.Add(field, "is required")
+		}
+		return val != nil
+	}
+	if required("name", r.Name) {
+		checkText(v, "name", *r.Name, 1, 100)
+	}
+	if required("url", r.URL) {
+		if problem := siteURLProblem(*r.URL); problem != "" {
+			v.Add("url", "%s", problem)
+		}
+	}
+	if required("username", r.Username) {
+		checkText(v, "username", *r.Username, 1, 60)
+	}
+	if required("application_password", r.ApplicationPassword) {
+		checkText(v, "application_password", *r.ApplicationPassword, 1, 200)
+	}
+	return v.OrNil()
+}
+
+// siteURLProblem says what is wrong with a WordPress site URL, or "".
+func siteURLProblem(raw string) string {
+	if len(raw) > 2000 {
+		return "must be at most 2000 characters"
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil || u.Host == "":
+		return "must be an absolute URL such as https://example.com"
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "must start with https:// or http://"
+	case u.User != nil:
+		return "must not contain a user name or password; send them as username and application_password"
+	case u.RawQuery != "" || u.Fragment != "":
+		return "must not have a query or fragment"
+	}
+	return ""
+}
+
+func checkText(v *errs.ValidationError, field, val string, lo, hi int) {
+	n := utf8.RuneCountInString(strings.TrimSpace(val))
+	switch {
+	case !utf8.ValidString(val):
+		v.Add(field, "is not valid UTF-8")
+	case n < lo && lo == 1:
+		v.Add(field, "must not be empty")
+	case n < lo || n > hi:
+		v.Add(field, "must be %d to %d characters", lo, hi)
+	case strings.ContainsFunc(val, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		v.Add(field, "must not contain control characters")
+	}
+}
+
+func (s *Server) sealPassword(tenantID int64, password *string) ([]byte, error) {
+	if password == nil {
+		return nil, nil
+	}
+	return s.box.Seal([]byte(*password), sitePasswordAD(tenantID))
+}
+
+func sitePasswordAD(tenantID int64) []byte { return fmt.Appendf(nil, "site-password:tenant:%d", tenantID) }
+
+func (r siteRequest) fields(enc []byte) store.SiteFields {
+	trim := func(p *string) *string {
+		if p == nil {
+			return nil
+		}
+		t := strings.TrimSpace(*p)
+		return &t
+	}
+	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc}
+	if f.URL != nil {
+		u := strings.TrimRight(*f.URL, "/")
+		f.URL = &u
+	}
+	return f
+}
+
+func (s *Server) createSite(c echo.Context) error {
+	var req siteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(true); err != nil {
+		return err
+	}
+	p := principal(c)
+	enc, err := s.sealPassword(p.TenantID, req.ApplicationPassword)
+	if err != nil {
+		return err
+	}
+	site, err := s.store.CreateSite(c.Request().Context(), p.TenantID, req.fields(enc))
+	if err != nil {
+		return err
+	}
+	s.audit(c, "site.create", fmt.Sprintf("site:%d", site.ID))
+	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/sites/%d", site.ID))
+	return c.JSON(http.StatusCreated, site)
+}
+
+func (s *Server) updateSite(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req siteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(false); err != nil {
+		return err
+	}
+	p := principal(c)
+	enc, err := s.sealPassword(p.TenantID, req.ApplicationPassword)
+	if err != nil {
+		return err
+	}
+	site, err := s.store.UpdateSite(c.Request().Context(), p.TenantID, id, req.fields(enc))
+	if err != nil {
+		return err
+	}
+	s.audit(c, "site.update", fmt.Sprintf("site:%d", site.ID))
+	return c.JSON(http.StatusOK, site)
+}
+
+func (s *Server) getSite(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	site, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, site)
+}
+
+func (s *Server) listSites(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	sites, err := s.store.ListSites(c.Request().Context(), principal(c).TenantID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(sites, p, func(s store.Site) int64 { return s.ID }))
+}
+
+func (s *Server) deleteSite(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteSite(c.Request().Context(), principal(c).TenantID, id); err != nil {
+		return err
+	}
+	s.audit(c, "site.delete", fmt.Sprintf("site:%d", id))
+	return c.NoContent(http.StatusNoContent)
+}
+
+// audit records a sensitive action; a failure to record is logged, not fatal.
+func (s *Server) audit(c echo.Context, action, target string) {
+	p := principal(c)
+	if err := s.store.Audit(c.Request().Context(), p.TenantID, p.KeyID, action, target); err != nil {
+		s.log.Warn("audit log write failed", "error", err, "action", action)
+	}
+}

@@ -1,0 +1,223 @@
+// Package httpapi is Presswork's HTTP API: it authenticates, validates,
+// writes rows, checks credits, enqueues and answers. It never calls an AI
+// provider or a WordPress site inside a request.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// Enqueuer delivers created jobs to the queues.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, jobs []store.Job) error
+}
+
+// Deps is what the API needs.
+type Deps struct {
+	Store    *store.Store
+	Enqueuer Enqueuer
+	Box      *secret.Box
+	Config   config.Config
+	Log      *slog.Logger
+	// Ready reports whether the dependencies are usable (for /readyz).
+	Ready func(ctx context.Context) error
+}
+
+// Server is the API.
+type Server struct {
+	store    *store.Store
+	enqueuer Enqueuer
+	box      *secret.Box
+	cfg      config.Config
+	log      *slog.Logger
+	ready    func(ctx context.Context) error
+	echo     *echo.Echo
+	routes   []Route
+}
+
+// Route is one API route and the permission it needs; the route table is
+// public so tests can walk every route.
+type Route struct {
+	Method, Path string
+	Permission   Permission // "" for public routes
+	TenantOwned  bool       // the path names a tenant's row
+}
+
+// New builds the API.
+func New(d Deps) *Server {
+	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestID())
+	e.Use(s.recoverPanics)
+	e.Use(s.logRequests)
+	s.echo = e
+	s.addRoutes()
+	return s
+}
+
+// Handler returns the http.Handler of the API.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Routes returns the route table.
+func (s *Server) Routes() []Route { return s.routes }
+
+// Serve listens on addr until ctx ends, then shuts down gracefully within
+// timeout.
+func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, started func(addr string)) error {
+	srv := &http.Server{Addr: addr, Handler: s.echo, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 5 * time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	ln, err := listen(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if started != nil {
+		started(ln.Addr().String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type handler = echo.HandlerFunc
+
+func (s *Server) add(method, path string, perm Permission, tenantOwned bool, h handler) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, Permission: perm, TenantOwned: tenantOwned})
+	var mw []echo.MiddlewareFunc
+	if perm != "" {
+		mw = append(mw, s.authenticate(perm))
+		if method == http.MethodPost && perm != PermOperator {
+			mw = append(mw, s.idempotent)
+		}
+	}
+	s.echo.Add(method, path, h, mw...)
+}
+
+func (s *Server) addRoutes() {
+	const get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+	s.add(get, "/healthz", "", false, s.healthz)
+	s.add(get, "/readyz", "", false, s.readyz)
+
+	s.add(get, "/v1/tenant", PermRead, false, s.getTenant)
+	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
+	s.add(get, "/v1/credits/ledger", PermBilling, false, s.getLedger)
+
+	s.add(get, "/v1/api-keys", PermKeys, false, s.listAPIKeys)
+	s.add(post, "/v1/api-keys", PermKeys, false, s.createAPIKey)
+	s.add(del, "/v1/api-keys/:id", PermKeys, true, s.revokeAPIKey)
+
+	s.add(get, "/v1/sites", PermRead, false, s.listSites)
+	s.add(post, "/v1/sites", PermSites, false, s.createSite)
+	s.add(get, "/v1/sites/:id", PermRead, true, s.getSite)
+	s.add(patch, "/v1/sites/:id", PermSites, true, s.updateSite)
+	s.add(del, "/v1/sites/:id", PermSites, true, s.deleteSite)
+
+	s.add(post, "/v1/sites/:id/keywords", PermContent, true, s.importKeywords)
+	s.add(get, "/v1/sites/:id/keywords", PermRead, true, s.listKeywords)
+	s.add(post, "/v1/sites/:id/clustering", PermContent, true, s.startClustering)
+	s.add(get, "/v1/sites/:id/clusters", PermRead, true, s.listClusters)
+	s.add(get, "/v1/clusters/:id", PermRead, true, s.getCluster)
+	s.add(post, "/v1/ideas/generate", PermContent, false, s.generateIdeas)
+	s.add(get, "/v1/ideas", PermRead, false, s.listIdeas)
+	s.add(get, "/v1/ideas/:id", PermRead, true, s.getIdea)
+	s.add(post, "/v1/drafts/generate", PermContent, false, s.generateDrafts)
+	s.add(get, "/v1/drafts", PermRead, false, s.listDrafts)
+	s.add(get, "/v1/drafts/:id", PermRead, true, s.getDraft)
+
+	s.add(get, "/v1/jobs", PermRead, false, s.listJobs)
+	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)
+	s.add(post, "/v1/jobs/:id/cancel", PermContent, true, s.cancelJob)
+	s.add(get, "/v1/batches/:id", PermRead, true, s.getBatch)
+
+	s.add(get, "/v1/admin/tenants", PermOperator, false, s.listTenants)
+	s.add(post, "/v1/admin/tenants", PermOperator, false, s.createTenant)
+	s.add(get, "/v1/admin/tenants/:id", PermOperator, false, s.getTenantAdmin)
+	s.add(patch, "/v1/admin/tenants/:id", PermOperator, false, s.updateTenant)
+	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if s.ready != nil {
+		if err := s.ready(c.Request().Context()); err != nil {
+			s.log.Warn("not ready", "error", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// recoverPanics turns a panic into a logged 500: a panic is a bug, but one
+// request's bug must not take the process down.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in handler", "panic", r, "path", c.Path())
+				err = errors.New("panic")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		p := principal(c)
+		s.log.LogAttrs(c.Request().Context(), levelFor(c.Response().Status), "request",
+			slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status), slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.Int64("tenant", p.TenantID))
+		return nil
+	}
+}
+
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelDebug
+}
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, errs.ErrNotFound) }
+
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(ctx, "tcp", addr)
+}

@@ -1,0 +1,94 @@
+// Package secret encrypts secrets at rest (WordPress application passwords,
+// provider keys, panel credentials) with AES-256-GCM. Each ciphertext names
+// the key it was sealed with, so keys can be rotated: Open tries the key the
+// ciphertext names.
+package secret
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+)
+
+// format is the first byte of every ciphertext.
+const format = 1
+
+// Box seals with its current key and opens with any key it knows.
+type Box struct {
+	currentID byte
+	aeads     map[byte]cipher.AEAD
+}
+
+// ErrUndecryptable means the ciphertext is damaged or sealed with a key the
+// box does not hold.
+var ErrUndecryptable = errors.New("secret cannot be decrypted")
+
+// NewBox returns a Box sealing with keys[currentID]. Each key is 32 bytes.
+func NewBox(currentID byte, keys map[byte][]byte) (*Box, error) {
+	b := &Box{currentID: currentID, aeads: make(map[byte]cipher.AEAD, len(keys))}
+	for id, key := range keys {
+		if len(key) != 32 {
+			return nil, fmt.Errorf("secret key %d: need 32 bytes, got %d", id, len(key))
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("secret key %d: %w", id, err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("secret key %d: %w", id, err)
+		}
+		b.aeads[id] = aead
+	}
+	if _, ok := b.aeads[currentID]; !ok {
+		return nil, fmt.Errorf("secret key %d (the current one) is not given", currentID)
+	}
+	return b, nil
+}
+
+// ParseKey decodes a base64 (standard or URL, padded or not) 32-byte key.
+func ParseKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != 32 {
+				return nil, fmt.Errorf("key is %d bytes, want 32", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("key is not base64")
+}
+
+// Seal encrypts plaintext; the tenant or row id goes into the associated
+// data so a ciphertext cannot be moved to another row.
+func (b *Box) Seal(plaintext, associated []byte) ([]byte, error) {
+	aead := b.aeads[b.currentID]
+	out := make([]byte, 2, 2+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	out[0], out[1] = format, b.currentID
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, plaintext, associated), nil
+}
+
+// Open decrypts what Seal made.
+func (b *Box) Open(ciphertext, associated []byte) ([]byte, error) {
+	if len(ciphertext) < 2 || ciphertext[0] != format {
+		return nil, ErrUndecryptable
+	}
+	aead, ok := b.aeads[ciphertext[1]]
+	if !ok || len(ciphertext) < 2+aead.NonceSize()+aead.Overhead() {
+		return nil, ErrUndecryptable
+	}
+	nonce := ciphertext[2 : 2+aead.NonceSize()]
+	plain, err := aead.Open(nil, nonce, ciphertext[2+aead.NonceSize():], associated)
+	if err != nil {
+		return nil, ErrUndecryptable
+	}
+	return plain, nil
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Cluster is a group of a site's keywords on one topic.
+type Cluster struct {
+	ID           int64     `json:"id"`
+	SiteID       int64     `json:"site_id"`
+	JobID        string    `json:"job_id"`
+	Name         string    `json:"name"`
+	Description  string    `json:"description"`
+	KeywordCount int       `json:"keyword_count"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Heading is one outline entry of an idea.
+type Heading struct {
+	Level int    `json:"level"`
+	Text  string `json:"text"`
+}
+
+// Idea is a proposed article for a cluster.
+type Idea struct {
+	ID             int64     `json:"id"`
+	SiteID         int64     `json:"site_id"`
+	ClusterID      int64     `json:"cluster_id"`
+	JobID          string    `json:"job_id"`
+	Title          string    `json:"title"`
+	ContentType    string    `json:"content_type"`
+	TargetKeywords []string  `json:"target_keywords"`
+	Outline        []Heading `json:"outline"`
+	DraftID        *int64    `json:"draft_id"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Draft is a written article for an idea.
+type Draft struct {
+	ID              int64     `json:"id"`
+	SiteID          int64     `json:"site_id"`
+	IdeaID          int64     `json:"idea_id"`
+	JobID           string    `json:"job_id"`
+	Title           string    `json:"title"`
+	Slug            string    `json:"slug"`
+	Excerpt         string    `json:"excerpt"`
+	MetaTitle       string    `json:"meta_title"`
+	MetaDescription string    `json:"meta_description"`
+	FocusKeyword    string    `json:"focus_keyword"`
+	BodyHTML        string    `json:"body_html,omitempty"`
+	WordCount       int       `json:"word_count"`
+	Status          string    `json:"status"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// NewCluster is a cluster a clustering job found.
+type NewCluster struct {
+	Name        string
+	Description string
+	KeywordIDs  []int64
+}
+
+// SaveClusters stores a clustering job's clusters, assigns their keywords
+// and finishes the job, in one transaction. Keywords that another job
+// clustered meanwhile are left where they are.
+func (s *Store) SaveClusters(ctx context.Context, o Outcome, siteID int64, clusters []NewCluster) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		for _, c := range clusters {
+			var id int64
+			err := tx.QueryRow(ctx, `INSERT INTO clusters (tenant_id, site_id, job_id, name, description, keyword_count)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+				o.TenantID, siteID, o.JobID, c.Name, c.Description, len(c.KeywordIDs)).Scan(&id)
+			if err != nil {
+				return fmt.Errorf("insert cluster: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE keywords SET cluster_id = $1
+				WHERE tenant_id = $2 AND site_id = $3 AND id = ANY($4) AND cluster_id IS NULL`,
+				id, o.TenantID, siteID, c.KeywordIDs); err != nil {
+				return fmt.Errorf("assign keywords: %w", err)
+			}
+		}
+		return finishJob(ctx, tx, o)
+	})
+}
+
+const clusterColumns = `id, site_id, job_id, name, description, keyword_count, created_at`
+
+func scanCluster(r pgx.Row) (c Cluster, err error) {
+	err = r.Scan(&c.ID, &c.SiteID, &c.JobID, &c.Name, &c.Description, &c.KeywordCount, &c.CreatedAt)
+	return c, err
+}
+
+// GetCluster returns one of a tenant's clusters.
+func (s *Store) GetCluster(ctx context.Context, tenantID, id int64) (Cluster, error) {
+	c, err := scanCluster(s.pool.QueryRow(ctx,
+		`SELECT `+clusterColumns+` FROM clusters WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return c, translate(err)
+}
+
+// ListClusters returns a site's clusters in id order.
+func (s *Store) ListClusters(ctx context.Context, tenantID, siteID int64, page Page) ([]Cluster, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clusterColumns+` FROM clusters
+		WHERE tenant_id = $1 AND site_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
+		tenantID, siteID, page.After, page.Limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanCluster)
+}
+
+// ClustersByIDs returns the tenant's clusters among ids; ids of other
+// tenants or of no cluster are simply absent.
+func (s *Store) ClustersByIDs(ctx context.Context, tenantID int64, ids []int64) ([]Cluster, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clusterColumns+` FROM clusters
+		WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id`, tenantID, ids)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanCluster)
+}
+
+// ClusterKeywords returns a cluster's keywords, highest volume first.
+func (s *Store) ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]Keyword, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keywordColumns+` FROM keywords
+		WHERE tenant_id = $1 AND cluster_id = $2 ORDER BY volume DESC NULLS LAST, id`, tenantID, clusterID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanKeyword)
+}
+
+// NewIdea is an idea an ideas job wrote.
+type NewIdea struct {
+	Title          string
+	ContentType    string
+	TargetKeywords []string
+	Outline        []Heading
+}
+
+// SaveIdeas stores an ideas job's ideas and finishes the job, in one
+// transaction.
+func (s *Store) SaveIdeas(ctx context.Context, o Outcome, cluster Cluster, ideas []NewIdea) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		for _, idea := range ideas {
+			outline, err := json.Marshal(idea.Outline)
+			if err != nil {
+				return fmt.Errorf("encode outline: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ideas (tenant_id, site_id, cluster_id, job_id, title,
+				content_type, target_keywords, outline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				o.TenantID, cluster.SiteID, cluster.ID, o.JobID, idea.Title, idea.ContentType,
+				idea.TargetKeywords, outline); err != nil {
+				return fmt.Errorf("insert idea: %w", err)
+			}
+		}
+		return finishJob(ctx, tx, o)
+	})
+}
+
+const ideaColumns = `i.id, i.site_id, i.cluster_id, i.job_id, i.title, i.content_type, i.target_keywords,
+	i.outline, d.id, i.created_at`
+
+const ideaFrom = ` FROM ideas i LEFT JOIN drafts d ON d.idea_id = i.id `
+
+func scanIdea(r pgx.Row) (i Idea, err error) {
+	err = r.Scan(&i.ID, &i.SiteID, &i.ClusterID, &i.JobID, &i.Title, &i.ContentType, &i.TargetKeywords,
+		&i.Outline, &i.DraftID, &i.CreatedAt)
+	return i, err
+}
+
+// GetIdea returns one of a tenant's ideas.
+func (s *Store) GetIdea(ctx context.Context, tenantID, id int64) (Idea, error) {
+	i, err := scanIdea(s.pool.QueryRow(ctx,
+		`SELECT `+ideaColumns+ideaFrom+`WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id))
+	return i, translate(err)
+}
+
+// IdeaFilter narrows an idea listing; zero fields match everything.
+type IdeaFilter struct {
+	SiteID, ClusterID int64
+	WithoutDraft      bool
+}
+
+// ListIdeas returns a tenant's ideas in id order.
+func (s *Store) ListIdeas(ctx context.Context, tenantID int64, f IdeaFilter, page Page) ([]Idea, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+ideaColumns+ideaFrom+`
+		WHERE i.tenant_id = $1 AND i.id > $2 AND ($3 = 0 OR i.site_id = $3) AND ($4 = 0 OR i.cluster_id = $4)
+		  AND (NOT $5 OR d.id IS NULL)
+		ORDER BY i.id LIMIT $6`, tenantID, page.After, f.SiteID, f.ClusterID, f.WithoutDraft, page.Limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanIdea)
+}
+
+// IdeasByIDs returns the tenant's ideas among ids.
+func (s *Store) IdeasByIDs(ctx context.Context, tenantID int64, ids []int64) ([]Idea, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+ideaColumns+ideaFrom+`
+		WHERE i.tenant_id = $1 AND i.id = ANY($2) ORDER BY i.id`, tenantID, ids)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanIdea)
+}
+
+// IdeaTitles returns the titles of a cluster's ideas.
+func (s *Store) IdeaTitles(ctx context.Context, tenantID, clusterID int64) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT title FROM ideas WHERE tenant_id = $1 AND cluster_id = $2 ORDER BY id`,
+		tenantID, clusterID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (t string, err error) {
+		err = r.Scan(&t)
+		return t, err
+	})
+}
+
+// SaveDraft stores a draft for an idea (replacing an earlier draft of the
+// same idea) and finishes the job, in one transaction.
+func (s *Store) SaveDraft(ctx context.Context, o Outcome, idea Idea, d Draft) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO drafts (tenant_id, site_id, idea_id, job_id, title, slug, excerpt,
+			meta_title, meta_description, focus_keyword, body_html, word_count)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (idea_id) DO UPDATE SET job_id = excluded.job_id, title = excluded.title,
+			  slug = excluded.slug, excerpt = excluded.excerpt, meta_title = excluded.meta_title,
+			  meta_description = excluded.meta_description, focus_keyword = excluded.focus_keyword,
+			  body_html = excluded.body_html, word_count = excluded.word_count, updated_at = now()`,
+			o.TenantID, idea.SiteID, idea.ID, o.JobID, d.Title, d.Slug, d.Excerpt, d.MetaTitle,
+			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount); err != nil {
+			return fmt.Errorf("save draft: %w", err)
+		}
+		return finishJob(ctx, tx, o)
+	})
+}
+
+const draftColumns = `id, site_id, idea_id, job_id, title, slug, excerpt, meta_title, meta_description,
+	focus_keyword, body_html, word_count, status, created_at, updated_at`
+
+// draftListColumns leaves the body out of listings.
+var draftListColumns = strings.Replace(draftColumns, "body_html", "''", 1)
+
+func scanDraft(r pgx.Row) (d Draft, err error) {
+	err = r.Scan(&d.ID, &d.SiteID, &d.IdeaID, &d.JobID, &d.Title, &d.Slug, &d.Excerpt, &d.MetaTitle,
+		&d.MetaDescription, &d.FocusKeyword, &d.BodyHTML, &d.WordCount, &d.Status, &d.CreatedAt, &d.UpdatedAt)
+	return d, err
+}
+
+// GetDraft returns one of a tenant's drafts with its body.
+func (s *Store) GetDraft(ctx context.Context, tenantID, id int64) (Draft, error) {
+	d, err := scanDraft(s.pool.QueryRow(ctx,
+		`SELECT `+draftColumns+` FROM drafts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return d, translate(err)
+}
+
+// ListDrafts returns a tenant's drafts without their bodies, in id order.
+func (s *Store) ListDrafts(ctx context.Context, tenantID, siteID int64, page Page) ([]Draft, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+draftListColumns+` FROM drafts
+		WHERE tenant_id = $1 AND ($2 = 0 OR site_id = $2) AND id > $3 ORDER BY id LIMIT $4`,
+		tenantID, siteID, page.After, page.Limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanDraft)
+}

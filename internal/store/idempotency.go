@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// StoredResponse is the answer first given to a request with an
+// Idempotency-Key, replayed for its retries.
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// ClaimIdempotencyKey claims key for a request with the given fingerprint.
+// It returns nil for a first claim (the caller runs the request), the
+// stored response for a retry of a finished request, and errs.ErrConflict
+// when the key is in use by a request still running or by a different
+// request.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, tenantID int64, key, fingerprint string) (*StoredResponse, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, tenantID, key, fingerprint)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	var storedPrint string
+	var status *int
+	var body []byte
+	err = s.pool.QueryRow(ctx, `SELECT fingerprint, status, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`,
+		tenantID, key).Scan(&storedPrint, &status, &body)
+	if err != nil {
+		return nil, translate(err)
+	}
+	switch {
+	case storedPrint != fingerprint:
+		return nil, fmt.Errorf("Idempotency-Key %q was used for a different request: %w", key, errs.ErrConflict)
+	case status == nil:
+		return nil, fmt.Errorf("a request with Idempotency-Key %q is still being processed: %w", key, errs.ErrConflict)
+	}
+	return &StoredResponse{Status: *status, Body: body}, nil
+}
+
+// SaveIdempotentResponse stores the response of a claimed key.
+func (s *Store) SaveIdempotentResponse(ctx context.Context, tenantID int64, key string, r StoredResponse) error {
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant_id = $1 AND key = $2`,
+		tenantID, key, r.Status, r.Body)
+	return translate(err)
+}
+
+// ReleaseIdempotencyKey forgets a claim whose request failed, so that a
+// retry runs it again.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, tenantID int64, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status IS NULL`,
+		tenantID, key)
+	return translate(err)
+}

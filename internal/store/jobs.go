@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// Job states.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+	JobCanceled  = "canceled"
+)
+
+// ErrJobFinished is returned by StartJob for a job that already reached a
+// final state: a duplicate delivery, which must do nothing.
+var ErrJobFinished = errors.New("job already finished")
+
+// Job is the durable record of one task.
+type Job struct {
+	ID              string          `json:"id"`
+	TenantID        int64           `json:"-"`
+	Type            string          `json:"type"`
+	Queue           string          `json:"queue"`
+	SiteID          int64           `json:"site_id"`
+	SubjectID       int64           `json:"subject_id"`
+	BatchID         *string         `json:"batch_id"`
+	Params          json.RawMessage `json:"params"`
+	State           string          `json:"state"`
+	Phase           string          `json:"phase"`
+	Attempts        int             `json:"attempts"`
+	LastError       *string         `json:"error"`
+	CreditsQuoted   int64           `json:"credits_quoted"`
+	CreditsReserved int64           `json:"credits_reserved"`
+	CreditsCharged  int64           `json:"credits_charged"`
+	Model           *string         `json:"model"`
+	TokensIn        int             `json:"tokens_in"`
+	TokensOut       int             `json:"tokens_out"`
+	CostUSD         float64         `json:"cost_usd"`
+	Result          json.RawMessage `json:"result"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	StartedAt       *time.Time      `json:"started_at"`
+	FinishedAt      *time.Time      `json:"finished_at"`
+}
+
+// Final reports whether the job can change no more.
+func (j Job) Final() bool {
+	return j.State == JobSucceeded || j.State == JobFailed || j.State == JobCanceled
+}
+
+const jobColumns = `id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, phase, attempts,
+	last_error, credits_quoted, credits_reserved, credits_charged, model, tokens_in, tokens_out,
+	cost_usd::float8, result, created_at, updated_at, started_at, finished_at`
+
+func scanJob(r pgx.Row) (j Job, err error) {
+	err = r.Scan(&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
+		&j.State, &j.Phase, &j.Attempts, &j.LastError, &j.CreditsQuoted, &j.CreditsReserved,
+		&j.CreditsCharged, &j.Model, &j.TokensIn, &j.TokensOut, &j.CostUSD, &j.Result,
+		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt)
+	return j, err
+}
+
+// NewJob is a job to create. Quote is the credits it is expected to cost.
+type NewJob struct {
+	ID        string
+	Type      string
+	Queue     string
+	SiteID    int64
+	SubjectID int64
+	Params    json.RawMessage
+	Quote     int64
+}
+
+// JobBatch is what CreateJobs made: the jobs created and the ones skipped
+// because the same work is already queued or running.
+type JobBatch struct {
+	BatchID string
+	Created []Job
+	Skipped []NewJob
+}
+
+// CreateJobs records jobs in state queued, in one transaction, with a batch
+// row when batchID is not empty. A job whose subject already has an
+// unfinished job of the same type is skipped; a job id that exists already
+// (a client retry) is skipped too. The tenant must be able to afford the
+// created jobs: their quotes may not exceed the balance less what queued
+// jobs are already quoted for. Nothing is written when it cannot.
+func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, jobs []NewJob) (JobBatch, error) {
+	out := JobBatch{BatchID: batchID}
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		if batchID != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO batches (id, tenant_id, type, total) VALUES ($1, $2, $3, 0)`,
+				batchID, tenantID, jobs[0].Type); err != nil {
+				return fmt.Errorf("insert batch: %w", err)
+			}
+		}
+		created, err := insertJobs(ctx, tx, tenantID, batchID, jobs)
+		if err != nil {
+			return err
+		}
+		if err := checkAffordable(ctx, tx, tenantID, created); err != nil {
+			return err
+		}
+		if batchID != "" {
+			if _, err := tx.Exec(ctx, `UPDATE batches SET total = $2 WHERE id = $1`, batchID, len(created)); err != nil {
+				return fmt.Errorf("count batch: %w", err)
+			}
+		}
+		out.Created = created
+		out.Skipped = skippedJobs(jobs, created)
+		return nil
+	})
+	return out, err
+}
+
+func insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
+	n := len(jobs)
+	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
+	sites, subjects, quotes := make([]int64, n), make([]int64, n), make([]int64, n)
+	params := make([]string, n)
+	for i, j := range jobs {
+		ids[i], types[i], queues[i] = j.ID, j.Type, j.Queue
+		sites[i], subjects[i], quotes[i] = j.SiteID, j.SubjectID, j.Quote
+		params[i] = "{}"
+		if len(j.Params) > 0 {
+			params[i] = string(j.Params)
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted)
+		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote
+		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+		     AS t(id, type, queue, site_id, subject_id, params, quote)
+		ON CONFLICT DO NOTHING
+		RETURNING `+jobColumns,
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes)
+	if err != nil {
+		return nil, fmt.Errorf("insert jobs: %w", err)
+	}
+	return collect(rows, scanJob)
+}
+
+func checkAffordable(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) error {
+	var needed int64
+	for _, j := range created {
+		needed += j.CreditsQuoted
+	}
+	if needed == 0 {
+		return nil
+	}
+	var balance, promised int64
+	err := tx.QueryRow(ctx, `
+		SELECT t.credit_balance,
+		       (SELECT coalesce(sum(credits_quoted), 0) FROM jobs j
+		        WHERE j.tenant_id = t.id AND j.state = 'queued' AND j.credits_reserved = 0)
+		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&balance, &promised)
+	if err != nil {
+		return fmt.Errorf("read balance: %w", translate(err))
+	}
+	// promised already includes the jobs just inserted.
+	available := max(balance-(promised-needed), 0)
+	if needed > available {
+		return &errs.InsufficientCreditsError{Needed: needed, Available: available}
+	}
+	return nil
+}
+
+func skippedJobs(asked []NewJob, created []Job) []NewJob {
+	made := make(map[string]bool, len(created))
+	for _, j := range created {
+		made[j.ID] = true
+	}
+	skipped := []NewJob{}
+	for _, j := range asked {
+		if !made[j.ID] {
+			skipped = append(skipped, j)
+		}
+	}
+	return skipped
+}
+
+// GetJob returns one of a tenant's jobs.
+func (s *Store) GetJob(ctx context.Context, tenantID int64, id string) (Job, error) {
+	j, err := scanJob(s.pool.QueryRow(ctx,
+		`SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return j, translate(err)
+}
+
+// JobFilter narrows a job listing; empty fields match everything.
+type JobFilter struct {
+	State, Type, BatchID string
+}
+
+// ListJobs returns a tenant's jobs, newest first, after the job id cursor.
+func (s *Store) ListJobs(ctx context.Context, tenantID int64, f JobFilter, after string, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE tenant_id = $1 AND ($2 = '' OR state = $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR batch_id = $4)
+		  AND ($5 = '' OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $5 AND tenant_id = $1))
+		ORDER BY created_at DESC, id DESC LIMIT $6`,
+		tenantID, f.State, f.Type, f.BatchID, after, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanJob)
+}
+
+// BatchSummary is the progress of a batch.
+type BatchSummary struct {
+	ID             string         `json:"id"`
+	Type           string         `json:"type"`
+	Total          int            `json:"total"`
+	Done           int            `json:"done"`
+	ByState        map[string]int `json:"by_state"`
+	RunningByPhase map[string]int `json:"running_by_phase"`
+	CreditsCharged int64          `json:"credits_charged"`
+	Errors         []JobError     `json:"errors"`
+	CreatedAt      time.Time      `json:"created_at"`
+}
+
+// JobError is a failed job of a batch and its reason.
+type JobError struct {
+	JobID string `json:"job_id"`
+	Error string `json:"error"`
+}
+
+// GetBatch summarizes one of a tenant's batches.
+func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchSummary, error) {
+	b := BatchSummary{ID: id, ByState: map[string]int{}, RunningByPhase: map[string]int{}, Errors: []JobError{}}
+	err := s.pool.QueryRow(ctx, `SELECT type, total, created_at FROM batches WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id).Scan(&b.Type, &b.Total, &b.CreatedAt)
+	if err != nil {
+		return b, translate(err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT state, phase, count(*), sum(credits_charged) FROM jobs
+		WHERE batch_id = $1 AND tenant_id = $2 GROUP BY state, phase`, id, tenantID)
+	if err != nil {
+		return b, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state, phase string
+		var n int
+		var charged int64
+		if err := rows.Scan(&state, &phase, &n, &charged); err != nil {
+			return b, translate(err)
+		}
+		b.ByState[state] += n
+		b.CreditsCharged += charged
+		if state == JobRunning {
+			b.RunningByPhase[phase] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return b, translate(err)
+	}
+	b.Done = b.ByState[JobSucceeded] + b.ByState[JobFailed] + b.ByState[JobCanceled]
+	b.Errors, err = s.batchErrors(ctx, tenantID, id)
+	return b, err
+}
+
+func (s *Store) batchErrors(ctx context.Context, tenantID int64, batchID string) ([]JobError, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, last_error FROM jobs
+		WHERE batch_id = $1 AND tenant_id = $2 AND state = 'failed' ORDER BY id LIMIT 20`, batchID, tenantID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (e JobError, err error) {
+		var msg *string
+		err = r.Scan(&e.JobID, &msg)
+		if msg != nil {
+			e.Error = *msg
+		}
+		return e, err
+	})
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// StartJob moves a job to running and reserves its cost, in one
+// transaction. A negative cost reserves the job's quote. The cost is
+// reserved once per job: a retried or duplicated
+// delivery finds the reservation and does not charge again. A job in a final
+// state returns ErrJobFinished. A tenant that cannot afford the cost gets
+// *errs.InsufficientCreditsError and nothing changes.
+func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
+	var job Job
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		job, err = scanJob(tx.QueryRow(ctx,
+			`SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, jobID))
+		if err != nil {
+			return fmt.Errorf("job %s: %w", jobID, translate(err))
+		}
+		if job.Final() {
+			return ErrJobFinished
+		}
+		if cost < 0 {
+			cost = job.CreditsQuoted
+		}
+		if job.CreditsReserved == 0 && cost > 0 {
+			if err := reserve(ctx, tx, tenantID, jobID, cost); err != nil {
+				return err
+			}
+			job.CreditsReserved = cost
+		}
+		return tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
+			credits_reserved = $3, started_at = coalesce(started_at, now()), updated_at = now()
+			WHERE id = $1 RETURNING state, phase, attempts, started_at`,
+			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt)
+	})
+	return job, err
+}
+
+func reserve(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, cost int64) error {
+	var balance int64
+	var status string
+	err := tx.QueryRow(ctx, `SELECT credit_balance, status FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).
+		Scan(&balance, &status)
+	if err != nil {
+		return fmt.Errorf("tenant %d: %w", tenantID, translate(err))
+	}
+	if status != "active" {
+		return errs.Permanent(fmt.Errorf("tenant is %s", status))
+	}
+	if balance < cost {
+		return &errs.InsufficientCreditsError{Needed: cost, Available: balance}
+	}
+	balance, err = addBalance(ctx, tx, tenantID, -cost)
+	if err != nil {
+		return err
+	}
+	return appendLedger(ctx, tx, tenantID, &jobID, "reserve", -cost, balance, "")
+}
+
+// SetPhase records the phase of a running job.
+func (s *Store) SetPhase(ctx context.Context, jobID, phase string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET phase = $2, updated_at = now() WHERE id = $1 AND state = 'running'`,
+		jobID, phase)
+	return translate(err)
+}
+
+// Outcome is what a finished job records about itself.
+type Outcome struct {
+	TenantID  int64
+	JobID     string
+	Charged   int64 // at most what was reserved; the rest is refunded
+	Model     string
+	TokensIn  int
+	TokensOut int
+	CostUSD   float64
+	Result    any // stored as JSON
+}
+
+// finishJob marks a running job succeeded and settles its credits inside tx.
+// A job that is no longer running (finished by a duplicate delivery, or
+// canceled) makes it fail with ErrJobFinished so the caller's writes roll
+// back.
+func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
+	result, err := json.Marshal(o.Result)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	var reserved int64
+	err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'succeeded', phase = 'completed',
+		credits_charged = least($3, credits_reserved), model = nullif($4, ''), tokens_in = $5, tokens_out = $6,
+		cost_usd = $7, result = $8, last_error = NULL, finished_at = now(), updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND state = 'running' RETURNING credits_reserved`,
+		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result).Scan(&reserved)
+	if err != nil {
+		if isNoRows(err) {
+			return ErrJobFinished
+		}
+		return fmt.Errorf("finish job %s: %w", o.JobID, err)
+	}
+	if unused := reserved - min(o.Charged, reserved); unused > 0 {
+		return giveBack(ctx, tx, o.TenantID, o.JobID, "settle", unused, "unused part of the reservation")
+	}
+	return nil
+}
+
+func giveBack(ctx context.Context, tx pgx.Tx, tenantID int64, jobID, kind string, amount int64, note string) error {
+	balance, err := addBalance(ctx, tx, tenantID, amount)
+	if err != nil {
+		return err
+	}
+	return appendLedger(ctx, tx, tenantID, &jobID, kind, amount, balance, note)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// FailJob ends a queued or running job as failed with a message and refunds
+// what it reserved, in one transaction. A job already final is left as it is
+// (ErrJobFinished).
+func (s *Store) FailJob(ctx context.Context, tenantID int64, jobID, message string) error {
+	return s.endUnfinished(ctx, tenantID, jobID, JobFailed, message)
+}
+
+// CancelJob ends a queued or running job as canceled and refunds what it
+// reserved. A job already final is errs.ErrConflict.
+func (s *Store) CancelJob(ctx context.Context, tenantID int64, jobID string) (Job, error) {
+	if _, err := s.GetJob(ctx, tenantID, jobID); err != nil {
+		return Job{}, err
+	}
+	err := s.endUnfinished(ctx, tenantID, jobID, JobCanceled, "canceled by request")
+	if errors.Is(err, ErrJobFinished) {
+		return Job{}, fmt.Errorf("job %s has already finished: %w", jobID, errs.ErrConflict)
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	return s.GetJob(ctx, tenantID, jobID)
+}
+
+func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state, message string) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		var reserved int64
+		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
+			credits_charged = 0, finished_at = now(), updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running') RETURNING credits_reserved`,
+			tenantID, jobID, state, message).Scan(&reserved)
+		if isNoRows(err) {
+			return ErrJobFinished
+		}
+		if err != nil {
+			return fmt.Errorf("end job %s: %w", jobID, err)
+		}
+		if reserved > 0 {
+			return giveBack(ctx, tx, tenantID, jobID, "refund", reserved, "job "+state)
+		}
+		return nil
+	})
+}
+
+// RetryLater records a failed attempt that will be retried: the job goes
+// back to queued, keeping its reservation.
+func (s *Store) RetryLater(ctx context.Context, tenantID int64, jobID, message string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET state = 'queued', phase = 'waiting_retry', last_error = $3,
+		updated_at = now() WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, tenantID, jobID, message)
+	return translate(err)
+}
+
+// Unfinished returns jobs queued or running whose row has not changed since
+// before the given time, oldest first: the reconciler's candidates.
+func (s *Store) Unfinished(ctx context.Context, notChangedSince time.Time, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state IN ('queued', 'running') AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+		notChangedSince, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanJob)
+}
+
+// Touch marks a job as seen by the reconciler so it is not examined again
+// before the grace period passes.
+func (s *Store) Touch(ctx context.Context, jobID string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET updated_at = now() WHERE id = $1 AND state IN ('queued', 'running')`, jobID)
+	return translate(err)
+}

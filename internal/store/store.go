@@ -1,0 +1,131 @@
+// Package store is Presswork's only door to PostgreSQL: every SQL statement
+// lives here, every query is scoped by tenant, and driver errors are
+// translated into the errs vocabulary at this boundary (nothing outside this
+// package imports pgx).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/migrations"
+)
+
+// Store holds the connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to PostgreSQL. maxConns <= 0 keeps pgx's default.
+func Open(ctx context.Context, databaseURL string, maxConns int32) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close releases every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping reports whether PostgreSQL answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate(s.pool.Ping(ctx))
+}
+
+// Migrate applies pending migrations under a PostgreSQL advisory lock, so
+// several processes starting at once apply them once.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.withGoose(func(p *goose.Provider) error {
+		_, err := p.Up(ctx)
+		return err
+	})
+}
+
+// MigrationsPending reports whether migrations remain to be applied.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	var pending bool
+	err := s.withGoose(func(p *goose.Provider) (err error) {
+		pending, err = p.HasPending(ctx)
+		return err
+	})
+	return pending, err
+}
+
+func (s *Store) withGoose(fn func(*goose.Provider) error) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if err := fn(p); err != nil {
+		return fmt.Errorf("migrate: %w", translate(err))
+	}
+	return nil
+}
+
+// SQLDB returns a database/sql handle on the pool, for tools that need one.
+func (s *Store) SQLDB() *sql.DB { return stdlib.OpenDBFromPool(s.pool) }
+
+// transact runs fn in a transaction, committing when it returns nil.
+func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit(ctx))
+}
+
+// translate maps driver errors onto the errs vocabulary, keeping the
+// original in the chain for logs.
+func translate(err error) error {
+	if err == nil || errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrUnavailable) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: %w", errs.ErrNotFound, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505": // unique_violation
+			return fmt.Errorf("%w: %w", errs.ErrConflict, err)
+		case pgErr.Code[:2] == "08", pgErr.Code == "57P01", pgErr.Code == "57P03": // connection, shutdown, starting
+			return fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
+		}
+		return err
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || errors.As(err, &netErr) {
+		return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
+	}
+	return err
+}

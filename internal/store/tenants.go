@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// Tenant is one customer account.
+type Tenant struct {
+	ID            int64     `json:"id"`
+	Slug          string    `json:"slug"`
+	Name          string    `json:"name"`
+	Plan          string    `json:"plan"`
+	Status        string    `json:"status"`
+	CreditBalance int64     `json:"credit_balance"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// LedgerEntry is one change of a tenant's balance.
+type LedgerEntry struct {
+	ID           int64     `json:"id"`
+	JobID        *string   `json:"job_id"`
+	Kind         string    `json:"kind"`
+	Delta        int64     `json:"delta"`
+	BalanceAfter int64     `json:"balance_after"`
+	Note         string    `json:"note"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+const tenantColumns = `id, slug, name, plan, status, credit_balance, created_at`
+
+func scanTenant(row pgx.Row) (Tenant, error) {
+	var t Tenant
+	err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.Plan, &t.Status, &t.CreditBalance, &t.CreatedAt)
+	return t, err
+}
+
+// NewTenant is what CreateTenant needs.
+type NewTenant struct {
+	Slug, Name, Plan string
+	Credits          int64
+}
+
+// CreateTenant creates a tenant with its opening credits recorded in the
+// ledger. A taken slug is errs.ErrConflict.
+func (s *Store) CreateTenant(ctx context.Context, nt NewTenant) (Tenant, error) {
+	var t Tenant
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanTenant(tx.QueryRow(ctx,
+			`INSERT INTO tenants (slug, name, plan) VALUES ($1, $2, $3) RETURNING `+tenantColumns,
+			nt.Slug, nt.Name, nt.Plan))
+		if err != nil {
+			return fmt.Errorf("insert tenant: %w", err)
+		}
+		if nt.Credits > 0 {
+			t.CreditBalance, err = grant(ctx, tx, t.ID, nt.Credits, "opening credits")
+		}
+		return err
+	})
+	return t, err
+}
+
+// GetTenant returns a tenant by id.
+func (s *Store) GetTenant(ctx context.Context, id int64) (Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+	return t, translate(err)
+}
+
+// ListTenants returns every tenant, oldest first.
+func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanTenant)
+}
+
+// SetTenantStatus suspends or reactivates a tenant.
+func (s *Store) SetTenantStatus(ctx context.Context, id int64, status string) (Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx,
+		`UPDATE tenants SET status = $2 WHERE id = $1 RETURNING `+tenantColumns, id, status))
+	return t, translate(err)
+}
+
+// GrantCredits adds credits to a tenant and returns the new balance.
+func (s *Store) GrantCredits(ctx context.Context, tenantID, amount int64, note string) (int64, error) {
+	var balance int64
+	err := s.transact(ctx, func(tx pgx.Tx) (err error) {
+		balance, err = grant(ctx, tx, tenantID, amount, note)
+		return err
+	})
+	return balance, err
+}
+
+func grant(ctx context.Context, tx pgx.Tx, tenantID, amount int64, note string) (int64, error) {
+	balance, err := addBalance(ctx, tx, tenantID, amount)
+	if err != nil {
+		return 0, err
+	}
+	return balance, appendLedger(ctx, tx, tenantID, nil, "grant", amount, balance, note)
+}
+
+// addBalance changes a balance by delta, refusing to take it below zero.
+func addBalance(ctx context.Context, tx pgx.Tx, tenantID, delta int64) (int64, error) {
+	var balance int64
+	err := tx.QueryRow(ctx,
+		`UPDATE tenants SET credit_balance = credit_balance + $2
+		 WHERE id = $1 AND credit_balance + $2 >= 0 RETURNING credit_balance`,
+		tenantID, delta).Scan(&balance)
+	if err != nil {
+		return 0, fmt.Errorf("change balance of tenant %d: %w", tenantID, translate(err))
+	}
+	return balance, nil
+}
+
+func appendLedger(ctx context.Context, tx pgx.Tx, tenantID int64, jobID *string, kind string, delta, balance int64, note string) error {
+	_, err := tx.Exec(ctx,
+		`INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after, note)
+		 VALUES ($1, $2, $3, $4, $5, $6)`,
+		tenantID, jobID, kind, delta, balance, note)
+	if err != nil {
+		return fmt.Errorf("append %s to ledger: %w", kind, translate(err))
+	}
+	return nil
+}
+
+// Ledger returns a tenant's ledger, newest first, after the cursor (an id,
+// 0 for the start).
+func (s *Store) Ledger(ctx context.Context, tenantID int64, page Page) ([]LedgerEntry, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT id, job_id, kind, delta, balance_after, note, created_at FROM credit_ledger
+		 WHERE tenant_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
+		tenantID, page.After, page.Limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (e LedgerEntry, err error) {
+		err = r.Scan(&e.ID, &e.JobID, &e.Kind, &e.Delta, &e.BalanceAfter, &e.Note, &e.CreatedAt)
+		return e, err
+	})
+}
+
+// CreditSummary is a tenant's balance with what is reserved by unfinished jobs.
+type CreditSummary struct {
+	Balance    int64 `json:"balance"`
+	Reserved   int64 `json:"reserved_by_running_jobs"`
+	LedgerSum  int64 `json:"ledger_sum"`
+	QueuedCost int64 `json:"quoted_for_queued_jobs"`
+}
+
+// Credits summarizes a tenant's credits.
+func (s *Store) Credits(ctx context.Context, tenantID int64) (CreditSummary, error) {
+	var c CreditSummary
+	err := s.pool.QueryRow(ctx, `
+		SELECT t.credit_balance,
+		       (SELECT coalesce(sum(delta), 0) FROM credit_ledger WHERE tenant_id = t.id),
+		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running')),
+		       (SELECT coalesce(sum(credits_quoted), 0) FROM jobs WHERE tenant_id = t.id AND state = 'queued' AND credits_reserved = 0)
+		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LedgerSum, &c.Reserved, &c.QueuedCost)
+	return c, translate(err)
+}
+
+// Page bounds a listing: Limit rows after the cursor After (an id; 0 = start).
+type Page struct {
+	After int64
+	Limit int
+}
+
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err())
+}
+
+// errNoTenant is returned when a tenant-scoped write finds no tenant.
+var errNoTenant = fmt.Errorf("tenant: %w", errs.ErrNotFound)

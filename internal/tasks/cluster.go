@@ -1,0 +1,134 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/cluster"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// MaxKeywordsPerClustering bounds one clustering job; a site with more
+// unclustered keywords is clustered by successive jobs.
+const MaxKeywordsPerClustering = 100000
+
+// namingParallelism bounds concurrent naming calls of one clustering job.
+const namingParallelism = 4
+
+// ClusterCost is the credit cost of clustering n keywords.
+func ClusterCost(n, keywordsPerCredit int64) int64 {
+	return (n + keywordsPerCredit - 1) / keywordsPerCredit
+}
+
+// cluster groups a site's unclustered keywords (the subject is the site),
+// names each group and stores the clusters. Its cost is settled on the
+// keywords actually clustered; outliers stay unclustered and free.
+func (h *Handlers) cluster(ctx context.Context, p Payload) error {
+	keywords, err := h.Store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, MaxKeywordsPerClustering)
+	if err != nil {
+		return fmt.Errorf("load keywords: %w", err)
+	}
+	job, err := h.Store.StartJob(ctx, p.TenantID, p.JobID, ClusterCost(int64(len(keywords)), h.Costs.KeywordsPerCredit), "embedding")
+	if err != nil {
+		return err
+	}
+	// A retry keeps the first attempt's reservation: cluster no more than it covers.
+	if covered := job.CreditsReserved * h.Costs.KeywordsPerCredit; int64(len(keywords)) > covered {
+		keywords = keywords[:covered]
+	}
+	site, err := h.Store.GetSite(ctx, p.TenantID, p.SubjectID)
+	if err != nil {
+		return err
+	}
+	groups, usage, err := h.groupKeywords(ctx, p.JobID, keywords)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.SetPhase(ctx, p.JobID, "naming"); err != nil {
+		return err
+	}
+	clusters, nameUsage, err := h.nameClusters(ctx, site.Name, keywords, groups.Clusters)
+	if err != nil {
+		return err
+	}
+	usage.Add(nameUsage)
+	clustered := int64(len(keywords) - len(groups.Outliers))
+	outcome := outcome(p, job, ClusterCost(clustered, h.Costs.KeywordsPerCredit), usage, map[string]any{
+		"clusters": len(clusters), "keywords_clustered": clustered, "outliers": len(groups.Outliers),
+	})
+	return h.Store.SaveClusters(ctx, outcome, site.ID, clusters)
+}
+
+func (h *Handlers) groupKeywords(ctx context.Context, jobID string, keywords []store.Keyword) (cluster.Result, ai.Usage, error) {
+	phrases := make([]string, len(keywords))
+	for i, k := range keywords {
+		phrases[i] = k.Phrase
+	}
+	vectors, usage, err := h.Embedder.Embed(ctx, phrases)
+	if err != nil {
+		return cluster.Result{}, usage, fmt.Errorf("embed keywords: %w", err)
+	}
+	if err := h.Store.SetPhase(ctx, jobID, "grouping"); err != nil {
+		return cluster.Result{}, usage, err
+	}
+	groups, err := cluster.Group(ctx, vectors, cluster.Options{})
+	return groups, usage, err
+}
+
+// nameClusters asks the writer to name each group, a few at a time.
+func (h *Handlers) nameClusters(ctx context.Context, siteName string, keywords []store.Keyword, groups [][]int) ([]store.NewCluster, ai.Usage, error) {
+	out := make([]store.NewCluster, len(groups))
+	usages := make([]ai.Usage, len(groups))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(namingParallelism)
+	for i, members := range groups {
+		g.Go(func() error {
+			in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(keywords, members, 10)}
+			name, usage, err := h.Writer.NameCluster(gctx, in)
+			if err != nil {
+				return fmt.Errorf("name cluster: %w", err)
+			}
+			ids := make([]int64, len(members))
+			for j, m := range members {
+				ids[j] = keywords[m].ID
+			}
+			out[i], usages[i] = store.NewCluster{Name: name.Name, Description: name.Description, KeywordIDs: ids}, usage
+			return nil
+		})
+	}
+	err := g.Wait()
+	var total ai.Usage
+	for _, u := range usages {
+		total.Add(u)
+	}
+	return out, total, err
+}
+
+// keywordInfos returns up to limit keywords of a group, most central first.
+func keywordInfos(keywords []store.Keyword, members []int, limit int) []ai.KeywordInfo {
+	infos := make([]ai.KeywordInfo, 0, min(limit, len(members)))
+	for _, m := range members[:min(limit, len(members))] {
+		infos = append(infos, keywordInfo(keywords[m]))
+	}
+	return infos
+}
+
+func keywordInfo(k store.Keyword) ai.KeywordInfo {
+	info := ai.KeywordInfo{Phrase: k.Phrase, Volume: k.Volume, Difficulty: k.Difficulty}
+	if k.Intent != nil {
+		info.Intent = *k.Intent
+	}
+	return info
+}
+
+// outcome builds a job's success record.
+func outcome(p Payload, job store.Job, charged int64, usage ai.Usage, result any) store.Outcome {
+	return store.Outcome{
+		TenantID: p.TenantID, JobID: p.JobID, Charged: min(charged, job.CreditsReserved),
+		Model: usage.Model, TokensIn: usage.PromptTokens, TokensOut: usage.CompletionTokens,
+		CostUSD: usage.CostUSD, Result: result,
+	}
+}

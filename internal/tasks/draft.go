@@ -1,0 +1,52 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// draft writes the article for an idea (the subject). It costs its quote:
+// three credits by default.
+func (h *Handlers) draft(ctx context.Context, p Payload) error {
+	job, err := h.Store.StartJob(ctx, p.TenantID, p.JobID, quotedCost, "ai_analysis")
+	if err != nil {
+		return err
+	}
+	idea, err := h.Store.GetIdea(ctx, p.TenantID, p.SubjectID)
+	if err != nil {
+		return fmt.Errorf("idea %d: %w", p.SubjectID, err)
+	}
+	in, err := h.draftInput(ctx, p.TenantID, idea)
+	if err != nil {
+		return err
+	}
+	d, usage, err := h.Writer.Draft(ctx, in)
+	if err != nil {
+		return fmt.Errorf("write draft: %w", err)
+	}
+	row := store.Draft{Title: d.Title, Slug: d.Slug, Excerpt: d.Excerpt, MetaTitle: d.MetaTitle,
+		MetaDescription: d.MetaDescription, FocusKeyword: d.FocusKeyword, BodyHTML: d.BodyHTML,
+		WordCount: ai.WordCount(d.BodyHTML)}
+	result := map[string]any{"idea_id": idea.ID, "word_count": row.WordCount}
+	return h.Store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea, row)
+}
+
+func (h *Handlers) draftInput(ctx context.Context, tenantID int64, idea store.Idea) (ai.DraftInput, error) {
+	cluster, err := h.Store.GetCluster(ctx, tenantID, idea.ClusterID)
+	if err != nil {
+		return ai.DraftInput{}, err
+	}
+	site, err := h.Store.GetSite(ctx, tenantID, idea.SiteID)
+	if err != nil {
+		return ai.DraftInput{}, err
+	}
+	outline := make([]ai.Heading, len(idea.Outline))
+	for i, h := range idea.Outline {
+		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
+	}
+	return ai.DraftInput{SiteName: site.Name, ClusterName: cluster.Name, Title: idea.Title,
+		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline}, nil
+}

@@ -1,0 +1,147 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// Handlers runs the stages. It holds what every handler needs.
+type Handlers struct {
+	Store    *store.Store
+	Writer   *ai.Writer
+	Embedder ai.Embedder
+	Costs    config.Costs
+	Log      *slog.Logger
+}
+
+// Register adds every handler to mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeCluster, h.wrap(h.cluster))
+	mux.HandleFunc(TypeIdeas, h.wrap(h.ideas))
+	mux.HandleFunc(TypeDraft, h.wrap(h.draft))
+}
+
+// ServerConfig is the asynq server configuration Presswork's workers use.
+func ServerConfig(c config.Config, log *slog.Logger) asynq.Config {
+	return asynq.Config{
+		Concurrency:       c.WorkerConcurrency,
+		Queues:            Queues,
+		TaskCheckInterval: c.TaskCheckInterval,
+		ShutdownTimeout:   c.ShutdownTimeout,
+		IsFailure:         func(err error) bool { return !isThrottled(err) },
+		RetryDelayFunc:    retryDelay,
+		Logger:            asynqLogger{log},
+		LogLevel:          asynq.WarnLevel,
+	}
+}
+
+func isThrottled(err error) bool {
+	var t *errs.ThrottledError
+	return errors.As(err, &t)
+}
+
+// retryDelay honours a throttled error's Retry-After and otherwise backs off
+// exponentially from asynq's default.
+func retryDelay(n int, err error, task *asynq.Task) time.Duration {
+	var t *errs.ThrottledError
+	if errors.As(err, &t) && t.RetryAfter > 0 {
+		return t.RetryAfter
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, task)
+}
+
+type stageFunc func(ctx context.Context, p Payload) error
+
+// wrap turns a stage into an asynq handler that records the outcome on the
+// job row: a permanent failure or the last attempt fails the job and refunds
+// its credits; any other failure is recorded and retried.
+func (h *Handlers) wrap(stage stageFunc) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var p Payload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.JobID == "" || p.TenantID == 0 {
+			return fmt.Errorf("task %s: unreadable payload: %w", t.Type(), asynq.SkipRetry)
+		}
+		log := h.Log.With("task_type", t.Type(), "task_id", p.JobID, "tenant", p.TenantID)
+		err := stage(ctx, p)
+		if err == nil || errors.Is(err, store.ErrJobFinished) {
+			return nil
+		}
+		return h.recordFailure(ctx, log, p, err)
+	}
+}
+
+func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payload, err error) error {
+	msg := publicMessage(err)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// The worker is shutting down: asynq puts the task back without
+		// counting a failure; the job stays running until it is picked up.
+		log.Info("job interrupted by shutdown")
+		return err
+	}
+	// Record with a fresh context: the task's own may have timed out.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if errs.IsPermanent(err) || (isLastAttempt(ctx) && !isThrottled(err)) {
+		log.Warn("job failed", "error", err)
+		if ferr := h.Store.FailJob(bg, p.TenantID, p.JobID, msg); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
+			log.Error("recording job failure", "error", ferr)
+			return fmt.Errorf("%s: %w", msg, ferr)
+		}
+		return fmt.Errorf("%s: %w", msg, asynq.SkipRetry)
+	}
+	log.Info("job attempt failed; will retry", "error", err)
+	if rerr := h.Store.RetryLater(bg, p.TenantID, p.JobID, msg); rerr != nil {
+		log.Error("recording job retry", "error", rerr)
+	}
+	return err
+}
+
+func isLastAttempt(ctx context.Context) bool {
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && retried >= maxRetry
+}
+
+// publicMessage is the text a user reads on a failed job: the words of
+// errors Presswork wrote for people, and a plain summary of anything else
+// (whose detail goes to the worker log only).
+func publicMessage(err error) string {
+	var ve *errs.ValidationError
+	var ic *errs.InsufficientCreditsError
+	var th *errs.ThrottledError
+	switch {
+	case errors.As(err, &ic):
+		return ic.Error()
+	case errors.As(err, &th):
+		return "the AI provider is rate limiting requests; retrying later"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the job ran past its time limit"
+	case errors.Is(err, errs.ErrNotFound):
+		return "the item this job works on no longer exists"
+	case errors.As(err, &ve), errors.Is(err, errs.ErrPermanent):
+		return err.Error()
+	case errors.Is(err, errs.ErrUnavailable):
+		return "a service Presswork depends on was unavailable; retrying"
+	}
+	return "temporary failure; retrying (details in the worker log)"
+}
+
+// asynqLogger sends asynq's own logs to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true) }

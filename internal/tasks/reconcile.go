@@ -1,0 +1,101 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/store"
+)
+
+// Reconciler makes asynq agree with PostgreSQL: a job PostgreSQL says is
+// queued or running but asynq no longer holds (Redis lost its data, a task
+// was deleted by hand, the API could not reach Redis) is enqueued again
+// with its own id; a job whose task asynq archived (retries exhausted while
+// the job row could not be updated) is failed and refunded.
+type Reconciler struct {
+	Store     *store.Store
+	Inspector *asynq.Inspector
+	Enqueuer  *Enqueuer
+	Grace     time.Duration // how long a job may go unchanged before it is examined
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// ReconcileReport counts what one pass did.
+type ReconcileReport struct {
+	Examined, Reenqueued, Failed int
+}
+
+// reconcileBatch bounds the jobs one pass examines.
+const reconcileBatch = 1000
+
+// Run reconciles every interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		if rep, err := r.Once(ctx); err != nil {
+			r.Log.Warn("reconcile pass failed", "error", err)
+		} else if rep.Reenqueued+rep.Failed > 0 {
+			r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// Once makes one pass over the jobs unchanged for longer than Grace.
+func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
+	var rep ReconcileReport
+	jobs, err := r.Store.Unfinished(ctx, r.Now().Add(-r.Grace), reconcileBatch)
+	if err != nil {
+		return rep, fmt.Errorf("list unfinished jobs: %w", err)
+	}
+	for _, job := range jobs {
+		rep.Examined++
+		action, err := r.reconcile(ctx, job)
+		if err != nil {
+			return rep, err
+		}
+		switch action {
+		case "reenqueued":
+			rep.Reenqueued++
+		case "failed":
+			rep.Failed++
+		}
+	}
+	return rep, nil
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, job store.Job) (string, error) {
+	info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+		if err := r.Enqueuer.Enqueue(ctx, []store.Job{job}); err != nil {
+			return "", err
+		}
+		r.Log.Info("re-enqueued a job asynq had lost", "task_id", job.ID, "tenant", job.TenantID)
+		return "reenqueued", r.Store.Touch(ctx, job.ID)
+	case err != nil:
+		return "", fmt.Errorf("inspect task %s: %w", job.ID, err)
+	case info.State == asynq.TaskStateArchived:
+		msg := "gave up after repeated failures"
+		if job.LastError != nil {
+			msg += ": " + *job.LastError
+		}
+		err := r.Store.FailJob(ctx, job.TenantID, job.ID, msg)
+		if err != nil && !errors.Is(err, store.ErrJobFinished) {
+			return "", err
+		}
+		return "failed", nil
+	}
+	return "alive", r.Store.Touch(ctx, job.ID)
+}
