@@ -187,7 +187,9 @@ func (s *Server) sealPassword(tenantID int64, password *string) ([]byte, error) 
 	return s.box.Seal([]byte(*password), sitePasswordAD(tenantID))
 }
 
-func sitePasswordAD(tenantID int64) []byte { return fmt.Appendf(nil, "site-password:tenant:%d", tenantID) }
+func sitePasswordAD(tenantID int64) []byte {
+	return fmt.Appendf(nil, "site-password:tenant:%d", tenantID)
+}
 
 func (r siteRequest) fields(enc []byte) store.SiteFields {
 	trim := func(p *string) *string {
