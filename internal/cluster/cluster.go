@@ -1,12 +1,22 @@
 // Package cluster groups keyword embeddings into topical clusters. It is an
-// algorithm over vectors, not a prompt: recursive (bisecting-style) spherical
-// k-means splits the vectors until every group is small and cohesive, small
-// leftovers are attached to the nearest cluster that is similar enough and
-// has room, and what fits nowhere is reported as an outlier.
+// algorithm over vectors, not a prompt.
+//
+// Group normalizes the vectors and splits them top-down with spherical
+// k-means: a node larger than MaxSize is split k ways (k up to 8, seeded with
+// random members), a node whose mean cosine to its centroid is below
+// Threshold is bisected, and any other node is bisected on trial and split
+// if its two halves are less similar than Threshold (two topics side by
+// side). Bisection is seeded deterministically (the two most dissimilar
+// members, or the centroid against its farthest member, whichever fits
+// tighter). A finished node drops its strays, the members less similar than
+// Threshold to the centroid of the others, and is examined again if it lost
+// any. Leftovers (strays and nodes smaller than MinSize) are clustered once
+// more among themselves, then attached to the most similar cluster with
+// room whose centroid is at least Threshold similar; the rest are outliers.
 //
 // Group never builds an n x n matrix: it works on one contiguous copy of the
-// normalized vectors plus index slices, so time is about
-// n x depth x k x iterations dot products and memory is linear in n.
+// normalized vectors plus index slices, so memory is linear in n and time is
+// about n x depth x k x iterations dot products.
 package cluster
 
 import (
@@ -130,6 +140,8 @@ type matrix struct {
 	d    int
 }
 
+// row returns row i, capped so that appending to it cannot spill into the
+// next row.
 func (m matrix) row(i int) []float32 { return m.data[i*m.d : (i+1)*m.d : (i+1)*m.d] }
 
 // normalized copies vectors into one matrix of unit rows. valid lists the
@@ -206,29 +218,35 @@ func (g *grouper) build(ctx context.Context, members []int) ([]leaf, []int, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		if children != nil {
-			// Push in reverse so that children are processed in order.
-			for i := len(children) - 1; i >= 0; i-- {
-				stack = append(stack, children[i])
+		if children == nil {
+			var l leaf
+			l, children, rest = g.settle(node, rest)
+			if l.members != nil {
+				leaves = append(leaves, l)
 			}
-			continue
 		}
-		if len(node) < g.opt.MinSize {
-			rest = append(rest, node...)
-			continue
-		}
-		l, pruned := g.prune(node)
-		rest = append(rest, pruned...)
-		switch {
-		case l.members == nil:
-		case len(pruned) > 0:
-			// Without its strays the node may turn out to be two groups.
-			stack = append(stack, l.members)
-		default:
-			leaves = append(leaves, l)
+		// Push in reverse so that children are processed in order.
+		for i := len(children) - 1; i >= 0; i-- {
+			stack = append(stack, children[i])
 		}
 	}
 	return leaves, rest, nil
+}
+
+// settle finishes a node that needs no split. A node of fewer than MinSize
+// members goes to rest; otherwise its strays are pruned to rest and it is a
+// leaf, unless something was pruned: then what remains is returned to be
+// examined again, as without its strays it may turn out to be two groups.
+func (g *grouper) settle(node, rest []int) (leaf, [][]int, []int) {
+	if len(node) < g.opt.MinSize {
+		return leaf{}, nil, append(rest, node...)
+	}
+	l, pruned := g.prune(node)
+	rest = append(rest, pruned...)
+	if l.members != nil && len(pruned) > 0 {
+		return leaf{}, [][]int{l.members}, rest
+	}
+	return l, nil, rest
 }
 
 // children decides whether node must be split and returns its parts, or nil
@@ -271,7 +289,7 @@ func (g *grouper) split(ctx context.Context, node []int, k int) ([][]int, error)
 	if k == 2 {
 		parts, err = g.bisect(ctx, node)
 	} else {
-		parts, err = g.kmeans(ctx, node, kmeansPP(g.m, node, k, g.rng))
+		parts, err = g.kmeans(ctx, node, forgy(g.m, node, k, g.rng))
 	}
 	if err != nil {
 		return nil, err
@@ -438,29 +456,20 @@ func unit(dst []float32, sum []float64) float64 {
 	return length
 }
 
-// kmeansPP picks up to k initial centers among the rows in members with
-// k-means++ seeding (distance 1 - cosine). It returns fewer than k centers
-// when the remaining rows all equal a chosen center.
-func kmeansPP(m matrix, members []int, k int, rng *rand.Rand) []float32 {
+// forgy picks k distinct members (at most all of them) at random as initial
+// centers. Random members, unlike k-means++ seeds, follow the density, so a
+// split of a large node is balanced instead of peeling off a few outliers.
+func forgy(m matrix, members []int, k int, rng *rand.Rand) []float32 {
+	k = min(k, len(members))
 	centers := make([]float32, 0, k*m.d)
-	centers = append(centers, m.row(members[rng.IntN(len(members))])...)
-	weight := make([]float64, len(members))
-	for c := 1; c < k; c++ {
-		last := centers[(c-1)*m.d:]
-		var total float64
-		for i, idx := range members {
-			w := max(0, 1-float64(dot(m.row(idx), last)))
-			w *= w
-			if c == 1 || w < weight[i] {
-				weight[i] = w
-			}
-			total += weight[i]
+	picked := make([]int, 0, k)
+	for len(picked) < k {
+		i := members[rng.IntN(len(members))]
+		if slices.Contains(picked, i) {
+			continue
 		}
-		if total <= 1e-12 {
-			break
-		}
-		pick := sample(weight, total, rng)
-		centers = append(centers, m.row(members[pick])...)
+		picked = append(picked, i)
+		centers = append(centers, m.row(i)...)
 	}
 	return centers
 }
@@ -475,23 +484,6 @@ func leastSimilar(m matrix, members []int, x []float32) int {
 		}
 	}
 	return best
-}
-
-// sample picks index i with probability weight[i] / total.
-func sample(weight []float64, total float64, rng *rand.Rand) int {
-	r := rng.Float64() * total
-	last := 0
-	for i, w := range weight {
-		if w <= 0 {
-			continue
-		}
-		last = i
-		if r < w {
-			return i
-		}
-		r -= w
-	}
-	return last
 }
 
 // lloyd runs spherical k-means from centers (k rows of length m.d, updated
@@ -592,14 +584,15 @@ func (g *grouper) attach(ctx context.Context, clusters []leaf, cands []int) ([]i
 
 // index finds the clusters most similar to a vector. With few clusters it
 // scans them all; with many it is an inverted file: cluster centroids are
-// grouped with k-means into lists, and only the probeLists lists nearest to
-// the vector are scanned.
+// grouped with k-means into about sqrt(clusters) lists, and only the
+// probeLists lists nearest to the vector are scanned.
 type index struct {
 	centroids matrix  // one row per cluster
-	lists     [][]int // clusters per list; nil for an exhaustive scan
-	heads     matrix  // one row per list
+	lists     [][]int // clusters per list; one list of all for an exhaustive scan
+	heads     matrix  // one row per list; empty for an exhaustive scan
 }
 
+// newIndex indexes the centroids of clusters for nCands candidates.
 func (g *grouper) newIndex(ctx context.Context, clusters []leaf, nCands int) (*index, error) {
 	cm := matrix{data: make([]float32, 0, len(clusters)*g.m.d), d: g.m.d}
 	all := make([]int, len(clusters))
@@ -613,7 +606,7 @@ func (g *grouper) newIndex(ctx context.Context, clusters []leaf, nCands int) (*i
 		return idx, nil
 	}
 	nl := int(math.Ceil(math.Sqrt(float64(len(clusters)))))
-	heads := kmeansPP(cm, all, nl, g.rng)
+	heads := forgy(cm, all, nl, g.rng)
 	assign, err := lloyd(ctx, cm, all, heads)
 	if err != nil {
 		return nil, err
@@ -742,6 +735,7 @@ func dot(a, b []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
+// ceilDiv is a / b rounded up, for positive a and b.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // newRNG returns the generator for seed.

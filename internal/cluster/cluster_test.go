@@ -297,6 +297,40 @@ func TestGroupCancelled(t *testing.T) {
 	}
 }
 
+// countdownCtx is a context that reports context.Canceled once Err has been
+// called n times, to cancel Group at a chosen point of its work.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+func TestGroupCancelledMidway(t *testing.T) {
+	vecs, _ := synthetic(2, 64, slices.Repeat([]int{20}, 30), 0.8)
+	// Count the checks of an uncancelled run, then cancel at points along it.
+	counter := &countdownCtx{Context: context.Background(), n: math.MaxInt}
+	if _, err := Group(counter, vecs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checks := math.MaxInt - counter.n
+	if checks < 10 {
+		t.Fatalf("Group checked ctx only %d times", checks)
+	}
+	for _, at := range []int{1, checks / 4, checks / 2, checks - 1} {
+		_, err := Group(&countdownCtx{Context: context.Background(), n: at}, vecs, Options{})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled after %d of %d checks: err = %v, want context.Canceled", at, checks, err)
+		}
+	}
+}
+
 // topics are 15 keyword phrases about each of three subjects.
 var topics = [][]string{
 	{

@@ -38,12 +38,18 @@ const (
 	fnvPrime64  uint64 = 1099511628211
 )
 
-// checkEvery is how many texts Embed embeds between checks of ctx.
-const checkEvery = 1000
+// embedCheckEvery is how many texts Embed embeds between checks of ctx.
+const embedCheckEvery = 1000
 
 // Embedder is the offline ai.Embedder: a deterministic feature-hashing
-// embedder over words, word stems and character trigrams. The zero value uses
-// DefaultDimensions. It is safe for concurrent use.
+// embedder. A text is lower-cased and split into words (runs of letters and
+// digits); articles, prepositions and "and"/"or" are dropped unless the text
+// has nothing else. Each word adds three kinds of features: the word itself
+// (weight 2), a crude stem, so that "shoes" meets "shoe" and "running" meets
+// "run" (weight 2), and the character trigrams of " word " (weight 1). Each
+// feature is hashed with FNV-1a to an index and a sign, and the vector is
+// L2-normalized. The zero value uses DefaultDimensions. It is safe for
+// concurrent use.
 type Embedder struct {
 	dims int
 }
@@ -69,7 +75,8 @@ func (e *Embedder) Dimensions() int {
 
 // Embed returns one L2-normalized vector per text, in order; a text without
 // words gets a zero vector. Usage counts words as prompt tokens and costs
-// nothing. Embed checks ctx every 1,000 texts.
+// nothing. Embed checks ctx every 1,000 texts and returns ctx.Err() when it
+// is cancelled.
 func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, ai.Usage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, ai.Usage{}, err
@@ -80,7 +87,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, ai.U
 	out := make([][]float32, len(texts))
 	f := newFeaturizer()
 	for i, text := range texts {
-		if i > 0 && i%checkEvery == 0 {
+		if i > 0 && i%embedCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, ai.Usage{}, err
 			}
@@ -117,18 +124,18 @@ func (f *featurizer) embed(text string, v []float32) int {
 	n := len(f.ends)
 	keepStop := true
 	for i := range n {
-		if !isStopWord(f.word(i)) {
+		if !isEmbedStopWord(f.word(i)) {
 			keepStop = false
 			break
 		}
 	}
 	for i := range n {
 		w := f.word(i)
-		if keepStop || !isStopWord(w) {
+		if keepStop || !isEmbedStopWord(w) {
 			f.addWord(w, v)
 		}
 	}
-	normalize(v)
+	normalizeVec(v)
 	return n
 }
 
@@ -225,8 +232,8 @@ func fnv1a(tag byte, b []byte) uint64 {
 	return h
 }
 
-// normalize scales v to unit length; a zero vector stays zero.
-func normalize(v []float32) {
+// normalizeVec scales v to unit length; a zero vector stays zero.
+func normalizeVec(v []float32) {
 	var sum float64
 	for _, x := range v {
 		sum += float64(x) * float64(x)
@@ -240,9 +247,9 @@ func normalize(v []float32) {
 	}
 }
 
-// isStopWord reports whether w is an article, a preposition or a bare
+// isEmbedStopWord reports whether w is an article, a preposition or a bare
 // conjunction, which carry no topic.
-func isStopWord(w []byte) bool {
+func isEmbedStopWord(w []byte) bool {
 	switch string(w) {
 	case "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for",
 		"with", "by", "from", "into", "as":

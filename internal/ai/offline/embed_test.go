@@ -24,7 +24,7 @@ func embedOne(t *testing.T, e *Embedder, text string) []float32 {
 	return vs[0]
 }
 
-func cosine(a, b []float32) float64 {
+func embedCosine(a, b []float32) float64 {
 	var dot, na, nb float64
 	for i := range a {
 		dot += float64(a[i]) * float64(b[i])
@@ -37,7 +37,7 @@ func cosine(a, b []float32) float64 {
 	return dot / math.Sqrt(na*nb)
 }
 
-func norm(v []float32) float64 {
+func embedNorm(v []float32) float64 {
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
@@ -87,7 +87,7 @@ func TestEmbedUnitLength(t *testing.T) {
 	e := NewEmbedder(0)
 	for _, text := range []string{"a", "shoes", "best running shoes for flat feet", "Crème brûlée recette", "the", "日本語 テキスト", strings.Repeat("word ", 500)} {
 		v := embedOne(t, e, text)
-		if n := norm(v); math.Abs(n-1) > 1e-5 {
+		if n := embedNorm(v); math.Abs(n-1) > 1e-5 {
 			t.Errorf("|embed(%q)| = %v, want 1", text, n)
 		}
 	}
@@ -116,8 +116,8 @@ func TestEmbedSimilarity(t *testing.T) {
 		{"python list comprehension", "python lists", "sourdough starter"},
 	}
 	for _, tt := range tests {
-		near := cosine(embedOne(t, e, tt.a), embedOne(t, e, tt.near))
-		far := cosine(embedOne(t, e, tt.a), embedOne(t, e, tt.far))
+		near := embedCosine(embedOne(t, e, tt.a), embedOne(t, e, tt.near))
+		far := embedCosine(embedOne(t, e, tt.a), embedOne(t, e, tt.far))
 		if near < far+0.4 {
 			t.Errorf("cos(%q, %q) = %.3f, cos(%q, %q) = %.3f: want a clear margin", tt.a, tt.near, near, tt.a, tt.far, far)
 		}
@@ -136,7 +136,7 @@ func TestEmbedCaseAndSpaceFolding(t *testing.T) {
 func TestEmbedStopWordsOnly(t *testing.T) {
 	// A text of only stop words still gets a vector.
 	v := embedOne(t, NewEmbedder(0), "the")
-	if n := norm(v); math.Abs(n-1) > 1e-5 {
+	if n := embedNorm(v); math.Abs(n-1) > 1e-5 {
 		t.Errorf("|embed(\"the\")| = %v, want 1", n)
 	}
 }
@@ -157,6 +157,28 @@ func TestEmbedCancelled(t *testing.T) {
 	cancel()
 	if _, _, err := NewEmbedder(0).Embed(ctx, []string{"x"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Embed with cancelled ctx: err = %v, want context.Canceled", err)
+	}
+}
+
+// cancelAfter is a context whose Err reports context.Canceled after n nil
+// answers.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+func TestEmbedCancelledMidway(t *testing.T) {
+	ctx := &cancelAfter{Context: context.Background(), n: 2}
+	if _, _, err := NewEmbedder(0).Embed(ctx, embedPhrases(5000)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Embed cancelled midway: err = %v, want context.Canceled", err)
 	}
 }
 
@@ -203,7 +225,7 @@ func TestEmbedSpeed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("speed check skipped in -short mode")
 	}
-	texts := phrases(100_000)
+	texts := embedPhrases(100_000)
 	start := time.Now()
 	if _, _, err := NewEmbedder(0).Embed(context.Background(), texts); err != nil {
 		t.Fatal(err)
@@ -215,7 +237,7 @@ func TestEmbedSpeed(t *testing.T) {
 }
 
 func BenchmarkEmbed100k(b *testing.B) {
-	texts := phrases(100_000)
+	texts := embedPhrases(100_000)
 	e := NewEmbedder(0)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -225,8 +247,8 @@ func BenchmarkEmbed100k(b *testing.B) {
 	}
 }
 
-// phrases returns n short keyword-like phrases.
-func phrases(n int) []string {
+// embedPhrases returns n short keyword-like phrases.
+func embedPhrases(n int) []string {
 	heads := []string{"best", "cheap", "how to choose", "top", "review of", "buy", "guide to"}
 	topics := []string{"running shoes", "sourdough bread", "python lists", "garden hose", "coffee grinder", "yoga mat"}
 	tails := []string{"for beginners", "2024", "near me", "for women", "under 100", "at home"}

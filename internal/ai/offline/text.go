@@ -182,10 +182,12 @@ func titleCase(s string) string {
 }
 
 func hasInnerUpper(w string) bool {
+	prev := rune(-1)
 	for i, r := range w {
-		if i > 0 && unicode.IsUpper(r) {
+		if i > 0 && unicode.IsUpper(r) && prev != '-' {
 			return true
 		}
+		prev = r
 	}
 	return false
 }
@@ -389,13 +391,16 @@ func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 			}
 		}
 	}
-	pick(threshold)
-	if len(theme) == 0 && threshold > 2 {
-		pick(2)
+	if len(top) > 1 {
+		pick(threshold)
+		if len(theme) == 0 && threshold > 2 {
+			pick(2)
+		}
 	}
 	name := titleCase(cutWords(strings.Join(theme, " "), 80))
 	if len(theme) == 0 {
-		name = titleCase(cutWords(coreTopic(top[0]), 80))
+		// One keyword, or nothing in common: name it after the first.
+		name = titleCase(cutWords(nounForm(top[0]), 80))
 	}
 	if name == "" {
 		name = "General Topics"
@@ -491,18 +496,22 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 		if len(kws) > 1 {
 			other = kws[(i+1)%len(kws)]
 		}
-		ctype := detectType(primary)
+		detected := detectType(primary)
+		ctype := detected
 		if ctype == "" || used[ctype] > i/len(ai.ContentTypes) {
-			// Rotate, skipping the types used most so far.
+			// Rotate to the least used type that suits the keyword.
 			best := ""
 			for tries := 0; tries < len(rotation); tries++ {
 				t := rotation[(next+tries)%len(rotation)]
-				if best == "" || used[t] < used[best] {
+				if suits(t, detected) && (best == "" || used[t] < used[best]) {
 					best = t
 				}
 			}
+			if best == "" {
+				best = detected
+			}
 			ctype = best
-			for rotation[next%len(rotation)] != best {
+			for tries := 0; tries < len(rotation) && rotation[next%len(rotation)] != best; tries++ {
 				next++
 			}
 			next++
@@ -540,6 +549,33 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 	return ai.IdeaList{Ideas: ideas}
 }
 
+// suits reports whether content type t reads well for a keyword whose
+// detected type is detected: the title patterns treat the keyword as a noun,
+// which a "how to ..." keyword is not.
+func suits(t, detected string) bool {
+	switch detected {
+	case "how_to":
+		return t == "how_to"
+	case "comparison":
+		return t == "comparison" || t == "guide" || t == "post"
+	}
+	return true
+}
+
+// secondTopic is the topic of the other keyword, or "" when it overlaps x
+// ("Trail Shoes" and "Trail Shoes for Beginners" make no comparison).
+func secondTopic(x, other string) string {
+	if other == "" {
+		return ""
+	}
+	y := titleCase(cutWords(nounForm(other), topicRunes))
+	lx, ly := strings.ToLower(x), strings.ToLower(y)
+	if strings.Contains(lx, ly) || strings.Contains(ly, lx) {
+		return ""
+	}
+	return y
+}
+
 // fitTitle makes a title 10 to 120 runes long.
 func fitTitle(t string) string {
 	t = cutWords(cleanText(t), 120)
@@ -569,13 +605,7 @@ func uniqueTitle(p ideaPlan, taken map[string]bool) ideaPlan {
 // matching outline.
 func titlePlans(ctype, primary, other string, items int) []ideaPlan {
 	x := topic(primary)
-	y := ""
-	if other != "" {
-		y = topic(other)
-		if strings.EqualFold(x, y) {
-			y = ""
-		}
-	}
+	y := secondTopic(x, other)
 	n := strconv.Itoa(items)
 	var ts []string
 	switch ctype {
@@ -635,7 +665,7 @@ func titlePlans(ctype, primary, other string, items int) []ideaPlan {
 		}
 	default:
 		ts = []string{
-			"Why " + x + " Matters More Than You Think",
+			"Why It Pays to Understand " + x,
 			"What Most People Get Wrong About " + x,
 			x + ": What You Should Know First",
 			"The Real Benefits of " + x,
@@ -676,25 +706,19 @@ func pickOne(rng *rand.Rand, options ...string) string { return options[rng.IntN
 // outlineFor writes a 4-8 heading outline that fits the content type.
 func outlineFor(ctype string, variant int, primary, other string, items int, rng *rand.Rand) []ai.Heading {
 	x := topic(primary)
-	y := ""
-	if other != "" {
-		y = topic(other)
-		if strings.EqualFold(x, y) {
-			y = ""
-		}
-	}
+	y := secondTopic(x, other)
 	var hs []ai.Heading
 	h2 := func(t string) { hs = append(hs, ai.Heading{Level: 2, Text: cutWords(t, 120)}) }
 	h3 := func(t string) { hs = append(hs, ai.Heading{Level: 3, Text: cutWords(t, 120)}) }
 	switch ctype {
 	case "guide":
-		h2(pickOne(rng, "What Is "+x+"?", x+" at a Glance", "Understanding "+x))
-		h2(pickOne(rng, "Why "+x+" Matters", "The Benefits of "+x))
+		h2(pickOne(rng, "An Overview of "+x, x+" at a Glance", "Understanding "+x))
+		h2(pickOne(rng, "Why It Pays to Understand "+x, "The Benefits of "+x))
 		h2("Getting Started with " + x)
 		h3("What You Need First")
 		h3("Your First Steps")
 		if y != "" {
-			h2("How " + y + " Fits In")
+			h2("The Role of " + y)
 		} else {
 			h2("Frequently Asked Questions")
 		}
@@ -703,7 +727,7 @@ func outlineFor(ctype string, variant int, primary, other string, items int, rng
 	case "listicle":
 		pool := append([]string(nil), listItemPools[variant%len(listItemPools)]...)
 		rng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
-		h2(pickOne(rng, "What to Look For in "+x, "Before You Begin", "Why These Points Matter"))
+		h2(pickOne(rng, "What to Look For in "+x, "What to Know Before You Begin", "Why These Points Matter"))
 		for i := 0; i < items && i < len(pool); i++ {
 			h2(strconv.Itoa(i+1) + ". " + pool[i])
 		}
@@ -747,23 +771,23 @@ func outlineFor(ctype string, variant int, primary, other string, items int, rng
 		h3("Everyday Use")
 		h3("Value for Money")
 		h2("What Could Be Better")
-		h2("Who Is " + x + " For?")
+		h2("Who Should Consider " + x + "?")
 		if y != "" {
 			h2("Alternatives Worth Considering: " + y)
 		} else {
 			h2("Alternatives Worth Considering")
 		}
-		h2("Verdict: Is " + x + " Worth It?")
+		h2("The Verdict on " + x)
 	default:
-		h2(pickOne(rng, "Why "+x+" Deserves Your Attention", "Why "+x+" Matters"))
+		h2(pickOne(rng, "Why It Pays to Understand "+x, "Why People Care About "+x))
 		h2("The Basics of " + x)
 		if y != "" {
-			h2("How " + y + " Fits In")
+			h2("The Role of " + y)
 		}
 		h2(pickOne(rng, "Common Myths About "+x, "What Most People Get Wrong"))
 		h2("Practical Tips to Get Started")
-		h3("Start Small")
-		h3("Stay Consistent")
+		h3("Small First Steps")
+		h3("Consistency over Intensity")
 		h2("Final Thoughts")
 	}
 	if len(hs) > 8 {
@@ -785,7 +809,7 @@ func writeDraft(in ai.DraftInput) ai.Draft {
 			Attempt int
 		}{in, attempt})
 		if attempt == 0 {
-			target = 650 + rng.IntN(350)
+			target = 750 + rng.IntN(300)
 		}
 		d = (&draftWriter{rng: rng}).write(in, target)
 		n := ai.WordCount(d.BodyHTML)
@@ -825,6 +849,56 @@ func contentNoun(ctype string) string {
 	return "article"
 }
 
+// nounForm turns a keyword into a phrase that reads well in a sentence
+// where a noun is expected: search modifiers are dropped and "how to make
+// bread" becomes "making bread".
+func nounForm(k string) string {
+	if detectType(k) == "how_to" {
+		words := strings.Fields(k)
+		for i := 1; i < len(words)-1; i++ {
+			if strings.EqualFold(words[i], "to") {
+				if rest := words[i+1:]; len(rest) > 0 {
+					rest = append([]string{gerund(rest[0])}, rest[1:]...)
+					return strings.Join(rest, " ")
+				}
+			}
+		}
+	}
+	return coreTopic(k)
+}
+
+// doubled lists common verbs whose last consonant doubles before -ing.
+var doubled = map[string]bool{
+	"run": true, "get": true, "set": true, "put": true, "stop": true, "plan": true, "shop": true,
+	"cut": true, "sit": true, "swim": true, "begin": true, "win": true, "dig": true, "knit": true,
+	"jog": true, "chat": true, "ship": true, "skip": true, "drop": true, "hit": true, "let": true,
+	"trim": true, "wrap": true, "prep": true, "grab": true, "hug": true, "nap": true, "pin": true,
+}
+
+// gerund makes the -ing form of an English verb (make -> making).
+func gerund(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			return v // not English
+		}
+	}
+	l := strings.ToLower(v)
+	switch {
+	case l == "be":
+		return "being"
+	case doubled[l]:
+		return v + v[len(v)-1:] + "ing"
+	case strings.HasSuffix(l, "ie"):
+		return v[:len(v)-2] + "ying"
+	case strings.HasSuffix(l, "e") && !strings.HasSuffix(l, "ee") && !strings.HasSuffix(l, "ye") &&
+		!strings.HasSuffix(l, "oe") && len(l) > 2:
+		return v[:len(v)-1] + "ing"
+	case strings.HasSuffix(l, "ing"):
+		return v
+	}
+	return v + "ing"
+}
+
 // shortKeyword is a keyword cut to a length that reads well in a sentence.
 func shortKeyword(k string) string {
 	words := strings.Fields(k)
@@ -853,8 +927,13 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	if len(kws) == 0 {
 		kws = []string{focus}
 	}
+	seen := map[string]bool{}
 	for _, k := range kws {
-		w.kws = append(w.kws, shortKeyword(k))
+		k = shortKeyword(nounForm(k))
+		if !seen[strings.ToLower(k)] {
+			seen[strings.ToLower(k)] = true
+			w.kws = append(w.kws, k)
+		}
 	}
 	w.noun = contentNoun(in.ContentType)
 
@@ -887,7 +966,11 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	}
 
 	// Introduction: the first sentence names the focus keyword in full.
-	parts := strings.SplitN(w.choose(introOpeners), "{F}", 2)
+	openers := introOpeners
+	if detectType(focus) == "how_to" {
+		openers = openers[:3] // the ones that read well with "how to ..."
+	}
+	parts := strings.SplitN(w.choose(openers), "{F}", 2)
 	focusText := focus
 	if parts[0] == "" {
 		focusText = upperFirst(focus)
@@ -898,11 +981,13 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	}
 	w.words += countWords(strings.Join(parts, focus))
 	w.paragraph(intro, w.sentences(2+w.rng.IntN(2), bodySentences, "")...)
-	if len(h2s) >= 2 {
-		w.paragraph("", w.fill(fmt.Sprintf("This %s is organised in %d main sections, starting with “%s” and ending with “%s”.",
-			w.noun, len(h2s), shortHeading(h2s[0]), shortHeading(h2s[len(h2s)-1])), ""),
-			w.pick(introClosers))
-	} else {
+	switch {
+	case len(h2s) >= 2 && runeLen(h2s[0]) <= 70 && runeLen(h2s[len(h2s)-1]) <= 70:
+		w.paragraph("", fmt.Sprintf("This %s is organised in %d main sections, starting with “%s” and ending with “%s”.",
+			w.noun, len(h2s), h2s[0], h2s[len(h2s)-1]), w.pick(introClosers))
+	case len(h2s) >= 2:
+		w.paragraph("", fmt.Sprintf("This %s is organised in %d main sections.", w.noun, len(h2s)), w.pick(introClosers))
+	default:
 		w.paragraph("", w.pick(introClosers))
 	}
 	switch in.ContentType {
@@ -953,6 +1038,9 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 				w.paragraph("", append([]string{lead}, w.sentences(n-1, bodySentences, "")...)...)
 			} else {
 				w.paragraph("", w.sentences(n, bodySentences, "")...)
+			}
+			if w.words-start == 0 {
+				break
 			}
 		}
 		if i == 0 && in.ContentType == "comparison" {
@@ -1084,24 +1172,36 @@ func (w *draftWriter) conclusion() {
 	w.paragraph("", ss...)
 }
 
-// opener returns a first sentence for a section that refers to its heading,
-// or "" when the heading does not fit in a sentence.
+// opener returns a first sentence (plain text) for a section that refers to
+// its heading, or "" when the heading does not fit in a sentence.
 func (w *draftWriter) opener(heading string) string {
 	if heading == "" || runeLen(heading) > 70 {
 		return ""
 	}
 	if strings.HasSuffix(heading, "?") {
-		s := w.fill(w.choose(questionOpeners), heading)
-		w.words += countWords(s)
-		return html.EscapeString(s)
+		return w.fill(w.choose(questionOpeners), heading)
 	}
-	ref := lowerWords(strings.TrimRight(stripItemNumber(heading), ".:!"))
+	pool := headingOpeners
+	if stripItemNumber(heading) != heading {
+		// A numbered step or list item, usually an imperative.
+		pool = itemOpeners
+	}
+	ref := headingRef(heading)
 	if ref == "" {
 		return ""
 	}
-	s := w.fill(w.choose(headingOpeners), ref)
-	w.words += countWords(s)
-	return html.EscapeString(s)
+	return w.fill(w.choose(pool), ref)
+}
+
+// headingRef is a heading as a phrase inside a sentence: without its item
+// number, the part after a colon ("X: The Basics" -> "the basics"), final
+// punctuation and capitals.
+func headingRef(heading string) string {
+	ref := stripItemNumber(heading)
+	if i := strings.LastIndex(ref, ": "); i >= 0 && i+2 < len(ref) {
+		ref = ref[i+2:]
+	}
+	return lowerWords(strings.TrimRight(ref, ".:!?"))
 }
 
 // stripItemNumber removes "Step 2:" and "3." prefixes from a heading.
@@ -1118,11 +1218,6 @@ func stripItemNumber(s string) string {
 		return strings.TrimSpace(t[i+1:])
 	}
 	return s
-}
-
-// shortHeading is a heading cut for quoting inside a sentence.
-func shortHeading(s string) string {
-	return cutWords(stripItemNumber(s), 60)
 }
 
 func isConclusionHeading(s string) bool {
@@ -1143,14 +1238,17 @@ func (w *draftWriter) excerpt(focus string, h2s []string) string {
 		if len(topics) == 2 {
 			break
 		}
-		if h = lowerWords(strings.TrimRight(shortHeading(h), "?.!")); h != "" {
+		if runeLen(h) > 80 {
+			continue
+		}
+		if h = headingRef(h); h != "" {
 			topics = append(topics, h)
 		}
 	}
 	var s string
 	if len(topics) == 2 {
 		s = pickOne(w.rng,
-			fmt.Sprintf("A practical %s to %s, from %s to %s.", w.noun, f, topics[0], topics[1]),
+			fmt.Sprintf("A practical %s about %s, from %s to %s.", w.noun, f, topics[0], topics[1]),
 			fmt.Sprintf("Everything you need to know about %s, including %s and %s.", f, topics[0], topics[1]),
 			fmt.Sprintf("Clear, practical advice on %s: %s, %s and more.", f, topics[0], topics[1]),
 		)
@@ -1170,7 +1268,7 @@ func (w *draftWriter) metaDescription(focus, site string) string {
 	case 0:
 		s = fmt.Sprintf("Learn about %s: what matters, what to avoid and how to get started with confidence.", f)
 	case 1:
-		s = fmt.Sprintf("A practical %s to %s, with clear steps, common mistakes to avoid and tips that work.", w.noun, f)
+		s = fmt.Sprintf("A practical %s about %s, with clear steps, common mistakes to avoid and tips that work.", w.noun, f)
 	default:
 		s = fmt.Sprintf("Everything you need to know about %s, explained simply, with practical tips you can use today.", f)
 	}
@@ -1279,13 +1377,14 @@ func countWords(s string) int {
 // text (lower-cased words / first letter capitalized), {noun} the kind of
 // article, {F} (intro openers only) the full focus keyword in <strong>.
 
+// introOpeners: the first three also read well with a "how to ..." keyword.
 var introOpeners = []string{
 	"If you have been searching for {F}, you are in the right place.",
+	"There is a lot of advice about {F} out there, and not all of it is useful.",
+	"Plenty of people search for {F} every day, and most of them want the same thing: clear, honest answers.",
 	"{F} is one of those topics that looks simple until you try to get it right.",
 	"Getting {F} right does not have to be complicated.",
-	"Plenty of people look into {F} every day, and most of them want the same thing: clear, honest answers.",
 	"Whether you are just starting out or want to do better, {F} is worth understanding properly.",
-	"There is a lot of advice about {F} out there, and not all of it is useful.",
 }
 
 var introClosers = []string{
@@ -1296,14 +1395,23 @@ var introClosers = []string{
 }
 
 var headingOpeners = []string{
-	"This section looks at {h} and why it matters for anyone interested in {k}.",
-	"Let's look more closely at {h}.",
+	"This section covers {h} and why it matters for anyone interested in {k}.",
+	"Let’s look more closely at {h}.",
 	"When it comes to {h}, a few points are worth knowing.",
-	"{H} is where many people either save themselves trouble or create it.",
 	"Here is what you should know about {h}.",
-	"{H} deserves a closer look, especially if {k} is new to you.",
 	"A lot of questions about {k} come back to {h}.",
-	"Think of {h} as one of the building blocks of success with {k}.",
+	"Next up: {h}, and what it means for {k}.",
+	"It is worth spending a moment on {h} before moving on.",
+}
+
+// itemOpeners introduce numbered steps and list items ({h} is the item text
+// without its number, usually an imperative: "plan your approach").
+var itemOpeners = []string{
+	"This point is simple to state: {h}.",
+	"The idea here is straightforward: {h}.",
+	"Put simply: {h}.",
+	"It sounds obvious, but it is easy to forget: {h}.",
+	"Here the advice is clear: {h}.",
 }
 
 var questionOpeners = []string{
@@ -1315,7 +1423,7 @@ var questionOpeners = []string{
 
 var bodySentences = []string{
 	"A little planning goes a long way with {k}, and it saves you from the most common frustrations.",
-	"Most people find that {k} gets easier once they understand a few simple principles.",
+	"Most people find {k} easier once they understand a few simple principles.",
 	"It helps to think about what you actually need from {k} before you look at any specific option.",
 	"There is no single right answer here, because the best approach to {k} depends on your goals, your budget and your experience.",
 	"Small details often make the biggest difference, so take the time to look at them closely.",
@@ -1326,18 +1434,18 @@ var bodySentences = []string{
 	"Be wary of advice that promises quick results, because real progress with {k} usually takes a little patience.",
 	"Comparing two or three options side by side is often the quickest way to see what really matters.",
 	"The right choice for someone else is not automatically the right choice for you.",
-	"Pay attention to how {k} fits into your everyday routine, not just how it looks on paper.",
+	"Think about where {k} will fit into your everyday routine, not just how things look on paper.",
 	"Reading a few honest experiences from other people can reveal problems that product pages never mention.",
 	"When in doubt, choose the option that is easier to change later.",
 	"Cost matters, but value over time matters more than the price you pay on day one.",
-	"It is also worth checking how {k} holds up over months rather than days.",
+	"It is also worth checking how your choices around {k} will hold up over months rather than days.",
 	"Keep notes as you go, so you can see what worked and repeat it.",
 	"Many problems with {k} come from skipping this step, so do not rush it.",
 	"Once the fundamentals are in place, fine-tuning becomes much more rewarding.",
 	"Think of {k} as a long-term project rather than a one-off decision.",
 	"Asking one simple question, what problem am I trying to solve, clears up a lot of confusion.",
 	"The good news is that you do not need to be an expert to get this right.",
-	"Clear goals make it much easier to judge whether {k} is working for you.",
+	"Clear goals make it much easier to judge whether your approach to {k} is working for you.",
 	"Try one change at a time, so you know which change made the difference.",
 	"Quality tends to show in the details: materials, finish, support and how easy something is to live with.",
 	"Do not be afraid to revisit your choices as your needs change.",
@@ -1358,13 +1466,13 @@ var bodySentences = []string{
 	"Spending a few extra minutes here can save hours of frustration later.",
 	"Your own experience is the best guide you have, so pay attention to what it tells you.",
 	"The difference between a good result and a great one often comes down to consistency.",
-	"This is also where {k2} comes into the picture, since the two are closely connected.",
+	"This is also the moment to think about {k2}, since it is closely connected to {k}.",
 	"Many readers who ask about {k} also want to know about {k2}, so it is worth keeping both in mind.",
-	"If {k2} is part of your plans too, the same principles apply.",
+	"If you are also interested in {k2}, the same principles apply.",
 }
 
 var conclusionSentences = []string{
-	"In short, {k} rewards a little preparation and a lot of consistency.",
+	"In short, success with {k} comes down to a little preparation and a lot of consistency.",
 	"Start with the basics covered above, and refine your approach as you learn what works for you.",
 	"If you take only one thing away from this {noun}, let it be this: good decisions about {k} start with knowing your own needs.",
 	"Come back to this {noun} whenever you need a refresher on {k}.",
