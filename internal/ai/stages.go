@@ -125,7 +125,8 @@ func (w *Writer) Draft(ctx context.Context, in DraftInput) (Draft, Usage, error)
 }
 
 // runStage renders the prompts, calls the model, and parses and validates its
-// answer, with one repair attempt when the answer is truncated or invalid.
+// answer, with one repair attempt when the answer is a refusal, truncated or
+// invalid.
 func runStage[T any](ctx context.Context, w *Writer, stage Stage, input any, maxTokens int,
 	parse func([]byte) (T, error)) (T, Usage, error) {
 	var zero T
@@ -158,7 +159,8 @@ func runStage[T any](ctx context.Context, w *Writer, stage Stage, input any, max
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
 		if resp.Refusal != "" {
-			return zero, usage, errs.Permanent(fmt.Errorf("%s: the model refused: %s", stage, resp.Refusal))
+			problem = "the model refused to answer (" + resp.Refusal + "); the request is for ordinary editorial content"
+			continue
 		}
 		if resp.Truncated {
 			problem = fmt.Sprintf("it was cut off at the limit of %d tokens before the JSON was complete; "+

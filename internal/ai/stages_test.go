@@ -189,17 +189,18 @@ func TestNameClusterSuccess(t *testing.T) {
 	}
 }
 
-func TestRefusalIsPermanent(t *testing.T) {
-	m := answers(JSONResponse{Refusal: "I can't help with that.", Usage: Usage{PromptTokens: 7}})
+func TestRefusalIsRepairedOnceThenPermanent(t *testing.T) {
+	refusal := JSONResponse{Refusal: "I can't help with that.", Usage: Usage{PromptTokens: 7}}
+	m := answers(refusal, refusal)
 	_, usage, err := newWriter(t, m).NameCluster(context.Background(), sampleClusterNameInput())
 	if !errors.Is(err, errs.ErrPermanent) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
-	if !strings.Contains(err.Error(), "the model refused: I can't help with that.") {
+	if !strings.Contains(err.Error(), "the model refused to answer (I can't help with that.)") {
 		t.Errorf("err = %q", err)
 	}
-	if len(m.calls) != 1 || usage.PromptTokens != 7 {
-		t.Errorf("calls = %d, usage = %+v; want 1 call and its usage", len(m.calls), usage)
+	if len(m.calls) != 2 || usage.PromptTokens != 14 {
+		t.Errorf("calls = %d, usage = %+v; want 2 calls and their usage", len(m.calls), usage)
 	}
 }
 

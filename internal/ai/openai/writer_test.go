@@ -78,13 +78,16 @@ func TestWriterRepairs(t *testing.T) {
 		name:         "invalid JSON, then a refusal",
 		behaviors:    []fakeopenai.Behavior{fakeopenai.InvalidJSON(), fakeopenai.Refusal("I can't help with that.")},
 		wantRequests: 2,
-		wantErr:      "cluster_name: the model refused: I can't help with that.",
+		wantErr:      "cluster_name: the model's answer was unusable after one repair attempt: the model refused to answer (I can't help with that.)",
 	}, {
-		// stages.go does not repair a refusal: asking again rarely helps.
-		name:         "refusal",
-		behaviors:    []fakeopenai.Behavior{fakeopenai.Refusal("I can't help with that.")},
-		wantRequests: 1,
-		wantErr:      "cluster_name: the model refused: I can't help with that.",
+		name:         "refusal twice",
+		behaviors:    []fakeopenai.Behavior{fakeopenai.Refusal("I can't help with that."), fakeopenai.Refusal("I can't help with that.")},
+		wantRequests: 2,
+		wantErr:      "cluster_name: the model's answer was unusable after one repair attempt: the model refused to answer (I can't help with that.)",
+	}, {
+		name:         "refusal, then a good answer",
+		behaviors:    []fakeopenai.Behavior{fakeopenai.Refusal("I can't help with that."), fakeopenai.Content(goodClusterName)},
+		wantRequests: 2,
 	}, {
 		name:         "truncated, then a good answer",
 		behaviors:    []fakeopenai.Behavior{fakeopenai.Truncated(`{"name":"Trail`), fakeopenai.Content(goodClusterName)},
