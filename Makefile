@@ -41,8 +41,8 @@ lint: ## gofmt and go vet
 fuzz: ## run each fuzz test for 20 seconds
 	@scripts/fuzz.sh 20s
 
-bench: ## Go micro-benchmarks of import parsing and clustering (the full table is issue #7, not done)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/
+bench: ## Go micro-benchmarks of import parsing, embedding and clustering (the full table is issue #7, not done)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/
 
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
