@@ -100,8 +100,28 @@ func maskURL(raw string) string {
 	if err != nil {
 		return "(unparsable)"
 	}
+	if u.Scheme == "" || u.Opaque != "" {
+		// Not a URL of the form scheme://user:password@host (a key=value
+		// DSN, say): nothing can be told apart from a password.
+		return "(not a URL)"
+	}
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	// Drivers also take secrets as parameters (pgx: ?password=, ?sslpassword=).
+	if q, err := url.ParseQuery(u.RawQuery); err != nil {
+		u.RawQuery = "xxxxx"
+	} else if len(q) > 0 {
+		masked := false
+		for name := range q {
+			if n := strings.ToLower(name); strings.Contains(n, "pass") || strings.Contains(n, "secret") || strings.Contains(n, "token") {
+				q.Set(name, "xxxxx")
+				masked = true
+			}
+		}
+		if masked {
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.String()
 }

@@ -153,10 +153,14 @@ func (s *Store) SaveIdeas(ctx context.Context, o Outcome, cluster Cluster, ideas
 			if err != nil {
 				return fmt.Errorf("encode outline: %w", err)
 			}
+			targets := idea.TargetKeywords
+			if targets == nil {
+				targets = []string{} // the column is NOT NULL; nil would be NULL
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO ideas (tenant_id, site_id, cluster_id, job_id, title,
 				content_type, target_keywords, outline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 				o.TenantID, cluster.SiteID, cluster.ID, o.JobID, idea.Title, idea.ContentType,
-				idea.TargetKeywords, outline); err != nil {
+				targets, outline); err != nil {
 				return fmt.Errorf("insert idea: %w", err)
 			}
 		}

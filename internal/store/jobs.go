@@ -96,7 +96,10 @@ type JobBatch struct {
 // created jobs: their quotes may not exceed the balance less what queued
 // jobs are already quoted for. Nothing is written when it cannot.
 func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, jobs []NewJob) (JobBatch, error) {
-	out := JobBatch{BatchID: batchID}
+	out := JobBatch{BatchID: batchID, Created: []Job{}, Skipped: []NewJob{}}
+	if len(jobs) == 0 {
+		return out, nil
+	}
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		if batchID != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO batches (id, tenant_id, type, total) VALUES ($1, $2, $3, 0)`,
@@ -150,6 +153,10 @@ func insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, 
 	return collect(rows, scanJob)
 }
 
+// advisoryQuoteCheck is the first key of the advisory lock that serializes
+// the affordability checks of a tenant (the second key is the tenant id).
+const advisoryQuoteCheck int32 = 0x5072_0001
+
 func checkAffordable(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) error {
 	var needed int64
 	for _, j := range created {
@@ -157,6 +164,16 @@ func checkAffordable(ctx context.Context, tx pgx.Tx, tenantID int64, created []J
 	}
 	if needed == 0 {
 		return nil
+	}
+	// Concurrent requests of a tenant are checked one at a time, or each
+	// would miss the other's uncommitted jobs and both could be promised the
+	// same credits. A transaction-scoped advisory lock (not a lock on the
+	// tenant row: the jobs' foreign key already holds a share lock on it,
+	// and upgrading that deadlocks) serializes them; the next statement's
+	// snapshot then includes the jobs of whoever held the lock before.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`,
+		advisoryQuoteCheck, tenantID); err != nil {
+		return fmt.Errorf("lock quotes: %w", translate(err))
 	}
 	var balance, promised int64
 	err := tx.QueryRow(ctx, `

@@ -106,13 +106,21 @@ func grant(ctx context.Context, tx pgx.Tx, tenantID, amount int64, note string) 
 	return balance, appendLedger(ctx, tx, tenantID, nil, "grant", amount, balance, note)
 }
 
-// addBalance changes a balance by delta, refusing to take it below zero.
+// addBalance changes a balance by delta, refusing to take it below zero
+// (*errs.InsufficientCreditsError). A missing tenant is errs.ErrNotFound.
 func addBalance(ctx context.Context, tx pgx.Tx, tenantID, delta int64) (int64, error) {
 	var balance int64
 	err := tx.QueryRow(ctx,
 		`UPDATE tenants SET credit_balance = credit_balance + $2
 		 WHERE id = $1 AND credit_balance + $2 >= 0 RETURNING credit_balance`,
 		tenantID, delta).Scan(&balance)
+	if isNoRows(err) {
+		// No row: either no tenant, or the change would overdraw it.
+		err = tx.QueryRow(ctx, `SELECT credit_balance FROM tenants WHERE id = $1`, tenantID).Scan(&balance)
+		if err == nil {
+			return 0, &errs.InsufficientCreditsError{Needed: -delta, Available: balance}
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("change balance of tenant %d: %w", tenantID, translate(err))
 	}

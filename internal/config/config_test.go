@@ -1,0 +1,335 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/presswork/presswork/internal/config"
+)
+
+var (
+	key1 = bytes.Repeat([]byte{1}, 32)
+	key2 = bytes.Repeat([]byte{2}, 32)
+	// key1B64 is what must never show in logs.
+	key1B64 = base64.StdEncoding.EncodeToString(key1)
+	key2B64 = base64.StdEncoding.EncodeToString(key2)
+)
+
+// env returns a getenv over m, with a valid SECRET_KEY unless m sets one
+// (an empty value unsets it).
+func env(m map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := m[name]; ok {
+			return v
+		}
+		if name == "SECRET_KEY" {
+			return key1B64
+		}
+		return ""
+	}
+}
+
+func load(t *testing.T, m map[string]string) config.Config {
+	t.Helper()
+	c, err := config.Load(env(m))
+	if err != nil {
+		t.Fatalf("Load(%v): %v", m, err)
+	}
+	return c
+}
+
+// loadErr loads m and returns the error, failing when there is none.
+func loadErr(t *testing.T, m map[string]string) string {
+	t.Helper()
+	_, err := config.Load(env(m))
+	if err == nil {
+		t.Fatalf("Load(%v) accepted", m)
+	}
+	return err.Error()
+}
+
+func TestDefaults(t *testing.T) {
+	c := load(t, nil)
+	want := config.Config{
+		DatabaseURL:       "postgres://postgres@127.0.0.1:5432/presswork?sslmode=disable",
+		DatabaseMaxConns:  20,
+		RedisURL:          "redis://127.0.0.1:6379/0",
+		APIAddr:           "127.0.0.1:8080",
+		SecretKeyID:       1,
+		Costs:             config.Costs{KeywordsPerCredit: 30, Idea: 1, Draft: 3},
+		WorkerConcurrency: 20,
+		TaskCheckInterval: 100 * time.Millisecond,
+		ShutdownTimeout:   20 * time.Second,
+		ReconcileEvery:    30 * time.Second,
+		ReconcileGrace:    2 * time.Minute,
+		MaxImportRows:     100000,
+		MaxBulkItems:      10000,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "json",
+	}
+	keys := c.SecretKeys
+	c.SecretKeys = nil
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+	if len(keys) != 1 || !bytes.Equal(keys[1], key1) {
+		t.Fatalf("secret keys = %v", keys)
+	}
+	box, err := load(t, nil).SecretBox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := box.Seal([]byte("pw"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := box.Open(ct, nil); err != nil || string(pt) != "pw" {
+		t.Fatalf("Open = %q, %v", pt, err)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c := load(t, map[string]string{
+		"DATABASE_URL":                     "postgresql://app:pw@db:5432/pw",
+		"DATABASE_MAX_CONNS":               " 50 ",
+		"REDIS_URL":                        "rediss://cache:6380/2",
+		"API_ADDR":                         ":9000",
+		"WORKER_CONCURRENCY":               "4",
+		"TASK_CHECK_INTERVAL":              "1s",
+		"SHUTDOWN_TIMEOUT":                 "8s",
+		"RECONCILE_EVERY":                  "1m",
+		"RECONCILE_GRACE":                  "90s",
+		"MAX_IMPORT_ROWS":                  "10",
+		"MAX_BULK_ITEMS":                   "5",
+		"COST_CLUSTER_KEYWORDS_PER_CREDIT": "10",
+		"COST_IDEA":                        "0",
+		"COST_DRAFT":                       "7",
+		"LOG_LEVEL":                        "debug",
+		"LOG_FORMAT":                       "text",
+		"SECRET_KEY_ID":                    "3",
+		"SECRET_KEYS_OLD":                  "1:" + key2B64 + ", 3:" + key2B64,
+	})
+	if c.DatabaseURL != "postgresql://app:pw@db:5432/pw" || c.DatabaseMaxConns != 50 || c.RedisURL != "rediss://cache:6380/2" ||
+		c.APIAddr != ":9000" || c.WorkerConcurrency != 4 || c.TaskCheckInterval != time.Second || c.ShutdownTimeout != 8*time.Second ||
+		c.ReconcileEvery != time.Minute || c.ReconcileGrace != 90*time.Second || c.MaxImportRows != 10 || c.MaxBulkItems != 5 ||
+		c.Costs != (config.Costs{KeywordsPerCredit: 10, Idea: 0, Draft: 7}) || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+	// The current key is SECRET_KEY under id 3; an old entry with the
+	// current id does not replace it.
+	if c.SecretKeyID != 3 || len(c.SecretKeys) != 2 || !bytes.Equal(c.SecretKeys[3], key1) || !bytes.Equal(c.SecretKeys[1], key2) {
+		t.Fatalf("secret keys: id %d, %v", c.SecretKeyID, c.SecretKeys)
+	}
+	// A ciphertext sealed under the old key opens after rotation.
+	old := load(t, map[string]string{"SECRET_KEY": key2B64})
+	oldBox, _ := old.SecretBox()
+	ct, _ := oldBox.Seal([]byte("rotated"), nil)
+	box, err := c.SecretBox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := box.Open(ct, nil); err != nil || string(pt) != "rotated" {
+		t.Fatalf("open old ciphertext = %q, %v", pt, err)
+	}
+}
+
+func TestSecretKeyRequiredAndValidated(t *testing.T) {
+	short := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 16))
+	long := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 33))
+	for name, value := range map[string]string{
+		"missing":      "",
+		"not base64":   "this is not base64!",
+		"16 bytes":     short,
+		"33 bytes":     long,
+		"hex not b64":  strings.Repeat("ab", 32) + "!",
+		"only padding": "====",
+	} {
+		t.Run(name, func(t *testing.T) {
+			msg := loadErr(t, map[string]string{"SECRET_KEY": value})
+			if !strings.Contains(msg, "SECRET_KEY") {
+				t.Fatalf("error does not name SECRET_KEY: %s", msg)
+			}
+			if len(value) > 8 && strings.Contains(msg, value) {
+				t.Fatalf("error repeats the secret: %s", msg)
+			}
+		})
+	}
+	// URL-safe and unpadded encodings are accepted, and surrounding
+	// whitespace (a trailing newline from a secrets file) is ignored.
+	for _, v := range []string{
+		base64.RawStdEncoding.EncodeToString(key1),
+		base64.URLEncoding.EncodeToString(key1),
+		base64.RawURLEncoding.EncodeToString(key1),
+		key1B64 + "\n",
+	} {
+		if c := load(t, map[string]string{"SECRET_KEY": v}); !bytes.Equal(c.SecretKeys[1], key1) {
+			t.Fatalf("SECRET_KEY %q: keys %v", v, c.SecretKeys)
+		}
+	}
+}
+
+func TestBadSecretKeysOld(t *testing.T) {
+	for _, v := range []string{"nocolon", "x:" + key2B64, "300:" + key2B64, "2:short", "2:" + key2B64 + ",bad"} {
+		msg := loadErr(t, map[string]string{"SECRET_KEYS_OLD": v})
+		if !strings.Contains(msg, "SECRET_KEYS_OLD") {
+			t.Fatalf("SECRET_KEYS_OLD=%q: error does not name it: %s", v, msg)
+		}
+		if strings.Contains(msg, key2B64) {
+			t.Fatalf("error repeats a secret: %s", msg)
+		}
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	cases := []struct{ name, value string }{
+		{"DATABASE_MAX_CONNS", "many"},
+		{"DATABASE_MAX_CONNS", "1"},
+		{"DATABASE_MAX_CONNS", "1001"},
+		{"DATABASE_MAX_CONNS", "2.5"},
+		{"WORKER_CONCURRENCY", "0"},
+		{"WORKER_CONCURRENCY", "-3"},
+		{"MAX_IMPORT_ROWS", "1e6"},
+		{"MAX_BULK_ITEMS", "100001"},
+		{"COST_CLUSTER_KEYWORDS_PER_CREDIT", "0"},
+		{"COST_IDEA", "-1"},
+		{"COST_DRAFT", "three"},
+		{"SECRET_KEY_ID", "256"},
+		{"SECRET_KEY_ID", "one"},
+		{"TASK_CHECK_INTERVAL", "100"},
+		{"TASK_CHECK_INTERVAL", "0s"},
+		{"SHUTDOWN_TIMEOUT", "-5s"},
+		{"RECONCILE_EVERY", "soon"},
+		{"RECONCILE_GRACE", "2 minutes"},
+		{"LOG_LEVEL", "loud"},
+		{"LOG_FORMAT", "xml"},
+		{"DATABASE_URL", "mysql://root@localhost/presswork"},
+		{"DATABASE_URL", "host=localhost user=postgres"},
+		{"REDIS_URL", "http://127.0.0.1:6379"},
+		{"REDIS_URL", "127.0.0.1:6379"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+"="+c.value, func(t *testing.T) {
+			msg := loadErr(t, map[string]string{c.name: c.value})
+			if !strings.Contains(msg, c.name) {
+				t.Fatalf("error does not name %s: %s", c.name, msg)
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReported(t *testing.T) {
+	msg := loadErr(t, map[string]string{
+		"SECRET_KEY": "", "WORKER_CONCURRENCY": "x", "SHUTDOWN_TIMEOUT": "x", "LOG_FORMAT": "x", "REDIS_URL": "x://",
+	})
+	for _, name := range []string{"SECRET_KEY", "WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "REDIS_URL"} {
+		if !strings.Contains(msg, name) {
+			t.Errorf("error does not name %s: %s", name, msg)
+		}
+	}
+}
+
+// TestLogValueHidesSecrets logs the configuration the way the binaries do
+// and looks for every secret in the output.
+func TestLogValueHidesSecrets(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		secrets []string
+	}{
+		{"user passwords", map[string]string{
+			"DATABASE_URL": "postgres://app:Pg-S3cret-pw@db.internal:5432/presswork?sslmode=require",
+			"REDIS_URL":    "redis://:Redis-S3cret-pw@cache.internal:6379/0",
+		}, []string{"Pg-S3cret-pw", "Redis-S3cret-pw"}},
+		{"escaped passwords", map[string]string{
+			"DATABASE_URL": "postgres://app:p%40ss%2Fw0rd-xyz@db:5432/presswork",
+			"REDIS_URL":    "rediss://default:r%3Ae%40dis-pw@cache:6380",
+		}, []string{"p%40ss%2Fw0rd-xyz", "p@ss/w0rd-xyz", "r%3Ae%40dis-pw", "r:e@dis-pw", "dis-pw", "w0rd-xyz"}},
+		{"password in the query", map[string]string{
+			"DATABASE_URL": "postgres://app@db:5432/presswork?sslmode=disable&password=Query-S3cret-pw",
+			"REDIS_URL":    "redis://cache:6379/0?password=Redis-Query-pw",
+		}, []string{"Query-S3cret-pw", "Redis-Query-pw"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["SECRET_KEY"] = key1B64
+			tc.env["SECRET_KEYS_OLD"] = "7:" + key2B64
+			c := load(t, tc.env)
+			for _, format := range []string{"json", "text"} {
+				var buf bytes.Buffer
+				c.LogFormat = format
+				c.Logger(&buf, "api").Info("starting", "config", c)
+				out := buf.String()
+				for _, s := range append(tc.secrets, key1B64, key2B64, string(key1), base64.RawStdEncoding.EncodeToString(key1)) {
+					if strings.Contains(out, s) {
+						t.Errorf("%s log shows secret %q: %s", format, s, out)
+					}
+				}
+				for _, want := range []string{"db", "cache", "secret_keys"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("%s log lacks %q: %s", format, want, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLogValueKeepsUsefulFields(t *testing.T) {
+	c := load(t, map[string]string{"DATABASE_URL": "postgres://app:secretpw@db:5432/presswork"})
+	var buf bytes.Buffer
+	c.Logger(&buf, "worker").Info("starting", "config", c)
+	var line struct {
+		Process string         `json:"process"`
+		Level   string         `json:"level"`
+		Config  map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log line is not JSON: %v: %s", err, buf.String())
+	}
+	if line.Process != "worker" || line.Level != "INFO" {
+		t.Fatalf("log line = %+v", line)
+	}
+	db, _ := line.Config["database_url"].(string)
+	if !strings.Contains(db, "app") || !strings.Contains(db, "db:5432/presswork") || strings.Contains(db, "secretpw") {
+		t.Fatalf("database_url logged as %q", db)
+	}
+	if line.Config["secret_keys"] != float64(1) || line.Config["worker_concurrency"] != float64(20) {
+		t.Fatalf("config logged as %v", line.Config)
+	}
+}
+
+func TestLoggerLevel(t *testing.T) {
+	c := load(t, map[string]string{"LOG_LEVEL": "warn"})
+	var buf bytes.Buffer
+	l := c.Logger(&buf, "scheduler")
+	l.Info("hidden")
+	l.Warn("shown")
+	if out := buf.String(); strings.Contains(out, "hidden") || !strings.Contains(out, "shown") {
+		t.Fatalf("log output: %s", out)
+	}
+}
+
+// TestLogValueOfInvalidURLs: even URLs that Load refuses are masked, in case
+// a configuration is logged before it is validated.
+func TestLogValueOfInvalidURLs(t *testing.T) {
+	for _, u := range []string{
+		"host=db user=app password=Dsn-S3cret-pw",
+		"postgres:Opaque-S3cret-pw@db/presswork",
+		"postgres://app@db/presswork?password=Bad%zzEscape-S3cret-pw",
+		"postgres://app:Bad%zz-S3cret-pw@db/presswork",
+		"postgres://app@db/presswork?sslpassword=Tls-S3cret-pw&application_name=x",
+	} {
+		c := config.Config{DatabaseURL: u, RedisURL: u}
+		var buf bytes.Buffer
+		c.Logger(&buf, "api").Info("config", "config", c)
+		if strings.Contains(buf.String(), "S3cret") {
+			t.Errorf("%q logged as %s", u, buf.String())
+		}
+	}
+}
