@@ -14,14 +14,23 @@ type StoredResponse struct {
 	Body   []byte
 }
 
+// abandonedClaimAge is how long a claim without a response counts as a
+// request still running; no API request runs this long.
+const abandonedClaimAge = "10 minutes"
+
 // ClaimIdempotencyKey claims key for a request with the given fingerprint.
 // It returns nil for a first claim (the caller runs the request), the
 // stored response for a retry of a finished request, and errs.ErrConflict
 // when the key is in use by a request still running or by a different
-// request.
+// request. A claim whose request died before answering is taken over after
+// abandonedClaimAge.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, tenantID int64, key, fingerprint string) (*StoredResponse, error) {
+	// A claim that never got its response (the process died mid-request)
+	// is taken over once it is older than abandonedClaimAge.
 	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING`, tenantID, key, fingerprint)
+		ON CONFLICT (tenant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, created_at = now()
+		WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < now() - $4::interval`,
+		tenantID, key, fingerprint, abandonedClaimAge)
 	if err != nil {
 		return nil, translate(err)
 	}

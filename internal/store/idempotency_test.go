@@ -104,3 +104,38 @@ func TestIdempotencyKeyConcurrentClaims(t *testing.T) {
 		t.Fatalf("%d claims won, %d conflicts; want 1 and %d", won, conflicts, n-1)
 	}
 }
+
+func TestAbandonedIdempotencyClaimIsTakenOver(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tn := newTenant(t, st, 0)
+	if got, err := st.ClaimIdempotencyKey(ctx, tn.ID, "k", "POST /v1/x|abc"); err != nil || got != nil {
+		t.Fatalf("first claim = %+v, %v", got, err)
+	}
+	// A claim a few minutes old may still be running.
+	if err := st.AgeIdempotencyKey(ctx, tn.ID, "k", "5 minutes"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.ClaimIdempotencyKey(ctx, tn.ID, "k", "POST /v1/x|abc")
+	wantErrIs(t, "claim of a recent unanswered key", err, errs.ErrConflict)
+	// One older than any request can run was abandoned: the retry runs.
+	if err := st.AgeIdempotencyKey(ctx, tn.ID, "k", "1 hour"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ClaimIdempotencyKey(ctx, tn.ID, "k", "POST /v1/x|abc"); err != nil || got != nil {
+		t.Fatalf("claim of an abandoned key = %+v, %v; want a fresh claim", got, err)
+	}
+	// The new claim is fresh, so an immediate retry is a conflict again.
+	_, err = st.ClaimIdempotencyKey(ctx, tn.ID, "k", "POST /v1/x|abc")
+	wantErrIs(t, "claim after the takeover", err, errs.ErrConflict)
+	// An answered key is never taken over, however old.
+	if err := st.SaveIdempotentResponse(ctx, tn.ID, "k", store.StoredResponse{Status: 201, Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AgeIdempotencyKey(ctx, tn.ID, "k", "2 hours"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ClaimIdempotencyKey(ctx, tn.ID, "k", "POST /v1/x|abc"); err != nil || got == nil || got.Status != 201 {
+		t.Fatalf("claim of an old answered key = %+v, %v; want the stored answer", got, err)
+	}
+}

@@ -1,0 +1,11 @@
+package store
+
+import "context"
+
+// AgeIdempotencyKey moves a claim's creation back by age (a PostgreSQL
+// interval), for tests of abandoned claims.
+func (s *Store) AgeIdempotencyKey(ctx context.Context, tenantID int64, key, age string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = created_at - $3::interval
+		WHERE tenant_id = $1 AND key = $2`, tenantID, key, age)
+	return err
+}
