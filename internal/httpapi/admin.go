@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -146,8 +147,8 @@ func (s *Server) grantCredits(c echo.Context) error {
 	if req.Amount < 1 || req.Amount > maxGrant {
 		v.Add("amount", "must be from 1 to %d credits", maxGrant)
 	}
-	if len(req.Note) > 500 {
-		v.Add("note", "must be at most 500 characters")
+	if strings.TrimSpace(req.Note) != "" { // optional
+		checkText(v, "note", req.Note, 1, 500)
 	}
 	if err := v.OrNil(); err != nil {
 		return err

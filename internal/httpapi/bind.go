@@ -9,6 +9,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -29,18 +30,32 @@ func (e *bodyTooLargeError) Error() string {
 	return fmt.Sprintf("the request body is larger than %d MiB", e.limit>>20)
 }
 
-var errUnsupportedMediaType = errors.New("unsupported media type")
+// mediaTypeError is a body of a media type the route does not take; want
+// lists the ones it does.
+type mediaTypeError struct{ want string }
 
-// readBody reads the whole body, refusing more than limit bytes.
+func (e *mediaTypeError) Error() string { return "unsupported media type: send the body as " + e.want }
+
+// readBody reads the whole body, refusing more than limit bytes. A body
+// announced as too large is drained (up to the limit) rather than buffered,
+// so the client reads the answer instead of a reset connection.
 func readBody(c echo.Context, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
-	if err != nil {
-		return nil, errs.Invalid("body", "could not be read")
-	}
-	if int64(len(body)) > limit {
+	r := c.Request()
+	if r.ContentLength > limit {
+		_, _ = io.CopyN(io.Discard, r.Body, limit+1)
 		return nil, &bodyTooLargeError{limit: limit}
 	}
-	return body, nil
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // one allocation for the whole body
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1)); err != nil {
+		return nil, errs.Invalid("body", "could not be read")
+	}
+	if int64(buf.Len()) > limit {
+		return nil, &bodyTooLargeError{limit: limit}
+	}
+	return buf.Bytes(), nil
 }
 
 // mediaType returns the request's media type, lower-cased, without parameters.
@@ -56,7 +71,7 @@ func mediaType(c echo.Context) string {
 // wrong types, trailing data and invalid UTF-8 are errors naming the field.
 func decodeJSON(c echo.Context, dst any) error {
 	if mt := mediaType(c); mt != "application/json" {
-		return errUnsupportedMediaTypeFor("send the body as application/json")
+		return &mediaTypeError{want: "application/json"}
 	}
 	body, err := readBody(c, maxJSONBody)
 	if err != nil {
@@ -133,9 +148,50 @@ func jsonTypeName(kind string) string {
 func pathID(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, public(errs.ErrNotFound, "no %s with id %q", strings.TrimSuffix(name, "_id"), c.Param(name))
+		return 0, notFoundID(c, c.Param(name))
 	}
 	return id, nil
+}
+
+// maxTextID bounds a text id (jobs and batches have UUIDs).
+const maxTextID = 100
+
+// validTextID reports whether s can be a text id. Anything else names
+// nothing, and must not reach PostgreSQL, where invalid UTF-8 or a NUL is
+// an error rather than a miss.
+func validTextID(s string) bool {
+	return s != "" && len(s) <= maxTextID && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// textID reads a text id path parameter; a malformed one is not found.
+func textID(c echo.Context, name string) (string, error) {
+	id := c.Param(name)
+	if !validTextID(id) {
+		return "", notFoundID(c, id)
+	}
+	return id, nil
+}
+
+// notFoundID is the answer for an id that names nothing: "no site with id
+// "abc"", the kind taken from the route (/v1/sites/:id...).
+func notFoundID(c echo.Context, id string) error {
+	kind := "row"
+	if before, _, ok := strings.Cut(c.Path(), "/:"); ok {
+		kind = strings.ReplaceAll(strings.TrimSuffix(before[strings.LastIndexByte(before, '/')+1:], "s"), "-", " ")
+	}
+	if !validTextID(id) {
+		return public(errs.ErrNotFound, "no %s has that id", kind)
+	}
+	return public(errs.ErrNotFound, "no %s with id %q", kind, id)
+}
+
+// queryTextID reads an optional text id query parameter.
+func queryTextID(c echo.Context, name string) (string, error) {
+	v := c.QueryParam(name)
+	if v != "" && !validTextID(v) {
+		return "", errs.Invalid(name, "must be an id of at most %d characters", maxTextID)
+	}
+	return v, nil
 }
 
 // queryInt reads an optional integer query parameter within [lo, hi].
@@ -190,10 +246,6 @@ func listOf[T any](items []T, p store.Page, idOf func(T) int64) List[T] {
 		l.NextAfter = idOf(items[len(items)-1])
 	}
 	return l
-}
-
-func errUnsupportedMediaTypeFor(hint string) error {
-	return fmt.Errorf("%w: %s", errUnsupportedMediaType, hint)
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/kwimport"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -36,20 +37,39 @@ func (s *Server) importKeywords(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(parsed.Rows) == 0 {
+		return noValidRows(parsed.Invalid)
+	}
 	stored, err := s.store.ImportKeywords(ctx, p.TenantID, siteID, parsed.Rows)
 	if err != nil {
 		return err
 	}
 	report := importReport{Total: parsed.Total, Imported: stored.Imported, DuplicatesInFile: parsed.DuplicatesInFile,
 		DuplicatesExisting: stored.DuplicatesExisting, InvalidCount: len(parsed.Invalid),
-		Invalid: parsed.Invalid[:min(len(parsed.Invalid), maxReportedInvalid)]}
+		Invalid: append([]kwimport.RowError{}, parsed.Invalid[:min(len(parsed.Invalid), maxReportedInvalid)]...)}
 	return c.JSON(http.StatusOK, report)
+}
+
+// noValidRows refuses a file none of whose rows is valid: it is bad input
+// as a whole, not an import of nothing. Each row's problem names its field.
+func noValidRows(invalid []kwimport.RowError) error {
+	v := &errs.ValidationError{}
+	for _, r := range invalid[:min(len(invalid), maxReportedInvalid)] {
+		v.Add(r.Field, "row %d: %s", r.Row, r.Problem)
+	}
+	if len(invalid) > maxReportedInvalid {
+		v.Add("file", "%d more rows are invalid", len(invalid)-maxReportedInvalid)
+	}
+	if len(v.Problems) == 0 {
+		v.Add("file", "has no valid keyword rows")
+	}
+	return v
 }
 
 func (s *Server) parseImport(c echo.Context) (kwimport.Result, error) {
 	mt := mediaType(c)
 	if mt != "application/json" && mt != "text/csv" {
-		return kwimport.Result{}, errUnsupportedMediaTypeFor("send keywords as text/csv or application/json")
+		return kwimport.Result{}, &mediaTypeError{want: "text/csv or application/json"}
 	}
 	body, err := readBody(c, maxImportBody)
 	if err != nil {

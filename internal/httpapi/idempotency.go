@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -14,6 +16,22 @@ import (
 )
 
 const idempotencyHeader = "Idempotency-Key"
+
+// replayBodyKey holds, when a handler set it, the body to store for replays
+// instead of the one sent: a secret shown once (a new API key) must be
+// neither kept in the database nor shown again.
+const replayBodyKey = "idempotency.replay_body"
+
+// setReplayBody makes v, JSON-encoded, the body replayed to retries of this
+// request.
+func setReplayBody(c echo.Context, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode replay body: %w", err)
+	}
+	c.Set(replayBodyKey, body)
+	return nil
+}
 
 // idempotent makes a POST with an Idempotency-Key safe to retry: the first
 // successful answer is stored and replayed for every retry of the same
@@ -49,7 +67,11 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		err = next(c)
 		status := c.Response().Status
 		if err == nil && status >= 200 && status < 300 {
-			err = s.store.SaveIdempotentResponse(ctx, tenant, key, store.StoredResponse{Status: status, Body: rec.body.Bytes()})
+			replay := rec.body.Bytes()
+			if b, ok := c.Get(replayBodyKey).([]byte); ok {
+				replay = b
+			}
+			err = s.store.SaveIdempotentResponse(ctx, tenant, key, store.StoredResponse{Status: status, Body: replay})
 			if err != nil {
 				s.log.Warn("saving idempotent response", "error", err)
 			}

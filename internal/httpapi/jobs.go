@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -59,6 +60,10 @@ func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
 	}
 	ctx, tenant := c.Request().Context(), principal(c).TenantID
 	made, err := s.store.CreateJobs(ctx, tenant, batchID, jobs)
+	if errs.IsConflict(err) && batchID != "" {
+		// The batch id comes from the Idempotency-Key: this request made it before.
+		return public(err, "this request was made before; see GET /v1/batches/%s", batchID)
+	}
 	if err != nil {
 		return err
 	}
@@ -235,11 +240,21 @@ func (s *Server) listJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := store.JobFilter{State: c.QueryParam("state"), Type: c.QueryParam("type"), BatchID: c.QueryParam("batch_id")}
+	f := store.JobFilter{State: c.QueryParam("state"), Type: c.QueryParam("type")}
 	if f.State != "" && !slices.Contains([]string{"queued", "running", "succeeded", "failed", "canceled", "blocked"}, f.State) {
 		return errs.Invalid("state", "must be one of queued, running, succeeded, failed, canceled, blocked")
 	}
-	jobs, err := s.store.ListJobs(c.Request().Context(), principal(c).TenantID, f, c.QueryParam("after"), int(limit))
+	if f.Type != "" && !slices.Contains(jobTypes, f.Type) {
+		return errs.Invalid("type", "must be one of %s", strings.Join(jobTypes, ", "))
+	}
+	if f.BatchID, err = queryTextID(c, "batch_id"); err != nil {
+		return err
+	}
+	after, err := queryTextID(c, "after")
+	if err != nil {
+		return err
+	}
+	jobs, err := s.store.ListJobs(c.Request().Context(), principal(c).TenantID, f, after, int(limit))
 	if err != nil {
 		return err
 	}
@@ -250,26 +265,46 @@ func (s *Server) listJobs(c echo.Context) error {
 	return c.JSON(http.StatusOK, l)
 }
 
+// jobTypes are the job types a listing can filter on.
+var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft}
+
 func (s *Server) getJob(c echo.Context) error {
-	job, err := s.store.GetJob(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	id, err := textID(c, "id")
 	if err != nil {
-		return public(err, "no job with id %q", c.Param("id"))
+		return err
+	}
+	job, err := s.store.GetJob(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return public(err, "no job with id %q", id)
 	}
 	return c.JSON(http.StatusOK, job)
 }
 
 func (s *Server) cancelJob(c echo.Context) error {
-	job, err := s.store.CancelJob(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	id, err := textID(c, "id")
 	if err != nil {
+		return err
+	}
+	job, err := s.store.CancelJob(c.Request().Context(), principal(c).TenantID, id)
+	switch {
+	case errorsIsNotFound(err):
+		return public(err, "no job with id %q", id)
+	case errs.IsConflict(err):
+		return public(err, "job %s has already finished", id)
+	case err != nil:
 		return err
 	}
 	return c.JSON(http.StatusOK, job)
 }
 
 func (s *Server) getBatch(c echo.Context) error {
-	b, err := s.store.GetBatch(c.Request().Context(), principal(c).TenantID, c.Param("id"))
+	id, err := textID(c, "id")
 	if err != nil {
-		return public(err, "no batch with id %q", c.Param("id"))
+		return err
+	}
+	b, err := s.store.GetBatch(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return public(err, "no batch with id %q", id)
 	}
 	return c.JSON(http.StatusOK, b)
 }

@@ -34,6 +34,7 @@ func problemFor(err error) Problem {
 		ic  *errs.InsufficientCreditsError
 		he  *echo.HTTPError
 		bte *bodyTooLargeError
+		mte *mediaTypeError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -44,10 +45,10 @@ func problemFor(err error) Problem {
 			Detail: ic.Error(), Needed: &ic.Needed, Available: &ic.Available}
 	case errors.As(err, &bte):
 		return Problem{Type: problemBase + "body-too-large", Title: "The request body is too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: bte.Error()}
-	case errors.Is(err, errUnsupportedMediaType):
+			Detail: bte.Error(), Errors: []errs.FieldProblem{{Field: "body", Problem: fmt.Sprintf("must be at most %d MiB", bte.limit>>20)}}}
+	case errors.As(err, &mte):
 		return Problem{Type: problemBase + "unsupported-media-type", Title: "Unsupported Content-Type", Status: http.StatusUnsupportedMediaType,
-			Detail: err.Error()}
+			Detail: mte.Error(), Errors: []errs.FieldProblem{{Field: "Content-Type", Problem: "must be " + mte.want}}}
 	case errors.Is(err, errs.ErrNotFound):
 		return Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: publicDetail(err)}
 	case errors.Is(err, errs.ErrConflict):

@@ -83,6 +83,10 @@ func (s *Server) createAPIKey(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "api_key.create", fmt.Sprintf("api_key:%d role:%s", k.ID, k.Role))
+	// A retry with the same Idempotency-Key gets the key without its secret.
+	if err := setReplayBody(c, k); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusCreated, createdKey{APIKey: k, Key: key})
 }
 

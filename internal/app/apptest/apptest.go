@@ -25,6 +25,8 @@ import (
 // Harness is a running Presswork for one test.
 type Harness struct {
 	App *app.App
+	// API is the server under test; its Routes are the route table.
+	API *httpapi.Server
 	URL string
 	// Env is the environment the configuration was read from.
 	Env map[string]string
@@ -66,7 +68,7 @@ func Start(t testing.TB, opts ...Option) *Harness {
 	srv, enq := a.API()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); enq.Close() })
-	return &Harness{App: a, URL: ts.URL, Env: env}
+	return &Harness{App: a, API: srv, URL: ts.URL, Env: env}
 }
 
 func testLogger() *slog.Logger {

@@ -1,0 +1,181 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// TestTenantIsolation walks every route that names a tenant's row: another
+// tenant's key gets 404 for it (not 403, which would confirm the row
+// exists) and changes nothing; lists and filters show only one's own rows.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	a := newFixture(t, h, "alpha", 100)
+	b := newFixtureLite(t, h, "beta")
+	bSite := createSite(t, h, b.Key, "beta blog", "beta password")
+	importCSV(t, h, b.Key, bSite, "phrase\nbeta keyword one\nbeta keyword two\n")
+	bJob := startWork(t, h, b.Key, "POST", fmt.Sprintf("/v1/sites/%d/clustering", bSite), nil)
+
+	// The id of A's row each tenant-owned route names. A route added
+	// without an entry here fails the test.
+	ids := map[string]string{
+		"/v1/api-keys/:id":         fmt.Sprint(a.APIKeyID),
+		"/v1/sites/:id":            fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/keywords":   fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clustering": fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clusters":   fmt.Sprint(a.SiteID),
+		"/v1/clusters/:id":         fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/ideas/:id":            fmt.Sprint(a.IdeaIDs[0]),
+		"/v1/drafts/:id":           fmt.Sprint(a.DraftID),
+		"/v1/jobs/:id":             a.JobID,
+		"/v1/jobs/:id/cancel":      a.JobID,
+		"/v1/batches/:id":          a.BatchID,
+	}
+	var owned []string
+	for _, rt := range h.API.Routes() {
+		if !rt.TenantOwned {
+			continue
+		}
+		if _, ok := ids[rt.Path]; !ok {
+			t.Fatalf("tenant-owned route %s %s has no fixture id: add one to this test", rt.Method, rt.Path)
+		}
+		if !strings.Contains(rt.Path, ":id") {
+			t.Fatalf("tenant-owned route %s %s names no :id", rt.Method, rt.Path)
+		}
+		owned = append(owned, rt.Method+" "+rt.Path)
+	}
+	if len(owned) < len(ids) {
+		t.Fatalf("only %d tenant-owned routes for %d fixtures: a route lost its TenantOwned flag? %v", len(owned), len(ids), owned)
+	}
+
+	// What A sees of itself, through every GET it has.
+	var aGets []string
+	for _, rt := range h.API.Routes() {
+		if rt.TenantOwned && rt.Method == http.MethodGet {
+			aGets = append(aGets, withID(rt.Path, ids[rt.Path]))
+		}
+	}
+	aBefore := state(t, h, a.Key, aGets...)
+	bBefore := state(t, h, b.Key)
+	enc, err := h.App.Store.SitePassword(t.Context(), a.tenantID(), a.SiteID)
+	apptest.Must(t, err, "site password")
+
+	for _, rt := range h.API.Routes() {
+		if !rt.TenantOwned {
+			continue
+		}
+		ct, body := sampleRequest(t, rt.Method, rt.Path)
+		path := withID(rt.Path, ids[rt.Path])
+		ans := call(t, h, b.Key, rt.Method, path, ct, body)
+		if ans.Status != http.StatusNotFound {
+			t.Errorf("%s %s as another tenant: status %d, want 404; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
+			continue
+		}
+		ans.problem(t, http.StatusNotFound)
+		for _, secret := range []string{"alpha blog", "Trail shoes", "secret body of alpha", "best trail shoes"} {
+			if bytes.Contains(ans.Body, []byte(secret)) {
+				t.Errorf("%s %s as another tenant shows %q: %s", rt.Method, path, secret, ans.Body)
+			}
+		}
+	}
+
+	// Ids of A's rows inside bodies and filters are not found either.
+	callJSON(t, h, b.Key, "POST", "/v1/ideas/generate", map[string]any{"cluster_ids": a.ClusterIDs}).problem(t, 404)
+	callJSON(t, h, b.Key, "POST", "/v1/drafts/generate", map[string]any{"idea_ids": a.IdeaIDs[1:]}).problem(t, 404)
+	for _, p := range []string{
+		fmt.Sprintf("/v1/ideas?site_id=%d", a.SiteID),
+		fmt.Sprintf("/v1/ideas?cluster_id=%d", a.ClusterIDs[0]),
+		fmt.Sprintf("/v1/drafts?site_id=%d", a.SiteID),
+		"/v1/jobs?batch_id=" + a.BatchID,
+		"/v1/jobs?after=" + a.JobID,
+		fmt.Sprintf("/v1/sites/%d/keywords?cluster_id=%d", bSite, a.ClusterIDs[0]),
+		fmt.Sprintf("/v1/ideas?after=%d", a.IdeaIDs[0]-1),
+	} {
+		var l struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		call(t, h, b.Key, "GET", p, "", nil).must(t, 200, &l)
+		if len(l.Items) != 0 {
+			t.Errorf("GET %s as another tenant lists %d rows: %s", p, len(l.Items), l.Items)
+		}
+	}
+
+	// Nothing of A changed; B's attempts wrote nothing for B either.
+	sameState(t, "another tenant's requests", aBefore, state(t, h, a.Key, aGets...))
+	sameState(t, "requests for another tenant's rows", bBefore, state(t, h, b.Key))
+	enc2, err := h.App.Store.SitePassword(t.Context(), a.tenantID(), a.SiteID)
+	apptest.Must(t, err, "site password")
+	if !bytes.Equal(enc, enc2) {
+		t.Error("A's site password changed")
+	}
+
+	// B's lists hold B's rows only.
+	checkList := func(path string, want []string, idOf func(json.RawMessage) string) {
+		t.Helper()
+		var l struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		call(t, h, b.Key, "GET", path, "", nil).must(t, 200, &l)
+		got := make([]string, len(l.Items))
+		for i, it := range l.Items {
+			got[i] = idOf(it)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("GET %s as B lists %v, want %v", path, got, want)
+		}
+	}
+	numID := func(raw json.RawMessage) string {
+		var v struct {
+			ID any `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &v)
+		return fmt.Sprint(v.ID)
+	}
+	checkList("/v1/sites", []string{fmt.Sprint(bSite)}, numID)
+	checkList("/v1/jobs", []string{bJob}, numID)
+	checkList("/v1/ideas", []string{}, numID)
+	checkList("/v1/drafts", []string{}, numID)
+	checkList("/v1/api-keys", []string{fmt.Sprint(b.KeyID)}, numID)
+	var ledger struct {
+		Items []store.LedgerEntry `json:"items"`
+	}
+	call(t, h, b.Key, "GET", "/v1/credits/ledger", "", nil).must(t, 200, &ledger)
+	if len(ledger.Items) != 1 || ledger.Items[0].Kind != "grant" {
+		t.Errorf("B's ledger %+v, want its opening grant only", ledger.Items)
+	}
+
+	// The fixtures are right: A itself reaches every route (deletes last).
+	routes := slices.Clone(h.API.Routes())
+	slices.SortStableFunc(routes, func(x, y httpapi.Route) int {
+		return boolInt(x.Method == http.MethodDelete) - boolInt(y.Method == http.MethodDelete)
+	})
+	for _, rt := range routes {
+		if !rt.TenantOwned {
+			continue
+		}
+		ct, body := sampleRequest(t, rt.Method, rt.Path)
+		path := withID(rt.Path, ids[rt.Path])
+		if ans := call(t, h, a.Key, rt.Method, path, ct, body); ans.Status >= 300 {
+			t.Errorf("%s %s as its own tenant: status %d, want 2xx; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
