@@ -65,7 +65,8 @@ type stageFunc func(ctx context.Context, p Payload) error
 
 // wrap turns a stage into an asynq handler that records the outcome on the
 // job row: a permanent failure or the last attempt fails the job and refunds
-// its credits; any other failure is recorded and retried.
+// its credits; any other failure is recorded and retried. A throttled
+// attempt is never a failure, not even the last one.
 func (h *Handlers) wrap(stage stageFunc) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p Payload
@@ -92,7 +93,11 @@ func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payloa
 	// Record with a fresh context: the task's own may have timed out.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if errs.IsPermanent(err) || (isLastAttempt(ctx) && !isThrottled(err)) {
+	throttled := isThrottled(err)
+	if errs.IsPermanent(err) || (isLastAttempt(ctx) && !throttled) {
+		if !errs.IsPermanent(err) {
+			msg = gaveUp(attempts(ctx)) + msg
+		}
 		log.Warn("job failed", "error", err)
 		if ferr := h.Store.FailJob(bg, p.TenantID, p.JobID, msg); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
 			log.Error("recording job failure", "error", ferr)
@@ -104,6 +109,15 @@ func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payloa
 	if rerr := h.Store.RetryLater(bg, p.TenantID, p.JobID, msg); rerr != nil {
 		log.Error("recording job retry", "error", rerr)
 	}
+	if throttled && isLastAttempt(ctx) {
+		// asynq archives a task whose retries are used up whatever the
+		// error, and counts it as failed. A throttled attempt is not a
+		// failure: drop the task instead; the job stays queued in
+		// PostgreSQL and the reconciler delivers it again, with its
+		// retries renewed, once the grace period has passed.
+		log.Info("throttled on the last attempt; the reconciler will deliver the job again")
+		return fmt.Errorf("%s: %w", msg, asynq.RevokeTask)
+	}
 	return err
 }
 
@@ -113,9 +127,23 @@ func isLastAttempt(ctx context.Context) bool {
 	return ok1 && ok2 && retried >= maxRetry
 }
 
-// publicMessage is the text a user reads on a failed job: the words of
-// errors Presswork wrote for people, and a plain summary of anything else
-// (whose detail goes to the worker log only).
+// attempts is the number of the current attempt, counting from 1.
+func attempts(ctx context.Context) int {
+	retried, _ := asynq.GetRetryCount(ctx)
+	return retried + 1
+}
+
+func gaveUp(attempts int) string {
+	if attempts == 1 {
+		return "gave up after 1 attempt: "
+	}
+	return fmt.Sprintf("gave up after %d attempts: ", attempts)
+}
+
+// publicMessage is the text a user reads on a failed or retrying job: the
+// words of errors Presswork wrote for people, and a plain summary of
+// anything else (whose detail goes to the worker log only). It promises no
+// retry: the job's state says whether one will come.
 func publicMessage(err error) string {
 	var ve *errs.ValidationError
 	var ic *errs.InsufficientCreditsError
@@ -124,7 +152,7 @@ func publicMessage(err error) string {
 	case errors.As(err, &ic):
 		return ic.Error()
 	case errors.As(err, &th):
-		return "the AI provider is rate limiting requests; retrying later"
+		return "the AI provider is rate limiting requests"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the job ran past its time limit"
 	case errors.Is(err, errs.ErrNotFound):
@@ -132,9 +160,9 @@ func publicMessage(err error) string {
 	case errors.As(err, &ve), errors.Is(err, errs.ErrPermanent):
 		return err.Error()
 	case errors.Is(err, errs.ErrUnavailable):
-		return "a service Presswork depends on was unavailable; retrying"
+		return "a service Presswork depends on was unavailable"
 	}
-	return "temporary failure; retrying (details in the worker log)"
+	return "temporary failure (details in the worker log)"
 }
 
 // asynqLogger sends asynq's own logs to slog.

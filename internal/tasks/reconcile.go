@@ -52,19 +52,40 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Once makes one pass over the jobs unchanged for longer than Grace.
+// maxReconcileErrors ends a pass after this many jobs in a row could not be
+// reconciled: Redis or PostgreSQL is likely down, and the next pass will do.
+const maxReconcileErrors = 10
+
+// Once makes one pass over the jobs unchanged for longer than Grace. A job
+// that cannot be reconciled (its task cannot be built or inspected) is
+// logged, touched so that it waits a grace period before the next try, and
+// skipped: it must not hold up the jobs behind it. The error returned then
+// counts those jobs and names the first.
 func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
 	jobs, err := r.Store.Unfinished(ctx, r.Now().Add(-r.Grace), reconcileBatch)
 	if err != nil {
 		return rep, fmt.Errorf("list unfinished jobs: %w", err)
 	}
+	var first error
+	failures, inARow := 0, 0
 	for _, job := range jobs {
+		if inARow == maxReconcileErrors || ctx.Err() != nil {
+			break
+		}
 		rep.Examined++
 		action, err := r.reconcile(ctx, job)
 		if err != nil {
-			return rep, err
+			r.Log.Warn("cannot reconcile job", "task_id", job.ID, "tenant", job.TenantID, "error", err)
+			if terr := r.Store.Touch(ctx, job.ID); terr != nil {
+				err = errors.Join(err, terr)
+			}
+			first = cmpOr(first, err)
+			failures++
+			inARow++
+			continue
 		}
+		inARow = 0
 		switch action {
 		case "reenqueued":
 			rep.Reenqueued++
@@ -72,7 +93,10 @@ func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 			rep.Failed++
 		}
 	}
-	return rep, nil
+	if first != nil {
+		return rep, fmt.Errorf("%d of %d jobs examined could not be reconciled; first: %w", failures, rep.Examined, first)
+	}
+	return rep, ctx.Err()
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, job store.Job) (string, error) {

@@ -1,0 +1,207 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// TestClassifiedErrors runs draft jobs against a model that fails in each
+// of the ways a provider can: permanently (no retry, failed, refunded),
+// retryably (retried, then succeeds with one charge), retryably on the last
+// attempt (failed, refunded, with a message that does not promise a retry)
+// and throttled (retried after Retry-After without counting a failure, even
+// on the last attempt).
+func TestClassifiedErrors(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	cost := h.App.Config.Costs.Draft
+	const opening = 100
+	tk, c := h.Tenant(t, "errors", opening)
+	tenant := tk.Tenant.ID
+	seed := seedIdeas(t, st, tenant, 5, "errs")
+	in := inspector(t, h)
+	cl := asynq.NewClient(h.App.Redis)
+	t.Cleanup(func() { cl.Close() })
+
+	const (
+		permanent = iota
+		retryable
+		lastAttempt
+		throttled
+		throttledLast
+	)
+	var calls counter
+	model := hooked(func(ctx context.Context, req ai.JSONRequest) error {
+		di, ok := req.Input.(ai.DraftInput)
+		if !ok {
+			return nil
+		}
+		var which int
+		if _, err := fmt.Sscanf(di.Title, "errs idea %d:", &which); err != nil {
+			return fmt.Errorf("unexpected draft %q", di.Title)
+		}
+		n := calls.add(di.Title)
+		switch {
+		case which == permanent:
+			return errs.Permanent(errors.New(`the provider rejected the request: model "gpt-x" does not exist`))
+		case which == retryable && n == 1, which == lastAttempt:
+			return errors.New("provider answered HTTP 503")
+		case (which == throttled || which == throttledLast) && n == 1:
+			return &errs.ThrottledError{RetryAfter: time.Hour, Err: errors.New("HTTP 429: rate limit reached")}
+		}
+		return nil
+	})
+	h.StartWorker(t, providers(model))
+	callsFor := func(i int) int { return calls.get(seed.Ideas[i].Title) }
+
+	// onLastAttempt creates a job without the API and enqueues its task with
+	// no retries left.
+	onLastAttempt := func(idea store.Idea) string {
+		made, err := st.CreateJobs(bg(t), tenant, "", []store.NewJob{{ID: "last-" + fmt.Sprint(idea.ID), Type: tasks.TypeDraft,
+			Queue: tasks.QueueDefault, SiteID: idea.SiteID, SubjectID: idea.ID, Quote: cost}})
+		apptest.Must(t, err, "create job")
+		task, err := tasks.NewTask(made.Created[0])
+		apptest.Must(t, err, "task")
+		_, err = cl.Enqueue(task, asynq.MaxRetry(0))
+		apptest.Must(t, err, "enqueue")
+		return made.Created[0].ID
+	}
+
+	t.Run("permanent", func(t *testing.T) {
+		id := draftJobs(t, c, seed.Ideas[permanent])[0]
+		j := waitJobState(t, st, tenant, id, store.JobFailed)
+		if msg := deref(j.LastError); !strings.Contains(msg, `model "gpt-x" does not exist`) {
+			t.Errorf("failed job says %q, want the provider's reason", msg)
+		}
+		info := waitTask(t, in, tasks.QueueDefault, id, asynq.TaskStateArchived)
+		if info.Retried != 0 || callsFor(permanent) != 1 || j.Attempts != 1 {
+			t.Errorf("permanent error: retried %d, %d model calls, %d attempts; want no retry", info.Retried,
+				callsFor(permanent), j.Attempts)
+		}
+		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want || j.CreditsCharged != 0 {
+			t.Errorf("job charged %d with ledger %q, want 0 and %q", j.CreditsCharged, got, want)
+		}
+	})
+
+	t.Run("retryable", func(t *testing.T) {
+		id := draftJobs(t, c, seed.Ideas[retryable])[0]
+		info := waitTask(t, in, tasks.QueueDefault, id, asynq.TaskStateRetry)
+		if info.Retried != 1 {
+			t.Errorf("task after a retryable error: retried %d, want 1 (a counted failure)", info.Retried)
+		}
+		j := getJob(t, st, tenant, id)
+		if j.State != store.JobQueued || j.Phase != "waiting_retry" || j.CreditsReserved != cost || j.LastError == nil {
+			t.Errorf("job waiting for its retry: state %s, phase %s, reserved %d, error %q; want queued, waiting_retry, %d kept, a reason",
+				j.State, j.Phase, j.CreditsReserved, deref(j.LastError), cost)
+		}
+		// Run the retry now rather than after asynq's back-off.
+		apptest.Must(t, in.RunTask(tasks.QueueDefault, id), "run the retry")
+		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		if j.Attempts != 2 || j.CreditsCharged != cost || callsFor(retryable) != 2 || j.LastError != nil {
+			t.Errorf("job after the retry: %d attempts, charged %d, %d model calls, error %q; want 2, %d, 2, none",
+				j.Attempts, j.CreditsCharged, callsFor(retryable), deref(j.LastError), cost)
+		}
+		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+			t.Errorf("job ledger %q, want %q", got, want)
+		}
+	})
+
+	t.Run("retryable on the last attempt", func(t *testing.T) {
+		id := onLastAttempt(seed.Ideas[lastAttempt])
+		j := waitJobState(t, st, tenant, id, store.JobFailed)
+		if msg := deref(j.LastError); !strings.HasPrefix(msg, "gave up after 1 attempt: ") || strings.Contains(msg, "retrying") {
+			t.Errorf("failed job says %q, want a reason that says it gave up and promises no retry", msg)
+		}
+		info := waitTask(t, in, tasks.QueueDefault, id, asynq.TaskStateArchived)
+		if callsFor(lastAttempt) != 1 || info.Retried != 0 {
+			t.Errorf("%d model calls, retried %d; want 1 call and no retry", callsFor(lastAttempt), info.Retried)
+		}
+		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want {
+			t.Errorf("job ledger %q, want %q", got, want)
+		}
+	})
+
+	t.Run("throttled", func(t *testing.T) {
+		id := draftJobs(t, c, seed.Ideas[throttled])[0]
+		info := waitTask(t, in, tasks.QueueDefault, id, asynq.TaskStateRetry)
+		if info.Retried != 0 {
+			t.Errorf("throttled task: retried %d, want 0 (not a failure)", info.Retried)
+		}
+		if wait := time.Until(info.NextProcessAt); wait < 50*time.Minute {
+			t.Errorf("throttled task runs again in %s, want the provider's Retry-After of 1h", wait)
+		}
+		j := getJob(t, st, tenant, id)
+		if j.Final() || !strings.Contains(deref(j.LastError), "rate limit") {
+			t.Errorf("throttled job: state %s, error %q; want unfinished with a rate-limit note", j.State, deref(j.LastError))
+		}
+		apptest.Must(t, in.RunTask(tasks.QueueDefault, id), "run the retry")
+		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		if j.CreditsCharged != cost || callsFor(throttled) != 2 {
+			t.Errorf("job charged %d after %d model calls, want %d after 2", j.CreditsCharged, callsFor(throttled), cost)
+		}
+		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+			t.Errorf("job ledger %q, want %q", got, want)
+		}
+	})
+
+	// asynq archives a task with no retries left whatever the error; a
+	// throttled last attempt must still not fail the job: the task is
+	// dropped, the job stays queued, and the reconciler delivers it again.
+	t.Run("throttled on the last attempt", func(t *testing.T) {
+		id := onLastAttempt(seed.Ideas[throttledLast])
+		var j store.Job
+		apptest.Eventually(t, 30*time.Second, "the throttled attempt is recorded", func() (bool, error) {
+			j = getJob(t, st, tenant, id)
+			return j.Phase == "waiting_retry", nil
+		})
+		apptest.Eventually(t, 30*time.Second, "asynq lets go of the task", func() (bool, error) {
+			return taskInfo(t, in, tasks.QueueDefault, id) == nil, nil
+		})
+		j = getJob(t, st, tenant, id)
+		if j.State != store.JobQueued || !strings.Contains(deref(j.LastError), "rate limit") || j.CreditsReserved != cost {
+			t.Errorf("throttled job: state %s, error %q, reserved %d; want queued with a rate-limit note, %d kept",
+				j.State, deref(j.LastError), j.CreditsReserved, cost)
+		}
+		r, closeFn := h.App.Reconciler()
+		defer closeFn()
+		r.Grace = time.Millisecond
+		apptest.Eventually(t, 5*time.Second, "the job is older than the grace", func() (bool, error) {
+			jobs, err := st.Unfinished(bg(t), time.Now().Add(-r.Grace), 10)
+			return len(jobs) == 1, err
+		})
+		rep, err := r.Once(bg(t))
+		apptest.Must(t, err, "reconcile")
+		if rep.Reenqueued != 1 || rep.Failed != 0 {
+			t.Errorf("reconciler did %+v, want the job re-enqueued", rep)
+		}
+		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		if j.CreditsCharged != cost || callsFor(throttledLast) != 2 {
+			t.Errorf("job charged %d after %d model calls, want %d after 2", j.CreditsCharged, callsFor(throttledLast), cost)
+		}
+		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+			t.Errorf("job ledger %q, want %q", got, want)
+		}
+	})
+
+	// asynq's daily statistics count the permanent, the retryable and the
+	// last-attempt errors as failures, and neither throttled one.
+	q, err := in.GetQueueInfo(tasks.QueueDefault)
+	apptest.Must(t, err, "queue info")
+	if q.Failed != 3 {
+		t.Errorf("asynq counted %d failures, want 3 (throttling is not a failure)", q.Failed)
+	}
+	checkCredits(t, st, tenant, opening-3*cost)
+}
