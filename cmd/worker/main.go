@@ -28,12 +28,16 @@ func run(ctx context.Context) error {
 	}
 	log := cfg.Logger(os.Stderr, "worker")
 	log.Info("starting", "config", cfg)
+	providers, err := app.ProvidersFromEnv(os.Getenv, log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	err = a.RunWorker(ctx, app.OfflineProviders())
+	err = a.RunWorker(ctx, providers)
 	log.Info("stopped")
 	return err
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/ai"
-	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/secret"
@@ -97,17 +96,6 @@ func (a *App) ready(ctx context.Context, client *asynq.Client) error {
 	return nil
 }
 
-// Providers are the AI providers the worker uses.
-type Providers struct {
-	Text     ai.TextModel
-	Embedder ai.Embedder
-}
-
-// OfflineProviders returns the built-in offline providers.
-func OfflineProviders() Providers {
-	return Providers{Text: offline.NewTextModel(), Embedder: offline.NewEmbedder(0)}
-}
-
 // Worker builds the asynq server and its handlers.
 func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	writer, err := ai.NewWriter(p.Text)
@@ -117,7 +105,7 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Costs: a.Config.Costs, Log: a.Log}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
-	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name())
+	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
 	return asynq.NewServer(a.Redis, tasks.ServerConfig(a.Config, a.Log)), mux, nil
 }
 

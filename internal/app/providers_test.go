@@ -1,0 +1,274 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/store"
+)
+
+func TestProvidersFromEnvDefaultsToOffline(t *testing.T) {
+	p, err := app.ProvidersFromEnv(func(string) string { return "" }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Text.Name() != offline.NewTextModel().Name() || p.Embedder.Name() != offline.NewEmbedder(0).Name() ||
+		p.Image.Name() != offline.ImageModelName {
+		t.Errorf("providers = %s, %s, %s; want the offline ones", p.Text.Name(), p.Embedder.Name(), p.Image.Name())
+	}
+}
+
+func TestProvidersFromEnvRefusesBadConfiguration(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "not a url"},
+		{"OPENAI_API_KEY": "sk-test", "OPENAI_EMBEDDING_DIMENSIONS": "-3"},
+		{"REPLICATE_API_TOKEN": "r8_test", "REPLICATE_IMAGE_MODEL": "no-slash"},
+	} {
+		_, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+		if err == nil {
+			t.Errorf("ProvidersFromEnv(%v) = nil error, want the bad variable named", env)
+			continue
+		}
+		for k := range env {
+			if strings.Contains(err.Error(), "sk-test") || strings.Contains(err.Error(), "r8_test") {
+				t.Errorf("error %q repeats a secret (%s)", err, k)
+			}
+		}
+	}
+}
+
+// TestPipelineWithOpenAIProvider runs clustering, ideas and a draft through
+// the real API and worker with the providers chosen by OPENAI_API_KEY and
+// OPENAI_BASE_URL, against a server speaking OpenAI's wire format: the
+// same code path a real key takes. The chat answers are written by the
+// test from the prompts; the embeddings are the offline embedder's vectors
+// served as OpenAI embeddings, so that clustering has real structure.
+func TestPipelineWithOpenAIProvider(t *testing.T) {
+	t.Parallel()
+	fake := fakeopenai.New(t)
+	fake.SetKey("sk-fake-key")
+	fake.SetContent(answerFromPrompt)
+	var embedCalls atomic.Int32
+	server := openAIWithOfflineEmbeddings(t, fake, &embedCalls)
+	env := map[string]string{
+		"OPENAI_API_KEY":              "sk-fake-key",
+		"OPENAI_BASE_URL":             server.URL + "/v1",
+		"OPENAI_MODEL":                "gpt-4o-mini",
+		"OPENAI_EMBEDDING_DIMENSIONS": "256",
+	}
+	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	apptest.Must(t, err, "providers")
+
+	h := apptest.Start(t)
+	h.StartWorker(t, providers)
+	_, c := h.Tenant(t, "openai", 500)
+	api := pipelineAPI{t: t, c: c}
+
+	var site store.Site
+	api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Trail Kitchen",
+		"url": "https://trail.example.com", "username": "editor", "application_password": "abcd efgh ijkl mnop"}, &site)
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
+		"Content-Type", "text/csv")
+
+	var acc pipelineAccepted
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
+	clusterJob := api.waitJob(acc.Jobs[0].ID)
+	if embedCalls.Load() == 0 {
+		t.Fatal("clustering did not call the embeddings endpoint")
+	}
+	checkUsage(t, clusterJob)
+	var clusters []store.Cluster
+	api.listAll(fmt.Sprintf("/v1/sites/%d/clusters", site.ID), &clusters)
+	if len(clusters) < 2 {
+		t.Fatalf("got %d clusters, want at least 2", len(clusters))
+	}
+
+	acc = pipelineAccepted{}
+	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 2}, &acc)
+	checkUsage(t, api.waitJob(acc.Jobs[0].ID))
+	var ideas []store.Idea
+	api.listAll(fmt.Sprintf("/v1/ideas?cluster_id=%d", clusters[0].ID), &ideas)
+	if len(ideas) != 2 {
+		t.Fatalf("got %d ideas, want 2", len(ideas))
+	}
+
+	acc = pipelineAccepted{}
+	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{ideas[0].ID}}, &acc)
+	checkUsage(t, api.waitJob(acc.Jobs[0].ID))
+	var drafts []store.Draft
+	api.listAll("/v1/drafts", &drafts)
+	if len(drafts) != 1 {
+		t.Fatalf("got %d drafts, want 1", len(drafts))
+	}
+	var draft store.Draft
+	api.do(http.MethodGet, fmt.Sprintf("/v1/drafts/%d", drafts[0].ID), nil, &draft)
+	checkDraft(t, draft, ideas[0])
+
+	for _, r := range fake.Requests() {
+		if r.Endpoint != fakeopenai.EndpointChat {
+			continue
+		}
+		var format struct {
+			Type       string `json:"type"`
+			JSONSchema struct {
+				Strict bool `json:"strict"`
+			} `json:"json_schema"`
+		}
+		if err := json.Unmarshal(r.ResponseFormat, &format); err != nil || format.Type != "json_schema" || !format.JSONSchema.Strict {
+			t.Errorf("chat request without a strict JSON schema: %s", r.ResponseFormat)
+		}
+	}
+}
+
+// checkUsage checks that a job recorded the model that answered, its
+// tokens and a cost from the price table.
+func checkUsage(t *testing.T, j store.Job) {
+	t.Helper()
+	if j.Model == nil || !strings.HasPrefix(*j.Model, "gpt-4o-mini") || j.TokensIn == 0 || j.CostUSD <= 0 {
+		t.Errorf("job %s (%s) recorded model %v, %d tokens in, %d out, %v USD; want gpt-4o-mini, tokens and a cost",
+			j.ID, j.Type, deref(j.Model), j.TokensIn, j.TokensOut, j.CostUSD)
+	}
+}
+
+const providerTestKeywords = `phrase,volume
+trail running shoes,1200
+best trail running shoes,900
+trail running shoes for women,700
+waterproof trail running shoes,400
+cheap trail running shoes,300
+trail running shoes for beginners,250
+sourdough bread recipe,5000
+easy sourdough bread recipe,2000
+sourdough bread starter,1800
+whole wheat sourdough bread,600
+sourdough bread without starter,500
+sourdough bread recipe for beginners,450
+`
+
+// openAIWithOfflineEmbeddings serves OpenAI's embeddings endpoint from the
+// offline embedder and passes every other request to fake.
+func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *atomic.Int32) *httptest.Server {
+	t.Helper()
+	target, err := url.Parse(fake.URL)
+	apptest.Must(t, err, "fake URL")
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	emb := offline.NewEmbedder(0)
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Input []string `json:"input"`
+			Model string   `json:"model"`
+		}
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		vectors, _, err := emb.Embed(r.Context(), req.Input)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		data := make([]map[string]any, len(vectors))
+		for i, v := range vectors {
+			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "model": req.Model, "data": data,
+			"usage": map[string]int{"prompt_tokens": 10 * len(vectors), "total_tokens": 10 * len(vectors)}})
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+var (
+	ideaCountRe   = regexp.MustCompile(`Propose exactly (\d+) content`)
+	keywordLineRe = regexp.MustCompile(`(?m)^- ([^(\n]+?)(?: \(|$)`)
+	headingLineRe = regexp.MustCompile(`(?m)^\s*(H2|H3): (.+)$`)
+	titleLineRe   = regexp.MustCompile(`(?m)^Planned title: (.+)$`)
+	focusLineRe   = regexp.MustCompile(`(?m)^Focus keyword: (.+)$`)
+	ideaCounter   atomic.Int64
+)
+
+// answerFromPrompt writes a valid answer for each stage from what its
+// prompt says, the way a model would.
+func answerFromPrompt(r *fakeopenai.Request) string {
+	var format struct {
+		JSONSchema struct {
+			Name string `json:"name"`
+		} `json:"json_schema"`
+	}
+	_ = json.Unmarshal(r.ResponseFormat, &format)
+	prompt := r.Messages[len(r.Messages)-1].Content
+	var answer any
+	switch format.JSONSchema.Name {
+	case "cluster_name":
+		first := "keywords"
+		if m := keywordLineRe.FindStringSubmatch(prompt); m != nil {
+			first = strings.TrimSpace(m[1])
+		}
+		answer = map[string]string{"name": "All about " + first, "description": "Articles for people searching for " + first + "."}
+	case "idea_list":
+		n := 1
+		if m := ideaCountRe.FindStringSubmatch(prompt); m != nil {
+			n, _ = strconv.Atoi(m[1])
+		}
+		kw := "this topic"
+		if m := keywordLineRe.FindStringSubmatch(prompt); m != nil {
+			kw = strings.TrimSpace(m[1])
+		}
+		ideas := make([]map[string]any, n)
+		for i := range ideas {
+			k := ideaCounter.Add(1)
+			ideas[i] = map[string]any{
+				"title": fmt.Sprintf("The complete guide to %s, part %d", kw, k), "content_type": "guide",
+				"target_keywords": []string{kw},
+				"outline": []map[string]any{{"level": 2, "text": "What " + kw + " means"},
+					{"level": 3, "text": "The basics"}, {"level": 2, "text": "How to choose"}, {"level": 2, "text": "Common mistakes"}},
+			}
+		}
+		answer = map[string]any{"ideas": ideas}
+	case "draft":
+		title := firstMatch(titleLineRe, prompt, "An article")
+		focus := firstMatch(focusLineRe, prompt, "keyword")
+		var body strings.Builder
+		for _, m := range headingLineRe.FindAllStringSubmatch(prompt, -1) {
+			tag := strings.ToLower(m[1])
+			fmt.Fprintf(&body, "<%s>%s</%s><p>Plain, useful advice about %s for readers who want to get it right the first time.</p>",
+				tag, strings.TrimSpace(m[2]), tag, focus)
+		}
+		answer = map[string]string{"title": title, "slug": "article-" + strconv.FormatInt(ideaCounter.Add(1), 10),
+			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
+			"meta_description": "Everything a reader needs to know about " + focus + ", explained plainly with examples.",
+			"focus_keyword": focus, "body_html": body.String()}
+	default:
+		return "{}"
+	}
+	out, _ := json.Marshal(answer)
+	return string(out)
+}
+
+func firstMatch(re *regexp.Regexp, s, def string) string {
+	if m := re.FindStringSubmatch(s); m != nil {
+		return strings.TrimSpace(m[1])
+	}
+	return def
+}
