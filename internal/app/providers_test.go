@@ -258,7 +258,7 @@ func answerFromPrompt(r *fakeopenai.Request) string {
 		answer = map[string]string{"title": title, "slug": "article-" + strconv.FormatInt(ideaCounter.Add(1), 10),
 			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
 			"meta_description": "Everything a reader needs to know about " + focus + ", explained plainly with examples.",
-			"focus_keyword": focus, "body_html": body.String()}
+			"focus_keyword":    focus, "body_html": body.String()}
 	default:
 		return "{}"
 	}
