@@ -128,6 +128,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/tenant", PermRead, false, s.getTenant)
 	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
 	s.add(get, "/v1/credits/ledger", PermBilling, false, s.getLedger)
+	s.add(get, "/v1/usage", PermBilling, false, s.getUsage)
 
 	s.add(get, "/v1/api-keys", PermKeys, false, s.listAPIKeys)
 	s.add(post, "/v1/api-keys", PermKeys, false, s.createAPIKey)
@@ -161,6 +162,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/admin/tenants/:id", PermOperator, false, s.getTenantAdmin)
 	s.add(patch, "/v1/admin/tenants/:id", PermOperator, false, s.updateTenant)
 	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
+	s.add(get, "/v1/admin/tenants/:id/usage", PermOperator, false, s.getTenantUsage)
 }
 
 func (s *Server) healthz(c echo.Context) error {
