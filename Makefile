@@ -41,8 +41,9 @@ lint: ## gofmt and go vet
 fuzz: ## run each fuzz test for 20 seconds
 	@scripts/fuzz.sh 20s
 
-bench: ## Go micro-benchmarks of import parsing, embedding and clustering (the full table is issue #7, not done)
+bench: ## benchmarks: import parsing, embedding, clustering; two worker processes under a provider's rate limit
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/
+	PRESSWORK_BENCH=1 $(GO) test -run '^TestTwoProcessesUnderProviderLimit$$' -count=1 -v ./internal/ratelimit/
 
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/config"
 )
@@ -28,15 +30,20 @@ func run(ctx context.Context) error {
 	}
 	log := cfg.Logger(os.Stderr, "worker")
 	log.Info("starting", "config", cfg)
-	providers, err := app.ProvidersFromEnv(os.Getenv, log)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("REDIS_URL: unsupported Redis connection")
+	}
+	defer rdb.Close()
+	providers, err := app.ProvidersFromEnv(os.Getenv, rdb, log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	err = a.RunWorker(ctx, providers)
 	log.Info("stopped")
 	return err

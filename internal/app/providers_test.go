@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/app"
@@ -23,7 +25,7 @@ import (
 )
 
 func TestProvidersFromEnvDefaultsToOffline(t *testing.T) {
-	p, err := app.ProvidersFromEnv(func(string) string { return "" }, slog.New(slog.DiscardHandler))
+	p, err := app.ProvidersFromEnv(func(string) string { return "" }, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +40,9 @@ func TestProvidersFromEnvRefusesBadConfiguration(t *testing.T) {
 		{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "not a url"},
 		{"OPENAI_API_KEY": "sk-test", "OPENAI_EMBEDDING_DIMENSIONS": "-3"},
 		{"REPLICATE_API_TOKEN": "r8_test", "REPLICATE_IMAGE_MODEL": "no-slash"},
+		{"OPENAI_API_KEY": "sk-test", "AI_LIMITS": "openai/gpt-4o-mini=fast"},
 	} {
-		_, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+		_, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, nil, slog.New(slog.DiscardHandler))
 		if err == nil {
 			t.Errorf("ProvidersFromEnv(%v) = nil error, want the bad variable named", env)
 			continue
@@ -70,11 +73,19 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 		"OPENAI_BASE_URL":             server.URL + "/v1",
 		"OPENAI_MODEL":                "gpt-4o-mini",
 		"OPENAI_EMBEDDING_DIMENSIONS": "256",
+		"AI_LIMITS":                   "openai-compatible/gpt-4o-mini=600rpm/1000000tpm",
 	}
-	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
-	apptest.Must(t, err, "providers")
-
 	h := apptest.Start(t)
+	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
+	apptest.Must(t, err, "redis URL")
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, rdb, slog.New(slog.DiscardHandler))
+	apptest.Must(t, err, "providers")
+	// The first chat call is throttled: the shared limiter pauses and retries
+	// it, and the job does not fail.
+	fake.Push(fakeopenai.RateLimited(http.Header{"Retry-After-Ms": {"30"}}))
+
 	h.StartWorker(t, providers)
 	_, c := h.Tenant(t, "openai", 500)
 	api := pipelineAPI{t: t, c: c}
@@ -112,6 +123,9 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 	checkUsage(t, api.waitJob(acc.Jobs[0].ID))
 	var drafts []store.Draft
 	api.listAll("/v1/drafts", &drafts)
+	if n := len(fake.Requests()); n < 4 {
+		t.Errorf("the provider got %d requests, want the throttled one and its retry among them", n)
+	}
 	if len(drafts) != 1 {
 		t.Fatalf("got %d drafts, want 1", len(drafts))
 	}
