@@ -35,7 +35,9 @@ func run(ctx context.Context) error {
 	defer a.Close()
 	srv, client := a.API()
 	defer client.Close()
-	return srv.Serve(ctx, cfg.APIAddr, cfg.ShutdownTimeout, func(addr string) {
+	err = srv.Serve(ctx, cfg.APIAddr, cfg.ShutdownTimeout, func(addr string) {
 		log.Info("API listening", "addr", "http://"+addr)
 	})
+	log.Info("stopped")
+	return err
 }

@@ -34,5 +34,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	return a.RunScheduler(ctx)
+	err = a.RunScheduler(ctx)
+	log.Info("stopped")
+	return err
 }
