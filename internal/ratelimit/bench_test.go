@@ -207,7 +207,7 @@ func runChild(t *testing.T, raw string) {
 		MaxTokens:  100,
 	}
 
-	if err := sleepUntil(t.Context(), s.Start); err != nil {
+	if err := ratelimit.SleepUntil(t.Context(), s.Start); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithDeadline(t.Context(), s.Start.Add(s.Duration))
@@ -331,16 +331,4 @@ func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 		t.Fatalf("%s: %q is not a positive duration like 30s", name, v)
 	}
 	return d
-}
-
-// sleepUntil waits until at or until ctx ends.
-func sleepUntil(ctx context.Context, at time.Time) error {
-	timer := time.NewTimer(time.Until(at))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
