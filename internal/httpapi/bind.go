@@ -80,12 +80,20 @@ func decodeJSON(c echo.Context, dst any) error {
 	return unmarshalStrict(body, dst)
 }
 
-// decodeOptionalJSON is decodeJSON for endpoints whose body may be empty.
+// decodeOptionalJSON is decodeJSON for endpoints whose body may be empty
+// (with or without a JSON Content-Type).
 func decodeOptionalJSON(c echo.Context, dst any) error {
 	if c.Request().ContentLength == 0 && c.Request().Header.Get(echo.HeaderContentType) == "" {
 		return nil
 	}
-	return decodeJSON(c, dst)
+	if mt := mediaType(c); mt != "application/json" {
+		return &mediaTypeError{want: "application/json"}
+	}
+	body, err := readBody(c, maxJSONBody)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return unmarshalStrict(body, dst)
 }
 
 func unmarshalStrict(body []byte, dst any) error {
