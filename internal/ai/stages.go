@@ -74,7 +74,7 @@ var promptFS embed.FS
 // use if its model is.
 type Writer struct {
 	model   TextModel
-	prompts *template.Template
+	prompts promptSet
 	schemas map[Stage]json.RawMessage
 }
 
@@ -83,7 +83,7 @@ func NewWriter(model TextModel) (*Writer, error) {
 	if model == nil {
 		return nil, errors.New("ai: NewWriter: nil model")
 	}
-	prompts, err := parsePrompts()
+	prompts, err := defaultPrompts()
 	if err != nil {
 		return nil, err
 	}
@@ -212,54 +212,6 @@ func schemaName(stage Stage) string {
 // ---------------------------------------------------------------------------
 // Prompts
 
-// RenderPrompt renders the default system and user prompt of a stage for
-// input, which must be the stage's input type (ClusterNameInput, IdeasInput
-// or DraftInput, or a pointer to one).
-func RenderPrompt(stage Stage, input any) (system, user string, err error) {
-	prompts, err := defaultPrompts()
-	if err != nil {
-		return "", "", err
-	}
-	return renderPrompt(prompts, stage, input)
-}
-
-var defaultPrompts = sync.OnceValues(parsePrompts)
-
-func parsePrompts() (*template.Template, error) {
-	t, err := template.New("prompts").Funcs(promptFuncs).Option("missingkey=error").
-		ParseFS(promptFS, "prompts/*.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("ai: parse prompt templates: %w", err)
-	}
-	for _, stage := range []Stage{StageClusterName, StageIdeas, StageDraft} {
-		for _, part := range []string{"system", "user"} {
-			if t.Lookup(templateName(stage, part)) == nil {
-				return nil, fmt.Errorf("ai: prompt template %s is missing", templateName(stage, part))
-			}
-		}
-	}
-	return t, nil
-}
-
-func templateName(stage Stage, part string) string {
-	return string(stage) + "." + part + ".tmpl"
-}
-
-func renderPrompt(t *template.Template, stage Stage, input any) (system, user string, err error) {
-	data, err := stageInput(stage, input)
-	if err != nil {
-		return "", "", err
-	}
-	var sb, ub bytes.Buffer
-	if err := t.ExecuteTemplate(&sb, templateName(stage, "system"), data); err != nil {
-		return "", "", errs.Permanent(fmt.Errorf("%s: render system prompt: %w", stage, err))
-	}
-	if err := t.ExecuteTemplate(&ub, templateName(stage, "user"), data); err != nil {
-		return "", "", errs.Permanent(fmt.Errorf("%s: render user prompt: %w", stage, err))
-	}
-	return strings.TrimSpace(sb.String()), strings.TrimSpace(ub.String()), nil
-}
-
 // stageInput checks that input has the stage's input type and dereferences
 // pointers.
 func stageInput(stage Stage, input any) (any, error) {
@@ -335,6 +287,17 @@ var promptFuncs = template.FuncMap{
 		}
 		return many
 	},
+
+	// The builtins that can make text longer than their arguments are
+	// replaced by bounded ones, so that no template (a tenant's override
+	// included) can build huge strings; see prompts.go.
+	"print":    boundedText(fmt.Sprint, 1),
+	"println":  boundedText(fmt.Sprintln, 1),
+	"printf":   boundedPrintf,
+	"html":     boundedText(template.HTMLEscaper, 6),
+	"js":       boundedText(template.JSEscaper, 6),
+	"urlquery": boundedText(template.URLQueryEscaper, 3),
+	loopTick:   func() string { return "" }, // replaced at each rendering
 }
 
 // oneLine folds all whitespace (including newlines) into single spaces, so

@@ -102,7 +102,8 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Costs: a.Config.Costs, Log: a.Log}
+	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Costs: a.Config.Costs, Log: a.Log,
+		Tenants: NewTenantModels(a.Store, a.Box, p.TenantOpenAI, a.Log)}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())

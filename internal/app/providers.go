@@ -25,11 +25,33 @@ type Providers struct {
 	Text     ai.TextModel
 	Embedder ai.Embedder
 	Image    ai.ImageModel
+	// TenantOpenAI builds the models of tenants that bring their own
+	// OpenAI key; they never use the providers above.
+	TenantOpenAI TenantOpenAI
 }
 
-// OfflineProviders returns the built-in offline providers.
+// TenantOpenAI is how the worker builds the text and embedding models of a
+// tenant that brings its own OpenAI key (PUT /v1/ai-settings/openai):
+// Config's models, prices and timeout with the tenant's key and base URL.
+// With a Limiter, their calls are limited under keys of the tenant's own,
+// "tenant-<id>/" and the usual key ("tenant-7/openai/gpt-4o-mini"), so that
+// one tenant's calls never spend the limits of another or of the worker's
+// own key; AI_LIMITS may name such keys.
+type TenantOpenAI struct {
+	Config  openai.Config
+	Limiter *ratelimit.Limiter // nil: not limited
+	Limits  map[string]ratelimit.Limits
+}
+
+// tenantKeyPlaceholder stands for the tenants' keys when the worker reads
+// their models' configuration at start.
+const tenantKeyPlaceholder = "tenant-key-placeholder"
+
+// OfflineProviders returns the built-in offline providers; tenants with a
+// key of their own get OpenAI's default models, not limited.
 func OfflineProviders() Providers {
-	return Providers{Text: offline.NewTextModel(), Embedder: offline.NewEmbedder(0), Image: offline.NewImageModel()}
+	return Providers{Text: offline.NewTextModel(), Embedder: offline.NewEmbedder(0), Image: offline.NewImageModel(),
+		TenantOpenAI: TenantOpenAI{Config: openai.DefaultConfig("")}}
 }
 
 // ProvidersFromEnv chooses the providers from the environment: the
@@ -38,7 +60,9 @@ func OfflineProviders() Providers {
 // provider for whatever is not configured. A configuration that is set but
 // invalid is an error, never a silent fallback. With rdb, the remote
 // providers share the request and token limits of AI_LIMITS with every
-// worker process through Redis, and a 429 pauses them all.
+// worker process through Redis, and a 429 pauses them all. The OPENAI_*
+// variables other than the key also configure the models of tenants that
+// bring their own key, whether or not OPENAI_API_KEY is set.
 func ProvidersFromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Logger) (Providers, error) {
 	p := OfflineProviders()
 	limits, err := limited.LimitsFromEnv(getenv)
@@ -70,6 +94,11 @@ func ProvidersFromEnv(getenv func(string) string, rdb redis.UniversalClient, log
 			log.Warn("models without a price in OPENAI_PRICES are costed at 0 USD", "models", unpriced)
 		}
 	}
+	tc, err := openai.ConfigFromEnvWithKey(getenv, tenantKeyPlaceholder)
+	if err != nil {
+		return p, fmt.Errorf("OpenAI configuration (for tenants' own keys): %w", err)
+	}
+	p.TenantOpenAI = TenantOpenAI{Config: tc, Limiter: lim, Limits: limits}
 	rc, ok, err := replicate.ConfigFromEnv(getenv)
 	if err != nil {
 		return p, fmt.Errorf("Replicate configuration: %w", err)

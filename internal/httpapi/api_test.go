@@ -162,6 +162,10 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"status":"active"}`)
 	case "POST /v1/admin/tenants/:id/credits":
 		return j(`{"amount":1,"note":"sample"}`)
+	case "PUT /v1/prompts/:stage":
+		return j(`{"system":"You write for {{with .SiteName}}{{oneline .}}{{else}}a blog{{end}}.","user":"Write {{oneline .Title}}."}`)
+	case "PUT /v1/ai-settings/openai":
+		return j(`{"api_key":"sk-sample-key-0000000000000000","base_url":"https://llm.example.com/v1"}`)
 	}
 	if method == http.MethodGet || method == http.MethodDelete {
 		return "", nil
@@ -175,8 +179,10 @@ var suffixes atomic.Int64
 // nextSuffix returns a new suffix for slugs within this test process.
 func nextSuffix() string { return fmt.Sprintf("s%d", suffixes.Add(1)) }
 
-// withID puts id in the place of :id.
-func withID(path, id string) string { return strings.Replace(path, ":id", id, 1) }
+// withID puts id in the place of :id, and a stage in the place of :stage.
+func withID(path, id string) string {
+	return strings.Replace(strings.Replace(path, ":id", id, 1), ":stage", "draft", 1)
+}
 
 // fixture is a tenant with one of everything: a site with keywords, two
 // clusters, two ideas, a draft, a spare API key, and a queued batch of two

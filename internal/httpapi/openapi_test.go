@@ -19,22 +19,6 @@ import (
 // openAPIFile is the API's OpenAPI document, from this package's directory.
 const openAPIFile = "../../api/openapi.yaml"
 
-// notYetRegistered lists operations the document describes before the
-// server has them, as "METHOD /path permission" lines: registered by the
-// prompts/ai-settings work. An operation listed here may be missing from
-// Routes() only while no route has its path at all; once one does, the
-// document must match it like any other route. Remove the list when the
-// routes are in server.go.
-const notYetRegistered = `
-GET /v1/prompts read
-GET /v1/prompts/{stage}/versions read
-PUT /v1/prompts/{stage} content
-DELETE /v1/prompts/{stage} content
-GET /v1/ai-settings keys
-PUT /v1/ai-settings/openai keys
-DELETE /v1/ai-settings/openai keys
-`
-
 // openAPIMethods are the operation keys of an OpenAPI path item.
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -297,24 +281,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	srv := httpapi.New(httpapi.Deps{Log: slog.New(slog.DiscardHandler)})
 
 	routes := map[string]httpapi.Route{} // "METHOD /openapi/{path}"
-	routePaths := map[string]bool{}
 	for _, rt := range srv.Routes() {
-		path := openAPIPath(rt.Path)
-		routes[rt.Method+" "+path] = rt
-		routePaths[path] = true
+		routes[rt.Method+" "+openAPIPath(rt.Path)] = rt
 	}
-	pending := map[string]httpapi.Permission{} // not yet registered: operation -> permission
-	for line := range strings.Lines(notYetRegistered) {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) != 3 {
-			t.Fatalf("notYetRegistered: bad line %q", line)
-		}
-		pending[f[0]+" "+f[1]] = httpapi.Permission(f[2])
-	}
-
 	documented := map[string]bool{}
 	for _, o := range ops {
 		documented[o.String()] = true
@@ -324,28 +293,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("route %s is not in %s", key, openAPIFile)
 		}
 	}
-	for key := range pending {
-		if !documented[key] {
-			t.Errorf("notYetRegistered lists %s, which the document does not have", key)
-		}
-	}
-
 	for _, o := range ops {
 		rt, registered := routes[o.String()]
-		perm := rt.Permission
 		if !registered {
-			want, ok := pending[o.String()]
-			switch {
-			case !ok:
-				t.Errorf("%s is in the document but the server has no such route", o)
-				continue
-			case routePaths[o.path]:
-				t.Errorf("%s is in the document but not a route, while the server has other methods on %s", o, o.path)
-				continue
-			}
-			t.Logf("%s: not registered yet (allowed by notYetRegistered)", o)
-			perm = want
+			t.Errorf("%s is in the document but the server has no such route", o)
+			continue
 		}
+		perm := rt.Permission
 
 		gotPerm, _ := o.op["x-permission"].(string)
 		if gotPerm != string(perm) {
@@ -384,15 +338,5 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("%s: a POST needs the Idempotency-Key header parameter", o)
 			}
 		}
-	}
-
-	stillPending := 0
-	for key := range pending {
-		if _, ok := routes[key]; !ok {
-			stillPending++
-		}
-	}
-	if stillPending == 0 {
-		t.Logf("every notYetRegistered operation is a route now; the list can go")
 	}
 }

@@ -121,7 +121,7 @@ func (s *Server) add(method, path string, perm Permission, tenantOwned bool, h h
 }
 
 func (s *Server) addRoutes() {
-	const get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+	const get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	s.add(get, "/healthz", "", false, s.healthz)
 	s.add(get, "/readyz", "", false, s.readyz)
 
@@ -156,6 +156,16 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)
 	s.add(post, "/v1/jobs/:id/cancel", PermContent, true, s.cancelJob)
 	s.add(get, "/v1/batches/:id", PermRead, true, s.getBatch)
+
+	// A stage is no row of the tenant's: an unknown one is simply not found.
+	s.add(get, "/v1/prompts", PermRead, false, s.listPrompts)
+	s.add(get, "/v1/prompts/:stage/versions", PermRead, false, s.listPromptVersions)
+	s.add(put, "/v1/prompts/:stage", PermContent, false, s.putPrompt)
+	s.add(del, "/v1/prompts/:stage", PermContent, false, s.revertPrompt)
+
+	s.add(get, "/v1/ai-settings", PermKeys, false, s.getAISettings)
+	s.add(put, "/v1/ai-settings/openai", PermKeys, false, s.putOpenAISettings)
+	s.add(del, "/v1/ai-settings/openai", PermKeys, false, s.deleteOpenAISettings)
 
 	s.add(get, "/v1/admin/tenants", PermOperator, false, s.listTenants)
 	s.add(post, "/v1/admin/tenants", PermOperator, false, s.createTenant)

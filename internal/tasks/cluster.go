@@ -43,14 +43,18 @@ func (h *Handlers) cluster(ctx context.Context, p Payload) error {
 	if err != nil {
 		return err
 	}
-	groups, usage, err := h.groupKeywords(ctx, p.JobID, keywords)
+	writer, embedder, err := h.aiFor(ctx, p.TenantID, ai.StageClusterName)
+	if err != nil {
+		return err
+	}
+	groups, usage, err := h.groupKeywords(ctx, embedder, p.JobID, keywords)
 	if err != nil {
 		return err
 	}
 	if err := h.Store.SetPhase(ctx, p.JobID, "naming"); err != nil {
 		return err
 	}
-	clusters, nameUsage, err := h.nameClusters(ctx, site.Name, keywords, groups.Clusters)
+	clusters, nameUsage, err := h.nameClusters(ctx, writer, site.Name, keywords, groups.Clusters)
 	if err != nil {
 		return err
 	}
@@ -62,12 +66,12 @@ func (h *Handlers) cluster(ctx context.Context, p Payload) error {
 	return h.Store.SaveClusters(ctx, outcome, site.ID, clusters)
 }
 
-func (h *Handlers) groupKeywords(ctx context.Context, jobID string, keywords []store.Keyword) (cluster.Result, ai.Usage, error) {
+func (h *Handlers) groupKeywords(ctx context.Context, embedder ai.Embedder, jobID string, keywords []store.Keyword) (cluster.Result, ai.Usage, error) {
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
 	}
-	vectors, usage, err := h.Embedder.Embed(ctx, phrases)
+	vectors, usage, err := embedder.Embed(ctx, phrases)
 	if err != nil {
 		return cluster.Result{}, usage, fmt.Errorf("embed keywords: %w", err)
 	}
@@ -79,7 +83,7 @@ func (h *Handlers) groupKeywords(ctx context.Context, jobID string, keywords []s
 }
 
 // nameClusters asks the writer to name each group, a few at a time.
-func (h *Handlers) nameClusters(ctx context.Context, siteName string, keywords []store.Keyword, groups [][]int) ([]store.NewCluster, ai.Usage, error) {
+func (h *Handlers) nameClusters(ctx context.Context, writer *ai.Writer, siteName string, keywords []store.Keyword, groups [][]int) ([]store.NewCluster, ai.Usage, error) {
 	out := make([]store.NewCluster, len(groups))
 	usages := make([]ai.Usage, len(groups))
 	g, gctx := errgroup.WithContext(ctx)
@@ -87,7 +91,7 @@ func (h *Handlers) nameClusters(ctx context.Context, siteName string, keywords [
 	for i, members := range groups {
 		g.Go(func() error {
 			in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(keywords, members, 10)}
-			name, usage, err := h.Writer.NameCluster(gctx, in)
+			name, usage, err := writer.NameCluster(gctx, in)
 			if err != nil {
 				return fmt.Errorf("name cluster: %w", err)
 			}

@@ -23,7 +23,11 @@ func (h *Handlers) draft(ctx context.Context, p Payload) error {
 	if err != nil {
 		return err
 	}
-	d, usage, err := h.Writer.Draft(ctx, in)
+	writer, _, err := h.aiFor(ctx, p.TenantID, ai.StageDraft)
+	if err != nil {
+		return err
+	}
+	d, usage, err := writer.Draft(ctx, in)
 	if err != nil {
 		return fmt.Errorf("write draft: %w", err)
 	}

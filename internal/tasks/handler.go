@@ -18,11 +18,16 @@ import (
 
 // Handlers runs the stages. It holds what every handler needs.
 type Handlers struct {
-	Store    *store.Store
+	Store *store.Store
+	// Writer and Embedder serve every tenant without providers of its own,
+	// with the default prompts; each job adds its tenant's prompt overrides.
 	Writer   *ai.Writer
 	Embedder ai.Embedder
-	Costs    config.Costs
-	Log      *slog.Logger
+	// Tenants, if not nil, gives the providers of tenants that bring their
+	// own credentials.
+	Tenants ProviderSource
+	Costs   config.Costs
+	Log     *slog.Logger
 }
 
 // Register adds every handler to mux.

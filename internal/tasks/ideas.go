@@ -30,7 +30,11 @@ func (h *Handlers) ideas(ctx context.Context, p Payload) error {
 	if err != nil {
 		return err
 	}
-	ideas, usage, err := h.Writer.Ideas(ctx, in)
+	writer, _, err := h.aiFor(ctx, p.TenantID, ai.StageIdeas)
+	if err != nil {
+		return err
+	}
+	ideas, usage, err := writer.Ideas(ctx, in)
 	if err != nil {
 		return fmt.Errorf("write ideas: %w", err)
 	}

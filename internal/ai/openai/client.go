@@ -254,7 +254,11 @@ func (c *client) classifyStatus(e *Error, header http.Header) error {
 		return e
 	case s == http.StatusUnauthorized:
 		// The server's message may quote part of the key.
-		e.hint, e.Message = "the API key was rejected; check OPENAI_API_KEY", ""
+		source := c.cfg.KeySource
+		if source == "" {
+			source = "OPENAI_API_KEY"
+		}
+		e.hint, e.Message = "the API key was rejected; check "+source, ""
 		return errs.Permanent(e)
 	case s == http.StatusForbidden:
 		e.hint = "access denied; check the key's project, organization and region"

@@ -103,6 +103,61 @@ type Config struct {
 	Timeout time.Duration
 	// Prices values the tokens; nil means DefaultPrices.
 	Prices Prices
+
+	// KeySource says where the key comes from, in the message of a rejected
+	// key; "" means OPENAI_API_KEY.
+	KeySource string
+}
+
+// DefaultConfig returns the configuration ConfigFromEnv starts from: the
+// OpenAI API at DefaultBaseURL with key, the default models, timeout and
+// prices.
+func DefaultConfig(key Secret) Config {
+	return Config{
+		APIKey:              key,
+		APIType:             APITypeOpenAI,
+		BaseURL:             DefaultBaseURL,
+		Model:               DefaultModel,
+		StageModels:         map[ai.Stage]string{},
+		EmbeddingModel:      DefaultEmbeddingModel,
+		EmbeddingDimensions: DefaultEmbeddingDimensions,
+		Timeout:             DefaultTimeout,
+		Prices:              DefaultPrices(),
+	}
+}
+
+// ConfigFromEnvWithKey reads the configuration like ConfigFromEnv, with key
+// (which must not be empty) in place of OPENAI_API_KEY, which it does not
+// read. The worker reads the models, prices and timeout of the models it
+// builds for tenants' own keys this way, whether or not OPENAI_API_KEY is
+// set.
+func ConfigFromEnvWithKey(getenv func(string) string, key Secret) (Config, error) {
+	if strings.TrimSpace(key.Reveal()) == "" {
+		return Config{}, errors.New("openai config: ConfigFromEnvWithKey: empty key")
+	}
+	cfg, _, err := ConfigFromEnv(func(name string) string {
+		if name == "OPENAI_API_KEY" {
+			return key.Reveal()
+		}
+		return getenv(name)
+	})
+	return cfg, err
+}
+
+// ForKey returns the configuration for another account's key: c's models,
+// prices and timeout on the OpenAI API, or on the OpenAI-compatible server
+// at baseURL when it is not "". Azure settings are dropped: a key someone
+// brings is an OpenAI (or compatible) key. keySource says where the key
+// comes from, in the message of a rejected key.
+func (c Config) ForKey(key Secret, baseURL, keySource string) Config {
+	out := c
+	out.APIKey, out.KeySource = key, keySource
+	out.APIType, out.BaseURL = APITypeOpenAI, baseURL
+	if out.BaseURL == "" {
+		out.BaseURL = DefaultBaseURL
+	}
+	out.AzureEndpoint, out.APIVersion, out.AzureDeployments = "", "", nil
+	return out
 }
 
 // ConfigFromEnv reads the configuration from the variables described in the
@@ -115,15 +170,8 @@ func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) 
 	if key == "" {
 		return Config{}, false, nil
 	}
-	cfg = Config{
-		APIKey:              Secret(key),
-		Model:               DefaultModel,
-		StageModels:         map[ai.Stage]string{},
-		EmbeddingModel:      DefaultEmbeddingModel,
-		EmbeddingDimensions: DefaultEmbeddingDimensions,
-		Timeout:             DefaultTimeout,
-		Prices:              DefaultPrices(),
-	}
+	cfg = DefaultConfig(Secret(key))
+	cfg.APIType, cfg.BaseURL = "", ""
 	var problems []error
 	bad := func(name, format string, args ...any) {
 		problems = append(problems, fmt.Errorf(name+": "+format, args...))

@@ -248,3 +248,59 @@ func TestUnpricedModels(t *testing.T) {
 		t.Errorf("UnpricedModels (-want +got):\n%s", diff)
 	}
 }
+
+func TestConfigFromEnvWithKey(t *testing.T) {
+	// Without OPENAI_API_KEY the other variables still configure the models
+	// of keys brought by tenants; OPENAI_API_KEY itself is not read.
+	cfg, err := openai.ConfigFromEnvWithKey(env(map[string]string{
+		"OPENAI_API_KEY": "sk-operator", "OPENAI_MODEL": "gpt-4.1-mini", "OPENAI_MODEL_DRAFT": "gpt-4.1",
+		"OPENAI_EMBEDDING_DIMENSIONS": "256", "OPENAI_TIMEOUT": "90s",
+	}), "sk-placeholder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIKey.Reveal() != "sk-placeholder" || cfg.Model != "gpt-4.1-mini" || cfg.ModelFor(ai.StageDraft) != "gpt-4.1" ||
+		cfg.EmbeddingDimensions != 256 || cfg.Timeout != 90*time.Second || cfg.BaseURL != openai.DefaultBaseURL {
+		t.Errorf("config %+v", cfg)
+	}
+	if _, err := openai.ConfigFromEnvWithKey(env(map[string]string{"OPENAI_TIMEOUT": "soon"}), "sk-placeholder"); err == nil ||
+		!strings.Contains(err.Error(), "OPENAI_TIMEOUT") {
+		t.Errorf("a bad variable: err = %v", err)
+	}
+	if _, err := openai.ConfigFromEnvWithKey(env(nil), " "); err == nil {
+		t.Error("an empty key: no error")
+	}
+	def, err := openai.ConfigFromEnvWithKey(env(nil), "sk-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def.Prices, def.StageModels = nil, nil
+	want := openai.DefaultConfig("sk-x")
+	want.Prices, want.StageModels = nil, nil
+	if diff := cmp.Diff(want, def); diff != "" {
+		t.Errorf("an empty environment is not DefaultConfig (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfigForKey(t *testing.T) {
+	azure, err := openai.ConfigFromEnvWithKey(env(map[string]string{
+		"OPENAI_API_TYPE": "azure", "OPENAI_AZURE_ENDPOINT": "https://res.openai.azure.com",
+		"OPENAI_AZURE_DEPLOYMENTS": "gpt-4o-mini=mini", "OPENAI_MODEL_IDEAS": "gpt-4o",
+	}), "azure-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ baseURL, want string }{{"", openai.DefaultBaseURL}, {"http://127.0.0.1:11434/v1", "http://127.0.0.1:11434/v1"}} {
+		cfg := azure.ForKey("sk-tenant", tt.baseURL, "the tenant's key")
+		if cfg.APIType != openai.APITypeOpenAI || cfg.BaseURL != tt.want || cfg.AzureEndpoint != "" || cfg.AzureDeployments != nil ||
+			cfg.APIKey.Reveal() != "sk-tenant" || cfg.ModelFor(ai.StageIdeas) != "gpt-4o" || cfg.KeySource != "the tenant's key" {
+			t.Errorf("ForKey(%q) = %+v", tt.baseURL, cfg)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("ForKey(%q) does not validate: %v", tt.baseURL, err)
+		}
+	}
+	if azure.APIKey.Reveal() != "azure-key" || azure.AzureEndpoint == "" {
+		t.Error("ForKey changed the configuration it was called on")
+	}
+}

@@ -35,6 +35,12 @@
 //	                             default 60s.
 //	OPENAI_PRICES                prices that extend or override the built-in table.
 //
+// ConfigFromEnvWithKey reads the same variables for a key that comes from
+// elsewhere, whether or not OPENAI_API_KEY is set, and Config.ForKey turns
+// such a configuration into one for another account's key and base URL: the
+// worker serves tenants that bring their own OpenAI key this way, with the
+// server's models, prices and timeout.
+//
 // OPENAI_PRICES is a list of entries separated by commas or semicolons, each
 // model=prompt/completion in USD per million tokens; an embedding model
 // needs only the prompt price:

@@ -337,6 +337,15 @@ func TestGenerateJSONWrongKey(t *testing.T) {
 		wantKind: "permanent", wantStatus: 401,
 		wantContains: []string{"invalid_api_key", "the API key was rejected; check OPENAI_API_KEY"},
 	}, err)
+
+	// A key from elsewhere is named as its KeySource says.
+	cfg := testConfig(s)
+	cfg.KeySource = "the tenant's OpenAI key"
+	_, err = newTextModel(t, cfg).GenerateJSON(context.Background(), clusterNameRequest(t))
+	checkErrorCase(t, errorCase{
+		wantKind: "permanent", wantStatus: 401,
+		wantContains: []string{"the API key was rejected; check the tenant's OpenAI key"},
+	}, err)
 }
 
 func TestGenerateJSONTimeout(t *testing.T) {

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/limited"
+	"github.com/presswork/presswork/internal/ai/openai"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/secret"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// tenantKeySource names a tenant's key in the message of a rejected key.
+const tenantKeySource = "the tenant's OpenAI key (PUT /v1/ai-settings/openai)"
+
+// TenantModels is the worker's tasks.ProviderSource: it builds the OpenAI
+// models of tenants that bring their own key, as TenantOpenAI says, and
+// keeps them until the tenant's settings change. It is safe for concurrent
+// use.
+type TenantModels struct {
+	store *store.Store
+	box   *secret.Box
+	cfg   TenantOpenAI
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	cache map[int64]tenantModelsEntry
+}
+
+type tenantModelsEntry struct {
+	updatedAt time.Time
+	p         tasks.Providers
+}
+
+var _ tasks.ProviderSource = (*TenantModels)(nil)
+
+// NewTenantModels returns the source of tenants' own models; box opens
+// their keys.
+func NewTenantModels(st *store.Store, box *secret.Box, cfg TenantOpenAI, log *slog.Logger) *TenantModels {
+	return &TenantModels{store: st, box: box, cfg: cfg, log: log, cache: map[int64]tenantModelsEntry{}}
+}
+
+// ForTenant returns the models of a tenant with a key of its own; ok is
+// false for the others. A key that cannot be decrypted is a permanent
+// error.
+func (m *TenantModels) ForTenant(ctx context.Context, tenantID int64) (tasks.Providers, bool, error) {
+	settings, err := m.store.GetTenantAISettings(ctx, tenantID)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && settings.OpenAIKeyEnc == nil) {
+		m.mu.Lock()
+		delete(m.cache, tenantID)
+		m.mu.Unlock()
+		return tasks.Providers{}, false, nil
+	}
+	if err != nil {
+		return tasks.Providers{}, false, fmt.Errorf("load AI settings: %w", err)
+	}
+	m.mu.Lock()
+	e, ok := m.cache[tenantID]
+	m.mu.Unlock()
+	if ok && e.updatedAt.Equal(settings.UpdatedAt) {
+		return e.p, true, nil
+	}
+	p, err := m.build(tenantID, settings)
+	if err != nil {
+		return tasks.Providers{}, false, err
+	}
+	m.mu.Lock()
+	m.cache[tenantID] = tenantModelsEntry{updatedAt: settings.UpdatedAt, p: p}
+	m.mu.Unlock()
+	return p, true, nil
+}
+
+func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Providers, error) {
+	key, err := m.box.Open(s.OpenAIKeyEnc, httpapi.OpenAIKeyAD(tenantID))
+	if err != nil {
+		return tasks.Providers{}, errs.Permanent(errors.New("the tenant's OpenAI key cannot be decrypted " +
+			"(the server's SECRET_KEY may have changed); save the key again with PUT /v1/ai-settings/openai"))
+	}
+	baseURL := ""
+	if s.OpenAIBaseURL != nil {
+		baseURL = *s.OpenAIBaseURL
+	}
+	cfg := m.cfg.Config.ForKey(openai.Secret(key), baseURL, tenantKeySource)
+	var p tasks.Providers
+	if p.Text, err = openai.NewTextModel(cfg); err != nil {
+		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+	}
+	if p.Embedder, err = openai.NewEmbedder(cfg); err != nil {
+		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+	}
+	if m.cfg.Limiter != nil {
+		prefix := fmt.Sprintf("tenant-%d/", tenantID)
+		stageKey := limited.StageKey(p.Text.Name(), cfg.Model, cfg.ModelFor)
+		p.Text = limited.NewTextModel(p.Text, m.cfg.Limiter, m.cfg.Limits, limited.WithMaxWait(maxLimiterWait),
+			limited.WithStageKey(func(s ai.Stage) string { return prefix + stageKey(s) }))
+		p.Embedder = limited.NewEmbedder(p.Embedder, m.cfg.Limiter, m.cfg.Limits, limited.WithMaxWait(maxLimiterWait),
+			limited.WithKey(prefix+p.Embedder.Name()))
+	}
+	m.log.Info("tenant's own OpenAI key in use", "tenant", tenantID, "base_url", cfg.BaseURL,
+		"text", p.Text.Name(), "embeddings", p.Embedder.Name())
+	return p, nil
+}
