@@ -20,6 +20,7 @@ const (
 	StageClusterName Stage = "cluster_name"
 	StageIdeas       Stage = "ideas"
 	StageDraft       Stage = "draft"
+	StageImagePrompt Stage = "image_prompt"
 )
 
 // Usage is what one or more model calls consumed.
@@ -152,4 +153,21 @@ type Draft struct {
 	MetaDescription string `json:"meta_description"`
 	FocusKeyword    string `json:"focus_keyword"`
 	BodyHTML        string `json:"body_html"`
+}
+
+// ImagePromptInput is what the image_prompt stage describes a draft's
+// featured image from.
+type ImagePromptInput struct {
+	SiteName     string   `json:"site_name"`
+	Title        string   `json:"title"`
+	FocusKeyword string   `json:"focus_keyword"`
+	Excerpt      string   `json:"excerpt"`
+	Headings     []string `json:"headings"`
+}
+
+// ImagePrompt is the model's prompt for an image model and the image's alt
+// text.
+type ImagePrompt struct {
+	Prompt  string `json:"prompt"`
+	AltText string `json:"alt_text"`
 }

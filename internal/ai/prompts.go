@@ -17,8 +17,8 @@ import (
 
 // PromptPair is the system and the user prompt template of a stage, in
 // text/template syntax, rendered with the stage's input (ClusterNameInput,
-// IdeasInput or DraftInput) as data and the functions the default templates
-// use (oneline, keyword, join, limitKeywords, ...).
+// IdeasInput, DraftInput or ImagePromptInput) as data and the functions the
+// default templates use (oneline, keyword, join, limitKeywords, ...).
 type PromptPair struct {
 	System string
 	User   string
@@ -52,7 +52,9 @@ var (
 
 // PromptStages returns the stages whose prompts are templates, in pipeline
 // order.
-func PromptStages() []Stage { return []Stage{StageClusterName, StageIdeas, StageDraft} }
+func PromptStages() []Stage {
+	return []Stage{StageClusterName, StageIdeas, StageDraft, StageImagePrompt}
+}
 
 // ParsePromptStage returns the stage named s, if it has prompt templates.
 func ParsePromptStage(s string) (Stage, bool) {
@@ -171,8 +173,8 @@ func (w *Writer) WithModel(model TextModel) (*Writer, error) {
 }
 
 // RenderPrompt renders the default system and user prompt of a stage for
-// input, which must be the stage's input type (ClusterNameInput, IdeasInput
-// or DraftInput, or a pointer to one).
+// input, which must be the stage's input type (ClusterNameInput, IdeasInput,
+// DraftInput or ImagePromptInput, or a pointer to one).
 func RenderPrompt(stage Stage, input any) (system, user string, err error) {
 	prompts, err := defaultPrompts()
 	if err != nil {
@@ -439,6 +441,14 @@ func promptSamples(stage Stage) []any {
 				TargetKeywords: []string{"how to choose trail running shoes", "trail running shoes"}, Outline: outline},
 			DraftInput{Title: "Trail Shoes", ContentType: "post", TargetKeywords: []string{"trail shoes"},
 				Outline: outline[:1]},
+		}
+	case StageImagePrompt:
+		return []any{
+			ImagePromptInput{SiteName: "Trail & Tarmac", Title: "How to Choose Trail Running Shoes",
+				FocusKeyword: "how to choose trail running shoes",
+				Excerpt:      "What to look for in grip, fit and protection before you buy your first pair.",
+				Headings:     []string{outline[0].Text, outline[1].Text, outline[2].Text}},
+			ImagePromptInput{Title: "Trail Shoes"},
 		}
 	}
 	return nil

@@ -178,7 +178,7 @@ func TestParsePromptStage(t *testing.T) {
 			t.Errorf("ParsePromptStage(%q) = %q, %v", s, got, ok)
 		}
 	}
-	for _, s := range []string{"", "Draft", "image_prompt", "draft "} {
+	for _, s := range []string{"", "Draft", "image", "draft "} {
 		if _, ok := ParsePromptStage(s); ok {
 			t.Errorf("ParsePromptStage(%q) succeeded", s)
 		}

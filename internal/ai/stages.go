@@ -44,6 +44,12 @@ const (
 	minMetaDescriptionLen    = 50
 	maxMetaDescriptionLen    = 160
 	maxDraftOutlineHeadings  = 30
+	minImagePromptLen        = 20
+	maxImagePromptLen        = 1000
+	minAltTextLen            = 5
+	maxAltTextLen            = 125
+	// promptHeadings caps the headings rendered into an image prompt.
+	promptHeadings = 20
 
 	// promptKeywords and promptTitles cap the lists rendered into a prompt.
 	promptKeywords = 60
@@ -58,6 +64,7 @@ const (
 	ideasBaseMaxTokens   = 600
 	ideasPerIdeaTokens   = 500
 	draftMaxTokens       = 8000
+	imagePromptMaxTokens = 600
 )
 
 // Schema names sent with each stage's JSON schema.
@@ -65,6 +72,7 @@ const (
 	schemaNameClusterName = "cluster_name"
 	schemaNameIdeas       = "idea_list"
 	schemaNameDraft       = "draft"
+	schemaNameImagePrompt = "image_prompt"
 )
 
 //go:embed prompts/*.tmpl
@@ -122,6 +130,15 @@ func (w *Writer) Draft(ctx context.Context, in DraftInput) (Draft, Usage, error)
 	return runStage(ctx, w, StageDraft, in, draftMaxTokens, func(content []byte) (Draft, error) {
 		return ParseDraft(in, content)
 	})
+}
+
+// ImagePrompt asks the model for an image-model prompt and the alt text of
+// a draft's featured image.
+func (w *Writer) ImagePrompt(ctx context.Context, in ImagePromptInput) (ImagePrompt, Usage, error) {
+	if err := validateImagePromptInput(in); err != nil {
+		return ImagePrompt{}, Usage{}, err
+	}
+	return runStage(ctx, w, StageImagePrompt, in, imagePromptMaxTokens, ParseImagePrompt)
 }
 
 // runStage renders the prompts, calls the model, and parses and validates its
@@ -205,6 +222,8 @@ func schemaName(stage Stage) string {
 		return schemaNameIdeas
 	case StageDraft:
 		return schemaNameDraft
+	case StageImagePrompt:
+		return schemaNameImagePrompt
 	}
 	return string(stage)
 }
@@ -243,6 +262,15 @@ func stageInput(stage Stage, input any) (any, error) {
 				return *v, nil
 			}
 		}
+	case StageImagePrompt:
+		switch v := input.(type) {
+		case ImagePromptInput:
+			return v, nil
+		case *ImagePromptInput:
+			if v != nil {
+				return *v, nil
+			}
+		}
 	default:
 		return nil, errs.Permanent(fmt.Errorf("ai: unknown stage %q", stage))
 	}
@@ -274,6 +302,12 @@ var promptFuncs = template.FuncMap{
 			}
 		}
 		return strings.Join(out, sep)
+	},
+	"limitHeadings": func(ss []string) []string {
+		if len(ss) > promptHeadings {
+			return ss[:promptHeadings]
+		}
+		return ss
 	},
 	"rest": func(ss []string) []string {
 		if len(ss) == 0 {
@@ -348,7 +382,7 @@ func groupThousands(n int64) string {
 // Schemas
 
 var stageSchemas = sync.OnceValues(func() (map[Stage]json.RawMessage, error) {
-	out := make(map[Stage]json.RawMessage, 3)
+	out := make(map[Stage]json.RawMessage, 4)
 	specs := []struct {
 		stage  Stage
 		v      any
@@ -377,6 +411,10 @@ var stageSchemas = sync.OnceValues(func() (map[Stage]json.RawMessage, error) {
 			describe(root, "the focus keyword, exactly as given", "focus_keyword")
 			describe(root, "the article body as an HTML fragment with every outline heading as <h2>/<h3>, in order",
 				"body_html")
+		}},
+		{StageImagePrompt, ImagePrompt{}, func(root map[string]any) {
+			describe(root, "a description of the image for an image model, 20 to 1000 characters", "prompt")
+			describe(root, "the image's alt text for readers who cannot see it, 5 to 125 characters", "alt_text")
 		}},
 	}
 	for _, s := range specs {
@@ -721,6 +759,21 @@ func ParseDraft(in DraftInput, content []byte) (Draft, error) {
 	return d, nil
 }
 
+// ParseImagePrompt decodes an image_prompt answer strictly, folds the
+// whitespace of its fields and validates it.
+func ParseImagePrompt(content []byte) (ImagePrompt, error) {
+	var p ImagePrompt
+	if err := decodeStrict(content, &p); err != nil {
+		return ImagePrompt{}, err
+	}
+	p.Prompt = oneLine(p.Prompt)
+	p.AltText = oneLine(p.AltText)
+	if err := ValidateImagePrompt(p); err != nil {
+		return ImagePrompt{}, err
+	}
+	return p, nil
+}
+
 // decodeStrict decodes exactly one JSON value into v, rejecting unknown
 // fields and trailing data. A Markdown code fence around the JSON is removed.
 func decodeStrict(content []byte, v any) error {
@@ -788,6 +841,15 @@ func ValidateClusterName(c ClusterName) error {
 	ve := &errs.ValidationError{}
 	checkLen(ve, "name", c.Name, 1, maxClusterNameLen)
 	checkLen(ve, "description", c.Description, 1, maxClusterDescriptionLen)
+	return ve.OrNil()
+}
+
+// ValidateImagePrompt checks an image prompt (20 to 1000 characters) and
+// alt text (5 to 125 characters).
+func ValidateImagePrompt(p ImagePrompt) error {
+	ve := &errs.ValidationError{}
+	checkLen(ve, "prompt", p.Prompt, minImagePromptLen, maxImagePromptLen)
+	checkLen(ve, "alt_text", p.AltText, minAltTextLen, maxAltTextLen)
 	return ve.OrNil()
 }
 
@@ -960,6 +1022,17 @@ func unmatchedHeadings(outline []Heading, found []bodyHeading) []int {
 	return missing
 }
 
+// Headings returns the <h2> and <h3> headings of an HTML fragment, in
+// order, with their text normalized (whitespace folded).
+func Headings(body string) []Heading {
+	found := bodyHeadings(body)
+	out := make([]Heading, len(found))
+	for i, h := range found {
+		out[i] = Heading{Level: h.level, Text: h.text}
+	}
+	return out
+}
+
 type bodyHeading struct {
 	level int
 	text  string
@@ -1081,6 +1154,13 @@ func validateDraftInput(in DraftInput) error {
 		}
 	}
 	return ve.OrNil()
+}
+
+func validateImagePromptInput(in ImagePromptInput) error {
+	if strings.TrimSpace(in.Title) == "" {
+		return errs.Invalid("title", "must not be empty")
+	}
+	return nil
 }
 
 // ---------------------------------------------------------------------------

@@ -116,6 +116,21 @@ func sampleDraftInput() DraftInput {
 	}
 }
 
+func sampleImagePromptInput() ImagePromptInput {
+	d := sampleDraftInput()
+	headings := make([]string, len(d.Outline))
+	for i, h := range d.Outline {
+		headings[i] = h.Text
+	}
+	return ImagePromptInput{
+		SiteName:     d.SiteName,
+		Title:        d.Title,
+		FocusKeyword: d.TargetKeywords[0],
+		Excerpt:      "Grip, fit and protection: what to check\nbefore you buy your first trail shoes.",
+		Headings:     headings,
+	}
+}
+
 func sampleIdeas() []Idea {
 	in := sampleIdeasInput()
 	ideas := make([]Idea, in.Count)
@@ -446,6 +461,47 @@ func problemFields(t *testing.T, err error) []string {
 	return out
 }
 
+// TestImagePrompt checks the image_prompt stage: a good answer is trimmed
+// and returned, an alt text that is too long is repaired once, and a second
+// bad answer is permanent.
+func TestImagePrompt(t *testing.T) {
+	good := ImagePrompt{Prompt: "  Editorial photograph of trail running shoes on a rocky path at dawn  ",
+		AltText: "Trail running shoes on a rocky path"}
+	m := answers(JSONResponse{Content: jsonOf(t, good), Usage: Usage{Model: "fake", PromptTokens: 10}})
+	got, usage, err := newWriter(t, m).ImagePrompt(context.Background(), sampleImagePromptInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ImagePrompt{Prompt: "Editorial photograph of trail running shoes on a rocky path at dawn", AltText: good.AltText}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("image prompt (-want +got):\n%s", diff)
+	}
+	if usage.PromptTokens != 10 || m.calls[0].Stage != StageImagePrompt || m.calls[0].SchemaName != "image_prompt" {
+		t.Errorf("usage %+v, request stage %q schema %q", usage, m.calls[0].Stage, m.calls[0].SchemaName)
+	}
+
+	long := ImagePrompt{Prompt: good.Prompt, AltText: strings.Repeat("a", 126)}
+	m = answers(JSONResponse{Content: jsonOf(t, long)}, JSONResponse{Content: jsonOf(t, good)})
+	if _, _, err := newWriter(t, m).ImagePrompt(context.Background(), sampleImagePromptInput()); err != nil {
+		t.Fatalf("repaired answer: %v", err)
+	}
+	if len(m.calls) != 2 || !strings.Contains(m.calls[1].Prompt, "alt_text: must be at most 125 characters") {
+		t.Errorf("repair prompt %q", m.calls[len(m.calls)-1].Prompt)
+	}
+
+	short := ImagePrompt{Prompt: "a shoe", AltText: "x"}
+	m = answers(JSONResponse{Content: jsonOf(t, short)}, JSONResponse{Content: jsonOf(t, short)})
+	_, _, err = newWriter(t, m).ImagePrompt(context.Background(), sampleImagePromptInput())
+	if !errs.IsPermanent(err) {
+		t.Errorf("two bad answers: error %v, want permanent", err)
+	}
+
+	m = answers()
+	if _, _, err := newWriter(t, m).ImagePrompt(context.Background(), ImagePromptInput{Title: " "}); err == nil || len(m.calls) != 0 {
+		t.Errorf("empty title: error %v after %d calls, want an error before any call", err, len(m.calls))
+	}
+}
+
 func TestValidateClusterName(t *testing.T) {
 	tests := []struct {
 		name string
@@ -696,6 +752,7 @@ func TestGolden(t *testing.T) {
 		{StageClusterName, sampleClusterNameInput()},
 		{StageIdeas, sampleIdeasInput()},
 		{StageDraft, sampleDraftInput()},
+		{StageImagePrompt, sampleImagePromptInput()},
 	}
 	for _, c := range cases {
 		t.Run(string(c.stage), func(t *testing.T) {

@@ -102,7 +102,7 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Costs: a.Config.Costs, Log: a.Log,
+	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Image: p.Image, Costs: a.Config.Costs, Log: a.Log,
 		Tenants: NewTenantModels(a.Store, a.Box, p.TenantOpenAI, a.Log)}
 	mux := asynq.NewServeMux()
 	h.Register(mux)

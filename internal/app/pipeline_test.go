@@ -1,9 +1,13 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -171,6 +175,28 @@ func TestPipelineThroughAPI(t *testing.T) {
 		checkDraft(t, d, idea)
 	}
 
+	// The featured image of every draft.
+	draftIDs := make([]int64, len(drafts))
+	for i, d := range drafts {
+		draftIDs[i] = d.ID
+	}
+	acc = pipelineAccepted{}
+	api.do(http.MethodPost, "/v1/images/generate", map[string]any{"draft_ids": draftIDs}, &acc)
+	if acc.BatchID == "" || len(acc.Jobs) != len(drafts) || acc.CreditsQuoted != int64(len(drafts))*costs.Image {
+		t.Fatalf("images answer %+v, want a batch of %d jobs quoted %d credits", acc, len(drafts), int64(len(drafts))*costs.Image)
+	}
+	api.waitBatch(acc.BatchID, len(drafts))
+	for i, d := range drafts {
+		var img store.Image
+		api.do(http.MethodGet, fmt.Sprintf("/v1/drafts/%d/image", d.ID), nil, &img)
+		if img.State != store.ImageReady || img.Width == nil || *img.Width != 1200 || utf8.RuneCountInString(img.AltText) > 125 {
+			t.Errorf("draft %d: image %+v, want a ready 1200-pixel-wide image", d.ID, img)
+		}
+		if i == 0 {
+			checkImageContent(t, c, d.ID, img)
+		}
+	}
+
 	// Credits: every job charged what the configuration says, and the
 	// ledger adds up to the balance.
 	jobs := api.jobs()
@@ -188,6 +214,8 @@ func TestPipelineThroughAPI(t *testing.T) {
 			want = ideasPerCluster * costs.Idea
 		case tasks.TypeDraft:
 			want = costs.Draft
+		case tasks.TypeImage:
+			want = costs.Image
 		default:
 			t.Errorf("unexpected job type %q", j.Type)
 		}
@@ -199,7 +227,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 		}
 		charged += j.CreditsCharged
 	}
-	if want := 1 + len(clusters) + len(ideas); len(jobs) != want {
+	if want := 1 + len(clusters) + 2*len(ideas); len(jobs) != want {
 		t.Errorf("tenant has %d jobs, want %d", len(jobs), want)
 	}
 	if want := int64(len(clusters)*ideasPerCluster) * costs.Idea; ideaBatch.CreditsCharged != want {
@@ -505,4 +533,30 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// checkImageContent fetches a draft's image file and checks that it is the
+// PNG the metadata describes.
+func checkImageContent(t *testing.T, c *client.Client, draftID int64, img store.Image) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/drafts/%d/image/content", c.BaseURL, draftID), nil)
+	apptest.Must(t, err, "request")
+	req.Header.Set("Authorization", "Bearer "+c.Key)
+	resp, err := http.DefaultClient.Do(req)
+	apptest.Must(t, err, "GET image content")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	apptest.Must(t, err, "read image content")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("image content: status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	decoded, err := png.Decode(bytes.NewReader(body))
+	apptest.Must(t, err, "decode the PNG")
+	sum := sha256.Sum256(body)
+	if b := decoded.Bounds(); !bytes.Equal(sum[:], img.SHA256) || img.SizeBytes == nil || *img.SizeBytes != len(body) ||
+		*img.Width != b.Dx() || img.Height == nil || *img.Height != b.Dy() {
+		t.Errorf("image metadata %+v does not describe the %d bytes of a %dx%d PNG", img, len(body), b.Dx(), b.Dy())
+	}
 }

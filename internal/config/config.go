@@ -22,6 +22,7 @@ type Costs struct {
 	KeywordsPerCredit int64 // clustering: 1 credit per this many keywords, rounded up
 	Idea              int64
 	Draft             int64
+	Image             int64 // one featured image
 }
 
 // Config is the whole configuration of every Presswork process.
@@ -65,6 +66,7 @@ func Load(getenv func(string) string) (Config, error) {
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
 			Draft:             int64(r.integer("COST_DRAFT", 3, 0, 1000000)),
+			Image:             int64(r.integer("COST_IMAGE", 1, 0, 1000000)),
 		},
 	}
 	c.SecretKeyID = byte(r.integer("SECRET_KEY_ID", 1, 0, 255))

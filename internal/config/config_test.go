@@ -62,7 +62,7 @@ func TestDefaults(t *testing.T) {
 		RedisURL:          "redis://127.0.0.1:6379/0",
 		APIAddr:           "127.0.0.1:8080",
 		SecretKeyID:       1,
-		Costs:             config.Costs{KeywordsPerCredit: 30, Idea: 1, Draft: 3},
+		Costs:             config.Costs{KeywordsPerCredit: 30, Idea: 1, Draft: 3, Image: 1},
 		WorkerConcurrency: 20,
 		TaskCheckInterval: 100 * time.Millisecond,
 		ShutdownTimeout:   20 * time.Second,
@@ -110,6 +110,7 @@ func TestOverrides(t *testing.T) {
 		"COST_CLUSTER_KEYWORDS_PER_CREDIT": "10",
 		"COST_IDEA":                        "0",
 		"COST_DRAFT":                       "7",
+		"COST_IMAGE":                       "2",
 		"LOG_LEVEL":                        "debug",
 		"LOG_FORMAT":                       "text",
 		"SECRET_KEY_ID":                    "3",
@@ -118,7 +119,7 @@ func TestOverrides(t *testing.T) {
 	if c.DatabaseURL != "postgresql://app:pw@db:5432/pw" || c.DatabaseMaxConns != 50 || c.RedisURL != "rediss://cache:6380/2" ||
 		c.APIAddr != ":9000" || c.WorkerConcurrency != 4 || c.TaskCheckInterval != time.Second || c.ShutdownTimeout != 8*time.Second ||
 		c.ReconcileEvery != time.Minute || c.ReconcileGrace != 90*time.Second || c.MaxImportRows != 10 || c.MaxBulkItems != 5 ||
-		c.Costs != (config.Costs{KeywordsPerCredit: 10, Idea: 0, Draft: 7}) || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
+		c.Costs != (config.Costs{KeywordsPerCredit: 10, Idea: 0, Draft: 7, Image: 2}) || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	// The current key is SECRET_KEY under id 3; an old entry with the
@@ -199,6 +200,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"COST_CLUSTER_KEYWORDS_PER_CREDIT", "0"},
 		{"COST_IDEA", "-1"},
 		{"COST_DRAFT", "three"},
+		{"COST_IMAGE", "-2"},
 		{"SECRET_KEY_ID", "256"},
 		{"SECRET_KEY_ID", "one"},
 		{"TASK_CHECK_INTERVAL", "100"},

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestTenantIsolation walks every route that names a tenant's row: another
@@ -21,6 +23,7 @@ func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
 	a := newFixture(t, h, "alpha", 100)
+	addImage(t, h, a)
 	b := newFixtureLite(t, h, "beta")
 	bSite := createSite(t, h, b.Key, "beta blog", "beta password")
 	importCSV(t, h, b.Key, bSite, "phrase\nbeta keyword one\nbeta keyword two\n")
@@ -29,17 +32,19 @@ func TestTenantIsolation(t *testing.T) {
 	// The id of A's row each tenant-owned route names. A route added
 	// without an entry here fails the test.
 	ids := map[string]string{
-		"/v1/api-keys/:id":         fmt.Sprint(a.APIKeyID),
-		"/v1/sites/:id":            fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/keywords":   fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/clustering": fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/clusters":   fmt.Sprint(a.SiteID),
-		"/v1/clusters/:id":         fmt.Sprint(a.ClusterIDs[0]),
-		"/v1/ideas/:id":            fmt.Sprint(a.IdeaIDs[0]),
-		"/v1/drafts/:id":           fmt.Sprint(a.DraftID),
-		"/v1/jobs/:id":             a.JobID,
-		"/v1/jobs/:id/cancel":      a.JobID,
-		"/v1/batches/:id":          a.BatchID,
+		"/v1/api-keys/:id":             fmt.Sprint(a.APIKeyID),
+		"/v1/sites/:id":                fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/keywords":       fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clustering":     fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clusters":       fmt.Sprint(a.SiteID),
+		"/v1/clusters/:id":             fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/ideas/:id":                fmt.Sprint(a.IdeaIDs[0]),
+		"/v1/drafts/:id":               fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/image":         fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/image/content": fmt.Sprint(a.DraftID),
+		"/v1/jobs/:id":                 a.JobID,
+		"/v1/jobs/:id/cancel":          a.JobID,
+		"/v1/batches/:id":              a.BatchID,
 	}
 	var owned []string
 	for _, rt := range h.API.Routes() {
@@ -92,6 +97,7 @@ func TestTenantIsolation(t *testing.T) {
 	// Ids of A's rows inside bodies and filters are not found either.
 	callJSON(t, h, b.Key, "POST", "/v1/ideas/generate", map[string]any{"cluster_ids": a.ClusterIDs}).problem(t, 404)
 	callJSON(t, h, b.Key, "POST", "/v1/drafts/generate", map[string]any{"idea_ids": a.IdeaIDs[1:]}).problem(t, 404)
+	callJSON(t, h, b.Key, "POST", "/v1/images/generate", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
 	for _, p := range []string{
 		fmt.Sprintf("/v1/ideas?site_id=%d", a.SiteID),
 		fmt.Sprintf("/v1/ideas?cluster_id=%d", a.ClusterIDs[0]),
@@ -171,6 +177,25 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s %s as its own tenant: status %d, want 2xx; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
 		}
 	}
+}
+
+// addImage gives the fixture's draft a ready featured image, made by a
+// free job through the store as a worker would.
+func addImage(t testing.TB, h *apptest.Harness, f fixture) {
+	t.Helper()
+	ctx, st := t.Context(), h.App.Store
+	jobID := "image-" + f.Tenant.Tenant.Slug
+	_, err := st.CreateJobs(ctx, f.tenantID(), "", []store.NewJob{{ID: jobID, Type: tasks.TypeImage,
+		Queue: tasks.QueueDefault, SiteID: f.SiteID, SubjectID: f.DraftID}})
+	apptest.Must(t, err, "create image job")
+	o := startJob(t, h, f.tenantID(), jobID)
+	img, err := st.PrepareImage(ctx, f.tenantID(), f.DraftID, store.ImageRoleFeatured, jobID,
+		"A photograph of trail shoes on a forest path", "Trail shoes on a forest path")
+	apptest.Must(t, err, "prepare image")
+	data := []byte("\x89PNG not really")
+	sum := sha256.Sum256(data)
+	apptest.Must(t, st.SaveImage(ctx, o, img.ID, store.ImageFile{Data: data, ContentType: "image/png",
+		SHA256: sum[:], Model: "test"}), "save image")
 }
 
 func boolInt(b bool) int {

@@ -266,7 +266,7 @@ func (s *Server) listJobs(c echo.Context) error {
 }
 
 // jobTypes are the job types a listing can filter on.
-var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft}
+var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage}
 
 func (s *Server) getJob(c echo.Context) error {
 	id, err := textID(c, "id")
@@ -307,4 +307,34 @@ func (s *Server) getBatch(c echo.Context) error {
 		return public(err, "no batch with id %q", id)
 	}
 	return c.JSON(http.StatusOK, b)
+}
+
+type generateImagesRequest struct {
+	DraftIDs []int64 `json:"draft_ids"`
+}
+
+// generateImages makes the featured image of each draft: one job per draft.
+func (s *Server) generateImages(c echo.Context) error {
+	var req generateImagesRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "draft_ids", req.DraftIDs)
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	drafts, err := s.store.DraftsByIDs(c.Request().Context(), principal(c).TenantID, req.DraftIDs)
+	if err != nil {
+		return err
+	}
+	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
+		return err
+	}
+	jobs := make([]store.NewJob, len(drafts))
+	for i, d := range drafts {
+		jobs[i] = store.NewJob{ID: newID(c, "image", d.ID), Type: tasks.TypeImage, Queue: queueFor(len(drafts)),
+			SiteID: d.SiteID, SubjectID: d.ID, Quote: s.cfg.Costs.Image}
+	}
+	return s.createJobs(c, jobs)
 }

@@ -36,7 +36,7 @@ func activePrompts(t *testing.T, h *apptest.Harness, key string) map[string]acti
 		out[it.Stage] = it
 		stages = append(stages, it.Stage)
 	}
-	if want := []string{"cluster_name", "ideas", "draft"}; !slices.Equal(stages, want) {
+	if want := []string{"cluster_name", "ideas", "draft", "image_prompt"}; !slices.Equal(stages, want) {
 		t.Fatalf("GET /v1/prompts lists stages %v, want %v", stages, want)
 	}
 	return out

@@ -151,6 +151,9 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/drafts/generate", PermContent, false, s.generateDrafts)
 	s.add(get, "/v1/drafts", PermRead, false, s.listDrafts)
 	s.add(get, "/v1/drafts/:id", PermRead, true, s.getDraft)
+	s.add(post, "/v1/images/generate", PermContent, false, s.generateImages)
+	s.add(get, "/v1/drafts/:id/image", PermRead, true, s.getDraftImage)
+	s.add(get, "/v1/drafts/:id/image/content", PermRead, true, s.getDraftImageContent)
 
 	s.add(get, "/v1/jobs", PermRead, false, s.listJobs)
 	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)

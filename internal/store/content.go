@@ -275,3 +275,13 @@ func (s *Store) ListDrafts(ctx context.Context, tenantID, siteID int64, page Pag
 	}
 	return collect(rows, scanDraft)
 }
+
+// DraftsByIDs returns the tenant's drafts among ids, without their bodies.
+func (s *Store) DraftsByIDs(ctx context.Context, tenantID int64, ids []int64) ([]Draft, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+draftListColumns+` FROM drafts
+		WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id`, tenantID, ids)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanDraft)
+}

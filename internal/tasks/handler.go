@@ -26,8 +26,13 @@ type Handlers struct {
 	// Tenants, if not nil, gives the providers of tenants that bring their
 	// own credentials.
 	Tenants ProviderSource
-	Costs   config.Costs
-	Log     *slog.Logger
+	// Image makes the featured images of every tenant.
+	Image ai.ImageModel
+	// CancelCheck is how often a running image job looks whether it was
+	// canceled, so that it can cancel its prediction; zero means a second.
+	CancelCheck time.Duration
+	Costs       config.Costs
+	Log         *slog.Logger
 }
 
 // Register adds every handler to mux.
@@ -35,6 +40,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeCluster, h.wrap(h.cluster))
 	mux.HandleFunc(TypeIdeas, h.wrap(h.ideas))
 	mux.HandleFunc(TypeDraft, h.wrap(h.draft))
+	mux.HandleFunc(TypeImage, h.wrap(h.image))
 }
 
 // ServerConfig is the asynq server configuration Presswork's workers use.

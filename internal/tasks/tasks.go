@@ -22,6 +22,7 @@ const (
 	TypeCluster = "keywords:cluster"
 	TypeIdeas   = "ideas:generate"
 	TypeDraft   = "draft:write"
+	TypeImage   = "image:generate"
 )
 
 // Queues. A few fixed queues: asynq scans queues one by one, so never one
@@ -51,6 +52,7 @@ var specs = map[string]spec{
 	TypeCluster: {maxRetry: 5, timeout: 30 * time.Minute},
 	TypeIdeas:   {maxRetry: 8, timeout: 5 * time.Minute},
 	TypeDraft:   {maxRetry: 8, timeout: 10 * time.Minute},
+	TypeImage:   {maxRetry: 8, timeout: 10 * time.Minute},
 }
 
 // Timeout returns how long one attempt of a task type may run.

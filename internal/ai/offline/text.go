@@ -47,8 +47,8 @@ func NewTextModel() *TextModel { return &TextModel{} }
 func (m *TextModel) Name() string { return TextModelName }
 
 // GenerateJSON writes the answer for req.Input, which must be an
-// ai.ClusterNameInput, ai.IdeasInput or ai.DraftInput (or a pointer to one);
-// anything else is a permanent error.
+// ai.ClusterNameInput, ai.IdeasInput, ai.DraftInput or ai.ImagePromptInput
+// (or a pointer to one); anything else is a permanent error.
 func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (resp ai.JSONResponse, err error) {
 	if err := ctx.Err(); err != nil {
 		return ai.JSONResponse{}, err
@@ -78,6 +78,12 @@ func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (resp 
 	case *ai.DraftInput:
 		if in != nil {
 			answer = writeDraft(*in)
+		}
+	case ai.ImagePromptInput:
+		answer = writeImagePrompt(in)
+	case *ai.ImagePromptInput:
+		if in != nil {
+			answer = writeImagePrompt(*in)
 		}
 	}
 	if answer == nil {
@@ -1478,4 +1484,41 @@ var conclusionSentences = []string{
 	"Come back to this {noun} whenever you need a refresher on {k}.",
 	"Whatever your starting point, the steps above will help you make steady progress.",
 	"Take it one step at a time, and you will be surprised how quickly {k} starts to feel familiar.",
+}
+
+// ---------------------------------------------------------------------------
+// Image prompts
+
+// Bounds of the offline image prompt, within the stage's limits.
+const (
+	imageTopicRunes = 200
+	altTextRunes    = 125
+)
+
+// writeImagePrompt describes a featured image for the article's topic (the
+// focus keyword, else the title) and writes its alt text.
+func writeImagePrompt(in ai.ImagePromptInput) ai.ImagePrompt {
+	topic := cleanText(in.FocusKeyword)
+	if topic == "" {
+		topic = cleanText(in.Title)
+	}
+	topic = cutWords(topic, imageTopicRunes)
+	if topic == "" {
+		topic = "an everyday scene"
+	}
+	styles := []string{
+		"soft natural morning light, shallow depth of field",
+		"warm late-afternoon light, calm and inviting mood",
+		"bright overcast daylight, clean and uncluttered composition",
+	}
+	rng := newRand(in)
+	prompt := "Editorial photograph illustrating " + topic + ": a realistic, well-composed scene, " +
+		styles[rng.IntN(len(styles))] + ", wide landscape format with space around the subject, " +
+		"no text, no logos, no people's faces."
+	alt := cutWords(upperFirst(topic), altTextRunes-len(" illustrated in a photograph"))
+	alt += " illustrated in a photograph"
+	if runeLen(alt) < 5 {
+		alt = "A featured photograph"
+	}
+	return ai.ImagePrompt{Prompt: prompt, AltText: alt}
 }

@@ -513,3 +513,30 @@ func FuzzValidateDraft(f *testing.F) {
 		}
 	})
 }
+
+// TestImagePrompt checks that the offline writer's image prompts pass the
+// stage's validation, also for odd input, and are deterministic.
+func TestImagePrompt(t *testing.T) {
+	w, err := ai.NewWriter(NewTextModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := []ai.ImagePromptInput{
+		{SiteName: "Trail & Tarmac", Title: "How to Choose Trail Running Shoes", FocusKeyword: "trail running shoes",
+			Excerpt: "Grip, fit and protection.", Headings: []string{"Why grip matters", "Fit"}},
+		{Title: "X"},
+		{Title: strings.Repeat("very long title ", 40), FocusKeyword: strings.Repeat("k", 300)},
+		{Title: "\x00\ufffd ok", FocusKeyword: " \n "},
+	}
+	for _, in := range inputs {
+		p, _, err := w.ImagePrompt(context.Background(), in)
+		if err != nil {
+			t.Errorf("ImagePrompt(%+v): %v", in, err)
+			continue
+		}
+		again, _, err := w.ImagePrompt(context.Background(), in)
+		if err != nil || again != p {
+			t.Errorf("ImagePrompt(%+v) is not deterministic: %+v then %+v (%v)", in, p, again, err)
+		}
+	}
+}

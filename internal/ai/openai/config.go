@@ -40,10 +40,6 @@ const minAzureAPIVersion = "2024-09-01"
 // maxEmbeddingDimensions bounds OPENAI_EMBEDDING_DIMENSIONS (pgvector's limit).
 const maxEmbeddingDimensions = 16000
 
-// stageImagePrompt is the stage that writes image prompts. It is not in
-// package ai yet; the value must match ai's constant once it is.
-const stageImagePrompt ai.Stage = "image_prompt"
-
 // stageModelVars maps the stages to the variables that choose their models.
 var stageModelVars = []struct {
 	stage ai.Stage
@@ -52,7 +48,7 @@ var stageModelVars = []struct {
 	{ai.StageClusterName, "OPENAI_MODEL_CLUSTER_NAME"},
 	{ai.StageIdeas, "OPENAI_MODEL_IDEAS"},
 	{ai.StageDraft, "OPENAI_MODEL_DRAFT"},
-	{stageImagePrompt, "OPENAI_MODEL_IMAGE_PROMPT"},
+	{ai.StageImagePrompt, "OPENAI_MODEL_IMAGE_PROMPT"},
 }
 
 // Secret is a string that prints, logs and marshals as "[redacted]".
