@@ -112,7 +112,7 @@ func (r *tenantRun) waitFailed(id string) store.Job {
 		return j.Final(), nil
 	})
 	if j.State != store.JobFailed {
-		r.api.t.Fatalf("job %s ended %s, want failed", id, j.State)
+		r.api.t.Fatalf("job %s (%s) ended %s, want failed", id, j.Type, j.State)
 	}
 	return j
 }
@@ -352,7 +352,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	// at once with a clear message.
 	db := h.App.Store.SQLDB()
 	defer db.Close()
-	_, err = db.Exec(`UPDATE tenant_ai_settings SET openai_api_key_enc = overlay(openai_api_key_enc placing '\x00' from 20),
+	_, err = db.Exec(`UPDATE tenant_ai_settings SET openai_api_key_enc = set_byte(openai_api_key_enc, 19, get_byte(openai_api_key_enc, 19) # 255),
 		updated_at = updated_at + interval '1 second' WHERE tenant_id = (SELECT tenant_id FROM sites WHERE id = $1)`, a.site.ID)
 	apptest.Must(t, err, "damage the sealed key")
 	j = a.waitFailed(a.startIdeas())
