@@ -44,6 +44,7 @@ fuzz: ## run each fuzz test for 20 seconds
 bench: ## benchmarks: import parsing, embedding, clustering; two worker processes under a provider's rate limit
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestTwoProcessesUnderProviderLimit$$' -count=1 -v ./internal/ratelimit/
+	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchTwoWorkersUnderProviderLimit$$' -count=1 -v ./internal/app/
 
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
