@@ -102,8 +102,10 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	tenantOpenAI := p.TenantOpenAI
+	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
 	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Image: p.Image, Costs: a.Config.Costs, Log: a.Log,
-		Tenants: NewTenantModels(a.Store, a.Box, p.TenantOpenAI, a.Log)}
+		Tenants: NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log)}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())

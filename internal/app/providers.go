@@ -41,6 +41,10 @@ type TenantOpenAI struct {
 	Config  openai.Config
 	Limiter *ratelimit.Limiter // nil: not limited
 	Limits  map[string]ratelimit.Limits
+	// AllowPrivateURLs lets tenants' base URLs reach loopback and private
+	// addresses (ALLOW_PRIVATE_URLS); otherwise their connections go
+	// through netguard.
+	AllowPrivateURLs bool
 }
 
 // tenantKeyPlaceholder stands for the tenants' keys when the worker reads

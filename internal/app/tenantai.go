@@ -13,6 +13,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -89,11 +90,15 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Pr
 		baseURL = *s.OpenAIBaseURL
 	}
 	cfg := m.cfg.Config.ForKey(openai.Secret(key), baseURL, tenantKeySource)
+	var opts []openai.Option
+	if !m.cfg.AllowPrivateURLs {
+		opts = append(opts, openai.WithTransport(netguard.Transport()))
+	}
 	var p tasks.Providers
-	if p.Text, err = openai.NewTextModel(cfg); err != nil {
+	if p.Text, err = openai.NewTextModel(cfg, opts...); err != nil {
 		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
-	if p.Embedder, err = openai.NewEmbedder(cfg); err != nil {
+	if p.Embedder, err = openai.NewEmbedder(cfg, opts...); err != nil {
 		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
 	if m.cfg.Limiter != nil {

@@ -43,6 +43,9 @@ type Config struct {
 	MaxBulkItems      int
 	LogLevel          slog.Level
 	LogFormat         string // json or text
+	// AllowPrivateURLs lets tenants' URLs (their OpenAI-compatible
+	// servers, their sites) name loopback and private addresses.
+	AllowPrivateURLs bool
 }
 
 // Load reads the configuration from the environment (getenv is os.Getenv
@@ -62,6 +65,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxImportRows:     r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
 		MaxBulkItems:      r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
 		LogFormat:         r.str("LOG_FORMAT", "json"),
+		AllowPrivateURLs:  r.boolean("ALLOW_PRIVATE_URLS", false),
 		Costs: Costs{
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
@@ -89,6 +93,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Duration("task_check_interval", c.TaskCheckInterval),
 		slog.Any("costs", c.Costs),
+		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
 	)
 }
 
@@ -154,6 +159,16 @@ func (r *reader) integer(name string, def, lo, hi int) int {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	r.check(err == nil && n >= lo && n <= hi, name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v))
 	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	r.check(err == nil, name, "must be true or false")
+	return b && err == nil
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

@@ -210,6 +210,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"RECONCILE_GRACE", "2 minutes"},
 		{"LOG_LEVEL", "loud"},
 		{"LOG_FORMAT", "xml"},
+		{"ALLOW_PRIVATE_URLS", "maybe"},
 		{"DATABASE_URL", "mysql://root@localhost/presswork"},
 		{"DATABASE_URL", "host=localhost user=postgres"},
 		{"REDIS_URL", "http://127.0.0.1:6379"},

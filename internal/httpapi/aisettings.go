@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -88,7 +89,7 @@ func (s *Server) putOpenAISettings(c echo.Context) error {
 	}
 	var baseURL *string
 	if req.BaseURL != nil && strings.TrimSpace(*req.BaseURL) != "" {
-		u, problem := aiBaseURL(*req.BaseURL)
+		u, problem := aiBaseURL(*req.BaseURL, s.cfg.AllowPrivateURLs)
 		if problem != "" {
 			v.Add("base_url", "%s", problem)
 		}
@@ -136,8 +137,9 @@ func openAIKeyHint(key string) string {
 // aiBaseURL checks the base URL of an OpenAI-compatible server and returns
 // it without a trailing slash, or says what is wrong with it. It must use
 // https; plain http is accepted for this machine only (localhost, a
-// loopback address), for servers such as Ollama running beside the worker.
-func aiBaseURL(raw string) (string, string) {
+// loopback address), for servers such as Ollama running beside the worker,
+// and only when the operator allows private addresses.
+func aiBaseURL(raw string, allowPrivate bool) (string, string) {
 	if len(raw) > maxAIBaseURLLen {
 		return "", fmt.Sprintf("must be at most %d characters", maxAIBaseURLLen)
 	}
@@ -145,6 +147,8 @@ func aiBaseURL(raw string) (string, string) {
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
 		return "", "must be an absolute URL such as https://llm.example.com/v1"
+	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
+		return "", privateHostProblem
 	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
 		return "", "must start with https:// (http:// is accepted for localhost only)"
 	case u.Scheme != "https" && u.Scheme != "http":

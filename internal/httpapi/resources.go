@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -126,7 +127,7 @@ type siteRequest struct {
 	ApplicationPassword *string `json:"application_password"`
 }
 
-func (r siteRequest) validate(create bool) error {
+func (r siteRequest) validate(create, allowPrivate bool) error {
 	v := &errs.ValidationError{}
 	required := func(field string, val *string) bool {
 		if val == nil && create {
@@ -138,7 +139,7 @@ func (r siteRequest) validate(create bool) error {
 		checkText(v, "name", *r.Name, 1, 100)
 	}
 	if required("url", r.URL) {
-		if problem := siteURLProblem(*r.URL); problem != "" {
+		if problem := siteURLProblem(*r.URL, allowPrivate); problem != "" {
 			v.Add("url", "%s", problem)
 		}
 	}
@@ -151,8 +152,13 @@ func (r siteRequest) validate(create bool) error {
 	return v.OrNil()
 }
 
+// privateHostProblem is the answer to a tenant's URL that names this machine
+// or a private network.
+const privateHostProblem = "must not name this machine or a private network address " +
+	"(the operator can allow them with ALLOW_PRIVATE_URLS=true)"
+
 // siteURLProblem says what is wrong with a WordPress site URL, or "".
-func siteURLProblem(raw string) string {
+func siteURLProblem(raw string, allowPrivate bool) string {
 	if len(raw) > 2000 {
 		return "must be at most 2000 characters"
 	}
@@ -160,6 +166,8 @@ func siteURLProblem(raw string) string {
 	switch {
 	case err != nil || u.Host == "":
 		return "must be an absolute URL such as https://example.com"
+	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
+		return privateHostProblem
 	case u.Scheme != "https" && u.Scheme != "http":
 		return "must start with https:// or http://"
 	case u.User != nil:
@@ -216,7 +224,7 @@ func (s *Server) createSite(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := req.validate(true); err != nil {
+	if err := req.validate(true, s.cfg.AllowPrivateURLs); err != nil {
 		return err
 	}
 	p := principal(c)
@@ -242,7 +250,7 @@ func (s *Server) updateSite(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := req.validate(false); err != nil {
+	if err := req.validate(false, s.cfg.AllowPrivateURLs); err != nil {
 		return err
 	}
 	p := principal(c)

@@ -52,6 +52,8 @@ func Start(t testing.TB, opts ...Option) *Harness {
 		"TASK_CHECK_INTERVAL": "20ms",
 		"SHUTDOWN_TIMEOUT":    "3s",
 		"WORKER_CONCURRENCY":  "10",
+		// The fakes of paid services listen on loopback.
+		"ALLOW_PRIVATE_URLS": "true",
 	}
 	for _, o := range opts {
 		o(env)
