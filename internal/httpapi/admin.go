@@ -153,10 +153,28 @@ func (s *Server) grantCredits(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	balance, err := s.store.GrantCredits(c.Request().Context(), id, req.Amount, req.Note)
+	ctx := c.Request().Context()
+	key := c.Request().Header.Get(idempotencyHeader)
+	if key == "" {
+		balance, err := s.store.GrantCredits(ctx, id, req.Amount, req.Note)
+		if err != nil {
+			return err
+		}
+		s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
+		return c.JSON(http.StatusOK, map[string]int64{"balance": balance})
+	}
+	if err := checkIdempotencyKey(key); err != nil {
+		return err
+	}
+	// A retried grant with the same Idempotency-Key grants nothing more.
+	balance, replayed, err := s.store.GrantCreditsOnce(ctx, id, req.Amount, req.Note, key)
 	if err != nil {
 		return err
 	}
-	s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	} else {
+		s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
+	}
 	return c.JSON(http.StatusOK, map[string]int64{"balance": balance})
 }

@@ -44,8 +44,8 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if key == "" {
 			return next(c)
 		}
-		if len(key) > 200 || !printableASCII(key) {
-			return errs.Invalid(idempotencyHeader, "must be 1 to 200 printable ASCII characters")
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		body, err := readBody(c, maxImportBody)
 		if err != nil {
@@ -120,4 +120,12 @@ type recorder struct {
 func (r *recorder) Write(b []byte) (int, error) {
 	r.body.Write(b)
 	return r.ResponseWriter.Write(b)
+}
+
+// checkIdempotencyKey validates an Idempotency-Key header.
+func checkIdempotencyKey(key string) error {
+	if len(key) > 200 || !printableASCII(key) {
+		return errs.Invalid(idempotencyHeader, "must be 1 to 200 printable ASCII characters")
+	}
+	return nil
 }

@@ -98,6 +98,37 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID, amount int64, note s
 	return balance, err
 }
 
+// GrantCreditsOnce is GrantCredits for a request that may be retried: the
+// first call with requestKey grants and returns the new balance; a retry
+// with the same key and amount grants nothing and returns the balance the
+// first call left (replayed true). The same key with another amount is
+// errs.ErrConflict.
+func (s *Store) GrantCreditsOnce(ctx context.Context, tenantID, amount int64, note, requestKey string) (balance int64, replayed bool, err error) {
+	err = s.transact(ctx, func(tx pgx.Tx) error {
+		// The tenant row lock orders concurrent retries of one grant.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenantID); err != nil {
+			return translate(err)
+		}
+		var delta int64
+		err := tx.QueryRow(ctx, `SELECT delta, balance_after FROM credit_ledger WHERE tenant_id = $1 AND request_key = $2`,
+			tenantID, requestKey).Scan(&delta, &balance)
+		switch {
+		case err == nil && delta != amount:
+			return fmt.Errorf("Idempotency-Key %q was used for a grant of %d credits: %w", requestKey, delta, errs.ErrConflict)
+		case err == nil:
+			replayed = true
+			return nil
+		case !isNoRows(err):
+			return translate(err)
+		}
+		if balance, err = addBalance(ctx, tx, tenantID, amount); err != nil {
+			return err
+		}
+		return appendKeyedLedger(ctx, tx, tenantID, nil, "grant", amount, balance, note, &requestKey)
+	})
+	return balance, replayed, err
+}
+
 func grant(ctx context.Context, tx pgx.Tx, tenantID, amount int64, note string) (int64, error) {
 	balance, err := addBalance(ctx, tx, tenantID, amount)
 	if err != nil {
@@ -128,10 +159,17 @@ func addBalance(ctx context.Context, tx pgx.Tx, tenantID, delta int64) (int64, e
 }
 
 func appendLedger(ctx context.Context, tx pgx.Tx, tenantID int64, jobID *string, kind string, delta, balance int64, note string) error {
+	return appendKeyedLedger(ctx, tx, tenantID, jobID, kind, delta, balance, note, nil)
+}
+
+// appendKeyedLedger appends a ledger row; requestKey, if not nil, is the
+// Idempotency-Key of the request that made it.
+func appendKeyedLedger(ctx context.Context, tx pgx.Tx, tenantID int64, jobID *string, kind string, delta, balance int64,
+	note string, requestKey *string) error {
 	_, err := tx.Exec(ctx,
-		`INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after, note)
-		 VALUES ($1, $2, $3, $4, $5, $6)`,
-		tenantID, jobID, kind, delta, balance, note)
+		`INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after, note, request_key)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		tenantID, jobID, kind, delta, balance, note, requestKey)
 	if err != nil {
 		return fmt.Errorf("append %s to ledger: %w", kind, translate(err))
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/presswork/presswork/internal/errs"
@@ -259,4 +260,40 @@ func TestLedgerMatchesBalance(t *testing.T) {
 		t.Fatalf("job a ledger = %v", kinds(got))
 	}
 	checkBooks(t, st, w.tenant.ID)
+}
+
+func TestGrantCreditsOnce(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tn := newTenant(t, st, 10)
+
+	balance, replayed, err := st.GrantCreditsOnce(ctx, tn.ID, 5, "top-up", "grant-1")
+	if err != nil || replayed || balance != 15 {
+		t.Fatalf("first grant = %d, %v, %v; want 15, not replayed", balance, replayed, err)
+	}
+	if _, err := st.GrantCredits(ctx, tn.ID, 1, "unkeyed"); err != nil {
+		t.Fatal(err)
+	}
+	// A retry grants nothing and answers the first grant's balance.
+	balance, replayed, err = st.GrantCreditsOnce(ctx, tn.ID, 5, "top-up", "grant-1")
+	if err != nil || !replayed || balance != 15 {
+		t.Fatalf("retried grant = %d, %v, %v; want 15, replayed", balance, replayed, err)
+	}
+	_, _, err = st.GrantCreditsOnce(ctx, tn.ID, 6, "top-up", "grant-1")
+	wantErrIs(t, "same key, another amount", err, errs.ErrConflict)
+
+	// Concurrent retries of one grant grant once.
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, _, err := st.GrantCreditsOnce(ctx, tn.ID, 7, "", "grant-2"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if c, err := st.Credits(ctx, tn.ID); err != nil || c.Balance != 23 {
+		t.Errorf("balance %+v, %v; want 10 + 5 + 1 + 7 = 23", c, err)
+	}
+	checkBooks(t, st, tn.ID)
 }
