@@ -1,5 +1,5 @@
 // Command presswork is the operator's command line: migrations, tenants,
-// operator keys, credit grants and the demo.
+// operator keys, credit grants, the queues and the demo.
 package main
 
 import (
@@ -26,6 +26,9 @@ commands:
   credits grant -tenant ID -amount N [-note T]
                                   add credits to a tenant
   operator-key create -name N     create an operator API key (tenant management)
+  queue stats|list|retry|archive|delete|pause|unpause [flags]
+                                  inspect and act on the asynq queues
+                                  ("presswork queue help" for flags and caveats)
   demo [-keywords FILE]           run the pipeline end to end on a demo tenant with
                                   the offline provider and print a summary
 `
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return createOperatorKey(ctx, a, args[1:], out)
 	case "demo":
 		return runDemo(ctx, a, args[1:], out)
+	case "queue":
+		return runQueue(a.Redis, args[1:], out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", cmd)
