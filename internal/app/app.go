@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/config"
@@ -73,12 +74,15 @@ func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) er
 func (a *App) Close() { a.Store.Close() }
 
 // API builds the HTTP API with a client that enqueues to Redis; close the
-// returned client when done.
+// returned client when done. The queue dashboard (asynqmon) is mounted at
+// /monitoring for operator keys; Serve closes its Redis connections.
 func (a *App) API() (*httpapi.Server, *asynq.Client) {
 	client := asynq.NewClient(a.Redis)
+	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: a.Redis, ReadOnly: false})
 	srv := httpapi.New(httpapi.Deps{
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
-		Ready: func(ctx context.Context) error { return a.ready(ctx, client) },
+		Ready:      func(ctx context.Context) error { return a.ready(ctx, client) },
+		Monitoring: monitoring,
 	})
 	return srv, client
 }

@@ -109,7 +109,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", "5")
 	}
 	if p.Status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="presswork"`)
+		challenge := `Bearer realm="presswork"`
+		if isMonitoring(c.Request().URL.Path) {
+			challenge = `Basic realm="presswork monitoring"`
+		}
+		c.Response().Header().Set("WWW-Authenticate", challenge)
 	}
 	body, err := json.Marshal(p)
 	if err == nil {

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/presswork/presswork/api"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/secret"
@@ -34,18 +36,24 @@ type Deps struct {
 	Log      *slog.Logger
 	// Ready reports whether the dependencies are usable (for /readyz).
 	Ready func(ctx context.Context) error
+	// Monitoring is the queue dashboard served to operators under
+	// /monitoring (nil: none). Serve closes it on shutdown if it is an
+	// io.Closer.
+	Monitoring http.Handler
 }
 
 // Server is the API.
 type Server struct {
-	store    *store.Store
-	enqueuer Enqueuer
-	box      *secret.Box
-	cfg      config.Config
-	log      *slog.Logger
-	ready    func(ctx context.Context) error
-	echo     *echo.Echo
-	routes   []Route
+	store      *store.Store
+	enqueuer   Enqueuer
+	box        *secret.Box
+	cfg        config.Config
+	log        *slog.Logger
+	ready      func(ctx context.Context) error
+	monitoring http.Handler
+	docs       *apiDocs
+	echo       *echo.Echo
+	routes     []Route
 }
 
 // Route is one API route and the permission it needs; the route table is
@@ -58,7 +66,12 @@ type Route struct {
 
 // New builds the API.
 func New(d Deps) *Server {
-	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready}
+	docs, err := newAPIDocs(api.Spec)
+	if err != nil {
+		panic(err) // the embedded document is broken: a build defect the tests catch
+	}
+	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
+		monitoring: d.Monitoring, docs: docs}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -84,6 +97,9 @@ func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, 
 	ln, err := listen(ctx, addr)
 	if err != nil {
 		return err
+	}
+	if c, ok := s.monitoring.(io.Closer); ok {
+		defer c.Close()
 	}
 	if started != nil {
 		started(ln.Addr().String())
@@ -124,6 +140,8 @@ func (s *Server) addRoutes() {
 	const get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	s.add(get, "/healthz", "", false, s.healthz)
 	s.add(get, "/readyz", "", false, s.readyz)
+	s.add(get, "/openapi.json", "", false, s.openAPIJSON)
+	s.add(get, "/docs", "", false, s.docsHTML)
 
 	s.add(get, "/v1/tenant", PermRead, false, s.getTenant)
 	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
@@ -176,6 +194,10 @@ func (s *Server) addRoutes() {
 	s.add(patch, "/v1/admin/tenants/:id", PermOperator, false, s.updateTenant)
 	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
 	s.add(get, "/v1/admin/tenants/:id/usage", PermOperator, false, s.getTenantUsage)
+
+	if s.monitoring != nil {
+		s.mountMonitoring(s.monitoring)
+	}
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// monitoringPath is where the queue dashboard (asynqmon) is mounted.
+const monitoringPath = "/monitoring"
+
+// mountMonitoring serves the queue dashboard to operator keys. It is not in
+// the route table: it is a third-party web UI with an API of its own under
+// the prefix, not part of Presswork's API (so not in the OpenAPI document).
+func (s *Server) mountMonitoring(h http.Handler) {
+	// The dashboard changes queues with POSTs and DELETEs, and a browser
+	// sends basic credentials by itself: refuse cross-origin writes.
+	h = http.NewCrossOriginProtection().Handler(h)
+	mw := []echo.MiddlewareFunc{s.basicAuthKey, s.authenticate(PermOperator)}
+	s.echo.Any(monitoringPath, echo.WrapHandler(h), mw...)
+	s.echo.Any(monitoringPath+"/*", echo.WrapHandler(h), mw...)
+}
+
+// basicAuthKey lets a browser log in to the dashboard: the password of HTTP
+// basic authentication (any user name) is taken as the API key. The error
+// handler's 401 there asks for basic credentials, so the browser prompts.
+func (s *Server) basicAuthKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if _, key, ok := r.BasicAuth(); ok {
+			r.Header.Set(echo.HeaderAuthorization, "Bearer "+key)
+		}
+		return next(c)
+	}
+}
+
+// isMonitoring reports whether path is the dashboard's.
+func isMonitoring(path string) bool {
+	return path == monitoringPath || strings.HasPrefix(path, monitoringPath+"/")
+}
