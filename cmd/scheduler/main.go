@@ -34,6 +34,17 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
+	if cfg.AdminAddr != "" {
+		admin, err := a.StartAdmin(cfg.AdminAddr)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := admin.Close(); err != nil {
+				log.Warn("admin server shutdown", "error", err)
+			}
+		}()
+	}
 	err = a.RunScheduler(ctx)
 	log.Info("stopped")
 	return err

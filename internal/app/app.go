@@ -81,13 +81,16 @@ func (a *App) API() (*httpapi.Server, *asynq.Client) {
 	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: a.Redis, ReadOnly: false})
 	srv := httpapi.New(httpapi.Deps{
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
-		Ready:      func(ctx context.Context) error { return a.ready(ctx, client) },
+		Ready:      func(ctx context.Context) error { return a.Ready(ctx, client) },
 		Monitoring: monitoring,
 	})
 	return srv, client
 }
 
-func (a *App) ready(ctx context.Context, client *asynq.Client) error {
+// Ready reports whether the process can work: PostgreSQL and Redis (pinged
+// through client) reachable and the migrations current. Its error is a
+// short reason fit for /readyz, without internal detail.
+func (a *App) Ready(ctx context.Context, client *asynq.Client) error {
 	if err := a.Store.Ping(ctx); err != nil {
 		return errors.New("PostgreSQL is unreachable")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -27,10 +28,13 @@ type Costs struct {
 
 // Config is the whole configuration of every Presswork process.
 type Config struct {
-	DatabaseURL       string
-	DatabaseMaxConns  int32
-	RedisURL          string
-	APIAddr           string
+	DatabaseURL      string
+	DatabaseMaxConns int32
+	RedisURL         string
+	APIAddr          string
+	// AdminAddr is where the worker and the scheduler serve /healthz and
+	// /readyz; empty: no admin server.
+	AdminAddr         string
 	SecretKeyID       byte
 	SecretKeys        map[byte][]byte
 	Costs             Costs
@@ -57,6 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseMaxConns:  int32(r.integer("DATABASE_MAX_CONNS", 20, 2, 1000)),
 		RedisURL:          r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		APIAddr:           r.str("API_ADDR", "127.0.0.1:8080"),
+		AdminAddr:         r.str("ADMIN_ADDR", ""),
 		WorkerConcurrency: r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
 		TaskCheckInterval: r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
 		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
@@ -77,6 +82,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SecretKeys = r.secretKeys(c.SecretKeyID)
 	r.level(&c.LogLevel)
 	r.check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT", "must be json or text")
+	if c.AdminAddr != "" {
+		r.hostPort("ADMIN_ADDR", c.AdminAddr)
+	}
 	r.urlScheme("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 	r.urlScheme("REDIS_URL", c.RedisURL, "redis", "rediss")
 	return c, errors.Join(r.problems...)
@@ -88,6 +96,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
 		slog.String("api_addr", c.APIAddr),
+		slog.String("admin_addr", c.AdminAddr),
 		slog.Int("secret_key_id", int(c.SecretKeyID)),
 		slog.Int("secret_keys", len(c.SecretKeys)),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
@@ -185,6 +194,15 @@ func (r *reader) level(l *slog.Level) {
 	if v := r.getenv("LOG_LEVEL"); v != "" {
 		r.check(l.UnmarshalText([]byte(v)) == nil, "LOG_LEVEL", "must be debug, info, warn or error")
 	}
+}
+
+// hostPort checks an address to listen on: host:port or :port, the port a
+// number from 0 to 65535.
+func (r *reader) hostPort(name, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	r.check(err == nil && perr == nil && n >= 0 && n <= 65535, name,
+		fmt.Sprintf("must be host:port such as 127.0.0.1:9091, got %q", addr))
 }
 
 func (r *reader) urlScheme(name, raw string, schemes ...string) {

@@ -187,6 +187,17 @@ func TestBadSecretKeysOld(t *testing.T) {
 	}
 }
 
+func TestAdminAddr(t *testing.T) {
+	if c := load(t, nil); c.AdminAddr != "" {
+		t.Fatalf("ADMIN_ADDR default %q, want empty (no admin server)", c.AdminAddr)
+	}
+	for _, addr := range []string{"127.0.0.1:9091", ":9091", "[::1]:9091", "127.0.0.1:0"} {
+		if c := load(t, map[string]string{"ADMIN_ADDR": addr}); c.AdminAddr != addr {
+			t.Errorf("ADMIN_ADDR=%s read as %q", addr, c.AdminAddr)
+		}
+	}
+}
+
 func TestBadValuesNameTheVariable(t *testing.T) {
 	cases := []struct{ name, value string }{
 		{"DATABASE_MAX_CONNS", "many"},
@@ -211,6 +222,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "loud"},
 		{"LOG_FORMAT", "xml"},
 		{"ALLOW_PRIVATE_URLS", "maybe"},
+		{"ADMIN_ADDR", "9091"},
+		{"ADMIN_ADDR", "127.0.0.1"},
+		{"ADMIN_ADDR", "127.0.0.1:http"},
+		{"ADMIN_ADDR", "127.0.0.1:70000"},
 		{"DATABASE_URL", "mysql://root@localhost/presswork"},
 		{"DATABASE_URL", "host=localhost user=postgres"},
 		{"REDIS_URL", "http://127.0.0.1:6379"},
