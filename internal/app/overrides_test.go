@@ -5,12 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,50 +187,6 @@ func TestTenantPromptOverrideReachesTheModel(t *testing.T) {
 	}
 }
 
-// tenantOpenAIServer serves OpenAI's API to one key: the embeddings from the
-// offline embedder (so that clustering has structure), the rest from fake.
-func tenantOpenAIServer(t *testing.T, fake *fakeopenai.Server, key *atomic.Value, embedCalls *atomic.Int32) *httptest.Server {
-	t.Helper()
-	target, err := url.Parse(fake.URL)
-	apptest.Must(t, err, "fake URL")
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	emb := offline.NewEmbedder(0)
-	mux := http.NewServeMux()
-	mux.Handle("/", proxy)
-	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+key.Load().(string) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
-			return
-		}
-		embedCalls.Add(1)
-		var req struct {
-			Input []string `json:"input"`
-			Model string   `json:"model"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		vectors, _, err := emb.Embed(r.Context(), req.Input)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		data := make([]map[string]any, len(vectors))
-		for i, v := range vectors {
-			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "model": req.Model, "data": data,
-			"usage": map[string]int{"prompt_tokens": 10 * len(vectors), "total_tokens": 10 * len(vectors)}})
-	})
-	s := httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
-}
-
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -267,7 +219,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	var key atomic.Value
 	key.Store(firstKey)
 	var embedCalls atomic.Int32
-	server := tenantOpenAIServer(t, fake, &key, &embedCalls)
+	server := openAIWithOfflineEmbeddings(t, fake, &embedCalls, &key)
 
 	h := apptest.Start(t)
 	var logs syncBuffer

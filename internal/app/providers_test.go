@@ -67,7 +67,7 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 	fake.SetKey("sk-fake-key")
 	fake.SetContent(answerFromPrompt)
 	var embedCalls atomic.Int32
-	server := openAIWithOfflineEmbeddings(t, fake, &embedCalls)
+	server := openAIWithOfflineEmbeddings(t, fake, &embedCalls, nil)
 	env := map[string]string{
 		"OPENAI_API_KEY":              "sk-fake-key",
 		"OPENAI_BASE_URL":             server.URL + "/v1",
@@ -175,8 +175,10 @@ sourdough bread recipe for beginners,450
 `
 
 // openAIWithOfflineEmbeddings serves OpenAI's embeddings endpoint from the
-// offline embedder and passes every other request to fake.
-func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *atomic.Int32) *httptest.Server {
+// offline embedder (so that clustering has structure) and passes every other
+// request to fake. With key, the embeddings answer only that key (the value
+// it holds at the time), as the real API does.
+func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *atomic.Int32, key *atomic.Value) *httptest.Server {
 	t.Helper()
 	target, err := url.Parse(fake.URL)
 	apptest.Must(t, err, "fake URL")
@@ -185,6 +187,12 @@ func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *a
 	mux := http.NewServeMux()
 	mux.Handle("/", proxy)
 	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
+		if key != nil && r.Header.Get("Authorization") != "Bearer "+key.Load().(string) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+			return
+		}
 		calls.Add(1)
 		var req struct {
 			Input []string `json:"input"`
