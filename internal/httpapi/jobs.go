@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -141,20 +142,10 @@ func (s *Server) generateIdeas(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	clusters, err := s.store.ClustersByIDs(c.Request().Context(), principal(c).TenantID, req.ClusterIDs)
-	if err != nil {
-		return err
-	}
-	if err := allFound("cluster", req.ClusterIDs, clusters, func(c store.Cluster) int64 { return c.ID }); err != nil {
-		return err
-	}
 	params, _ := json.Marshal(tasks.IdeasParams{Count: count})
-	jobs := make([]store.NewJob, len(clusters))
-	for i, cl := range clusters {
-		jobs[i] = store.NewJob{ID: newID(c, "ideas", cl.ID), Type: tasks.TypeIdeas, Queue: queueFor(len(clusters)),
-			SiteID: cl.SiteID, SubjectID: cl.ID, Params: params, Quote: int64(count) * s.cfg.Costs.Idea}
-	}
-	return s.createJobs(c, jobs)
+	return startPerSubject(s, c, req.ClusterIDs, perSubject[store.Cluster]{
+		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: int64(count) * s.cfg.Costs.Idea,
+		load: s.store.ClustersByIDs, ref: func(cl store.Cluster) (int64, int64) { return cl.ID, cl.SiteID }})
 }
 
 type generateDraftsRequest struct {
@@ -171,17 +162,38 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	ideas, err := s.store.IdeasByIDs(c.Request().Context(), principal(c).TenantID, req.IdeaIDs)
+	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.Idea]{
+		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: s.cfg.Costs.Draft,
+		load: s.store.IdeasByIDs, ref: func(i store.Idea) (int64, int64) { return i.ID, i.SiteID }})
+}
+
+// perSubject describes a request for one job per subject (a cluster, an
+// idea, a draft).
+type perSubject[T any] struct {
+	what   string // the subject in messages: "idea"
+	kind   string // the job id namespace: "draft"
+	typ    string
+	params json.RawMessage
+	quote  int64
+	load   func(ctx context.Context, tenantID int64, ids []int64) ([]T, error)
+	ref    func(T) (id, siteID int64)
+}
+
+// startPerSubject loads the tenant's subjects named by ids (every one must
+// exist) and creates one job for each.
+func startPerSubject[T any](s *Server, c echo.Context, ids []int64, p perSubject[T]) error {
+	subjects, err := p.load(c.Request().Context(), principal(c).TenantID, ids)
 	if err != nil {
 		return err
 	}
-	if err := allFound("idea", req.IdeaIDs, ideas, func(i store.Idea) int64 { return i.ID }); err != nil {
+	if err := allFound(p.what, ids, subjects, func(t T) int64 { id, _ := p.ref(t); return id }); err != nil {
 		return err
 	}
-	jobs := make([]store.NewJob, len(ideas))
-	for i, idea := range ideas {
-		jobs[i] = store.NewJob{ID: newID(c, "draft", idea.ID), Type: tasks.TypeDraft, Queue: queueFor(len(ideas)),
-			SiteID: idea.SiteID, SubjectID: idea.ID, Quote: s.cfg.Costs.Draft}
+	jobs := make([]store.NewJob, len(subjects))
+	for i, subject := range subjects {
+		id, siteID := p.ref(subject)
+		jobs[i] = store.NewJob{ID: newID(c, p.kind, id), Type: p.typ, Queue: queueFor(len(subjects)),
+			SiteID: siteID, SubjectID: id, Params: p.params, Quote: p.quote}
 	}
 	return s.createJobs(c, jobs)
 }
@@ -324,17 +336,7 @@ func (s *Server) generateImages(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	drafts, err := s.store.DraftsByIDs(c.Request().Context(), principal(c).TenantID, req.DraftIDs)
-	if err != nil {
-		return err
-	}
-	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
-		return err
-	}
-	jobs := make([]store.NewJob, len(drafts))
-	for i, d := range drafts {
-		jobs[i] = store.NewJob{ID: newID(c, "image", d.ID), Type: tasks.TypeImage, Queue: queueFor(len(drafts)),
-			SiteID: d.SiteID, SubjectID: d.ID, Quote: s.cfg.Costs.Image}
-	}
-	return s.createJobs(c, jobs)
+	return startPerSubject(s, c, req.DraftIDs, perSubject[store.Draft]{
+		what: "draft", kind: "image", typ: tasks.TypeImage, quote: s.cfg.Costs.Image,
+		load: s.store.DraftsByIDs, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
 }
