@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"sync"
 	"syscall"
@@ -22,7 +20,6 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -58,19 +55,12 @@ func TestBenchTwoWorkersUnderProviderLimit(t *testing.T) {
 	var acc pipelineAccepted
 	pipelineAPI{t: t, c: c}.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideaIDs}, &acc)
 
-	env := append(os.Environ(), benchChildEnv+"=1",
-		"OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL="+provider.URL+"/v1", "OPENAI_MODEL=gpt-4o-mini",
-		"AI_LIMITS=openai-compatible/gpt-4o-mini="+strconv.Itoa(rpm)+"rpm", "WORKER_CONCURRENCY=16", "LOG_LEVEL=error")
-	for k, v := range h.Env {
-		env = append(env, k+"="+v)
-	}
 	start := time.Now()
 	workers := make([]*exec.Cmd, 2)
 	for i := range workers {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchTwoWorkersUnderProviderLimit$", "-test.count=1")
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
-		apptest.Must(t, cmd.Start(), "start worker process")
-		workers[i] = cmd
+		workers[i] = startWorkerProcess(t, h, "TestBenchTwoWorkersUnderProviderLimit", benchChildEnv, os.Stderr,
+			"OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL="+provider.URL+"/v1", "OPENAI_MODEL=gpt-4o-mini",
+			"AI_LIMITS=openai-compatible/gpt-4o-mini="+strconv.Itoa(rpm)+"rpm", "WORKER_CONCURRENCY=16", "LOG_LEVEL=error")
 	}
 	time.Sleep(duration) // the benchmark's measuring window, not a wait for a condition
 	served, throttled := provider.counts(start, start.Add(duration))
@@ -129,24 +119,18 @@ func benchIdeas(t *testing.T, h *apptest.Harness, api pipelineAPI) []int64 {
 	return ideaIDs
 }
 
-// runBenchWorker is a child process: a worker as cmd/worker runs it, until
-// SIGTERM.
+// runBenchWorker is a child process: the providers chosen from the
+// environment, limited through Redis, as cmd/worker chooses them.
 func runBenchWorker(t *testing.T) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.FromEnv()
-	apptest.Must(t, err, "config")
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := app.Open(ctx, cfg, log)
-	apptest.Must(t, err, "open")
-	defer a.Close()
-	opts, err := redis.ParseURL(cfg.RedisURL)
-	apptest.Must(t, err, "redis URL")
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	providers, err := app.ProvidersFromEnv(os.Getenv, rdb, log)
-	apptest.Must(t, err, "providers")
-	apptest.Must(t, a.RunWorker(ctx, providers), "worker")
+	runWorkerProcess(t, func(log *slog.Logger) app.Providers {
+		opts, err := redis.ParseURL(os.Getenv("REDIS_URL"))
+		apptest.Must(t, err, "redis URL")
+		rdb := redis.NewClient(opts)
+		t.Cleanup(func() { rdb.Close() })
+		providers, err := app.ProvidersFromEnv(os.Getenv, rdb, log)
+		apptest.Must(t, err, "providers")
+		return providers
+	})
 }
 
 // limitedProvider is an OpenAI-compatible server that serves at most rpm

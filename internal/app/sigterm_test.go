@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,7 +17,6 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -53,15 +50,8 @@ func TestSIGTERMWorkerProcess(t *testing.T) {
 	r.api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{ideas[0].ID}}, &acc)
 	id := acc.Jobs[0].ID
 
-	env := append(os.Environ(), sigtermChildEnv+"=1")
-	for k, v := range h.Env {
-		env = append(env, k+"="+v)
-	}
-	env = append(env, "SHUTDOWN_TIMEOUT=1s", "LOG_LEVEL=error")
 	var out bytes.Buffer
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMWorkerProcess$", "-test.count=1", "-test.v")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, &out, &out
-	apptest.Must(t, cmd.Start(), "start worker process")
+	cmd := startWorkerProcess(t, h, "TestSIGTERMWorkerProcess", sigtermChildEnv, &out, "SHUTDOWN_TIMEOUT=1s", "LOG_LEVEL=error")
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -136,21 +126,14 @@ func jobLedger(api pipelineAPI, id string) string {
 	return strings.Join(parts, " ")
 }
 
-// runBlockingWorker is the child process: a worker as cmd/worker runs it,
-// with offline providers whose text model never finishes a draft, until
-// SIGTERM.
+// runBlockingWorker is the child process: offline providers whose text
+// model never finishes a draft.
 func runBlockingWorker(t *testing.T) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.FromEnv()
-	apptest.Must(t, err, "config")
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := app.Open(ctx, cfg, log)
-	apptest.Must(t, err, "open")
-	defer a.Close()
-	p := app.OfflineProviders()
-	p.Text = blockingDraftModel{TextModel: p.Text}
-	apptest.Must(t, a.RunWorker(ctx, p), "worker")
+	runWorkerProcess(t, func(*slog.Logger) app.Providers {
+		p := app.OfflineProviders()
+		p.Text = blockingDraftModel{TextModel: p.Text}
+		return p
+	})
 }
 
 // blockingDraftModel never answers a draft request: only the end of its
