@@ -94,7 +94,7 @@ func (h *Handlers) image(ctx context.Context, p Payload) error {
 	if err := h.Store.SetPhase(ctx, p.JobID, phaseImageGenerate); err != nil {
 		return err
 	}
-	model, err := h.imageModelFor(ctx, p.TenantID)
+	model, err := h.imageModel()
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (h *Handlers) cancelLeftPrediction(ctx context.Context, p Payload) {
 	if err != nil || img.State != store.ImagePending || img.JobID != p.JobID || img.PredictionID == nil {
 		return
 	}
-	model, err := h.imageModelFor(ctx, p.TenantID)
+	model, err := h.imageModel()
 	if err != nil {
 		return
 	}

@@ -13,8 +13,6 @@ import (
 type Providers struct {
 	Text     ai.TextModel
 	Embedder ai.Embedder
-	// Image, if not nil, makes the tenant's images; nil means the worker's.
-	Image ai.ImageModel
 }
 
 // ProviderSource says which providers serve a tenant: ok is false when the
@@ -56,18 +54,9 @@ func (h *Handlers) aiFor(ctx context.Context, tenantID int64, stage ai.Stage) (*
 	return w, emb, nil
 }
 
-// imageModelFor returns the image model of a tenant's job: the tenant's own
-// if it has one, else the worker's.
-func (h *Handlers) imageModelFor(ctx context.Context, tenantID int64) (ai.ImageModel, error) {
-	if h.Tenants != nil {
-		p, ok, err := h.Tenants.ForTenant(ctx, tenantID)
-		if err != nil {
-			return nil, fmt.Errorf("AI providers: %w", err)
-		}
-		if ok && p.Image != nil {
-			return p.Image, nil
-		}
-	}
+// imageModel returns the worker's image model (tenants bring text and
+// embedding keys only).
+func (h *Handlers) imageModel() (ai.ImageModel, error) {
 	if h.Image == nil {
 		return nil, errs.Permanent(errors.New("the worker has no image model"))
 	}
