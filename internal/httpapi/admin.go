@@ -154,20 +154,14 @@ func (s *Server) grantCredits(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	key := c.Request().Header.Get(idempotencyHeader)
-	if key == "" {
-		balance, err := s.store.GrantCredits(ctx, id, req.Amount, req.Note)
-		if err != nil {
-			return err
-		}
-		s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
-		return c.JSON(http.StatusOK, map[string]int64{"balance": balance})
+	var balance int64
+	replayed := false
+	if key := c.Request().Header.Get(idempotencyHeader); key == "" {
+		balance, err = s.store.GrantCredits(ctx, id, req.Amount, req.Note)
+	} else if err = checkIdempotencyKey(key); err == nil {
+		// A retried grant with the same Idempotency-Key grants nothing more.
+		balance, replayed, err = s.store.GrantCreditsOnce(ctx, id, req.Amount, req.Note, key)
 	}
-	if err := checkIdempotencyKey(key); err != nil {
-		return err
-	}
-	// A retried grant with the same Idempotency-Key grants nothing more.
-	balance, replayed, err := s.store.GrantCreditsOnce(ctx, id, req.Amount, req.Note, key)
 	if err != nil {
 		return err
 	}

@@ -69,28 +69,21 @@ func mediaType(c echo.Context) string {
 
 // decodeJSON decodes a JSON object body into dst strictly: unknown fields,
 // wrong types, trailing data and invalid UTF-8 are errors naming the field.
-func decodeJSON(c echo.Context, dst any) error {
-	if mt := mediaType(c); mt != "application/json" {
-		return &mediaTypeError{want: "application/json"}
-	}
-	body, err := readBody(c, maxJSONBody)
-	if err != nil {
-		return err
-	}
-	return unmarshalStrict(body, dst)
-}
+func decodeJSON(c echo.Context, dst any) error { return decodeJSONBody(c, dst, false) }
 
 // decodeOptionalJSON is decodeJSON for endpoints whose body may be empty
 // (with or without a JSON Content-Type).
-func decodeOptionalJSON(c echo.Context, dst any) error {
-	if c.Request().ContentLength == 0 && c.Request().Header.Get(echo.HeaderContentType) == "" {
+func decodeOptionalJSON(c echo.Context, dst any) error { return decodeJSONBody(c, dst, true) }
+
+func decodeJSONBody(c echo.Context, dst any, optional bool) error {
+	if optional && c.Request().ContentLength == 0 && c.Request().Header.Get(echo.HeaderContentType) == "" {
 		return nil
 	}
 	if mt := mediaType(c); mt != "application/json" {
 		return &mediaTypeError{want: "application/json"}
 	}
 	body, err := readBody(c, maxJSONBody)
-	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+	if err != nil || (optional && len(bytes.TrimSpace(body)) == 0) {
 		return err
 	}
 	return unmarshalStrict(body, dst)
