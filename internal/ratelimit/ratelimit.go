@@ -80,9 +80,6 @@ type Limits struct {
 	TokensPerMinute   int
 }
 
-// IsZero reports whether the limits limit nothing.
-func (l Limits) IsZero() bool { return l.RequestsPerMinute <= 0 && l.TokensPerMinute <= 0 }
-
 // The bursts are limit/divisor+1: one second's worth of requests and three
 // seconds' worth of tokens.
 const (

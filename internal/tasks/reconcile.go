@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,7 @@ func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 			if terr := r.Store.Touch(ctx, job.ID); terr != nil {
 				err = errors.Join(err, terr)
 			}
-			first = cmpOr(first, err)
+			first = cmp.Or(first, err)
 			failures++
 			inARow++
 			continue

@@ -5,6 +5,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,7 +102,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, jobs []store.Job) error {
 			for job := range next {
 				if err := e.enqueueOne(ctx, job); err != nil {
 					mu.Lock()
-					firstErr = cmpOr(firstErr, err)
+					firstErr = cmp.Or(firstErr, err)
 					mu.Unlock()
 				}
 			}
@@ -128,11 +129,4 @@ func (e *Enqueuer) enqueueOne(ctx context.Context, job store.Job) error {
 		return fmt.Errorf("enqueue job %s: %w", job.ID, err)
 	}
 	return nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
