@@ -6,6 +6,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -81,6 +83,23 @@ func (e *InsufficientCreditsError) Error() string {
 type ThrottledError struct {
 	RetryAfter time.Duration
 	Err        error
+}
+
+// maxRetryAfterHeader caps what ParseRetryAfter reads.
+const maxRetryAfterHeader = 24 * time.Hour
+
+// ParseRetryAfter reads a Retry-After header value, in seconds (possibly
+// fractional) or as an HTTP date relative to now, capped at a day; a date
+// in the past is 0. ok is false for an empty, negative or unreadable value.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(min(secs, maxRetryAfterHeader.Seconds()) * float64(time.Second)), true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return min(max(at.Sub(now), 0), maxRetryAfterHeader), true
+	}
+	return 0, false
 }
 
 func (e *ThrottledError) Error() string {

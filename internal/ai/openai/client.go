@@ -318,13 +318,8 @@ func headerRetryAfter(h http.Header, now time.Time) time.Duration {
 			return seconds(ms / 1000)
 		}
 	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return seconds(s)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
+	if d, ok := errs.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return d
 	}
 	var exhausted, latest time.Duration
 	found := false

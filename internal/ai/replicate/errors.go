@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -143,12 +142,9 @@ func classify(op string, err error, now time.Time) error {
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date,
 // clamped to [1s, 10m]; an absent or bad header gives 10s.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	d := defaultRetryAfter
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-		d = time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-	} else if at, err := http.ParseTime(v); err == nil {
-		d = at.Sub(now)
+	d, ok := errs.ParseRetryAfter(v, now)
+	if !ok {
+		d = defaultRetryAfter
 	}
 	return min(max(d, minRetryAfter), maxRetryAfter)
 }

@@ -1,0 +1,32 @@
+package errs_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"7", 7 * time.Second, true},
+		{" 0.5 ", 500 * time.Millisecond, true},
+		{"0", 0, true},
+		{"999999999", 24 * time.Hour, true},
+		{"Mon, 23 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Mon, 23 Nov 2026 11:00:00 GMT", 0, true},
+		{"", 0, false},
+		{"-3", 0, false},
+		{"soon", 0, false},
+	} {
+		got, ok := errs.ParseRetryAfter(tc.in, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
