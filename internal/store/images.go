@@ -82,7 +82,7 @@ func (s *Store) ImageContent(ctx context.Context, tenantID, draftID int64, role 
 func (s *Store) PrepareImage(ctx context.Context, tenantID, draftID int64, role, jobID, prompt, altText string) (Image, error) {
 	i, err := scanImage(s.pool.QueryRow(ctx, `INSERT INTO images (tenant_id, draft_id, job_id, role, prompt, alt_text)
 		SELECT $1, d.id, $3, $4, $5, $6 FROM drafts d WHERE d.tenant_id = $1 AND d.id = $2
-		ON CONFLICT (draft_id, role) DO UPDATE SET job_id = excluded.job_id, updated_at = now()
+		ON CONFLICT (draft_id, role, position) DO UPDATE SET job_id = excluded.job_id, updated_at = now()
 		  WHERE images.state = 'pending'
 		RETURNING `+imageColumns, tenantID, draftID, jobID, role, prompt, altText))
 	if isNoRows(err) {
