@@ -155,19 +155,36 @@ type Draft struct {
 	BodyHTML        string `json:"body_html"`
 }
 
+// MaxInlineImages is the most in-article images one draft may ask for.
+const MaxInlineImages = 5
+
 // ImagePromptInput is what the image_prompt stage describes a draft's
-// featured image from.
+// images from. Headings are the texts of the article's <h2> headings, in
+// order. InlineCount (0 to MaxInlineImages) asks for that many in-article
+// images as well, each placed after a different heading; a draft with fewer
+// (distinct) headings gets one per heading.
 type ImagePromptInput struct {
 	SiteName     string   `json:"site_name"`
 	Title        string   `json:"title"`
 	FocusKeyword string   `json:"focus_keyword"`
 	Excerpt      string   `json:"excerpt"`
 	Headings     []string `json:"headings"`
+	InlineCount  int      `json:"inline_count"`
 }
 
-// ImagePrompt is the model's prompt for an image model and the image's alt
-// text.
+// ImagePrompt is the model's prompt for an image model and the alt text of
+// a draft's featured image, and its in-article images (as many as asked
+// for, in the order of their headings in the article).
 type ImagePrompt struct {
+	Prompt  string              `json:"prompt"`
+	AltText string              `json:"alt_text"`
+	Inline  []InlineImagePrompt `json:"inline_images"`
+}
+
+// InlineImagePrompt is the prompt and alt text of an in-article image shown
+// after Heading, which is one of the input's headings exactly as given.
+type InlineImagePrompt struct {
+	Heading string `json:"heading"`
 	Prompt  string `json:"prompt"`
 	AltText string `json:"alt_text"`
 }

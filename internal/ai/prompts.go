@@ -188,6 +188,10 @@ type promptSet map[Stage]stagePrompts
 
 type stagePrompts struct {
 	system, user promptTemplate
+	// inlineAware is whether the templates use .InlineCount; when they do
+	// not (an override written before in-article images existed), the
+	// image_prompt stage adds the request for them to the user prompt.
+	inlineAware bool
 }
 
 var defaultPrompts = sync.OnceValues(func() (promptSet, error) {
@@ -216,7 +220,8 @@ func parseStagePrompts(p PromptPair) (stagePrompts, error) {
 	if err != nil {
 		ve.Add("user", "%s", err)
 	}
-	return stagePrompts{system: system, user: user}, ve.OrNil()
+	aware := strings.Contains(p.System, ".InlineCount") || strings.Contains(p.User, ".InlineCount")
+	return stagePrompts{system: system, user: user, inlineAware: aware}, ve.OrNil()
 }
 
 func renderPrompt(ps promptSet, stage Stage, input any) (system, user string, err error) {
@@ -234,7 +239,22 @@ func renderPrompt(ps promptSet, stage Stage, input any) (system, user string, er
 	if user, err = sp.user.render(data); err != nil {
 		return "", "", errs.Permanent(fmt.Errorf("%s: render user prompt: %w", stage, err))
 	}
+	if in, ok := data.(ImagePromptInput); ok && in.InlineCount > 0 && !sp.inlineAware {
+		user += "\n\n" + inlineRequest(in)
+	}
 	return system, user, nil
+}
+
+// inlineRequest asks for in-article images in the words of the default
+// templates, for templates that do not.
+func inlineRequest(in ImagePromptInput) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Also describe %d in-article images in inline_images, each shown after a different one of "+
+		"these section headings (copy the heading exactly), with a prompt and an alt text as for the featured image:\n", in.InlineCount)
+	for _, h := range InlineHeadings(in) {
+		b.WriteString("- " + h + "\n")
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // promptTemplate is one parsed template whose every range iteration counts
@@ -447,7 +467,7 @@ func promptSamples(stage Stage) []any {
 			ImagePromptInput{SiteName: "Trail & Tarmac", Title: "How to Choose Trail Running Shoes",
 				FocusKeyword: "how to choose trail running shoes",
 				Excerpt:      "What to look for in grip, fit and protection before you buy your first pair.",
-				Headings:     []string{outline[0].Text, outline[1].Text, outline[2].Text}},
+				Headings:     []string{outline[0].Text, outline[1].Text, outline[2].Text}, InlineCount: 2},
 			ImagePromptInput{Title: "Trail Shoes"},
 		}
 	}

@@ -55,6 +55,16 @@ type jobsAccepted struct {
 // made for more than one job. When every job was skipped (the same work is
 // in flight) the answer is 409.
 func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
+	answer, err := s.makeJobs(c, jobs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, answer)
+}
+
+// makeJobs records and enqueues jobs for createJobs and sets the Location
+// header; the caller writes the answer.
+func (s *Server) makeJobs(c echo.Context, jobs []store.NewJob) (jobsAccepted, error) {
 	batchID := ""
 	if len(jobs) > 1 {
 		batchID = newID(c, "batch")
@@ -63,13 +73,13 @@ func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
 	made, err := s.store.CreateJobs(ctx, tenant, batchID, jobs)
 	if errs.IsConflict(err) && batchID != "" {
 		// The batch id comes from the Idempotency-Key: this request made it before.
-		return public(err, "this request was made before; see GET /v1/batches/%s", batchID)
+		return jobsAccepted{}, public(err, "this request was made before; see GET /v1/batches/%s", batchID)
 	}
 	if err != nil {
-		return err
+		return jobsAccepted{}, err
 	}
 	if len(made.Created) == 0 {
-		return public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
+		return jobsAccepted{}, public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
 	}
 	if err := s.enqueuer.Enqueue(ctx, made.Created); err != nil {
 		// The jobs are safe in PostgreSQL; the scheduler's reconciler
@@ -89,7 +99,7 @@ func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
 	} else {
 		c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+made.Created[0].ID)
 	}
-	return c.JSON(http.StatusAccepted, answer)
+	return answer, nil
 }
 
 func (s *Server) startClustering(c echo.Context) error {
@@ -175,8 +185,10 @@ type perSubject[T any] struct {
 	typ    string
 	params json.RawMessage
 	quote  int64
-	load   func(ctx context.Context, tenantID int64, ids []int64) ([]T, error)
-	ref    func(T) (id, siteID int64)
+	// quoteOf, if not nil, quotes each subject in place of quote.
+	quoteOf func(T) int64
+	load    func(ctx context.Context, tenantID int64, ids []int64) ([]T, error)
+	ref     func(T) (id, siteID int64)
 }
 
 // startPerSubject loads the tenant's subjects named by ids (every one must
@@ -192,8 +204,12 @@ func startPerSubject[T any](s *Server, c echo.Context, ids []int64, p perSubject
 	jobs := make([]store.NewJob, len(subjects))
 	for i, subject := range subjects {
 		id, siteID := p.ref(subject)
+		quote := p.quote
+		if p.quoteOf != nil {
+			quote = p.quoteOf(subject)
+		}
 		jobs[i] = store.NewJob{ID: newID(c, p.kind, id), Type: p.typ, Queue: queueFor(len(subjects)),
-			SiteID: siteID, SubjectID: id, Params: p.params, Quote: p.quote}
+			SiteID: siteID, SubjectID: id, Params: p.params, Quote: quote}
 	}
 	return s.createJobs(c, jobs)
 }
@@ -325,7 +341,9 @@ type generateImagesRequest struct {
 	DraftIDs []int64 `json:"draft_ids"`
 }
 
-// generateImages makes the featured image of each draft: one job per draft.
+// generateImages makes the images of each draft, its featured image and
+// the in-article images its site asks for: one job per draft, quoted one
+// image cost per image.
 func (s *Server) generateImages(c echo.Context) error {
 	var req generateImagesRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -336,7 +354,26 @@ func (s *Server) generateImages(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
+	inline := map[int64]int{} // by site id
+	load := func(ctx context.Context, tenantID int64, ids []int64) ([]store.Draft, error) {
+		drafts, err := s.store.DraftsByIDs(ctx, tenantID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range drafts {
+			if _, ok := inline[d.SiteID]; ok {
+				continue
+			}
+			site, err := s.store.GetSite(ctx, tenantID, d.SiteID)
+			if err != nil {
+				return nil, fmt.Errorf("site %d of draft %d: %w", d.SiteID, d.ID, err)
+			}
+			inline[d.SiteID] = site.InlineImages
+		}
+		return drafts, nil
+	}
 	return startPerSubject(s, c, req.DraftIDs, perSubject[store.Draft]{
-		what: "draft", kind: "image", typ: tasks.TypeImage, quote: s.cfg.Costs.Image,
-		load: s.store.DraftsByIDs, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
+		what: "draft", kind: "image", typ: tasks.TypeImage,
+		quoteOf: func(d store.Draft) int64 { return int64(1+inline[d.SiteID]) * s.cfg.Costs.Image },
+		load:    load, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
 }

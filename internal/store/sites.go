@@ -10,37 +10,71 @@ import (
 // Site is one WordPress site of a tenant. The application password is kept
 // encrypted and never leaves the store in a listing.
 type Site struct {
-	ID        int64     `json:"id"`
-	TenantID  int64     `json:"-"`
-	Name      string    `json:"name"`
-	URL       string    `json:"url"`
-	WPUser    string    `json:"username"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       int64  `json:"id"`
+	TenantID int64  `json:"-"`
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	WPUser   string `json:"username"`
+	// RESTStyle is how the site's REST API is reached ("pretty" /wp-json/
+	// or "query" ?rest_route=), found by the first check or publish.
+	RESTStyle *string `json:"rest_style"`
+	// Health is "unknown", "healthy" or "unhealthy", with HealthReason
+	// saying why, in words a person can act on.
+	Health       string     `json:"health"`
+	HealthReason string     `json:"health_reason"`
+	CheckedAt    *time.Time `json:"checked_at"`
+	// RequireReview holds drafts in awaiting_review until an editor
+	// approves them.
+	RequireReview bool `json:"require_review"`
+	// SEOPlugin names the plugin whose post fields are sent: none, yoast,
+	// rankmath.
+	SEOPlugin string `json:"seo_plugin"`
+	// InlineImages is how many in-article images a draft gets (0-5).
+	InlineImages      int       `json:"inline_images"`
+	DefaultCategories []string  `json:"default_categories"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // SiteFields are the writable fields of a site; nil leaves a field as it is
 // on update. AppPasswordEnc is the ciphertext.
 type SiteFields struct {
-	Name           *string
-	URL            *string
-	WPUser         *string
-	AppPasswordEnc []byte
+	Name              *string
+	URL               *string
+	WPUser            *string
+	AppPasswordEnc    []byte
+	RequireReview     *bool
+	SEOPlugin         *string
+	InlineImages      *int
+	DefaultCategories []string // nil: unchanged
 }
 
-const siteColumns = `id, tenant_id, name, url, wp_user, created_at, updated_at`
+// Site health values.
+const (
+	HealthUnknown   = "unknown"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
+
+const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, checked_at,
+	require_review, seo_plugin, inline_images, default_categories, created_at, updated_at`
 
 func scanSite(r pgx.Row) (st Site, err error) {
-	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.CreatedAt, &st.UpdatedAt)
+	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.RESTStyle, &st.Health, &st.HealthReason,
+		&st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
+		&st.CreatedAt, &st.UpdatedAt)
 	return st, err
 }
 
 // CreateSite stores a new site; every field is required.
 func (s *Store) CreateSite(ctx context.Context, tenantID int64, f SiteFields) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
-		`INSERT INTO sites (tenant_id, name, url, wp_user, app_password_enc)
-		 VALUES ($1, $2, $3, $4, $5) RETURNING `+siteColumns,
-		tenantID, f.Name, f.URL, f.WPUser, f.AppPasswordEnc))
+		`INSERT INTO sites (tenant_id, name, url, wp_user, app_password_enc, require_review, seo_plugin,
+		                    inline_images, default_categories)
+		 VALUES ($1, $2, $3, $4, $5, coalesce($6, false), coalesce($7, 'none'), coalesce($8, 0), coalesce($9::text[], '{}'))
+		 RETURNING `+siteColumns,
+		tenantID, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
+		f.DefaultCategories))
 	return st, translate(err)
 }
 
@@ -66,9 +100,19 @@ func (s *Store) ListSites(ctx context.Context, tenantID int64, page Page) ([]Sit
 func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
 		`UPDATE sites SET name = coalesce($3, name), url = coalesce($4, url), wp_user = coalesce($5, wp_user),
-		        app_password_enc = coalesce($6, app_password_enc), updated_at = now()
+		        app_password_enc = coalesce($6, app_password_enc),
+		        require_review = coalesce($7, require_review), seo_plugin = coalesce($8, seo_plugin),
+		        inline_images = coalesce($9, inline_images), default_categories = coalesce($10::text[], default_categories),
+		        -- a new address or credentials make the last check stale
+		        rest_style = CASE WHEN $4::text IS NULL OR $4 = url THEN rest_style END,
+		        health = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
+		                      THEN health ELSE 'unknown' END,
+		        health_reason = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
+		                      THEN health_reason ELSE '' END,
+		        updated_at = now()
 		 WHERE tenant_id = $1 AND id = $2 RETURNING `+siteColumns,
-		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc))
+		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
+		f.DefaultCategories))
 	return st, translate(err)
 }
 
@@ -90,4 +134,26 @@ func (s *Store) SitePassword(ctx context.Context, tenantID, id int64) ([]byte, e
 	err := s.pool.QueryRow(ctx,
 		`SELECT app_password_enc FROM sites WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&enc)
 	return enc, translate(err)
+}
+
+// SiteCheck is what a connection check or a publish found out about a site.
+type SiteCheck struct {
+	RESTStyle string // "" leaves the stored style
+	Health    string
+	Reason    string
+}
+
+// RecordSiteCheck stores a site's health, the reason, and the REST style
+// found.
+func (s *Store) RecordSiteCheck(ctx context.Context, tenantID, id int64, c SiteCheck) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE sites SET rest_style = coalesce(nullif($3, ''), rest_style),
+		health = $4, health_reason = $5, checked_at = now() WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, c.RESTStyle, c.Health, c.Reason)
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate(pgx.ErrNoRows)
+	}
+	return nil
 }

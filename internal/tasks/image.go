@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,11 +15,13 @@ import (
 	"github.com/presswork/presswork/internal/store"
 )
 
-// The size asked for featured images: a common social-card size. A remote
-// model may only honour the aspect ratio.
+// The sizes asked for: a common social-card size for featured images, 3:2
+// for in-article ones. A remote model may only honour the aspect ratio.
 const (
 	featuredWidth  = 1200
 	featuredHeight = 630
+	inlineWidth    = 1200
+	inlineHeight   = 800
 )
 
 // Phases of an image job.
@@ -35,26 +38,33 @@ const defaultCancelCheck = time.Second
 // canceled (POST /v1/jobs/:id/cancel).
 var errJobCanceled = errors.New("the job was canceled")
 
-// image makes the featured image of a draft (the subject). It costs its
-// quote: one credit by default.
+// image makes the images of a draft (the subject): its featured image and
+// as many in-article images as its site asks for (Site.InlineImages, at
+// most what the job's quote covers), each placed after a different <h2>
+// heading (fewer when the draft has fewer headings). It charges
+// Costs.Image per image it made; the quote covers them all.
 //
-// Phase "prompt" asks the text model for the image prompt and alt text and
-// writes them on a pending image row; a row left by an earlier attempt or
-// job keeps its prompt, and its prediction. Phase "generate" runs the image
-// model, resuming the row's prediction if it has one, and records a new
-// prediction's id on the row the moment it exists. The file is stored, the
-// row marked ready and the job settled in one transaction. A draft whose
-// image is already ready finishes the job without charge.
+// Phase "prompt" asks the text model once for the prompts and alt texts of
+// the images the draft does not have yet and writes them all as pending
+// rows in one transaction; rows left by an earlier attempt or job keep
+// their prompts, and their predictions. Phase "generate" runs the image
+// model for each pending image in turn, resuming the row's prediction if it
+// has one, and records a new prediction's id on the row the moment it
+// exists; each finished image is stored (and marked ready) at once, so a
+// retry generates only the missing ones. The job is finished once, at the
+// end, charging for the images it made ready over all its attempts: images
+// ready before it started (an earlier job's) are not charged again, and a
+// draft whose images are all ready finishes the job without charge.
 //
 // Cancel: the API only marks the job canceled in PostgreSQL (it never calls
 // a provider). While the model runs, the handler looks at the job row every
 // CancelCheck; when the job is no longer running it stops waiting, cancels
-// the prediction and forgets its id. A canceled job whose task is delivered
-// later (a retry) cancels a prediction its row still names.
+// the running prediction and forgets its id. A canceled job whose task is
+// delivered later (a retry) cancels the predictions its rows still name.
 func (h *Handlers) image(ctx context.Context, p Payload) error {
 	job, err := h.Store.StartJob(ctx, p.TenantID, p.JobID, quotedCost, phaseImagePrompt)
 	if errors.Is(err, store.ErrJobFinished) {
-		h.cancelLeftPrediction(ctx, p)
+		h.cancelLeftPredictions(ctx, p)
 		return err
 	}
 	if err != nil {
@@ -64,45 +74,142 @@ func (h *Handlers) image(ctx context.Context, p Payload) error {
 	if err != nil {
 		return fmt.Errorf("draft %d: %w", p.SubjectID, err)
 	}
-	img, err := h.Store.GetImage(ctx, p.TenantID, draft.ID, store.ImageRoleFeatured)
-	var usage ai.Usage
-	switch {
-	case errors.Is(err, errs.ErrNotFound):
-		prompt, u, err := h.imagePrompt(ctx, p.TenantID, draft)
-		usage.Add(u)
-		if err != nil {
-			return err
-		}
-		img, err = h.Store.PrepareImage(ctx, p.TenantID, draft.ID, store.ImageRoleFeatured, p.JobID, prompt.Prompt, prompt.AltText)
-		if err != nil {
-			return fmt.Errorf("prepare image of draft %d: %w", draft.ID, err)
-		}
-	case err != nil:
-		return fmt.Errorf("image of draft %d: %w", draft.ID, err)
-	case img.State == store.ImagePending:
-		// An earlier attempt or job wrote the prompt: keep it, and its prediction.
-		if img, err = h.Store.PrepareImage(ctx, p.TenantID, draft.ID, store.ImageRoleFeatured, p.JobID,
-			img.Prompt, img.AltText); err != nil {
-			return fmt.Errorf("prepare image of draft %d: %w", draft.ID, err)
-		}
-	}
-	if img.State == store.ImageReady {
-		return h.Store.FinishJob(ctx, outcome(p, job, 0, usage,
-			map[string]any{"draft_id": draft.ID, "image_id": img.ID, "already_ready": true}))
-	}
-
-	if err := h.Store.SetPhase(ctx, p.JobID, phaseImageGenerate); err != nil {
-		return err
-	}
-	model, err := h.imageModel()
+	imgs, usage, err := h.prepareImages(ctx, p, job, draft)
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(imgs))
+	var pending []store.Image
+	for i, img := range imgs {
+		ids[i] = img.ID
+		if img.State == store.ImagePending {
+			pending = append(pending, img)
+		}
+	}
+	if len(pending) > 0 {
+		if err := h.Store.SetPhase(ctx, p.JobID, phaseImageGenerate); err != nil {
+			return err
+		}
+		model, err := h.imageModel()
+		if err != nil {
+			return err
+		}
+		for _, img := range pending {
+			file, cost, err := h.generateImage(ctx, p, model, draft, img)
+			if err != nil {
+				return err
+			}
+			usage.Model = file.Model
+			usage.CostUSD += cost
+			if err := h.Store.StoreImage(ctx, p.TenantID, p.JobID, img.ID, file); err != nil {
+				return fmt.Errorf("store image %d: %w", img.ID, err)
+			}
+		}
+	}
+	result := map[string]any{"draft_id": draft.ID, "image_id": imgs[0].ID, "image_ids": ids,
+		"generated": len(pending)}
+	if len(pending) == 0 {
+		result["already_ready"] = true
+	}
+	_, err = h.Store.FinishImageJob(ctx, outcome(p, job, 0, usage, result), h.Costs.Image)
+	return err
+}
+
+// prepareImages writes the rows of the images the job makes (phase
+// "prompt") and returns them, the featured image first: the rows the draft
+// already has (ready or pending) and new pending ones for the rest, whose
+// prompts the text model writes in one call.
+func (h *Handlers) prepareImages(ctx context.Context, p Payload, job store.Job, d store.Draft) ([]store.Image, ai.Usage, error) {
+	var usage ai.Usage
+	existing, err := h.Store.ListImages(ctx, p.TenantID, d.ID)
+	if err != nil {
+		return nil, usage, fmt.Errorf("images of draft %d: %w", d.ID, err)
+	}
+	site, err := h.Store.GetSite(ctx, p.TenantID, d.SiteID)
+	if err != nil {
+		return nil, usage, fmt.Errorf("site of draft %d: %w", d.ID, err)
+	}
+	n := site.InlineImages
+	if h.Costs.Image > 0 {
+		// The site may have asked for more since the job was quoted.
+		n = min(n, int(job.CreditsQuoted/h.Costs.Image)-1)
+	}
+	n = min(max(n, 0), ai.MaxInlineImages)
+
+	var featured *store.Image
+	var inline []store.Image
+	used := map[int]bool{}
+	for _, img := range existing {
+		if img.Role == store.ImageRoleFeatured {
+			featured = &img
+			continue
+		}
+		used[img.Position] = true
+		inline = append(inline, img)
+	}
+	keep := inline[:min(n, len(inline))]
+	var headings []string
+	for _, hd := range draftHeadings(d.BodyHTML) {
+		if !slices.ContainsFunc(keep, func(img store.Image) bool { return img.Heading == hd }) {
+			headings = append(headings, hd)
+		}
+	}
+	want := min(n-len(keep), len(headings))
+
+	var prompt ai.ImagePrompt
+	if featured == nil || want > 0 {
+		var u ai.Usage
+		prompt, u, err = h.imagePrompt(ctx, p.TenantID, d, site, headings, want)
+		usage.Add(u)
+		if err != nil {
+			return nil, usage, err
+		}
+	}
+	slots := make([]store.ImageSlot, 0, 1+n)
+	if featured == nil {
+		slots = append(slots, store.ImageSlot{Role: store.ImageRoleFeatured, Prompt: prompt.Prompt, AltText: prompt.AltText})
+	} else {
+		slots = append(slots, slotOf(*featured))
+	}
+	for _, img := range keep {
+		slots = append(slots, slotOf(img))
+	}
+	pos := 1
+	for _, ip := range prompt.Inline {
+		for used[pos] {
+			pos++
+		}
+		if pos > ai.MaxInlineImages {
+			break
+		}
+		used[pos] = true
+		slots = append(slots, store.ImageSlot{Role: store.ImageRoleInline, Position: pos, Heading: ip.Heading,
+			Prompt: ip.Prompt, AltText: ip.AltText})
+	}
+	imgs, err := h.Store.PrepareImages(ctx, p.TenantID, d.ID, p.JobID, slots)
+	if err != nil {
+		return nil, usage, fmt.Errorf("prepare the images of draft %d: %w", d.ID, err)
+	}
+	return imgs, usage, nil
+}
+
+// slotOf is the slot of an existing image row.
+func slotOf(img store.Image) store.ImageSlot {
+	return store.ImageSlot{Role: img.Role, Position: img.Position, Heading: img.Heading, Prompt: img.Prompt,
+		AltText: img.AltText}
+}
+
+// generateImage runs the image model for a pending image, resuming its
+// prediction if it has one. It returns the file to store and the
+// provider's cost. A canceled job, or a concurrent delivery that started its
+// own prediction first, is store.ErrJobFinished.
+func (h *Handlers) generateImage(ctx context.Context, p Payload, model ai.ImageModel, d store.Draft,
+	img store.Image) (store.ImageFile, float64, error) {
 	resume := deref(img.PredictionID)
 	var mu sync.Mutex
 	current := resume // the prediction to cancel if the job is canceled
 	req := ai.ImageRequest{
-		Prompt: img.Prompt, Width: featuredWidth, Height: featuredHeight, Title: draft.Title,
+		Prompt: img.Prompt, Width: featuredWidth, Height: featuredHeight, Title: d.Title,
 		ResumePredictionID: resume,
 		OnStarted: func(ctx context.Context, id string) error {
 			mu.Lock()
@@ -117,6 +224,12 @@ func (h *Handlers) image(ctx context.Context, p Payload) error {
 			return nil
 		},
 	}
+	if img.Role == store.ImageRoleInline {
+		req.Width, req.Height = inlineWidth, inlineHeight
+		if img.Heading != "" {
+			req.Title = img.Heading // what the offline model draws
+		}
+	}
 	genCtx, stop := h.watchCancel(ctx, p)
 	out, err := model.Generate(genCtx, req)
 	canceled := stop()
@@ -127,39 +240,34 @@ func (h *Handlers) image(ctx context.Context, p Payload) error {
 	case err == nil:
 	case canceled || errors.Is(err, store.ErrJobFinished):
 		h.cancelPrediction(ctx, p, model, img.ID, predictionID)
-		return store.ErrJobFinished
+		return store.ImageFile{}, 0, store.ErrJobFinished
 	case errs.IsConflict(err):
 		// A concurrent delivery of this job recorded its own prediction
 		// first and carries on; the model canceled ours.
-		return store.ErrJobFinished
+		return store.ImageFile{}, 0, store.ErrJobFinished
 	default:
-		return fmt.Errorf("generate image: %w", err)
+		return store.ImageFile{}, 0, fmt.Errorf("generate %s image %d: %w", img.Role, img.Position, err)
 	}
 	if len(out.Bytes) == 0 || !strings.HasPrefix(out.ContentType, "image/") {
-		return errs.Permanent(fmt.Errorf("the image model returned no image (%d bytes of %q)", len(out.Bytes), out.ContentType))
+		return store.ImageFile{}, 0, errs.Permanent(fmt.Errorf("the image model returned no image (%d bytes of %q)",
+			len(out.Bytes), out.ContentType))
 	}
 	sum := sha256.Sum256(out.Bytes)
-	file := store.ImageFile{Data: out.Bytes, ContentType: out.ContentType, Width: out.Width, Height: out.Height,
-		SHA256: sum[:], Model: out.Model, PredictionID: out.PredictionID}
-	usage.Model = out.Model
-	usage.CostUSD += out.CostUSD
-	result := map[string]any{"draft_id": draft.ID, "image_id": img.ID, "size_bytes": len(out.Bytes)}
-	return h.Store.SaveImage(ctx, outcome(p, job, job.CreditsReserved, usage, result), img.ID, file)
+	return store.ImageFile{Data: out.Bytes, ContentType: out.ContentType, Width: out.Width, Height: out.Height,
+		SHA256: sum[:], Model: out.Model, PredictionID: out.PredictionID}, out.CostUSD, nil
 }
 
-// imagePrompt asks the tenant's text model for the prompt and alt text of a
-// draft's featured image.
-func (h *Handlers) imagePrompt(ctx context.Context, tenantID int64, d store.Draft) (ai.ImagePrompt, ai.Usage, error) {
+// imagePrompt asks the tenant's text model for the prompt and alt text of
+// a draft's featured image and of inline in-article images, placed after
+// some of headings.
+func (h *Handlers) imagePrompt(ctx context.Context, tenantID int64, d store.Draft, site store.Site, headings []string,
+	inline int) (ai.ImagePrompt, ai.Usage, error) {
 	writer, _, err := h.aiFor(ctx, tenantID, ai.StageImagePrompt)
 	if err != nil {
 		return ai.ImagePrompt{}, ai.Usage{}, err
 	}
-	site, err := h.Store.GetSite(ctx, tenantID, d.SiteID)
-	if err != nil {
-		return ai.ImagePrompt{}, ai.Usage{}, err
-	}
 	in := ai.ImagePromptInput{SiteName: site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
-		Excerpt: d.Excerpt, Headings: draftHeadings(d.BodyHTML)}
+		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline}
 	prompt, usage, err := writer.ImagePrompt(ctx, in)
 	if err != nil {
 		return ai.ImagePrompt{}, usage, fmt.Errorf("write image prompt: %w", err)
@@ -240,23 +348,30 @@ func (h *Handlers) cancelPrediction(ctx context.Context, p Payload, model ai.Ima
 	log.Info("prediction of a canceled job canceled")
 }
 
-// cancelLeftPrediction handles the delivery of a finished image job: if the
-// job was canceled while its task waited (for a retry, say) and its image
-// row still names a prediction of the job, that prediction is canceled.
-func (h *Handlers) cancelLeftPrediction(ctx context.Context, p Payload) {
+// cancelLeftPredictions handles the delivery of a finished image job: if
+// the job was canceled while its task waited (for a retry, say), the
+// predictions its pending image rows still name are canceled.
+func (h *Handlers) cancelLeftPredictions(ctx context.Context, p Payload) {
 	job, err := h.Store.GetJob(ctx, p.TenantID, p.JobID)
 	if err != nil || job.State != store.JobCanceled {
 		return
 	}
-	img, err := h.Store.GetImage(ctx, p.TenantID, p.SubjectID, store.ImageRoleFeatured)
-	if err != nil || img.State != store.ImagePending || img.JobID != p.JobID || img.PredictionID == nil {
-		return
-	}
-	model, err := h.imageModel()
+	imgs, err := h.Store.ListImages(ctx, p.TenantID, p.SubjectID)
 	if err != nil {
 		return
 	}
-	h.cancelPrediction(ctx, p, model, img.ID, *img.PredictionID)
+	var model ai.ImageModel
+	for _, img := range imgs {
+		if img.State != store.ImagePending || img.JobID != p.JobID || img.PredictionID == nil {
+			continue
+		}
+		if model == nil {
+			if model, err = h.imageModel(); err != nil {
+				return
+			}
+		}
+		h.cancelPrediction(ctx, p, model, img.ID, *img.PredictionID)
+	}
 }
 
 func deref(s *string) string {

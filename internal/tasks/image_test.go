@@ -291,3 +291,199 @@ func TestImageCancelCancelsPrediction(t *testing.T) {
 		t.Errorf("job %s with ledger %q, want canceled and refunded", job.State, got)
 	}
 }
+
+// hookImageModel is an image model with a hook that runs before each
+// Generate and may fail it.
+type hookImageModel struct {
+	ai.ImageModel
+	hook func(req ai.ImageRequest) error
+}
+
+func (m hookImageModel) Generate(ctx context.Context, req ai.ImageRequest) (ai.Image, error) {
+	if err := m.hook(req); err != nil {
+		return ai.Image{}, err
+	}
+	return m.ImageModel.Generate(ctx, req)
+}
+
+// setInlineImages makes a site ask for n in-article images per draft.
+func setInlineImages(t testing.TB, st *store.Store, tenantID, siteID int64, n int) {
+	t.Helper()
+	_, err := st.UpdateSite(bg(t), tenantID, siteID, store.SiteFields{InlineImages: &n})
+	apptest.Must(t, err, "set inline images")
+}
+
+// imageJobQuoted asks the API for the images of a draft, checks the quote
+// and returns the job id.
+func imageJobQuoted(t testing.TB, c *client.Client, draftID, quote int64) string {
+	t.Helper()
+	acc := post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{draftID}})
+	if len(acc.Jobs) != 1 || acc.CreditsQuoted != quote {
+		t.Fatalf("image answer %+v, want one job quoted %d credits", acc, quote)
+	}
+	return acc.Jobs[0].ID
+}
+
+// checkImages checks that a draft's images are ready, the featured one
+// first (quoted size) and the in-article ones at positions 1.. after
+// distinct headings of the draft, each with its content type, size,
+// dimensions and SHA-256 describing the stored PNG. It returns them.
+func checkImages(t testing.TB, st *store.Store, tenantID int64, draft store.Draft, inline int) []store.Image {
+	t.Helper()
+	imgs, err := st.ListImages(bg(t), tenantID, draft.ID)
+	apptest.Must(t, err, "list images")
+	if len(imgs) != 1+inline {
+		t.Fatalf("%d images, want %d", len(imgs), 1+inline)
+	}
+	full, err := st.GetDraft(bg(t), tenantID, draft.ID) // a listed draft has no body
+	apptest.Must(t, err, "get draft")
+	headings := map[string]bool{}
+	for _, h := range ai.Headings(full.BodyHTML) {
+		if h.Level == 2 {
+			headings[h.Text] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, img := range imgs {
+		wantRole, wantW, wantH := store.ImageRoleInline, 1200, 800
+		if i == 0 {
+			wantRole, wantW, wantH = store.ImageRoleFeatured, 1200, 630
+		}
+		if img.Role != wantRole || img.Position != i || img.State != store.ImageReady || img.WPMediaID != nil ||
+			len(img.Prompt) < 20 || len(img.AltText) < 5 {
+			t.Errorf("image %d: %+v, want a ready %s image at position %d", i, img, wantRole, i)
+		}
+		if i > 0 && (!headings[img.Heading] || seen[img.Heading]) {
+			t.Errorf("image %d follows heading %q: not one of %v or a repeat", i, img.Heading, headings)
+		}
+		seen[img.Heading] = true
+		ct, data, err := st.ImageContentByID(bg(t), tenantID, img.ID)
+		apptest.Must(t, err, "image content")
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		apptest.Must(t, err, "decode the PNG")
+		sum := sha256.Sum256(data)
+		if ct != "image/png" || img.ContentType == nil || *img.ContentType != ct || !bytes.Equal(sum[:], img.SHA256) ||
+			img.SizeBytes == nil || *img.SizeBytes != len(data) || img.Width == nil || *img.Width != cfg.Width ||
+			img.Height == nil || *img.Height != cfg.Height || cfg.Width != wantW || cfg.Height != wantH {
+			t.Errorf("image %d: metadata %+v does not describe the %d bytes of a %dx%d %s", i, img, len(data),
+				cfg.Width, cfg.Height, ct)
+		}
+	}
+	return imgs
+}
+
+// TestImageInline makes the featured image and two in-article images of a
+// draft whose site asks for them; the image model fails on the second
+// in-article image once: the retry generates only that one, the prompts
+// are written once, and the job charges 3 credits.
+func TestImageInline(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	const opening = 10
+	tk, c := h.Tenant(t, "image-inline", opening)
+	tenant := tk.Tenant.ID
+	draft := seedDraft(t, st, tenant, "inline")
+	setInlineImages(t, st, tenant, draft.SiteID, 2)
+
+	var prompts, generated counter
+	text := hooked(func(_ context.Context, req ai.JSONRequest) error {
+		if in, ok := req.Input.(ai.ImagePromptInput); ok {
+			prompts.add(fmt.Sprint(in.InlineCount))
+		}
+		prompts.add(string(req.Stage))
+		return nil
+	})
+	var calls counter
+	p := providers(text)
+	p.Image = hookImageModel{ImageModel: p.Image, hook: func(req ai.ImageRequest) error {
+		if calls.add("all") == 3 {
+			return errors.New("the image model broke")
+		}
+		generated.add(req.Title)
+		return nil
+	}}
+	h.StartWorker(t, p)
+	in := inspector(t, h)
+
+	jobID := imageJobQuoted(t, c, draft.ID, 3)
+	waitTask(t, in, tasks.QueueDefault, jobID, asynq.TaskStateRetry)
+	imgs, err := st.ListImages(bg(t), tenant, draft.ID)
+	apptest.Must(t, err, "list images")
+	var states []string
+	for _, img := range imgs {
+		states = append(states, img.State)
+	}
+	if fmt.Sprint(states) != "[ready ready pending]" {
+		t.Fatalf("after the failed attempt the images are %v, want [ready ready pending]", states)
+	}
+	apptest.Must(t, in.RunTask(tasks.QueueDefault, jobID), "run the retry now")
+
+	job := waitJobState(t, st, tenant, jobID, store.JobSucceeded)
+	imgs = checkImages(t, st, tenant, draft, 2)
+	if job.Attempts != 2 || job.CreditsCharged != 3 {
+		t.Errorf("job attempts %d, charged %d; want 2 and 3", job.Attempts, job.CreditsCharged)
+	}
+	if n := prompts.get(string(ai.StageImagePrompt)); n != 1 || prompts.get("2") != 1 {
+		t.Errorf("image prompts written %d times (%d for 2 in-article images), want once", n, prompts.get("2"))
+	}
+	if calls.get("all") != 4 || generated.get(draft.Title) != 1 || generated.get(imgs[1].Heading) != 1 ||
+		generated.get(imgs[2].Heading) != 1 {
+		t.Errorf("%d image model calls, generated %+v; want 4 calls, each image once", calls.get("all"), generated.n)
+	}
+	for _, img := range imgs {
+		if img.JobID != jobID {
+			t.Errorf("image %d made by job %s, want %s", img.ID, img.JobID, jobID)
+		}
+	}
+	entries := checkCredits(t, st, tenant, opening-3)
+	if got := jobLedger(entries, jobID); got != "reserve:-3" {
+		t.Errorf("job ledger %q, want one reservation of 3", got)
+	}
+
+	// A second job finds every image ready: no charge, nothing generated.
+	again := waitJobState(t, st, tenant, imageJobQuoted(t, c, draft.ID, 3), store.JobSucceeded)
+	if again.CreditsCharged != 0 || calls.get("all") != 4 {
+		t.Errorf("second job charged %d after %d image model calls; want 0 and 4", again.CreditsCharged, calls.get("all"))
+	}
+	checkCredits(t, st, tenant, opening-3)
+}
+
+// TestImageInlineFewerHeadings asks for more in-article images than the
+// draft has headings: it gets one per heading and pays for those only. A
+// draft whose featured image an earlier job made gets its in-article
+// images later without paying for the featured one again.
+func TestImageInlineFewerHeadings(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	const opening = 20
+	tk, c := h.Tenant(t, "image-fewer", opening)
+	tenant := tk.Tenant.ID
+	draft := seedDraft(t, st, tenant, "fewer") // two <h2> headings
+	setInlineImages(t, st, tenant, draft.SiteID, 5)
+	h.StartWorker(t)
+
+	jobID := imageJobQuoted(t, c, draft.ID, 6)
+	job := waitJobState(t, st, tenant, jobID, store.JobSucceeded)
+	checkImages(t, st, tenant, draft, 2)
+	entries := checkCredits(t, st, tenant, opening-3)
+	if got := jobLedger(entries, jobID); job.CreditsCharged != 3 || got != "reserve:-6 settle:3" {
+		t.Errorf("job charged %d with ledger %q, want 3 and reserve:-6 settle:3", job.CreditsCharged, got)
+	}
+
+	// Featured image first, in-article images later.
+	other := seedDraft(t, st, tenant, "later")
+	setInlineImages(t, st, tenant, other.SiteID, 0)
+	first := waitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 1), store.JobSucceeded)
+	featured := checkImages(t, st, tenant, other, 0)[0]
+	setInlineImages(t, st, tenant, other.SiteID, 1)
+	second := waitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 2), store.JobSucceeded)
+	imgs := checkImages(t, st, tenant, other, 1)
+	if first.CreditsCharged != 1 || second.CreditsCharged != 1 || imgs[0].JobID != first.ID ||
+		!imgs[0].UpdatedAt.Equal(featured.UpdatedAt) || imgs[1].JobID != second.ID {
+		t.Errorf("jobs charged %d and %d; images %+v; want 1 each, the featured image kept", first.CreditsCharged,
+			second.CreditsCharged, imgs)
+	}
+	checkCredits(t, st, tenant, opening-5)
+}
