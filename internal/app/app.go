@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -16,6 +17,7 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -103,6 +105,17 @@ func (a *App) Ready(ctx context.Context, client *asynq.Client) error {
 	return nil
 }
 
+// WordPressClient is the HTTP client for WordPress sites: bounded by
+// WORDPRESS_TIMEOUT, and refusing loopback and private addresses unless
+// ALLOW_PRIVATE_URLS is set.
+func (a *App) WordPressClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if !a.Config.AllowPrivateURLs {
+		transport = netguard.Transport()
+	}
+	return &http.Client{Transport: transport, Timeout: a.Config.WordPressTimeout}
+}
+
 // Worker builds the asynq server and its handlers.
 func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	writer, err := ai.NewWriter(p.Text)
@@ -112,7 +125,8 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
 	tenantOpenAI := p.TenantOpenAI
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
 	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Image: p.Image, Costs: a.Config.Costs, Log: a.Log,
-		Tenants: NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log)}
+		Tenants: NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Box: a.Box,
+		WordPressHTTP: a.WordPressClient()}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())

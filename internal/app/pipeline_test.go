@@ -449,6 +449,7 @@ func (a pipelineAPI) waitBatch(id string, total int) store.BatchSummary {
 	a.t.Helper()
 	var b store.BatchSummary
 	apptest.Eventually(a.t, 90*time.Second, "batch "+id+" finishes", func() (bool, error) {
+		b = store.BatchSummary{} // decoding into a used map would merge
 		a.do(http.MethodGet, "/v1/batches/"+id, nil, &b)
 		return b.Done == b.Total, nil
 	})

@@ -23,7 +23,7 @@ type Costs struct {
 	KeywordsPerCredit int64 // clustering: 1 credit per this many keywords, rounded up
 	Idea              int64
 	Draft             int64
-	Image             int64 // one featured image
+	Image             int64 // one image (featured or in-article)
 }
 
 // Config is the whole configuration of every Presswork process.
@@ -41,15 +41,22 @@ type Config struct {
 	WorkerConcurrency int
 	TaskCheckInterval time.Duration
 	ShutdownTimeout   time.Duration
-	ReconcileEvery    time.Duration
-	ReconcileGrace    time.Duration
-	MaxImportRows     int
-	MaxBulkItems      int
-	LogLevel          slog.Level
-	LogFormat         string // json or text
+	// RetryBaseDelay is the wait before a failed job's first retry; each
+	// further retry waits twice as long (up to an hour).
+	RetryBaseDelay time.Duration
+	// RetryMaxDelay caps the wait between retries.
+	RetryMaxDelay  time.Duration
+	ReconcileEvery time.Duration
+	ReconcileGrace time.Duration
+	MaxImportRows  int
+	MaxBulkItems   int
+	LogLevel       slog.Level
+	LogFormat      string // json or text
 	// AllowPrivateURLs lets tenants' URLs (their OpenAI-compatible
 	// servers, their sites) name loopback and private addresses.
 	AllowPrivateURLs bool
+	// WordPressTimeout bounds one request to a WordPress site.
+	WordPressTimeout time.Duration
 }
 
 // Load reads the configuration from the environment (getenv is os.Getenv
@@ -65,12 +72,15 @@ func Load(getenv func(string) string) (Config, error) {
 		WorkerConcurrency: r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
 		TaskCheckInterval: r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
 		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		RetryBaseDelay:    r.duration("RETRY_BASE_DELAY", 15*time.Second),
+		RetryMaxDelay:     r.duration("RETRY_MAX_DELAY", time.Hour),
 		ReconcileEvery:    r.duration("RECONCILE_EVERY", 30*time.Second),
 		ReconcileGrace:    r.duration("RECONCILE_GRACE", 2*time.Minute),
 		MaxImportRows:     r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
 		MaxBulkItems:      r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
 		LogFormat:         r.str("LOG_FORMAT", "json"),
 		AllowPrivateURLs:  r.boolean("ALLOW_PRIVATE_URLS", false),
+		WordPressTimeout:  r.duration("WORDPRESS_TIMEOUT", time.Minute),
 		Costs: Costs{
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),

@@ -156,8 +156,14 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"cluster_ids":[` + missingID + `],"count":1}`)
 	case "POST /v1/drafts/generate":
 		return j(`{"idea_ids":[` + missingID + `]}`)
-	case "POST /v1/images/generate":
+	case "POST /v1/images/generate", "POST /v1/drafts/approve":
 		return j(`{"draft_ids":[` + missingID + `]}`)
+	case "POST /v1/drafts/publish":
+		return j(`{"draft_ids":[` + missingID + `],"status":"draft"}`)
+	case "PATCH /v1/drafts/:id":
+		return j(`{"title":"Edited title"}`)
+	case "POST /v1/sites/:id/check":
+		return "", nil
 	case "POST /v1/admin/tenants":
 		return j(fmt.Sprintf(`{"name":"Sample","slug":"sample-%s","plan":"free","credits":0}`, strings.ToLower(nextSuffix())))
 	case "PATCH /v1/admin/tenants/:id":

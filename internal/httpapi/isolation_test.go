@@ -23,7 +23,7 @@ func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
 	a := newFixture(t, h, "alpha", 100)
-	addImage(t, h, a)
+	imageID := addImage(t, h, a)
 	b := newFixtureLite(t, h, "beta")
 	bSite := createSite(t, h, b.Key, "beta blog", "beta password")
 	importCSV(t, h, b.Key, bSite, "phrase\nbeta keyword one\nbeta keyword two\n")
@@ -36,12 +36,15 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id":                fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/keywords":       fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clustering":     fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/check":          fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":       fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":             fmt.Sprint(a.ClusterIDs[0]),
 		"/v1/ideas/:id":                fmt.Sprint(a.IdeaIDs[0]),
 		"/v1/drafts/:id":               fmt.Sprint(a.DraftID),
 		"/v1/drafts/:id/image":         fmt.Sprint(a.DraftID),
 		"/v1/drafts/:id/image/content": fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/images":        fmt.Sprint(a.DraftID),
+		"/v1/images/:id/content":       fmt.Sprint(imageID),
 		"/v1/jobs/:id":                 a.JobID,
 		"/v1/jobs/:id/cancel":          a.JobID,
 		"/v1/batches/:id":              a.BatchID,
@@ -98,6 +101,8 @@ func TestTenantIsolation(t *testing.T) {
 	callJSON(t, h, b.Key, "POST", "/v1/ideas/generate", map[string]any{"cluster_ids": a.ClusterIDs}).problem(t, 404)
 	callJSON(t, h, b.Key, "POST", "/v1/drafts/generate", map[string]any{"idea_ids": a.IdeaIDs[1:]}).problem(t, 404)
 	callJSON(t, h, b.Key, "POST", "/v1/images/generate", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
+	callJSON(t, h, b.Key, "POST", "/v1/drafts/publish", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
+	callJSON(t, h, b.Key, "POST", "/v1/drafts/approve", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
 	for _, p := range []string{
 		fmt.Sprintf("/v1/ideas?site_id=%d", a.SiteID),
 		fmt.Sprintf("/v1/ideas?cluster_id=%d", a.ClusterIDs[0]),
@@ -181,7 +186,7 @@ func TestTenantIsolation(t *testing.T) {
 
 // addImage gives the fixture's draft a ready featured image, made by a
 // free job through the store as a worker would.
-func addImage(t testing.TB, h *apptest.Harness, f fixture) {
+func addImage(t testing.TB, h *apptest.Harness, f fixture) (imageID int64) {
 	t.Helper()
 	ctx, st := t.Context(), h.App.Store
 	jobID := "image-" + f.Tenant.Tenant.Slug
@@ -196,6 +201,7 @@ func addImage(t testing.TB, h *apptest.Harness, f fixture) {
 	sum := sha256.Sum256(data)
 	apptest.Must(t, st.SaveImage(ctx, o, img.ID, store.ImageFile{Data: data, ContentType: "image/png",
 		SHA256: sum[:], Model: "test"}), "save image")
+	return img.ID
 }
 
 func boolInt(b bool) int {

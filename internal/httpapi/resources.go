@@ -12,6 +12,7 @@ import (
 
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/netguard"
+	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -125,7 +126,19 @@ type siteRequest struct {
 	URL                 *string `json:"url"`
 	Username            *string `json:"username"`
 	ApplicationPassword *string `json:"application_password"`
+	RequireReview       *bool   `json:"require_review"`
+	SEOPlugin           *string `json:"seo_plugin"`
+	InlineImages        *int    `json:"inline_images"`
+	// DefaultCategories is nil when absent; an empty list clears it.
+	DefaultCategories *[]string `json:"default_categories"`
 }
+
+// Limits of a site's publishing settings.
+const (
+	maxInlineImages = 5
+	maxTermNames    = 10
+	maxTermName     = 100
+)
 
 func (r siteRequest) validate(create, allowPrivate bool) error {
 	v := &errs.ValidationError{}
@@ -149,7 +162,36 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 	if required("application_password", r.ApplicationPassword) {
 		checkText(v, "application_password", *r.ApplicationPassword, 1, 200)
 	}
+	if r.SEOPlugin != nil && !slices.Contains([]string{"none", "yoast", "rankmath"}, *r.SEOPlugin) {
+		v.Add("seo_plugin", "must be none, yoast or rankmath")
+	}
+	if r.InlineImages != nil && (*r.InlineImages < 0 || *r.InlineImages > maxInlineImages) {
+		v.Add("inline_images", "must be from 0 to %d", maxInlineImages)
+	}
+	if r.DefaultCategories != nil {
+		checkTermNames(v, "default_categories", *r.DefaultCategories)
+	}
 	return v.OrNil()
+}
+
+// checkTermNames validates a list of category or tag names.
+func checkTermNames(v *errs.ValidationError, field string, names []string) {
+	if len(names) > maxTermNames {
+		v.Add(field, "may list at most %d names", maxTermNames)
+		return
+	}
+	for i, name := range names {
+		checkText(v, fmt.Sprintf("%s[%d]", field, i), name, 1, maxTermName)
+	}
+}
+
+// trimmed returns the names with surrounding spaces removed.
+func trimmed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimSpace(n)
+	}
+	return out
 }
 
 // privateHostProblem is the answer to a tenant's URL that names this machine
@@ -196,11 +238,7 @@ func (s *Server) sealPassword(tenantID int64, password *string) ([]byte, error) 
 	if password == nil {
 		return nil, nil
 	}
-	return s.box.Seal([]byte(*password), sitePasswordAD(tenantID))
-}
-
-func sitePasswordAD(tenantID int64) []byte {
-	return fmt.Appendf(nil, "site-password:tenant:%d", tenantID)
+	return s.box.Seal([]byte(*password), secret.SitePasswordAD(tenantID))
 }
 
 func (r siteRequest) fields(enc []byte) store.SiteFields {
@@ -211,7 +249,11 @@ func (r siteRequest) fields(enc []byte) store.SiteFields {
 		t := strings.TrimSpace(*p)
 		return &t
 	}
-	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc}
+	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc,
+		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages}
+	if r.DefaultCategories != nil {
+		f.DefaultCategories = trimmed(*r.DefaultCategories)
+	}
 	if f.URL != nil {
 		u := strings.TrimRight(*f.URL, "/")
 		f.URL = &u

@@ -155,6 +155,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/sites", PermRead, false, s.listSites)
 	s.add(post, "/v1/sites", PermSites, false, s.createSite)
 	s.add(get, "/v1/sites/:id", PermRead, true, s.getSite)
+	s.add(post, "/v1/sites/:id/check", PermContent, true, s.checkSiteConnection)
 	s.add(patch, "/v1/sites/:id", PermSites, true, s.updateSite)
 	s.add(del, "/v1/sites/:id", PermSites, true, s.deleteSite)
 
@@ -169,9 +170,14 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/drafts/generate", PermContent, false, s.generateDrafts)
 	s.add(get, "/v1/drafts", PermRead, false, s.listDrafts)
 	s.add(get, "/v1/drafts/:id", PermRead, true, s.getDraft)
+	s.add(patch, "/v1/drafts/:id", PermContent, true, s.editDraft)
+	s.add(post, "/v1/drafts/publish", PermContent, false, s.publishDrafts)
+	s.add(post, "/v1/drafts/approve", PermContent, false, s.approveDrafts)
 	s.add(post, "/v1/images/generate", PermContent, false, s.generateImages)
 	s.add(get, "/v1/drafts/:id/image", PermRead, true, s.getDraftImage)
 	s.add(get, "/v1/drafts/:id/image/content", PermRead, true, s.getDraftImageContent)
+	s.add(get, "/v1/drafts/:id/images", PermRead, true, s.listDraftImages)
+	s.add(get, "/v1/images/:id/content", PermRead, true, s.getImageContent)
 
 	s.add(get, "/v1/jobs", PermRead, false, s.listJobs)
 	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)

@@ -92,3 +92,10 @@ func (b *Box) Open(ciphertext, associated []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// SitePasswordAD is the associated data of a site's application password:
+// it binds the ciphertext to its tenant, so a password copied to another
+// tenant's row does not open.
+func SitePasswordAD(tenantID int64) []byte {
+	return fmt.Appendf(nil, "site-password:tenant:%d", tenantID)
+}

@@ -43,21 +43,35 @@ type Idea struct {
 
 // Draft is a written article for an idea.
 type Draft struct {
-	ID              int64     `json:"id"`
-	SiteID          int64     `json:"site_id"`
-	IdeaID          int64     `json:"idea_id"`
-	JobID           string    `json:"job_id"`
-	Title           string    `json:"title"`
-	Slug            string    `json:"slug"`
-	Excerpt         string    `json:"excerpt"`
-	MetaTitle       string    `json:"meta_title"`
-	MetaDescription string    `json:"meta_description"`
-	FocusKeyword    string    `json:"focus_keyword"`
-	BodyHTML        string    `json:"body_html,omitempty"`
-	WordCount       int       `json:"word_count"`
-	Status          string    `json:"status"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              int64  `json:"id"`
+	SiteID          int64  `json:"site_id"`
+	IdeaID          int64  `json:"idea_id"`
+	JobID           string `json:"job_id"`
+	Title           string `json:"title"`
+	Slug            string `json:"slug"`
+	Excerpt         string `json:"excerpt"`
+	MetaTitle       string `json:"meta_title"`
+	MetaDescription string `json:"meta_description"`
+	FocusKeyword    string `json:"focus_keyword"`
+	BodyHTML        string `json:"body_html,omitempty"`
+	WordCount       int    `json:"word_count"`
+	// Status is the editorial state: draft, awaiting_review, approved or
+	// published.
+	Status     string   `json:"status"`
+	Categories []string `json:"categories"`
+	Tags       []string `json:"tags"`
+	// PublishRequest holds the options of a publish waiting for review.
+	PublishRequest json.RawMessage `json:"publish_request,omitempty"`
+	// What WordPress answered: the post's id, slug, address and status.
+	WPPostID    *int64     `json:"wp_post_id"`
+	WPSlug      *string    `json:"wp_slug"`
+	WPLink      *string    `json:"wp_link"`
+	WPStatus    *string    `json:"wp_status"`
+	PublishedAt *time.Time `json:"published_at"`
+	// PublishReport is what the last publish sent and what WordPress kept.
+	PublishReport json.RawMessage `json:"publish_report,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
 }
 
 // NewCluster is a cluster a clustering job found.
@@ -247,14 +261,17 @@ func (s *Store) SaveDraft(ctx context.Context, o Outcome, idea Idea, d Draft) er
 }
 
 const draftColumns = `id, site_id, idea_id, job_id, title, slug, excerpt, meta_title, meta_description,
-	focus_keyword, body_html, word_count, status, created_at, updated_at`
+	focus_keyword, body_html, word_count, status, categories, tags, publish_request, wp_post_id, wp_slug,
+	wp_link, wp_status, published_at, publish_report, created_at, updated_at`
 
 // draftListColumns leaves the body out of listings.
 var draftListColumns = strings.Replace(draftColumns, "body_html", "''", 1)
 
 func scanDraft(r pgx.Row) (d Draft, err error) {
 	err = r.Scan(&d.ID, &d.SiteID, &d.IdeaID, &d.JobID, &d.Title, &d.Slug, &d.Excerpt, &d.MetaTitle,
-		&d.MetaDescription, &d.FocusKeyword, &d.BodyHTML, &d.WordCount, &d.Status, &d.CreatedAt, &d.UpdatedAt)
+		&d.MetaDescription, &d.FocusKeyword, &d.BodyHTML, &d.WordCount, &d.Status, &d.Categories, &d.Tags,
+		&d.PublishRequest, &d.WPPostID, &d.WPSlug, &d.WPLink, &d.WPStatus, &d.PublishedAt, &d.PublishReport,
+		&d.CreatedAt, &d.UpdatedAt)
 	return d, err
 }
 

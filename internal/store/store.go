@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,9 +23,14 @@ import (
 	"github.com/presswork/presswork/migrations"
 )
 
-// Store holds the connection pool.
+// Store holds the connection pool, and the pool of publish locks once one
+// is taken.
 type Store struct {
 	pool *pgxpool.Pool
+
+	locksOnce sync.Once
+	locks     *pgxpool.Pool
+	locksErr  error
 }
 
 // Open connects to PostgreSQL. maxConns <= 0 keeps pgx's default.
@@ -44,7 +50,13 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*Store, erro
 }
 
 // Close releases every connection.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.locksOnce.Do(func() {}) // no pool is opened after Close
+	if s.locks != nil {
+		s.locks.Close()
+	}
+	s.pool.Close()
+}
 
 // Ping reports whether PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -13,6 +15,7 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -26,8 +29,14 @@ type Handlers struct {
 	// Tenants, if not nil, gives the providers of tenants that bring their
 	// own credentials.
 	Tenants ProviderSource
-	// Image makes the featured images of every tenant.
+	// Image makes the images of every tenant.
 	Image ai.ImageModel
+	// Box opens the sites' application passwords.
+	Box *secret.Box
+	// WordPressHTTP is the HTTP client for WordPress sites (one that
+	// refuses private addresses unless the operator allows them); nil means
+	// http.DefaultClient.
+	WordPressHTTP *http.Client
 	// CancelCheck is how often a running image job looks whether it was
 	// canceled, so that it can cancel its prediction; zero means a second.
 	CancelCheck time.Duration
@@ -41,6 +50,8 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeIdeas, h.wrap(h.ideas))
 	mux.HandleFunc(TypeDraft, h.wrap(h.draft))
 	mux.HandleFunc(TypeImage, h.wrap(h.image))
+	mux.HandleFunc(TypePublish, h.wrap(h.publish))
+	mux.HandleFunc(TypeCheck, h.wrap(h.checkSite))
 }
 
 // ServerConfig is the asynq server configuration Presswork's workers use.
@@ -51,7 +62,7 @@ func ServerConfig(c config.Config, log *slog.Logger) asynq.Config {
 		TaskCheckInterval: c.TaskCheckInterval,
 		ShutdownTimeout:   c.ShutdownTimeout,
 		IsFailure:         func(err error) bool { return !isThrottled(err) },
-		RetryDelayFunc:    retryDelay,
+		RetryDelayFunc:    retryDelay(c.RetryBaseDelay, c.RetryMaxDelay),
 		Logger:            asynqLogger{log},
 		LogLevel:          asynq.WarnLevel,
 	}
@@ -63,13 +74,20 @@ func isThrottled(err error) bool {
 }
 
 // retryDelay honours a throttled error's Retry-After and otherwise backs off
-// exponentially from asynq's default.
-func retryDelay(n int, err error, task *asynq.Task) time.Duration {
-	var t *errs.ThrottledError
-	if errors.As(err, &t) && t.RetryAfter > 0 {
-		return t.RetryAfter
+// exponentially: base, 2 base, 4 base, ... up to most, each spread by up to
+// a quarter either way so that retries of a bulk do not arrive together.
+func retryDelay(base, most time.Duration) asynq.RetryDelayFunc {
+	return func(n int, err error, _ *asynq.Task) time.Duration {
+		var t *errs.ThrottledError
+		if errors.As(err, &t) && t.RetryAfter > 0 {
+			return t.RetryAfter
+		}
+		d := most
+		if n < 30 && base<<n < most {
+			d = base << n
+		}
+		return d - d/4 + rand.N(d/2+1)
 	}
-	return asynq.DefaultRetryDelayFunc(n, err, task)
 }
 
 type stageFunc func(ctx context.Context, p Payload) error
@@ -159,7 +177,10 @@ func publicMessage(err error) string {
 	var ve *errs.ValidationError
 	var ic *errs.InsufficientCreditsError
 	var th *errs.ThrottledError
+	var re *remoteError
 	switch {
+	case errors.As(err, &re):
+		return re.msg
 	case errors.As(err, &ic):
 		return ic.Error()
 	case errors.As(err, &th):
@@ -186,3 +207,13 @@ func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "comp
 func (l asynqLogger) Fatal(args ...any) {
 	l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
 }
+
+// remoteError is a failure of a remote site (WordPress) with the words a
+// user reads on the job; the detail goes to the worker log.
+type remoteError struct {
+	msg string
+	err error
+}
+
+func (e *remoteError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *remoteError) Unwrap() error { return e.err }

@@ -24,6 +24,8 @@ const (
 	TypeIdeas   = "ideas:generate"
 	TypeDraft   = "draft:write"
 	TypeImage   = "image:generate"
+	TypePublish = "post:publish"
+	TypeCheck   = "site:check"
 )
 
 // Queues. A few fixed queues: asynq scans queues one by one, so never one
@@ -54,6 +56,10 @@ var specs = map[string]spec{
 	TypeIdeas:   {maxRetry: 8, timeout: 5 * time.Minute},
 	TypeDraft:   {maxRetry: 8, timeout: 10 * time.Minute},
 	TypeImage:   {maxRetry: 8, timeout: 10 * time.Minute},
+	// A publish is a handful of requests; a flaky site gets many tries,
+	// spaced by asynq's backoff.
+	TypePublish: {maxRetry: 20, timeout: 5 * time.Minute},
+	TypeCheck:   {maxRetry: 3, timeout: time.Minute},
 }
 
 // Timeout returns how long one attempt of a task type may run.

@@ -1,0 +1,358 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// maxScheduleAhead bounds how far ahead a future post may be scheduled.
+const maxScheduleAhead = 2 * 365 * 24 * time.Hour
+
+// publishRequest asks for drafts to be published.
+type publishRequest struct {
+	DraftIDs []int64 `json:"draft_ids"`
+	// Status is the posts' WordPress status: publish (default), draft or
+	// future (with publish_at).
+	Status    *string    `json:"status"`
+	PublishAt *time.Time `json:"publish_at"`
+}
+
+// publishAccepted is the 202 answer of a publish: the jobs made, the drafts
+// now waiting for review, and those skipped.
+type publishAccepted struct {
+	jobsAccepted
+	HeldForReview []int64 `json:"held_for_review"`
+}
+
+func (r publishRequest) params(now time.Time) (tasks.PublishParams, error) {
+	p := tasks.PublishParams{Status: tasks.PostPublish}
+	if r.Status != nil {
+		p.Status = *r.Status
+	}
+	v := &errs.ValidationError{}
+	switch p.Status {
+	case tasks.PostPublish, tasks.PostDraft:
+		if r.PublishAt != nil {
+			v.Add("publish_at", "is only for status future")
+		}
+	case tasks.PostFuture:
+		switch {
+		case r.PublishAt == nil:
+			v.Add("publish_at", "is required for status future")
+		case r.PublishAt.Before(now.Add(time.Minute)):
+			v.Add("publish_at", "must be at least a minute in the future")
+		case r.PublishAt.After(now.Add(maxScheduleAhead)):
+			v.Add("publish_at", "must be within two years")
+		default:
+			at := r.PublishAt.UTC().Truncate(time.Second)
+			p.PublishAt = &at
+		}
+	default:
+		v.Add("status", "must be publish, draft or future")
+	}
+	return p, v.OrNil()
+}
+
+// publishDrafts publishes drafts to their sites: one post:publish job per
+// draft. Drafts of a site that requires review wait in awaiting_review
+// instead, with these options, until an editor approves them.
+func (s *Server) publishDrafts(c echo.Context) error {
+	var req publishRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "draft_ids", req.DraftIDs)
+	params, perr := req.params(time.Now())
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	if perr != nil {
+		return perr
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	drafts, err := s.store.DraftsByIDs(ctx, tenant, req.DraftIDs)
+	if err != nil {
+		return err
+	}
+	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
+		return err
+	}
+	reviewed, err := s.sitesRequiringReview(c, drafts)
+	if err != nil {
+		return err
+	}
+	var now, held []store.Draft
+	for _, d := range drafts {
+		if reviewed[d.SiteID] && d.Status != store.DraftApproved {
+			held = append(held, d)
+		} else {
+			now = append(now, d)
+		}
+	}
+	encoded, _ := json.Marshal(params)
+	heldIDs, err := s.holdForReview(c, held, encoded)
+	if err != nil {
+		return err
+	}
+	return s.createPublishJobs(c, now, encoded, heldIDs)
+}
+
+// sitesRequiringReview says which sites of the drafts require review.
+func (s *Server) sitesRequiringReview(c echo.Context, drafts []store.Draft) (map[int64]bool, error) {
+	out := make(map[int64]bool)
+	for _, d := range drafts {
+		if _, seen := out[d.SiteID]; seen {
+			continue
+		}
+		site, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, d.SiteID)
+		if err != nil {
+			return nil, err
+		}
+		out[d.SiteID] = site.RequireReview
+	}
+	return out, nil
+}
+
+func (s *Server) holdForReview(c echo.Context, drafts []store.Draft, params json.RawMessage) ([]int64, error) {
+	if len(drafts) == 0 {
+		return []int64{}, nil
+	}
+	ids := make([]int64, len(drafts))
+	for i, d := range drafts {
+		ids[i] = d.ID
+	}
+	held, err := s.store.HoldForReview(c.Request().Context(), principal(c).TenantID, ids, params)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(c, "draft.hold_for_review", fmt.Sprintf("drafts:%v", held))
+	return held, nil
+}
+
+// createPublishJobs makes one publish job per draft with params. With no
+// draft to publish now (all held for review) it answers 202 with none.
+func (s *Server) createPublishJobs(c echo.Context, drafts []store.Draft, params json.RawMessage, held []int64) error {
+	if len(drafts) == 0 {
+		return c.JSON(http.StatusAccepted, publishAccepted{
+			jobsAccepted:  jobsAccepted{Jobs: []jobRef{}, Skipped: []skippedRef{}},
+			HeldForReview: held})
+	}
+	jobs := make([]store.NewJob, len(drafts))
+	for i, d := range drafts {
+		jobs[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: queueFor(len(drafts)),
+			SiteID: d.SiteID, SubjectID: d.ID, Params: params}
+	}
+	answer, err := s.makeJobs(c, jobs)
+	if errs.IsConflict(err) && len(held) > 0 {
+		// Every publish is in flight already, but drafts were held: say so.
+		answer = jobsAccepted{Jobs: []jobRef{}, Skipped: make([]skippedRef, len(drafts))}
+		for i, d := range drafts {
+			answer.Skipped[i] = skippedRef{SubjectID: d.ID, Reason: "a job for it is already queued or running"}
+		}
+	} else if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, publishAccepted{jobsAccepted: answer, HeldForReview: held})
+}
+
+type approveRequest struct {
+	DraftIDs []int64 `json:"draft_ids"`
+}
+
+// approveDrafts approves drafts and publishes them with the options they
+// were held with (or as live posts, when they were never held).
+func (s *Server) approveDrafts(c echo.Context) error {
+	var req approveRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "draft_ids", req.DraftIDs)
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	drafts, err := s.store.DraftsByIDs(ctx, tenant, req.DraftIDs)
+	if err != nil {
+		return err
+	}
+	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
+		return err
+	}
+	approved, err := s.store.ApproveDrafts(ctx, tenant, req.DraftIDs)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "draft.approve", fmt.Sprintf("drafts:%v", req.DraftIDs))
+	if len(approved) == 0 {
+		return public(errs.ErrConflict, "the drafts are already published; edit them and publish again to update the posts")
+	}
+	jobs := make([]store.NewJob, len(approved))
+	for i, d := range approved {
+		params := d.PublishRequest
+		if len(params) == 0 {
+			params, _ = json.Marshal(tasks.PublishParams{Status: tasks.PostPublish})
+		}
+		jobs[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: queueFor(len(approved)),
+			SiteID: d.SiteID, SubjectID: d.ID, Params: params}
+	}
+	return s.createJobs(c, jobs)
+}
+
+// checkSiteConnection queues a connection check of a site.
+func (s *Server) checkSiteConnection(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req struct{}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
+	if _, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, siteID); err != nil {
+		return err
+	}
+	return s.createJobs(c, []store.NewJob{{ID: newID(c, "check", siteID), Type: tasks.TypeCheck,
+		Queue: tasks.QueueDefault, SiteID: siteID, SubjectID: siteID}})
+}
+
+// draftEditRequest holds the fields an editor may change on a draft.
+type draftEditRequest struct {
+	Title           *string   `json:"title"`
+	Slug            *string   `json:"slug"`
+	Excerpt         *string   `json:"excerpt"`
+	MetaTitle       *string   `json:"meta_title"`
+	MetaDescription *string   `json:"meta_description"`
+	FocusKeyword    *string   `json:"focus_keyword"`
+	BodyHTML        *string   `json:"body_html"`
+	Categories      *[]string `json:"categories"`
+	Tags            *[]string `json:"tags"`
+}
+
+// Limits of an edited draft's fields.
+const (
+	maxBodyHTML = 512 << 10
+	maxSlug     = 200
+)
+
+func (r draftEditRequest) edit() (store.DraftEdit, error) {
+	v := &errs.ValidationError{}
+	e := store.DraftEdit{}
+	text := func(field string, val *string, lo, hi int) *string {
+		if val == nil {
+			return nil
+		}
+		checkText(v, field, *val, lo, hi)
+		t := strings.TrimSpace(*val)
+		return &t
+	}
+	e.Title = text("title", r.Title, 1, 200)
+	e.Excerpt = text("excerpt", r.Excerpt, 0, 1000)
+	e.MetaTitle = text("meta_title", r.MetaTitle, 0, 200)
+	e.MetaDescription = text("meta_description", r.MetaDescription, 0, 400)
+	e.FocusKeyword = text("focus_keyword", r.FocusKeyword, 0, 100)
+	if r.Slug != nil {
+		if len(*r.Slug) > maxSlug || !slugPattern.MatchString(*r.Slug) {
+			v.Add("slug", "must be lower-case ASCII letters and digits in words joined by single hyphens, at most %d characters", maxSlug)
+		}
+		e.Slug = r.Slug
+	}
+	if r.BodyHTML != nil {
+		e.BodyHTML, e.WordCount = sanitizedBody(v, *r.BodyHTML)
+	}
+	if r.Categories != nil {
+		checkTermNames(v, "categories", *r.Categories)
+		e.Categories = trimmed(*r.Categories)
+	}
+	if r.Tags != nil {
+		checkTermNames(v, "tags", *r.Tags)
+		e.Tags = trimmed(*r.Tags)
+	}
+	return e, v.OrNil()
+}
+
+// sanitizedBody checks an edited body and returns it sanitized, with its
+// word count.
+func sanitizedBody(v *errs.ValidationError, body string) (*string, *int) {
+	switch {
+	case !utf8.ValidString(body):
+		v.Add("body_html", "is not valid UTF-8")
+		return nil, nil
+	case len(body) > maxBodyHTML:
+		v.Add("body_html", "must be at most %d bytes", maxBodyHTML)
+		return nil, nil
+	}
+	clean := strings.TrimSpace(ai.SanitizeHTML(body))
+	words := ai.WordCount(clean)
+	if words == 0 {
+		v.Add("body_html", "must contain some text")
+	}
+	return &clean, &words
+}
+
+// editDraft changes a draft's text or terms. A published draft keeps its
+// post: publishing it again updates that post.
+func (s *Server) editDraft(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req draftEditRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	e, err := req.edit()
+	if err != nil {
+		return err
+	}
+	d, err := s.store.EditDraft(c.Request().Context(), principal(c).TenantID, id, e)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "draft.edit", fmt.Sprintf("draft:%d", d.ID))
+	return c.JSON(http.StatusOK, d)
+}
+
+// listDraftImages answers every image of a draft: the featured image and
+// the in-article ones, without their bytes.
+func (s *Server) listDraftImages(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetDraft(ctx, tenant, id); err != nil {
+		return err
+	}
+	images, err := s.store.ListImages(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, images)
+}
+
+// getImageContent answers the file of a ready image.
+func (s *Server) getImageContent(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	contentType, data, err := s.store.ImageContentByID(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return public(err, "no ready image with id %d", id)
+	}
+	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
+	return c.Blob(http.StatusOK, contentType, data)
+}
