@@ -22,13 +22,22 @@ test: ## everything CI runs: format and vet checks, unit and integration tests w
 	@scripts/services.sh
 	@scripts/check-format.sh
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 10m ./...
-	$(MAKE) --no-print-directory demo
+	$(GO) test -race -count=1 -timeout 12m ./...
+	@if [ -d /usr/share/wordpress ] && command -v php >/dev/null; then \
+	  $(MAKE) --no-print-directory demo-wordpress DEMO_ARGS=--down; else $(MAKE) --no-print-directory demo; fi
 
-demo: build env ## import the sample keywords and run clustering, ideas and drafts; prints a summary
+demo: build env ## import the sample keywords and run clustering, ideas and drafts (and publish, if DEMO_WP_URL is set); prints a summary
 	@scripts/services.sh
 	@scripts/services.sh createdb $(DB_NAME)
 	@set -a; source $(ENV_FILE); set +a; bin/presswork demo
+
+demo-wordpress: build env ## the demo, ending with posts published to a local WordPress it starts (scripts/wordpress.sh)
+	@scripts/services.sh
+	@scripts/services.sh createdb $(DB_NAME)
+	@scripts/demo-wordpress.sh $(DEMO_ARGS)
+
+wordpress: ## install WordPress, PHP and MariaDB from Debian's packages for the publishing tests (root)
+	@bash scripts/wordpress.sh install
 
 migrate: build env ## apply database migrations
 	@scripts/services.sh createdb $(DB_NAME)
@@ -54,4 +63,4 @@ env: ## create .presswork.env with a random secret key (once)
 	  echo "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(DB_NAME)?sslmode=disable" >> $(ENV_FILE); \
 	  echo "created $(ENV_FILE) (keep its SECRET_KEY: it encrypts the stored site passwords)"; }
 
-.PHONY: help run test demo migrate lint fuzz bench build env
+.PHONY: help run test demo demo-wordpress wordpress migrate lint fuzz bench build env

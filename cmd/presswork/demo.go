@@ -15,6 +15,7 @@ import (
 	"github.com/presswork/presswork/internal/client"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/wordpress"
 )
 
 // runDemo boots the API and a worker in this process, creates a demo
@@ -24,6 +25,7 @@ func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) erro
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	keywordsFile := fs.String("keywords", "testdata/sample-keywords.csv", "CSV file of keywords to import")
 	ideasPerCluster := fs.Int("ideas", 2, "ideas per cluster")
+	publishN := fs.Int("publish", 5, "drafts to illustrate and publish when DEMO_WP_URL names a WordPress")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,9 +47,16 @@ func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	d := demo{api: &client.Client{BaseURL: baseURL, Key: t.OwnerKey}, out: out}
+	d := demo{api: &client.Client{BaseURL: baseURL, Key: t.OwnerKey}, out: out, wp: demoWordPress()}
 	fmt.Fprintf(out, "demo tenant %q (id %d), API at %s, provider: offline\n", t.Tenant.Slug, t.Tenant.ID, baseURL)
 	if err := d.run(ctx, csv, *ideasPerCluster); err != nil {
+		return err
+	}
+	if d.wp.URL == "" {
+		fmt.Fprintln(out, "  publish    skipped: no WordPress configured. Set DEMO_WP_URL, DEMO_WP_USER and "+
+			"DEMO_WP_APP_PASSWORD (and ALLOW_PRIVATE_URLS=true for a site on this machine), or run "+
+			"`make demo-wordpress`, which starts a local WordPress with scripts/wordpress.sh.")
+	} else if err := d.publish(ctx, *publishN); err != nil {
 		return err
 	}
 	return d.summary(ctx, t.Tenant.CreditBalance, time.Since(start))
@@ -81,8 +90,16 @@ func startInProcess(ctx context.Context, a *app.App) (string, func(), error) {
 type demo struct {
 	api    *client.Client
 	out    io.Writer
+	wp     wordpress.Credentials // the site to publish to; URL "" for none
 	siteID int64
 	timing []string
+}
+
+// demoWordPress reads the WordPress the demo publishes to from the
+// environment.
+func demoWordPress() wordpress.Credentials {
+	return wordpress.Credentials{URL: os.Getenv("DEMO_WP_URL"), User: os.Getenv("DEMO_WP_USER"),
+		AppPassword: os.Getenv("DEMO_WP_APP_PASSWORD")}
 }
 
 type accepted struct {
@@ -94,8 +111,13 @@ type accepted struct {
 
 func (d *demo) run(ctx context.Context, csv []byte, ideasPerCluster int) error {
 	var site store.Site
-	err := d.api.Do(ctx, http.MethodPost, "/v1/sites", map[string]string{"name": "Demo Outdoor & Kitchen Blog",
-		"url": "https://demo.example.com", "username": "editor", "application_password": "demo demo demo demo"}, &site)
+	siteReq := map[string]any{"name": "Demo Outdoor & Kitchen Blog",
+		"url": "https://demo.example.com", "username": "editor", "application_password": "demo demo demo demo"}
+	if d.wp.URL != "" {
+		siteReq["url"], siteReq["username"], siteReq["application_password"] = d.wp.URL, d.wp.User, d.wp.AppPassword
+		siteReq["inline_images"] = 1
+	}
+	err := d.api.Do(ctx, http.MethodPost, "/v1/sites", siteReq, &site)
 	if err != nil {
 		return fmt.Errorf("create site: %w", err)
 	}
@@ -139,6 +161,75 @@ func (d *demo) run(ctx context.Context, csv []byte, ideasPerCluster int) error {
 	}
 	d.step("drafts", t0, fmt.Sprintf("%d drafts", len(ideaIDs)))
 	return nil
+}
+
+// publish checks the site's connection, makes the images of the first n
+// drafts and publishes them, then counts the posts in WordPress itself.
+func (d *demo) publish(ctx context.Context, n int) error {
+	t0 := time.Now()
+	var check accepted
+	if err := d.api.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", d.siteID), nil, &check); err != nil {
+		return fmt.Errorf("check site: %w", err)
+	}
+	if err := d.waitJob(ctx, check.Jobs[0].ID); err != nil {
+		return err
+	}
+	var site store.Site
+	if err := d.api.Do(ctx, http.MethodGet, fmt.Sprintf("/v1/sites/%d", d.siteID), nil, &site); err != nil {
+		return err
+	}
+	if site.Health != store.HealthHealthy {
+		return fmt.Errorf("the WordPress at %s is %s: %s", d.wp.URL, site.Health, site.HealthReason)
+	}
+	d.step("check", t0, fmt.Sprintf("site healthy (%s URLs)", deref(site.RESTStyle)))
+	draftIDs, err := d.ids(ctx, fmt.Sprintf("/v1/drafts?site_id=%d", d.siteID))
+	if err != nil {
+		return err
+	}
+	draftIDs = draftIDs[:min(n, len(draftIDs))]
+	t0 = time.Now()
+	if err := d.generate(ctx, "/v1/images/generate", map[string]any{"draft_ids": draftIDs}); err != nil {
+		return err
+	}
+	d.step("images", t0, fmt.Sprintf("featured + 1 inline for %d drafts", len(draftIDs)))
+	t0 = time.Now()
+	if err := d.generate(ctx, "/v1/drafts/publish", map[string]any{"draft_ids": draftIDs}); err != nil {
+		return err
+	}
+	took := time.Since(t0)
+	posts, dups, err := d.countPosts(ctx, draftIDs)
+	if err != nil {
+		return err
+	}
+	d.step("publish", t0, fmt.Sprintf("%d posts, %d duplicates, %.2fs each", posts, dups,
+		took.Seconds()/float64(len(draftIDs))))
+	if posts != len(draftIDs) || dups != 0 {
+		return fmt.Errorf("WordPress holds %d posts of %d published drafts (%d duplicates)", posts, len(draftIDs), dups)
+	}
+	fmt.Fprintf(d.out, "  posts are at %s/?p=ID (ids in GET /v1/drafts)\n", strings.TrimRight(d.wp.URL, "/"))
+	return nil
+}
+
+// countPosts asks WordPress how many posts carry the drafts' markers, and
+// how many of those are extra copies.
+func (d *demo) countPosts(ctx context.Context, draftIDs []int64) (posts, duplicates int, err error) {
+	wp := wordpress.New(&http.Client{Timeout: time.Minute}, d.wp, "")
+	for _, id := range draftIDs {
+		marker := fmt.Sprintf("presswork-draft-%d", id)
+		found, err := wp.SearchPosts(ctx, marker)
+		if err != nil {
+			return 0, 0, fmt.Errorf("count posts in WordPress: %w", err)
+		}
+		n := 0
+		for _, p := range found {
+			if strings.Contains(p.Content, "<!-- "+marker+" -->") {
+				n++
+			}
+		}
+		posts += min(n, 1)
+		duplicates += max(n-1, 0)
+	}
+	return posts, duplicates, nil
 }
 
 func (d *demo) step(name string, t0 time.Time, what string) {

@@ -152,6 +152,16 @@ func (s *Server) Posts() int {
 	return len(s.posts)
 }
 
+// DeletePost deletes post id for good, as an editor emptying the trash
+// would; it reports whether the post existed.
+func (s *Server) DeletePost(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, found := s.posts[id]
+	delete(s.posts, id)
+	return found
+}
+
 // MediaData returns the bytes stored for media item id.
 func (s *Server) MediaData(id int64) []byte {
 	s.mu.Lock()
