@@ -537,6 +537,13 @@ func (pub *publisher) classify(ctx context.Context, err error) error {
 		}
 		return errs.Permanent(fmt.Errorf("publishing to %s failed: %s", pub.site.URL, reason))
 	}
+	var status *wordpress.StatusError
+	if errors.As(err, &status) && errors.Is(err, errs.ErrNotFound) {
+		// Not the draft's post or image (their 404s are handled where
+		// they are read): a route the site does not serve.
+		return errs.Permanent(&remoteError{msg: "WordPress answered 404 Not Found (" + status.Code +
+			"): is its REST API enabled at this address?", err: err})
+	}
 	if errs.IsPermanent(err) || errors.Is(err, errs.ErrNotFound) || errors.Is(err, store.ErrJobFinished) {
 		return err
 	}
