@@ -22,7 +22,9 @@ func (h *Handlers) checkSite(ctx context.Context, p Payload) error {
 	if err != nil {
 		return fmt.Errorf("site %d: %w", p.SubjectID, err)
 	}
-	wp, err := h.siteClient(ctx, site)
+	rediscover := site
+	rediscover.RESTStyle = nil // a check finds the style again: the permalinks may have changed
+	wp, err := h.siteClient(ctx, rediscover)
 	if err != nil {
 		return err
 	}
