@@ -170,6 +170,31 @@ func badInputs() []badCase {
 		{name: "bad Idempotency-Key", method: "POST", path: "/v1/drafts/generate", contentType: "application/json",
 			body: []byte(`{"idea_ids":[1]}`), header: []string{"Idempotency-Key", "é"}, status: 400, field: "Idempotency-Key"},
 
+		// Publishing settings of a site.
+		jsonCase("seo_plugin unknown", "POST", "/v1/sites", siteWith(`,"seo_plugin":"wix"`), 400, "seo_plugin"),
+		jsonCase("inline_images 9", "POST", "/v1/sites", siteWith(`,"inline_images":9`), 400, "inline_images"),
+		jsonCase("inline_images negative", "PATCH", "/v1/sites/{site}", `{"inline_images":-1}`, 400, "inline_images"),
+		jsonCase("require_review text", "PATCH", "/v1/sites/{site}", `{"require_review":"yes"}`, 400, "require_review"),
+		jsonCase("default_categories 11", "PATCH", "/v1/sites/{site}", `{"default_categories":["a","b","c","d","e","f","g","h","i","j","k"]}`, 400, "default_categories"),
+		jsonCase("default_categories empty name", "PATCH", "/v1/sites/{site}", `{"default_categories":[" "]}`, 400, "default_categories"),
+		jsonCase("check unknown field", "POST", "/v1/sites/{site}/check", `{"force":true}`, 400, "force"),
+
+		// Publishing, review and edits of drafts.
+		jsonCase("publish status unknown", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"live"}`, 400, "status"),
+		jsonCase("publish future without time", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"future"}`, 400, "publish_at"),
+		jsonCase("publish future in the past", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"future","publish_at":"2001-01-01T00:00:00Z"}`, 400, "publish_at"),
+		jsonCase("publish future too far", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"future","publish_at":"2999-01-01T00:00:00Z"}`, 400, "publish_at"),
+		jsonCase("publish_at without future", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"publish_at":"2999-01-01T00:00:00Z"}`, 400, "publish_at"),
+		jsonCase("publish_at not a time", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"future","publish_at":"tomorrow"}`, 400, "publish_at"),
+		jsonCase("publish draft_ids empty", "POST", "/v1/drafts/publish", `{"draft_ids":[]}`, 400, "draft_ids"),
+		jsonCase("approve draft_ids repeated", "POST", "/v1/drafts/approve", `{"draft_ids":[3,3]}`, 400, "draft_ids"),
+		jsonCase("approve unknown field", "POST", "/v1/drafts/approve", `{"draft_ids":[1],"status":"publish"}`, 400, "status"),
+		jsonCase("edit slug", "PATCH", "/v1/drafts/1", `{"slug":"Not A Slug"}`, 400, "slug"),
+		jsonCase("edit empty title", "PATCH", "/v1/drafts/1", `{"title":"  "}`, 400, "title"),
+		jsonCase("edit body without text", "PATCH", "/v1/drafts/1", `{"body_html":"<p><script>x</script></p>"}`, 400, "body_html"),
+		jsonCase("edit tags 11", "PATCH", "/v1/drafts/1", `{"tags":["a","b","c","d","e","f","g","h","i","j","k"]}`, 400, "tags"),
+		jsonCase("edit unknown field", "PATCH", "/v1/drafts/1", `{"status":"published"}`, 400, "status"),
+
 		// Query parameters.
 		{name: "limit 0", method: "GET", path: "/v1/sites?limit=0", status: 400, field: "limit"},
 		{name: "limit 501", method: "GET", path: "/v1/ideas?limit=501", status: 400, field: "limit"},

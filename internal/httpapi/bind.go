@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -118,6 +120,9 @@ func jsonProblem(err error) error {
 		if field == "" {
 			return errs.Invalid("body", "must be a JSON object")
 		}
+		if typ.Type == reflect.TypeFor[jsonTime]() {
+			return errs.Invalid(field, "must be a time in RFC 3339 form, such as 2026-12-01T09:00:00Z")
+		}
 		return errs.Invalid(field, "must be %s, not a JSON %s", jsonTypeName(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errs.Invalid("body", "ends before the JSON is complete")
@@ -126,6 +131,18 @@ func jsonProblem(err error) error {
 		return errs.Invalid(field, "is not a known field")
 	}
 	return errs.Invalid("body", "is not a valid JSON object")
+}
+
+// jsonTime is a time in a request body. encoding/json names no field when
+// time.Time refuses a value; jsonTime's error is one it names, so the
+// problem says which field is wrong.
+type jsonTime struct{ time.Time }
+
+func (t *jsonTime) UnmarshalJSON(b []byte) error {
+	if err := t.Time.UnmarshalJSON(b); err != nil {
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[jsonTime]()}
+	}
+	return nil
 }
 
 func jsonTypeName(kind string) string {

@@ -25,7 +25,7 @@ type publishRequest struct {
 	// Status is the posts' WordPress status: publish (default), draft or
 	// future (with publish_at).
 	Status    *string    `json:"status"`
-	PublishAt *time.Time `json:"publish_at"`
+	PublishAt *jsonTime `json:"publish_at"`
 }
 
 // publishAccepted is the 202 answer of a publish: the jobs made, the drafts
