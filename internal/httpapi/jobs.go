@@ -354,26 +354,38 @@ func (s *Server) generateImages(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	inline := map[int64]int{} // by site id
+	var sites map[int64]store.Site
 	load := func(ctx context.Context, tenantID int64, ids []int64) ([]store.Draft, error) {
 		drafts, err := s.store.DraftsByIDs(ctx, tenantID, ids)
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range drafts {
-			if _, ok := inline[d.SiteID]; ok {
-				continue
-			}
-			site, err := s.store.GetSite(ctx, tenantID, d.SiteID)
-			if err != nil {
-				return nil, fmt.Errorf("site %d of draft %d: %w", d.SiteID, d.ID, err)
-			}
-			inline[d.SiteID] = site.InlineImages
-		}
-		return drafts, nil
+		sites, err = s.store.SitesByIDs(ctx, tenantID, siteIDs(drafts))
+		return drafts, err
 	}
 	return startPerSubject(s, c, req.DraftIDs, perSubject[store.Draft]{
 		what: "draft", kind: "image", typ: tasks.TypeImage,
-		quoteOf: func(d store.Draft) int64 { return int64(1+inline[d.SiteID]) * s.cfg.Costs.Image },
+		quoteOf: func(d store.Draft) int64 { return int64(1+sites[d.SiteID].InlineImages) * s.cfg.Costs.Image },
 		load:    load, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
+}
+
+// siteIDs returns the distinct sites of drafts.
+func siteIDs(drafts []store.Draft) []int64 {
+	ids := make([]int64, 0, len(drafts))
+	for _, d := range drafts {
+		if !slices.Contains(ids, d.SiteID) {
+			ids = append(ids, d.SiteID)
+		}
+	}
+	return ids
+}
+
+// tenantDrafts loads the tenant's drafts named by ids; every one must
+// exist.
+func (s *Server) tenantDrafts(c echo.Context, ids []int64) ([]store.Draft, error) {
+	drafts, err := s.store.DraftsByIDs(c.Request().Context(), principal(c).TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return drafts, allFound("draft", ids, drafts, func(d store.Draft) int64 { return d.ID })
 }

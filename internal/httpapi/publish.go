@@ -24,7 +24,7 @@ type publishRequest struct {
 	DraftIDs []int64 `json:"draft_ids"`
 	// Status is the posts' WordPress status: publish (default), draft or
 	// future (with publish_at).
-	Status    *string    `json:"status"`
+	Status    *string   `json:"status"`
 	PublishAt *jsonTime `json:"publish_at"`
 }
 
@@ -35,12 +35,12 @@ type publishAccepted struct {
 	HeldForReview []int64 `json:"held_for_review"`
 }
 
-func (r publishRequest) params(now time.Time) (tasks.PublishParams, error) {
+// params checks the publish options, adding problems to v.
+func (r publishRequest) params(now time.Time, v *errs.ValidationError) tasks.PublishParams {
 	p := tasks.PublishParams{Status: tasks.PostPublish}
 	if r.Status != nil {
 		p.Status = *r.Status
 	}
-	v := &errs.ValidationError{}
 	switch p.Status {
 	case tasks.PostPublish, tasks.PostDraft:
 		if r.PublishAt != nil {
@@ -61,7 +61,7 @@ func (r publishRequest) params(now time.Time) (tasks.PublishParams, error) {
 	default:
 		v.Add("status", "must be publish, draft or future")
 	}
-	return p, v.OrNil()
+	return p
 }
 
 // publishDrafts publishes drafts to their sites: one post:publish job per
@@ -74,28 +74,21 @@ func (s *Server) publishDrafts(c echo.Context) error {
 	}
 	v := &errs.ValidationError{}
 	s.checkIDs(v, "draft_ids", req.DraftIDs)
-	params, perr := req.params(time.Now())
+	params := req.params(time.Now(), v)
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	if perr != nil {
-		return perr
-	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	drafts, err := s.store.DraftsByIDs(ctx, tenant, req.DraftIDs)
+	drafts, err := s.tenantDrafts(c, req.DraftIDs)
 	if err != nil {
 		return err
 	}
-	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
-		return err
-	}
-	reviewed, err := s.sitesRequiringReview(c, drafts)
+	sites, err := s.store.SitesByIDs(c.Request().Context(), principal(c).TenantID, siteIDs(drafts))
 	if err != nil {
 		return err
 	}
 	var now, held []store.Draft
 	for _, d := range drafts {
-		if reviewed[d.SiteID] && d.Status != store.DraftApproved {
+		if sites[d.SiteID].RequireReview && d.Status != store.DraftApproved {
 			held = append(held, d)
 		} else {
 			now = append(now, d)
@@ -107,22 +100,6 @@ func (s *Server) publishDrafts(c echo.Context) error {
 		return err
 	}
 	return s.createPublishJobs(c, now, encoded, heldIDs)
-}
-
-// sitesRequiringReview says which sites of the drafts require review.
-func (s *Server) sitesRequiringReview(c echo.Context, drafts []store.Draft) (map[int64]bool, error) {
-	out := make(map[int64]bool)
-	for _, d := range drafts {
-		if _, seen := out[d.SiteID]; seen {
-			continue
-		}
-		site, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, d.SiteID)
-		if err != nil {
-			return nil, err
-		}
-		out[d.SiteID] = site.RequireReview
-	}
-	return out, nil
 }
 
 func (s *Server) holdForReview(c echo.Context, drafts []store.Draft, params json.RawMessage) ([]int64, error) {
@@ -183,15 +160,10 @@ func (s *Server) approveDrafts(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	drafts, err := s.store.DraftsByIDs(ctx, tenant, req.DraftIDs)
-	if err != nil {
+	if _, err := s.tenantDrafts(c, req.DraftIDs); err != nil {
 		return err
 	}
-	if err := allFound("draft", req.DraftIDs, drafts, func(d store.Draft) int64 { return d.ID }); err != nil {
-		return err
-	}
-	approved, err := s.store.ApproveDrafts(ctx, tenant, req.DraftIDs)
+	approved, err := s.store.ApproveDrafts(c.Request().Context(), principal(c).TenantID, req.DraftIDs)
 	if err != nil {
 		return err
 	}

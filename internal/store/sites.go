@@ -85,6 +85,24 @@ func (s *Store) GetSite(ctx context.Context, tenantID, id int64) (Site, error) {
 	return st, translate(err)
 }
 
+// SitesByIDs returns the tenant's sites among ids, by id.
+func (s *Store) SitesByIDs(ctx context.Context, tenantID int64, ids []int64) (map[int64]Site, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+siteColumns+` FROM sites WHERE tenant_id = $1 AND id = ANY($2)`,
+		tenantID, ids)
+	if err != nil {
+		return nil, translate(err)
+	}
+	sites, err := collect(rows, scanSite)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Site, len(sites))
+	for _, st := range sites {
+		out[st.ID] = st
+	}
+	return out, nil
+}
+
 // ListSites returns a tenant's sites.
 func (s *Store) ListSites(ctx context.Context, tenantID int64, page Page) ([]Site, error) {
 	rows, err := s.pool.Query(ctx,
