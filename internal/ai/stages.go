@@ -1179,6 +1179,38 @@ func bodyHeadings(body string) []bodyHeading {
 	}
 }
 
+// AfterH2 returns body with insert(text) written after each <h2> element,
+// text being the heading's text normalized as Headings gives it, so that a
+// heading read from Headings finds its place again.
+func AfterH2(body string, insert func(text string) string) string {
+	z := html.NewTokenizer(strings.NewReader(body))
+	var out, text strings.Builder
+	inH2 := false
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return out.String()
+		}
+		out.Write(z.Raw())
+		switch tt {
+		case html.StartTagToken:
+			if name, _ := z.TagName(); headingLevel(name) == 2 {
+				inH2 = true
+				text.Reset()
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); headingLevel(name) == 2 && inH2 {
+				inH2 = false
+				out.WriteString(insert(headingText(text.String())))
+			}
+		case html.TextToken:
+			if inH2 {
+				text.Write(z.Text())
+			}
+		}
+	}
+}
+
 func headingLevel(name []byte) int {
 	if len(name) == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6' {
 		return int(name[1] - '0')

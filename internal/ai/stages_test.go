@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -945,5 +946,29 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestAfterH2 checks that AfterH2 finds each h2 by the text Headings gives
+// it (whitespace folded, entities decoded, inner tags dropped) and leaves
+// the rest of the body as it was.
+func TestAfterH2(t *testing.T) {
+	body := "<p>Intro &amp; more</p>\n<h2>Trail\n   shoes <em>&amp;</em> socks</h2><p>a</p><h3>Sub</h3><h2>Last</h2>"
+	var seen []string
+	for _, h := range Headings(body) {
+		if h.Level == 2 {
+			seen = append(seen, h.Text)
+		}
+	}
+	got := AfterH2(body, func(text string) string {
+		if !slices.Contains(seen, text) {
+			t.Errorf("AfterH2 gave heading %q, which Headings does not know (%q)", text, seen)
+		}
+		return "[after " + text + "]"
+	})
+	want := "<p>Intro &amp; more</p>\n<h2>Trail\n   shoes <em>&amp;</em> socks</h2>[after Trail shoes & socks]" +
+		"<p>a</p><h3>Sub</h3><h2>Last</h2>[after Last]"
+	if got != want {
+		t.Errorf("AfterH2:\n got %q\nwant %q", got, want)
 	}
 }

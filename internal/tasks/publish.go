@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -362,12 +361,6 @@ func (pub *publisher) termIDs(ctx context.Context, tax wordpress.Taxonomy, names
 	return ids, nil
 }
 
-// h2Pattern finds a body's h2 elements; the body is sanitized, so they
-// carry no surprises.
-var h2Pattern = regexp.MustCompile(`(?is)<h2[^>]*>(.*?)</h2>`)
-
-var tagPattern = regexp.MustCompile(`<[^>]*>`)
-
 // content is the post body: the sanitized draft with each inline image
 // after its heading, and the draft's marker.
 func (pub *publisher) content(media map[int64]wordpress.Media) string {
@@ -382,11 +375,10 @@ func (pub *publisher) content(media map[int64]wordpress.Media) string {
 			html.EscapeString(m.SourceURL), html.EscapeString(img.AltText), m.ID)
 	}
 	if len(figures) > 0 {
-		body = h2Pattern.ReplaceAllStringFunc(body, func(h2 string) string {
-			text := strings.TrimSpace(html.UnescapeString(tagPattern.ReplaceAllString(h2, "")))
-			fig := figures[text]
-			delete(figures, text) // once per heading
-			return h2 + fig
+		body = ai.AfterH2(body, func(heading string) string {
+			fig := figures[heading]
+			delete(figures, heading) // once per heading
+			return fig
 		})
 	}
 	return body + "\n" + pub.markerComment()
