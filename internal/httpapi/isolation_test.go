@@ -194,14 +194,16 @@ func addImage(t testing.TB, h *apptest.Harness, f fixture) (imageID int64) {
 		Queue: tasks.QueueDefault, SiteID: f.SiteID, SubjectID: f.DraftID}})
 	apptest.Must(t, err, "create image job")
 	o := startJob(t, h, f.tenantID(), jobID)
-	img, err := st.PrepareImage(ctx, f.tenantID(), f.DraftID, store.ImageRoleFeatured, jobID,
-		"A photograph of trail shoes on a forest path", "Trail shoes on a forest path")
+	imgs, err := st.PrepareImages(ctx, f.tenantID(), f.DraftID, jobID, []store.ImageSlot{{Role: store.ImageRoleFeatured,
+		Prompt: "A photograph of trail shoes on a forest path", AltText: "Trail shoes on a forest path"}})
 	apptest.Must(t, err, "prepare image")
 	data := []byte("\x89PNG not really")
 	sum := sha256.Sum256(data)
-	apptest.Must(t, st.SaveImage(ctx, o, img.ID, store.ImageFile{Data: data, ContentType: "image/png",
-		SHA256: sum[:], Model: "test"}), "save image")
-	return img.ID
+	apptest.Must(t, st.StoreImage(ctx, f.tenantID(), jobID, imgs[0].ID, store.ImageFile{Data: data, ContentType: "image/png",
+		SHA256: sum[:], Model: "test"}), "store image")
+	_, err = st.FinishImageJob(ctx, o, o.Charged) // one image: the charge the outcome names
+	apptest.Must(t, err, "finish image job")
+	return imgs[0].ID
 }
 
 func boolInt(b bool) int {

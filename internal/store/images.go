@@ -159,17 +159,6 @@ func (s *Store) PrepareImages(ctx context.Context, tenantID, draftID int64, jobI
 	return out, nil
 }
 
-// PrepareImage is PrepareImages for the one image in role at position 0
-// (the featured image).
-func (s *Store) PrepareImage(ctx context.Context, tenantID, draftID int64, role, jobID, prompt, altText string) (Image, error) {
-	imgs, err := s.PrepareImages(ctx, tenantID, draftID, jobID,
-		[]ImageSlot{{Role: role, Prompt: prompt, AltText: altText}})
-	if err != nil {
-		return Image{}, err
-	}
-	return imgs[0], nil
-}
-
 // SetImagePrediction records the remote prediction a job's attempt started
 // for a pending image, the moment it exists. It refuses with ErrJobFinished
 // when the job is no longer running (canceled meanwhile) and with
@@ -178,14 +167,8 @@ func (s *Store) PrepareImage(ctx context.Context, tenantID, draftID int64, role,
 // caller's prediction is one nobody needs.
 func (s *Store) SetImagePrediction(ctx context.Context, tenantID, imageID int64, jobID, previous, predictionID string) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
-		var state string
-		err := tx.QueryRow(ctx, `SELECT state FROM jobs WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, jobID).
-			Scan(&state)
-		if err != nil {
-			return fmt.Errorf("job %s: %w", jobID, translate(err))
-		}
-		if state != JobRunning {
-			return ErrJobFinished
+		if err := lockRunningJob(ctx, tx, tenantID, jobID); err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE images SET prediction_id = $4, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND state = 'pending'
@@ -201,17 +184,6 @@ func (s *Store) SetImagePrediction(ctx context.Context, tenantID, imageID int64,
 	})
 }
 
-// SaveImage stores a pending image's file, marks it ready and finishes the
-// job, in one transaction.
-func (s *Store) SaveImage(ctx context.Context, o Outcome, imageID int64, f ImageFile) error {
-	return s.transact(ctx, func(tx pgx.Tx) error {
-		if err := storeImage(ctx, tx, o.TenantID, o.JobID, imageID, f); err != nil {
-			return err
-		}
-		return finishJob(ctx, tx, o)
-	})
-}
-
 // StoreImage stores a pending image's file and marks it ready, made by job,
 // without finishing the job: a job that makes several images keeps each
 // one the moment it exists, so that a retry makes only the missing ones.
@@ -220,17 +192,27 @@ func (s *Store) SaveImage(ctx context.Context, o Outcome, imageID int64, f Image
 // delivery stored it).
 func (s *Store) StoreImage(ctx context.Context, tenantID int64, jobID string, imageID int64, f ImageFile) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
-		var state string
-		err := tx.QueryRow(ctx, `SELECT state FROM jobs WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, jobID).
-			Scan(&state)
-		if err != nil {
-			return fmt.Errorf("job %s: %w", jobID, translate(err))
-		}
-		if state != JobRunning {
-			return ErrJobFinished
+		if err := lockRunningJob(ctx, tx, tenantID, jobID); err != nil {
+			return err
 		}
 		return storeImage(ctx, tx, tenantID, jobID, imageID, f)
 	})
+}
+
+// lockRunningJob holds a job's row for the transaction (so that a cancel
+// waits for it) and refuses with ErrJobFinished when the job no longer
+// runs.
+func lockRunningJob(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string) error {
+	var state string
+	err := tx.QueryRow(ctx, `SELECT state FROM jobs WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, jobID).
+		Scan(&state)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", jobID, translate(err))
+	}
+	if state != JobRunning {
+		return ErrJobFinished
+	}
+	return nil
 }
 
 func storeImage(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, imageID int64, f ImageFile) error {
