@@ -15,6 +15,7 @@ import (
 	"github.com/presswork/presswork/internal/client"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/wordpress"
 )
 
@@ -215,14 +216,13 @@ func (d *demo) publish(ctx context.Context, n int) error {
 func (d *demo) countPosts(ctx context.Context, draftIDs []int64) (posts, duplicates int, err error) {
 	wp := wordpress.New(&http.Client{Timeout: time.Minute}, d.wp, "")
 	for _, id := range draftIDs {
-		marker := fmt.Sprintf("presswork-draft-%d", id)
-		found, err := wp.SearchPosts(ctx, marker)
+		found, err := wp.SearchPosts(ctx, tasks.DraftMarker(id))
 		if err != nil {
 			return 0, 0, fmt.Errorf("count posts in WordPress: %w", err)
 		}
 		n := 0
 		for _, p := range found {
-			if strings.Contains(p.Content, "<!-- "+marker+" -->") {
+			if strings.Contains(p.Content, tasks.DraftMarkerComment(id)) {
 				n++
 			}
 		}

@@ -137,13 +137,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 // DeleteSite removes a site and everything made for it.
 func (s *Store) DeleteSite(ctx context.Context, tenantID, id int64) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM sites WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	if err != nil {
-		return translate(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return translate(pgx.ErrNoRows)
-	}
-	return nil
+	return oneRow(tag.RowsAffected(), err)
 }
 
 // SitePassword returns the encrypted application password of a site.
@@ -152,6 +146,14 @@ func (s *Store) SitePassword(ctx context.Context, tenantID, id int64) ([]byte, e
 	err := s.pool.QueryRow(ctx,
 		`SELECT app_password_enc FROM sites WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&enc)
 	return enc, translate(err)
+}
+
+// RememberRESTStyle stores the REST style a publish discovered, leaving
+// the site's health and the time of its last check as they are.
+func (s *Store) RememberRESTStyle(ctx context.Context, tenantID, id int64, style string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE sites SET rest_style = $3 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, style)
+	return oneRow(tag.RowsAffected(), err)
 }
 
 // SiteCheck is what a connection check or a publish found out about a site.
@@ -167,11 +169,5 @@ func (s *Store) RecordSiteCheck(ctx context.Context, tenantID, id int64, c SiteC
 	tag, err := s.pool.Exec(ctx, `UPDATE sites SET rest_style = coalesce(nullif($3, ''), rest_style),
 		health = $4, health_reason = $5, checked_at = now() WHERE tenant_id = $1 AND id = $2`,
 		tenantID, id, c.RESTStyle, c.Health, c.Reason)
-	if err != nil {
-		return translate(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return translate(pgx.ErrNoRows)
-	}
-	return nil
+	return oneRow(tag.RowsAffected(), err)
 }

@@ -183,8 +183,7 @@ func (pub *publisher) rememberStyle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return pub.h.Store.RecordSiteCheck(ctx, pub.p.TenantID, pub.site.ID,
-		store.SiteCheck{RESTStyle: string(style), Health: pub.site.Health, Reason: pub.site.HealthReason})
+	return pub.h.Store.RememberRESTStyle(ctx, pub.p.TenantID, pub.site.ID, string(style))
 }
 
 // uploadImages makes sure every ready image of the draft is in the site's
@@ -283,11 +282,18 @@ func (pub *publisher) mediaName(img store.Image) string {
 	return fmt.Sprintf("%s-inline-%d", pub.marker(), img.Position)
 }
 
-// marker names the draft in everything Presswork puts on the site; the post
-// body carries it in an HTML comment.
-func (pub *publisher) marker() string { return fmt.Sprintf("presswork-draft-%d", pub.draft.ID) }
+// DraftMarker names a draft in everything Presswork puts on its site: the
+// post body carries it in an HTML comment (DraftMarkerComment), media
+// carry it in their titles. A search of the site for it finds what a lost
+// reply hid.
+func DraftMarker(draftID int64) string { return fmt.Sprintf("presswork-draft-%d", draftID) }
 
-func (pub *publisher) markerComment() string { return "<!-- " + pub.marker() + " -->" }
+// DraftMarkerComment is the comment a draft's post body ends with.
+func DraftMarkerComment(draftID int64) string { return "<!-- " + DraftMarker(draftID) + " -->" }
+
+func (pub *publisher) marker() string { return DraftMarker(pub.draft.ID) }
+
+func (pub *publisher) markerComment() string { return DraftMarkerComment(pub.draft.ID) }
 
 func extension(contentType string) string {
 	switch contentType {
