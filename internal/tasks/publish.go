@@ -161,7 +161,7 @@ func (pub *publisher) run(ctx context.Context, params PublishParams) (wordpress.
 	if err != nil {
 		return wordpress.Post{}, report, err
 	}
-	report.SEO = checkSEO(pub.site.SEOPlugin, in.Meta, post.Meta)
+	report.SEO = checkSEO(pub.site.SEOPlugin, in, post)
 	if err := pub.h.Store.SetPhase(ctx, pub.p.JobID, phasePublishFinal); err != nil {
 		return wordpress.Post{}, report, err
 	}
@@ -419,16 +419,17 @@ type seoReport struct {
 	Dropped []string `json:"dropped"`
 }
 
-func checkSEO(plugin string, sent map[string]string, got map[string]any) *seoReport {
-	if len(sent) == 0 {
+func checkSEO(plugin string, sent wordpress.PostInput, got wordpress.Post) *seoReport {
+	if len(sent.Meta) == 0 {
 		return nil
 	}
+	dropped := got.DroppedMeta(sent)
 	r := &seoReport{Plugin: plugin, Kept: []string{}, Dropped: []string{}}
-	for _, key := range seoKeys[plugin] {
-		if v, ok := got[key].(string); ok && v == sent[key] {
-			r.Kept = append(r.Kept, key)
-		} else {
+	for _, key := range seoKeys[plugin] { // in the plugin's order
+		if slices.Contains(dropped, key) {
 			r.Dropped = append(r.Dropped, key)
+		} else {
+			r.Kept = append(r.Kept, key)
 		}
 	}
 	return r
