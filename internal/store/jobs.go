@@ -79,6 +79,8 @@ type NewJob struct {
 	SubjectID int64
 	Params    json.RawMessage
 	Quote     int64
+	// RuleID is the automation rule whose run made the job (0: none).
+	RuleID int64
 }
 
 // JobBatch is what CreateJobs made: the jobs created and the ones skipped
@@ -130,23 +132,23 @@ func insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, 
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
 	sites, subjects, quotes := make([]int64, n), make([]int64, n), make([]int64, n)
-	params := make([]string, n)
+	params, rules := make([]string, n), make([]int64, n)
 	for i, j := range jobs {
 		ids[i], types[i], queues[i] = j.ID, j.Type, j.Queue
-		sites[i], subjects[i], quotes[i] = j.SiteID, j.SubjectID, j.Quote
+		sites[i], subjects[i], quotes[i], rules[i] = j.SiteID, j.SubjectID, j.Quote, j.RuleID
 		params[i] = "{}"
 		if len(j.Params) > 0 {
 			params[i] = string(j.Params)
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted)
-		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote
-		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
-		     AS t(id, type, queue, site_id, subject_id, params, quote)
+		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted, rule_id)
+		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, nullif(rule_id, 0)
+		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
+		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id)
 		ON CONFLICT DO NOTHING
 		RETURNING `+jobColumns,
-		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes)
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules)
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}

@@ -160,6 +160,12 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state,
 		if err != nil {
 			return fmt.Errorf("end job %s: %w", jobID, err)
 		}
+		// An automation run's job ends its run's record too.
+		if _, err := tx.Exec(ctx, `UPDATE automation_runs SET status = 'failed', finished_at = now(),
+			skipped = jsonb_build_array(jsonb_build_object('reason', 'the run was ' || $3 || ': ' || $2::text))
+			WHERE id = $1 AND status = 'queued'`, jobID, message, state); err != nil {
+			return fmt.Errorf("end run %s: %w", jobID, err)
+		}
 		if reserved > 0 {
 			return giveBack(ctx, tx, tenantID, jobID, "refund", reserved, "job "+state)
 		}

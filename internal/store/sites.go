@@ -30,10 +30,12 @@ type Site struct {
 	// rankmath.
 	SEOPlugin string `json:"seo_plugin"`
 	// InlineImages is how many in-article images a draft gets (0-5).
-	InlineImages      int       `json:"inline_images"`
-	DefaultCategories []string  `json:"default_categories"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	InlineImages      int      `json:"inline_images"`
+	DefaultCategories []string `json:"default_categories"`
+	// Enabled is false for a site automation rules must leave alone.
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // SiteFields are the writable fields of a site; nil leaves a field as it is
@@ -47,6 +49,7 @@ type SiteFields struct {
 	SEOPlugin         *string
 	InlineImages      *int
 	DefaultCategories []string // nil: unchanged
+	Enabled           *bool
 }
 
 // Site health values.
@@ -57,12 +60,12 @@ const (
 )
 
 const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, checked_at,
-	require_review, seo_plugin, inline_images, default_categories, created_at, updated_at`
+	require_review, seo_plugin, inline_images, default_categories, enabled, created_at, updated_at`
 
 func scanSite(r pgx.Row) (st Site, err error) {
 	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.RESTStyle, &st.Health, &st.HealthReason,
 		&st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
-		&st.CreatedAt, &st.UpdatedAt)
+		&st.Enabled, &st.CreatedAt, &st.UpdatedAt)
 	return st, err
 }
 
@@ -70,11 +73,12 @@ func scanSite(r pgx.Row) (st Site, err error) {
 func (s *Store) CreateSite(ctx context.Context, tenantID int64, f SiteFields) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
 		`INSERT INTO sites (tenant_id, name, url, wp_user, app_password_enc, require_review, seo_plugin,
-		                    inline_images, default_categories)
-		 VALUES ($1, $2, $3, $4, $5, coalesce($6, false), coalesce($7, 'none'), coalesce($8, 0), coalesce($9::text[], '{}'))
+		                    inline_images, default_categories, enabled)
+		 VALUES ($1, $2, $3, $4, $5, coalesce($6, false), coalesce($7, 'none'), coalesce($8, 0), coalesce($9::text[], '{}'),
+		         coalesce($10, true))
 		 RETURNING `+siteColumns,
 		tenantID, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories))
+		f.DefaultCategories, f.Enabled))
 	return st, translate(err)
 }
 
@@ -121,6 +125,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        app_password_enc = coalesce($6, app_password_enc),
 		        require_review = coalesce($7, require_review), seo_plugin = coalesce($8, seo_plugin),
 		        inline_images = coalesce($9, inline_images), default_categories = coalesce($10::text[], default_categories),
+		        enabled = coalesce($11, enabled),
 		        -- a new address or credentials make the last check stale
 		        rest_style = CASE WHEN $4::text IS NULL OR $4 = url THEN rest_style END,
 		        health = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
@@ -130,7 +135,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        updated_at = now()
 		 WHERE tenant_id = $1 AND id = $2 RETURNING `+siteColumns,
 		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories))
+		f.DefaultCategories, f.Enabled))
 	return st, translate(err)
 }
 
