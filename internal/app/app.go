@@ -5,19 +5,24 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/netguard"
+	"github.com/presswork/presswork/internal/scheduler"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -116,31 +121,40 @@ func (a *App) WordPressClient() *http.Client {
 	return &http.Client{Transport: transport, Timeout: a.Config.WordPressTimeout}
 }
 
-// Worker builds the asynq server and its handlers.
-func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, error) {
+// Worker builds the asynq server and its handlers; call the returned
+// function after the server shut down, to close the client automation runs
+// enqueue with.
+func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, func(), error) {
 	writer, err := ai.NewWriter(p.Text)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	client := asynq.NewClient(a.Redis)
 	tenantOpenAI := p.TenantOpenAI
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
 	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Image: p.Image, Costs: a.Config.Costs, Log: a.Log,
 		Tenants: NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Box: a.Box,
-		WordPressHTTP: a.WordPressClient()}
+		WordPressHTTP: a.WordPressClient(), Enqueuer: &tasks.Enqueuer{Client: client}}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
-	return asynq.NewServer(a.Redis, tasks.ServerConfig(a.Config, a.Log)), mux, nil
+	closeClient := func() {
+		if err := client.Close(); err != nil {
+			a.Log.Warn("closing the worker's queue client", "error", err)
+		}
+	}
+	return asynq.NewServer(a.Redis, tasks.ServerConfig(a.Config, a.Log)), mux, closeClient, nil
 }
 
 // RunWorker processes tasks until ctx ends, then shuts down gracefully:
 // in-flight tasks get ShutdownTimeout to finish and the rest go back to
 // the queue without counting as failures.
 func (a *App) RunWorker(ctx context.Context, p Providers) error {
-	srv, mux, err := a.Worker(p)
+	srv, mux, closeClient, err := a.Worker(p)
 	if err != nil {
 		return err
 	}
+	defer closeClient()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -159,11 +173,40 @@ func (a *App) Reconciler() (*tasks.Reconciler, func()) {
 	return r, func() { inspector.Close(); client.Close() }
 }
 
-// RunScheduler runs the scheduler's loops until ctx ends.
+// Scheduler builds the automation scheduler with its lease in Redis;
+// close the returned function's resources when done.
+func (a *App) Scheduler() (*scheduler.Scheduler, func()) {
+	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		panic("asynq's Redis client is not a go-redis client")
+	}
+	client := asynq.NewClient(a.Redis)
+	host, _ := os.Hostname()
+	lease := &scheduler.Lease{Redis: rdb, Key: "presswork:scheduler:leader", TTL: a.Config.SchedulerLeaseTTL,
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), Now: time.Now}
+	s := &scheduler.Scheduler{Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Lease: lease,
+		Log: a.Log, Now: time.Now, Batch: 1000}
+	return s, func() { client.Close(); rdb.Close() }
+}
+
+// RunScheduler runs the scheduler until ctx ends: it takes part in the
+// leader election and, while it leads, fires due rules, reconciles the
+// queue with PostgreSQL and prunes what is kept only for a while.
 func (a *App) RunScheduler(ctx context.Context) error {
-	r, closeFn := a.Reconciler()
-	defer closeFn()
-	a.Log.Info("scheduler started", "reconcile_every", a.Config.ReconcileEvery, "grace", a.Config.ReconcileGrace)
-	r.Run(ctx, a.Config.ReconcileEvery)
+	s, closeScheduler := a.Scheduler()
+	defer closeScheduler()
+	r, closeReconciler := a.Reconciler()
+	defer closeReconciler()
+	inspector := asynq.NewInspector(a.Redis)
+	defer inspector.Close()
+	m := &tasks.Maintenance{Store: a.Store, Inspector: inspector, Log: a.Log, Now: time.Now,
+		RetainJobs: a.Config.RetainJobs, RetainRuns: a.Config.RetainRuns, RetainArchived: a.Config.RetainArchivedTasks}
+	a.Log.Info("scheduler started", "holder", s.Lease.Holder, "tick", a.Config.SchedulerTick,
+		"lease_ttl", a.Config.SchedulerLeaseTTL, "reconcile_every", a.Config.ReconcileEvery, "grace", a.Config.ReconcileGrace)
+	var wg sync.WaitGroup
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.ReconcileEvery, r.Pass) })
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.MaintenanceEvery, m.Pass) })
+	s.Run(ctx, a.Config.SchedulerTick)
+	wg.Wait()
 	return nil
 }

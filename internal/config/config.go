@@ -48,10 +48,25 @@ type Config struct {
 	RetryMaxDelay  time.Duration
 	ReconcileEvery time.Duration
 	ReconcileGrace time.Duration
-	MaxImportRows  int
-	MaxBulkItems   int
-	LogLevel       slog.Level
-	LogFormat      string // json or text
+	// SchedulerTick is how often the leading scheduler looks for due
+	// rules; SchedulerLeaseTTL is how long its leadership lasts unrenewed,
+	// so a replica takes over within about SchedulerLeaseTTL + SchedulerTick
+	// of the leader's death.
+	SchedulerTick     time.Duration
+	SchedulerLeaseTTL time.Duration
+	// AutomationMinInterval is the shortest interval between two firings
+	// a rule's schedule may have.
+	AutomationMinInterval time.Duration
+	// Retention: finished jobs and run records older than these are
+	// deleted, and asynq's archived tasks too, every MaintenanceEvery.
+	RetainJobs          time.Duration
+	RetainRuns          time.Duration
+	RetainArchivedTasks time.Duration
+	MaintenanceEvery    time.Duration
+	MaxImportRows       int
+	MaxBulkItems        int
+	LogLevel            slog.Level
+	LogFormat           string // json or text
 	// AllowPrivateURLs lets tenants' URLs (their OpenAI-compatible
 	// servers, their sites) name loopback and private addresses.
 	AllowPrivateURLs bool
@@ -64,23 +79,30 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:       r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/presswork?sslmode=disable"),
-		DatabaseMaxConns:  int32(r.integer("DATABASE_MAX_CONNS", 20, 2, 1000)),
-		RedisURL:          r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		APIAddr:           r.str("API_ADDR", "127.0.0.1:8080"),
-		AdminAddr:         r.str("ADMIN_ADDR", ""),
-		WorkerConcurrency: r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
-		TaskCheckInterval: r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
-		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		RetryBaseDelay:    r.duration("RETRY_BASE_DELAY", 15*time.Second),
-		RetryMaxDelay:     r.duration("RETRY_MAX_DELAY", time.Hour),
-		ReconcileEvery:    r.duration("RECONCILE_EVERY", 30*time.Second),
-		ReconcileGrace:    r.duration("RECONCILE_GRACE", 2*time.Minute),
-		MaxImportRows:     r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
-		MaxBulkItems:      r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
-		LogFormat:         r.str("LOG_FORMAT", "json"),
-		AllowPrivateURLs:  r.boolean("ALLOW_PRIVATE_URLS", false),
-		WordPressTimeout:  r.duration("WORDPRESS_TIMEOUT", time.Minute),
+		DatabaseURL:           r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/presswork?sslmode=disable"),
+		DatabaseMaxConns:      int32(r.integer("DATABASE_MAX_CONNS", 20, 2, 1000)),
+		RedisURL:              r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		APIAddr:               r.str("API_ADDR", "127.0.0.1:8080"),
+		AdminAddr:             r.str("ADMIN_ADDR", ""),
+		WorkerConcurrency:     r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
+		TaskCheckInterval:     r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
+		ShutdownTimeout:       r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		RetryBaseDelay:        r.duration("RETRY_BASE_DELAY", 15*time.Second),
+		RetryMaxDelay:         r.duration("RETRY_MAX_DELAY", time.Hour),
+		ReconcileEvery:        r.duration("RECONCILE_EVERY", 30*time.Second),
+		ReconcileGrace:        r.duration("RECONCILE_GRACE", 2*time.Minute),
+		SchedulerTick:         r.duration("SCHEDULER_TICK", time.Second),
+		SchedulerLeaseTTL:     r.duration("SCHEDULER_LEASE_TTL", 15*time.Second),
+		AutomationMinInterval: r.duration("AUTOMATION_MIN_INTERVAL", 5*time.Minute),
+		RetainJobs:            r.duration("RETAIN_JOBS", 90*24*time.Hour),
+		RetainRuns:            r.duration("RETAIN_RUNS", 30*24*time.Hour),
+		RetainArchivedTasks:   r.duration("RETAIN_ARCHIVED_TASKS", 7*24*time.Hour),
+		MaintenanceEvery:      r.duration("MAINTENANCE_EVERY", time.Hour),
+		MaxImportRows:         r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
+		MaxBulkItems:          r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
+		LogFormat:             r.str("LOG_FORMAT", "json"),
+		AllowPrivateURLs:      r.boolean("ALLOW_PRIVATE_URLS", false),
+		WordPressTimeout:      r.duration("WORDPRESS_TIMEOUT", time.Minute),
 		Costs: Costs{
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
@@ -95,6 +117,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.AdminAddr != "" {
 		r.hostPort("ADMIN_ADDR", c.AdminAddr)
 	}
+	r.check(c.SchedulerLeaseTTL >= 3*c.SchedulerTick, "SCHEDULER_LEASE_TTL", "must be at least three SCHEDULER_TICKs")
 	r.urlScheme("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 	r.urlScheme("REDIS_URL", c.RedisURL, "redis", "rediss")
 	return c, errors.Join(r.problems...)

@@ -42,6 +42,8 @@ type Handlers struct {
 	CancelCheck time.Duration
 	Costs       config.Costs
 	Log         *slog.Logger
+	// Enqueuer delivers the jobs an automation run plans.
+	Enqueuer *Enqueuer
 }
 
 // Register adds every handler to mux.
@@ -52,6 +54,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeImage, h.wrap(h.image))
 	mux.HandleFunc(TypePublish, h.wrap(h.publish))
 	mux.HandleFunc(TypeCheck, h.wrap(h.checkSite))
+	mux.HandleFunc(TypeAutomation, h.wrap(h.runAutomation))
 }
 
 // ServerConfig is the asynq server configuration Presswork's workers use.

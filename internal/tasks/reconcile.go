@@ -35,21 +35,12 @@ type ReconcileReport struct {
 // reconcileBatch bounds the jobs one pass examines.
 const reconcileBatch = 1000
 
-// Run reconciles every interval until ctx ends.
-func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		if rep, err := r.Once(ctx); err != nil {
-			r.Log.Warn("reconcile pass failed", "error", err)
-		} else if rep.Reenqueued+rep.Failed > 0 {
-			r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
+// Pass makes one pass and logs what it did.
+func (r *Reconciler) Pass(ctx context.Context) {
+	if rep, err := r.Once(ctx); err != nil {
+		r.Log.Warn("reconcile pass failed", "error", err)
+	} else if rep.Reenqueued+rep.Failed > 0 {
+		r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed)
 	}
 }
 
@@ -103,6 +94,8 @@ func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 func (r *Reconciler) reconcile(ctx context.Context, job store.Job) (string, error) {
 	info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID)
 	switch {
+	case (errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound)) && r.stuck(job):
+		return "failed", r.fail(ctx, job, "the job ran past its time limit on its last attempt and was given up")
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		if err := r.Enqueuer.Enqueue(ctx, []store.Job{job}); err != nil {
 			return "", err
@@ -116,11 +109,28 @@ func (r *Reconciler) reconcile(ctx context.Context, job store.Job) (string, erro
 		if job.LastError != nil {
 			msg += ": " + *job.LastError
 		}
-		err := r.Store.FailJob(ctx, job.TenantID, job.ID, msg)
-		if err != nil && !errors.Is(err, store.ErrJobFinished) {
-			return "", err
-		}
-		return "failed", nil
+		return "failed", r.fail(ctx, job, msg)
 	}
 	return "alive", r.Store.Touch(ctx, job.ID)
+}
+
+// stuck reports whether a running job that asynq no longer holds used its
+// last attempt and has not changed for longer than that attempt could
+// run: whatever ran it died, and delivering it again would exceed its
+// retries.
+func (r *Reconciler) stuck(job store.Job) bool {
+	sp := specs[job.Type]
+	return job.State == store.JobRunning && job.Attempts > sp.maxRetry &&
+		job.UpdatedAt.Before(r.Now().Add(-sp.timeout-r.Grace))
+}
+
+// fail fails a job and refunds its reservation; a job that finished in
+// the meantime is left as it is.
+func (r *Reconciler) fail(ctx context.Context, job store.Job, msg string) error {
+	err := r.Store.FailJob(ctx, job.TenantID, job.ID, msg)
+	if err != nil && !errors.Is(err, store.ErrJobFinished) {
+		return err
+	}
+	r.Log.Info("failed a job that could not finish", "task_id", job.ID, "tenant", job.TenantID, "reason", msg)
+	return nil
 }

@@ -60,6 +60,8 @@ var specs = map[string]spec{
 	// spaced by asynq's backoff.
 	TypePublish: {maxRetry: 20, timeout: 5 * time.Minute},
 	TypeCheck:   {maxRetry: 3, timeout: time.Minute},
+	// A run only reads PostgreSQL and enqueues.
+	TypeAutomation: {maxRetry: 10, timeout: 2 * time.Minute},
 }
 
 // Timeout returns how long one attempt of a task type may run.

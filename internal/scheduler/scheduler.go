@@ -1,0 +1,125 @@
+package scheduler
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/presswork/presswork/internal/schedule"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// Scheduler fires due automation rules.
+type Scheduler struct {
+	Store    *store.Store
+	Enqueuer *tasks.Enqueuer
+	Lease    *Lease
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Batch bounds the rules one transaction fires.
+	Batch int
+
+	fired atomic.Int64
+}
+
+// Fired counts the runs this scheduler recorded and enqueued.
+func (s *Scheduler) Fired() int64 { return s.fired.Load() }
+
+// FireDue fires every rule due now and enqueues the runs' tasks, batch by
+// batch, and returns how many runs it recorded. A task that cannot be
+// enqueued stays queued in PostgreSQL for the reconciler.
+func (s *Scheduler) FireDue(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		now := s.Now()
+		firings, err := s.Store.FireDueRules(ctx, now, s.Batch, func(r store.Rule) time.Time { return s.next(r, now) })
+		if err != nil {
+			return total, err
+		}
+		jobs := make([]store.Job, 0, len(firings))
+		for _, f := range firings {
+			if f.Job != nil {
+				jobs = append(jobs, *f.Job)
+			}
+		}
+		if len(jobs) > 0 {
+			if err := s.Enqueuer.Enqueue(ctx, jobs); err != nil {
+				s.Log.Warn("enqueue of automation runs failed; the reconciler will deliver", "error", err)
+			}
+		}
+		total += len(firings)
+		s.fired.Add(int64(len(jobs)))
+		if len(firings) < s.Batch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// next is when r fires after its due slot fired at now; zero (the rule is
+// disabled) when its schedule no longer parses or never fires again.
+func (s *Scheduler) next(r store.Rule, now time.Time) time.Time {
+	sched, err := schedule.Parse(r.Schedule, r.Timezone, 0)
+	if err != nil {
+		s.Log.Warn("disabling a rule whose schedule no longer parses", "rule", r.ID, "tenant", r.TenantID, "error", err)
+		return time.Time{}
+	}
+	return sched.After(*r.NextFireAt, now)
+}
+
+// Run takes part in the leader election and, while it leads, fires due
+// rules every tick, until ctx ends; then it gives up the lease.
+func (s *Scheduler) Run(ctx context.Context, tick time.Duration) {
+	renewEvery := s.Lease.TTL / 3
+	var lastTry time.Time
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	leading := false
+	for {
+		if now := s.Now(); now.Sub(lastTry) >= renewEvery || !leading {
+			lastTry = now
+			held, err := s.Lease.Try(ctx)
+			if err != nil {
+				s.Log.Warn("cannot renew the scheduler lease", "error", err)
+			}
+			if held != leading {
+				s.Log.Info("scheduler leadership changed", "leading", held, "holder", s.Lease.Holder)
+			}
+			leading = held
+		}
+		if s.Lease.Held() {
+			if n, err := s.FireDue(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("firing due rules failed", "error", err, "fired", n)
+			} else if n > 0 {
+				s.Log.Info("fired automation rules", "runs", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if err := s.Lease.Release(release); err != nil {
+				s.Log.Warn("releasing the scheduler lease", "error", err)
+			}
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// WhileLeading runs fn every interval while lease is held, until ctx ends.
+func WhileLeading(ctx context.Context, lease *Lease, every time.Duration, fn func(context.Context)) {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		if lease.Held() {
+			fn(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
