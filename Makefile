@@ -50,10 +50,11 @@ lint: ## gofmt and go vet
 fuzz: ## run each fuzz test for 20 seconds
 	@scripts/fuzz.sh 20s
 
-bench: ## benchmarks: import parsing, embedding, clustering; two worker processes under a provider's rate limit
+bench: ## benchmarks: import parsing, embedding, clustering; two worker processes under a provider's rate limit; 10,000 rules firing at once
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestTwoProcessesUnderProviderLimit$$' -count=1 -v ./internal/ratelimit/
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchTwoWorkersUnderProviderLimit$$' -count=1 -v ./internal/app/
+	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchFiringTenThousandRules$$' -count=1 -v ./internal/scheduler/
 
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
