@@ -172,6 +172,12 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"amount":1,"note":"sample"}`)
 	case "PUT /v1/prompts/:stage":
 		return j(`{"system":"You write for {{with .SiteName}}{{oneline .}}{{else}}a blog{{end}}.","user":"Write {{oneline .Title}}."}`)
+	case "POST /v1/automation/rules":
+		return j(`{"site_id":` + missingID + `,"name":"Sample rule","schedule":"@every 6h","stages":["pipeline"]}`)
+	case "PATCH /v1/automation/rules/:id":
+		return j(`{"name":"Renamed rule"}`)
+	case "POST /v1/automation/rules/:id/run", "POST /v1/sites/:id/automation/defaults":
+		return "", nil
 	case "PUT /v1/ai-settings/openai":
 		return j(`{"api_key":"sk-sample-key-0000000000000000","base_url":"https://llm.example.com/v1"}`)
 	}

@@ -58,6 +58,12 @@ func badInputs() []badCase {
 		return badCase{name: name, method: "POST", path: kw, contentType: "text/csv", body: []byte(body), status: 400, field: field}
 	}
 	kwJSON := func(name, body, field string) badCase { return jsonCase(name, "POST", kw, body, 400, field) }
+	rule := func(extra string) string {
+		return `{"site_id":{site},"name":"Bad rule","schedule":"@every 6h","stages":["ideas"]` + extra + `}`
+	}
+	ruleJSON := func(name, body, field string) badCase {
+		return jsonCase(name, "POST", "/v1/automation/rules", body, 400, field)
+	}
 	cases := []badCase{
 		// Bodies that are not the JSON object asked for.
 		jsonCase("malformed JSON", "POST", "/v1/sites", `{"name":`, 400, "body"),
@@ -236,6 +242,74 @@ func badInputs() []badCase {
 		{name: "batch id NUL", method: "GET", path: "/v1/batches/%00", status: 404},
 		{name: "batch id long", method: "GET", path: "/v1/batches/" + strings.Repeat("b", 5000), status: 404},
 
+		// Automation rules.
+		ruleJSON("rule bad cron spec", `{"site_id":{site},"name":"R","schedule":"every now and then","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule cron six stars", `{"site_id":{site},"name":"R","schedule":"* * * * * * *","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule too frequent", `{"site_id":{site},"name":"R","schedule":"* * * * *","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule every second", `{"site_id":{site},"name":"R","schedule":"@every 1s","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule CRON_TZ in spec", `{"site_id":{site},"name":"R","schedule":"CRON_TZ=UTC 0 * * * *","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule schedule empty", `{"site_id":{site},"name":"R","schedule":" ","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule schedule missing", `{"site_id":{site},"name":"R","stages":["ideas"]}`, "schedule"),
+		ruleJSON("rule unknown timezone", rule(`,"timezone":"Mars/Olympus_Mons"`), "timezone"),
+		ruleJSON("rule timezone Local", rule(`,"timezone":"Local"`), "timezone"),
+		ruleJSON("rule stages empty", `{"site_id":{site},"name":"R","schedule":"@every 6h","stages":[]}`, "stages"),
+		ruleJSON("rule stages missing", `{"site_id":{site},"name":"R","schedule":"@every 6h"}`, "stages"),
+		ruleJSON("rule stage unknown", `{"site_id":{site},"name":"R","schedule":"@every 6h","stages":["write"]}`, "stages"),
+		ruleJSON("rule stage repeated", `{"site_id":{site},"name":"R","schedule":"@every 6h","stages":["ideas","drafts","ideas"]}`, "stages"),
+		ruleJSON("rule pipeline with more", `{"site_id":{site},"name":"R","schedule":"@every 6h","stages":["pipeline","ideas"]}`, "stages"),
+		ruleJSON("rule stages a string", `{"site_id":{site},"name":"R","schedule":"@every 6h","stages":"ideas"}`, "stages"),
+		ruleJSON("rule max_items 0", rule(`,"max_items":0`), "max_items"),
+		ruleJSON("rule max_items huge", rule(`,"max_items":100000000`), "max_items"),
+		ruleJSON("rule max_items overflow", rule(`,"max_items":99999999999999999999`), "max_items"),
+		ruleJSON("rule max_credits negative", rule(`,"max_credits":-1`), "max_credits"),
+		ruleJSON("rule max_credits too many", rule(`,"max_credits":1000000000001`), "max_credits"),
+		ruleJSON("rule max_credits text", rule(`,"max_credits":"lots"`), "max_credits"),
+		ruleJSON("rule ideas_per_cluster 0", rule(`,"ideas_per_cluster":0`), "ideas_per_cluster"),
+		ruleJSON("rule ideas_per_cluster 11", rule(`,"ideas_per_cluster":11`), "ideas_per_cluster"),
+		ruleJSON("rule condition field", rule(`,"conditions":[{"field":"moon_phase","op":"gt","value":1}]`), "conditions"),
+		ruleJSON("rule condition op", rule(`,"conditions":[{"field":"unclustered_keywords","op":"like","value":1}]`), "conditions"),
+		ruleJSON("rule condition negative", rule(`,"conditions":[{"field":"unclustered_keywords","op":"gt","value":-1}]`), "conditions"),
+		ruleJSON("rule condition unknown key", rule(`,"conditions":[{"field":"unclustered_keywords","op":"gt","value":1,"x":1}]`), "x"),
+		ruleJSON("rule next_fire_at given", rule(`,"next_fire_at":"2030-01-01T00:00:00Z"`), "next_fire_at"),
+		ruleJSON("rule unknown field", rule(`,"cron":"daily"`), "cron"),
+		ruleJSON("rule name a number", `{"site_id":{site},"name":5,"schedule":"@every 6h","stages":["ideas"]}`, "name"),
+		ruleJSON("rule name blank", `{"site_id":{site},"name":"  ","schedule":"@every 6h","stages":["ideas"]}`, "name"),
+		ruleJSON("rule name too long", `{"site_id":{site},"name":"`+strings.Repeat("n", 101)+`","schedule":"@every 6h","stages":["ideas"]}`, "name"),
+		ruleJSON("rule name control", `{"site_id":{site},"name":"a\u0007b","schedule":"@every 6h","stages":["ideas"]}`, "name"),
+		ruleJSON("rule enabled text", rule(`,"enabled":"yes"`), "enabled"),
+		ruleJSON("rule site_id missing", `{"name":"R","schedule":"@every 6h","stages":["ideas"]}`, "site_id"),
+		ruleJSON("rule site_id zero", `{"site_id":0,"name":"R","schedule":"@every 6h","stages":["ideas"]}`, "site_id"),
+		ruleJSON("rule site_id text", `{"site_id":"1","name":"R","schedule":"@every 6h","stages":["ideas"]}`, "site_id"),
+		jsonCase("rule site of another tenant", "POST", "/v1/automation/rules",
+			`{"site_id":{othersite},"name":"R","schedule":"@every 6h","stages":["ideas"]}`, 404, ""),
+		jsonCase("rule unknown site", "POST", "/v1/automation/rules",
+			`{"site_id":`+missingID+`,"name":"R","schedule":"@every 6h","stages":["ideas"]}`, 404, ""),
+		jsonCase("rule duplicate name", "POST", "/v1/automation/rules",
+			`{"site_id":{site},"name":"Existing rule","schedule":"@every 6h","stages":["ideas"]}`, 409, ""),
+		jsonCase("patch rule site_id", "PATCH", "/v1/automation/rules/{rule}", `{"site_id":{site}}`, 400, "site_id"),
+		jsonCase("patch rule bad schedule", "PATCH", "/v1/automation/rules/{rule}", `{"schedule":"*/1 * * * *"}`, 400, "schedule"),
+		jsonCase("patch rule bad timezone", "PATCH", "/v1/automation/rules/{rule}", `{"timezone":"Europe/Atlantis"}`, 400, "timezone"),
+		jsonCase("patch rule stages empty", "PATCH", "/v1/automation/rules/{rule}", `{"stages":[]}`, 400, "stages"),
+		jsonCase("patch rule max_items 0", "PATCH", "/v1/automation/rules/{rule}", `{"max_items":0,"enabled":false}`, 400, "max_items"),
+		jsonCase("patch rule next_fire_at", "PATCH", "/v1/automation/rules/{rule}", `{"next_fire_at":null}`, 400, "next_fire_at"),
+		jsonCase("patch rule name empty", "PATCH", "/v1/automation/rules/{rule}", `{"name":""}`, 400, "name"),
+		{name: "patch rule text/plain", method: "PATCH", path: "/v1/automation/rules/{rule}", contentType: "text/plain",
+			body: []byte(`{"name":"x"}`), status: 415, field: "Content-Type"},
+		jsonCase("run unknown field", "POST", "/v1/automation/rules/{rule}/run", `{"force":true}`, 400, "force"),
+		jsonCase("defaults bad timezone", "POST", "/v1/sites/{site}/automation/defaults", `{"timezone":"Nowhere/Land"}`, 400, "timezone"),
+		jsonCase("defaults enabled text", "POST", "/v1/sites/{site}/automation/defaults", `{"enabled":"no"}`, 400, "enabled"),
+		jsonCase("defaults unknown field", "POST", "/v1/sites/{site}/automation/defaults", `{"stages":["ideas"]}`, 400, "stages"),
+		{name: "defaults another tenant's site", method: "POST", path: "/v1/sites/{othersite}/automation/defaults", status: 404},
+		jsonCase("site enabled text", "PATCH", "/v1/sites/{site}", `{"enabled":"off"}`, 400, "enabled"),
+		{name: "rules site_id text", method: "GET", path: "/v1/automation/rules?site_id=x", status: 400, field: "site_id"},
+		{name: "rules limit 0", method: "GET", path: "/v1/automation/rules?limit=0", status: 400, field: "limit"},
+		{name: "runs before text", method: "GET", path: "/v1/automation/rules/{rule}/runs?before=yesterday", status: 400, field: "before"},
+		{name: "runs limit 501", method: "GET", path: "/v1/automation/rules/{rule}/runs?limit=501", status: 400, field: "limit"},
+		{name: "rule id text", method: "GET", path: "/v1/automation/rules/abc", status: 404},
+		{name: "run rule id text", method: "POST", path: "/v1/automation/rules/x/run", status: 404},
+		{name: "run id NUL", method: "GET", path: "/v1/automation/runs/%00", status: 404},
+		{name: "run id unknown", method: "GET", path: "/v1/automation/runs/run-1-m0", status: 404},
+
 		// Operator routes.
 		{operator: true, name: "tenant bad slug", method: "POST", path: "/v1/admin/tenants", contentType: "application/json",
 			body: []byte(`{"name":"X","slug":"Bad Slug","plan":"pro","credits":0}`), status: 400, field: "slug"},
@@ -270,10 +344,18 @@ func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	f := newFixtureLite(t, h, "bad")
 	siteID := createSite(t, h, f.Key, "Bad input blog", "pw")
+	ruleID := createRule(t, h, f.Key, siteID, "Existing rule", "@every 6h", "ideas")
+	other := newFixtureLite(t, h, "bad-other")
+	otherSite := createSite(t, h, other.Key, "Other bad blog", "pw")
 	op := h.OperatorClient(t)
 	tenantsBefore, err := h.App.Store.ListTenants(ctx)
 	apptest.Must(t, err, "list tenants")
-	before := state(t, h, f.Key, fmt.Sprintf("/v1/sites/%d", siteID), fmt.Sprintf("/v1/sites/%d/keywords", siteID))
+	watched := []string{fmt.Sprintf("/v1/sites/%d", siteID), fmt.Sprintf("/v1/sites/%d/keywords", siteID),
+		"/v1/automation/rules?limit=500", fmt.Sprintf("/v1/automation/rules/%d/runs", ruleID)}
+	before := state(t, h, f.Key, watched...)
+	otherBefore := state(t, h, other.Key, "/v1/automation/rules?limit=500")
+	fill := strings.NewReplacer("{site}", fmt.Sprint(siteID), "{tenant}", fmt.Sprint(f.TenantID),
+		"{rule}", fmt.Sprint(ruleID), "{othersite}", fmt.Sprint(otherSite))
 
 	for _, c := range badInputs() {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,12 +363,16 @@ func TestBadInput(t *testing.T) {
 			if c.operator {
 				key = op.Key
 			}
-			path := strings.NewReplacer("{site}", fmt.Sprint(siteID), "{tenant}", fmt.Sprint(f.TenantID)).Replace(c.path)
+			path := fill.Replace(c.path)
+			reqBody := c.body
+			if bytes.Contains(reqBody, []byte("{")) && len(reqBody) < 1<<16 {
+				reqBody = []byte(fill.Replace(string(reqBody)))
+			}
 			var a answer
 			if c.chunked {
-				a = callReader(t, h, key, c.method, path, c.contentType, chunked{bytes.NewReader(c.body)}, c.header...)
+				a = callReader(t, h, key, c.method, path, c.contentType, chunked{bytes.NewReader(reqBody)}, c.header...)
 			} else {
-				a = call(t, h, key, c.method, path, c.contentType, c.body, c.header...)
+				a = call(t, h, key, c.method, path, c.contentType, reqBody, c.header...)
 			}
 			if a.Status != c.status {
 				t.Fatalf("%s %s: status %d, want %d; body: %s", c.method, clipBody([]byte(path)), a.Status, c.status, clipBody(a.Body))
@@ -318,7 +404,8 @@ func TestBadInput(t *testing.T) {
 	}
 
 	// Nothing was written.
-	sameState(t, "bad requests", before, state(t, h, f.Key, fmt.Sprintf("/v1/sites/%d", siteID), fmt.Sprintf("/v1/sites/%d/keywords", siteID)))
+	sameState(t, "bad requests", before, state(t, h, f.Key, watched...))
+	sameState(t, "bad requests naming another tenant's site", otherBefore, state(t, h, other.Key, "/v1/automation/rules?limit=500"))
 	n, err := h.App.Store.CountUnclustered(ctx, f.TenantID, siteID)
 	apptest.Must(t, err, "count keywords")
 	jobs, err := h.App.Store.ListJobs(ctx, f.TenantID, store.JobFilter{}, "", 10)

@@ -251,11 +251,13 @@ func page(c echo.Context) (store.Page, error) {
 	return store.Page{After: after, Limit: int(limit)}, nil
 }
 
-// List is the envelope of every listing; NextAfter is the cursor of the
-// next page, absent on the last.
+// List is the envelope of every listing; NextAfter (NextBefore for the
+// listings newest first by time) is the cursor of the next page, absent on
+// the last.
 type List[T any] struct {
-	Items     []T `json:"items"`
-	NextAfter any `json:"next_after,omitempty"`
+	Items      []T `json:"items"`
+	NextAfter  any `json:"next_after,omitempty"`
+	NextBefore any `json:"next_before,omitempty"`
 }
 
 func listOf[T any](items []T, p store.Page, idOf func(T) int64) List[T] {

@@ -28,26 +28,35 @@ func TestTenantIsolation(t *testing.T) {
 	bSite := createSite(t, h, b.Key, "beta blog", "beta password")
 	importCSV(t, h, b.Key, bSite, "phrase\nbeta keyword one\nbeta keyword two\n")
 	bJob := startWork(t, h, b.Key, "POST", fmt.Sprintf("/v1/sites/%d/clustering", bSite), nil)
+	// A's rules: one with a queued run, one free to run again.
+	ruleID := createRule(t, h, a.Key, a.SiteID, "alpha rule", "@every 6h", "ideas")
+	runRuleID := createRule(t, h, a.Key, a.SiteID, "alpha second rule", "@every 6h", "drafts")
+	runID := startRun(t, h, a.Key, ruleID)
 
 	// The id of A's row each tenant-owned route names. A route added
 	// without an entry here fails the test.
 	ids := map[string]string{
-		"/v1/api-keys/:id":             fmt.Sprint(a.APIKeyID),
-		"/v1/sites/:id":                fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/keywords":       fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/clustering":     fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/check":          fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/clusters":       fmt.Sprint(a.SiteID),
-		"/v1/clusters/:id":             fmt.Sprint(a.ClusterIDs[0]),
-		"/v1/ideas/:id":                fmt.Sprint(a.IdeaIDs[0]),
-		"/v1/drafts/:id":               fmt.Sprint(a.DraftID),
-		"/v1/drafts/:id/image":         fmt.Sprint(a.DraftID),
-		"/v1/drafts/:id/image/content": fmt.Sprint(a.DraftID),
-		"/v1/drafts/:id/images":        fmt.Sprint(a.DraftID),
-		"/v1/images/:id/content":       fmt.Sprint(imageID),
-		"/v1/jobs/:id":                 a.JobID,
-		"/v1/jobs/:id/cancel":          a.JobID,
-		"/v1/batches/:id":              a.BatchID,
+		"/v1/api-keys/:id":                  fmt.Sprint(a.APIKeyID),
+		"/v1/sites/:id":                     fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/keywords":            fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clustering":          fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
+		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/ideas/:id":                     fmt.Sprint(a.IdeaIDs[0]),
+		"/v1/drafts/:id":                    fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/image":              fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/image/content":      fmt.Sprint(a.DraftID),
+		"/v1/drafts/:id/images":             fmt.Sprint(a.DraftID),
+		"/v1/images/:id/content":            fmt.Sprint(imageID),
+		"/v1/jobs/:id":                      a.JobID,
+		"/v1/jobs/:id/cancel":               a.JobID,
+		"/v1/batches/:id":                   a.BatchID,
+		"/v1/automation/rules/:id":          fmt.Sprint(ruleID),
+		"/v1/automation/rules/:id/runs":     fmt.Sprint(ruleID),
+		"/v1/automation/rules/:id/run":      fmt.Sprint(runRuleID),
+		"/v1/automation/runs/:id":           runID,
+		"/v1/sites/:id/automation/defaults": fmt.Sprint(a.SiteID),
 	}
 	var owned []string
 	for _, rt := range h.API.Routes() {
@@ -103,6 +112,8 @@ func TestTenantIsolation(t *testing.T) {
 	callJSON(t, h, b.Key, "POST", "/v1/images/generate", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
 	callJSON(t, h, b.Key, "POST", "/v1/drafts/publish", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
 	callJSON(t, h, b.Key, "POST", "/v1/drafts/approve", map[string]any{"draft_ids": []int64{a.DraftID}}).problem(t, 404)
+	callJSON(t, h, b.Key, "POST", "/v1/automation/rules", map[string]any{"site_id": a.SiteID, "name": "stolen",
+		"schedule": "@every 6h", "stages": []string{"pipeline"}}).problem(t, 404)
 	for _, p := range []string{
 		fmt.Sprintf("/v1/ideas?site_id=%d", a.SiteID),
 		fmt.Sprintf("/v1/ideas?cluster_id=%d", a.ClusterIDs[0]),
@@ -111,6 +122,8 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/jobs?after=" + a.JobID,
 		fmt.Sprintf("/v1/sites/%d/keywords?cluster_id=%d", bSite, a.ClusterIDs[0]),
 		fmt.Sprintf("/v1/ideas?after=%d", a.IdeaIDs[0]-1),
+		fmt.Sprintf("/v1/automation/rules?site_id=%d", a.SiteID),
+		"/v1/automation/rules",
 	} {
 		var l struct {
 			Items []json.RawMessage `json:"items"`
@@ -167,11 +180,13 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("B's ledger %+v, want its opening grant only", ledger.Items)
 	}
 
-	// The fixtures are right: A itself reaches every route (deletes last).
+	// The fixtures are right: A itself reaches every route (deletes last,
+	// the site's last of all: it takes the site's rows with it).
 	routes := slices.Clone(h.API.Routes())
-	slices.SortStableFunc(routes, func(x, y httpapi.Route) int {
-		return boolInt(x.Method == http.MethodDelete) - boolInt(y.Method == http.MethodDelete)
-	})
+	lateness := func(r httpapi.Route) int {
+		return boolInt(r.Method == http.MethodDelete) + boolInt(r.Method == http.MethodDelete && r.Path == "/v1/sites/:id")
+	}
+	slices.SortStableFunc(routes, func(x, y httpapi.Route) int { return lateness(x) - lateness(y) })
 	for _, rt := range routes {
 		if !rt.TenantOwned {
 			continue

@@ -294,7 +294,9 @@ func (s *Server) listJobs(c echo.Context) error {
 }
 
 // jobTypes are the job types a listing can filter on.
-var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish, tasks.TypeCheck}
+var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish, tasks.TypeCheck,
+	tasks.TypeAutomation,
+}
 
 func (s *Server) getJob(c echo.Context) error {
 	id, err := textID(c, "id")

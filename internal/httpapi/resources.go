@@ -131,6 +131,8 @@ type siteRequest struct {
 	InlineImages        *int    `json:"inline_images"`
 	// DefaultCategories is nil when absent; an empty list clears it.
 	DefaultCategories *[]string `json:"default_categories"`
+	// Enabled false makes automation rules leave the site alone.
+	Enabled *bool `json:"enabled"`
 }
 
 // Limits of a site's publishing settings.
@@ -250,7 +252,8 @@ func (r siteRequest) fields(enc []byte) store.SiteFields {
 		return &t
 	}
 	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc,
-		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages}
+		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages,
+		Enabled: r.Enabled}
 	if r.DefaultCategories != nil {
 		f.DefaultCategories = trimmed(*r.DefaultCategories)
 	}

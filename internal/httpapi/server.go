@@ -179,6 +179,16 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/drafts/:id/images", PermRead, true, s.listDraftImages)
 	s.add(get, "/v1/images/:id/content", PermRead, true, s.getImageContent)
 
+	s.add(get, "/v1/automation/rules", PermRead, false, s.listRules)
+	s.add(post, "/v1/automation/rules", PermContent, false, s.createRule)
+	s.add(get, "/v1/automation/rules/:id", PermRead, true, s.getRule)
+	s.add(patch, "/v1/automation/rules/:id", PermContent, true, s.updateRule)
+	s.add(del, "/v1/automation/rules/:id", PermContent, true, s.deleteRule)
+	s.add(post, "/v1/automation/rules/:id/run", PermContent, true, s.runRule)
+	s.add(get, "/v1/automation/rules/:id/runs", PermRead, true, s.listRuns)
+	s.add(get, "/v1/automation/runs/:id", PermRead, true, s.getRun)
+	s.add(post, "/v1/sites/:id/automation/defaults", PermContent, true, s.createDefaultRules)
+
 	s.add(get, "/v1/jobs", PermRead, false, s.listJobs)
 	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)
 	s.add(post, "/v1/jobs/:id/cancel", PermContent, true, s.cancelJob)
