@@ -1,5 +1,6 @@
-// Command scheduler runs Presswork's background loops: today the
-// reconciler that re-delivers work the queue lost.
+// Command scheduler is Presswork's cron: it fires automation rules, re-
+// delivers work the queue lost and prunes old records. Run any number of
+// replicas; the one holding a Redis lease does the work.
 package main
 
 import (
