@@ -406,7 +406,9 @@ func TestOwnTimeoutIsRetryableAndLeavesThePredictionRunning(t *testing.T) {
 	if !isRetryable(err) || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "REPLICATE_TIMEOUT") {
 		t.Fatalf("Generate: %v, want a retryable REPLICATE_TIMEOUT error that is not the caller's deadline", err)
 	}
-	if fake.Cancels() != 0 || fake.Status(id) != "processing" {
+	// Under load the timeout may come before the first poll moved the
+	// prediction past "starting": either way it must be left running.
+	if st := fake.Status(id); fake.Cancels() != 0 || (st != "processing" && st != "starting") {
 		t.Errorf("cancels %d, status %q; want the prediction left running", fake.Cancels(), fake.Status(id))
 	}
 }
