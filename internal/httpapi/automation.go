@@ -242,19 +242,7 @@ func (s *Server) createRule(c echo.Context) error {
 }
 
 func (s *Server) listRules(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	siteID, err := queryInt(c, "site_id", 0, 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	rules, err := s.store.ListRules(c.Request().Context(), principal(c).TenantID, siteID, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, listOf(rules, p, func(r store.Rule) int64 { return r.ID }))
+	return listBySite(c, s.store.ListRules, func(r store.Rule) int64 { return r.ID })
 }
 
 func (s *Server) getRule(c echo.Context) error {
@@ -367,15 +355,7 @@ func (s *Server) listRuns(c echo.Context) error {
 }
 
 func (s *Server) getRun(c echo.Context) error {
-	id, err := textID(c, "id")
-	if err != nil {
-		return err
-	}
-	run, err := s.store.GetRun(c.Request().Context(), principal(c).TenantID, id)
-	if err != nil {
-		return public(err, "no run with id %q", id)
-	}
-	return c.JSON(http.StatusOK, run)
+	return getByTextID(c, "run", s.store.GetRun)
 }
 
 // defaultRule is one of the rules a site gets by default: the cadences of

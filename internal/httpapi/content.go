@@ -179,19 +179,7 @@ func (s *Server) getIdea(c echo.Context) error {
 }
 
 func (s *Server) listDrafts(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	siteID, err := queryInt(c, "site_id", 0, 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	drafts, err := s.store.ListDrafts(c.Request().Context(), principal(c).TenantID, siteID, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, listOf(drafts, p, func(d store.Draft) int64 { return d.ID }))
+	return listBySite(c, s.store.ListDrafts, func(d store.Draft) int64 { return d.ID })
 }
 
 func (s *Server) getDraft(c echo.Context) error {
@@ -227,6 +215,39 @@ func (s *Server) getDraftImageContent(c echo.Context) error {
 }
 
 // getByID answers a GET of one tenant-owned row by its numeric id.
+// getByTextID answers one of the tenant's rows named by a text id (a job,
+// a batch, a run); what names the kind in the not-found message.
+func getByTextID[T any](c echo.Context, what string, get func(ctx context.Context, tenantID int64, id string) (T, error)) error {
+	id, err := textID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := get(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return public(err, "no %s with id %q", what, id)
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// listBySite answers a page of the tenant's rows, of one site when
+// ?site_id= is given.
+func listBySite[T any](c echo.Context, list func(ctx context.Context, tenantID, siteID int64, p store.Page) ([]T, error),
+	idOf func(T) int64) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	siteID, err := queryInt(c, "site_id", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	rows, err := list(c.Request().Context(), principal(c).TenantID, siteID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(rows, p, idOf))
+}
+
 func getByID[T any](c echo.Context, get func(ctx context.Context, tenantID, id int64) (T, error)) error {
 	id, err := pathID(c, "id")
 	if err != nil {

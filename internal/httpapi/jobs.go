@@ -299,15 +299,7 @@ var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tas
 }
 
 func (s *Server) getJob(c echo.Context) error {
-	id, err := textID(c, "id")
-	if err != nil {
-		return err
-	}
-	job, err := s.store.GetJob(c.Request().Context(), principal(c).TenantID, id)
-	if err != nil {
-		return public(err, "no job with id %q", id)
-	}
-	return c.JSON(http.StatusOK, job)
+	return getByTextID(c, "job", s.store.GetJob)
 }
 
 func (s *Server) cancelJob(c echo.Context) error {
@@ -328,15 +320,7 @@ func (s *Server) cancelJob(c echo.Context) error {
 }
 
 func (s *Server) getBatch(c echo.Context) error {
-	id, err := textID(c, "id")
-	if err != nil {
-		return err
-	}
-	b, err := s.store.GetBatch(c.Request().Context(), principal(c).TenantID, id)
-	if err != nil {
-		return public(err, "no batch with id %q", id)
-	}
-	return c.JSON(http.StatusOK, b)
+	return getByTextID(c, "batch", s.store.GetBatch)
 }
 
 type generateImagesRequest struct {
