@@ -1,0 +1,215 @@
+// Package fakepanel is an in-process Easypanel that speaks the tRPC wire contract of
+// shared/reference/easypanel-api.md over real HTTP, for tests of code that drives a panel.
+//
+// It keeps projects and services in memory, accepts both Authorization forms, and lets a test
+// expire tokens, inject failures (before or after a call does its work), switch to batched
+// replies, or pretend to be a newer panel that no longer serves /api/trpc.
+package fakepanel
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// The only credentials the fake accepts.
+const (
+	Email    = "admin@example.com"
+	Password = "panel-secret"
+)
+
+// FakeService is a service as the fake holds it.
+type FakeService struct {
+	ProjectName     string
+	Name            string
+	Type            string // "app" or "mariadb"
+	Enabled         bool
+	Env             string
+	Source          map[string]any
+	Domain          string // the app's host
+	PrimaryDomainID string // the app's domain id, like "dom_1"
+	DatabaseName    string
+	User            string
+	Password        string
+	RootPassword    string
+	Image           string
+	Creates         int // how many createService calls created it (must stay 1)
+}
+
+// service is a FakeService plus its deploy progress.
+type service struct {
+	FakeService
+	deploying bool
+	waitLeft  int // inspections that still report enabled:false while deploying
+}
+
+type failure struct {
+	status     int
+	message    string
+	afterApply bool
+}
+
+// Server is a running fake panel.
+type Server struct {
+	URL string
+
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	tokens      map[string]bool // issued tokens; false once expired
+	projects    []string
+	services    []*service
+	failures    map[string][]failure
+	calls       map[string]int
+	authForms   map[string]int
+	batch       bool
+	newerAPI    bool
+	deployDelay int
+	domainSeq   int
+}
+
+// New starts a fake panel that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		tokens:      map[string]bool{},
+		failures:    map[string][]failure{},
+		calls:       map[string]int{},
+		authForms:   map[string]int{},
+		deployDelay: 1,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/trpc/{procedure}", s.serveTRPC)
+	mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// ExpireTokens makes every token issued so far answer 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token := range s.tokens {
+		s.tokens[token] = false
+	}
+}
+
+// FailNext makes the next call of procedure fail with status and message before doing
+// anything. Failures queue up: two FailNext calls fail the next two calls.
+func (s *Server) FailNext(procedure string, status int, message string) {
+	s.addFailure(procedure, failure{status: status, message: message})
+}
+
+// FailNextAfterApply makes the next call of procedure do its work, then answer the error: a
+// reply lost on the way back.
+func (s *Server) FailNextAfterApply(procedure string, status int, message string) {
+	s.addFailure(procedure, failure{status: status, message: message, afterApply: true})
+}
+
+func (s *Server) addFailure(procedure string, f failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[procedure] = append(s.failures[procedure], f)
+}
+
+// UseBatchReplies makes the fake answer with the batched array envelope.
+func (s *Server) UseBatchReplies(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batch = on
+}
+
+// UseNewerAPI makes the fake behave like a panel of version 2.31 or later: /api/trpc/* answers
+// 404 (400 "Input validation failed" for calls with input) and /api/openapi.json is served.
+func (s *Server) UseNewerAPI(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.newerAPI = on
+}
+
+// SetDeployDelay sets how many inspections report enabled:false after updateDeploy or
+// startService before the app reports enabled:true (1 by default).
+func (s *Server) SetDeployDelay(inspections int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deployDelay = inspections
+}
+
+// AddService adds a service that already exists, as if created outside the test.
+func (s *Server) AddService(project, name, typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureProject(project)
+	s.services = append(s.services, &service{FakeService: FakeService{
+		ProjectName: project, Name: name, Type: typ, Enabled: true,
+	}})
+}
+
+// Services returns a copy of the current services, in creation order.
+func (s *Server) Services() []FakeService {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]FakeService, 0, len(s.services))
+	for _, svc := range s.services {
+		copied := svc.FakeService
+		copied.Source = maps.Clone(svc.Source)
+		out = append(out, copied)
+	}
+	return out
+}
+
+// Calls returns how many requests named procedure, whatever their outcome.
+func (s *Server) Calls(procedure string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[procedure]
+}
+
+// AuthForms returns how many requests carried each Authorization form: "bearer" and "plain".
+func (s *Server) AuthForms() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.authForms)
+}
+
+func (s *Server) ensureProject(name string) {
+	for _, p := range s.projects {
+		if p == name {
+			return
+		}
+	}
+	s.projects = append(s.projects, name)
+}
+
+func (s *Server) find(project, name, typ string) (int, *service) {
+	for i, svc := range s.services {
+		if svc.ProjectName == project && svc.Name == name && (typ == "" || svc.Type == typ) {
+			return i, svc
+		}
+	}
+	return -1, nil
+}
+
+func (s *Server) newToken() string {
+	token := randomHex()
+	s.tokens[token] = true
+	return token
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) nextDomainID() string {
+	s.domainSeq++
+	return fmt.Sprintf("dom_%d", s.domainSeq)
+}
