@@ -99,3 +99,15 @@ func (b *Box) Open(ciphertext, associated []byte) ([]byte, error) {
 func SitePasswordAD(tenantID int64) []byte {
 	return fmt.Appendf(nil, "site-password:tenant:%d", tenantID)
 }
+
+// PanelPasswordAD is the associated data of a tenant's Easypanel password.
+func PanelPasswordAD(tenantID int64) []byte {
+	return fmt.Appendf(nil, "panel-password:tenant:%d", tenantID)
+}
+
+// DeploymentSecretAD is the associated data of a deployment's sealed
+// values (what: "db-password", "db-root-password", "env"), bound to its
+// tenant and site (a site has one deployment).
+func DeploymentSecretAD(tenantID, siteID int64, what string) []byte {
+	return fmt.Appendf(nil, "deployment:%s:tenant:%d:site:%d", what, tenantID, siteID)
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// PanelCredentials is a tenant's own Easypanel; the password is sealed.
+type PanelCredentials struct {
+	TenantID    int64
+	URL         string
+	Email       string
+	PasswordEnc []byte
+	Project     string
+	UpdatedAt   time.Time
+}
+
+// PutPanelCredentials stores (or replaces) a tenant's panel.
+func (s *Store) PutPanelCredentials(ctx context.Context, c PanelCredentials) (PanelCredentials, error) {
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO panel_credentials (tenant_id, url, email, password_enc, project) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id) DO UPDATE SET url = $2, email = $3, password_enc = $4, project = $5, updated_at = now()
+		RETURNING updated_at`, c.TenantID, c.URL, c.Email, c.PasswordEnc, c.Project).Scan(&c.UpdatedAt)
+	return c, translate(err)
+}
+
+// GetPanelCredentials returns a tenant's panel; not found when it has none.
+func (s *Store) GetPanelCredentials(ctx context.Context, tenantID int64) (PanelCredentials, error) {
+	c := PanelCredentials{TenantID: tenantID}
+	err := s.pool.QueryRow(ctx, `SELECT url, email, password_enc, project, updated_at FROM panel_credentials
+		WHERE tenant_id = $1`, tenantID).Scan(&c.URL, &c.Email, &c.PasswordEnc, &c.Project, &c.UpdatedAt)
+	return c, translate(err)
+}
+
+// DeletePanelCredentials forgets a tenant's panel.
+func (s *Store) DeletePanelCredentials(ctx context.Context, tenantID int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM panel_credentials WHERE tenant_id = $1`, tenantID)
+	return oneRow(tag.RowsAffected(), err)
+}
+
+// Deploy steps, in order; a deployment's Step is the last one finished.
+var DeploySteps = []string{"none", "names_chosen", "database_created", "app_created", "domain_set",
+	"deploy_triggered", "running"}
+
+// DeploySource is what an app is built from: a git repository with a
+// Dockerfile, or an image.
+type DeploySource struct {
+	Type       string `json:"type"` // git or image
+	Repo       string `json:"repo,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Dockerfile string `json:"dockerfile,omitempty"`
+	Image      string `json:"image,omitempty"`
+}
+
+// Deployment is a site deployed through Easypanel. Sealed fields never
+// leave the store's callers (they have no JSON names).
+type Deployment struct {
+	ID         int64        `json:"id"`
+	TenantID   int64        `json:"-"`
+	SiteID     int64        `json:"site_id"`
+	Panel      string       `json:"panel"`
+	Project    string       `json:"project"`
+	AppService *string      `json:"app_service"`
+	DBService  *string      `json:"db_service"`
+	DBName     *string      `json:"db_name"`
+	DBUser     *string      `json:"db_user"`
+	Source     DeploySource `json:"source"`
+	Domain     string       `json:"domain"`
+	HTTPS      bool         `json:"https"`
+	Step       string       `json:"step"`
+	Status     string       `json:"status"`
+	Error      string       `json:"error"`
+	CreatedAt  time.Time    `json:"created_at"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+
+	DBPasswordEnc     []byte `json:"-"`
+	DBRootPasswordEnc []byte `json:"-"`
+	EnvEnc            []byte `json:"-"`
+}
+
+// StepDone reports whether the deployment has finished step.
+func (d Deployment) StepDone(step string) bool {
+	return stepIndex(d.Step) >= stepIndex(step)
+}
+
+func stepIndex(step string) int {
+	for i, s := range DeploySteps {
+		if s == step {
+			return i
+		}
+	}
+	return -1
+}
+
+const deploymentColumns = `id, tenant_id, site_id, panel, project, app_service, db_service, db_name, db_user,
+	source, domain, https, step, status, error, created_at, updated_at, db_password_enc, db_root_password_enc, env_enc`
+
+func scanDeployment(r pgx.Row) (d Deployment, err error) {
+	var source []byte
+	err = r.Scan(&d.ID, &d.TenantID, &d.SiteID, &d.Panel, &d.Project, &d.AppService, &d.DBService, &d.DBName,
+		&d.DBUser, &source, &d.Domain, &d.HTTPS, &d.Step, &d.Status, &d.Error, &d.CreatedAt, &d.UpdatedAt,
+		&d.DBPasswordEnc, &d.DBRootPasswordEnc, &d.EnvEnc)
+	if err == nil {
+		err = json.Unmarshal(source, &d.Source)
+	}
+	return d, err
+}
+
+// SaveDeployment records what a site's deployment should be before a deploy
+// job runs: a new deployment, or a destroyed or failed one deployed again
+// (it keeps the service names it created, and a failed one its step). A
+// site whose deployment is pending, deploying, running or stopped is a
+// conflict.
+func (s *Store) SaveDeployment(ctx context.Context, d Deployment) (Deployment, error) {
+	source, _ := json.Marshal(d.Source)
+	out, err := scanDeployment(s.pool.QueryRow(ctx, `
+		INSERT INTO deployments (tenant_id, site_id, panel, project, source, env_enc, domain, https)
+		SELECT $1, id, $3, $4, $5::jsonb, $6, $7, $8 FROM sites WHERE tenant_id = $1 AND id = $2
+		ON CONFLICT (site_id) DO UPDATE SET panel = $3, project = CASE WHEN deployments.app_service IS NULL
+		        THEN $4 ELSE deployments.project END,
+		    source = $5::jsonb, env_enc = $6, domain = $7, https = $8, error = '', updated_at = now(),
+		    status = 'pending',
+		    step = CASE WHEN deployments.status = 'destroyed' AND deployments.app_service IS NOT NULL THEN 'names_chosen'
+		                WHEN deployments.status = 'destroyed' THEN 'none' ELSE deployments.step END
+		WHERE deployments.status IN ('destroyed', 'failed')
+		RETURNING `+deploymentColumns,
+		d.TenantID, d.SiteID, d.Panel, d.Project, string(source), d.EnvEnc, d.Domain, d.HTTPS))
+	if isNoRows(err) {
+		if _, gerr := s.GetSite(ctx, d.TenantID, d.SiteID); gerr != nil {
+			return Deployment{}, gerr
+		}
+		return Deployment{}, fmt.Errorf("%w: site %d is deployed already; redeploy, change its domain or destroy it",
+			errs.ErrConflict, d.SiteID)
+	}
+	return out, translate(err)
+}
+
+// GetDeployment returns one of a tenant's deployments.
+func (s *Store) GetDeployment(ctx context.Context, tenantID, id int64) (Deployment, error) {
+	d, err := scanDeployment(s.pool.QueryRow(ctx,
+		`SELECT `+deploymentColumns+` FROM deployments WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return d, translate(err)
+}
+
+// SiteDeployment returns the deployment of one of a tenant's sites.
+func (s *Store) SiteDeployment(ctx context.Context, tenantID, siteID int64) (Deployment, error) {
+	d, err := scanDeployment(s.pool.QueryRow(ctx,
+		`SELECT `+deploymentColumns+` FROM deployments WHERE tenant_id = $1 AND site_id = $2`, tenantID, siteID))
+	return d, translate(err)
+}
+
+// DeploymentNames are the service names and database credentials chosen
+// once for a deployment.
+type DeploymentNames struct {
+	AppService, DBService, DBName, DBUser string
+	DBPasswordEnc, DBRootPasswordEnc      []byte
+}
+
+// ChooseDeploymentNames stores a deployment's names if it has none yet
+// and returns the deployment as stored: names once chosen are kept, so a
+// concurrent or repeated choice loses to the first.
+func (s *Store) ChooseDeploymentNames(ctx context.Context, tenantID, id int64, n DeploymentNames) (Deployment, error) {
+	_, err := s.pool.Exec(ctx, `UPDATE deployments SET app_service = $3, db_service = $4, db_name = $5, db_user = $6,
+		db_password_enc = $7, db_root_password_enc = $8, step = 'names_chosen', updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND app_service IS NULL`,
+		tenantID, id, n.AppService, n.DBService, n.DBName, n.DBUser, n.DBPasswordEnc, n.DBRootPasswordEnc)
+	if err != nil {
+		return Deployment{}, translate(err)
+	}
+	return s.GetDeployment(ctx, tenantID, id)
+}
+
+// SetDeploymentState records a deployment's step, status and the error a
+// user reads ("" when none).
+func (s *Store) SetDeploymentState(ctx context.Context, tenantID, id int64, step, status, userError string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE deployments SET step = $3, status = $4, error = $5, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, step, status, userError)
+	return oneRow(tag.RowsAffected(), err)
+}
+
+// SetDeploymentDomain records the domain a deployment should have.
+func (s *Store) SetDeploymentDomain(ctx context.Context, tenantID, id int64, domain string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE deployments SET domain = $3, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, domain)
+	return oneRow(tag.RowsAffected(), err)
+}
+
+// DeploymentLogEntry is one thing an action did. Detail is the panel's
+// reply (secrets masked), for operators.
+type DeploymentLogEntry struct {
+	ID           int64     `json:"id"`
+	DeploymentID int64     `json:"-"`
+	TenantID     int64     `json:"-"`
+	JobID        string    `json:"job_id"`
+	Action       string    `json:"action"`
+	Step         string    `json:"step"`
+	Message      string    `json:"message"`
+	Detail       string    `json:"detail,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// AppendDeploymentLog adds an entry to a deployment's log.
+func (s *Store) AppendDeploymentLog(ctx context.Context, e DeploymentLogEntry) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO deployment_log (deployment_id, tenant_id, job_id, action, step, message, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.DeploymentID, e.TenantID, e.JobID, e.Action, e.Step, e.Message, e.Detail)
+	return translate(err)
+}
+
+// DeploymentLog returns a deployment's log, oldest first, the last limit
+// entries; withDetail keeps the panel's replies (operators only).
+func (s *Store) DeploymentLog(ctx context.Context, deploymentID int64, withDetail bool, limit int) ([]DeploymentLogEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (
+		SELECT id, deployment_id, tenant_id, job_id, action, step, message, CASE WHEN $2 THEN detail ELSE '' END, at
+		FROM deployment_log WHERE deployment_id = $1 ORDER BY id DESC LIMIT $3) l ORDER BY id`,
+		deploymentID, withDetail, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (e DeploymentLogEntry, err error) {
+		err = r.Scan(&e.ID, &e.DeploymentID, &e.TenantID, &e.JobID, &e.Action, &e.Step, &e.Message, &e.Detail, &e.At)
+		return e, err
+	})
+}
+
+// DeploymentByID returns any tenant's deployment: for operators.
+func (s *Store) DeploymentByID(ctx context.Context, id int64) (Deployment, error) {
+	d, err := scanDeployment(s.pool.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = $1`, id))
+	return d, translate(err)
+}
