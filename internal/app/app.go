@@ -134,7 +134,9 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, func(), error
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
 	h := &tasks.Handlers{Store: a.Store, Writer: writer, Embedder: p.Embedder, Image: p.Image, Costs: a.Config.Costs, Log: a.Log,
 		Tenants: NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Box: a.Box,
-		WordPressHTTP: a.WordPressClient(), Enqueuer: &tasks.Enqueuer{Client: client}}
+		WordPressHTTP: a.WordPressClient(), Enqueuer: &tasks.Enqueuer{Client: client},
+		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
+		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())

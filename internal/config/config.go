@@ -45,9 +45,12 @@ type Config struct {
 	// further retry waits twice as long (up to an hour).
 	RetryBaseDelay time.Duration
 	// RetryMaxDelay caps the wait between retries.
-	RetryMaxDelay  time.Duration
-	ReconcileEvery time.Duration
-	ReconcileGrace time.Duration
+	RetryMaxDelay time.Duration
+	// RetryCheckInterval is how often a worker moves retries (and delayed
+	// tasks) whose time has come back to their queue.
+	RetryCheckInterval time.Duration
+	ReconcileEvery     time.Duration
+	ReconcileGrace     time.Duration
 	// SchedulerTick is how often the leading scheduler looks for due
 	// rules; SchedulerLeaseTTL is how long its leadership lasts unrenewed,
 	// so a replica takes over within about SchedulerLeaseTTL + SchedulerTick
@@ -72,6 +75,19 @@ type Config struct {
 	AllowPrivateURLs bool
 	// WordPressTimeout bounds one request to a WordPress site.
 	WordPressTimeout time.Duration
+	// Easypanel is the operator's panel, used for tenants without one of
+	// their own; empty URL: none.
+	Easypanel EasypanelConfig
+	// DeployCost is the credits a deploy costs (0: free); DeployPollEvery
+	// and DeployWait pace and bound the wait for a deployed app to run.
+	DeployCost      int64
+	DeployPollEvery time.Duration
+	DeployWait      time.Duration
+}
+
+// EasypanelConfig is a panel's address and login.
+type EasypanelConfig struct {
+	URL, Email, Password, Project string
 }
 
 // Load reads the configuration from the environment (getenv is os.Getenv
@@ -89,6 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:       r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		RetryBaseDelay:        r.duration("RETRY_BASE_DELAY", 15*time.Second),
 		RetryMaxDelay:         r.duration("RETRY_MAX_DELAY", time.Hour),
+		RetryCheckInterval:    r.duration("RETRY_CHECK_INTERVAL", time.Second),
 		ReconcileEvery:        r.duration("RECONCILE_EVERY", 30*time.Second),
 		ReconcileGrace:        r.duration("RECONCILE_GRACE", 2*time.Minute),
 		SchedulerTick:         r.duration("SCHEDULER_TICK", time.Second),
@@ -103,6 +120,11 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:             r.str("LOG_FORMAT", "json"),
 		AllowPrivateURLs:      r.boolean("ALLOW_PRIVATE_URLS", false),
 		WordPressTimeout:      r.duration("WORDPRESS_TIMEOUT", time.Minute),
+		Easypanel: EasypanelConfig{URL: r.str("EASYPANEL_URL", ""), Email: r.str("EASYPANEL_EMAIL", ""),
+			Password: r.getenv("EASYPANEL_PASSWORD"), Project: r.str("EASYPANEL_PROJECT", "sites")},
+		DeployCost:      int64(r.integer("DEPLOY_COST", 0, 0, 1000000)),
+		DeployPollEvery: r.duration("DEPLOY_POLL_EVERY", 2*time.Second),
+		DeployWait:      r.duration("DEPLOY_WAIT", 10*time.Minute),
 		Costs: Costs{
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
@@ -118,6 +140,11 @@ func Load(getenv func(string) string) (Config, error) {
 		r.hostPort("ADMIN_ADDR", c.AdminAddr)
 	}
 	r.check(c.SchedulerLeaseTTL >= 3*c.SchedulerTick, "SCHEDULER_LEASE_TTL", "must be at least three SCHEDULER_TICKs")
+	if c.Easypanel.URL != "" {
+		r.urlScheme("EASYPANEL_URL", c.Easypanel.URL, "https", "http")
+		r.check(c.Easypanel.Email != "" && c.Easypanel.Password != "", "EASYPANEL_EMAIL",
+			"and EASYPANEL_PASSWORD are required with EASYPANEL_URL")
+	}
 	r.urlScheme("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 	r.urlScheme("REDIS_URL", c.RedisURL, "redis", "rediss")
 	return c, errors.Join(r.problems...)
@@ -136,6 +163,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("task_check_interval", c.TaskCheckInterval),
 		slog.Any("costs", c.Costs),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
+		slog.String("easypanel_url", maskURL(c.Easypanel.URL)),
 	)
 }
 

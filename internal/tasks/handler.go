@@ -44,6 +44,13 @@ type Handlers struct {
 	Log         *slog.Logger
 	// Enqueuer delivers the jobs an automation run plans.
 	Enqueuer *Enqueuer
+	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
+	// operator's panel, for deployments that use it. A deploy waits up to
+	// DeployWait for the app to run, looking every DeployPollEvery.
+	PanelHTTP       *http.Client
+	OperatorPanel   config.EasypanelConfig
+	DeployPollEvery time.Duration
+	DeployWait      time.Duration
 }
 
 // Register adds every handler to mux.
@@ -55,6 +62,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypePublish, h.wrap(h.publish))
 	mux.HandleFunc(TypeCheck, h.wrap(h.checkSite))
 	mux.HandleFunc(TypeAutomation, h.wrap(h.runAutomation))
+	mux.HandleFunc(TypeDeploy, h.wrap(h.deploySite))
 }
 
 // ServerConfig is the asynq server configuration Presswork's workers use.
@@ -66,8 +74,10 @@ func ServerConfig(c config.Config, log *slog.Logger) asynq.Config {
 		ShutdownTimeout:   c.ShutdownTimeout,
 		IsFailure:         func(err error) bool { return !isThrottled(err) },
 		RetryDelayFunc:    retryDelay(c.RetryBaseDelay, c.RetryMaxDelay),
-		Logger:            asynqLogger{log},
-		LogLevel:          asynq.WarnLevel,
+		// asynq's default (5 s) would add up to 5 s to every retry.
+		DelayedTaskCheckInterval: c.RetryCheckInterval,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
 	}
 }
 

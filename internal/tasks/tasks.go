@@ -62,6 +62,9 @@ var specs = map[string]spec{
 	TypeCheck:   {maxRetry: 3, timeout: time.Minute},
 	// A run only reads PostgreSQL and enqueues.
 	TypeAutomation: {maxRetry: 10, timeout: 2 * time.Minute},
+	// A deploy waits for the app to run (DEPLOY_WAIT, 10 minutes by
+	// default); a panel that is down gets several tries.
+	TypeDeploy: {maxRetry: 8, timeout: 20 * time.Minute},
 }
 
 // Timeout returns how long one attempt of a task type may run.

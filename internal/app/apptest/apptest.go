@@ -50,8 +50,10 @@ func Start(t testing.TB, opts ...Option) *Harness {
 		"REDIS_URL":           testenv.RedisURL(t),
 		"SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
 		"TASK_CHECK_INTERVAL": "20ms",
-		"SHUTDOWN_TIMEOUT":    "3s",
-		"WORKER_CONCURRENCY":  "10",
+		// Retries come back to the queue within 100 ms of their time.
+		"RETRY_CHECK_INTERVAL": "100ms",
+		"SHUTDOWN_TIMEOUT":     "3s",
+		"WORKER_CONCURRENCY":   "10",
 		// The fakes of paid services listen on loopback.
 		"ALLOW_PRIVATE_URLS": "true",
 	}
