@@ -23,11 +23,12 @@ type deployEnv struct {
 	slug  string
 }
 
-func startDeploy(t *testing.T, slug string) *deployEnv {
+func startDeploy(t *testing.T, slug string, opts ...apptest.Option) *deployEnv {
 	t.Helper()
 	t.Parallel()
-	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "10ms"), apptest.WithEnv("RETRY_MAX_DELAY", "40ms"),
-		apptest.WithEnv("DEPLOY_POLL_EVERY", "10ms"))
+	opts = append([]apptest.Option{apptest.WithEnv("RETRY_BASE_DELAY", "10ms"), apptest.WithEnv("RETRY_MAX_DELAY", "40ms"),
+		apptest.WithEnv("DEPLOY_POLL_EVERY", "10ms")}, opts...)
+	h := apptest.Start(t, opts...)
 	h.StartWorker(t)
 	_, c := h.Tenant(t, slug, 100)
 	e := &deployEnv{t: t, h: h, api: pipelineAPI{t: t, c: c}, panel: fakepanel.New(t), slug: slug}
@@ -91,8 +92,8 @@ var wordpressImage = map[string]any{"source": map[string]string{"type": "image",
 func TestDeploymentLifecycle(t *testing.T) {
 	e := startDeploy(t, "acme")
 	site := e.site("Garden Blog")
-	if j := e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment", site.ID), wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("deploy job %s: %s", j.State, deref(j.LastError))
+	if j := e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment", site.ID), wordpressImage); j.State != store.JobSucceeded || j.CreditsCharged != 0 {
+		t.Fatalf("deploy job %s, charged %d (deploys are free by default): %s", j.State, j.CreditsCharged, deref(j.LastError))
 	}
 	d := e.deployment(site.ID)
 	if d.Status != "running" || d.Step != "running" || deref(d.AppService) != "acme-garden-blog" || deref(d.DBService) != "acme-garden-blog-db" {
@@ -188,7 +189,7 @@ func TestDeploymentResumesAfterAFailureAtEveryStep(t *testing.T) {
 // and the panel's reply for operators only, and a second deploy continues
 // from the step that failed; a panel of the newer API is named as such.
 func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
-	e := startDeploy(t, "clash")
+	e := startDeploy(t, "clash", apptest.WithEnv("DEPLOY_COST", "5"))
 	e.panel.AddService("sites", "clash-news", "app")
 	site := e.site("News")
 	e.panel.FailNext("domains.updateDomain", http.StatusBadRequest, "Domain news.example.com is invalid for this panel")
@@ -212,6 +213,13 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(admin.Log), "is invalid for this panel") {
 		t.Errorf("operator's log lacks the panel's reply: %+v", admin.Log)
 	}
+	db, _ := e.service("clash-news-2-db")
+	raw, _ := json.Marshal(admin)
+	for _, secret := range []string{fakepanel.Password, db.Password, db.RootPassword, "salt-value-do-not-leak"} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the operator's view of the deployment shows a secret %q", secret)
+		}
+	}
 	if j := e.act(http.MethodPost, path, wordpressImage); j.State != store.JobSucceeded {
 		t.Fatalf("second deploy: %s %q", j.State, deref(j.LastError))
 	}
@@ -220,9 +228,22 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 	}
 
 	e.panel.UseNewerAPI(true)
+	// A failed deploy refunds what it reserved.
+	var before struct {
+		Balance int64 `json:"balance"`
+	}
+	e.api.do(http.MethodGet, "/v1/credits", nil, &before)
 	other := e.site("Other")
 	j = e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment", other.ID), wordpressImage)
 	if j.State != store.JobFailed || !strings.Contains(deref(j.LastError), "newer Easypanel") {
 		t.Errorf("newer panel: job %s %q, want failed naming the newer Easypanel", j.State, deref(j.LastError))
+	}
+	var after struct {
+		Balance int64 `json:"balance"`
+	}
+	e.api.do(http.MethodGet, "/v1/credits", nil, &after)
+	if j.CreditsReserved != 5 || j.CreditsCharged != 0 || after.Balance != before.Balance {
+		t.Errorf("failed deploy reserved %d, charged %d, balance %d -> %d; want 5 reserved and refunded",
+			j.CreditsReserved, j.CreditsCharged, before.Balance, after.Balance)
 	}
 }

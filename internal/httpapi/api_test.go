@@ -180,6 +180,16 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return "", nil
 	case "PUT /v1/ai-settings/openai":
 		return j(`{"api_key":"sk-sample-key-0000000000000000","base_url":"https://llm.example.com/v1"}`)
+	case "PUT /v1/easypanel":
+		return j(`{"url":"https://panel.example.com","email":"ops@example.com","password":"sample panel password"}`)
+	case "POST /v1/sites/:id/deployment":
+		// Needs a panel (PUT /v1/easypanel) to be accepted.
+		return j(`{"source":{"type":"image","image":"wordpress:6"},"domain":"sample.example.com"}`)
+	case "PATCH /v1/sites/:id/deployment":
+		return j(`{"domain":"renamed.example.com"}`)
+	case "POST /v1/sites/:id/deployment/redeploy", "POST /v1/sites/:id/deployment/stop",
+		"POST /v1/sites/:id/deployment/start", "POST /v1/sites/:id/deployment/destroy":
+		return "", nil
 	}
 	if method == http.MethodGet || method == http.MethodDelete {
 		return "", nil
@@ -396,6 +406,9 @@ func TestRolesMatrix(t *testing.T) {
 		callJSON(t, h, owner.Key, "POST", "/v1/api-keys", map[string]string{"name": role + " key", "role": role}).must(t, 201, &k)
 		keys[role] = k.Key
 	}
+	// A real deployment, so operators get 2xx for it.
+	setPanel(t, h, owner.Key)
+	deployment := deploySample(t, h, owner.Key, createSite(t, h, owner.Key, "roles blog", "pw"))
 	sitesBefore := countSites(t, h, owner.Key)
 
 	for _, role := range []string{"owner", "admin", "editor", "viewer", "bot", "operator"} {
@@ -406,6 +419,8 @@ func TestRolesMatrix(t *testing.T) {
 			id := missingID
 			if strings.HasPrefix(rt.Path, "/v1/admin/tenants/:id") {
 				id = fmt.Sprint(owner.TenantID) // a real tenant, so operators get 2xx
+			} else if rt.Path == "/v1/admin/deployments/:id" {
+				id = fmt.Sprint(deployment.ID)
 			}
 			ct, body := sampleRequest(t, rt.Method, rt.Path)
 			a := call(t, h, keys[role], rt.Method, withID(rt.Path, id), ct, body)

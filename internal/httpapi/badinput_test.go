@@ -37,6 +37,15 @@ func jsonCase(name, method, path, body string, status int, field string) badCase
 		status: status, field: field}
 }
 
+// envVars is an env object of n variables.
+func envVars(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"VAR_%d":"x"`, i)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
 func ids(n int) string {
 	parts := make([]string, n)
 	for i := range parts {
@@ -63,6 +72,16 @@ func badInputs() []badCase {
 	}
 	ruleJSON := func(name, body, field string) badCase {
 		return jsonCase(name, "POST", "/v1/automation/rules", body, 400, field)
+	}
+	dep := func(extra string) string { return `{"source":{"type":"image","image":"wordpress:6"}` + extra + `}` }
+	depWith := func(source, extra string) string {
+		return `{"source":` + source + `,"domain":"blog.example.com"` + extra + `}`
+	}
+	depJSON := func(name, body, field string) badCase {
+		return jsonCase(name, "POST", "/v1/sites/{site}/deployment", body, 400, field)
+	}
+	panelJSON := func(name, body, field string) badCase {
+		return jsonCase(name, "PUT", "/v1/easypanel", body, 400, field)
 	}
 	cases := []badCase{
 		// Bodies that are not the JSON object asked for.
@@ -310,6 +329,71 @@ func badInputs() []badCase {
 		{name: "run id NUL", method: "GET", path: "/v1/automation/runs/%00", status: 404},
 		{name: "run id unknown", method: "GET", path: "/v1/automation/runs/run-1-m0", status: 404},
 
+		// Deployments and the tenant's panel.
+		depJSON("source missing", `{"domain":"blog.example.com"}`, "source"),
+		depJSON("source type missing", depWith(`{"image":"wordpress:6"}`, ""), "source.type"),
+		depJSON("source type unknown", depWith(`{"type":"svn","repo":"https://svn.example.com/blog"}`, ""), "source.type"),
+		depJSON("repo http", depWith(`{"type":"git","repo":"http://github.com/example/blog.git"}`, ""), "source.repo"),
+		depJSON("repo credentials", depWith(`{"type":"git","repo":"https://user:token@github.com/example/blog.git"}`, ""), "source.repo"),
+		depJSON("repo no scheme", depWith(`{"type":"git","repo":"github.com/example/blog.git"}`, ""), "source.repo"),
+		depJSON("repo missing", depWith(`{"type":"git"}`, ""), "source.repo"),
+		depJSON("repo ssh", depWith(`{"type":"git","repo":"git@github.com:example/blog.git"}`, ""), "source.repo"),
+		depJSON("ref with space", depWith(`{"type":"git","repo":"https://github.com/example/blog.git","ref":"my branch"}`, ""), "source.ref"),
+		depJSON("dockerfile with dollar", depWith(`{"type":"git","repo":"https://github.com/example/blog.git","dockerfile":"$(id)"}`, ""), "source.path"),
+		depJSON("git with image", depWith(`{"type":"git","repo":"https://github.com/example/blog.git","image":"wordpress:6"}`, ""), "source.image"),
+		depJSON("image with space", depWith(`{"type":"image","image":"wordpress 6"}`, ""), "source.image"),
+		depJSON("image upper-case", depWith(`{"type":"image","image":"WordPress:6"}`, ""), "source.image"),
+		depJSON("image empty", depWith(`{"type":"image"}`, ""), "source.image"),
+		depJSON("image starting with a dash", depWith(`{"type":"image","image":"-wordpress"}`, ""), "source.image"),
+		depJSON("image with repo", depWith(`{"type":"image","image":"wordpress:6","repo":"https://github.com/x/y.git"}`, ""), "source"),
+		depJSON("source unknown field", depWith(`{"type":"image","image":"wordpress:6","tag":"latest"}`, ""), "tag"),
+		depJSON("source a string", `{"source":"wordpress:6","domain":"blog.example.com"}`, "source"),
+		depJSON("domain missing", `{"source":{"type":"image","image":"wordpress:6"}}`, "domain"),
+		depJSON("domain with scheme", dep(`,"domain":"https://blog.example.com"`), "domain"),
+		depJSON("domain with spaces", dep(`,"domain":"my blog.example.com"`), "domain"),
+		depJSON("domain without a dot", dep(`,"domain":"localhost"`), "domain"),
+		depJSON("domain with a path", dep(`,"domain":"blog.example.com/wp"`), "domain"),
+		depJSON("domain with a port", dep(`,"domain":"blog.example.com:8080"`), "domain"),
+		depJSON("domain an IP", dep(`,"domain":"10.0.0.1"`), "domain"),
+		depJSON("domain a number", dep(`,"domain":5`), "domain"),
+		depJSON("https text", dep(`,"domain":"blog.example.com","https":"yes"`), "https"),
+		depJSON("env DATABASE_URL", dep(`,"domain":"blog.example.com","env":{"DATABASE_URL":"postgres://x"}`), "env.DATABASE_URL"),
+		depJSON("env WORDPRESS_DB_PASSWORD", dep(`,"domain":"blog.example.com","env":{"WORDPRESS_DB_PASSWORD":"x"}`), "env.WORDPRESS_DB_PASSWORD"),
+		depJSON("env value newline", dep(`,"domain":"blog.example.com","env":{"GREETING":"hello\nSECRET=x"}`), "env.GREETING"),
+		depJSON("env value NUL", dep(`,"domain":"blog.example.com","env":{"GREETING":"a\u0000b"}`), "env.GREETING"),
+		depJSON("env value too long", dep(`,"domain":"blog.example.com","env":{"BIG":"`+strings.Repeat("v", 4097)+`"}`), "env.BIG"),
+		depJSON("env name starting with a digit", dep(`,"domain":"blog.example.com","env":{"1ST":"x"}`), "env"),
+		depJSON("env name with a dash", dep(`,"domain":"blog.example.com","env":{"MY-VAR":"x"}`), "env"),
+		depJSON("env name empty", dep(`,"domain":"blog.example.com","env":{"":"x"}`), "env"),
+		depJSON("env 51 variables", dep(`,"domain":"blog.example.com","env":`+envVars(51)), "env"),
+		depJSON("env an array", dep(`,"domain":"blog.example.com","env":["A=1"]`), "env"),
+		depJSON("env value a number", dep(`,"domain":"blog.example.com","env":{"A":1}`), "env"),
+		depJSON("deploy unknown field", dep(`,"domain":"blog.example.com","colour":"red"`), "colour"),
+		depJSON("panel other", dep(`,"domain":"blog.example.com","panel":"other"`), "panel"),
+		depJSON("panel a number", dep(`,"domain":"blog.example.com","panel":1`), "panel"),
+		{name: "deploy text/plain", method: "POST", path: "/v1/sites/{site}/deployment", contentType: "text/plain",
+			body: []byte(dep(`,"domain":"blog.example.com"`)), status: 415, field: "Content-Type"},
+		jsonCase("deploy empty body", "POST", "/v1/sites/{site}/deployment", ``, 400, "body"),
+		jsonCase("domain change without domain", "PATCH", "/v1/sites/{site}/deployment", `{}`, 400, "domain"),
+		jsonCase("domain change null", "PATCH", "/v1/sites/{site}/deployment", `{"domain":null}`, 400, "domain"),
+		jsonCase("domain change bad", "PATCH", "/v1/sites/{site}/deployment", `{"domain":"http://x.example.com"}`, 400, "domain"),
+		jsonCase("domain change unknown field", "PATCH", "/v1/sites/{site}/deployment", `{"domain":"x.example.com","https":false}`, 400, "https"),
+		jsonCase("redeploy unknown field", "POST", "/v1/sites/{site}/deployment/redeploy", `{"force":true}`, 400, "force"),
+		jsonCase("destroy unknown field", "POST", "/v1/sites/{site}/deployment/destroy", `{"keep_data":true}`, 400, "keep_data"),
+		panelJSON("panel password missing", `{"url":"https://panel.example.com","email":"ops@example.com"}`, "password"),
+		panelJSON("panel password empty", `{"url":"https://panel.example.com","email":"ops@example.com","password":""}`, "password"),
+		panelJSON("panel password a number", `{"url":"https://panel.example.com","email":"ops@example.com","password":1234}`, "password"),
+		panelJSON("panel url missing", `{"email":"ops@example.com","password":"pw"}`, "url"),
+		panelJSON("panel url ftp", `{"url":"ftp://panel.example.com","email":"ops@example.com","password":"pw"}`, "url"),
+		panelJSON("panel url credentials", `{"url":"https://admin:pw@panel.example.com","email":"ops@example.com","password":"pw"}`, "url"),
+		panelJSON("panel url not a url", `{"url":"panel","email":"ops@example.com","password":"pw"}`, "url"),
+		panelJSON("panel email missing", `{"url":"https://panel.example.com","password":"pw"}`, "email"),
+		panelJSON("panel email without at", `{"url":"https://panel.example.com","email":"ops","password":"pw"}`, "email"),
+		panelJSON("panel project upper-case", `{"url":"https://panel.example.com","email":"ops@example.com","password":"pw","project":"My Sites"}`, "project"),
+		panelJSON("panel project too long", `{"url":"https://panel.example.com","email":"ops@example.com","password":"pw","project":"`+strings.Repeat("p", 41)+`"}`, "project"),
+		panelJSON("panel project empty", `{"url":"https://panel.example.com","email":"ops@example.com","password":"pw","project":""}`, "project"),
+		panelJSON("panel unknown field", `{"url":"https://panel.example.com","email":"ops@example.com","password":"pw","token":"x"}`, "token"),
+
 		// Operator routes.
 		{operator: true, name: "tenant bad slug", method: "POST", path: "/v1/admin/tenants", contentType: "application/json",
 			body: []byte(`{"name":"X","slug":"Bad Slug","plan":"pro","credits":0}`), status: 400, field: "slug"},
@@ -351,7 +435,7 @@ func TestBadInput(t *testing.T) {
 	tenantsBefore, err := h.App.Store.ListTenants(ctx)
 	apptest.Must(t, err, "list tenants")
 	watched := []string{fmt.Sprintf("/v1/sites/%d", siteID), fmt.Sprintf("/v1/sites/%d/keywords", siteID),
-		"/v1/automation/rules?limit=500", fmt.Sprintf("/v1/automation/rules/%d/runs", ruleID)}
+		"/v1/automation/rules?limit=500", fmt.Sprintf("/v1/automation/rules/%d/runs", ruleID), "/v1/easypanel"}
 	before := state(t, h, f.Key, watched...)
 	otherBefore := state(t, h, other.Key, "/v1/automation/rules?limit=500")
 	fill := strings.NewReplacer("{site}", fmt.Sprint(siteID), "{tenant}", fmt.Sprint(f.TenantID),
@@ -424,6 +508,36 @@ func TestBadInput(t *testing.T) {
 	if c := getCredits(t, h, f.Key); c.Balance != 100 {
 		t.Errorf("balance %d, want 100", c.Balance)
 	}
+	// No deployment was recorded, no panel registered.
+	call(t, h, f.Key, "GET", fmt.Sprintf("/v1/sites/%d/deployment", siteID), "", nil).problem(t, 404)
+	if _, err := h.App.Store.GetPanelCredentials(ctx, f.TenantID); err == nil {
+		t.Error("a bad PUT /v1/easypanel stored a panel")
+	}
+}
+
+// TestBadPanelURLPrivate: where private addresses are not allowed, a
+// panel on one is refused and nothing is stored.
+func TestBadPanelURLPrivate(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t, apptest.WithEnv("ALLOW_PRIVATE_URLS", "false"))
+	f := newFixtureLite(t, h, "privatepanel")
+	for _, u := range []string{"https://127.0.0.1", "http://localhost:3000", "https://10.0.0.5", "http://[::1]:3000",
+		"https://169.254.169.254", "https://panel.localhost"} {
+		p := callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": u, "email": "ops@example.com",
+			"password": "pw"}).problem(t, 400)
+		if !slices.Contains(fields(p), "url") {
+			t.Errorf("PUT /v1/easypanel with url %s: problem names %v, want url", u, fields(p))
+		}
+	}
+	var s struct {
+		Configured bool `json:"configured"`
+	}
+	call(t, h, f.Key, "GET", "/v1/easypanel", "", nil).must(t, 200, &s)
+	if s.Configured {
+		t.Error("a panel on a private address was stored")
+	}
+	callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": "https://panel.example.com",
+		"email": "ops@example.com", "password": "pw"}).must(t, 200, nil)
 }
 
 // TestBadInputNever500 sends every route garbage and expects no 5xx.

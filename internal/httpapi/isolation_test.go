@@ -32,6 +32,11 @@ func TestTenantIsolation(t *testing.T) {
 	ruleID := createRule(t, h, a.Key, a.SiteID, "alpha rule", "@every 6h", "ideas")
 	runRuleID := createRule(t, h, a.Key, a.SiteID, "alpha second rule", "@every 6h", "drafts")
 	runID := startRun(t, h, a.Key, ruleID)
+	// Both have a panel, so a deploy request gets as far as the site; A's
+	// site has a deployment (pending, its job queued).
+	setPanel(t, h, a.Key)
+	setPanel(t, h, b.Key)
+	deployment := deploySample(t, h, a.Key, a.SiteID)
 
 	// The id of A's row each tenant-owned route names. A route added
 	// without an entry here fails the test.
@@ -57,6 +62,12 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/automation/rules/:id/run":      fmt.Sprint(runRuleID),
 		"/v1/automation/runs/:id":           runID,
 		"/v1/sites/:id/automation/defaults": fmt.Sprint(a.SiteID),
+		// The deployment routes name the deployment by its site.
+		"/v1/sites/:id/deployment":          fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/redeploy": fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/stop":     fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/start":    fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/destroy":  fmt.Sprint(a.SiteID),
 	}
 	var owned []string
 	for _, rt := range h.API.Routes() {
@@ -190,6 +201,15 @@ func TestTenantIsolation(t *testing.T) {
 	for _, rt := range routes {
 		if !rt.TenantOwned {
 			continue
+		}
+		if strings.HasPrefix(rt.Path, "/v1/sites/:id/deployment") && rt.Method != http.MethodGet {
+			// One action on a deployment at a time (no worker runs them):
+			// end the queued one; deploying again needs a failed deployment.
+			settleDeployJobs(t, h, a.tenantID())
+			if rt.Method == http.MethodPost && rt.Path == "/v1/sites/:id/deployment" {
+				apptest.Must(t, h.App.Store.SetDeploymentState(t.Context(), a.tenantID(), deployment.ID, "none", "failed",
+					"failed for the test"), "fail the deployment")
+			}
 		}
 		ct, body := sampleRequest(t, rt.Method, rt.Path)
 		path := withID(rt.Path, ids[rt.Path])

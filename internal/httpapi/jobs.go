@@ -295,7 +295,7 @@ func (s *Server) listJobs(c echo.Context) error {
 
 // jobTypes are the job types a listing can filter on.
 var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish, tasks.TypeCheck,
-	tasks.TypeAutomation,
+	tasks.TypeAutomation, tasks.TypeDeploy,
 }
 
 func (s *Server) getJob(c echo.Context) error {

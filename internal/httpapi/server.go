@@ -20,6 +20,7 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // Enqueuer delivers created jobs to the queues.
@@ -204,12 +205,24 @@ func (s *Server) addRoutes() {
 	s.add(put, "/v1/ai-settings/openai", PermKeys, false, s.putOpenAISettings)
 	s.add(del, "/v1/ai-settings/openai", PermKeys, false, s.deleteOpenAISettings)
 
+	s.add(get, "/v1/easypanel", PermKeys, false, s.getPanelSettings)
+	s.add(put, "/v1/easypanel", PermKeys, false, s.putPanelSettings)
+	s.add(del, "/v1/easypanel", PermKeys, false, s.deletePanelSettings)
+	s.add(post, "/v1/sites/:id/deployment", PermSites, true, s.deploySite)
+	s.add(get, "/v1/sites/:id/deployment", PermRead, true, s.getDeployment)
+	s.add(patch, "/v1/sites/:id/deployment", PermSites, true, s.changeDeploymentDomain)
+	s.add(post, "/v1/sites/:id/deployment/redeploy", PermSites, true, s.deploymentAction(tasks.ActionRedeploy))
+	s.add(post, "/v1/sites/:id/deployment/stop", PermSites, true, s.deploymentAction(tasks.ActionStop))
+	s.add(post, "/v1/sites/:id/deployment/start", PermSites, true, s.deploymentAction(tasks.ActionStart))
+	s.add(post, "/v1/sites/:id/deployment/destroy", PermSites, true, s.deploymentAction(tasks.ActionDestroy))
+
 	s.add(get, "/v1/admin/tenants", PermOperator, false, s.listTenants)
 	s.add(post, "/v1/admin/tenants", PermOperator, false, s.createTenant)
 	s.add(get, "/v1/admin/tenants/:id", PermOperator, false, s.getTenantAdmin)
 	s.add(patch, "/v1/admin/tenants/:id", PermOperator, false, s.updateTenant)
 	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
 	s.add(get, "/v1/admin/tenants/:id/usage", PermOperator, false, s.getTenantUsage)
+	s.add(get, "/v1/admin/deployments/:id", PermOperator, false, s.getDeploymentAdmin)
 
 	if s.monitoring != nil {
 		s.mountMonitoring(s.monitoring)

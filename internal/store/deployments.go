@@ -113,33 +113,76 @@ func scanDeployment(r pgx.Row) (d Deployment, err error) {
 	return d, err
 }
 
-// SaveDeployment records what a site's deployment should be before a deploy
-// job runs: a new deployment, or a destroyed or failed one deployed again
-// (it keeps the service names it created, and a failed one its step). A
-// site whose deployment is pending, deploying, running or stopped is a
-// conflict.
-func (s *Store) SaveDeployment(ctx context.Context, d Deployment) (Deployment, error) {
+// SaveDeployment records what a site's deployment should be and the job
+// that deploys it, in one transaction: a new deployment, or a destroyed,
+// failed or pending one deployed again (it keeps the service names it
+// created, and a failed one its step). job gets the deployment as its
+// subject. A site whose deployment is deploying, running or stopped, or
+// has an action in flight, is a conflict; a tenant who cannot afford the
+// job gets *errs.InsufficientCreditsError. Nothing is written then.
+func (s *Store) SaveDeployment(ctx context.Context, d Deployment, job NewJob) (Deployment, Job, error) {
 	source, _ := json.Marshal(d.Source)
-	out, err := scanDeployment(s.pool.QueryRow(ctx, `
-		INSERT INTO deployments (tenant_id, site_id, panel, project, source, env_enc, domain, https)
-		SELECT $1, id, $3, $4, $5::jsonb, $6, $7, $8 FROM sites WHERE tenant_id = $1 AND id = $2
-		ON CONFLICT (site_id) DO UPDATE SET panel = $3, project = CASE WHEN deployments.app_service IS NULL
-		        THEN $4 ELSE deployments.project END,
-		    source = $5::jsonb, env_enc = $6, domain = $7, https = $8, error = '', updated_at = now(),
-		    status = 'pending',
-		    step = CASE WHEN deployments.status = 'destroyed' AND deployments.app_service IS NOT NULL THEN 'names_chosen'
-		                WHEN deployments.status = 'destroyed' THEN 'none' ELSE deployments.step END
-		WHERE deployments.status IN ('destroyed', 'failed')
-		RETURNING `+deploymentColumns,
-		d.TenantID, d.SiteID, d.Panel, d.Project, string(source), d.EnvEnc, d.Domain, d.HTTPS))
-	if isNoRows(err) {
-		if _, gerr := s.GetSite(ctx, d.TenantID, d.SiteID); gerr != nil {
-			return Deployment{}, gerr
+	var out Deployment
+	var created Job
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanDeployment(tx.QueryRow(ctx, `
+			INSERT INTO deployments (tenant_id, site_id, panel, project, source, env_enc, domain, https)
+			SELECT $1, id, $3, $4, $5::jsonb, $6, $7, $8 FROM sites WHERE tenant_id = $1 AND id = $2
+			ON CONFLICT (site_id) DO UPDATE SET panel = $3, project = CASE WHEN deployments.app_service IS NULL
+			        THEN $4 ELSE deployments.project END,
+			    source = $5::jsonb, env_enc = $6, domain = $7, https = $8, error = '', updated_at = now(),
+			    status = 'pending',
+			    step = CASE WHEN deployments.status = 'destroyed' AND deployments.app_service IS NOT NULL THEN 'names_chosen'
+			                WHEN deployments.status = 'destroyed' THEN 'none' ELSE deployments.step END
+			WHERE deployments.status IN ('destroyed', 'failed', 'pending')
+			RETURNING `+deploymentColumns,
+			d.TenantID, d.SiteID, d.Panel, d.Project, string(source), d.EnvEnc, d.Domain, d.HTTPS))
+		if isNoRows(err) {
+			return fmt.Errorf("%w: site %d is deployed already; redeploy it, change its domain or destroy it",
+				errs.ErrConflict, d.SiteID)
 		}
-		return Deployment{}, fmt.Errorf("%w: site %d is deployed already; redeploy, change its domain or destroy it",
+		if err != nil {
+			return err
+		}
+		created, err = insertActionJob(ctx, tx, out, job)
+		return err
+	})
+	return out, created, err
+}
+
+// QueueDeploymentAction records the job of an action on a deployment and,
+// when domain is not empty, the deployment's new domain, in one
+// transaction. An action already in flight is a conflict and changes
+// nothing.
+func (s *Store) QueueDeploymentAction(ctx context.Context, d Deployment, domain string, job NewJob) (Deployment, Job, error) {
+	var created Job
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		if domain != "" {
+			if _, err := tx.Exec(ctx, `UPDATE deployments SET domain = $3, updated_at = now()
+				WHERE tenant_id = $1 AND id = $2`, d.TenantID, d.ID, domain); err != nil {
+				return err
+			}
+			d.Domain = domain
+		}
+		var err error
+		created, err = insertActionJob(ctx, tx, d, job)
+		return err
+	})
+	return d, created, err
+}
+
+func insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, job NewJob) (Job, error) {
+	job.SiteID, job.SubjectID = d.SiteID, d.ID
+	jobs, err := insertJobs(ctx, tx, d.TenantID, "", []NewJob{job})
+	if err != nil {
+		return Job{}, err
+	}
+	if len(jobs) == 0 {
+		return Job{}, fmt.Errorf("%w: another action on the deployment of site %d is queued or running",
 			errs.ErrConflict, d.SiteID)
 	}
-	return out, translate(err)
+	return jobs[0], checkAffordable(ctx, tx, d.TenantID, jobs)
 }
 
 // GetDeployment returns one of a tenant's deployments.
@@ -182,13 +225,6 @@ func (s *Store) ChooseDeploymentNames(ctx context.Context, tenantID, id int64, n
 func (s *Store) SetDeploymentState(ctx context.Context, tenantID, id int64, step, status, userError string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE deployments SET step = $3, status = $4, error = $5, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id, step, status, userError)
-	return oneRow(tag.RowsAffected(), err)
-}
-
-// SetDeploymentDomain records the domain a deployment should have.
-func (s *Store) SetDeploymentDomain(ctx context.Context, tenantID, id int64, domain string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE deployments SET domain = $3, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, id, domain)
 	return oneRow(tag.RowsAffected(), err)
 }
 
