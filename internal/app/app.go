@@ -56,6 +56,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, err
 	}
+	st.PaceBulk(cfg.BulkInFlight)
 	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box}, nil
 }
 

@@ -75,6 +75,10 @@ type Config struct {
 	AllowPrivateURLs bool
 	// WordPressTimeout bounds one request to a WordPress site.
 	WordPressTimeout time.Duration
+	// BulkInFlight is how many bulk jobs a tenant of each plan may have on
+	// the queue at once; the rest wait in PostgreSQL (fair sharing). Empty:
+	// no limit.
+	BulkInFlight map[string]int
 	// Easypanel is the operator's panel, used for tenants without one of
 	// their own; empty URL: none.
 	Easypanel EasypanelConfig
@@ -123,6 +127,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Easypanel: EasypanelConfig{URL: r.str("EASYPANEL_URL", ""), Email: r.str("EASYPANEL_EMAIL", ""),
 			Password: r.getenv("EASYPANEL_PASSWORD"), Project: r.str("EASYPANEL_PROJECT", "sites")},
 		DeployCost:      int64(r.integer("DEPLOY_COST", 0, 0, 1000000)),
+		BulkInFlight:    r.planLimits("BULK_INFLIGHT", "free=4,starter=8,pro=16,agency=32"),
 		DeployPollEvery: r.duration("DEPLOY_POLL_EVERY", 2*time.Second),
 		DeployWait:      r.duration("DEPLOY_WAIT", 10*time.Minute),
 		Costs: Costs{
@@ -249,6 +254,35 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	d, err := time.ParseDuration(v)
 	r.check(err == nil && d > 0, name, fmt.Sprintf("must be a positive duration such as 30s, got %q", v))
 	return d
+}
+
+// planLimits reads "plan=n,plan=n" for the four plans; "off" is none.
+func (r *reader) planLimits(name, def string) map[string]int {
+	v := r.str(name, def)
+	if v == "off" {
+		return nil
+	}
+	out := map[string]int{}
+	for _, part := range strings.Split(v, ",") {
+		plan, n, ok := strings.Cut(strings.TrimSpace(part), "=")
+		limit, err := strconv.Atoi(strings.TrimSpace(n))
+		switch plan = strings.TrimSpace(plan); {
+		case !ok || err != nil || limit < 1 || limit > 100000:
+			r.check(false, name, fmt.Sprintf("must be plan=n pairs such as %q, or off; got %q", def, part))
+			return nil
+		case plan != "free" && plan != "starter" && plan != "pro" && plan != "agency":
+			r.check(false, name, fmt.Sprintf("names an unknown plan %q (free, starter, pro, agency)", plan))
+			return nil
+		}
+		out[plan] = limit
+	}
+	for _, plan := range []string{"free", "starter", "pro", "agency"} {
+		if out[plan] == 0 {
+			r.check(false, name, "must give every plan (free, starter, pro, agency) a limit, or be off")
+			return nil
+		}
+	}
+	return out
 }
 
 func (r *reader) level(l *slog.Level) {

@@ -81,7 +81,7 @@ func (s *Server) makeJobs(c echo.Context, jobs []store.NewJob) (jobsAccepted, er
 	if len(made.Created) == 0 {
 		return jobsAccepted{}, public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
 	}
-	if err := s.enqueuer.Enqueue(ctx, made.Created); err != nil {
+	if err := s.enqueuer.Enqueue(ctx, made.Deliver); err != nil {
 		// The jobs are safe in PostgreSQL; the scheduler's reconciler
 		// delivers them once the queue is reachable.
 		s.log.Warn("enqueue failed; the reconciler will deliver", "error", err, "tenant", tenant)
@@ -315,6 +315,16 @@ func (s *Server) cancelJob(c echo.Context) error {
 		return public(err, "job %s has already finished", id)
 	case err != nil:
 		return err
+	}
+	if job.Queue == tasks.QueueBulk {
+		// Its room goes to the tenant's next held job.
+		released, err := s.store.ReleaseHeld(c.Request().Context(), job.TenantID)
+		if err == nil && len(released) > 0 {
+			err = s.enqueuer.Enqueue(c.Request().Context(), released)
+		}
+		if err != nil {
+			s.log.Warn("releasing held jobs failed; the reconciler will", "error", err)
+		}
 	}
 	return c.JSON(http.StatusOK, job)
 }

@@ -143,15 +143,16 @@ func RunBatchID(runID, stage string) string { return runID + "-" + stage }
 // FinishRun records what a run planned, in one transaction: the jobs of
 // each stage (a batch per stage, the tenant able to afford them all), the
 // run's record (done, or skipped when it created nothing) and the run's
-// job, finished with o. It returns the jobs created; a job id that exists
-// already is not created again.
+// job, finished with o. It returns the jobs to put on the queue now (bulk
+// jobs beyond the tenant's room stay held); a job id that exists already
+// is not created again.
 func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skipped []Skip) ([]Job, error) {
-	var created []Job
+	var created, deliver []Job
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		enqueued := []StageJobs{}
 		var quoted int64
 		for _, sp := range plan {
-			jobs, err := insertBatch(ctx, tx, o.TenantID, RunBatchID(o.JobID, sp.Stage), sp.Jobs)
+			jobs, err := s.insertBatch(ctx, tx, o.TenantID, RunBatchID(o.JobID, sp.Stage), sp.Jobs)
 			if err != nil {
 				return err
 			}
@@ -169,6 +170,10 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 		if err := checkAffordable(ctx, tx, o.TenantID, created); err != nil {
 			return err
 		}
+		var err error
+		if deliver, err = s.deliverable(ctx, tx, o.TenantID, created); err != nil {
+			return err
+		}
 		status := RunDone
 		if len(created) == 0 {
 			status = RunSkipped
@@ -183,11 +188,11 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 		o.Result = map[string]any{"status": status, "enqueued": enqueued, "skipped": skipped}
 		return finishJob(ctx, tx, o)
 	})
-	return created, err
+	return deliver, err
 }
 
 // insertBatch creates a batch and its jobs.
-func insertBatch(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
+func (s *Store) insertBatch(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -195,7 +200,7 @@ func insertBatch(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string,
 		ON CONFLICT (id) DO NOTHING`, batchID, tenantID, jobs[0].Type); err != nil {
 		return nil, fmt.Errorf("insert batch: %w", err)
 	}
-	created, err := insertJobs(ctx, tx, tenantID, batchID, jobs)
+	created, err := s.insertJobs(ctx, tx, tenantID, batchID, jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +218,7 @@ func (s *Store) RunJobs(ctx context.Context, tenantID int64, runID string) ([]Jo
 		batches[i] = RunBatchID(runID, st)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE tenant_id = $1 AND batch_id = ANY($2) AND state = 'queued'`, tenantID, batches)
+		WHERE tenant_id = $1 AND batch_id = ANY($2) AND state = 'queued' AND NOT held`, tenantID, batches)
 	if err != nil {
 		return nil, translate(err)
 	}

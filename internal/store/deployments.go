@@ -145,7 +145,7 @@ func (s *Store) SaveDeployment(ctx context.Context, d Deployment, job NewJob) (D
 		if err != nil {
 			return err
 		}
-		created, err = insertActionJob(ctx, tx, out, job)
+		created, err = s.insertActionJob(ctx, tx, out, job)
 		return err
 	})
 	return out, created, err
@@ -166,15 +166,15 @@ func (s *Store) QueueDeploymentAction(ctx context.Context, d Deployment, domain 
 			d.Domain = domain
 		}
 		var err error
-		created, err = insertActionJob(ctx, tx, d, job)
+		created, err = s.insertActionJob(ctx, tx, d, job)
 		return err
 	})
 	return d, created, err
 }
 
-func insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, job NewJob) (Job, error) {
+func (s *Store) insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, job NewJob) (Job, error) {
 	job.SiteID, job.SubjectID = d.SiteID, d.ID
-	jobs, err := insertJobs(ctx, tx, d.TenantID, "", []NewJob{job})
+	jobs, err := s.insertJobs(ctx, tx, d.TenantID, "", []NewJob{job})
 	if err != nil {
 		return Job{}, err
 	}

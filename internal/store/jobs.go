@@ -51,6 +51,9 @@ type Job struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	StartedAt       *time.Time      `json:"started_at"`
 	FinishedAt      *time.Time      `json:"finished_at"`
+	// Held is true while the job waits in PostgreSQL for its tenant's
+	// turn: it is queued but not yet on the queue (see pacing.go).
+	Held bool `json:"held"`
 }
 
 // Final reports whether the job can change no more.
@@ -60,13 +63,13 @@ func (j Job) Final() bool {
 
 const jobColumns = `id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, phase, attempts,
 	last_error, credits_quoted, credits_reserved, credits_charged, model, tokens_in, tokens_out,
-	cost_usd::float8, result, created_at, updated_at, started_at, finished_at`
+	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held`
 
 func scanJob(r pgx.Row) (j Job, err error) {
 	err = r.Scan(&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
 		&j.State, &j.Phase, &j.Attempts, &j.LastError, &j.CreditsQuoted, &j.CreditsReserved,
 		&j.CreditsCharged, &j.Model, &j.TokensIn, &j.TokensOut, &j.CostUSD, &j.Result,
-		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt)
+		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held)
 	return j, err
 }
 
@@ -83,12 +86,15 @@ type NewJob struct {
 	RuleID int64
 }
 
-// JobBatch is what CreateJobs made: the jobs created and the ones skipped
-// because the same work is already queued or running.
+// JobBatch is what CreateJobs made: the jobs created, the ones skipped
+// because the same work is already queued or running, and the jobs to put
+// on the queue now (the created ones not held, and held ones of the
+// tenant released by the room left).
 type JobBatch struct {
 	BatchID string
 	Created []Job
 	Skipped []NewJob
+	Deliver []Job
 }
 
 // CreateJobs records jobs in state queued, in one transaction, with a batch
@@ -98,7 +104,7 @@ type JobBatch struct {
 // created jobs: their quotes may not exceed the balance less what queued
 // jobs are already quoted for. Nothing is written when it cannot.
 func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, jobs []NewJob) (JobBatch, error) {
-	out := JobBatch{BatchID: batchID, Created: []Job{}, Skipped: []NewJob{}}
+	out := JobBatch{BatchID: batchID, Created: []Job{}, Skipped: []NewJob{}, Deliver: []Job{}}
 	if len(jobs) == 0 {
 		return out, nil
 	}
@@ -109,11 +115,14 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 				return fmt.Errorf("insert batch: %w", err)
 			}
 		}
-		created, err := insertJobs(ctx, tx, tenantID, batchID, jobs)
+		created, err := s.insertJobs(ctx, tx, tenantID, batchID, jobs)
 		if err != nil {
 			return err
 		}
 		if err := checkAffordable(ctx, tx, tenantID, created); err != nil {
+			return err
+		}
+		if out.Deliver, err = s.deliverable(ctx, tx, tenantID, created); err != nil {
 			return err
 		}
 		if batchID != "" {
@@ -128,7 +137,9 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 	return out, err
 }
 
-func insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
+// insertJobs inserts jobs as queued; bulk jobs are held when the store
+// paces bulk work (the caller releases what fits: see deliverable).
+func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
 	sites, subjects, quotes := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -142,13 +153,15 @@ func insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, 
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted, rule_id)
-		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, nullif(rule_id, 0)
+		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted, rule_id,
+		                  held, phase)
+		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, nullif(rule_id, 0),
+		       queue = 'bulk' AND $11, CASE WHEN queue = 'bulk' AND $11 THEN 'held' ELSE 'queued' END
 		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
 		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id)
 		ON CONFLICT DO NOTHING
 		RETURNING `+jobColumns,
-		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules)
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.paced())
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}

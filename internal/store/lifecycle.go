@@ -185,7 +185,7 @@ func (s *Store) RetryLater(ctx context.Context, tenantID int64, jobID, message s
 // before the given time, oldest first: the reconciler's candidates.
 func (s *Store) Unfinished(ctx context.Context, notChangedSince time.Time, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state IN ('queued', 'running') AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+		WHERE state IN ('queued', 'running') AND NOT held AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
 		notChangedSince, limit)
 	if err != nil {
 		return nil, translate(err)

@@ -27,6 +27,9 @@ import (
 // is taken.
 type Store struct {
 	pool *pgxpool.Pool
+	// bulkInFlight is each plan's room for bulk jobs on the queue; empty:
+	// no pacing (see pacing.go).
+	bulkInFlight map[string]int
 
 	locksOnce sync.Once
 	locks     *pgxpool.Pool

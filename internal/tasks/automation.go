@@ -82,12 +82,12 @@ func (h *Handlers) runAutomation(ctx context.Context, p Payload) error {
 	if err != nil {
 		return err
 	}
-	created, err := h.Store.FinishRun(ctx, outcome(p, job, 0, ai.Usage{}, nil), plan, skipped)
+	deliver, err := h.Store.FinishRun(ctx, outcome(p, job, 0, ai.Usage{}, nil), plan, skipped)
 	if err != nil {
 		return err
 	}
-	if len(created) > 0 {
-		if err := h.Enqueuer.Enqueue(ctx, created); err != nil {
+	if len(deliver) > 0 {
+		if err := h.Enqueuer.Enqueue(ctx, deliver); err != nil {
 			h.Log.Warn("enqueue of a run's jobs failed; the reconciler will deliver", "run", p.JobID, "error", err)
 		}
 	}

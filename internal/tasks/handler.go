@@ -118,10 +118,38 @@ func (h *Handlers) wrap(stage stageFunc) asynq.HandlerFunc {
 		log := h.Log.With("task_type", t.Type(), "task_id", p.JobID, "tenant", p.TenantID)
 		err := stage(ctx, p)
 		if err == nil || errors.Is(err, store.ErrJobFinished) {
+			h.releaseNext(ctx, log, p.TenantID)
 			return nil
 		}
-		return h.recordFailure(ctx, log, p, err)
+		err = h.recordFailure(ctx, log, p, err)
+		if errors.Is(err, asynq.SkipRetry) {
+			h.releaseNext(ctx, log, p.TenantID)
+		}
+		return err
 	}
+}
+
+// releaseNext puts the tenant's held bulk jobs that now fit on the queue,
+// after one of its jobs ended. A failure is logged: the scheduler's
+// reconciler releases them on its next pass.
+func (h *Handlers) releaseNext(ctx context.Context, log *slog.Logger, tenantID int64) {
+	if h.Enqueuer == nil || asynqQueue(ctx) != QueueBulk {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	jobs, err := h.Store.ReleaseHeld(bg, tenantID)
+	if err == nil && len(jobs) > 0 {
+		err = h.Enqueuer.Enqueue(bg, jobs)
+	}
+	if err != nil {
+		log.Warn("releasing held jobs failed; the reconciler will", "error", err)
+	}
+}
+
+func asynqQueue(ctx context.Context) string {
+	q, _ := asynq.GetQueueName(ctx)
+	return q
 }
 
 func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payload, err error) error {

@@ -30,6 +30,29 @@ type Reconciler struct {
 // ReconcileReport counts what one pass did.
 type ReconcileReport struct {
 	Examined, Reenqueued, Failed int
+	// Released counts held jobs released because their tenant had room
+	// (a worker that ended a job died before it released the next).
+	Released int
+}
+
+// releaseHeld releases the held jobs of every tenant with room.
+func (r *Reconciler) releaseHeld(ctx context.Context) (int, error) {
+	tenants, err := r.Store.TenantsWithHeld(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("tenants with held jobs: %w", err)
+	}
+	released := 0
+	for _, t := range tenants {
+		jobs, err := r.Store.ReleaseHeld(ctx, t)
+		if err == nil && len(jobs) > 0 {
+			err = r.Enqueuer.Enqueue(ctx, jobs)
+		}
+		if err != nil {
+			return released, fmt.Errorf("release held jobs of tenant %d: %w", t, err)
+		}
+		released += len(jobs)
+	}
+	return released, nil
 }
 
 // reconcileBatch bounds the jobs one pass examines.
@@ -39,8 +62,9 @@ const reconcileBatch = 1000
 func (r *Reconciler) Pass(ctx context.Context) {
 	if rep, err := r.Once(ctx); err != nil {
 		r.Log.Warn("reconcile pass failed", "error", err)
-	} else if rep.Reenqueued+rep.Failed > 0 {
-		r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed)
+	} else if rep.Reenqueued+rep.Failed+rep.Released > 0 {
+		r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed,
+			"released", rep.Released)
 	}
 }
 
@@ -55,6 +79,11 @@ const maxReconcileErrors = 10
 // counts those jobs and names the first.
 func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
+	released, err := r.releaseHeld(ctx)
+	rep.Released = released
+	if err != nil {
+		return rep, err
+	}
 	jobs, err := r.Store.Unfinished(ctx, r.Now().Add(-r.Grace), reconcileBatch)
 	if err != nil {
 		return rep, fmt.Errorf("list unfinished jobs: %w", err)

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Pacing shares the workers fairly between tenants. asynq's queues are
+// first in, first out, and a queue per tenant does not scale, so a
+// tenant's bulk jobs are not all put on the queue at once: at most the
+// plan's number (BulkInFlight) are queued or running at a time; the rest
+// are held in PostgreSQL, queued but not yet delivered, and released
+// oldest first as earlier ones finish. Another tenant's work then waits
+// behind a bounded number of jobs, not behind a whole bulk. Held work is
+// only delayed: it keeps its quote and is charged once, when it runs.
+
+// PaceBulk sets how many bulk jobs a tenant of each plan may have on the
+// queue at once; nil or empty turns pacing off (every job is delivered at
+// once). Call it before the store is used.
+func (s *Store) PaceBulk(inFlight map[string]int) { s.bulkInFlight = inFlight }
+
+func (s *Store) paced() bool { return len(s.bulkInFlight) > 0 }
+
+// advisoryPacing is the first key of the advisory lock that serializes a
+// tenant's releases (the second is the tenant id).
+const advisoryPacing int32 = 0x5072_0002
+
+// deliverable returns, of the jobs just created in tx, those to enqueue
+// now: the ones not held, and the held jobs of the tenant (the new ones
+// included) that fit in its room.
+func (s *Store) deliverable(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) ([]Job, error) {
+	deliver := make([]Job, 0, len(created))
+	held := false
+	for _, j := range created {
+		if j.Held {
+			held = true
+		} else {
+			deliver = append(deliver, j)
+		}
+	}
+	if !held {
+		return deliver, nil
+	}
+	released, err := s.release(ctx, tx, tenantID)
+	return append(deliver, released...), err
+}
+
+// ReleaseHeld releases the tenant's held jobs that fit in its room, oldest
+// first, and returns them, to enqueue.
+func (s *Store) ReleaseHeld(ctx context.Context, tenantID int64) ([]Job, error) {
+	if !s.paced() {
+		return nil, nil
+	}
+	var released []Job
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		released, err = s.release(ctx, tx, tenantID)
+		return err
+	})
+	return released, err
+}
+
+func (s *Store) release(ctx context.Context, tx pgx.Tx, tenantID int64) ([]Job, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`,
+		advisoryPacing, tenantID); err != nil {
+		return nil, fmt.Errorf("lock releases: %w", err)
+	}
+	var plan string
+	if err := tx.QueryRow(ctx, `SELECT plan FROM tenants WHERE id = $1`, tenantID).Scan(&plan); err != nil {
+		return nil, fmt.Errorf("tenant %d: %w", tenantID, err)
+	}
+	room := s.bulkInFlight[plan]
+	if room <= 0 {
+		room = 1
+	}
+	rows, err := tx.Query(ctx, `
+		UPDATE jobs SET held = false, phase = 'queued', updated_at = now()
+		WHERE id IN (SELECT id FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued'
+		             ORDER BY created_at, id
+		             LIMIT greatest($2 - (SELECT count(*) FROM jobs WHERE tenant_id = $1 AND queue = 'bulk'
+		                                  AND NOT held AND state IN ('queued', 'running')), 0))
+		RETURNING `+jobColumns, tenantID, room)
+	if err != nil {
+		return nil, fmt.Errorf("release held jobs: %w", err)
+	}
+	return collect(rows, scanJob)
+}
+
+// TenantsWithHeld returns the tenants that have held jobs.
+func (s *Store) TenantsWithHeld(ctx context.Context) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT tenant_id FROM jobs WHERE held AND state = 'queued'`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (id int64, err error) { err = r.Scan(&id); return id, err })
+}

@@ -1,0 +1,71 @@
+package store_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/presswork/presswork/internal/store"
+)
+
+// TestBulkJobsBeyondTheRoomAreHeldAndReleasedInOrder: with room for 2
+// bulk jobs, 5 created at once give 2 to deliver and 3 held; nothing more
+// is released until one ends; then the oldest held one is. Default-queue
+// jobs are never held, and held jobs are no reconciler candidates.
+func TestBulkJobsBeyondTheRoomAreHeldAndReleasedInOrder(t *testing.T) {
+	st := newStore(t)
+	st.PaceBulk(map[string]int{"free": 1, "starter": 1, "pro": 2, "agency": 1})
+	tn := newTenant(t, st, 100)
+	site := newSite(t, st, tn.ID)
+	var jobs []store.NewJob
+	for i := range 5 {
+		jobs = append(jobs, store.NewJob{ID: fmt.Sprintf("pace-%d-%d", tn.ID, i), Type: "draft:write", Queue: "bulk",
+			SiteID: site.ID, SubjectID: next(), Quote: 3})
+	}
+	made, err := st.CreateJobs(t.Context(), tn.ID, "batch-pace", jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(made.Created) != 5 || len(made.Deliver) != 2 || made.Deliver[0].ID != jobs[0].ID || made.Deliver[1].ID != jobs[1].ID {
+		t.Fatalf("created %d, deliver %+v; want 5 created and the first 2 delivered", len(made.Created), ids(made.Deliver))
+	}
+	if j := getJob(t, st, tn.ID, jobs[4].ID); !j.Held || j.Phase != "held" || j.State != store.JobQueued {
+		t.Errorf("job beyond the room: held %v, phase %s, state %s", j.Held, j.Phase, j.State)
+	}
+	if released, err := st.ReleaseHeld(t.Context(), tn.ID); err != nil || len(released) != 0 {
+		t.Errorf("released %v (%v) with the room full", ids(released), err)
+	}
+	single, err := st.CreateJobs(t.Context(), tn.ID, "", []store.NewJob{{ID: fmt.Sprintf("single-%d", tn.ID),
+		Type: "draft:write", Queue: "default", SiteID: site.ID, SubjectID: next(), Quote: 3}})
+	if err != nil || len(single.Deliver) != 1 || single.Deliver[0].Held {
+		t.Fatalf("a default-queue job with the bulk room full: %+v, %v; want it delivered", single, err)
+	}
+	unfinished, err := st.Unfinished(t.Context(), time.Now().Add(time.Hour), 100)
+	if err != nil || len(unfinished) != 3 {
+		t.Errorf("reconciler candidates %v (%v), want the 3 delivered jobs only", ids(unfinished), err)
+	}
+
+	startJob(t, st, tn.ID, jobs[0].ID, 3)
+	if err := st.FinishJob(t.Context(), store.Outcome{TenantID: tn.ID, JobID: jobs[0].ID, Charged: 3}); err != nil {
+		t.Fatal(err)
+	}
+	released, err := st.ReleaseHeld(t.Context(), tn.ID)
+	if err != nil || len(released) != 1 || released[0].ID != jobs[2].ID || released[0].Held {
+		t.Fatalf("after one ended, released %v (%v), want the oldest held one, %s", ids(released), err, jobs[2].ID)
+	}
+	tenants, err := st.TenantsWithHeld(t.Context())
+	if err != nil || !slices.Contains(tenants, tn.ID) {
+		t.Errorf("tenants with held jobs %v (%v), want %d among them", tenants, err, tn.ID)
+	}
+	checkBooks(t, st, tn.ID)
+}
+
+func ids(jobs []store.Job) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.ID
+	}
+	return out
+}
+
