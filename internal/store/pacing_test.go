@@ -68,4 +68,3 @@ func ids(jobs []store.Job) []string {
 	}
 	return out
 }
-
