@@ -50,7 +50,7 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 func reserve(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, cost int64) error {
 	var balance int64
 	var status string
-	err := tx.QueryRow(ctx, `SELECT credit_balance, status FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).
+	err := tx.QueryRow(ctx, `SELECT credit_balance, status FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID).
 		Scan(&balance, &status)
 	if err != nil {
 		return fmt.Errorf("tenant %d: %w", tenantID, translate(err))

@@ -25,7 +25,7 @@ func (s *Store) paced() bool { return len(s.bulkInFlight) > 0 }
 
 // advisoryPacing is the first key of the advisory lock that serializes a
 // tenant's releases (the second is the tenant id).
-const advisoryPacing int32 = 0x5072_0002
+const advisoryPacing int32 = 0x5072_0003
 
 // deliverable returns, of the jobs just created in tx, those to enqueue
 // now: the ones not held, and the held jobs of the tenant (the new ones

@@ -106,7 +106,7 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID, amount int64, note s
 func (s *Store) GrantCreditsOnce(ctx context.Context, tenantID, amount int64, note, requestKey string) (balance int64, replayed bool, err error) {
 	err = s.transact(ctx, func(tx pgx.Tx) error {
 		// The tenant row lock orders concurrent retries of one grant.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenantID); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID); err != nil {
 			return translate(err)
 		}
 		var delta int64

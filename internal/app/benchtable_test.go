@@ -1,0 +1,421 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// bulkRoomUnpaced gives every plan more bulk room than a benchmark asks
+// for, so that pacing holds nothing back.
+const bulkRoomUnpaced = "free=100000,starter=100000,pro=100000,agency=100000"
+
+// TestBenchTable is part of make bench (issue "Fair sharing between
+// tenants, and make bench"; skipped by make test). It measures, each
+// against a baseline taken in the same run on the same machine:
+//
+//  1. drain: draft jobs per second through the whole of Presswork (job
+//     rows, credits reserved and settled, drafts stored) against raw asynq
+//     tasks that each do one PostgreSQL UPDATE;
+//  2. fairness: how long tenant B's single draft waits to start while
+//     tenant A has 10,000 bulk drafts queued, against 1,000 queued;
+//  3. idle pickup: request to start of a single draft on an idle worker
+//     against asynq enqueue to handler start of a no-op task.
+//
+// It prints a markdown table and appends it to $PRESSWORK_BENCH_OUT when
+// set. Speed never fails it; lost or repeated jobs do.
+func TestBenchTable(t *testing.T) {
+	if os.Getenv("PRESSWORK_BENCH") == "" {
+		t.Skip("a benchmark: make bench runs it (PRESSWORK_BENCH=1)")
+	}
+	var rows []string
+	rows = append(rows, benchDrain(t, 2000))
+	rows = append(rows, benchFairness(t, 1000, 10000, 20))
+	for _, interval := range []string{"20ms", "100ms"} {
+		rows = append(rows, benchPickup(t, interval, 50))
+	}
+
+	var b strings.Builder
+	b.WriteString("| measure | figure | baseline (same run) | ratio / target |\n")
+	b.WriteString("|---|---|---|---|\n")
+	for _, r := range rows {
+		b.WriteString(r + "\n")
+	}
+	fmt.Print("\n" + b.String() + "\n")
+	if out := os.Getenv("PRESSWORK_BENCH_OUT"); out != "" {
+		f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		apptest.Must(t, err, "open ", out)
+		_, err = io.WriteString(f, b.String())
+		apptest.Must(t, err, "write ", out)
+		apptest.Must(t, f.Close(), "close ", out)
+	}
+}
+
+// benchDrain: n draft jobs already on the queue, drained by one worker of
+// concurrency 20, against n raw asynq tasks doing one UPDATE each.
+func benchDrain(t *testing.T, n int) string {
+	const concurrency = 20
+	h := apptest.Start(t, apptest.WithEnv("WORKER_CONCURRENCY", fmt.Sprint(concurrency)),
+		apptest.WithEnv("BULK_INFLIGHT", bulkRoomUnpaced))
+	pool := benchPool(t, h)
+	stopSetup := h.StartWorker(t)
+	api, site := benchTenant(t, h, "drain")
+	ideas := benchCloneIdeas(t, pool, site.ID, n)
+	stopSetup()
+
+	// Baseline first: raw asynq on the same Redis and PostgreSQL.
+	rawRate := benchRawDrain(t, h, pool, n, concurrency)
+
+	var acc pipelineAccepted
+	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
+	if len(acc.Jobs) != n {
+		t.Fatalf("asked for %d drafts, got %d jobs", n, len(acc.Jobs))
+	}
+	start := time.Now()
+	stop := h.StartWorker(t)
+	benchWaitCount(t, pool, 5*time.Minute, "the draft batch finishes", n,
+		`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state IN ('succeeded', 'failed', 'canceled')`, acc.BatchID)
+	elapsed := time.Since(start)
+	stop()
+	rate := float64(n) / elapsed.Seconds()
+
+	// Correctness: every job succeeded on its first attempt, was charged
+	// exactly what the ledger says, and wrote one draft.
+	var bad, drafts int
+	apptest.Must(t, pool.QueryRow(context.Background(), `
+		SELECT count(*) FROM jobs j WHERE j.batch_id = $1 AND (j.state <> 'succeeded' OR j.attempts <> 1 OR
+			j.credits_charged <> -(SELECT coalesce(sum(delta), 0) FROM credit_ledger l WHERE l.job_id = j.id))`,
+		acc.BatchID).Scan(&bad), "check jobs")
+	apptest.Must(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM drafts WHERE site_id = $1`,
+		site.ID).Scan(&drafts), "count drafts")
+	if bad != 0 || drafts != n {
+		t.Errorf("drain: %d of %d jobs not succeeded once and charged once; %d drafts, want %d", bad, n, drafts, n)
+	}
+	t.Logf("drain: Presswork %d jobs in %s (%.0f/s); raw asynq %.0f/s", n, elapsed.Round(time.Millisecond), rate, rawRate)
+	return fmt.Sprintf("| drain: %d draft jobs of one tenant, 1 worker, concurrency %d (jobs/s) | %.0f | %.0f (raw asynq, 1 UPDATE per task) | %.2f (target >= 0.5) |",
+		n, concurrency, rate, rawRate, rate/rawRate)
+}
+
+// benchRawDrain enqueues n raw tasks, then times an asynq server with the
+// worker's concurrency and check interval draining them, each task one
+// UPDATE of a scratch table. It fails on a task lost or run twice.
+func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, concurrency int) float64 {
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `CREATE TABLE bench_raw (id int PRIMARY KEY, runs int NOT NULL DEFAULT 0, done_at timestamptz)`)
+	apptest.Must(t, err, "create bench_raw")
+	_, err = pool.Exec(ctx, `INSERT INTO bench_raw (id) SELECT generate_series(1, $1)`, n)
+	apptest.Must(t, err, "fill bench_raw")
+
+	const queue = "bench-raw"
+	client := asynq.NewClient(h.App.Redis)
+	defer client.Close()
+	for i := 1; i <= n; i++ {
+		_, err := client.Enqueue(asynq.NewTask("bench:raw", []byte(fmt.Sprint(i))), asynq.Queue(queue))
+		apptest.Must(t, err, "enqueue raw task")
+	}
+
+	var done atomic.Int64
+	finished := make(chan struct{})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("bench:raw", func(ctx context.Context, task *asynq.Task) error {
+		if _, err := pool.Exec(ctx, `UPDATE bench_raw SET runs = runs + 1, done_at = now() WHERE id = $1`,
+			string(task.Payload())); err != nil {
+			return err
+		}
+		if done.Add(1) == int64(n) {
+			close(finished)
+		}
+		return nil
+	})
+	srv := asynq.NewServer(h.App.Redis, benchServerConfig(t, h, concurrency, queue))
+	start := time.Now()
+	apptest.Must(t, srv.Start(mux), "start raw server")
+	select {
+	case <-finished:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("raw drain: %d of %d tasks after 5 minutes", done.Load(), n)
+	}
+	elapsed := time.Since(start)
+	srv.Shutdown()
+
+	var bad int
+	apptest.Must(t, pool.QueryRow(ctx, `SELECT count(*) FROM bench_raw WHERE runs <> 1`).Scan(&bad), "check bench_raw")
+	if bad != 0 {
+		t.Errorf("raw drain: %d of %d tasks ran other than once", bad, n)
+	}
+	return float64(n) / elapsed.Seconds()
+}
+
+// slowDraftModel takes a fixed time for every draft, as a provider would.
+type slowDraftModel struct {
+	ai.TextModel
+	latency time.Duration
+}
+
+func (m slowDraftModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
+	if req.Stage == ai.StageDraft {
+		timer := time.NewTimer(m.latency)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return ai.JSONResponse{}, ctx.Err()
+		}
+	}
+	return m.TextModel.GenerateJSON(ctx, req)
+}
+
+// benchFairness: B's single-draft wait while A has small, then large bulk
+// drafts queued, on the default plan limits.
+func benchFairness(t *testing.T, small, large, samples int) string {
+	const latency = 100 * time.Millisecond
+	waitsSmall, leftSmall := benchFairCase(t, small, samples, latency)
+	waitsLarge, leftLarge := benchFairCase(t, large, samples, latency)
+	p95s, p95l := benchPercentile(waitsSmall, 95), benchPercentile(waitsLarge, 95)
+	t.Logf("fairness: A %d queued (%d unfinished after sampling): B waits %v", small, leftSmall, waitsSmall)
+	t.Logf("fairness: A %d queued (%d unfinished after sampling): B waits %v", large, leftLarge, waitsLarge)
+	return fmt.Sprintf("| fairness: B's single draft wait, A has %d bulk drafts queued (%d samples, %s per draft, 10 slots) | p50 %s, p95 %s | A has %d queued: p50 %s, p95 %s | p95 ratio %.2f (target p95 <= 2 s, ratio <= 1.5) |",
+		large, samples, latency, benchMS(benchPercentile(waitsLarge, 50)), benchMS(p95l),
+		small, benchMS(benchPercentile(waitsSmall, 50)), benchMS(p95s), float64(p95l)/float64(max(p95s, time.Microsecond)))
+}
+
+// benchFairCase returns B's waits and how many of A's drafts were still
+// unfinished when sampling ended.
+func benchFairCase(t *testing.T, bulk, samples int, latency time.Duration) ([]time.Duration, int) {
+	h := apptest.Start(t)
+	pool := benchPool(t, h)
+	stopSetup := h.StartWorker(t)
+	a, siteA := benchTenant(t, h, "fair-a")
+	b, siteB := benchTenant(t, h, "fair-b")
+	aIdeas := benchCloneIdeas(t, pool, siteA.ID, bulk)
+	bIdeas := benchCloneIdeas(t, pool, siteB.ID, samples)
+	stopSetup()
+
+	p := app.OfflineProviders()
+	p.Text = slowDraftModel{TextModel: p.Text, latency: latency}
+	stop := h.StartWorker(t, p)
+	defer stop()
+
+	var acc pipelineAccepted
+	a.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": aIdeas}, &acc)
+	if len(acc.Jobs) != bulk {
+		t.Fatalf("asked for %d drafts, got %d jobs", bulk, len(acc.Jobs))
+	}
+	benchWaitCount(t, pool, time.Minute, "A's drafts fill the worker", 10,
+		`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state = 'running'`, acc.BatchID)
+
+	waits := make([]time.Duration, 0, samples)
+	for _, idea := range bIdeas {
+		sent := time.Now()
+		var one pipelineAccepted
+		b.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, &one)
+		j := benchWaitJob(t, pool, one.Jobs[0].ID)
+		waits = append(waits, j.StartedAt.Sub(sent))
+	}
+	var left int
+	apptest.Must(t, pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state IN ('queued', 'running')`, acc.BatchID).Scan(&left),
+		"count A's unfinished drafts")
+	return waits, left
+}
+
+// benchPickup: request to start of single drafts on an idle worker with
+// TASK_CHECK_INTERVAL interval, against asynq enqueue to handler start of
+// a no-op task with the same interval.
+func benchPickup(t *testing.T, interval string, samples int) string {
+	h := apptest.Start(t, apptest.WithEnv("TASK_CHECK_INTERVAL", interval))
+	pool := benchPool(t, h)
+	h.StartWorker(t)
+	api, site := benchTenant(t, h, "pickup")
+	ideas := benchCloneIdeas(t, pool, site.ID, samples+1)
+
+	waits := make([]time.Duration, 0, samples)
+	for i, idea := range ideas {
+		benchIdlePause(h)
+		sent := time.Now()
+		var one pipelineAccepted
+		api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, &one)
+		j := benchWaitJob(t, pool, one.Jobs[0].ID)
+		if i > 0 { // the first warms up the connections
+			waits = append(waits, j.StartedAt.Sub(sent))
+		}
+	}
+
+	const queue = "bench-idle"
+	started := make(chan time.Time, 1)
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("bench:noop", func(context.Context, *asynq.Task) error {
+		started <- time.Now()
+		return nil
+	})
+	srv := asynq.NewServer(h.App.Redis, benchServerConfig(t, h, 10, queue))
+	apptest.Must(t, srv.Start(mux), "start raw server")
+	defer srv.Shutdown()
+	client := asynq.NewClient(h.App.Redis)
+	defer client.Close()
+	raw := make([]time.Duration, 0, samples)
+	for i := 0; i <= samples; i++ {
+		benchIdlePause(h)
+		sent := time.Now()
+		_, err := client.Enqueue(asynq.NewTask("bench:noop", nil), asynq.Queue(queue))
+		apptest.Must(t, err, "enqueue no-op")
+		select {
+		case at := <-started:
+			if i > 0 {
+				raw = append(raw, at.Sub(sent))
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no-op task %d not started after 30 s", i)
+		}
+	}
+	t.Logf("pickup (%s): Presswork %v; raw asynq %v", interval, waits, raw)
+	p50, raw50 := benchPercentile(waits, 50), benchPercentile(raw, 50)
+	return fmt.Sprintf("| idle pickup, TASK_CHECK_INTERVAL %s: request to started_at of a single draft (%d samples) | p50 %s, p99 %s | raw asynq enqueue to handler: p50 %s, p99 %s | p50 ratio %.2f (target p50 <= 50 ms) |",
+		interval, samples, benchMS(p50), benchMS(benchPercentile(waits, 99)),
+		benchMS(raw50), benchMS(benchPercentile(raw, 99)), float64(p50)/float64(max(raw50, time.Microsecond)))
+}
+
+// benchIdlePause lets the worker go idle and spreads the arrivals over
+// its polling cycle, as requests from people would arrive: a benchmark's
+// arrival pattern, not a wait for a condition.
+func benchIdlePause(h *apptest.Harness) {
+	interval, _ := time.ParseDuration(h.Env["TASK_CHECK_INTERVAL"])
+	time.Sleep(2*interval + rand.N(interval+1))
+}
+
+// benchServerConfig is an asynq server configuration like the worker's
+// for one queue.
+func benchServerConfig(t *testing.T, h *apptest.Harness, concurrency int, queue string) asynq.Config {
+	interval, err := time.ParseDuration(h.Env["TASK_CHECK_INTERVAL"])
+	apptest.Must(t, err, "TASK_CHECK_INTERVAL")
+	return asynq.Config{Concurrency: concurrency, Queues: map[string]int{queue: 1}, TaskCheckInterval: interval,
+		LogLevel: asynq.ErrorLevel}
+}
+
+// benchPool opens a pool on the test's database.
+func benchPool(t *testing.T, h *apptest.Harness) *pgxpool.Pool {
+	pool, err := pgxpool.New(context.Background(), h.Env["DATABASE_URL"])
+	apptest.Must(t, err, "open pool")
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// benchTenant makes a tenant with ample credits and a site with clusters
+// and ten ideas of its first cluster; a worker must be running.
+func benchTenant(t *testing.T, h *apptest.Harness, slug string) (pipelineAPI, store.Site) {
+	_, c := h.Tenant(t, slug, 100_000_000)
+	api := pipelineAPI{t: t, c: c}
+	var site store.Site
+	api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Bench " + slug, "url": "https://" + slug + ".example.com",
+		"username": "editor", "application_password": "abcd efgh"}, &site)
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
+		"Content-Type", "text/csv")
+	var acc pipelineAccepted
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
+	api.waitJob(acc.Jobs[0].ID)
+	var clusters []store.Cluster
+	api.listAll(fmt.Sprintf("/v1/sites/%d/clusters", site.ID), &clusters)
+	acc = pipelineAccepted{}
+	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 10}, &acc)
+	api.waitJob(acc.Jobs[0].ID)
+	return api, site
+}
+
+// benchCloneIdeas copies the site's ideas (made by the ideas stage) in SQL
+// until it has n, each with its own title, and returns n of their ids:
+// making thousands through the ideas stage would take longer than the
+// benchmark itself.
+func benchCloneIdeas(t *testing.T, pool *pgxpool.Pool, siteID int64, n int) []int64 {
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `
+		INSERT INTO ideas (tenant_id, site_id, cluster_id, job_id, title, content_type, target_keywords, outline)
+		SELECT i.tenant_id, i.site_id, i.cluster_id, i.job_id, i.title || ' (' || g || ')', i.content_type,
+			i.target_keywords, i.outline
+		FROM (SELECT * FROM ideas WHERE site_id = $1 ORDER BY id) i
+		CROSS JOIN generate_series(1, $2::int / (SELECT count(*) FROM ideas WHERE site_id = $1)::int + 1) g`,
+		siteID, n)
+	apptest.Must(t, err, "clone ideas")
+	rows, err := pool.Query(ctx, `SELECT id FROM ideas WHERE site_id = $1 ORDER BY id LIMIT $2`, siteID, n)
+	apptest.Must(t, err, "list ideas")
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		apptest.Must(t, rows.Scan(&id), "scan idea")
+		ids = append(ids, id)
+	}
+	apptest.Must(t, rows.Err(), "list ideas")
+	if len(ids) != n {
+		t.Fatalf("site %d has %d ideas, want %d", siteID, len(ids), n)
+	}
+	return ids
+}
+
+// benchWaitJob polls the job's row every 5 ms until it succeeds.
+func benchWaitJob(t *testing.T, pool *pgxpool.Pool, id string) store.Job {
+	var j store.Job
+	j.ID = id
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := pool.QueryRow(context.Background(), `SELECT state, attempts, started_at FROM jobs WHERE id = $1`, id).
+			Scan(&j.State, &j.Attempts, &j.StartedAt)
+		apptest.Must(t, err, "read job ", id)
+		if j.Final() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s: %s after a minute", id, j.State)
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+	if j.State != store.JobSucceeded || j.Attempts != 1 || j.StartedAt == nil {
+		t.Fatalf("job %s ended %s after %d attempts", id, j.State, j.Attempts)
+	}
+	return j
+}
+
+// benchWaitCount polls query every 10 ms until it counts at least want.
+func benchWaitCount(t *testing.T, pool *pgxpool.Pool, timeout time.Duration, what string, want int, query string, args ...any) {
+	deadline := time.Now().Add(timeout)
+	for {
+		var n int
+		apptest.Must(t, pool.QueryRow(context.Background(), query, args...).Scan(&n), what)
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d after %s", what, n, want, timeout)
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+	}
+}
+
+// benchPercentile is the nearest-rank percentile of ds.
+func benchPercentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func benchMS(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
