@@ -148,6 +148,16 @@ func TestDeploymentLifecycle(t *testing.T) {
 	if len(view.Log) < 10 {
 		t.Errorf("log has %d entries, want every step and action: %+v", len(view.Log), view.Log)
 	}
+
+	// A deployed site cannot be deleted: its services would run on with
+	// nobody to destroy them. Once destroyed, it can.
+	sitePath := fmt.Sprintf("/v1/sites/%d", site.ID)
+	err := e.api.c.Do(t.Context(), http.MethodDelete, sitePath, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "destroy its deployment first") {
+		t.Errorf("deleting a deployed site: %v, want a 409 saying to destroy the deployment first", err)
+	}
+	e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment/destroy", site.ID), nil)
+	e.api.do(http.MethodDelete, sitePath, nil, nil)
 }
 
 // TestDeploymentResumesAfterAFailureAtEveryStep makes each of the panel's

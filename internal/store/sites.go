@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // Site is one WordPress site of a tenant. The application password is kept
@@ -139,9 +142,19 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 	return st, translate(err)
 }
 
-// DeleteSite removes a site and everything made for it.
+// DeleteSite removes a site and everything made for it. A site whose
+// deployment still has services on the panel is a conflict: deleting it
+// would leave them running with nobody to destroy them.
 func (s *Store) DeleteSite(ctx context.Context, tenantID, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sites WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sites WHERE tenant_id = $1 AND id = $2
+		AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.site_id = $2 AND d.app_service IS NOT NULL
+		                AND d.status <> 'destroyed')`, tenantID, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		if _, gerr := s.GetSite(ctx, tenantID, id); gerr == nil {
+			return fmt.Errorf("%w: site %d is deployed on Easypanel; destroy its deployment first "+
+				"(POST /v1/sites/%d/deployment/destroy)", errs.ErrConflict, id, id)
+		}
+	}
 	return oneRow(tag.RowsAffected(), err)
 }
 
