@@ -338,7 +338,9 @@ func (dp *deployer) sealNew(what string) ([]byte, error) {
 	return dp.h.Box.Seal([]byte(rand.Text()), secret.DeploymentSecretAD(dp.d.TenantID, dp.d.SiteID, what))
 }
 
-func (dp *deployer) open1(enc []byte, what string) (string, error) {
+// openSecret opens one of the deployment's sealed values and remembers it
+// as a secret to mask.
+func (dp *deployer) openSecret(enc []byte, what string) (string, error) {
 	b, err := dp.h.Box.Open(enc, secret.DeploymentSecretAD(dp.d.TenantID, dp.d.SiteID, what))
 	if err != nil {
 		return "", errs.Permanent(fmt.Errorf("open the deployment's %s: %w", what, err))
@@ -348,11 +350,11 @@ func (dp *deployer) open1(enc []byte, what string) (string, error) {
 }
 
 func (dp *deployer) database() (easypanel.MariaDB, error) {
-	pw, err := dp.open1(dp.d.DBPasswordEnc, "db-password")
+	pw, err := dp.openSecret(dp.d.DBPasswordEnc, "db-password")
 	if err != nil {
 		return easypanel.MariaDB{}, err
 	}
-	root, err := dp.open1(dp.d.DBRootPasswordEnc, "db-root-password")
+	root, err := dp.openSecret(dp.d.DBRootPasswordEnc, "db-root-password")
 	if err != nil {
 		return easypanel.MariaDB{}, err
 	}
@@ -410,7 +412,7 @@ func (dp *deployer) createApp(ctx context.Context) (string, error) {
 func (dp *deployer) env(db easypanel.MariaDB) (string, error) {
 	user := map[string]string{}
 	if len(dp.d.EnvEnc) > 0 {
-		raw, err := dp.open1(dp.d.EnvEnc, "env")
+		raw, err := dp.openSecret(dp.d.EnvEnc, "env")
 		if err != nil {
 			return "", err
 		}
