@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +21,9 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/kwimport"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // bulkRoomUnpaced gives every plan more bulk room than a benchmark asks
@@ -45,11 +49,24 @@ func TestBenchTable(t *testing.T) {
 		t.Skip("a benchmark: make bench runs it (PRESSWORK_BENCH=1)")
 	}
 	var rows []string
-	rows = append(rows, benchDrain(t, 2000))
-	rows = append(rows, benchFairness(t, 1000, 10000, 20))
-	for _, interval := range []string{"20ms", "100ms"} {
-		rows = append(rows, benchPickup(t, interval, 50))
+	// Each measure runs as a subtest, so that its databases and
+	// connections are closed before the next (the server allows 100).
+	row := func(name string, f func(t *testing.T) []string) {
+		t.Run(name, func(t *testing.T) { rows = append(rows, f(t)...) })
 	}
+	one := func(f func(t *testing.T) string) func(t *testing.T) []string {
+		return func(t *testing.T) []string { return []string{f(t)} }
+	}
+	row("drain", one(func(t *testing.T) string { return benchDrain(t, 2000) }))
+	row("fairness", one(func(t *testing.T) string { return benchFairness(t, 1000, 10000, 20) }))
+	for _, interval := range []string{"20ms", "100ms"} {
+		row("pickup-"+interval, one(func(t *testing.T) string { return benchPickup(t, interval, 50) }))
+	}
+	row("bulk-enqueue-paced", one(func(t *testing.T) string { return benchBulkEnqueue(t, 10000, "") }))
+	row("bulk-enqueue-unpaced", one(func(t *testing.T) string { return benchBulkEnqueue(t, 10000, bulkRoomUnpaced) }))
+	row("steady-enqueue", one(func(t *testing.T) string { return benchSteadyEnqueue(t, 20, 10*time.Second) }))
+	row("keyword-import", one(func(t *testing.T) string { return benchKeywordImport(t, 100000) }))
+	row("saturation", func(t *testing.T) []string { return benchSaturation(t, 3000, 1000, 2*time.Second) })
 
 	var b strings.Builder
 	b.WriteString("| measure | figure | baseline (same run) | ratio / target |\n")
@@ -418,4 +435,382 @@ func benchPercentile(ds []time.Duration, p int) time.Duration {
 
 func benchMS(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+// benchDo calls the API with a timeout of its own (a bulk request can take
+// longer than pipelineAPI.do allows) and returns how long the call took.
+func benchDo(t *testing.T, api pipelineAPI, timeout time.Duration, method, path string, body, out any, header ...string) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	err := api.c.Do(ctx, method, path, body, out, header...)
+	elapsed := time.Since(start)
+	apptest.Must(t, err, method, " ", path)
+	return elapsed
+}
+
+// benchBulkEnqueue: one POST /v1/drafts/generate of n ideas (pacing with
+// BULK_INFLIGHT inflight, or the default when empty), no worker running,
+// against n raw asynq enqueues from 8 goroutines on the same Redis.
+func benchBulkEnqueue(t *testing.T, n int, inflight string) string {
+	var opts []apptest.Option
+	pacing := "default BULK_INFLIGHT (pro=16)"
+	if inflight != "" {
+		opts = append(opts, apptest.WithEnv("BULK_INFLIGHT", inflight))
+		pacing = "BULK_INFLIGHT 100000 every plan"
+	}
+	h := apptest.Start(t, opts...)
+	pool := benchPool(t, h)
+	stopSetup := h.StartWorker(t)
+	api, site := benchTenant(t, h, "bulk")
+	ideas := benchCloneIdeas(t, pool, site.ID, n)
+	stopSetup()
+
+	inspector := asynq.NewInspector(h.App.Redis)
+	defer inspector.Close()
+	raw := benchRawEnqueue(t, h, inspector, n, 8)
+
+	var acc pipelineAccepted
+	elapsed := benchDo(t, api, 5*time.Minute, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
+
+	// Correctness: one job per idea, each either delivered to asynq once
+	// or held in PostgreSQL.
+	ids := map[string]bool{}
+	for _, j := range acc.Jobs {
+		ids[j.ID] = true
+	}
+	var rowsN, subjects, held, delivered int
+	apptest.Must(t, pool.QueryRow(context.Background(), `
+		SELECT count(*), count(DISTINCT subject_id), count(*) FILTER (WHERE held), count(*) FILTER (WHERE NOT held)
+		FROM jobs WHERE batch_id = $1`, acc.BatchID).Scan(&rowsN, &subjects, &held, &delivered), "count bulk jobs")
+	qi, err := inspector.GetQueueInfo(tasks.QueueBulk)
+	apptest.Must(t, err, "bulk queue info")
+	if len(acc.Jobs) != n || len(ids) != n || rowsN != n || subjects != n || qi.Pending != delivered {
+		t.Errorf("bulk enqueue: %d jobs answered (%d distinct), %d rows for %d ideas, want %d; %d delivered but %d pending on asynq",
+			len(acc.Jobs), len(ids), rowsN, subjects, n, delivered, qi.Pending)
+	}
+	t.Logf("bulk enqueue (%s): Presswork %s (%d delivered, %d held); raw asynq %s", pacing,
+		elapsed.Round(time.Millisecond), delivered, held, raw.Round(time.Millisecond))
+	return fmt.Sprintf("| bulk enqueue: 1 POST /v1/drafts/generate of %d ideas, %s, no worker (request time) | %s (%.0f jobs/s; %d delivered to asynq, %d held) | %s (raw asynq, %d tasks from 8 goroutines; %.0f/s) | %.2f (raw time / Presswork time; target >= 0.5) |",
+		n, pacing, benchMS(elapsed), float64(n)/elapsed.Seconds(), delivered, held,
+		benchMS(raw), n, float64(n)/raw.Seconds(), raw.Seconds()/elapsed.Seconds())
+}
+
+// benchRawEnqueue times n asynq enqueues from goroutines workers on the
+// test's Redis and checks they are all pending once.
+func benchRawEnqueue(t *testing.T, h *apptest.Harness, inspector *asynq.Inspector, n, workers int) time.Duration {
+	const queue = "bench-enqueue"
+	client := asynq.NewClient(h.App.Redis)
+	defer client.Close()
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				if _, err := client.Enqueue(asynq.NewTask("bench:enqueue", []byte(fmt.Sprint(i))), asynq.Queue(queue)); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	qi, err := inspector.GetQueueInfo(queue)
+	apptest.Must(t, err, "raw queue info")
+	if failed.Load() != 0 || qi.Pending != n {
+		t.Errorf("raw enqueue: %d failed, %d pending, want %d", failed.Load(), qi.Pending, n)
+	}
+	return elapsed
+}
+
+// benchOpenLoop calls f(i) for i < n, one start every interval whatever
+// the earlier calls are doing (an open loop, as independent clients
+// would), and returns each call's duration and error.
+func benchOpenLoop(n int, interval time.Duration, f func(i int) error) ([]time.Duration, []error) {
+	lat, errList := make([]time.Duration, n), make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval))) // the arrival schedule
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sent := time.Now()
+			errList[i] = f(i)
+			lat[i] = time.Since(sent)
+		}()
+	}
+	wg.Wait()
+	return lat, errList
+}
+
+// benchSteadyEnqueue: single-draft requests at rate per second for d (a
+// distinct idea each, no worker running) against raw asynq enqueues at
+// the same rate.
+func benchSteadyEnqueue(t *testing.T, rate int, d time.Duration) string {
+	n := rate * int(d/time.Second)
+	interval := time.Second / time.Duration(rate)
+	h := apptest.Start(t)
+	pool := benchPool(t, h)
+	stopSetup := h.StartWorker(t)
+	api, site := benchTenant(t, h, "steady")
+	ideas := benchCloneIdeas(t, pool, site.ID, n+1)
+	stopSetup()
+
+	post := func(idea int64, out *pipelineAccepted) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return api.c.Do(ctx, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, out)
+	}
+	var warm pipelineAccepted
+	apptest.Must(t, post(ideas[n], &warm), "warm-up request")
+	accs := make([]pipelineAccepted, n)
+	lat, errList := benchOpenLoop(n, interval, func(i int) error { return post(ideas[i], &accs[i]) })
+	ids := make([]string, 0, n)
+	for i, err := range errList {
+		if err != nil {
+			t.Errorf("steady enqueue: request %d: %v", i, err)
+		} else if len(accs[i].Jobs) != 1 {
+			t.Errorf("steady enqueue: request %d answered %d jobs", i, len(accs[i].Jobs))
+		} else {
+			ids = append(ids, accs[i].Jobs[0].ID)
+		}
+	}
+	var rowsN int
+	apptest.Must(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE id = ANY($1::text[])`, ids).Scan(&rowsN),
+		"count steady jobs")
+	if slices.Sort(ids); len(slices.Compact(ids)) != n || rowsN != n {
+		t.Errorf("steady enqueue: %d distinct jobs, %d rows, want %d", len(ids), rowsN, n)
+	}
+
+	const queue = "bench-steady"
+	client := asynq.NewClient(h.App.Redis)
+	defer client.Close()
+	enqueue := func(i int) error {
+		_, err := client.Enqueue(asynq.NewTask("bench:steady", []byte(fmt.Sprint(i))), asynq.Queue(queue))
+		return err
+	}
+	apptest.Must(t, enqueue(-1), "warm-up enqueue")
+	raw, rawErrs := benchOpenLoop(n, interval, enqueue)
+	for i, err := range rawErrs {
+		if err != nil {
+			t.Errorf("steady raw enqueue %d: %v", i, err)
+		}
+	}
+	inspector := asynq.NewInspector(h.App.Redis)
+	defer inspector.Close()
+	qi, err := inspector.GetQueueInfo(queue)
+	apptest.Must(t, err, "raw queue info")
+	if qi.Pending != n+1 {
+		t.Errorf("steady raw enqueue: %d pending, want %d", qi.Pending, n+1)
+	}
+
+	p50, p99, raw50, raw99 := benchPercentile(lat, 50), benchPercentile(lat, 99), benchPercentile(raw, 50), benchPercentile(raw, 99)
+	t.Logf("steady enqueue: Presswork p50 %s p99 %s; raw asynq p50 %s p99 %s", p50, p99, raw50, raw99)
+	return fmt.Sprintf("| steady enqueue: POST /v1/drafts/generate of 1 idea, %d/s for %s (%d requests, open loop), no worker (request latency) | p50 %s, p99 %s | raw asynq Enqueue at %d/s: p50 %s, p99 %s | p50 ratio %.1f, p99 ratio %.1f |",
+		rate, d, n, benchMS(p50), benchMS(p99), rate, benchMS(raw50), benchMS(raw99),
+		float64(p50)/float64(max(raw50, time.Microsecond)), float64(p99)/float64(max(raw99, time.Microsecond)))
+}
+
+// benchKeywordImport: POST /v1/sites/:id/keywords of an n-row CSV of
+// distinct phrases against kwimport.ParseCSV of the same bytes.
+func benchKeywordImport(t *testing.T, n int) string {
+	h := apptest.Start(t)
+	pool := benchPool(t, h)
+	_, c := h.Tenant(t, "kwimport", 1000)
+	api := pipelineAPI{t: t, c: c}
+	var site store.Site
+	api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Bench import", "url": "https://import.example.com",
+		"username": "editor", "application_password": "abcd efgh"}, &site)
+
+	var b strings.Builder
+	b.WriteString("phrase,volume,difficulty,intent\n")
+	for i := range n {
+		fmt.Fprintf(&b, "bench keyword %d trail shoes,%d,%d,informational\n", i, 10+i%5000, i%100)
+	}
+	csvData := b.String()
+
+	start := time.Now()
+	parsed, err := kwimport.ParseCSV(strings.NewReader(csvData), 0)
+	parse := time.Since(start)
+	apptest.Must(t, err, "parse CSV")
+	if len(parsed.Rows) != n {
+		t.Errorf("keyword import: parse kept %d rows, want %d", len(parsed.Rows), n)
+	}
+
+	var report struct {
+		Imported int `json:"imported"`
+	}
+	elapsed := benchDo(t, api, 2*time.Minute, http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(csvData), &report,
+		"Content-Type", "text/csv")
+	var stored, distinct int
+	apptest.Must(t, pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT phrase) FROM keywords WHERE site_id = $1`,
+		site.ID).Scan(&stored, &distinct), "count keywords")
+	if report.Imported != n || stored != n || distinct != n {
+		t.Errorf("keyword import: %d imported, %d rows, %d distinct, want %d", report.Imported, stored, distinct, n)
+	}
+	t.Logf("keyword import: %d rows (%d bytes) in %s; parse only %s", n, len(csvData), elapsed, parse)
+	return fmt.Sprintf("| keyword import: POST /v1/sites/:id/keywords of a %d-row CSV (%.1f MB), request time | %s | %s (kwimport.ParseCSV only) | %.1fx parse (target request <= 5 s) |",
+		n, float64(len(csvData))/1e6, benchMS(elapsed), benchMS(parse), elapsed.Seconds()/parse.Seconds())
+}
+
+// benchSatResult is one run of benchSatCase.
+type benchSatResult struct {
+	maxConns, finished, serverMaxConns int
+	rate, rssMB, hwmMB                 float64
+	window                             time.Duration
+}
+
+// benchSaturation: one worker of the given concurrency, each draft taking
+// latency at the provider, n drafts queued; jobs/s once saturated and the
+// process's peak RSS, against Little's law. It runs with the default
+// DATABASE_MAX_CONNS (20), then with 100 (or what the server allows).
+func benchSaturation(t *testing.T, n, concurrency int, latency time.Duration) []string {
+	bound := float64(concurrency) / latency.Seconds()
+	var first, second benchSatResult
+	t.Run("conns-20", func(t *testing.T) { first = benchSatCase(t, n, concurrency, latency, 20) })
+	more := 100
+	note := ""
+	if first.serverMaxConns > 0 && first.serverMaxConns-10 < more {
+		more = first.serverMaxConns - 10
+		note = fmt.Sprintf(" (100 would exceed the server's max_connections %d)", first.serverMaxConns)
+	}
+	t.Run(fmt.Sprintf("conns-%d", more), func(t *testing.T) { second = benchSatCase(t, n, concurrency, latency, more) })
+	row := func(r benchSatResult, note, extra string) string {
+		done := ""
+		if r.finished != n {
+			done = fmt.Sprintf("; only %d of %d finished", r.finished, n)
+		}
+		return fmt.Sprintf("| saturation: 1 worker, WORKER_CONCURRENCY %d, DATABASE_MAX_CONNS %d%s, %s per draft, %d drafts queued (jobs/s from t=4 s to the end; peak RSS) | %.0f jobs/s over %s, peak RSS %.0f MB (VmHWM %.0f MB)%s | %.0f jobs/s (Little's law: %d / %s) | %.2f (target >= 0.9, i.e. >= %.0f/s; RSS < 500 MB)%s |",
+			concurrency, r.maxConns, note, latency, n, r.rate, r.window.Round(time.Millisecond), r.rssMB, r.hwmMB, done,
+			bound, concurrency, latency, r.rate/bound, 0.9*bound, extra)
+	}
+	var limited string
+	if second.rate > 1.2*first.rate {
+		limited = fmt.Sprintf("; DATABASE_MAX_CONNS 20 limits it: %d connections give %.2fx", second.maxConns, second.rate/first.rate)
+	} else {
+		limited = fmt.Sprintf("; more connections (%d) give %.2fx, so the pool is not the limit", second.maxConns, second.rate/max(first.rate, 1e-9))
+	}
+	return []string{row(first, "", ""), row(second, note, limited)}
+}
+
+func benchSatCase(t *testing.T, n, concurrency int, latency time.Duration, maxConns int) benchSatResult {
+	res := benchSatResult{maxConns: maxConns}
+	h := apptest.Start(t, apptest.WithEnv("WORKER_CONCURRENCY", fmt.Sprint(concurrency)),
+		apptest.WithEnv("BULK_INFLIGHT", bulkRoomUnpaced), apptest.WithEnv("DATABASE_MAX_CONNS", fmt.Sprint(maxConns)))
+	pool := benchPool(t, h)
+	var serverMax string
+	apptest.Must(t, pool.QueryRow(context.Background(), `SHOW max_connections`).Scan(&serverMax), "max_connections")
+	fmt.Sscan(serverMax, &res.serverMaxConns)
+	stopSetup := h.StartWorker(t)
+	api, site := benchTenant(t, h, "saturate")
+	ideas := benchCloneIdeas(t, pool, site.ID, n)
+	stopSetup()
+
+	var acc pipelineAccepted
+	benchDo(t, api, 5*time.Minute, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
+	if len(acc.Jobs) != n {
+		t.Fatalf("asked for %d drafts, got %d jobs", n, len(acc.Jobs))
+	}
+
+	// Peak RSS of the run: reset the high-water mark (Linux 4.0+) and
+	// sample VmRSS as well, in case the reset is not allowed.
+	runtime.GC()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	var peakKB atomic.Int64
+	sampleDone := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if kb := benchProcStatus("VmRSS"); kb > peakKB.Load() {
+				peakKB.Store(kb)
+			}
+			select {
+			case <-sampleDone:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	p := app.OfflineProviders()
+	p.Text = slowDraftModel{TextModel: p.Text, latency: latency}
+	type sample struct {
+		at   time.Duration
+		done int
+	}
+	var samples []sample
+	start := time.Now()
+	stop := h.StartWorker(t, p)
+	deadline := start.Add(150 * time.Second)
+	for {
+		var done int
+		apptest.Must(t, pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state IN ('succeeded', 'failed', 'canceled')`, acc.BatchID).Scan(&done),
+			"count finished drafts")
+		samples = append(samples, sample{time.Since(start), done})
+		if done >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling with a deadline
+	}
+	close(sampleDone)
+	<-sampled
+	res.rssMB = float64(peakKB.Load()) / 1024
+	res.hwmMB = float64(benchProcStatus("VmHWM")) / 1024
+	stop()
+
+	end := samples[len(samples)-1]
+	res.finished = end.done
+	from := end
+	for _, s := range samples {
+		if s.at >= 4*time.Second {
+			from = s
+			break
+		}
+	}
+	res.window = end.at - from.at
+	if res.window > 0 {
+		res.rate = float64(end.done-from.done) / res.window.Seconds()
+	}
+
+	// Correctness: no job ran twice, each succeeded one wrote one draft,
+	// and a finished run succeeded throughout.
+	var succeeded, repeated, drafts int
+	apptest.Must(t, pool.QueryRow(context.Background(), `
+		SELECT count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE attempts > 1)
+		FROM jobs WHERE batch_id = $1`, acc.BatchID).Scan(&succeeded, &repeated), "check drafts")
+	apptest.Must(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM drafts WHERE site_id = $1`, site.ID).Scan(&drafts),
+		"count drafts")
+	if repeated != 0 || drafts != succeeded || (res.finished == n && succeeded != n) {
+		t.Errorf("saturation: %d of %d succeeded, %d ran more than once, %d drafts", succeeded, n, repeated, drafts)
+	}
+	t.Logf("saturation (DATABASE_MAX_CONNS %d): %d of %d finished in %s; %.0f jobs/s over %s from t=%s; RSS peak %.0f MB, VmHWM %.0f MB",
+		maxConns, end.done, n, end.at.Round(time.Millisecond), res.rate, res.window.Round(time.Millisecond),
+		from.at.Round(time.Millisecond), res.rssMB, res.hwmMB)
+	return res
+}
+
+// benchProcStatus reads a kB field of /proc/self/status (0 if absent).
+func benchProcStatus(field string) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb
+		}
+	}
+	return 0
 }
