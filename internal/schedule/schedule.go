@@ -29,8 +29,9 @@ type Schedule struct {
 const probes = 64
 
 // Parse reads spec in the time zone tz (an IANA name; empty is UTC) and
-// checks that no two firings are closer than minInterval. The error names
-// the problem in words fit for the API's caller.
+// checks that no two firings are closer than minInterval (zero: no check,
+// for schedules accepted before, as the scheduler reads them at every
+// firing). The error names the problem in words fit for the API's caller.
 func Parse(spec, tz string, minInterval time.Duration) (Schedule, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -50,6 +51,9 @@ func Parse(spec, tz string, minInterval time.Duration) (Schedule, error) {
 	s := Schedule{spec: parsed, loc: loc}
 	if s.Next(time.Now()).IsZero() {
 		return Schedule{}, fmt.Errorf("never fires")
+	}
+	if minInterval <= 0 {
+		return s, nil
 	}
 	if gap := s.shortestGap(); gap < minInterval {
 		return Schedule{}, fmt.Errorf("fires every %v at times; the shortest interval allowed is %v", gap, minInterval)

@@ -44,8 +44,8 @@ func (s *Store) DeletePanelCredentials(ctx context.Context, tenantID int64) erro
 	return oneRow(tag.RowsAffected(), err)
 }
 
-// Deploy steps, in order; a deployment's Step is the last one finished.
-var DeploySteps = []string{"none", "names_chosen", "database_created", "app_created", "domain_set",
+// deploySteps are the deploy steps, in order; a deployment's Step is the last one finished.
+var deploySteps = []string{"none", "names_chosen", "database_created", "app_created", "domain_set",
 	"deploy_triggered", "running"}
 
 // DeploySource is what an app is built from: a git repository with a
@@ -91,7 +91,7 @@ func (d Deployment) StepDone(step string) bool {
 }
 
 func stepIndex(step string) int {
-	for i, s := range DeploySteps {
+	for i, s := range deploySteps {
 		if s == step {
 			return i
 		}

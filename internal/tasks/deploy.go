@@ -291,7 +291,7 @@ func (dp *deployer) chooseNames(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	base := ServiceName(tenant.Slug, site.Name)
+	base := serviceName(tenant.Slug, site.Name)
 	app := base
 	for n := 2; inv.Has(dp.d.Project, app) || inv.Has(dp.d.Project, app+"-db"); n++ {
 		app = fmt.Sprintf("%s-%d", base, n)
@@ -309,9 +309,9 @@ func (dp *deployer) chooseNames(ctx context.Context) (string, error) {
 	return fmt.Sprintf("names chosen: app %s, database %s", *dp.d.AppService, *dp.d.DBService), nil
 }
 
-// ServiceName is the panel name of a tenant's site: lower-case letters,
+// serviceName is the panel name of a tenant's site: lower-case letters,
 // digits and dashes, at most 40 characters.
-func ServiceName(tenantSlug, siteName string) string {
+func serviceName(tenantSlug, siteName string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(tenantSlug + "-" + siteName) {
