@@ -192,7 +192,7 @@ func (s *Server) deploySite(c echo.Context) error {
 	}
 	d, job, err := s.store.SaveDeployment(ctx, d, s.actionJob(c, siteID, tasks.ActionDeploy, s.cfg.DeployCost))
 	if err != nil {
-		return deploymentProblem(err)
+		return deploymentProblem(err, siteID)
 	}
 	s.audit(c, "deployment.deploy", fmt.Sprintf("site:%d deployment:%d", siteID, d.ID))
 	return s.acceptAction(c, d, job)
@@ -322,13 +322,17 @@ func (s *Server) actionJob(c echo.Context, siteID int64, action string, quote in
 		Params: params, Quote: quote}
 }
 
-// deploymentProblem gives the store's refusals their client text.
-func deploymentProblem(err error) error {
-	if errs.IsConflict(err) {
-		var pe *publicError
-		if !errors.As(err, &pe) {
-			return public(err, "%s", strings.TrimPrefix(err.Error(), errs.ErrConflict.Error()+": "))
-		}
+// deploymentProblem gives the store's deployment conflicts of the site
+// their client text.
+func deploymentProblem(err error, siteID int64) error {
+	switch {
+	case errors.Is(err, store.ErrSiteDeployed):
+		return public(err, "site %d is deployed already; redeploy it, change its domain or destroy it", siteID)
+	case errors.Is(err, store.ErrDeploymentBusy):
+		return public(err, "another action on the deployment of site %d is queued or running", siteID)
+	case errors.Is(err, store.ErrSiteHasServices):
+		return public(err, "site %d is deployed on Easypanel; destroy its deployment first "+
+			"(POST /v1/sites/%d/deployment/destroy)", siteID, siteID)
 	}
 	return err
 }
@@ -396,7 +400,7 @@ func (s *Server) changeDeploymentDomain(c echo.Context) error {
 	}
 	d, job, err := s.store.QueueDeploymentAction(c.Request().Context(), d, domain, s.actionJob(c, d.SiteID, tasks.ActionDomain, 0))
 	if err != nil {
-		return deploymentProblem(err)
+		return deploymentProblem(err, d.SiteID)
 	}
 	s.audit(c, "deployment.domain", fmt.Sprintf("deployment:%d domain:%s", d.ID, domain))
 	return s.acceptAction(c, d, job)
@@ -424,7 +428,7 @@ func (s *Server) deploymentAction(action string) echo.HandlerFunc {
 		}
 		d, job, err := s.store.QueueDeploymentAction(c.Request().Context(), d, "", s.actionJob(c, d.SiteID, action, 0))
 		if err != nil {
-			return deploymentProblem(err)
+			return deploymentProblem(err, d.SiteID)
 		}
 		s.audit(c, "deployment."+action, fmt.Sprintf("deployment:%d", d.ID))
 		return s.acceptAction(c, d, job)

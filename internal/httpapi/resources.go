@@ -341,7 +341,7 @@ func (s *Server) deleteSite(c echo.Context) error {
 		return err
 	}
 	if err := s.store.DeleteSite(c.Request().Context(), principal(c).TenantID, id); err != nil {
-		return deploymentProblem(err)
+		return deploymentProblem(err, id)
 	}
 	s.audit(c, "site.delete", fmt.Sprintf("site:%d", id))
 	return c.NoContent(http.StatusNoContent)

@@ -44,6 +44,17 @@ func (s *Store) DeletePanelCredentials(ctx context.Context, tenantID int64) erro
 	return oneRow(tag.RowsAffected(), err)
 }
 
+// Deployment conflicts, each an errs.ErrConflict.
+var (
+	// ErrSiteDeployed: the site's deployment is pending, deploying,
+	// running or stopped; it cannot be deployed anew.
+	ErrSiteDeployed = fmt.Errorf("%w: the site is deployed already", errs.ErrConflict)
+	// ErrDeploymentBusy: another action on the deployment is in flight.
+	ErrDeploymentBusy = fmt.Errorf("%w: another action on the deployment is queued or running", errs.ErrConflict)
+	// ErrSiteHasServices: the site's deployment has services on the panel.
+	ErrSiteHasServices = fmt.Errorf("%w: the site is deployed on the panel", errs.ErrConflict)
+)
+
 // deploySteps are the deploy steps, in order; a deployment's Step is the last one finished.
 var deploySteps = []string{"none", "names_chosen", "database_created", "app_created", "domain_set",
 	"deploy_triggered", "running"}
@@ -139,8 +150,7 @@ func (s *Store) SaveDeployment(ctx context.Context, d Deployment, job NewJob) (D
 			RETURNING `+deploymentColumns,
 			d.TenantID, d.SiteID, d.Panel, d.Project, string(source), d.EnvEnc, d.Domain, d.HTTPS))
 		if isNoRows(err) {
-			return fmt.Errorf("%w: site %d is deployed already; redeploy it, change its domain or destroy it",
-				errs.ErrConflict, d.SiteID)
+			return ErrSiteDeployed
 		}
 		if err != nil {
 			return err
@@ -179,8 +189,7 @@ func (s *Store) insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, jo
 		return Job{}, err
 	}
 	if len(jobs) == 0 {
-		return Job{}, fmt.Errorf("%w: another action on the deployment of site %d is queued or running",
-			errs.ErrConflict, d.SiteID)
+		return Job{}, ErrDeploymentBusy
 	}
 	return jobs[0], checkAffordable(ctx, tx, d.TenantID, jobs)
 }

@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/presswork/presswork/internal/errs"
 )
 
 // Site is one WordPress site of a tenant. The application password is kept
@@ -151,8 +148,7 @@ func (s *Store) DeleteSite(ctx context.Context, tenantID, id int64) error {
 		                AND d.status <> 'destroyed')`, tenantID, id)
 	if err == nil && tag.RowsAffected() == 0 {
 		if _, gerr := s.GetSite(ctx, tenantID, id); gerr == nil {
-			return fmt.Errorf("%w: site %d is deployed on Easypanel; destroy its deployment first "+
-				"(POST /v1/sites/%d/deployment/destroy)", errs.ErrConflict, id, id)
+			return ErrSiteHasServices
 		}
 	}
 	return oneRow(tag.RowsAffected(), err)
