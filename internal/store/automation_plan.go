@@ -152,7 +152,7 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 		enqueued := []StageJobs{}
 		var quoted int64
 		for _, sp := range plan {
-			jobs, err := s.insertBatch(ctx, tx, o.TenantID, RunBatchID(o.JobID, sp.Stage), sp.Jobs)
+			jobs, err := s.insertBatch(ctx, tx, o.TenantID, RunBatchID(o.JobID, sp.Stage), sp.Jobs, true)
 			if err != nil {
 				return err
 			}
@@ -191,14 +191,20 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 	return deliver, err
 }
 
-// insertBatch creates a batch and its jobs.
-func (s *Store) insertBatch(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
+// insertBatch creates a batch and its jobs. A batch that exists already
+// is added to when existingOK, and is errs.ErrConflict otherwise.
+func (s *Store) insertBatch(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob,
+	existingOK bool) ([]Job, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO batches (id, tenant_id, type, total) VALUES ($1, $2, $3, 0)
-		ON CONFLICT (id) DO NOTHING`, batchID, tenantID, jobs[0].Type); err != nil {
-		return nil, fmt.Errorf("insert batch: %w", err)
+	onConflict := ""
+	if existingOK {
+		onConflict = " ON CONFLICT (id) DO NOTHING"
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO batches (id, tenant_id, type, total) VALUES ($1, $2, $3, 0)`+onConflict,
+		batchID, tenantID, jobs[0].Type); err != nil {
+		return nil, fmt.Errorf("insert batch: %w", translate(err))
 	}
 	created, err := s.insertJobs(ctx, tx, tenantID, batchID, jobs)
 	if err != nil {

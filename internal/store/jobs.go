@@ -109,13 +109,14 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 		return out, nil
 	}
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		if batchID != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO batches (id, tenant_id, type, total) VALUES ($1, $2, $3, 0)`,
-				batchID, tenantID, jobs[0].Type); err != nil {
-				return fmt.Errorf("insert batch: %w", err)
-			}
+		var created []Job
+		var err error
+		if batchID == "" {
+			created, err = s.insertJobs(ctx, tx, tenantID, "", jobs)
+		} else {
+			// The batch id of a retried request is taken: a conflict.
+			created, err = s.insertBatch(ctx, tx, tenantID, batchID, jobs, false)
 		}
-		created, err := s.insertJobs(ctx, tx, tenantID, batchID, jobs)
 		if err != nil {
 			return err
 		}
@@ -124,11 +125,6 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 		}
 		if out.Deliver, err = s.deliverable(ctx, tx, tenantID, created); err != nil {
 			return err
-		}
-		if batchID != "" {
-			if _, err := tx.Exec(ctx, `UPDATE batches SET total = $2 WHERE id = $1`, batchID, len(created)); err != nil {
-				return fmt.Errorf("count batch: %w", err)
-			}
 		}
 		out.Created = created
 		out.Skipped = skippedJobs(jobs, created)
