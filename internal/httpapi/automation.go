@@ -299,8 +299,7 @@ func (s *Server) runRule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct{}
-	if err := decodeOptionalJSON(c, &req); err != nil {
+	if err := noBody(c); err != nil {
 		return err
 	}
 	ctx, tenant := c.Request().Context(), principal(c).TenantID

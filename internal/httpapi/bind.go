@@ -77,6 +77,13 @@ func decodeJSON(c echo.Context, dst any) error { return decodeJSONBody(c, dst, f
 // (with or without a JSON Content-Type).
 func decodeOptionalJSON(c echo.Context, dst any) error { return decodeJSONBody(c, dst, true) }
 
+// noBody accepts the empty body (or {}) of an action that takes no fields,
+// and refuses any other.
+func noBody(c echo.Context) error {
+	var req struct{}
+	return decodeOptionalJSON(c, &req)
+}
+
 func decodeJSONBody(c echo.Context, dst any, optional bool) error {
 	if optional && c.Request().ContentLength == 0 && c.Request().Header.Get(echo.HeaderContentType) == "" {
 		return nil

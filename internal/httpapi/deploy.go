@@ -410,8 +410,7 @@ func (s *Server) changeDeploymentDomain(c echo.Context) error {
 // stop, start, destroy) on a site's deployment.
 func (s *Server) deploymentAction(action string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req struct{}
-		if err := decodeOptionalJSON(c, &req); err != nil {
+		if err := noBody(c); err != nil {
 			return err
 		}
 		d, err := s.siteDeployment(c)

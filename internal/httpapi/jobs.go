@@ -107,8 +107,7 @@ func (s *Server) startClustering(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct{}
-	if err := decodeOptionalJSON(c, &req); err != nil {
+	if err := noBody(c); err != nil {
 		return err
 	}
 	ctx, tenant := c.Request().Context(), principal(c).TenantID
@@ -167,9 +166,7 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v := &errs.ValidationError{}
-	s.checkIDs(v, "idea_ids", req.IdeaIDs)
-	if err := v.OrNil(); err != nil {
+	if err := s.idsProblem("idea_ids", req.IdeaIDs); err != nil {
 		return err
 	}
 	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.Idea]{
@@ -220,6 +217,14 @@ func queueFor(n int) string {
 		return tasks.QueueDefault
 	}
 	return tasks.QueueBulk
+}
+
+// idsProblem is the 400 of a request whose only field is a list of ids,
+// or nil.
+func (s *Server) idsProblem(field string, ids []int64) error {
+	v := &errs.ValidationError{}
+	s.checkIDs(v, field, ids)
+	return v.OrNil()
 }
 
 // checkIDs validates a list of ids: present, bounded, positive, no repeats.
@@ -345,9 +350,7 @@ func (s *Server) generateImages(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v := &errs.ValidationError{}
-	s.checkIDs(v, "draft_ids", req.DraftIDs)
-	if err := v.OrNil(); err != nil {
+	if err := s.idsProblem("draft_ids", req.DraftIDs); err != nil {
 		return err
 	}
 	var sites map[int64]store.Site

@@ -155,9 +155,7 @@ func (s *Server) approveDrafts(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v := &errs.ValidationError{}
-	s.checkIDs(v, "draft_ids", req.DraftIDs)
-	if err := v.OrNil(); err != nil {
+	if err := s.idsProblem("draft_ids", req.DraftIDs); err != nil {
 		return err
 	}
 	if _, err := s.tenantDrafts(c, req.DraftIDs); err != nil {
@@ -189,8 +187,7 @@ func (s *Server) checkSiteConnection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct{}
-	if err := decodeOptionalJSON(c, &req); err != nil {
+	if err := noBody(c); err != nil {
 		return err
 	}
 	if _, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, siteID); err != nil {
