@@ -53,17 +53,30 @@ func (a *automation) rule(stages []string, maxItems int, change ...func(*store.R
 	return r
 }
 
-// run starts a run of the rule by hand, the way the API does, and waits
-// until it has planned.
+// run starts a run of the rule through the API (POST .../run, the
+// scheduler's code path) and waits until it has planned.
 func (a *automation) run(r store.Rule) store.Run {
 	a.t.Helper()
-	id := fmt.Sprintf("run-%d-m%d", r.ID, manualRuns.Add(1))
-	_, job, err := a.h.App.Store.StartManualRun(a.t.Context(), a.tenant.ID, r.ID, id, time.Now())
-	apptest.Must(a.t, err, "start run")
-	client := asynq.NewClient(a.h.App.Redis)
-	defer client.Close()
-	apptest.Must(a.t, (&tasks.Enqueuer{Client: client}).Enqueue(a.t.Context(), []store.Job{job}), "enqueue run")
-	return a.waitRun(id)
+	var started store.Run
+	a.api.do(http.MethodPost, fmt.Sprintf("/v1/automation/rules/%d/run", r.ID), nil, &started)
+	return a.waitRun(started.ID)
+}
+
+// fire makes the rule due now and fires it as the scheduler does, then
+// waits until the run has planned.
+func (a *automation) fire(r store.Rule) store.Run {
+	a.t.Helper()
+	due := time.Now().Truncate(time.Second)
+	_, err := a.h.App.Store.UpdateRule(a.t.Context(), a.tenant.ID, r.ID, func(r *store.Rule) error {
+		r.NextFireAt = &due
+		return nil
+	})
+	apptest.Must(a.t, err, "make the rule due")
+	s, closeScheduler := a.h.App.Scheduler()
+	defer closeScheduler()
+	_, err = s.FireDue(a.t.Context())
+	apptest.Must(a.t, err, "fire due rules")
+	return a.waitRun(store.RunID(r.ID, due))
 }
 
 func (a *automation) waitRun(id string) store.Run {
@@ -246,7 +259,9 @@ func TestAutomationTopsUpAndSaysWhatItSkipped(t *testing.T) {
 	a.api.do(http.MethodPatch, fmt.Sprintf("/v1/sites/%d", a.site.ID), map[string]any{"enabled": true}, nil)
 	_, err := h.App.Store.SetTenantStatus(t.Context(), a.tenant.ID, "suspended")
 	apptest.Must(t, err, "suspend")
-	if run := a.run(rule); run.Status != store.RunSkipped || run.Skipped[0].Reason != "the tenant is suspended" {
+	// A suspended tenant cannot start a run through the API (403); its
+	// rules still fire on schedule, and those runs say why they did nothing.
+	if run := a.fire(rule); run.Status != store.RunSkipped || run.Skipped[0].Reason != "the tenant is suspended" {
 		t.Errorf("run of a suspended tenant: %+v", run)
 	}
 }
