@@ -238,7 +238,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 	}
 	var credits struct {
 		Balance  int64 `json:"balance"`
-		Reserved int64 `json:"reserved_by_running_jobs"`
+		Reserved int64 `json:"reserved_by_unfinished_jobs"`
 	}
 	api.do(http.MethodGet, "/v1/credits", nil, &credits)
 	if credits.Balance != opening-charged {

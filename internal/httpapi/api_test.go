@@ -383,7 +383,7 @@ func sameState(t testing.TB, what string, before, after map[string]string) {
 // credits is GET /v1/credits.
 type credits struct {
 	Balance   int64 `json:"balance"`
-	Queued    int64 `json:"quoted_for_queued_jobs"`
+	Reserved  int64 `json:"reserved_by_unfinished_jobs"`
 	Available int64 `json:"available_for_new_work"`
 }
 
@@ -672,8 +672,8 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("first answer %s, want a batch of 2 jobs quoted 6", first.Body)
 	}
 	afterFirst := getCredits(t, h, f.Key)
-	if afterFirst.Queued != creditsBefore.Queued+6 {
-		t.Fatalf("queued quotes %d after the first request, want %d", afterFirst.Queued, creditsBefore.Queued+6)
+	if afterFirst.Reserved != creditsBefore.Reserved+6 || afterFirst.Balance != creditsBefore.Balance-6 {
+		t.Fatalf("credits %+v after the first request, want 6 more reserved than %+v", afterFirst, creditsBefore)
 	}
 
 	second := callJSON(t, h, f.Key, "POST", "/v1/drafts/generate", body, "Idempotency-Key", "drafts-1")

@@ -187,8 +187,10 @@ func TestTenantIsolation(t *testing.T) {
 		Items []store.LedgerEntry `json:"items"`
 	}
 	call(t, h, b.Key, "GET", "/v1/credits/ledger", "", nil).must(t, 200, &ledger)
-	if len(ledger.Items) != 1 || ledger.Items[0].Kind != "grant" {
-		t.Errorf("B's ledger %+v, want its opening grant only", ledger.Items)
+	// Newest first: the reservation of B's own job, then its opening grant.
+	if len(ledger.Items) != 2 || ledger.Items[0].Kind != "reserve" || ledger.Items[0].JobID == nil ||
+		*ledger.Items[0].JobID != bJob || ledger.Items[1].Kind != "grant" {
+		t.Errorf("B's ledger %+v, want its opening grant and its job's reservation only", ledger.Items)
 	}
 
 	// The fixtures are right: A itself reaches every route (deletes last,

@@ -30,8 +30,8 @@ func (s *Server) getCredits(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"balance": cr.Balance, "reserved_by_running_jobs": cr.Reserved, "quoted_for_queued_jobs": cr.QueuedCost,
-		"available_for_new_work": max(cr.Balance-cr.QueuedCost, 0), "costs": map[string]int64{
+		"balance": cr.Balance, "reserved_by_unfinished_jobs": cr.Reserved,
+		"available_for_new_work": cr.Balance, "costs": map[string]int64{
 			"clustering_keywords_per_credit": s.cfg.Costs.KeywordsPerCredit, "idea": s.cfg.Costs.Idea, "draft": s.cfg.Costs.Draft},
 	})
 }

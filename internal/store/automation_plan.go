@@ -14,7 +14,8 @@ type RunContext struct {
 	Rule         Rule
 	Site         Site
 	TenantStatus string
-	// Available is the credit balance less what queued jobs are promised.
+	// Available is the credit balance: what queued jobs reserved is
+	// already taken off it.
 	Available int64
 	// Unfinished counts the jobs of the rule's runs still queued or running.
 	Unfinished int
@@ -35,8 +36,7 @@ func (s *Store) LoadRun(ctx context.Context, tenantID int64, runID string) (RunC
 		return rc, fmt.Errorf("site %d: %w", rc.Rule.SiteID, err)
 	}
 	err = s.pool.QueryRow(ctx, `
-		SELECT t.status, greatest(t.credit_balance - (SELECT coalesce(sum(credits_quoted), 0) FROM jobs j
-		        WHERE j.tenant_id = t.id AND j.state = 'queued' AND j.credits_reserved = 0), 0),
+		SELECT t.status, t.credit_balance,
 		       (SELECT count(*) FROM jobs j WHERE j.rule_id = $2 AND j.state IN ('queued', 'running'))
 		FROM tenants t WHERE t.id = $1`, tenantID, rc.Rule.ID).Scan(&rc.TenantStatus, &rc.Available, &rc.Unfinished)
 	return rc, translate(err)
@@ -166,9 +166,6 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 			quoted += sj.CreditsQuoted
 			enqueued = append(enqueued, sj)
 			created = append(created, jobs...)
-		}
-		if err := checkAffordable(ctx, tx, o.TenantID, created); err != nil {
-			return err
 		}
 		var err error
 		if deliver, err = s.deliverable(ctx, tx, o.TenantID, created); err != nil {

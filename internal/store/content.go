@@ -188,9 +188,15 @@ const ideaColumns = `i.id, i.site_id, i.cluster_id, i.job_id, i.title, i.content
 const ideaFrom = ` FROM ideas i LEFT JOIN drafts d ON d.idea_id = i.id `
 
 func scanIdea(r pgx.Row) (i Idea, err error) {
-	err = r.Scan(&i.ID, &i.SiteID, &i.ClusterID, &i.JobID, &i.Title, &i.ContentType, &i.TargetKeywords,
-		&i.Outline, &i.DraftID, &i.CreatedAt)
+	err = scanIdeaWith(r, &i)
 	return i, err
+}
+
+// scanIdeaWith scans ideaColumns into i, then any further columns into
+// extra.
+func scanIdeaWith(r pgx.Row, i *Idea, extra ...any) error {
+	return r.Scan(append([]any{&i.ID, &i.SiteID, &i.ClusterID, &i.JobID, &i.Title, &i.ContentType,
+		&i.TargetKeywords, &i.Outline, &i.DraftID, &i.CreatedAt}, extra...)...)
 }
 
 // GetIdea returns one of a tenant's ideas.
@@ -198,6 +204,25 @@ func (s *Store) GetIdea(ctx context.Context, tenantID, id int64) (Idea, error) {
 	i, err := scanIdea(s.pool.QueryRow(ctx,
 		`SELECT `+ideaColumns+ideaFrom+`WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id))
 	return i, translate(err)
+}
+
+// IdeaInContext is an idea with the names a draft of it is written
+// under: its cluster's and its site's.
+type IdeaInContext struct {
+	Idea
+	ClusterName, SiteName string
+}
+
+// GetIdeaInContext returns one of a tenant's ideas with its cluster's and
+// site's names, in one query (the draft stage reads it for every job).
+func (s *Store) GetIdeaInContext(ctx context.Context, tenantID, id int64) (IdeaInContext, error) {
+	var ic IdeaInContext
+	row := s.pool.QueryRow(ctx, `SELECT `+ideaColumns+`, c.name, s.name`+ideaFrom+`
+		JOIN clusters c ON c.id = i.cluster_id AND c.tenant_id = i.tenant_id
+		JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
+		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id)
+	err := scanIdeaWith(row, &ic.Idea, &ic.ClusterName, &ic.SiteName)
+	return ic, translate(err)
 }
 
 // IdeaFilter narrows an idea listing; zero fields match everything.

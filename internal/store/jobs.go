@@ -120,9 +120,6 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 		if err != nil {
 			return err
 		}
-		if err := checkAffordable(ctx, tx, tenantID, created); err != nil {
-			return err
-		}
 		if out.Deliver, err = s.deliverable(ctx, tx, tenantID, created); err != nil {
 			return err
 		}
@@ -133,8 +130,9 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 	return out, err
 }
 
-// insertJobs inserts jobs as queued; bulk jobs are held when the store
-// paces bulk work (the caller releases what fits: see deliverable).
+// insertJobs inserts jobs as queued and reserves their quotes (see
+// reserveQuotes); bulk jobs are held when the store paces bulk work (the
+// caller releases what fits: see deliverable).
 func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
@@ -149,9 +147,9 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted, rule_id,
-		                  held, phase)
-		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, nullif(rule_id, 0),
+		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted,
+		                  credits_reserved, rule_id, held, phase)
+		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, quote, nullif(rule_id, 0),
 		       queue = 'bulk' AND $11, CASE WHEN queue = 'bulk' AND $11 THEN 'held' ELSE 'queued' END
 		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
 		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id)
@@ -161,46 +159,64 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}
-	return collect(rows, scanJob)
+	created, err := collect(rows, scanJob)
+	if err != nil {
+		return nil, err
+	}
+	return created, reserveQuotes(ctx, tx, tenantID, created)
 }
 
-// advisoryQuoteCheck is the first key of the advisory lock that serializes
-// the affordability checks of a tenant (the second key is the tenant id).
-const advisoryQuoteCheck int32 = 0x5072_0001
-
-func checkAffordable(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) error {
+// reserveQuotes takes the quotes of jobs just created off the tenant's
+// balance, with a "reserve" ledger row per job, in one statement: the work
+// a request queues is paid for when it is accepted, so the worker starting
+// a job touches the job's row only (one tenant's bulk would otherwise
+// serialize on its tenant row, one job at a time). A tenant that cannot
+// afford it all gets *errs.InsufficientCreditsError and the caller's
+// transaction rolls back.
+func reserveQuotes(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) error {
+	ids, quotes := make([]string, 0, len(created)), make([]int64, 0, len(created))
 	var needed int64
 	for _, j := range created {
-		needed += j.CreditsQuoted
+		if j.CreditsReserved > 0 {
+			ids, quotes = append(ids, j.ID), append(quotes, j.CreditsReserved)
+			needed += j.CreditsReserved
+		}
 	}
 	if needed == 0 {
 		return nil
 	}
-	// Concurrent requests of a tenant are checked one at a time, or each
-	// would miss the other's uncommitted jobs and both could be promised the
-	// same credits. A transaction-scoped advisory lock (not a lock on the
-	// tenant row: the jobs' foreign key already holds a share lock on it,
-	// and upgrading that deadlocks) serializes them; the next statement's
-	// snapshot then includes the jobs of whoever held the lock before.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`,
-		advisoryQuoteCheck, tenantID); err != nil {
-		return fmt.Errorf("lock quotes: %w", translate(err))
-	}
-	var balance, promised int64
+	// The UPDATE locks the tenant row: concurrent requests of a tenant
+	// reserve one after the other, each against the balance the one before
+	// left.
+	var before int64
 	err := tx.QueryRow(ctx, `
-		SELECT t.credit_balance,
-		       (SELECT coalesce(sum(credits_quoted), 0) FROM jobs j
-		        WHERE j.tenant_id = t.id AND j.state = 'queued' AND j.credits_reserved = 0)
-		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&balance, &promised)
+		WITH t AS (
+			UPDATE tenants SET credit_balance = credit_balance - $2
+			WHERE id = $1 AND credit_balance >= $2
+			RETURNING credit_balance + $2 AS before
+		), l AS (
+			INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after)
+			SELECT $1, u.id, 'reserve', -u.quote, t.before - sum(u.quote) OVER (ORDER BY u.n)
+			FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, quote, n), t
+		)
+		SELECT before FROM t`, tenantID, needed, ids, quotes).Scan(&before)
+	if isNoRows(err) {
+		return insufficient(ctx, tx, tenantID, needed)
+	}
+	if err != nil {
+		return fmt.Errorf("reserve credits: %w", translate(err))
+	}
+	return nil
+}
+
+// insufficient explains a reservation that did not fit.
+func insufficient(ctx context.Context, tx pgx.Tx, tenantID, needed int64) error {
+	var balance int64
+	err := tx.QueryRow(ctx, `SELECT credit_balance FROM tenants WHERE id = $1`, tenantID).Scan(&balance)
 	if err != nil {
 		return fmt.Errorf("read balance: %w", translate(err))
 	}
-	// promised already includes the jobs just inserted.
-	available := max(balance-(promised-needed), 0)
-	if needed > available {
-		return &errs.InsufficientCreditsError{Needed: needed, Available: available}
-	}
-	return nil
+	return &errs.InsufficientCreditsError{Needed: needed, Available: balance}
 }
 
 func skippedJobs(asked []NewJob, created []Job) []NewJob {

@@ -33,7 +33,7 @@ func TestCreateJobsRecordsQueuedJobs(t *testing.T) {
 	}
 	for i, j := range b.Created {
 		if j.ID != in[i].ID || j.State != store.JobQueued || j.Phase != "queued" || j.Attempts != 0 ||
-			j.CreditsQuoted != in[i].Quote || j.CreditsReserved != 0 || j.BatchID == nil || *j.BatchID != "batch-1" ||
+			j.CreditsQuoted != in[i].Quote || j.CreditsReserved != in[i].Quote || j.BatchID == nil || *j.BatchID != "batch-1" ||
 			j.TenantID != tn.ID || j.Queue != in[i].Queue || j.Type != in[i].Type || j.SubjectID != in[i].SubjectID {
 			t.Fatalf("created[%d] = %+v, from %+v", i, j, in[i])
 		}
@@ -49,9 +49,14 @@ func TestCreateJobsRecordsQueuedJobs(t *testing.T) {
 	if err != nil || sum.Total != 3 || sum.ByState[store.JobQueued] != 3 || sum.Done != 0 || sum.Type != typeDraft {
 		t.Fatalf("GetBatch = %+v, %v", sum, err)
 	}
-	// Creating jobs only quotes them: nothing is reserved yet.
-	if got := balance(t, st, tn.ID); got != 100 {
-		t.Fatalf("balance = %d, want 100", got)
+	// Creating jobs reserves their quotes, one ledger row per job.
+	if got := checkBooks(t, st, tn.ID); got != 93 {
+		t.Fatalf("balance = %d, want 93", got)
+	}
+	for _, j := range in {
+		if l := jobLedger(t, st, tn.ID, j.ID); !slices.Equal(kinds(l), []string{fmt.Sprintf("reserve-%d", j.Quote)}) {
+			t.Fatalf("ledger of %s = %v", j.ID, kinds(l))
+		}
 	}
 	list, err := st.ListJobs(ctx, tn.ID, store.JobFilter{BatchID: "batch-1", Type: typeDraft}, "", 10)
 	if err != nil || len(list) != 2 {
@@ -210,8 +215,9 @@ func TestCreateJobsConcurrentQuotes(t *testing.T) {
 	if ok != 5 {
 		t.Fatalf("%d requests of 1 credit accepted with 5 credits, want 5", ok)
 	}
+	// The accepted jobs reserved their quotes when they were created.
 	c, err := st.Credits(t.Context(), tn.ID)
-	if err != nil || c.QueuedCost != 5 {
+	if err != nil || c.Reserved != 5 || c.Balance != 0 {
 		t.Fatalf("Credits = %+v, %v", c, err)
 	}
 }
@@ -220,9 +226,12 @@ func TestStartJobReservesOnce(t *testing.T) {
 	st := newStore(t)
 	ctx := t.Context()
 	tn := newTenant(t, st, 10)
-	j := newJob(t, st, tn.ID, typeDraft, 1, 5)
+	j := newJob(t, st, tn.ID, typeDraft, 1, 5) // reserves its quote
+	if j.CreditsReserved != 5 || balance(t, st, tn.ID) != 5 {
+		t.Fatalf("created job reserved %d, balance %d; want 5 and 5", j.CreditsReserved, balance(t, st, tn.ID))
+	}
 
-	got := startJob(t, st, tn.ID, j.ID, -1) // a negative cost reserves the quote
+	got := startJob(t, st, tn.ID, j.ID, -1)
 	if got.State != store.JobRunning || got.Phase != "working" || got.Attempts != 1 || got.CreditsReserved != 5 || got.StartedAt == nil {
 		t.Fatalf("first start = %+v", got)
 	}
@@ -248,8 +257,9 @@ func TestStartJobReservesOnce(t *testing.T) {
 		t.Fatalf("stored job = %+v", row)
 	}
 
-	// An explicit cost overrides the quote; zero reserves nothing.
-	k := newJob(t, st, tn.ID, typeDraft, 2, 2)
+	// A job without a quote (its cost is decided when it starts) reserves
+	// the cost it starts with; zero reserves nothing.
+	k := newJob(t, st, tn.ID, typeDraft, 2, 0)
 	if got := startJob(t, st, tn.ID, k.ID, 4); got.CreditsReserved != 4 {
 		t.Fatalf("start with cost 4 reserved %d", got.CreditsReserved)
 	}
@@ -274,13 +284,13 @@ func TestStartJobInsufficientChangesNothing(t *testing.T) {
 	st := newStore(t)
 	ctx := t.Context()
 	tn := newTenant(t, st, 10)
-	j := newJob(t, st, tn.ID, typeDraft, 1, 5)
+	j := newJob(t, st, tn.ID, typeDraft, 1, 0) // its cost is decided when it starts
 	if _, err := st.GrantCredits(ctx, tn.ID, -8, "spent elsewhere"); err != nil {
 		t.Fatal(err)
 	}
 	before := ledger(t, st, tn.ID)
 
-	_, err := st.StartJob(ctx, tn.ID, j.ID, -1, "working")
+	_, err := st.StartJob(ctx, tn.ID, j.ID, 5, "working")
 	wantInsufficient(t, "StartJob", err, 5, 2)
 	if !errs.IsPermanent(err) {
 		t.Fatalf("IsPermanent(%v) = false", err)
@@ -307,11 +317,20 @@ func TestStartJobSuspendedTenant(t *testing.T) {
 	}
 	_, err := st.StartJob(ctx, tn.ID, j.ID, -1, "working")
 	wantErrIs(t, "StartJob for a suspended tenant", err, errs.ErrPermanent)
-	if got := getJob(t, st, tn.ID, j.ID); got.State != store.JobQueued || got.Attempts != 0 || got.CreditsReserved != 0 {
+	// The job keeps the reservation it made when it was queued (failing it
+	// would refund it).
+	if got := getJob(t, st, tn.ID, j.ID); got.State != store.JobQueued || got.Attempts != 0 || got.CreditsReserved != 5 {
 		t.Fatalf("job = %+v", got)
 	}
-	if b := checkBooks(t, st, tn.ID); b != 10 {
-		t.Fatalf("balance %d, want 10", b)
+	if b := checkBooks(t, st, tn.ID); b != 5 {
+		t.Fatalf("balance %d, want 5", b)
+	}
+	// A job that reserves when it starts is refused as well, reserving nothing.
+	k := newJob(t, st, tn.ID, typeDraft, 2, 0)
+	_, err = st.StartJob(ctx, tn.ID, k.ID, 2, "working")
+	wantErrIs(t, "StartJob of an unquoted job for a suspended tenant", err, errs.ErrPermanent)
+	if b := checkBooks(t, st, tn.ID); b != 5 {
+		t.Fatalf("balance %d, want 5", b)
 	}
 	// Reactivated, the same job runs.
 	if _, err := st.SetTenantStatus(ctx, tn.ID, "active"); err != nil {
@@ -508,7 +527,7 @@ func TestFailJobRefundsOnce(t *testing.T) {
 	}
 
 	// A queued job without a reservation fails without a refund.
-	q := newJob(t, st, tn.ID, typeDraft, 2, 4)
+	q := newJob(t, st, tn.ID, typeDraft, 2, 0)
 	if err := st.FailJob(ctx, tn.ID, q.ID, "bad input"); err != nil {
 		t.Fatal(err)
 	}
@@ -543,11 +562,18 @@ func TestCancelJob(t *testing.T) {
 	}
 	_, err = st.CancelJob(ctx, tn.ID, q.ID)
 	wantErrIs(t, "second CancelJob", err, errs.ErrConflict)
-	if l := ledger(t, st, tn.ID); len(l) != 1 {
-		t.Fatalf("canceling a queued job wrote ledger rows: %v", kinds(l))
+	// The quote it reserved when it was queued is refunded.
+	if l := jobLedger(t, st, tn.ID, q.ID); !slices.Equal(kinds(l), []string{"reserve-4", "refund+4"}) {
+		t.Fatalf("ledger of a canceled queued job = %v", kinds(l))
+	}
+	if b := checkBooks(t, st, tn.ID); b != 10 {
+		t.Fatalf("balance %d, want 10", b)
 	}
 	// The subject is free for new work again.
-	newJob(t, st, tn.ID, typeDraft, 1, 4)
+	again := newJob(t, st, tn.ID, typeDraft, 1, 4)
+	if _, err := st.CancelJob(ctx, tn.ID, again.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	// A running job's reservation is refunded.
 	r := newJob(t, st, tn.ID, typeDraft, 2, 3)
@@ -586,7 +612,7 @@ func TestRetryLater(t *testing.T) {
 		t.Fatalf("job waiting for retry = %+v", got)
 	}
 	c, err := st.Credits(ctx, tn.ID)
-	if err != nil || c.Reserved != 4 || c.QueuedCost != 0 || c.Balance != 6 {
+	if err != nil || c.Reserved != 4 || c.Balance != 6 {
 		t.Fatalf("Credits = %+v, %v", c, err)
 	}
 	// The retry keeps the reservation and does not reserve again.

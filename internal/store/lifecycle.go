@@ -12,13 +12,18 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 )
 
-// StartJob moves a job to running and reserves its cost, in one
-// transaction. A negative cost reserves the job's quote. The cost is
-// reserved once per job: a retried or duplicated
-// delivery finds the reservation and does not charge again. A job in a final
-// state returns ErrJobFinished. A tenant that cannot afford the cost gets
-// *errs.InsufficientCreditsError and nothing changes.
+// StartJob moves a job to running and makes sure its cost is reserved, in
+// one transaction. Jobs with a quote reserved it when they were created;
+// one without (its cost is decided now) reserves cost, or its quote when
+// cost is negative. The cost is reserved once per job: a retried or
+// duplicated delivery finds the reservation and does not charge again. A
+// job in a final state returns ErrJobFinished. A tenant that cannot afford
+// the cost gets *errs.InsufficientCreditsError, and one no longer active a
+// permanent error; nothing changes then.
 func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
+	if job, ok, err := s.startReserved(ctx, tenantID, jobID, cost, phase); ok || err != nil {
+		return job, err
+	}
 	var job Job
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -39,12 +44,38 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 			}
 			job.CreditsReserved = cost
 		}
-		return tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
+		var tenantStatus string
+		err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
 			credits_reserved = $3, started_at = coalesce(started_at, now()), updated_at = now()
-			WHERE id = $1 RETURNING state, phase, attempts, started_at`,
-			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt)
+			WHERE id = $1 RETURNING state, phase, attempts, started_at, (SELECT status FROM tenants WHERE id = tenant_id)`,
+			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt, &tenantStatus)
+		if err == nil && tenantStatus != "active" {
+			return errs.Permanent(fmt.Errorf("tenant is %s", tenantStatus))
+		}
+		return err
 	})
 	return job, err
+}
+
+// startReserved is StartJob's common case in one statement: an unfinished
+// job of an active tenant that has nothing left to reserve (it reserved
+// its quote when it was queued, or costs nothing) moves to running. ok is
+// false when the job is not such a job; StartJob then takes the long way,
+// which knows why.
+func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, bool, error) {
+	job, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
+			started_at = coalesce(started_at, now()), updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
+		  AND (credits_reserved > 0 OR (CASE WHEN $4::bigint < 0 THEN credits_quoted ELSE $4::bigint END) = 0)
+		  AND (SELECT status FROM tenants WHERE id = $1) = 'active'
+		RETURNING `+jobColumns, tenantID, jobID, phase, cost))
+	if isNoRows(err) {
+		return Job{}, false, nil
+	}
+	if err != nil {
+		return Job{}, false, fmt.Errorf("start job %s: %w", jobID, translate(err))
+	}
+	return job, true, nil
 }
 
 func reserve(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, cost int64) error {

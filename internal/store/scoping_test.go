@@ -107,7 +107,7 @@ func TestTenantScoping(t *testing.T) {
 			t.Fatalf("B's ledger has %+v", e)
 		}
 	}
-	if c, err := st.Credits(ctx, bid); err != nil || c.Balance != 10 || c.Reserved != 0 || c.QueuedCost != 0 {
+	if c, err := st.Credits(ctx, bid); err != nil || c.Balance != 10 || c.Reserved != 0 {
 		t.Fatalf("Credits(B) = %+v, %v", c, err)
 	}
 

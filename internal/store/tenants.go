@@ -192,12 +192,12 @@ func (s *Store) Ledger(ctx context.Context, tenantID int64, page Page) ([]Ledger
 	})
 }
 
-// CreditSummary is a tenant's balance with what is reserved by unfinished jobs.
+// CreditSummary is a tenant's balance with what is reserved by unfinished
+// jobs (already taken off the balance).
 type CreditSummary struct {
-	Balance    int64 `json:"balance"`
-	Reserved   int64 `json:"reserved_by_running_jobs"`
-	LedgerSum  int64 `json:"ledger_sum"`
-	QueuedCost int64 `json:"quoted_for_queued_jobs"`
+	Balance   int64 `json:"balance"`
+	Reserved  int64 `json:"reserved_by_unfinished_jobs"`
+	LedgerSum int64 `json:"ledger_sum"`
 }
 
 // Credits summarizes a tenant's credits.
@@ -206,9 +206,8 @@ func (s *Store) Credits(ctx context.Context, tenantID int64) (CreditSummary, err
 	err := s.pool.QueryRow(ctx, `
 		SELECT t.credit_balance,
 		       (SELECT coalesce(sum(delta), 0) FROM credit_ledger WHERE tenant_id = t.id),
-		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running')),
-		       (SELECT coalesce(sum(credits_quoted), 0) FROM jobs WHERE tenant_id = t.id AND state = 'queued' AND credits_reserved = 0)
-		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LedgerSum, &c.Reserved, &c.QueuedCost)
+		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running'))
+		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LedgerSum, &c.Reserved)
 	return c, translate(err)
 }
 

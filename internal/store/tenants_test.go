@@ -110,7 +110,7 @@ func TestCreditsSummary(t *testing.T) {
 
 	running := newJob(t, st, tn.ID, typeDraft, 1, 3)
 	startJob(t, st, tn.ID, running.ID, -1)
-	newJob(t, st, tn.ID, typeDraft, 2, 5) // queued, quoted
+	newJob(t, st, tn.ID, typeDraft, 2, 5) // queued: its quote is reserved
 	done := newJob(t, st, tn.ID, typeDraft, 3, 4)
 	startJob(t, st, tn.ID, done.ID, -1)
 	if err := st.FailJob(ctx, tn.ID, done.ID, "boom"); err != nil {
@@ -122,12 +122,12 @@ func TestCreditsSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.CreditSummary{Balance: 17, Reserved: 3, LedgerSum: 17, QueuedCost: 5}
+	want := store.CreditSummary{Balance: 12, Reserved: 8, LedgerSum: 12}
 	if c != want {
 		t.Fatalf("Credits = %+v, want %+v", c, want)
 	}
 	c, err = st.Credits(ctx, other.ID)
-	if want := (store.CreditSummary{Balance: 7, LedgerSum: 7, QueuedCost: 2}); err != nil || c != want {
+	if want := (store.CreditSummary{Balance: 5, Reserved: 2, LedgerSum: 5}); err != nil || c != want {
 		t.Fatalf("Credits(other) = %+v, %v, want %+v", c, err, want)
 	}
 	_, err = st.Credits(ctx, other.ID+1000)
@@ -196,18 +196,19 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	expect += 10
 	check("grant")
 
-	// Reserved and still running.
+	// Reserved when queued, and still running.
 	a := newJob(t, st, id, typeDraft, 101, 5)
-	startJob(t, st, id, a.ID, -1)
 	expect -= 5
 	check("reserve a")
+	startJob(t, st, id, a.ID, -1)
+	check("start a")
 	w := newWorld(t, st) // another tenant's activity must not touch these books
 	_ = w
 
 	// Reserved, retried, then failed: refunded.
 	b := newJob(t, st, id, typeDraft, 102, 7)
-	startJob(t, st, id, b.ID, -1)
 	expect -= 7
+	startJob(t, st, id, b.ID, -1)
 	if err := st.RetryLater(ctx, id, b.ID, "timeout"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +220,8 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	expect += 7
 	check("fail b")
 
-	// Reserved and canceled: refunded.
-	c := newJob(t, st, id, typeDraft, 103, 4)
+	// Without a quote, reserved when started, and canceled: refunded.
+	c := newJob(t, st, id, typeDraft, 103, 0)
 	startJob(t, st, id, c.ID, 6)
 	expect -= 6
 	if _, err := st.CancelJob(ctx, id, c.ID); err != nil {
@@ -230,7 +231,7 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	check("cancel c")
 
 	// A refused start changes nothing.
-	d := newJob(t, st, id, typeDraft, 104, 1)
+	d := newJob(t, st, id, typeDraft, 104, 0)
 	_, err := st.StartJob(ctx, id, d.ID, 1000, "x")
 	wantInsufficient(t, "start d", err, 1000, expect)
 	check("refused start d")

@@ -15,14 +15,11 @@ func (h *Handlers) draft(ctx context.Context, p Payload) error {
 	if err != nil {
 		return err
 	}
-	idea, err := h.Store.GetIdea(ctx, p.TenantID, p.SubjectID)
+	idea, err := h.Store.GetIdeaInContext(ctx, p.TenantID, p.SubjectID)
 	if err != nil {
 		return fmt.Errorf("idea %d: %w", p.SubjectID, err)
 	}
-	in, err := h.draftInput(ctx, p.TenantID, idea)
-	if err != nil {
-		return err
-	}
+	in := draftInput(idea)
 	writer, _, err := h.aiFor(ctx, p.TenantID, ai.StageDraft)
 	if err != nil {
 		return err
@@ -35,22 +32,14 @@ func (h *Handlers) draft(ctx context.Context, p Payload) error {
 		MetaDescription: d.MetaDescription, FocusKeyword: d.FocusKeyword, BodyHTML: d.BodyHTML,
 		WordCount: ai.WordCount(d.BodyHTML)}
 	result := map[string]any{"idea_id": idea.ID, "word_count": row.WordCount}
-	return h.Store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea, row)
+	return h.Store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
 }
 
-func (h *Handlers) draftInput(ctx context.Context, tenantID int64, idea store.Idea) (ai.DraftInput, error) {
-	cluster, err := h.Store.GetCluster(ctx, tenantID, idea.ClusterID)
-	if err != nil {
-		return ai.DraftInput{}, err
-	}
-	site, err := h.Store.GetSite(ctx, tenantID, idea.SiteID)
-	if err != nil {
-		return ai.DraftInput{}, err
-	}
+func draftInput(idea store.IdeaInContext) ai.DraftInput {
 	outline := make([]ai.Heading, len(idea.Outline))
 	for i, h := range idea.Outline {
 		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
 	}
-	return ai.DraftInput{SiteName: site.Name, ClusterName: cluster.Name, Title: idea.Title,
-		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline}, nil
+	return ai.DraftInput{SiteName: idea.SiteName, ClusterName: idea.ClusterName, Title: idea.Title,
+		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline}
 }
