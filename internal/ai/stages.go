@@ -1374,14 +1374,19 @@ func WordCount(s string) int {
 	}
 }
 
+// countWords counts the runs of non-space characters that hold a letter
+// or a digit, without splitting s.
 func countWords(s string) int {
 	n := 0
-	for _, f := range strings.Fields(s) {
-		for _, r := range f {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				n++
-				break
-			}
+	counted := false // the current run has been counted
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			counted = false
+			continue
+		}
+		if !counted && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			n++
+			counted = true
 		}
 	}
 	return n

@@ -1093,10 +1093,33 @@ func (w *draftWriter) fill(t, heading string) string {
 			k2 = w.kws[(w.kwi+1)%len(w.kws)]
 		}
 	}
-	s := strings.NewReplacer(
-		"{k}", k, "{k2}", k2, "{h}", heading, "{H}", upperFirst(heading), "{noun}", w.noun,
-	).Replace(t)
-	return upperFirst(s)
+	return upperFirst(expand(t, map[string]string{
+		"{k}": k, "{k2}": k2, "{h}": heading, "{H}": upperFirst(heading), "{noun}": w.noun}))
+}
+
+// expand replaces the placeholders of t ("{name}") found in values; other
+// braces stay as they are. (A strings.Replacer built per sentence cost more
+// than writing the article.)
+func expand(t string, values map[string]string) string {
+	var b strings.Builder
+	b.Grow(len(t) + 32)
+	for {
+		open := strings.IndexByte(t, '{')
+		if open < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		b.WriteString(t[:open])
+		t = t[open:]
+		end := strings.IndexByte(t, '}')
+		if v, ok := values[t[:end+1]]; end > 0 && ok {
+			b.WriteString(v)
+			t = t[end+1:]
+			continue
+		}
+		b.WriteByte('{')
+		t = t[1:]
+	}
 }
 
 // pick chooses a template from pool, avoiding ones already used in this
