@@ -169,9 +169,9 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := s.idsProblem("idea_ids", req.IdeaIDs); err != nil {
 		return err
 	}
-	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.Idea]{
+	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.SubjectRef]{
 		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: s.cfg.Costs.Draft,
-		load: s.store.IdeasByIDs, ref: func(i store.Idea) (int64, int64) { return i.ID, i.SiteID }})
+		load: s.store.IdeaRefs, ref: func(i store.SubjectRef) (int64, int64) { return i.ID, i.SiteID }})
 }
 
 // perSubject describes a request for one job per subject (a cluster, an

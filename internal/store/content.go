@@ -243,14 +243,21 @@ func (s *Store) ListIdeas(ctx context.Context, tenantID int64, f IdeaFilter, pag
 	return collect(rows, scanIdea)
 }
 
-// IdeasByIDs returns the tenant's ideas among ids.
-func (s *Store) IdeasByIDs(ctx context.Context, tenantID int64, ids []int64) ([]Idea, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+ideaColumns+ideaFrom+`
-		WHERE i.tenant_id = $1 AND i.id = ANY($2) ORDER BY i.id`, tenantID, ids)
+// SubjectRef names a job's subject and its site.
+type SubjectRef struct{ ID, SiteID int64 }
+
+// IdeaRefs returns the ids and sites of the tenant's ideas among ids: all
+// a bulk draft request needs of up to thousands of ideas.
+func (s *Store) IdeaRefs(ctx context.Context, tenantID int64, ids []int64) ([]SubjectRef, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, site_id FROM ideas WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id`,
+		tenantID, ids)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return collect(rows, scanIdea)
+	return collect(rows, func(r pgx.Row) (ref SubjectRef, err error) {
+		err = r.Scan(&ref.ID, &ref.SiteID)
+		return ref, err
+	})
 }
 
 // IdeaTitles returns the titles of a cluster's ideas.
