@@ -19,7 +19,9 @@ import (
 // duplicated delivery finds the reservation and does not charge again. A
 // job in a final state returns ErrJobFinished. A tenant that cannot afford
 // the cost gets *errs.InsufficientCreditsError, and one no longer active a
-// permanent error; nothing changes then.
+// permanent error for a job that costs something (free jobs, like an
+// automation run that records the suspension, still run); nothing changes
+// then.
 func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
 	if job, ok, err := s.startReserved(ctx, tenantID, jobID, cost, phase); ok || err != nil {
 		return job, err
@@ -49,7 +51,7 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 			credits_reserved = $3, started_at = coalesce(started_at, now()), updated_at = now()
 			WHERE id = $1 RETURNING state, phase, attempts, started_at, (SELECT status FROM tenants WHERE id = tenant_id)`,
 			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt, &tenantStatus)
-		if err == nil && tenantStatus != "active" {
+		if err == nil && job.CreditsReserved > 0 && tenantStatus != "active" {
 			return errs.Permanent(fmt.Errorf("tenant is %s", tenantStatus))
 		}
 		return err
@@ -58,8 +60,8 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 }
 
 // startReserved is StartJob's common case in one statement: an unfinished
-// job of an active tenant that has nothing left to reserve (it reserved
-// its quote when it was queued, or costs nothing) moves to running. ok is
+// job that has nothing left to reserve (it reserved its quote when it was
+// queued, and its tenant is active; or it costs nothing) moves to running. ok is
 // false when the job is not such a job; StartJob then takes the long way,
 // which knows why.
 func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, bool, error) {
@@ -67,7 +69,7 @@ func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID string,
 			started_at = coalesce(started_at, now()), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
 		  AND (credits_reserved > 0 OR (CASE WHEN $4::bigint < 0 THEN credits_quoted ELSE $4::bigint END) = 0)
-		  AND (SELECT status FROM tenants WHERE id = $1) = 'active'
+		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
 		RETURNING `+jobColumns, tenantID, jobID, phase, cost))
 	if isNoRows(err) {
 		return Job{}, false, nil
