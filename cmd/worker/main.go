@@ -48,7 +48,7 @@ func run(ctx context.Context) error {
 	}
 	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
-		return fmt.Errorf("REDIS_URL: unsupported Redis connection")
+		return fmt.Errorf("the Redis connection is not a go-redis client")
 	}
 	defer rdb.Close()
 	providers, err := app.ProvidersFromEnv(os.Getenv, rdb, log)

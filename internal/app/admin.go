@@ -14,7 +14,8 @@ import (
 
 // AdminServer is the small HTTP server of the worker and the scheduler
 // (ADMIN_ADDR): GET /healthz answers while the process is alive, GET
-// /readyz while its dependencies are usable (as the API's /readyz).
+// /readyz while its dependencies are usable (as the API's /readyz), GET
+// /metrics the process's Prometheus metrics.
 type AdminServer struct {
 	srv    *http.Server
 	addr   string
@@ -44,6 +45,7 @@ func (a *App) StartAdmin(addr string) (*AdminServer, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	mux.Handle("GET /metrics", a.Metrics.Handler())
 	s := &AdminServer{
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 			WriteTimeout: 15 * time.Second, IdleTimeout: time.Minute},

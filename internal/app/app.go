@@ -15,12 +15,15 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/scheduler"
 	"github.com/presswork/presswork/internal/secret"
@@ -35,14 +38,17 @@ type App struct {
 	Store  *store.Store
 	Redis  asynq.RedisConnOpt
 	Box    *secret.Box
+	// Metrics is the process's Prometheus registry, served as GET /metrics
+	// by the API and by the admin server.
+	Metrics *metrics.Registry
 }
 
 // Open connects to PostgreSQL, applies pending migrations and prepares the
 // Redis connection options. Close releases what it opened.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	redisOpt, err := RedisConnOpt(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, err
 	}
 	box, err := cfg.SecretBox()
 	if err != nil {
@@ -57,7 +63,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	st.PaceBulk(cfg.BulkInFlight)
-	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box}, nil
+	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box, Metrics: metrics.New()}, nil
 }
 
 // migrateWithRetry applies migrations, waiting up to a minute for a
@@ -90,7 +96,7 @@ func (a *App) API() (*httpapi.Server, *asynq.Client) {
 	srv := httpapi.New(httpapi.Deps{
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
 		Ready:      func(ctx context.Context) error { return a.Ready(ctx, client) },
-		Monitoring: monitoring,
+		Monitoring: monitoring, Metrics: a.Metrics,
 	})
 	return srv, client
 }
@@ -126,6 +132,7 @@ func (a *App) WordPressClient() *http.Client {
 // function after the server shut down, to close the client automation runs
 // enqueue with.
 func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, func(), error) {
+	p = a.instrument(p)
 	writer, err := ai.NewWriter(p.Text)
 	if err != nil {
 		return nil, nil, nil, err
@@ -139,6 +146,7 @@ func (a *App) Worker(p Providers) (*asynq.Server, *asynq.ServeMux, func(), error
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
 		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait}
 	mux := asynq.NewServeMux()
+	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))
 	h.Register(mux)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
 	closeClient := func() {
@@ -206,10 +214,48 @@ func (a *App) RunScheduler(ctx context.Context) error {
 		RetainJobs: a.Config.RetainJobs, RetainRuns: a.Config.RetainRuns, RetainArchived: a.Config.RetainArchivedTasks}
 	a.Log.Info("scheduler started", "holder", s.Lease.Holder, "tick", a.Config.SchedulerTick,
 		"lease_ttl", a.Config.SchedulerLeaseTTL, "reconcile_every", a.Config.ReconcileEvery, "grace", a.Config.ReconcileGrace)
+	detach := a.attachSchedulerMetrics(s, inspector)
+	defer detach()
 	var wg sync.WaitGroup
-	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.ReconcileEvery, r.Pass) })
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.ReconcileEvery, a.reconcilePass(r)) })
 	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.MaintenanceEvery, m.Pass) })
 	s.Run(ctx, a.Config.SchedulerTick)
 	wg.Wait()
 	return nil
+}
+
+// attachSchedulerMetrics adds to the process's metrics, until the returned
+// function: the scheduler's firings, and the collectors read at scrape time
+// that concern the whole deployment, asynq's queues (through inspector) and
+// the credit ledger. The scheduler exports these rather than every process
+// so that they are read once per scrape of a deployment.
+func (a *App) attachSchedulerMetrics(s *scheduler.Scheduler, inspector *asynq.Inspector) (detach func()) {
+	var detachers []func()
+	for _, c := range []prometheus.Collector{metrics.SchedulerFirings(s.Fired),
+		asynqmetrics.NewQueueMetricsCollector(inspector), metrics.NewCredits(a.Store, a.Log)} {
+		d, err := a.Metrics.Attach(c)
+		if err != nil {
+			a.Log.Warn("metrics not exported", "error", err)
+		}
+		detachers = append(detachers, d)
+	}
+	return func() {
+		for _, d := range detachers {
+			d()
+		}
+	}
+}
+
+// reconcilePass is r.Pass with its report counted in the metrics.
+func (a *App) reconcilePass(r *tasks.Reconciler) func(context.Context) {
+	return func(ctx context.Context) {
+		rep, err := r.Once(ctx)
+		a.Metrics.Reconciled(rep.Examined, rep.Reenqueued, rep.Failed, rep.Released, err)
+		if err != nil {
+			a.Log.Warn("reconcile pass failed", "error", err)
+		} else if rep.Reenqueued+rep.Failed+rep.Released > 0 {
+			a.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed,
+				"released", rep.Released)
+		}
+	}
 }

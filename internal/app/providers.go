@@ -12,6 +12,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/ai/openai"
 	"github.com/presswork/presswork/internal/ai/replicate"
+	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/ratelimit"
 )
 
@@ -54,8 +55,21 @@ const tenantKeyPlaceholder = "tenant-key-placeholder"
 // OfflineProviders returns the built-in offline providers; tenants with a
 // key of their own get OpenAI's default models, not limited.
 func OfflineProviders() Providers {
-	return Providers{Text: offline.NewTextModel(), Embedder: offline.NewEmbedder(0), Image: offline.NewImageModel(),
+	return Providers{Text: metrics.InstrumentText(offline.NewTextModel(), metrics.KeyOperator),
+		Embedder:     metrics.InstrumentEmbedder(offline.NewEmbedder(0), metrics.KeyOperator),
+		Image:        metrics.InstrumentImage(offline.NewImageModel(), metrics.KeyOperator),
 		TenantOpenAI: TenantOpenAI{Config: openai.DefaultConfig("")}}
+}
+
+// instrument makes the calls of p's models count in the process's
+// metrics. The models ProvidersFromEnv and OfflineProviders build count
+// their calls themselves, beneath their rate limiters (every 429 counts);
+// other models (a test's) count here, once per call they are given.
+func (a *App) instrument(p Providers) Providers {
+	p.Text = a.Metrics.Text(p.Text, metrics.KeyOperator)
+	p.Embedder = a.Metrics.Embedder(p.Embedder, metrics.KeyOperator)
+	p.Image = a.Metrics.Image(p.Image, metrics.KeyOperator)
+	return p
 }
 
 // ProvidersFromEnv chooses the providers from the environment: the
@@ -88,6 +102,8 @@ func ProvidersFromEnv(getenv func(string) string, rdb redis.UniversalClient, log
 		if p.Embedder, err = openai.NewEmbedder(oc); err != nil {
 			return p, err
 		}
+		p.Text = metrics.InstrumentText(p.Text, metrics.KeyOperator)
+		p.Embedder = metrics.InstrumentEmbedder(p.Embedder, metrics.KeyOperator)
 		if lim != nil {
 			p.Text = limited.NewTextModel(p.Text, lim, limits, limited.WithMaxWait(maxLimiterWait),
 				limited.WithStageKey(limited.StageKey(p.Text.Name(), oc.Model, oc.ModelFor)))
@@ -111,6 +127,7 @@ func ProvidersFromEnv(getenv func(string) string, rdb redis.UniversalClient, log
 		if p.Image, err = replicate.NewImageModel(rc, replicate.WithLogger(log)); err != nil {
 			return p, err
 		}
+		p.Image = metrics.InstrumentImage(p.Image, metrics.KeyOperator)
 		if lim != nil {
 			p.Image = limited.NewImageModel(p.Image, lim, limits, limited.WithMaxWait(maxLimiterWait),
 				limited.WithKey("replicate/"+p.Image.Name()))

@@ -13,6 +13,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
@@ -101,6 +102,8 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Pr
 	if p.Embedder, err = openai.NewEmbedder(cfg, opts...); err != nil {
 		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
+	p.Text = metrics.InstrumentText(p.Text, metrics.KeyTenant)
+	p.Embedder = metrics.InstrumentEmbedder(p.Embedder, metrics.KeyTenant)
 	if m.cfg.Limiter != nil {
 		prefix := fmt.Sprintf("tenant-%d/", tenantID)
 		stageKey := limited.StageKey(p.Text.Name(), cfg.Model, cfg.ModelFor)

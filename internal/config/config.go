@@ -30,8 +30,11 @@ type Costs struct {
 type Config struct {
 	DatabaseURL      string
 	DatabaseMaxConns int32
-	RedisURL         string
-	APIAddr          string
+	// RedisURL names a single Redis server; Redis, when it names Sentinels
+	// or Cluster nodes, replaces it.
+	RedisURL string
+	Redis    RedisConfig
+	APIAddr  string
 	// AdminAddr is where the worker and the scheduler serve /healthz and
 	// /readyz; empty: no admin server.
 	AdminAddr         string
@@ -87,6 +90,52 @@ type Config struct {
 	DeployCost      int64
 	DeployPollEvery time.Duration
 	DeployWait      time.Duration
+}
+
+// RedisMode is how the processes reach Redis.
+type RedisMode string
+
+// The Redis modes: one server named by REDIS_URL (the default), a master
+// found through Redis Sentinel, or a Redis Cluster.
+const (
+	RedisSingle   RedisMode = "single"
+	RedisSentinel RedisMode = "sentinel"
+	RedisCluster  RedisMode = "cluster"
+)
+
+// RedisConfig is Redis reached through Sentinel (SentinelAddrs) or as a
+// Cluster (ClusterAddrs); with neither, REDIS_URL names a single server
+// and the other fields are empty.
+type RedisConfig struct {
+	// SentinelAddrs (host:port) are the Sentinels that know the master
+	// named SentinelMaster; SentinelUsername and SentinelPassword are the
+	// Sentinels' own login (requirepass in sentinel.conf).
+	SentinelAddrs    []string
+	SentinelMaster   string
+	SentinelUsername string
+	SentinelPassword string
+	// ClusterAddrs (host:port) are some of the Cluster's nodes, from which
+	// the client learns the rest.
+	ClusterAddrs []string
+	// Username and Password are the login of the Redis servers (the master
+	// and its replicas, or the Cluster's nodes); DB is the logical database
+	// (Sentinel only: a Cluster has database 0 only); TLS connects with TLS
+	// (to the Sentinels too).
+	Username string
+	Password string
+	DB       int
+	TLS      bool
+}
+
+// Mode tells which of the three ways to reach Redis r describes.
+func (r RedisConfig) Mode() RedisMode {
+	switch {
+	case len(r.SentinelAddrs) > 0:
+		return RedisSentinel
+	case len(r.ClusterAddrs) > 0:
+		return RedisCluster
+	}
+	return RedisSingle
 }
 
 // EasypanelConfig is a panel's address and login.
@@ -152,6 +201,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	r.urlScheme("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 	r.urlScheme("REDIS_URL", c.RedisURL, "redis", "rediss")
+	if u, err := url.Parse(c.RedisURL); err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") {
+		// redis:6379 parses, with no host: asynq would dial its default.
+		r.check(u.Host != "", "REDIS_URL", fmt.Sprintf("must name a host, as in redis://host:6379/0, got %q", maskURL(c.RedisURL)))
+	}
+	c.Redis = r.redis()
 	return c, errors.Join(r.problems...)
 }
 
@@ -160,6 +214,10 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
+		slog.String("redis_mode", string(c.Redis.Mode())),
+		slog.Any("redis_sentinel_addrs", c.Redis.SentinelAddrs),
+		slog.String("redis_sentinel_master", c.Redis.SentinelMaster),
+		slog.Any("redis_cluster_addrs", c.Redis.ClusterAddrs),
 		slog.String("api_addr", c.APIAddr),
 		slog.String("admin_addr", c.AdminAddr),
 		slog.Int("secret_key_id", int(c.SecretKeyID)),
@@ -298,6 +356,71 @@ func (r *reader) hostPort(name, addr string) {
 	n, perr := strconv.Atoi(port)
 	r.check(err == nil && perr == nil && n >= 0 && n <= 65535, name,
 		fmt.Sprintf("must be host:port such as 127.0.0.1:9091, got %q", addr))
+}
+
+// redis reads the Sentinel and Cluster variables. They are mutually
+// exclusive with each other and with REDIS_URL set explicitly; the
+// variables of one mode are refused in another, so that a value never goes
+// silently unused.
+func (r *reader) redis() RedisConfig {
+	rc := RedisConfig{
+		SentinelAddrs:    r.addrList("REDIS_SENTINEL_ADDRS"),
+		SentinelMaster:   r.str("REDIS_SENTINEL_MASTER", ""),
+		SentinelUsername: r.str("REDIS_SENTINEL_USERNAME", ""),
+		SentinelPassword: r.getenv("REDIS_SENTINEL_PASSWORD"),
+		ClusterAddrs:     r.addrList("REDIS_CLUSTER_ADDRS"),
+		Username:         r.str("REDIS_USERNAME", ""),
+		Password:         r.getenv("REDIS_PASSWORD"),
+		DB:               r.integer("REDIS_DB", 0, 0, 1000000),
+		TLS:              r.boolean("REDIS_TLS", false),
+	}
+	sentinel := strings.TrimSpace(r.getenv("REDIS_SENTINEL_ADDRS")) != ""
+	cluster := strings.TrimSpace(r.getenv("REDIS_CLUSTER_ADDRS")) != ""
+	set := func(name string) bool { return strings.TrimSpace(r.getenv(name)) != "" }
+	const single = "with REDIS_URL (a single server) put the login in the URL " +
+		"(redis://user:password@host:6379/0), the database in its path and use rediss:// for TLS"
+	switch {
+	case sentinel && cluster:
+		r.check(false, "REDIS_SENTINEL_ADDRS", "and REDIS_CLUSTER_ADDRS are mutually exclusive: set one (Sentinel or Cluster), or neither to use REDIS_URL")
+	case sentinel:
+		r.check(!set("REDIS_URL"), "REDIS_URL", "must be unset when REDIS_SENTINEL_ADDRS is set (the Sentinels name the master)")
+		r.check(rc.SentinelMaster != "", "REDIS_SENTINEL_MASTER", "is required with REDIS_SENTINEL_ADDRS: the name of the master the Sentinels monitor, e.g. mymaster")
+	case cluster:
+		r.check(!set("REDIS_URL"), "REDIS_URL", "must be unset when REDIS_CLUSTER_ADDRS is set (the Cluster's nodes are named there)")
+		r.check(!set("REDIS_DB"), "REDIS_DB", "is not supported by Redis Cluster (database 0 only)")
+	default:
+		for _, name := range []string{"REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_DB"} {
+			r.check(!set(name), name, "is only used with REDIS_SENTINEL_ADDRS or REDIS_CLUSTER_ADDRS; "+single)
+		}
+		r.check(!rc.TLS, "REDIS_TLS", "is only used with REDIS_SENTINEL_ADDRS or REDIS_CLUSTER_ADDRS; "+single)
+	}
+	if !sentinel {
+		for _, name := range []string{"REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_USERNAME", "REDIS_SENTINEL_PASSWORD"} {
+			r.check(!set(name), name, "is only used with REDIS_SENTINEL_ADDRS")
+		}
+	}
+	return rc
+}
+
+// addrList reads a comma-separated list of host:port addresses to connect
+// to (the host required, the port from 1 to 65535); nil when unset.
+func (r *reader) addrList(name string) []string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		addr := strings.TrimSpace(part)
+		host, port, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || host == "" || n < 1 || n > 65535 {
+			r.check(false, name, fmt.Sprintf("must be comma-separated host:port addresses such as redis-a:26379,redis-b:26379, got %q", addr))
+			return nil
+		}
+		out = append(out, addr)
+	}
+	return out
 }
 
 func (r *reader) urlScheme(name, raw string, schemes ...string) {

@@ -257,6 +257,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"DATABASE_URL", "host=localhost user=postgres"},
 		{"REDIS_URL", "http://127.0.0.1:6379"},
 		{"REDIS_URL", "127.0.0.1:6379"},
+		{"REDIS_URL", "redis:6379"},
+		{"REDIS_URL", "redis:///0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"="+c.value, func(t *testing.T) {
@@ -375,6 +377,106 @@ func TestLogValueOfInvalidURLs(t *testing.T) {
 		c.Logger(&buf, "api").Info("config", "config", c)
 		if strings.Contains(buf.String(), "S3cret") {
 			t.Errorf("%q logged as %s", u, buf.String())
+		}
+	}
+}
+
+func TestRedisModes(t *testing.T) {
+	if m := load(t, nil).Redis.Mode(); m != config.RedisSingle {
+		t.Fatalf("default mode = %q", m)
+	}
+	c := load(t, map[string]string{
+		"REDIS_SENTINEL_ADDRS":    " s1:26379 ,s2:26379,[::1]:26380",
+		"REDIS_SENTINEL_MASTER":   "mymaster",
+		"REDIS_SENTINEL_USERNAME": "sentinel",
+		"REDIS_SENTINEL_PASSWORD": "sentinel-pw",
+		"REDIS_USERNAME":          "app",
+		"REDIS_PASSWORD":          "redis-pw",
+		"REDIS_DB":                "4",
+		"REDIS_TLS":               "true",
+	})
+	want := config.RedisConfig{SentinelAddrs: []string{"s1:26379", "s2:26379", "[::1]:26380"}, SentinelMaster: "mymaster",
+		SentinelUsername: "sentinel", SentinelPassword: "sentinel-pw", Username: "app", Password: "redis-pw", DB: 4, TLS: true}
+	if !reflect.DeepEqual(c.Redis, want) || c.Redis.Mode() != config.RedisSentinel {
+		t.Fatalf("sentinel: %+v (%s)", c.Redis, c.Redis.Mode())
+	}
+	c = load(t, map[string]string{"REDIS_CLUSTER_ADDRS": "n1:6379,n2:6379", "REDIS_PASSWORD": "pw", "REDIS_TLS": "true"})
+	want = config.RedisConfig{ClusterAddrs: []string{"n1:6379", "n2:6379"}, Password: "pw", TLS: true}
+	if !reflect.DeepEqual(c.Redis, want) || c.Redis.Mode() != config.RedisCluster {
+		t.Fatalf("cluster: %+v (%s)", c.Redis, c.Redis.Mode())
+	}
+	// REDIS_TLS=false is harmless with REDIS_URL.
+	if c := load(t, map[string]string{"REDIS_TLS": "false"}); c.Redis.Mode() != config.RedisSingle {
+		t.Fatalf("mode = %s", c.Redis.Mode())
+	}
+}
+
+// TestRedisBadCombinations: each contradiction or unused variable stops
+// the boot with an error that names the variable to fix.
+func TestRedisBadCombinations(t *testing.T) {
+	sentinel := map[string]string{"REDIS_SENTINEL_ADDRS": "s1:26379", "REDIS_SENTINEL_MASTER": "m"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"sentinel and cluster", with(sentinel, "REDIS_CLUSTER_ADDRS", "n1:6379"), []string{"REDIS_SENTINEL_ADDRS", "REDIS_CLUSTER_ADDRS", "mutually exclusive"}},
+		{"sentinel and url", with(sentinel, "REDIS_URL", "redis://cache:6379/0"), []string{"REDIS_URL", "must be unset"}},
+		{"cluster and url", map[string]string{"REDIS_CLUSTER_ADDRS": "n1:6379", "REDIS_URL": "redis://cache:6379/0"}, []string{"REDIS_URL", "must be unset"}},
+		{"sentinel without master", map[string]string{"REDIS_SENTINEL_ADDRS": "s1:26379"}, []string{"REDIS_SENTINEL_MASTER", "is required"}},
+		{"master without sentinels", map[string]string{"REDIS_SENTINEL_MASTER": "m"}, []string{"REDIS_SENTINEL_MASTER", "only used with REDIS_SENTINEL_ADDRS"}},
+		{"sentinel password without sentinels", map[string]string{"REDIS_SENTINEL_PASSWORD": "x"}, []string{"REDIS_SENTINEL_PASSWORD"}},
+		{"sentinel password in cluster", map[string]string{"REDIS_CLUSTER_ADDRS": "n1:6379", "REDIS_SENTINEL_PASSWORD": "x"}, []string{"REDIS_SENTINEL_PASSWORD"}},
+		{"cluster db", map[string]string{"REDIS_CLUSTER_ADDRS": "n1:6379", "REDIS_DB": "1"}, []string{"REDIS_DB", "Cluster"}},
+		{"password with url", map[string]string{"REDIS_PASSWORD": "x"}, []string{"REDIS_PASSWORD", "REDIS_URL"}},
+		{"username with url", map[string]string{"REDIS_USERNAME": "x"}, []string{"REDIS_USERNAME"}},
+		{"db with url", map[string]string{"REDIS_DB": "2"}, []string{"REDIS_DB", "REDIS_URL"}},
+		{"tls with url", map[string]string{"REDIS_TLS": "true"}, []string{"REDIS_TLS", "rediss://"}},
+		{"bad tls", with(sentinel, "REDIS_TLS", "yes please"), []string{"REDIS_TLS"}},
+		{"bad db", with(sentinel, "REDIS_DB", "-1"), []string{"REDIS_DB"}},
+		{"no port", with(sentinel, "REDIS_SENTINEL_ADDRS", "s1"), []string{"REDIS_SENTINEL_ADDRS", "host:port"}},
+		{"port 0", with(sentinel, "REDIS_SENTINEL_ADDRS", "s1:0"), []string{"REDIS_SENTINEL_ADDRS"}},
+		{"no host", map[string]string{"REDIS_CLUSTER_ADDRS": ":6379"}, []string{"REDIS_CLUSTER_ADDRS"}},
+		{"empty entry", map[string]string{"REDIS_CLUSTER_ADDRS": "n1:6379,,n2:6379"}, []string{"REDIS_CLUSTER_ADDRS"}},
+		{"a URL, not an address", map[string]string{"REDIS_CLUSTER_ADDRS": "redis://n1:6379"}, []string{"REDIS_CLUSTER_ADDRS"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := loadErr(t, tc.env)
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q: %s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestLogValueHidesRedisPasswords(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"REDIS_SENTINEL_ADDRS": "s1:26379", "REDIS_SENTINEL_MASTER": "mymaster",
+			"REDIS_SENTINEL_PASSWORD": "Sentinel-S3cret-pw", "REDIS_PASSWORD": "Redis-S3cret-pw"},
+		{"REDIS_CLUSTER_ADDRS": "n1:6379", "REDIS_PASSWORD": "Redis-S3cret-pw"},
+	} {
+		c := load(t, env)
+		var buf bytes.Buffer
+		c.Logger(&buf, "worker").Info("starting", "config", c)
+		out := buf.String()
+		if strings.Contains(out, "S3cret") {
+			t.Errorf("log shows a Redis password: %s", out)
+		}
+		if !strings.Contains(out, string(c.Redis.Mode())) || !strings.Contains(out, ":6379") && !strings.Contains(out, ":26379") {
+			t.Errorf("log lacks the Redis mode and addresses: %s", out)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/presswork/presswork/api"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -41,6 +42,10 @@ type Deps struct {
 	// /monitoring (nil: none). Serve closes it on shutdown if it is an
 	// io.Closer.
 	Monitoring http.Handler
+	// Metrics is the process's metrics registry: the API records its
+	// requests there and serves it as GET /metrics (nil: a registry of its
+	// own).
+	Metrics *metrics.Registry
 }
 
 // Server is the API.
@@ -52,6 +57,7 @@ type Server struct {
 	log        *slog.Logger
 	ready      func(ctx context.Context) error
 	monitoring http.Handler
+	metrics    *metrics.Registry
 	docs       *apiDocs
 	echo       *echo.Echo
 	routes     []Route
@@ -72,11 +78,15 @@ func New(d Deps) *Server {
 		panic(err) // the embedded document is broken: a build defect the tests catch
 	}
 	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
-		monitoring: d.Monitoring, docs: docs}
+		monitoring: d.Monitoring, metrics: d.Metrics, docs: docs}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RequestID())
+	e.Use(s.metrics.HTTPMiddleware())
 	e.Use(s.recoverPanics)
 	e.Use(s.logRequests)
 	s.echo = e
@@ -143,6 +153,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/readyz", "", false, s.readyz)
 	s.add(get, "/openapi.json", "", false, s.openAPIJSON)
 	s.add(get, "/docs", "", false, s.docsHTML)
+	s.add(get, "/metrics", "", false, echo.WrapHandler(s.metrics.Handler()))
 
 	s.add(get, "/v1/tenant", PermRead, false, s.getTenant)
 	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
