@@ -15,6 +15,7 @@ import (
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/store"
 )
 
 const usage = `usage: presswork COMMAND [flags]
@@ -26,6 +27,10 @@ commands:
   credits grant -tenant ID -amount N [-note T]
                                   add credits to a tenant
   operator-key create -name N     create an operator API key (tenant management)
+  secrets rotate [-batch N]       re-encrypt every sealed value (site passwords, OpenAI
+                                  keys, panel passwords, deployment secrets) under the
+                                  current SECRET_KEY; refuses if a value opens with no key
+  secrets check [-batch N]        open every sealed value and count those under old keys
   queue stats|list|retry|archive|delete|pause|unpause [flags]
                                   inspect and act on the asynq queues
                                   ("presswork queue help" for flags and caveats)
@@ -56,7 +61,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		log = cfg.Logger(os.Stderr, "presswork")
 	}
 	cmd := args[0]
-	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key") {
+	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key" || cmd == "secrets") {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -75,6 +80,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return grantCredits(ctx, a, args[1:], out)
 	case "operator-key create":
 		return createOperatorKey(ctx, a, args[1:], out)
+	case "secrets rotate", "secrets check":
+		return runSecrets(ctx, a.Store, a.Store, a.Box, args, out)
 	case "demo":
 		return runDemo(ctx, a, args[1:], out)
 	case "queue":
@@ -98,6 +105,9 @@ func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer)
 	if err != nil {
 		return err
 	}
+	if err := cliAudit(ctx, a, t.Tenant.ID, "tenant.create", fmt.Sprintf("tenant:%d", t.Tenant.ID)); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "tenant %d %q (%s plan, %d credits)\nowner API key (shown once, keep it): %s\n",
 		t.Tenant.ID, t.Tenant.Slug, t.Tenant.Plan, t.Tenant.CreditBalance, t.OwnerKey)
 	return nil
@@ -118,6 +128,9 @@ func grantCredits(ctx context.Context, a *app.App, args []string, out io.Writer)
 	if err != nil {
 		return err
 	}
+	if err := cliAudit(ctx, a, *tenant, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", *tenant, *amount)); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "tenant %d balance: %d\n", *tenant, balance)
 	return nil
 }
@@ -129,9 +142,23 @@ func createOperatorKey(ctx context.Context, a *app.App, args []string, out io.Wr
 		return err
 	}
 	key, prefix, hash := httpapi.NewAPIKey()
-	if _, err := a.Store.CreateAPIKey(ctx, 0, "operator", *name, prefix, hash); err != nil {
+	k, err := a.Store.CreateAPIKey(ctx, 0, "operator", *name, prefix, hash)
+	if err != nil {
+		return err
+	}
+	if err := cliAudit(ctx, a, 0, "operator_key.create", fmt.Sprintf("api_key:%d", k.ID)); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "operator API key (shown once, keep it): %s\n", key)
+	return nil
+}
+
+// cliAudit records an action of the command line in the audit log. The
+// action is done already; a failure to record it is reported.
+func cliAudit(ctx context.Context, a *app.App, tenantID int64, action, target string) error {
+	err := a.Store.RecordAudit(ctx, store.AuditRecord{TenantID: tenantID, Actor: "cli", Action: action, Target: target})
+	if err != nil {
+		return fmt.Errorf("done, but the audit log write failed: %w", err)
+	}
 	return nil
 }

@@ -81,7 +81,7 @@ func (s *Server) createTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.audit(c, "tenant.create", fmt.Sprintf("tenant:%d", out.Tenant.ID))
+	s.auditTenant(c, out.Tenant.ID, "tenant.create", fmt.Sprintf("tenant:%d", out.Tenant.ID))
 	return c.JSON(http.StatusCreated, out)
 }
 
@@ -125,7 +125,7 @@ func (s *Server) updateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.audit(c, "tenant."+req.Status, fmt.Sprintf("tenant:%d", id))
+	s.auditTenant(c, id, "tenant."+req.Status, fmt.Sprintf("tenant:%d", id))
 	return c.JSON(http.StatusOK, t)
 }
 
@@ -168,7 +168,7 @@ func (s *Server) grantCredits(c echo.Context) error {
 	if replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	} else {
-		s.audit(c, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
+		s.auditTenant(c, id, "credits.grant", fmt.Sprintf("tenant:%d amount:%d", id, req.Amount))
 	}
 	return c.JSON(http.StatusOK, map[string]int64{"balance": balance})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/netguard"
+	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -25,9 +26,7 @@ const (
 
 // OpenAIKeyAD is the associated data a tenant's OpenAI key is sealed with,
 // so that a ciphertext cannot be moved to another tenant.
-func OpenAIKeyAD(tenantID int64) []byte {
-	return fmt.Appendf(nil, "openai-key:tenant:%d", tenantID)
-}
+func OpenAIKeyAD(tenantID int64) []byte { return secret.OpenAIKeyAD(tenantID) }
 
 // aiSettings is what the API shows of a tenant's AI settings: never a key.
 type aiSettings struct {

@@ -23,12 +23,13 @@ const (
 	PermSites    Permission = "sites"    // add, change and remove sites
 	PermKeys     Permission = "keys"     // create and revoke API keys
 	PermBilling  Permission = "billing"  // read credits and the ledger
+	PermAudit    Permission = "audit"    // read the tenant's audit log
 	PermOperator Permission = "operator" // manage tenants
 )
 
 // Roles maps each role to its permissions.
 var Roles = map[string][]Permission{
-	"owner":    {PermRead, PermContent, PermSites, PermKeys, PermBilling},
+	"owner":    {PermRead, PermContent, PermSites, PermKeys, PermBilling, PermAudit},
 	"admin":    {PermRead, PermContent, PermSites, PermKeys, PermBilling},
 	"editor":   {PermRead, PermContent},
 	"viewer":   {PermRead},
@@ -86,7 +87,7 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 			if !Allowed(p.Role, perm) {
 				return public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
 			}
-			if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling {
+			if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
 				return public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
 			}
 			c.Set(principalKey, p)

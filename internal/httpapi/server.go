@@ -159,6 +159,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
 	s.add(get, "/v1/credits/ledger", PermBilling, false, s.getLedger)
 	s.add(get, "/v1/usage", PermBilling, false, s.getUsage)
+	s.add(get, "/v1/audit", PermAudit, false, s.listAudit)
 
 	s.add(get, "/v1/api-keys", PermKeys, false, s.listAPIKeys)
 	s.add(post, "/v1/api-keys", PermKeys, false, s.createAPIKey)
@@ -234,6 +235,7 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
 	s.add(get, "/v1/admin/tenants/:id/usage", PermOperator, false, s.getTenantUsage)
 	s.add(get, "/v1/admin/deployments/:id", PermOperator, false, s.getDeploymentAdmin)
+	s.add(get, "/v1/admin/audit", PermOperator, false, s.listAuditAdmin)
 
 	if s.monitoring != nil {
 		s.mountMonitoring(s.monitoring)

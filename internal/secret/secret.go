@@ -111,3 +111,41 @@ func PanelPasswordAD(tenantID int64) []byte {
 func DeploymentSecretAD(tenantID, siteID int64, what string) []byte {
 	return fmt.Appendf(nil, "deployment:%s:tenant:%d:site:%d", what, tenantID, siteID)
 }
+
+// OpenAIKeyAD is the associated data a tenant's OpenAI key is sealed with,
+// so that a ciphertext cannot be moved to another tenant.
+func OpenAIKeyAD(tenantID int64) []byte {
+	return fmt.Appendf(nil, "openai-key:tenant:%d", tenantID)
+}
+
+// CurrentKeyID is the id of the key Seal uses.
+func (b *Box) CurrentKeyID() byte { return b.currentID }
+
+// KeyID returns the id of the key a ciphertext names; ok is false when it
+// is no ciphertext of this package.
+func KeyID(ciphertext []byte) (id byte, ok bool) {
+	if len(ciphertext) < 2 || ciphertext[0] != format {
+		return 0, false
+	}
+	return ciphertext[1], true
+}
+
+// Reseal opens ciphertext with whichever key it names and seals it again
+// under the current key. A ciphertext sealed with the current key already
+// is returned unchanged with changed false (after checking that it opens),
+// so resealing is idempotent.
+func (b *Box) Reseal(ciphertext, associated []byte) (out []byte, changed bool, err error) {
+	plain, err := b.Open(ciphertext, associated)
+	if err != nil {
+		return nil, false, err
+	}
+	defer clear(plain)
+	if id, _ := KeyID(ciphertext); id == b.currentID {
+		return ciphertext, false, nil
+	}
+	out, err = b.Seal(plain, associated)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}

@@ -65,3 +65,35 @@ func TestParseKey(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 }
+
+func TestReseal(t *testing.T) {
+	old := testBox(t, 1, 1)
+	ct, _ := old.Seal([]byte("pw"), []byte("ad"))
+	if id, ok := KeyID(ct); !ok || id != 1 {
+		t.Fatalf("KeyID = %d, %v; want 1", id, ok)
+	}
+	rotated := testBox(t, 2, 1, 2)
+	out, changed, err := rotated.Reseal(ct, []byte("ad"))
+	if err != nil || !changed {
+		t.Fatalf("Reseal of a key-1 ciphertext: changed %v, %v", changed, err)
+	}
+	if id, _ := KeyID(out); id != 2 {
+		t.Fatalf("resealed under key %d, want 2", id)
+	}
+	if got, err := testBox(t, 2, 2).Open(out, []byte("ad")); err != nil || string(got) != "pw" {
+		t.Fatalf("the resealed value opens with key 2 alone: %q, %v", got, err)
+	}
+	again, changed, err := rotated.Reseal(out, []byte("ad"))
+	if err != nil || changed || !bytes.Equal(again, out) {
+		t.Fatalf("resealing a current ciphertext: changed %v, %v", changed, err)
+	}
+	if _, _, err := rotated.Reseal(ct, []byte("other")); !errors.Is(err, ErrUndecryptable) {
+		t.Fatalf("Reseal with the wrong associated data = %v", err)
+	}
+	if _, _, err := testBox(t, 2, 2).Reseal(ct, []byte("ad")); !errors.Is(err, ErrUndecryptable) {
+		t.Fatalf("Reseal without the old key = %v", err)
+	}
+	if _, ok := KeyID([]byte("x")); ok {
+		t.Fatal("KeyID of garbage")
+	}
+}

@@ -506,6 +506,7 @@ func (dp *deployer) log(ctx context.Context, step, message, detail string) {
 // app still starting) is retried while attempts remain; any other, or the
 // last attempt, marks the deployment failed.
 func (dp *deployer) fail(ctx context.Context, step, userMsg string, err error) error {
+	err = maskedError{err: err, secrets: dp.secrets}
 	detail := err.Error()
 	var pe *easypanel.Error
 	if errors.As(err, &pe) {
@@ -548,3 +549,16 @@ func retryable(err error) bool {
 	}
 	return true
 }
+
+// maskedError is err with every secret of the action masked out of its
+// text: the worker logs a failed job's error in full.
+type maskedError struct {
+	err     error
+	secrets []string
+}
+
+func (e maskedError) Error() string {
+	return string(easypanel.Mask([]byte(e.err.Error()), e.secrets...))
+}
+
+func (e maskedError) Unwrap() error { return e.err }
