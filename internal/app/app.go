@@ -25,6 +25,7 @@ import (
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/netguard"
+	"github.com/presswork/presswork/internal/ratelimit"
 	"github.com/presswork/presswork/internal/scheduler"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
@@ -89,17 +90,39 @@ func (a *App) Close() { a.Store.Close() }
 
 // API builds the HTTP API with a client that enqueues to Redis; close the
 // returned client when done. The queue dashboard (asynqmon) is mounted at
-// /monitoring for operator keys; Serve closes its Redis connections.
+// /monitoring for operator keys; the API rate limits are kept in Redis.
+// Serve closes the Redis connections of both.
 func (a *App) API() (*httpapi.Server, *asynq.Client) {
 	client := asynq.NewClient(a.Redis)
 	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: a.Redis, ReadOnly: false})
 	srv := httpapi.New(httpapi.Deps{
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
 		Ready:      func(ctx context.Context) error { return a.Ready(ctx, client) },
-		Monitoring: monitoring, Metrics: a.Metrics,
+		Monitoring: monitoring, Metrics: a.Metrics, Limiter: a.apiLimiter(),
 	})
 	return srv, client
 }
+
+// apiLimiter is the API's request limiter on Redis, or nil when both
+// rates are off.
+func (a *App) apiLimiter() httpapi.RequestLimiter {
+	if a.Config.APIKeyRate <= 0 && a.Config.APITenantRate <= 0 {
+		return nil
+	}
+	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		panic("asynq's Redis client is not a go-redis client")
+	}
+	return redisLimiter{Limiter: ratelimit.New(rdb, "presswork:api-ratelimit"), rdb: rdb}
+}
+
+// redisLimiter is a ratelimit.Limiter that closes its Redis client.
+type redisLimiter struct {
+	*ratelimit.Limiter
+	rdb redis.UniversalClient
+}
+
+func (l redisLimiter) Close() error { return l.rdb.Close() }
 
 // Ready reports whether the process can work: PostgreSQL and Redis (pinged
 // through client) reachable and the migrations current. Its error is a

@@ -71,8 +71,13 @@ type Config struct {
 	MaintenanceEvery    time.Duration
 	MaxImportRows       int
 	MaxBulkItems        int
-	LogLevel            slog.Level
-	LogFormat           string // json or text
+	// APIKeyRate and APITenantRate are the API requests per minute one
+	// key, and all of one tenant's keys together, may make (0: no limit),
+	// counted in Redis so that they hold across API replicas.
+	APIKeyRate    int
+	APITenantRate int
+	LogLevel      slog.Level
+	LogFormat     string // json or text
 	// AllowPrivateURLs lets tenants' URLs (their OpenAI-compatible
 	// servers, their sites) name loopback and private addresses.
 	AllowPrivateURLs bool
@@ -170,6 +175,8 @@ func Load(getenv func(string) string) (Config, error) {
 		MaintenanceEvery:      r.duration("MAINTENANCE_EVERY", time.Hour),
 		MaxImportRows:         r.integer("MAX_IMPORT_ROWS", 100000, 1, 1000000),
 		MaxBulkItems:          r.integer("MAX_BULK_ITEMS", 10000, 1, 100000),
+		APIKeyRate:            r.integer("API_RATE_PER_KEY", 1200, 0, 1000000),
+		APITenantRate:         r.integer("API_RATE_PER_TENANT", 3000, 0, 1000000),
 		LogFormat:             r.str("LOG_FORMAT", "json"),
 		AllowPrivateURLs:      r.boolean("ALLOW_PRIVATE_URLS", false),
 		WordPressTimeout:      r.duration("WORDPRESS_TIMEOUT", time.Minute),

@@ -85,6 +85,8 @@ func TestDefaults(t *testing.T) {
 		BulkInFlight:          map[string]int{"free": 4, "starter": 8, "pro": 16, "agency": 32},
 		MaxImportRows:         100000,
 		MaxBulkItems:          10000,
+		APIKeyRate:            1200,
+		APITenantRate:         3000,
 		LogLevel:              slog.LevelInfo,
 		LogFormat:             "json",
 	}

@@ -35,6 +35,7 @@ func problemFor(err error) Problem {
 		he  *echo.HTTPError
 		bte *bodyTooLargeError
 		mte *mediaTypeError
+		rle *rateLimitedError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -49,6 +50,9 @@ func problemFor(err error) Problem {
 	case errors.As(err, &mte):
 		return Problem{Type: problemBase + "unsupported-media-type", Title: "Unsupported Content-Type", Status: http.StatusUnsupportedMediaType,
 			Detail: mte.Error(), Errors: []errs.FieldProblem{{Field: "Content-Type", Problem: "must be " + mte.want}}}
+	case errors.As(err, &rle):
+		return Problem{Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: rle.Error()}
 	case errors.Is(err, errs.ErrNotFound):
 		return Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: publicDetail(err)}
 	case errors.Is(err, errs.ErrConflict):
@@ -107,6 +111,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if p.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "5")
+	}
+	if rle := (*rateLimitedError)(nil); errors.As(err, &rle) {
+		c.Response().Header().Set("Retry-After", rle.retryAfterSeconds())
 	}
 	if p.Status == http.StatusUnauthorized {
 		challenge := `Bearer realm="presswork"`

@@ -46,6 +46,9 @@ type Deps struct {
 	// requests there and serves it as GET /metrics (nil: a registry of its
 	// own).
 	Metrics *metrics.Registry
+	// Limiter holds API keys and tenants to their request rates (nil: no
+	// limits). Serve closes it on shutdown if it is an io.Closer.
+	Limiter RequestLimiter
 }
 
 // Server is the API.
@@ -58,6 +61,7 @@ type Server struct {
 	ready      func(ctx context.Context) error
 	monitoring http.Handler
 	metrics    *metrics.Registry
+	limiter    RequestLimiter
 	docs       *apiDocs
 	echo       *echo.Echo
 	routes     []Route
@@ -78,7 +82,7 @@ func New(d Deps) *Server {
 		panic(err) // the embedded document is broken: a build defect the tests catch
 	}
 	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
-		monitoring: d.Monitoring, metrics: d.Metrics, docs: docs}
+		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, docs: docs}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -112,6 +116,9 @@ func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, 
 	if c, ok := s.monitoring.(io.Closer); ok {
 		defer c.Close()
 	}
+	if c, ok := s.limiter.(io.Closer); ok {
+		defer c.Close()
+	}
 	if started != nil {
 		started(ln.Addr().String())
 	}
@@ -140,6 +147,9 @@ func (s *Server) add(method, path string, perm Permission, tenantOwned bool, h h
 	var mw []echo.MiddlewareFunc
 	if perm != "" {
 		mw = append(mw, s.authenticate(perm))
+		if s.limiter != nil {
+			mw = append(mw, s.limitRequests)
+		}
 		if method == http.MethodPost && perm != PermOperator {
 			mw = append(mw, s.idempotent)
 		}

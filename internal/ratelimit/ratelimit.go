@@ -285,6 +285,27 @@ func (l *Limiter) Wait(ctx context.Context, key string, limits Limits, tokens in
 	}
 }
 
+// Allow admits one request on key now, under perMinute requests per
+// minute, or returns at once an *errs.ThrottledError whose RetryAfter is
+// when one would be admitted: it never waits, and a refused request costs
+// nothing. Zero (or negative) perMinute admits everything. A Redis failure
+// is returned wrapping errs.ErrUnavailable.
+func (l *Limiter) Allow(ctx context.Context, key string, perMinute int) error {
+	if perMinute <= 0 {
+		return nil
+	}
+	req := l.gcra(perMinute, requestBurstDivisor)
+	res, err := reserveScript.Run(ctx, l.rdb, []string{l.redisKey(key)},
+		1, req.interval, req.burst, 0, 0, 0, 0, l.ttlMillis()).Int64Slice()
+	if err != nil {
+		return l.redisError(ctx, key, err)
+	}
+	if res[0] == 0 {
+		return throttled(key, time.Duration(res[1])*time.Microsecond)
+	}
+	return nil
+}
+
 // Adjust corrects the tokens charged on key by delta: positive when the
 // call used more than Wait was told, negative when it used fewer. It does
 // nothing when limits has no token limit.

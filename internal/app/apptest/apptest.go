@@ -56,6 +56,10 @@ func Start(t testing.TB, opts ...Option) *Harness {
 		"WORKER_CONCURRENCY":   "10",
 		// The fakes of paid services listen on loopback.
 		"ALLOW_PRIVATE_URLS": "true",
+		// Tests make requests faster than any client should; the rate
+		// limits have tests of their own.
+		"API_RATE_PER_KEY":    "0",
+		"API_RATE_PER_TENANT": "0",
 	}
 	for _, o := range opts {
 		o(env)
