@@ -134,3 +134,18 @@ func IsPermanent(err error) bool {
 
 // IsConflict reports whether err is ErrConflict.
 func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// UnavailableError is ErrUnavailable naming what is down, in words a
+// client may read ("the database").
+type UnavailableError struct {
+	Service string
+	Err     error
+}
+
+// Unavailable says that service is down; the error Is ErrUnavailable.
+func Unavailable(service string, err error) error {
+	return &UnavailableError{Service: service, Err: err}
+}
+
+func (e *UnavailableError) Error() string   { return e.Service + " is unavailable: " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }

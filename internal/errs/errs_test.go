@@ -1,6 +1,9 @@
 package errs_test
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -28,5 +31,15 @@ func TestParseRetryAfter(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("ParseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+func TestUnavailableNamesTheService(t *testing.T) {
+	cause := io.ErrUnexpectedEOF
+	err := fmt.Errorf("load job: %w", errs.Unavailable("the database", cause))
+	var ue *errs.UnavailableError
+	if !errors.Is(err, errs.ErrUnavailable) || !errors.Is(err, cause) || !errors.As(err, &ue) || ue.Service != "the database" {
+		t.Fatalf("%v: Is ErrUnavailable %v, Is its cause %v, names %+v", err, errors.Is(err, errs.ErrUnavailable),
+			errors.Is(err, cause), ue)
 	}
 }

@@ -63,8 +63,12 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errs.ErrForbidden):
 		return Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: publicDetail(err)}
 	case errors.Is(err, errs.ErrUnavailable):
+		what := "a service Presswork depends on"
+		if ue := (*errs.UnavailableError)(nil); errors.As(err, &ue) {
+			what = ue.Service
+		}
 		return Problem{Type: problemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
-			Detail: "a service Presswork depends on is unavailable; try again shortly"}
+			Detail: what + " is unavailable; try again shortly"}
 	case errors.As(err, &he):
 		return Problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code, Detail: fmt.Sprint(he.Message)}
 	}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 
@@ -133,14 +134,17 @@ func translate(err error) error {
 		case pgErr.Code == "23505": // unique_violation
 			return fmt.Errorf("%w: %w", errs.ErrConflict, err)
 		case pgErr.Code[:2] == "08", pgErr.Code == "57P01", pgErr.Code == "57P03": // connection, shutdown, starting
-			return fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
+			return errs.Unavailable("the database", err)
 		}
 		return err
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || errors.As(err, &netErr) {
-		return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
+	// A connection cut in the middle of a statement (the server crashed or
+	// restarted) ends in an unexpected EOF or a closed connection.
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) {
+		return errs.Unavailable("the database", err)
 	}
 	return err
 }
