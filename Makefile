@@ -18,11 +18,12 @@ run: build env ## run the API, the worker and the scheduler on this machine (off
 	@scripts/services.sh createdb $(DB_NAME)
 	@scripts/run.sh
 
-test: ## everything CI runs: format and vet checks, unit and integration tests with -race, the demo
+test: ## everything CI runs: format and vet checks, unit and integration tests with -race, each fuzz test for 5 s, the demo
 	@scripts/services.sh
 	@scripts/check-format.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+	@scripts/fuzz.sh 5s
 	@if [ -d /usr/share/wordpress ] && command -v php >/dev/null; then \
 	  $(MAKE) --no-print-directory demo-wordpress DEMO_ARGS=--down; else $(MAKE) --no-print-directory demo; fi
 
@@ -62,6 +63,9 @@ bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 
 	@rm -f docs/benchmarks.md.raw
 	@echo "wrote docs/benchmarks.md"
 
+chaos: ## fault-injection run (root, a few minutes): own PostgreSQL, Redis and WordPress; kills and outages mid-pipeline; see docs/reliability.md
+	$(GO) run ./cmd/chaos $(CHAOS_ARGS)
+
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
 
@@ -70,4 +74,4 @@ env: ## create .presswork.env with a random secret key (once)
 	  echo "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(DB_NAME)?sslmode=disable" >> $(ENV_FILE); \
 	  echo "created $(ENV_FILE) (keep its SECRET_KEY: it encrypts the stored site passwords)"; }
 
-.PHONY: help run test demo demo-wordpress wordpress migrate lint fuzz bench build env
+.PHONY: help run test demo demo-wordpress wordpress migrate lint fuzz bench chaos build env

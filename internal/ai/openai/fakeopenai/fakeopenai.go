@@ -77,13 +77,24 @@ type Server struct {
 	mu       sync.Mutex
 	key      string
 	content  func(*Request) string
+	embed    func(input []string, dims int) [][]float32
+	fallback Behavior
 	queue    []Behavior
 	requests []Request
 	seq      int
+	forget   bool
 }
 
 // New starts a server and closes it when the test ends.
 func New(t testing.TB) *Server {
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server outside a test (the chaos run's driver); the
+// caller closes it.
+func Start() *Server {
 	s := &Server{content: func(*Request) string { return "{}" }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handle(EndpointChat, false))
@@ -95,7 +106,6 @@ func New(t testing.TB) *Server {
 			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 	})
 	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -119,6 +129,33 @@ func (s *Server) SetContent(f func(*Request) string) {
 	s.content = f
 }
 
+// SetEmbeddings sets the function that computes the vectors of a normal
+// embeddings answer (nil: Vector, random per text). A long run that
+// clusters keywords needs vectors in which similar texts are near.
+func (s *Server) SetEmbeddings(f func(input []string, dims int) [][]float32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.embed = f
+}
+
+// SetFallback sets the behaviour of requests when no pushed behaviour is
+// queued (nil: Normal). A fallback may call Normal itself, so that it can
+// switch between faults and normal answers over time.
+func (s *Server) SetFallback(b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fallback = b
+}
+
+// ForgetRequests stops the server from recording requests (Requests then
+// returns nothing new), so that a long run does not keep every body.
+func (s *Server) ForgetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget = true
+	s.requests = nil
+}
+
 // Push queues behaviours for the next requests, one request each.
 func (s *Server) Push(bs ...Behavior) {
 	s.mu.Lock()
@@ -137,7 +174,10 @@ func (s *Server) Requests() []Request {
 // request through between scripted ones.
 func (s *Server) Normal(w http.ResponseWriter, req *Request) {
 	if req.Endpoint == EndpointEmbeddings {
-		writeEmbeddings(w, req)
+		s.mu.Lock()
+		embed := s.embed
+		s.mu.Unlock()
+		writeEmbeddings(w, req, embed)
 		return
 	}
 	s.mu.Lock()
@@ -159,9 +199,14 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 		s.mu.Lock()
 		s.seq++
 		w.Header().Set("x-request-id", "req_fake_"+strconv.Itoa(s.seq))
-		s.requests = append(s.requests, *req)
+		if !s.forget {
+			s.requests = append(s.requests, *req)
+		}
 		key := s.key
 		var b Behavior = s.Normal
+		if s.fallback != nil {
+			b = s.fallback
+		}
 		if len(s.queue) > 0 {
 			b = s.queue[0]
 			s.queue = s.queue[1:]
@@ -401,15 +446,23 @@ func Vector(text string, dims int) []float32 {
 	return v
 }
 
-func writeEmbeddings(w http.ResponseWriter, req *Request) {
+func writeEmbeddings(w http.ResponseWriter, req *Request, embed func([]string, int) [][]float32) {
 	dims := req.Dimensions
 	if dims == 0 {
 		dims = DefaultDimensions
 	}
+	var vectors [][]float32
+	if embed != nil {
+		vectors = embed(req.Input, dims)
+	}
 	data := make([]any, 0, len(req.Input))
 	tokens := 0
 	for i := len(req.Input) - 1; i >= 0; i-- {
-		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": Vector(req.Input[i], dims)})
+		v := Vector(req.Input[i], dims)
+		if i < len(vectors) {
+			v = vectors[i]
+		}
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": v})
 		tokens += max(len(strings.Fields(req.Input[i])), 1)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -62,6 +62,8 @@ type Script struct {
 	OutputContentType string
 	// Output, when not nil, is served instead of the server's PNG.
 	Output []byte
+	// Delay holds the create request's answer this long (a slow API).
+	Delay time.Duration
 }
 
 // CreateRequest is one create request the fake received.
@@ -87,6 +89,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	scripts     []Script
+	fallback    func() Script
 	predictions map[string]*prediction
 	nextID      int
 	creates     []CreateRequest
@@ -110,6 +113,14 @@ type prediction struct {
 // New starts a fake server that stops when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
+	s := Start()
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// Start starts a fake server outside a test (the chaos run's driver); the
+// caller closes it.
+func Start() *Server {
 	s := &Server{
 		Token:       Token,
 		PNG:         testPNG(64, 36),
@@ -126,7 +137,6 @@ func New(tb testing.TB) *Server {
 	})
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
-	tb.Cleanup(s.srv.Close)
 	return s
 }
 
@@ -139,6 +149,15 @@ func (s *Server) Script(scripts ...Script) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scripts = append(s.scripts, scripts...)
+}
+
+// SetFallback sets the function that makes the script of a prediction
+// created when no queued script is left (nil: the zero Script), so that a
+// long run can switch between faults and normal answers over time.
+func (s *Server) SetFallback(f func() Script) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fallback = f
 }
 
 // Seed adds a prediction as if an earlier job had created it, without
@@ -223,19 +242,30 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	decodeErr := json.NewDecoder(r.Body).Decode(&body)
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	req := CreateRequest{Version: body.Version, Input: body.Input}
 	if owner := r.PathValue("owner"); owner != "" {
 		req.Model = owner + "/" + r.PathValue("name")
 	}
 	s.creates = append(s.creates, req)
 	if !s.authorized(w, r) {
+		s.mu.Unlock()
 		return
 	}
 	var sc Script
 	if len(s.scripts) > 0 {
 		sc, s.scripts = s.scripts[0], s.scripts[1:]
+	} else if s.fallback != nil {
+		sc = s.fallback()
 	}
+	if sc.Delay > 0 {
+		s.mu.Unlock()
+		select {
+		case <-time.After(sc.Delay):
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+	}
+	defer s.mu.Unlock()
 	switch {
 	case sc.CreateStatus == http.StatusTooManyRequests:
 		if sc.RetryAfter != "" {

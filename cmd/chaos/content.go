@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+)
+
+// The lines of the default prompt templates the fake model reads, as a
+// model would, to write valid answers for every stage.
+var (
+	ideaCountRe    = regexp.MustCompile(`Propose exactly (\d+) content`)
+	keywordLineRe  = regexp.MustCompile(`(?m)^- ([^(\n]+?)(?: \(|$)`)
+	headingLineRe  = regexp.MustCompile(`(?m)^\s*(H2|H3): (.+)$`)
+	titleLineRe    = regexp.MustCompile(`(?m)^Planned title: (.+)$`)
+	articleTitleRe = regexp.MustCompile(`(?m)^Article title: (.+)$`)
+	focusLineRe    = regexp.MustCompile(`(?m)^Focus keyword: (.+)$`)
+)
+
+// writer answers the fake OpenAI server's chat requests; its counter makes
+// titles and slugs unique across the run, so that a duplicate post in
+// WordPress can only come from publishing a draft twice.
+type writer struct{ counter atomic.Int64 }
+
+// answer writes a valid answer for the stage named by the request's JSON
+// schema from what its prompt says.
+func (wr *writer) answer(r *fakeopenai.Request) string {
+	var format struct {
+		JSONSchema struct {
+			Name string `json:"name"`
+		} `json:"json_schema"`
+	}
+	_ = json.Unmarshal(r.ResponseFormat, &format)
+	prompt := r.Messages[len(r.Messages)-1].Content
+	var answer any
+	switch format.JSONSchema.Name {
+	case "cluster_name":
+		first := firstMatch(keywordLineRe, prompt, "keywords")
+		answer = map[string]string{"name": "All about " + first, "description": "Articles for people searching for " + first + "."}
+	case "idea_list":
+		n := 1
+		if m := ideaCountRe.FindStringSubmatch(prompt); m != nil {
+			n, _ = strconv.Atoi(m[1])
+		}
+		kw := firstMatch(keywordLineRe, prompt, "this topic")
+		ideas := make([]map[string]any, n)
+		for i := range ideas {
+			k := wr.counter.Add(1)
+			ideas[i] = map[string]any{
+				"title": fmt.Sprintf("The complete guide to %s, part %d", kw, k), "content_type": "guide",
+				"target_keywords": []string{kw},
+				"outline": []map[string]any{{"level": 2, "text": "What " + kw + " means"},
+					{"level": 3, "text": "The basics"}, {"level": 2, "text": "How to choose"}, {"level": 2, "text": "Common mistakes"}},
+			}
+		}
+		answer = map[string]any{"ideas": ideas}
+	case "draft":
+		title := firstMatch(titleLineRe, prompt, "An article")
+		focus := firstMatch(focusLineRe, prompt, "keyword")
+		var body strings.Builder
+		for _, m := range headingLineRe.FindAllStringSubmatch(prompt, -1) {
+			tag := strings.ToLower(m[1])
+			fmt.Fprintf(&body, "<%s>%s</%s><p>Plain, useful advice about %s for readers who want to get it right the first time.</p>",
+				tag, strings.TrimSpace(m[2]), tag, focus)
+		}
+		answer = map[string]string{"title": title, "slug": "chaos-article-" + strconv.FormatInt(wr.counter.Add(1), 10),
+			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
+			"meta_description": "Everything a reader needs to know about " + focus + ", explained plainly with examples.",
+			"focus_keyword":    focus, "body_html": body.String()}
+	case "image_prompt":
+		title := firstMatch(articleTitleRe, prompt, "an article")
+		answer = map[string]any{"prompt": "A bright editorial photograph illustrating " + title,
+			"alt_text": "Illustration for the article", "inline_images": []any{}}
+	default:
+		return "{}"
+	}
+	out, _ := json.Marshal(answer)
+	return string(out)
+}
+
+// embed gives the fake server the offline provider's vectors (hashed
+// character n-grams), in which similar keywords are near, so that the
+// keywords cluster as they would with a real embedding model.
+func embed(input []string, dims int) [][]float32 {
+	vectors, _, err := offline.NewEmbedder(dims).Embed(context.Background(), input)
+	if err != nil {
+		return nil
+	}
+	return vectors
+}
+
+func firstMatch(re *regexp.Regexp, s, def string) string {
+	if m := re.FindStringSubmatch(s); m != nil {
+		return strings.TrimSpace(m[1])
+	}
+	return def
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"io"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+	"github.com/presswork/presswork/internal/ai/replicate/fakereplicate"
+)
+
+// flakySite is the proxy in front of WordPress: while share > 0 it fails
+// that share of requests, a third each with a 500 before WordPress sees
+// the request, a 500 after WordPress applied it (the reply is lost), and a
+// hang past the worker's WORDPRESS_TIMEOUT after WordPress applied it.
+type flakySite struct {
+	proxy    *httputil.ReverseProxy
+	mu       sync.Mutex
+	rnd      *rand.Rand
+	share    float64
+	requests atomic.Int64
+	failures atomic.Int64
+	stop     chan struct{}
+}
+
+func newFlakySite(target string) (*flakySite, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	// A worker killed mid-request is expected here, not worth a log line.
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	return &flakySite{proxy: proxy, rnd: rand.New(rand.NewPCG(9, 30)),
+		stop: make(chan struct{})}, nil
+}
+
+func (f *flakySite) setShare(s float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.share = s
+}
+
+func (f *flakySite) roll() (bool, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rnd.Float64() < f.share, f.rnd.IntN(3)
+}
+
+func (f *flakySite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	fail, kind := f.roll()
+	if !fail {
+		f.proxy.ServeHTTP(w, r)
+		return
+	}
+	f.failures.Add(1)
+	switch kind {
+	case 0:
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "chaos: failed before WordPress", http.StatusInternalServerError)
+	case 1:
+		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
+		http.Error(w, "chaos: WordPress's reply was lost", http.StatusInternalServerError)
+	default:
+		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
+		select { // past the worker's WORDPRESS_TIMEOUT
+		case <-r.Context().Done():
+		case <-f.stop:
+		}
+	}
+}
+
+// AI fault modes.
+const (
+	aiNormal int32 = iota
+	aiStorm        // 429 storms: most requests answered 429 with Retry-After
+	aiSlow         // slow replies
+)
+
+// aiFaults switches the fake providers between normal answers, 429 storms
+// and slow replies.
+type aiFaults struct {
+	mode      atomic.Int32
+	throttled atomic.Int64
+	slowed    atomic.Int64
+	served    atomic.Int64
+}
+
+// stormShare is the share of requests answered 429 during a storm.
+const stormShare = 0.8
+
+func (a *aiFaults) openAI(s *fakeopenai.Server) fakeopenai.Behavior {
+	return func(w http.ResponseWriter, req *fakeopenai.Request) {
+		switch a.mode.Load() {
+		case aiStorm:
+			if rand.Float64() < stormShare {
+				a.throttled.Add(1)
+				fakeopenai.RateLimited(http.Header{"Retry-After": {"2"}, "X-Ratelimit-Remaining-Requests": {"0"},
+					"X-Ratelimit-Reset-Requests": {"2s"}})(w, req)
+				return
+			}
+		case aiSlow:
+			a.slowed.Add(1)
+			time.Sleep(time.Duration(2000+rand.IntN(4000)) * time.Millisecond)
+		default: // a model takes a moment even on a good day
+			time.Sleep(time.Duration(100+rand.IntN(300)) * time.Millisecond)
+		}
+		a.served.Add(1)
+		s.Normal(w, req)
+	}
+}
+
+func (a *aiFaults) replicate() fakereplicate.Script {
+	switch a.mode.Load() {
+	case aiStorm:
+		if rand.Float64() < stormShare {
+			a.throttled.Add(1)
+			return fakereplicate.Script{CreateStatus: http.StatusTooManyRequests, RetryAfter: "2"}
+		}
+	case aiSlow:
+		a.slowed.Add(1)
+		return fakereplicate.Script{Delay: time.Duration(2000+rand.IntN(3000)) * time.Millisecond, Polls: 3}
+	}
+	a.served.Add(1)
+	return fakereplicate.Script{Polls: 1}
+}
+
+// recovery is what the run measured of one fault.
+type recovery struct {
+	fault     string
+	at        time.Time // when the fault was injected
+	cleared   time.Time // when the fault ended (the dependency came back)
+	detail    string
+	ready     time.Duration // from cleared until every process's /readyz answered 200
+	progress  time.Duration // from cleared until a job of the kind named succeeded
+	drained   time.Duration // from cleared until every job in flight at the fault had ended (worker kills)
+	readyErr  string
+	progErr   string
+	drainErr  string
+	drainJobs int
+}
+
+// recorder collects the recoveries, measuring each in the background.
+type recorder struct {
+	mu   sync.Mutex
+	list []*recovery
+	wg   sync.WaitGroup
+}
+
+func (rc *recorder) add(r *recovery) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.list = append(rc.list, r)
+}
+
+func (rc *recorder) all() []*recovery {
+	rc.wg.Wait()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]*recovery(nil), rc.list...)
+}
