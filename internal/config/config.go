@@ -159,7 +159,7 @@ func Load(getenv func(string) string) (Config, error) {
 		APIAddr:               r.str("API_ADDR", "127.0.0.1:8080"),
 		AdminAddr:             r.str("ADMIN_ADDR", ""),
 		WorkerConcurrency:     r.integer("WORKER_CONCURRENCY", 20, 1, 10000),
-		TaskCheckInterval:     r.duration("TASK_CHECK_INTERVAL", 100*time.Millisecond),
+		TaskCheckInterval:     r.duration("TASK_CHECK_INTERVAL", 50*time.Millisecond),
 		ShutdownTimeout:       r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		RetryBaseDelay:        r.duration("RETRY_BASE_DELAY", 15*time.Second),
 		RetryMaxDelay:         r.duration("RETRY_MAX_DELAY", time.Hour),

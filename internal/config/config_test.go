@@ -64,7 +64,7 @@ func TestDefaults(t *testing.T) {
 		SecretKeyID:           1,
 		Costs:                 config.Costs{KeywordsPerCredit: 30, Idea: 1, Draft: 3, Image: 1},
 		WorkerConcurrency:     20,
-		TaskCheckInterval:     100 * time.Millisecond,
+		TaskCheckInterval:     50 * time.Millisecond,
 		ShutdownTimeout:       20 * time.Second,
 		RetryBaseDelay:        15 * time.Second,
 		RetryMaxDelay:         time.Hour,
