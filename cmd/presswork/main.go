@@ -27,6 +27,10 @@ commands:
   credits grant -tenant ID -amount N [-note T]
                                   add credits to a tenant
   operator-key create -name N     create an operator API key (tenant management)
+  user create -tenant ID -email E [-role R]
+                                  create a user of the web interface (-role operator: no
+                                  -tenant); the password is the first line of stdin (empty:
+                                  a random one is printed)
   secrets rotate [-batch N]       re-encrypt every sealed value (site passwords, OpenAI
                                   keys, panel passwords, deployment secrets) under the
                                   current SECRET_KEY; refuses if a value opens with no key
@@ -61,7 +65,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		log = cfg.Logger(os.Stderr, "presswork")
 	}
 	cmd := args[0]
-	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key" || cmd == "secrets") {
+	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key" || cmd == "secrets" || cmd == "user") {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -80,6 +84,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return grantCredits(ctx, a, args[1:], out)
 	case "operator-key create":
 		return createOperatorKey(ctx, a, args[1:], out)
+	case "user create":
+		return createUser(ctx, a, args[1:], os.Stdin, out)
 	case "secrets rotate", "secrets check":
 		return runSecrets(ctx, a.Store, a.Store, a.Box, args, out)
 	case "demo":

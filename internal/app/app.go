@@ -30,6 +30,7 @@ import (
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
+	"github.com/presswork/presswork/internal/web"
 )
 
 // App holds the resources every process shares.
@@ -99,6 +100,7 @@ func (a *App) API() (*httpapi.Server, *asynq.Client) {
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
 		Ready:      func(ctx context.Context) error { return a.Ready(ctx, client) },
 		Monitoring: monitoring, Metrics: a.Metrics, Limiter: a.apiLimiter(),
+		UI: web.New(web.Deps{Store: a.Store, Limiter: a.loginLimiter(), Log: a.Log}),
 	})
 	return srv, client
 }
@@ -114,6 +116,16 @@ func (a *App) apiLimiter() httpapi.RequestLimiter {
 		panic("asynq's Redis client is not a go-redis client")
 	}
 	return redisLimiter{Limiter: ratelimit.New(rdb, "presswork:api-ratelimit"), rdb: rdb}
+}
+
+// loginLimiter holds the web interface's sign-in attempts to their rates
+// (always on: they protect passwords, not capacity).
+func (a *App) loginLimiter() web.Limiter {
+	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		panic("asynq's Redis client is not a go-redis client")
+	}
+	return web.NewWindowLimiter(rdb, "presswork:login-attempts")
 }
 
 // redisLimiter is a ratelimit.Limiter that closes its Redis client.

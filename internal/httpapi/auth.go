@@ -3,7 +3,9 @@ package httpapi
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -73,7 +75,13 @@ func HashAPIKey(key string) []byte {
 func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			key, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			auth := c.Request().Header.Get(echo.HeaderAuthorization)
+			if auth == "" && !isMonitoring(c.Request().URL.Path) {
+				if cookie, err := c.Cookie(SessionCookie); err == nil && cookie.Value != "" {
+					return s.authenticateSession(c, cookie.Value, perm, next)
+				}
+			}
+			key, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok || key == "" {
 				return public(errs.ErrUnauthenticated, "send an API key as: Authorization: Bearer <key>")
 			}
@@ -94,4 +102,48 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// SessionCookie is the web interface's session cookie (internal/web sets
+// it); CSRFHeader is the header its pages' writes carry the session's CSRF
+// token in.
+const (
+	SessionCookie = "presswork_session"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
+// sessionUserKey holds the signed-in user's id for a request authenticated
+// by a session cookie.
+const sessionUserKey = "session_user"
+
+// authenticateSession is the path of a request without an Authorization
+// header but with a session cookie (the web interface's pages calling the
+// API): the principal is the user's tenant and role, checked with the same
+// permissions as a key's, and a write must carry the session's CSRF token.
+func (s *Server) authenticateSession(c echo.Context, token string, perm Permission, next echo.HandlerFunc) error {
+	ss, err := s.store.SessionByTokenHash(c.Request().Context(), HashAPIKey(token))
+	if err != nil {
+		if errorsIsNotFound(err) {
+			return public(errs.ErrUnauthenticated, "the session has ended; sign in again")
+		}
+		return err
+	}
+	switch c.Request().Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		got := c.Request().Header.Get(CSRFHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ss.CSRFToken)) != 1 {
+			return public(errs.ErrForbidden, "a write with a session cookie needs the session's %s header", CSRFHeader)
+		}
+	}
+	p := ss.Principal
+	if !Allowed(p.Role, perm) {
+		return public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
+	}
+	if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
+		return public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
+	}
+	c.Set(principalKey, p)
+	c.Set(sessionUserKey, ss.UserID)
+	return next(c)
 }

@@ -39,3 +39,15 @@ func (s *Server) basicAuthKey(next echo.HandlerFunc) echo.HandlerFunc {
 func isMonitoring(path string) bool {
 	return path == monitoringPath || strings.HasPrefix(path, monitoringPath+"/")
 }
+
+// uiPath is where the editors' web interface is mounted.
+const uiPath = "/ui"
+
+// mountUI serves the web interface. Like the dashboard it is not in the
+// route table (it is HTML for people, not part of the API); its pages call
+// the API with their session cookie.
+func (s *Server) mountUI(h http.Handler) {
+	s.echo.Any(uiPath, echo.WrapHandler(h))
+	s.echo.Any(uiPath+"/*", echo.WrapHandler(h))
+	s.echo.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, uiPath+"/") })
+}

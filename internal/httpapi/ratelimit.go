@@ -30,7 +30,11 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := principal(c)
 		ctx := c.Request().Context()
-		err := s.limiter.Allow(ctx, "api-key:"+strconv.FormatInt(p.KeyID, 10), s.cfg.APIKeyRate)
+		who := "api-key:" + strconv.FormatInt(p.KeyID, 10)
+		if u, ok := c.Get(sessionUserKey).(int64); ok {
+			who = "api-user:" + strconv.FormatInt(u, 10) // a session counts as a key of its own
+		}
+		err := s.limiter.Allow(ctx, who, s.cfg.APIKeyRate)
 		if err == nil && p.TenantID != 0 {
 			err = s.limiter.Allow(ctx, "api-tenant:"+strconv.FormatInt(p.TenantID, 10), s.cfg.APITenantRate)
 		}

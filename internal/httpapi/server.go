@@ -49,6 +49,10 @@ type Deps struct {
 	// Limiter holds API keys and tenants to their request rates (nil: no
 	// limits). Serve closes it on shutdown if it is an io.Closer.
 	Limiter RequestLimiter
+	// UI is the editors' web interface, served under /ui with / redirecting
+	// there (nil: none). It authenticates by session itself and calls the
+	// API with the session cookie.
+	UI http.Handler
 }
 
 // Server is the API.
@@ -62,6 +66,7 @@ type Server struct {
 	monitoring http.Handler
 	metrics    *metrics.Registry
 	limiter    RequestLimiter
+	ui         http.Handler
 	docs       *apiDocs
 	echo       *echo.Echo
 	routes     []Route
@@ -82,7 +87,7 @@ func New(d Deps) *Server {
 		panic(err) // the embedded document is broken: a build defect the tests catch
 	}
 	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
-		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, docs: docs}
+		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, ui: d.UI, docs: docs}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -117,6 +122,9 @@ func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, 
 		defer c.Close()
 	}
 	if c, ok := s.limiter.(io.Closer); ok {
+		defer c.Close()
+	}
+	if c, ok := s.ui.(io.Closer); ok {
 		defer c.Close()
 	}
 	if started != nil {
@@ -249,6 +257,9 @@ func (s *Server) addRoutes() {
 
 	if s.monitoring != nil {
 		s.mountMonitoring(s.monitoring)
+	}
+	if s.ui != nil {
+		s.mountUI(s.ui)
 	}
 }
 

@@ -1,0 +1,382 @@
+// Presswork's web interface: small helpers and one init function per page.
+// Every change goes through the /v1 API with the session cookie and the
+// session's CSRF token; nothing is loaded from elsewhere.
+"use strict";
+
+const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+async function api(method, path, body, contentType) {
+  const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+  if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf();
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = contentType || "application/json";
+    opts.body = contentType ? body : JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (res.status === 401) { location.href = "/ui/login"; throw new Error("signed out"); }
+  if (!res.ok) {
+    let msg = (data && (data.detail || data.title)) || ("HTTP " + res.status);
+    if (data && data.errors) msg += ": " + data.errors.map(e => e.field + " " + e.problem).join("; ");
+    const err = new Error(msg); err.data = data; throw err;
+  }
+  return data;
+}
+
+// el builds an element; text children are text nodes, never HTML.
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+function say(msg, isError) {
+  const box = document.getElementById("messages");
+  box.replaceChildren(el("p", { class: isError ? "error" : "notice", role: isError ? "alert" : null }, msg));
+}
+
+async function guard(fn) {
+  try { return await fn(); } catch (e) { if (e.message !== "signed out") say(e.message, true); }
+}
+
+function fill(tableID, rows, render) {
+  const tbody = document.querySelector("#" + tableID + " tbody");
+  tbody.replaceChildren(...rows.map(render));
+  const all = document.querySelector("#" + tableID + " .select-all");
+  if (all) all.checked = false;
+  if (!rows.length) {
+    const cols = document.querySelectorAll("#" + tableID + " thead th").length;
+    tbody.append(el("tr", {}, el("td", { colspan: cols, class: "empty" }, "Nothing here yet.")));
+  }
+  applyFilter(tableID);
+}
+
+function applyFilter(tableID) {
+  const input = document.querySelector('[data-filter="' + tableID + '"]');
+  const q = input ? input.value.trim().toLowerCase() : "";
+  for (const tr of document.querySelectorAll("#" + tableID + " tbody tr")) {
+    tr.hidden = q !== "" && !tr.textContent.toLowerCase().includes(q);
+  }
+}
+
+function selectBox(id, label) {
+  return el("td", {}, el("input", { type: "checkbox", class: "row-select", value: id, "aria-label": "Select " + label }));
+}
+
+function selected(tableID) {
+  return [...document.querySelectorAll("#" + tableID + " tbody tr:not([hidden]) .row-select:checked")].map(c => Number(c.value));
+}
+
+function fmtTime(t) { return t ? new Date(t).toLocaleString() : ""; }
+
+async function listAll(path) {
+  const sep = path.includes("?") ? "&" : "?";
+  let items = [], after = "";
+  for (let i = 0; i < 20; i++) {
+    const page = await api("GET", path + sep + "limit=500" + (after ? "&after=" + encodeURIComponent(after) : ""));
+    items = items.concat(page.items || []);
+    if (!page.next_after) break;
+    after = page.next_after;
+  }
+  return items;
+}
+
+// track shows a progress bar for the work an accepted request queued and
+// updates it until every job has finished; then calls done.
+function track(label, accepted, done) {
+  const box = document.getElementById("batches");
+  const jobs = accepted.jobs || [];
+  const bar = el("progress", { max: 100, value: 0, "aria-label": label });
+  const text = el("span", { class: "progress-text" }, "queued");
+  const item = el("div", { class: "batch", "data-state": "running" }, el("strong", {}, label + " "), bar, " ", text);
+  box.prepend(item);
+  if (!jobs.length) {
+    const held = (accepted.held_for_review || []).length;
+    text.textContent = held ? held + " held for review" : "nothing to do (already queued or done)";
+    item.dataset.state = "done";
+    bar.value = 100;
+    if (done) done();
+    return;
+  }
+  const final = s => ["succeeded", "failed", "canceled"].includes(s);
+  const poll = async () => {
+    let total = jobs.length, finished = 0, failed = 0;
+    try {
+      if (accepted.batch_id) {
+        const b = await api("GET", "/v1/batches/" + accepted.batch_id);
+        total = b.total; finished = b.done; failed = (b.by_state && b.by_state.failed) || 0;
+      } else {
+        const j = await api("GET", "/v1/jobs/" + jobs[0].id);
+        finished = final(j.state) ? 1 : 0; failed = j.state === "failed" ? 1 : 0;
+        if (j.state === "failed" && j.error) text.title = j.error;
+      }
+    } catch (e) { text.textContent = e.message; }
+    const pct = total ? Math.round(100 * finished / total) : 100;
+    bar.value = pct;
+    text.textContent = finished + " / " + total + " done (" + pct + "%)" + (failed ? ", " + failed + " failed" : "");
+    if (finished >= total) {
+      item.dataset.state = failed ? "failed" : "done";
+      if (done) done();
+      return;
+    }
+    setTimeout(poll, 400);
+  };
+  poll();
+}
+
+async function run(label, method, path, body, done) {
+  return guard(async () => {
+    const acc = await api(method, path, body);
+    if (acc && acc.held_for_review && acc.held_for_review.length) say(acc.held_for_review.length + " draft(s) wait for review: approve them to publish.");
+    track(label, acc || {}, done);
+  });
+}
+
+function healthBadge(h) { return el("span", { class: "badge " + h }, h); }
+
+const pages = {
+  async sites() {
+    const load = () => guard(async () => {
+      const sites = await listAll("/v1/sites");
+      fill("sites-table", sites, s => el("tr", {},
+        el("td", {}, el("a", { href: "/ui/sites/" + s.id }, s.name)),
+        el("td", {}, s.url), el("td", {}, healthBadge(s.health)), el("td", {}, s.health_reason || ""),
+        el("td", {}, el("button", { type: "button", onclick: () => run("Check " + s.name, "POST", "/v1/sites/" + s.id + "/check", undefined, load) }, "Check connection"))));
+    });
+    const form = document.getElementById("add-site");
+    if (form) form.addEventListener("submit", ev => {
+      ev.preventDefault();
+      guard(async () => {
+        const body = Object.fromEntries(new FormData(form));
+        body.require_review = document.getElementById("site-review").checked;
+        const s = await api("POST", "/v1/sites", body);
+        form.reset(); say("Site " + s.name + " added."); load();
+      });
+    });
+    load();
+  },
+
+  async site(id) {
+    const withoutDraft = document.getElementById("ideas-without-draft");
+    const status = document.getElementById("draft-status");
+    const loadClusters = () => guard(async () => {
+      const cs = await listAll("/v1/sites/" + id + "/clusters");
+      fill("clusters-table", cs, c => el("tr", {}, selectBox(c.id, c.name), el("td", {}, c.name), el("td", {}, c.keyword_count), el("td", { class: "wide-only" }, c.description)));
+    });
+    const loadIdeas = () => guard(async () => {
+      const ideas = await listAll("/v1/ideas?site_id=" + id + (withoutDraft.checked ? "&without_draft=true" : ""));
+      fill("ideas-table", ideas, i => el("tr", {}, selectBox(i.id, i.title), el("td", {}, i.title), el("td", {}, i.content_type),
+        el("td", {}, i.draft_id ? el("a", { href: "/ui/drafts/" + i.draft_id }, "draft " + i.draft_id) : "none")));
+    });
+    const loadDrafts = () => guard(async () => {
+      let ds = await listAll("/v1/drafts?site_id=" + id);
+      if (status.value) ds = ds.filter(d => d.status === status.value);
+      fill("drafts-table", ds, d => el("tr", { "data-status": d.status }, selectBox(d.id, d.title),
+        el("td", {}, el("a", { href: "/ui/drafts/" + d.id }, d.title)), el("td", {}, el("span", { class: "badge " + d.status }, d.status)),
+        el("td", {}, d.word_count), el("td", {}, d.wp_link ? el("a", { href: d.wp_link, rel: "noopener" }, "view post") : "")));
+    });
+    const loadAll = () => { loadClusters(); loadIdeas(); loadDrafts(); };
+    withoutDraft.addEventListener("change", loadIdeas);
+    status.addEventListener("change", loadDrafts);
+    guard(async () => {
+      const s = await api("GET", "/v1/sites/" + id);
+      document.querySelector("h1").textContent = s.name;
+      document.getElementById("site-summary").replaceChildren(s.url + " · health ", healthBadge(s.health), " " + (s.health_reason || ""));
+    });
+    const imp = document.getElementById("import");
+    if (imp) {
+      imp.addEventListener("submit", ev => {
+        ev.preventDefault();
+        guard(async () => {
+          const file = document.getElementById("csv").files[0];
+          const report = document.getElementById("import-report");
+          report.replaceChildren(el("p", {}, "Importing…"));
+          try {
+            const r = await api("POST", "/v1/sites/" + id + "/keywords", await file.text(), "text/csv");
+            report.replaceChildren(reportView(r));
+          } catch (e) {
+            report.replaceChildren(el("p", { class: "error", role: "alert" }, e.message));
+            if (e.data) report.append(reportView(e.data));
+          }
+        });
+      });
+      document.getElementById("cluster-btn").addEventListener("click", () => run("Clustering", "POST", "/v1/sites/" + id + "/clustering", undefined, loadAll));
+      document.getElementById("gen-ideas").addEventListener("click", () => {
+        const ids = selected("clusters-table");
+        if (!ids.length) return say("Select clusters first.", true);
+        run("Ideas for " + ids.length + " cluster(s)", "POST", "/v1/ideas/generate", { cluster_ids: ids, count: Number(document.getElementById("idea-count").value) }, loadIdeas);
+      });
+      document.getElementById("gen-drafts").addEventListener("click", () => {
+        const ids = selected("ideas-table");
+        if (!ids.length) return say("Select ideas first.", true);
+        run("Drafts for " + ids.length + " idea(s)", "POST", "/v1/drafts/generate", { idea_ids: ids }, () => { loadIdeas(); loadDrafts(); });
+      });
+      for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", {}], ["approve", "Approve", "/v1/drafts/approve", {}], ["publish", "Publish", "/v1/drafts/publish", { status: "publish" }]]) {
+        document.getElementById(btn).addEventListener("click", () => {
+          const ids = selected("drafts-table");
+          if (!ids.length) return say("Select drafts first.", true);
+          run(label + " " + ids.length + " draft(s)", "POST", path, Object.assign({ draft_ids: ids }, extra), loadDrafts);
+        });
+      }
+    }
+    loadAll();
+  },
+
+  async draft(id) {
+    let draft;
+    const fields = ["title", "slug", "excerpt", "meta_title", "meta_description", "focus_keyword"];
+    const load = () => guard(async () => {
+      draft = await api("GET", "/v1/drafts/" + id);
+      document.querySelector("h1").textContent = draft.title;
+      document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
+        " · " + draft.word_count + " words", draft.wp_link ? el("span", {}, " · ", el("a", { href: draft.wp_link, rel: "noopener" }, "view the post")) : "",
+        " · ", el("a", { href: "/ui/sites/" + draft.site_id }, "back to the site"));
+      document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(draft.title) + "</h1>" + (draft.body_html || "");
+      for (const f of fields) document.getElementById("f-" + f).value = draft[f] || "";
+      const imgs = await api("GET", "/v1/drafts/" + id + "/images").catch(() => ({ items: [] }));
+      const list = Array.isArray(imgs) ? imgs : (imgs.items || []);
+      document.getElementById("images").replaceChildren(...(list.length ? list.map(im => el("figure", {},
+        im.state === "ready" ? el("img", { src: "/v1/images/" + im.id + "/content", alt: im.alt_text || "", loading: "lazy" }) : el("p", {}, im.state),
+        el("figcaption", {}, (im.role === "featured" ? "featured" : "in article " + im.position) + (im.heading ? " · " + im.heading : "") + " · " + (im.alt_text || "")))) : [el("p", {}, "No images yet.")]));
+    });
+    const form = document.getElementById("edit-draft");
+    form.addEventListener("submit", ev => {
+      ev.preventDefault();
+      guard(async () => {
+        const body = {};
+        for (const f of fields) body[f] = document.getElementById("f-" + f).value;
+        await api("PATCH", "/v1/drafts/" + id, body);
+        say("Saved."); load();
+      });
+    });
+    const on = (btn, fn) => { const b = document.getElementById(btn); if (b) b.addEventListener("click", fn); };
+    on("d-approve", () => run("Approve", "POST", "/v1/drafts/approve", { draft_ids: [Number(id)] }, load));
+    on("d-publish", () => run("Publish", "POST", "/v1/drafts/publish", { draft_ids: [Number(id)], status: "publish" }, load));
+    on("d-images", () => run("Images", "POST", "/v1/images/generate", { draft_ids: [Number(id)] }, load));
+    on("d-regenerate", () => run("Regenerate", "POST", "/v1/drafts/generate", { idea_ids: [draft.idea_id] }, load));
+    load();
+  },
+
+  async credits() {
+    if (!document.getElementById("balance")) return;
+    guard(async () => {
+      const c = await api("GET", "/v1/credits");
+      document.getElementById("balance").textContent = c.balance + " credits (" + c.reserved_by_unfinished_jobs + " held by unfinished jobs)";
+      const u = await api("GET", "/v1/usage");
+      const byDay = {};
+      for (const r of u.days || []) byDay[r.day] = (byDay[r.day] || 0) + r.credits_charged;
+      const days = Object.keys(byDay).sort();
+      const max = Math.max(1, ...Object.values(byDay));
+      const chart = document.getElementById("chart");
+      chart.replaceChildren(...(days.length ? days.map(d => {
+        const bar = el("span", { class: "bar" });
+        bar.style.width = (100 * byDay[d] / max) + "%";
+        return el("div", { class: "row" }, el("span", { class: "day" }, d), el("span", { class: "track" }, bar), el("span", { class: "val" }, byDay[d]));
+      }) : [el("p", {}, "No usage yet.")]));
+      chart.setAttribute("role", "img");
+      chart.setAttribute("aria-label", "Credits per day: " + days.map(d => d + " " + byDay[d]).join(", "));
+      fill("stage-table", u.by_stage || [], r => el("tr", {}, el("td", {}, r.stage), el("td", {}, r.jobs), el("td", {}, r.tokens_in + r.tokens_out),
+        el("td", {}, r.cost_usd.toFixed(4)), el("td", {}, r.credits_charged)));
+      const ledger = await api("GET", "/v1/credits/ledger?limit=100");
+      fill("ledger-table", ledger.items || [], l => el("tr", {}, el("td", {}, fmtTime(l.created_at)), el("td", {}, l.kind), el("td", {}, l.delta), el("td", {}, l.balance_after), el("td", {}, l.note)));
+    });
+  },
+
+  async jobs() {
+    const load = () => guard(async () => {
+      const jobs = (await api("GET", "/v1/jobs?state=failed&limit=200")).items || [];
+      fill("jobs-table", jobs, j => el("tr", {}, el("td", {}, fmtTime(j.created_at)), el("td", {}, j.type), el("td", {}, j.error || ""),
+        el("td", {}, retryButton(j, load))));
+    });
+    load();
+  },
+
+  async automation() {
+    const sites = await guard(() => listAll("/v1/sites")) || [];
+    const names = Object.fromEntries(sites.map(s => [s.id, s.name]));
+    const sel = document.getElementById("defaults-site");
+    if (sel) {
+      sel.replaceChildren(...sites.map(s => el("option", { value: s.id }, s.name)));
+      document.getElementById("defaults").addEventListener("submit", ev => {
+        ev.preventDefault();
+        guard(async () => { await api("POST", "/v1/sites/" + sel.value + "/automation/defaults", { enabled: false }); say("Default rules created (disabled)."); load(); });
+      });
+    }
+    const showRuns = r => guard(async () => {
+      const runs = (await api("GET", "/v1/automation/rules/" + r.id + "/runs")).items || [];
+      document.getElementById("runs").replaceChildren(el("h3", {}, r.name),
+        runs.length ? el("ul", {}, ...runs.map(x => el("li", {}, fmtTime(x.fired_at) + " · " + x.status + " · " + x.credits_quoted + " credits quoted" +
+          ((x.skipped || []).length ? " · skipped: " + x.skipped.map(s => s.reason || JSON.stringify(s)).join("; ") : "")))) : el("p", {}, "No runs yet."));
+    });
+    const load = () => guard(async () => {
+      const rules = await listAll("/v1/automation/rules");
+      const canEdit = !!sel;
+      fill("rules-table", rules, r => el("tr", {}, el("td", {}, r.name), el("td", {}, names[r.site_id] || r.site_id), el("td", {}, r.schedule + " " + r.timezone),
+        el("td", {}, (r.stages || []).join(", ")),
+        el("td", {}, el("input", { type: "checkbox", checked: r.enabled, disabled: !canEdit, "aria-label": "Enable " + r.name,
+          onchange: ev => guard(async () => { await api("PATCH", "/v1/automation/rules/" + r.id, { enabled: ev.target.checked }); load(); }) })),
+        el("td", {}, fmtTime(r.next_fire_at)),
+        el("td", {}, el("button", { type: "button", onclick: () => showRuns(r) }, "Runs"),
+          canEdit ? el("button", { type: "button", onclick: () => run("Run " + r.name, "POST", "/v1/automation/rules/" + r.id + "/run", undefined, load) }, "Run now") : null)));
+    });
+    load();
+  },
+
+  account() {},
+
+  async tenants() {
+    const load = () => guard(async () => {
+      const ts = (await api("GET", "/v1/admin/tenants")).items || [];
+      fill("tenants-table", ts, tn => el("tr", {}, el("td", {}, tn.id), el("td", {}, tn.slug), el("td", {}, tn.name), el("td", {}, tn.plan),
+        el("td", {}, el("span", { class: "badge " + (tn.status === "active" ? "healthy" : "unhealthy") }, tn.status)), el("td", {}, tn.credit_balance),
+        el("td", {}, el("button", { type: "button", onclick: () => guard(async () => {
+          await api("PATCH", "/v1/admin/tenants/" + tn.id, { status: tn.status === "active" ? "suspended" : "active" }); load();
+        }) }, tn.status === "active" ? "Suspend" : "Reactivate"))));
+    });
+    load();
+  },
+};
+
+// retryButton submits a failed job's work again, for the kinds whose
+// subject is an id the API takes.
+function retryButton(j, reload) {
+  const how = {
+    "ideas:generate": () => ["/v1/ideas/generate", { cluster_ids: [j.subject_id], count: (j.params && j.params.count) || 3 }],
+    "draft:write": () => ["/v1/drafts/generate", { idea_ids: [j.subject_id] }],
+    "image:generate": () => ["/v1/images/generate", { draft_ids: [j.subject_id] }],
+    "post:publish": () => ["/v1/drafts/publish", { draft_ids: [j.subject_id], status: "publish" }],
+    "site:check": () => ["/v1/sites/" + j.site_id + "/check", undefined],
+    "keywords:cluster": () => ["/v1/sites/" + j.site_id + "/clustering", undefined],
+  }[j.type];
+  if (!how) return "";
+  return el("button", { type: "button", onclick: () => { const [p, b] = how(); run("Retry " + j.type, "POST", p, b, reload); } }, "Retry");
+}
+
+function reportView(r) {
+  const parts = [el("p", { class: "report", id: "import-summary" }, (r.total ?? 0) + " rows: imported " + (r.imported ?? 0) +
+    ", duplicates in the file " + (r.duplicates_in_file ?? 0) + ", already stored " + (r.duplicates_existing ?? 0) + ", invalid " + (r.invalid_count ?? 0))];
+  const rows = r.invalid || [];
+  if (rows.length) parts.push(el("ul", { class: "invalid" }, ...rows.slice(0, 100).map(x => el("li", {}, "row " + x.row + (x.field ? " (" + x.field + ")" : "") + ": " + x.problem))));
+  return el("div", {}, ...parts);
+}
+
+function escapeHTML(s) { return s.replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
+
+document.addEventListener("input", ev => { if (ev.target.dataset && ev.target.dataset.filter) applyFilter(ev.target.dataset.filter); });
+document.addEventListener("change", ev => {
+  if (ev.target.classList.contains("select-all")) {
+    const table = ev.target.closest("table");
+    for (const c of table.querySelectorAll("tbody tr:not([hidden]) .row-select")) c.checked = ev.target.checked;
+  }
+});
+document.addEventListener("DOMContentLoaded", () => {
+  const page = pages[document.body.dataset.page];
+  if (page) page(document.body.dataset.id);
+});
