@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/ai/replicate/fakereplicate"
+	"github.com/presswork/presswork/internal/faultproxy"
 )
 
 type options struct {
@@ -34,7 +36,7 @@ type chaos struct {
 	pg      *postgres
 	redis   *redisServer
 	wp      *wordpressSite
-	flaky   *flakySite
+	flaky   *faultproxy.Proxy
 	front   *httptest.Server // the flaky proxy's server
 	openai  *fakeopenai.Server
 	repl    *fakereplicate.Server
@@ -116,9 +118,11 @@ func setUp(ctx context.Context, opts options) (*chaos, error) {
 	if c.wp, err = startWordPress(ctx, name, wpPort); err != nil {
 		return c, fmt.Errorf("WordPress: %w", err)
 	}
-	if c.flaky, err = newFlakySite(c.wp.url); err != nil {
-		return c, err
+	target, err := url.Parse(c.wp.url)
+	if err != nil {
+		return c, fmt.Errorf("WordPress URL: %w", err)
 	}
+	c.flaky = faultproxy.New(target, 9)
 	c.front = httptest.NewServer(c.flaky)
 	c.logf("WordPress %s behind the fault proxy %s", c.wp.url, c.front.URL)
 
@@ -217,7 +221,7 @@ func (c *chaos) tearDown() {
 		p.stop()
 	}
 	if c.front != nil {
-		close(c.flaky.stop)
+		c.flaky.Close()
 		c.front.Close()
 	}
 	if c.openai != nil {

@@ -252,7 +252,7 @@ func (c *chaos) reportOutage() {
 
 func (c *chaos) reportRest(res result) {
 	fmt.Printf("AI providers: %d requests answered 429, %d slowed; WordPress proxy: %d of %d requests failed\n",
-		c.ai.throttled.Load(), c.ai.slowed.Load(), c.flaky.failures.Load(), c.flaky.requests.Load())
+		c.ai.throttled.Load(), c.ai.slowed.Load(), c.flaky.Failures(), c.flaky.Requests())
 	fmt.Printf("WordPress holds %d posts (%d without a Presswork marker); %d items submitted again after failed jobs\n",
 		res.posts, res.stray, res.resubmits)
 	fmt.Println("jobs by type:")

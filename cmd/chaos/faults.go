@@ -1,13 +1,8 @@
 package main
 
 import (
-	"io"
-	"log"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,68 +10,6 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/ai/replicate/fakereplicate"
 )
-
-// flakySite is the proxy in front of WordPress: while share > 0 it fails
-// that share of requests, a third each with a 500 before WordPress sees
-// the request, a 500 after WordPress applied it (the reply is lost), and a
-// hang past the worker's WORDPRESS_TIMEOUT after WordPress applied it.
-type flakySite struct {
-	proxy    *httputil.ReverseProxy
-	mu       sync.Mutex
-	rnd      *rand.Rand
-	share    float64
-	requests atomic.Int64
-	failures atomic.Int64
-	stop     chan struct{}
-}
-
-func newFlakySite(target string) (*flakySite, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	// A worker killed mid-request is expected here, not worth a log line.
-	proxy.ErrorLog = log.New(io.Discard, "", 0)
-	return &flakySite{proxy: proxy, rnd: rand.New(rand.NewPCG(9, 30)),
-		stop: make(chan struct{})}, nil
-}
-
-func (f *flakySite) setShare(s float64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.share = s
-}
-
-func (f *flakySite) roll() (bool, int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.rnd.Float64() < f.share, f.rnd.IntN(3)
-}
-
-func (f *flakySite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.requests.Add(1)
-	fail, kind := f.roll()
-	if !fail {
-		f.proxy.ServeHTTP(w, r)
-		return
-	}
-	f.failures.Add(1)
-	switch kind {
-	case 0:
-		_, _ = io.Copy(io.Discard, r.Body)
-		http.Error(w, "chaos: failed before WordPress", http.StatusInternalServerError)
-	case 1:
-		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
-		http.Error(w, "chaos: WordPress's reply was lost", http.StatusInternalServerError)
-	default:
-		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
-		select { // past the worker's WORDPRESS_TIMEOUT
-		case <-r.Context().Done():
-		case <-f.stop:
-		}
-	}
-}
 
 // AI fault modes.
 const (

@@ -203,17 +203,17 @@ func (c *chaos) probe(ctx context.Context, path string) (int, string) {
 // both workers are killed 10 s in and Redis is emptied 30 s in.
 func (c *chaos) wordpressWindow(ctx context.Context) {
 	r := &recovery{fault: "WordPress 30% failures (500s, timeouts; 60 s)", at: time.Now()}
-	q0, f0 := c.flaky.requests.Load(), c.flaky.failures.Load()
-	c.flaky.setShare(0.3)
+	q0, f0 := c.flaky.Requests(), c.flaky.Failures()
+	c.flaky.SetShare(0.3)
 	c.logf("FAULT %s begins", r.fault)
 	time.Sleep(10 * time.Second)
 	c.killWorkers(ctx, "SIGKILL both workers (publishing)", c.workers...)
 	time.Sleep(18 * time.Second)
 	c.flushRedis(ctx)
 	time.Sleep(30 * time.Second)
-	c.flaky.setShare(0)
+	c.flaky.SetShare(0)
 	r.cleared = time.Now()
-	r.detail = fmt.Sprintf("%d of %d requests failed", c.flaky.failures.Load()-f0, c.flaky.requests.Load()-q0)
+	r.detail = fmt.Sprintf("%d of %d requests failed", c.flaky.Failures()-f0, c.flaky.Requests()-q0)
 	c.logf("FAULT %s ends (%s)", r.fault, r.detail)
 	c.measure(ctx, r, "'post:publish'", nil)
 }

@@ -2,9 +2,7 @@ package app_test
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/faultproxy"
 	"github.com/presswork/presswork/internal/testenv"
 )
 
@@ -145,50 +144,6 @@ func flushRedis(t *testing.T, h *apptest.Harness) {
 	apptest.Must(t, rc.FlushDB(t.Context()).Err(), "FLUSHDB")
 }
 
-// flakySite is a proxy in front of WordPress that fails a share of the
-// requests in three ways: a 500 before WordPress sees the request, a 500
-// after WordPress applied it (the reply is lost), and a hang past the
-// client's timeout after WordPress applied it.
-type flakySite struct {
-	proxy    *httputil.ReverseProxy
-	mu       sync.Mutex
-	rnd      *rand.Rand
-	share    float64
-	failures atomic.Int64
-	requests atomic.Int64
-	release  chan struct{}
-}
-
-func (f *flakySite) roll() (fail bool, kind int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.rnd.Float64() < f.share, f.rnd.IntN(3)
-}
-
-func (f *flakySite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.requests.Add(1)
-	fail, kind := f.roll()
-	if !fail {
-		f.proxy.ServeHTTP(w, r)
-		return
-	}
-	f.failures.Add(1)
-	switch kind {
-	case 0:
-		_, _ = io.Copy(io.Discard, r.Body)
-		http.Error(w, "flaky proxy: failed before WordPress", http.StatusInternalServerError)
-	case 1:
-		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
-		http.Error(w, "flaky proxy: WordPress's reply was lost", http.StatusInternalServerError)
-	default:
-		f.proxy.ServeHTTP(httptest.NewRecorder(), r)
-		select { // past the worker's WORDPRESS_TIMEOUT
-		case <-r.Context().Done():
-		case <-f.release:
-		}
-	}
-}
-
 // TestPublishThroughFlakySite publishes drafts to a WordPress behind a proxy
 // that fails 30% of requests with a 500 or a timeout, some of them after
 // WordPress applied the request; every draft ends up published exactly
@@ -196,9 +151,12 @@ func (f *flakySite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestPublishThroughFlakySite(t *testing.T) {
 	t.Parallel()
 	wp := testenv.WordPress(t, testenv.WPOptions{})
-	flaky := &flakySite{proxy: proxyTo(t, wp), rnd: rand.New(rand.NewPCG(7, 30)), share: 0.3, release: make(chan struct{})}
+	target, err := url.Parse(wp.URL)
+	apptest.Must(t, err, "parse WordPress URL")
+	flaky := faultproxy.New(target, 7)
+	flaky.SetShare(0.3)
 	front := httptest.NewServer(flaky)
-	t.Cleanup(func() { close(flaky.release); front.Close() })
+	t.Cleanup(func() { flaky.Close(); front.Close() })
 
 	h := apptest.Start(t, apptest.WithEnv("WORDPRESS_TIMEOUT", "1s"), apptest.WithEnv("RETRY_BASE_DELAY", "50ms"),
 		apptest.WithEnv("RETRY_MAX_DELAY", "500ms"))
@@ -256,9 +214,9 @@ func TestPublishThroughFlakySite(t *testing.T) {
 		}
 	}
 	t.Logf("flaky site: %d of %d requests failed; %d drafts published in %d attempts, %v (%v per draft); batch %+v",
-		flaky.failures.Load(), flaky.requests.Load(), drafts, attempts, elapsed.Round(time.Millisecond),
+		flaky.Failures(), flaky.Requests(), drafts, attempts, elapsed.Round(time.Millisecond),
 		(elapsed / drafts).Round(time.Millisecond), b.ByState)
-	if flaky.failures.Load() == 0 {
+	if flaky.Failures() == 0 {
 		t.Error("the proxy failed no request: the test proved nothing")
 	}
 }
