@@ -222,28 +222,7 @@ func (t *tenant) stage(ctx context.Context, name string, subjects []int64, req f
 
 // ids reads every page of a listing and returns the items' ids.
 func (t *tenant) ids(ctx context.Context, path string) ([]int64, error) {
-	var ids []int64
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	after := int64(0)
-	for {
-		var page struct {
-			Items []struct {
-				ID int64 `json:"id"`
-			} `json:"items"`
-			NextAfter *int64 `json:"next_after"`
-		}
-		if err := t.do(ctx, http.MethodGet, fmt.Sprintf("%s%slimit=500&after=%d", path, sep, after), nil, &page); err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			ids = append(ids, it.ID)
-		}
-		if page.NextAfter == nil {
-			return ids, nil
-		}
-		after = *page.NextAfter
-	}
+	return client.IDs(ctx, func(ctx context.Context, path string, out any) error {
+		return t.do(ctx, http.MethodGet, path, nil, out)
+	}, path)
 }

@@ -284,30 +284,7 @@ func (d *demo) waitJob(ctx context.Context, id string) error {
 
 // ids reads every page of a listing and returns the items' ids.
 func (d *demo) ids(ctx context.Context, path string) ([]int64, error) {
-	var ids []int64
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	after := int64(0)
-	for {
-		var page struct {
-			Items []struct {
-				ID int64 `json:"id"`
-			} `json:"items"`
-			NextAfter *int64 `json:"next_after"`
-		}
-		if err := d.api.Do(ctx, http.MethodGet, fmt.Sprintf("%s%slimit=500&after=%d", path, sep, after), nil, &page); err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			ids = append(ids, it.ID)
-		}
-		if page.NextAfter == nil {
-			return ids, nil
-		}
-		after = *page.NextAfter
-	}
+	return client.IDs(ctx, d.api.Get, path)
 }
 
 func (d *demo) summary(ctx context.Context, opening int64, took time.Duration) error {
