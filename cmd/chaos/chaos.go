@@ -128,8 +128,8 @@ func setUp(ctx context.Context, opts options) (*chaos, error) {
 
 	c.openai = fakeopenai.Start()
 	c.openai.ForgetRequests()
-	wr := &writer{}
-	c.openai.SetContent(wr.answer)
+	wr := &fakeopenai.Writer{SlugPrefix: "chaos-article-"}
+	c.openai.SetContent(wr.Answer)
 	c.openai.SetEmbeddings(embed)
 	c.openai.SetFallback(c.ai.openAI(c.openai))
 	c.repl = fakereplicate.Start()

@@ -20,8 +20,8 @@ func TestWriterAnswersEveryStage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := fakeopenai.New(t)
-	wr := &writer{}
-	s.SetContent(wr.answer)
+	wr := &fakeopenai.Writer{SlugPrefix: "chaos-article-"}
+	s.SetContent(wr.Answer)
 	faults := &aiFaults{}
 	s.SetFallback(faults.openAI(s))
 	s.SetEmbeddings(embed)

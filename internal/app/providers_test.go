@@ -9,8 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -221,76 +219,6 @@ func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *a
 	return s
 }
 
-var (
-	ideaCountRe   = regexp.MustCompile(`Propose exactly (\d+) content`)
-	keywordLineRe = regexp.MustCompile(`(?m)^- ([^(\n]+?)(?: \(|$)`)
-	headingLineRe = regexp.MustCompile(`(?m)^\s*(H2|H3): (.+)$`)
-	titleLineRe   = regexp.MustCompile(`(?m)^Planned title: (.+)$`)
-	focusLineRe   = regexp.MustCompile(`(?m)^Focus keyword: (.+)$`)
-	ideaCounter   atomic.Int64
-)
-
 // answerFromPrompt writes a valid answer for each stage from what its
 // prompt says, the way a model would.
-func answerFromPrompt(r *fakeopenai.Request) string {
-	var format struct {
-		JSONSchema struct {
-			Name string `json:"name"`
-		} `json:"json_schema"`
-	}
-	_ = json.Unmarshal(r.ResponseFormat, &format)
-	prompt := r.Messages[len(r.Messages)-1].Content
-	var answer any
-	switch format.JSONSchema.Name {
-	case "cluster_name":
-		first := "keywords"
-		if m := keywordLineRe.FindStringSubmatch(prompt); m != nil {
-			first = strings.TrimSpace(m[1])
-		}
-		answer = map[string]string{"name": "All about " + first, "description": "Articles for people searching for " + first + "."}
-	case "idea_list":
-		n := 1
-		if m := ideaCountRe.FindStringSubmatch(prompt); m != nil {
-			n, _ = strconv.Atoi(m[1])
-		}
-		kw := "this topic"
-		if m := keywordLineRe.FindStringSubmatch(prompt); m != nil {
-			kw = strings.TrimSpace(m[1])
-		}
-		ideas := make([]map[string]any, n)
-		for i := range ideas {
-			k := ideaCounter.Add(1)
-			ideas[i] = map[string]any{
-				"title": fmt.Sprintf("The complete guide to %s, part %d", kw, k), "content_type": "guide",
-				"target_keywords": []string{kw},
-				"outline": []map[string]any{{"level": 2, "text": "What " + kw + " means"},
-					{"level": 3, "text": "The basics"}, {"level": 2, "text": "How to choose"}, {"level": 2, "text": "Common mistakes"}},
-			}
-		}
-		answer = map[string]any{"ideas": ideas}
-	case "draft":
-		title := firstMatch(titleLineRe, prompt, "An article")
-		focus := firstMatch(focusLineRe, prompt, "keyword")
-		var body strings.Builder
-		for _, m := range headingLineRe.FindAllStringSubmatch(prompt, -1) {
-			tag := strings.ToLower(m[1])
-			fmt.Fprintf(&body, "<%s>%s</%s><p>Plain, useful advice about %s for readers who want to get it right the first time.</p>",
-				tag, strings.TrimSpace(m[2]), tag, focus)
-		}
-		answer = map[string]string{"title": title, "slug": "article-" + strconv.FormatInt(ideaCounter.Add(1), 10),
-			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
-			"meta_description": "Everything a reader needs to know about " + focus + ", explained plainly with examples.",
-			"focus_keyword":    focus, "body_html": body.String()}
-	default:
-		return "{}"
-	}
-	out, _ := json.Marshal(answer)
-	return string(out)
-}
-
-func firstMatch(re *regexp.Regexp, s, def string) string {
-	if m := re.FindStringSubmatch(s); m != nil {
-		return strings.TrimSpace(m[1])
-	}
-	return def
-}
+var answerFromPrompt = (&fakeopenai.Writer{}).Answer

@@ -1,16 +1,13 @@
-package main
+package fakeopenai
 
 import (
-	"context"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/presswork/presswork/internal/ai/offline"
-	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 )
 
 // The lines of the default prompt templates the fake model reads, as a
@@ -24,14 +21,20 @@ var (
 	focusLineRe    = regexp.MustCompile(`(?m)^Focus keyword: (.+)$`)
 )
 
-// writer answers the fake OpenAI server's chat requests; its counter makes
-// titles and slugs unique across the run, so that a duplicate post in
-// WordPress can only come from publishing a draft twice.
-type writer struct{ counter atomic.Int64 }
+// Writer answers chat requests the way a model would: a valid answer for
+// the stage named by the request's JSON schema (cluster_name, idea_list,
+// draft, image_prompt; "{}" for any other), from what the default prompt
+// templates' lines say. Its counter makes idea titles and draft slugs
+// unique, so that a duplicate post in WordPress can only come from
+// publishing a draft twice. Use its Answer as the server's content.
+type Writer struct {
+	// SlugPrefix starts every draft's slug ("article-" if empty).
+	SlugPrefix string
+	counter    atomic.Int64
+}
 
-// answer writes a valid answer for the stage named by the request's JSON
-// schema from what its prompt says.
-func (wr *writer) answer(r *fakeopenai.Request) string {
+// Answer writes the answer to r.
+func (wr *Writer) Answer(r *Request) string {
 	var format struct {
 		JSONSchema struct {
 			Name string `json:"name"`
@@ -70,7 +73,7 @@ func (wr *writer) answer(r *fakeopenai.Request) string {
 			fmt.Fprintf(&body, "<%s>%s</%s><p>Plain, useful advice about %s for readers who want to get it right the first time.</p>",
 				tag, strings.TrimSpace(m[2]), tag, focus)
 		}
-		answer = map[string]string{"title": title, "slug": "chaos-article-" + strconv.FormatInt(wr.counter.Add(1), 10),
+		answer = map[string]string{"title": title, "slug": cmp.Or(wr.SlugPrefix, "article-") + strconv.FormatInt(wr.counter.Add(1), 10),
 			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
 			"meta_description": "Everything a reader needs to know about " + focus + ", explained plainly with examples.",
 			"focus_keyword":    focus, "body_html": body.String()}
@@ -83,17 +86,6 @@ func (wr *writer) answer(r *fakeopenai.Request) string {
 	}
 	out, _ := json.Marshal(answer)
 	return string(out)
-}
-
-// embed gives the fake server the offline provider's vectors (hashed
-// character n-grams), in which similar keywords are near, so that the
-// keywords cluster as they would with a real embedding model.
-func embed(input []string, dims int) [][]float32 {
-	vectors, _, err := offline.NewEmbedder(dims).Embed(context.Background(), input)
-	if err != nil {
-		return nil
-	}
-	return vectors
 }
 
 func firstMatch(re *regexp.Regexp, s, def string) string {
