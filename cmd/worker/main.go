@@ -8,8 +8,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/config"
 )
@@ -46,12 +44,7 @@ func run(ctx context.Context) error {
 			}
 		}()
 	}
-	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return fmt.Errorf("the Redis connection is not a go-redis client")
-	}
-	defer rdb.Close()
-	providers, err := app.ProvidersFromEnv(os.Getenv, rdb, log)
+	providers, err := app.ProvidersFromEnv(os.Getenv, a.RedisClient(), log)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}

@@ -40,13 +40,16 @@ type App struct {
 	Store  *store.Store
 	Redis  asynq.RedisConnOpt
 	Box    *secret.Box
+	// rdb is the process's go-redis client, for what the project keeps in
+	// Redis itself: the scheduler's lease and the rate limiters.
+	rdb redis.UniversalClient
 	// Metrics is the process's Prometheus registry, served as GET /metrics
 	// by the API and by the admin server.
 	Metrics *metrics.Registry
 }
 
 // Open connects to PostgreSQL, applies pending migrations and prepares the
-// Redis connection options. Close releases what it opened.
+// Redis connection options and client. Close releases what it opened.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
 	redisOpt, err := RedisConnOpt(cfg)
 	if err != nil {
@@ -56,16 +59,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
+	rdb, ok := redisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, errors.New("asynq's Redis client is not a go-redis client")
+	}
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
+		rdb.Close()
 		return nil, err
 	}
 	if err := migrateWithRetry(ctx, st, log); err != nil {
 		st.Close()
+		rdb.Close()
 		return nil, err
 	}
 	st.PaceBulk(cfg.BulkInFlight)
-	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box, Metrics: metrics.New()}, nil
+	return &App{Config: cfg, Log: log, Store: st, Redis: redisOpt, Box: box, rdb: rdb, Metrics: metrics.New()}, nil
 }
 
 // migrateWithRetry applies migrations, waiting up to a minute for a
@@ -86,13 +95,21 @@ func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) er
 	}
 }
 
-// Close releases the database pool.
-func (a *App) Close() { a.Store.Close() }
+// Close releases the database pool and the Redis client.
+func (a *App) Close() {
+	a.Store.Close()
+	if err := a.rdb.Close(); err != nil {
+		a.Log.Warn("closing the Redis client", "error", err)
+	}
+}
+
+// RedisClient is the process's go-redis client; Close closes it.
+func (a *App) RedisClient() redis.UniversalClient { return a.rdb }
 
 // API builds the HTTP API with a client that enqueues to Redis; close the
 // returned client when done. The queue dashboard (asynqmon) is mounted at
-// /monitoring for operator keys; the API rate limits are kept in Redis.
-// Serve closes the Redis connections of both.
+// /monitoring for operator keys (Serve closes its Redis connections); the
+// API's and the sign-in's rate limits use the App's Redis client.
 func (a *App) API() (*httpapi.Server, *asynq.Client) {
 	client := asynq.NewClient(a.Redis)
 	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: a.Redis, ReadOnly: false})
@@ -111,30 +128,14 @@ func (a *App) apiLimiter() httpapi.RequestLimiter {
 	if a.Config.APIKeyRate <= 0 && a.Config.APITenantRate <= 0 {
 		return nil
 	}
-	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		panic("asynq's Redis client is not a go-redis client")
-	}
-	return redisLimiter{Limiter: ratelimit.New(rdb, "presswork:api-ratelimit"), rdb: rdb}
+	return ratelimit.New(a.rdb, "presswork:api-ratelimit")
 }
 
 // loginLimiter holds the web interface's sign-in attempts to their rates
 // (always on: they protect passwords, not capacity).
 func (a *App) loginLimiter() web.Limiter {
-	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		panic("asynq's Redis client is not a go-redis client")
-	}
-	return web.NewWindowLimiter(rdb, "presswork:login-attempts")
+	return web.NewWindowLimiter(a.rdb, "presswork:login-attempts")
 }
-
-// redisLimiter is a ratelimit.Limiter that closes its Redis client.
-type redisLimiter struct {
-	*ratelimit.Limiter
-	rdb redis.UniversalClient
-}
-
-func (l redisLimiter) Close() error { return l.rdb.Close() }
 
 // Ready reports whether the process can work: PostgreSQL and Redis (pinged
 // through client) reachable and the migrations current. Its error is a
@@ -222,17 +223,13 @@ func (a *App) Reconciler() (*tasks.Reconciler, func()) {
 // Scheduler builds the automation scheduler with its lease in Redis;
 // close the returned function's resources when done.
 func (a *App) Scheduler() (*scheduler.Scheduler, func()) {
-	rdb, ok := a.Redis.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		panic("asynq's Redis client is not a go-redis client")
-	}
 	client := asynq.NewClient(a.Redis)
 	host, _ := os.Hostname()
-	lease := &scheduler.Lease{Redis: rdb, Key: "presswork:scheduler:leader", TTL: a.Config.SchedulerLeaseTTL,
+	lease := &scheduler.Lease{Redis: a.rdb, Key: "presswork:scheduler:leader", TTL: a.Config.SchedulerLeaseTTL,
 		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), Now: time.Now}
 	s := &scheduler.Scheduler{Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Lease: lease,
 		Log: a.Log, Now: time.Now, Batch: 1000}
-	return s, func() { client.Close(); rdb.Close() }
+	return s, func() { client.Close() }
 }
 
 // RunScheduler runs the scheduler until ctx ends: it takes part in the

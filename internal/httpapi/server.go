@@ -47,7 +47,7 @@ type Deps struct {
 	// own).
 	Metrics *metrics.Registry
 	// Limiter holds API keys and tenants to their request rates (nil: no
-	// limits). Serve closes it on shutdown if it is an io.Closer.
+	// limits).
 	Limiter RequestLimiter
 	// UI is the editors' web interface, served under /ui with / redirecting
 	// there (nil: none). It authenticates by session itself and calls the
@@ -119,12 +119,6 @@ func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, 
 		return err
 	}
 	if c, ok := s.monitoring.(io.Closer); ok {
-		defer c.Close()
-	}
-	if c, ok := s.limiter.(io.Closer); ok {
-		defer c.Close()
-	}
-	if c, ok := s.ui.(io.Closer); ok {
 		defer c.Close()
 	}
 	if started != nil {

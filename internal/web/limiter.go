@@ -22,7 +22,6 @@ type WindowLimiter struct {
 }
 
 // NewWindowLimiter returns a limiter keeping its counters under prefix.
-// Close closes rdb.
 func NewWindowLimiter(rdb redis.UniversalClient, prefix string) *WindowLimiter {
 	return &WindowLimiter{rdb: rdb, prefix: prefix}
 }
@@ -44,6 +43,3 @@ func (l *WindowLimiter) Allow(ctx context.Context, key string, perMinute int) er
 	}
 	return nil
 }
-
-// Close closes the Redis client.
-func (l *WindowLimiter) Close() error { return l.rdb.Close() }

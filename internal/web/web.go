@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -117,14 +116,6 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	http.NewCrossOriginProtection().Handler(u.mux).ServeHTTP(w, r)
-}
-
-// Close closes the sign-in limiter if it holds a connection.
-func (u *UI) Close() error {
-	if c, ok := u.limiter.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
 }
 
 // HashPassword hashes a password for storage.
