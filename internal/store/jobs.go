@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/presswork/presswork/internal/errs"
 )
 
 // Job states.
@@ -185,38 +183,22 @@ func reserveQuotes(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job
 	if needed == 0 {
 		return nil
 	}
-	// The UPDATE locks the tenant row: concurrent requests of a tenant
+	// addBalance locks the tenant row: concurrent requests of a tenant
 	// reserve one after the other, each against the balance the one before
 	// left.
-	var before int64
-	err := tx.QueryRow(ctx, `
-		WITH t AS (
-			UPDATE tenants SET credit_balance = credit_balance - $2
-			WHERE id = $1 AND credit_balance >= $2
-			RETURNING credit_balance + $2 AS before
-		), l AS (
-			INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after)
-			SELECT $1, u.id, 'reserve', -u.quote, t.before - sum(u.quote) OVER (ORDER BY u.n)
-			FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, quote, n), t
-		)
-		SELECT before FROM t`, tenantID, needed, ids, quotes).Scan(&before)
-	if isNoRows(err) {
-		return insufficient(ctx, tx, tenantID, needed)
-	}
+	after, err := addBalance(ctx, tx, tenantID, -needed)
 	if err != nil {
-		return fmt.Errorf("reserve credits: %w", translate(err))
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO credit_ledger (tenant_id, job_id, kind, delta, balance_after)
+		SELECT $1, u.id, 'reserve', -u.quote, $2::bigint - sum(u.quote) OVER (ORDER BY u.n)
+		FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, quote, n)`,
+		tenantID, after+needed, ids, quotes)
+	if err != nil {
+		return fmt.Errorf("append reservations to ledger: %w", translate(err))
 	}
 	return nil
-}
-
-// insufficient explains a reservation that did not fit.
-func insufficient(ctx context.Context, tx pgx.Tx, tenantID, needed int64) error {
-	var balance int64
-	err := tx.QueryRow(ctx, `SELECT credit_balance FROM tenants WHERE id = $1`, tenantID).Scan(&balance)
-	if err != nil {
-		return fmt.Errorf("read balance: %w", translate(err))
-	}
-	return &errs.InsufficientCreditsError{Needed: needed, Available: balance}
 }
 
 func skippedJobs(asked []NewJob, created []Job) []NewJob {
