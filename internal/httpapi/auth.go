@@ -92,16 +92,26 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 				}
 				return err
 			}
-			if !Allowed(p.Role, perm) {
-				return public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
+			if err := admit(c, p, perm); err != nil {
+				return err
 			}
-			if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
-				return public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
-			}
-			c.Set(principalKey, p)
 			return next(c)
 		}
 	}
+}
+
+// admit lets principal p, a key's or a session's, make a request needing
+// perm: its role must have the permission, and a suspended tenant may only
+// read. The request then carries p.
+func admit(c echo.Context, p store.Principal, perm Permission) error {
+	if !Allowed(p.Role, perm) {
+		return public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
+	}
+	if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
+		return public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
+	}
+	c.Set(principalKey, p)
+	return nil
 }
 
 // SessionCookie is the web interface's session cookie (internal/web sets
@@ -136,14 +146,9 @@ func (s *Server) authenticateSession(c echo.Context, token string, perm Permissi
 			return public(errs.ErrForbidden, "a write with a session cookie needs the session's %s header", CSRFHeader)
 		}
 	}
-	p := ss.Principal
-	if !Allowed(p.Role, perm) {
-		return public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
+	if err := admit(c, ss.Principal, perm); err != nil {
+		return err
 	}
-	if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
-		return public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
-	}
-	c.Set(principalKey, p)
 	c.Set(sessionUserKey, ss.UserID)
 	return next(c)
 }
