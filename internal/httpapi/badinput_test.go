@@ -419,6 +419,10 @@ func badInputs() []badCase {
 			body: []byte(`{"status":"deleted"}`), status: 400, field: "status"},
 		{operator: true, name: "tenant id text", method: "GET", path: "/v1/admin/tenants/abc", status: 404},
 	}
+	cases = append(cases, badInputsDeploy()...)
+	cases = append(cases, badInputsPanel()...)
+	cases = append(cases, badInputsAuth()...)
+	cases = append(cases, badInputsAutomation()...)
 	return cases
 }
 
