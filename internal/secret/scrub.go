@@ -33,7 +33,11 @@ func Scrub(text string, secrets ...string) string {
 // forms lists the spellings of s that Scrub removes, longest first so that an
 // encoded form is replaced before the plain secret inside it.
 func forms(s string) []string {
-	quoted, _ := json.Marshal(s)
+	quotedHTML, _ := json.Marshal(s) // escapes <, > and & as \u003c...
+	var plain strings.Builder
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
 	return []string{
 		base64.StdEncoding.EncodeToString([]byte(s)),
 		base64.URLEncoding.EncodeToString([]byte(s)),
@@ -41,7 +45,8 @@ func forms(s string) []string {
 		base64.RawURLEncoding.EncodeToString([]byte(s)),
 		url.QueryEscape(s),
 		url.PathEscape(s),
-		strings.Trim(string(quoted), `"`),
+		strings.Trim(string(quotedHTML), `"`),
+		strings.Trim(strings.TrimSpace(plain.String()), `"`),
 		s,
 	}
 }
