@@ -1,7 +1,9 @@
 // Package schedule reads automation rules' schedules: a cron expression
 // (five fields, or six with seconds first) or a descriptor such as
 // "@every 6h" or "@daily", in a time zone, parsed by robfig/cron. It also
-// decides when a rule fires next, so that a rule that missed slots (the
+// decides when a rule fires next, across daylight saving changes as Vixie
+// cron does (see wallclock.go), so that every caller (the scheduler, the
+// API's next_fire_at) agrees; and that a rule that missed slots (the
 // scheduler was down) fires once to catch up, not once per slot.
 package schedule
 
@@ -22,6 +24,9 @@ var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron
 type Schedule struct {
 	spec cron.Schedule
 	loc  *time.Location
+	// clock places a cron spec's slots in loc; nil for "@every", which
+	// counts real time.
+	clock *wallClock
 }
 
 // probes is how many consecutive firings Parse looks at to find a
@@ -49,6 +54,9 @@ func Parse(spec, tz string, minInterval time.Duration) (Schedule, error) {
 		return Schedule{}, fmt.Errorf("is not a valid schedule: %v", err)
 	}
 	s := Schedule{spec: parsed, loc: loc}
+	if cronSpec, ok := parsed.(*cron.SpecSchedule); ok {
+		s.clock = newWallClock(spec, cronSpec, loc)
+	}
 	if s.Next(time.Now()).IsZero() {
 		return Schedule{}, fmt.Errorf("never fires")
 	}
@@ -93,8 +101,13 @@ func (s Schedule) shortestGap() time.Duration {
 }
 
 // Next is the first firing strictly after t, in UTC; zero if it never
-// fires again.
+// fires again. A cron spec's slot repeated by daylight saving fires once
+// and a skipped one when the gap ends, unless the spec is an interval
+// (see wallClock).
 func (s Schedule) Next(t time.Time) time.Time {
+	if s.clock != nil {
+		return s.clock.next(t)
+	}
 	next := s.spec.Next(t.In(s.loc))
 	if next.IsZero() {
 		return next
