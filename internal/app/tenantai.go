@@ -40,6 +40,7 @@ type TenantModels struct {
 type tenantModelsEntry struct {
 	updatedAt time.Time
 	p         tasks.Providers
+	key       string // the tenant's OpenAI key, for TenantSecrets
 }
 
 var _ tasks.ProviderSource = (*TenantModels)(nil)
@@ -70,20 +71,32 @@ func (m *TenantModels) ForTenant(ctx context.Context, tenantID int64) (tasks.Pro
 	if ok && e.updatedAt.Equal(settings.UpdatedAt) {
 		return e.p, true, nil
 	}
-	p, err := m.build(tenantID, settings)
+	p, key, err := m.build(tenantID, settings)
 	if err != nil {
 		return tasks.Providers{}, false, err
 	}
 	m.mu.Lock()
-	m.cache[tenantID] = tenantModelsEntry{updatedAt: settings.UpdatedAt, p: p}
+	m.cache[tenantID] = tenantModelsEntry{updatedAt: settings.UpdatedAt, p: p, key: key}
 	m.mu.Unlock()
 	return p, true, nil
 }
 
-func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Providers, error) {
+// TenantSecrets returns the OpenAI key of the tenant's models in use (none
+// before ForTenant built them), so that the worker can scrub it from a
+// failure's text whatever a provider echoed.
+func (m *TenantModels) TenantSecrets(tenantID int64) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.cache[tenantID]; ok && e.key != "" {
+		return []string{e.key}
+	}
+	return nil
+}
+
+func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Providers, string, error) {
 	key, err := m.box.Open(s.OpenAIKeyEnc, httpapi.OpenAIKeyAD(tenantID))
 	if err != nil {
-		return tasks.Providers{}, errs.Permanent(errors.New("the tenant's OpenAI key cannot be decrypted " +
+		return tasks.Providers{}, "", errs.Permanent(errors.New("the tenant's OpenAI key cannot be decrypted " +
 			"(the server's SECRET_KEY may have changed); save the key again with PUT /v1/ai-settings/openai"))
 	}
 	baseURL := ""
@@ -97,10 +110,10 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Pr
 	}
 	var p tasks.Providers
 	if p.Text, err = openai.NewTextModel(cfg, opts...); err != nil {
-		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+		return tasks.Providers{}, "", errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
 	if p.Embedder, err = openai.NewEmbedder(cfg, opts...); err != nil {
-		return tasks.Providers{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+		return tasks.Providers{}, "", errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
 	p.Text = metrics.InstrumentText(p.Text, metrics.KeyTenant)
 	p.Embedder = metrics.InstrumentEmbedder(p.Embedder, metrics.KeyTenant)
@@ -114,5 +127,5 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tasks.Pr
 	}
 	m.log.Info("tenant's own OpenAI key in use", "tenant", tenantID, "base_url", cfg.BaseURL,
 		"text", p.Text.Name(), "embeddings", p.Embedder.Name())
-	return p, nil
+	return p, string(key), nil
 }

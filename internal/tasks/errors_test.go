@@ -2,15 +2,20 @@ package tasks_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
@@ -204,4 +209,121 @@ func TestClassifiedErrors(t *testing.T) {
 		t.Errorf("asynq counted %d failures, want 3 (throttling is not a failure)", q.Failed)
 	}
 	checkCredits(t, st, tenant, opening-3*cost)
+}
+
+// secretSource serves a tenant's jobs with its own text model and names
+// the key it brought, as the worker's app.TenantModels does.
+type secretSource struct {
+	tenantID int64
+	model    ai.TextModel
+	key      string
+}
+
+func (s secretSource) ForTenant(_ context.Context, tenantID int64) (tasks.Providers, bool, error) {
+	if tenantID != s.tenantID {
+		return tasks.Providers{}, false, nil
+	}
+	return tasks.Providers{Text: s.model, Embedder: app.OfflineProviders().Embedder}, true, nil
+}
+
+func (s secretSource) TenantSecrets(tenantID int64) []string {
+	if tenantID != s.tenantID {
+		return nil
+	}
+	return []string{s.key}
+}
+
+// TestFailuresHideTheTenantsSecrets is the last line of defence: a
+// provider error that still quotes the tenant's own key (in plain, base64
+// and URL-escaped forms, as a client that missed a field would pass on)
+// reaches neither the job's error, nor the worker log, nor the error handed
+// to asynq, on a permanent failure and on a retried one; the failures keep
+// their kinds.
+func TestFailuresHideTheTenantsSecrets(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	tk, _ := h.Tenant(t, "secrets", 100)
+	tenant := tk.Tenant.ID
+	seed := seedIdeas(t, st, tenant, 2, "secrets")
+	const key = "sk-tenant/Own+Key=0123&abc"
+	echo := fmt.Sprintf("invalid key %s (base64 %s, escaped %s)", key,
+		base64.StdEncoding.EncodeToString([]byte(key)), url.QueryEscape(key))
+	model := hooked(func(ctx context.Context, req ai.JSONRequest) error {
+		di, ok := req.Input.(ai.DraftInput)
+		if ok && strings.HasPrefix(di.Title, "secrets idea 0:") {
+			return errs.Permanent(errors.New("provider refused: " + echo))
+		}
+		return errors.New("provider failed: " + echo)
+	})
+	var logs lockedLog
+	w, err := ai.NewWriter(app.OfflineProviders().Text)
+	apptest.Must(t, err, "writer")
+	hs := &tasks.Handlers{Store: st, Writer: w, Embedder: app.OfflineProviders().Embedder, Costs: h.App.Config.Costs,
+		Tenants: secretSource{tenantID: tenant, model: model, key: key},
+		Log:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	mux := asynq.NewServeMux()
+	hs.Register(mux)
+
+	for i, wantState := range []string{store.JobFailed, store.JobQueued} {
+		made, err := st.CreateJobs(bg(t), tenant, "", []store.NewJob{{ID: fmt.Sprintf("secret-%d", i), Type: tasks.TypeDraft,
+			Queue: tasks.QueueDefault, SiteID: seed.Site.ID, SubjectID: seed.Ideas[i].ID, Quote: h.App.Config.Costs.Draft}})
+		apptest.Must(t, err, "create job")
+		task, err := tasks.NewTask(made.Created[0])
+		apptest.Must(t, err, "task")
+		handlerErr := mux.ProcessTask(bg(t), task)
+		if handlerErr == nil {
+			t.Fatalf("job %d succeeded, want a failure", i)
+		}
+		if permanent := errors.Is(handlerErr, asynq.SkipRetry); permanent != (i == 0) {
+			t.Errorf("job %d: the handler's error %v skips retries: %v", i, handlerErr, permanent)
+		}
+		j := getJob(t, st, tenant, made.Created[0].ID)
+		if j.State != wantState || j.LastError == nil {
+			t.Fatalf("job %d: state %s, error %q; want %s with an error", i, j.State, deref(j.LastError), wantState)
+		}
+		for where, text := range map[string]string{"the job's error": *j.LastError, "the handler's error": handlerErr.Error()} {
+			if found := shownForms(text, key); len(found) > 0 {
+				t.Errorf("job %d: %s shows the key (as %s): %s", i, where, strings.Join(found, ", "), text)
+			}
+		}
+	}
+	out := logs.String()
+	if !strings.Contains(out, "job failed") || !strings.Contains(out, "will retry") {
+		t.Fatalf("the log lacks the failures; is it captured?\n%s", out)
+	}
+	if found := shownForms(out, key); len(found) > 0 {
+		t.Errorf("the worker log shows the key (as %s):\n%s", strings.Join(found, ", "), out)
+	}
+}
+
+// shownForms names the forms of key that text shows.
+func shownForms(text, key string) []string {
+	forms := map[string]string{"plain": key, "query-escaped": url.QueryEscape(key),
+		"base64": strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(key)), "=")}
+	var found []string
+	for name, form := range forms {
+		if strings.Contains(text, form) {
+			found = append(found, name)
+		}
+	}
+	return found
+}
+
+// lockedLog is a buffer safe for a logger's concurrent writes.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedLog) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedLog) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

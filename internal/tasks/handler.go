@@ -153,7 +153,13 @@ func asynqQueue(ctx context.Context) string {
 }
 
 func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payload, err error) error {
-	msg := publicMessage(err)
+	// The last line of defence: each provider's client scrubs what its
+	// remote side said, but what a failure shows (the job's error, the
+	// log, asynq's record) must not hold the tenant's own secrets even if
+	// one of them missed a field.
+	secrets := h.tenantSecrets(p.TenantID)
+	err = scrubError(err, secrets)
+	msg := secret.Scrub(publicMessage(err), secrets...)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		// The worker is shutting down: asynq puts the task back without
 		// counting a failure; the job stays running until it is picked up.
@@ -236,6 +242,45 @@ func publicMessage(err error) string {
 		return "a service Presswork depends on was unavailable"
 	}
 	return "temporary failure (details in the worker log)"
+}
+
+// secretNamer is a ProviderSource that also names the secrets a tenant
+// brought (its own provider keys), which no failure may show.
+type secretNamer interface {
+	TenantSecrets(tenantID int64) []string
+}
+
+// tenantSecrets returns the tenant's own secrets that Tenants knows, if it
+// names them.
+func (h *Handlers) tenantSecrets(tenantID int64) []string {
+	if n, ok := h.Tenants.(secretNamer); ok {
+		return n.TenantSecrets(tenantID)
+	}
+	return nil
+}
+
+// scrubbedError shows the text of the error it wraps without secrets;
+// errors.Is and errors.As still see the error, so that asynq and the
+// classification keep working.
+type scrubbedError struct {
+	err error
+	msg string
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubError returns err with a text that shows none of secrets, in any of
+// the forms secret.Scrub knows.
+func scrubError(err error, secrets []string) error {
+	if len(secrets) == 0 {
+		return err
+	}
+	msg := err.Error()
+	if clean := secret.Scrub(msg, secrets...); clean != msg {
+		return &scrubbedError{err: err, msg: clean}
+	}
+	return err
 }
 
 // asynqLogger sends asynq's own logs to slog.

@@ -58,7 +58,7 @@ func (c *Client) probe(ctx context.Context, style Style) error {
 	}
 	if json.Unmarshal(r.body, &index) != nil || index.Namespaces == nil {
 		return errs.Permanent(fmt.Errorf("%s answered HTTP %d without WordPress's REST index: %s",
-			c.endpoint(style, "/", nil), r.status, snippet(r.body)))
+			c.endpoint(style, "/", nil), r.status, snippet(r.body, c.scrub)))
 	}
 	return nil
 }

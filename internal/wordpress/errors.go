@@ -180,8 +180,8 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 }
 
 // params reads data.params, an object of field -> message (values that are
-// not strings are kept as JSON).
-func (w *wpError) params() map[string]string {
+// not strings are kept as JSON), each passed through scrub.
+func (w *wpError) params(scrub func(string) string) map[string]string {
 	var raw map[string]json.RawMessage
 	if len(w.Data.Params) == 0 || json.Unmarshal(w.Data.Params, &raw) != nil || len(raw) == 0 {
 		return nil
@@ -192,27 +192,31 @@ func (w *wpError) params() map[string]string {
 		if json.Unmarshal(v, &s) != nil {
 			s = string(v)
 		}
-		out[k] = truncate(s, maxSnippet)
+		out[scrub(k)] = truncate(scrub(s), maxSnippet)
 	}
 	return out
 }
 
-// classify turns an error answer into the package's error kinds.
-func classify(k call, r *reply, now time.Time) error {
+// classify turns an error answer into the package's error kinds. Every
+// field taken from the answer (code, message, data.params, the body) goes
+// through scrub first, so that the structured errors callers unwrap with
+// errors.As hold no credentials the site echoed either.
+func classify(k call, r *reply, now time.Time, scrub func(string) string) error {
 	var w wpError
 	if json.Unmarshal(r.body, &w) != nil {
 		w = wpError{}
 	}
-	w.Message = truncate(plainText(w.Message), maxSnippet)
+	w.Code = truncate(scrub(w.Code), maxSnippet)
+	w.Message = truncate(scrub(plainText(w.Message)), maxSnippet)
 	switch r.status {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return &AuthError{Op: k.op, Status: r.status, Code: w.Code, Message: w.Message}
 	case http.StatusBadRequest:
-		return &FieldError{Op: k.op, What: k.what, Code: w.Code, Message: w.Message, Params: w.params(), TermID: int64(w.Data.TermID)}
+		return &FieldError{Op: k.op, What: k.what, Code: w.Code, Message: w.Message, Params: w.params(scrub), TermID: int64(w.Data.TermID)}
 	}
 	se := &StatusError{Op: k.op, Status: r.status, Code: w.Code, Message: w.Message}
 	if w.Code == "" {
-		se.Body = snippet(r.body)
+		se.Body = snippet(r.body, scrub)
 	}
 	switch {
 	case r.status == http.StatusTooManyRequests:
@@ -277,9 +281,10 @@ func plainText(msg string) string {
 	return strings.TrimSpace(html.UnescapeString(reTag.ReplaceAllString(msg, "")))
 }
 
-// snippet is the start of a body for an error message, on one line.
-func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
+// snippet is the start of a body for an error message, on one line,
+// scrubbed before it is cut.
+func snippet(body []byte, scrub func(string) string) string {
+	s := scrub(strings.Join(strings.Fields(string(body)), " "))
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")
 	}

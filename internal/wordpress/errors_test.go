@@ -129,7 +129,7 @@ func TestErrorAnswers(t *testing.T) {
 			name:   "a body echoing the credentials",
 			fault:  fakewp.Fault{Status: 500, Body: "debug: password=" + fakewp.Password + " auth=" + fakewp.AuthHeader},
 			check:  retryable,
-			inText: "[REDACTED]",
+			inText: "[redacted]",
 		},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,6 @@ package wordpress
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 const (
@@ -95,7 +95,7 @@ func (c *Client) doOnce(ctx context.Context, k call, out any) (*reply, error) {
 		err = c.check(k, r)
 	}
 	if err == nil && out != nil {
-		err = decode(k, r, out)
+		err = decode(k, r, out, c.scrub)
 	}
 	if err != nil {
 		return nil, c.redact(err)
@@ -156,7 +156,7 @@ func (c *Client) check(k call, r *reply) error {
 	case r.status >= 300 && r.status < 400:
 		return c.redirectError(k, r, r.url)
 	}
-	return classify(k, r, c.now())
+	return classify(k, r, c.now(), c.scrub)
 }
 
 // mayHaveApplied is added to failures of requests that change things:
@@ -193,10 +193,10 @@ func readError(ctx context.Context, k call, status, n int, err error) error {
 }
 
 // decode reads a success's JSON into out.
-func decode(k call, r *reply, out any) error {
+func decode(k call, r *reply, out any, scrub func(string) string) error {
 	if err := json.Unmarshal(r.body, out); err != nil {
 		return fmt.Errorf("wordpress: %s: the reply (HTTP %d) is not the JSON expected (%v)%s: %s",
-			k.op, r.status, err, mayHaveApplied(k, r.status), snippet(r.body))
+			k.op, r.status, err, mayHaveApplied(k, r.status), snippet(r.body, scrub))
 	}
 	return nil
 }
@@ -233,21 +233,25 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redact makes sure err's message holds neither the password nor the
-// Authorization token, whatever text the site sent back.
+// redact makes sure err's message shows the password in none of its forms,
+// whatever text the site sent back (a last line of defence: classify
+// already scrubs what it keeps of an answer).
 func (c *Client) redact(err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	out := msg
-	for _, s := range c.secrets() {
-		out = strings.ReplaceAll(out, s, "[REDACTED]")
+	if out := c.scrub(msg); out != msg {
+		return &redactedError{err: err, msg: out}
 	}
-	if out == msg {
-		return err
-	}
-	return &redactedError{err: err, msg: out}
+	return err
+}
+
+// scrub removes the application password from text the site sent, in each
+// form secret.Scrub knows, with and without its spaces, and inside the
+// Basic authorization of the user.
+func (c *Client) scrub(text string) string {
+	return secret.Scrub(text, c.secrets()...)
 }
 
 // secrets are the strings no error may show.
@@ -256,9 +260,6 @@ func (c *Client) secrets() []string {
 	if len(p) < 4 {
 		return nil
 	}
-	return []string{
-		p,
-		strings.ReplaceAll(p, " ", ""),
-		base64.StdEncoding.EncodeToString([]byte(c.creds.User + ":" + p)),
-	}
+	bare := strings.ReplaceAll(p, " ", "")
+	return []string{c.creds.User + ":" + p, c.creds.User + ":" + bare, p, bare}
 }

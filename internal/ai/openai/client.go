@@ -16,6 +16,7 @@ import (
 	oa "github.com/sashabaranov/go-openai"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 // defaultRetryAfter is the wait for a 429 that names none; maxRetryAfter
@@ -104,14 +105,15 @@ func (c *client) providerName() string {
 	}
 }
 
-// do runs one go-openai call and classifies its error.
+// do runs one go-openai call and classifies its error, which never shows
+// the key.
 func (c *client) do(ctx context.Context, op string, call func(ctx context.Context) error) error {
 	ex := &exchange{}
 	err := call(context.WithValue(ctx, exchangeKey{}, ex))
 	if err == nil {
 		return nil
 	}
-	return c.classify(ctx, op, ex, err)
+	return c.redact(c.classify(ctx, op, ex, err))
 }
 
 // ---------------------------------------------------------------------------
@@ -160,9 +162,9 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 // Errors
 
 // Error is a call the API answered with an error status. It carries the
-// API's code, type and message (shortened, keys removed) but not
-// go-openai's error, whose text may repeat what the server said about the
-// key.
+// API's code, type, message and request id (each shortened, with the key in
+// any of its forms and anything like a key removed) but not go-openai's
+// error, whose text may repeat what the server said about the key.
 type Error struct {
 	Op         string // "chat completion", "embeddings"
 	StatusCode int
@@ -218,6 +220,9 @@ func (c *client) classify(ctx context.Context, op string, ex *exchange, err erro
 				e.RequestID = header.Get("apim-request-id") // Azure
 			}
 		}
+		// Everything here came from the server, which may echo the key in
+		// any field, as a tenant's own OpenAI-compatible server may.
+		e.Code, e.Type, e.RequestID = c.scrub(e.Code), c.scrub(e.Type), c.scrub(e.RequestID)
 		e.Message = c.scrub(e.Message)
 		return c.classifyStatus(e, header)
 	}
@@ -288,18 +293,41 @@ func codeString(code any) string {
 // keyLike matches OpenAI-style keys, masked or not.
 var keyLike = regexp.MustCompile(`\bsk-[A-Za-z0-9_*\-]{6,}`)
 
-// scrub removes the key and anything like a key from an API message, folds
-// it onto one line and shortens it.
+// scrub removes the key (in each form secret.Scrub knows) and anything like
+// a key from a field of an API error, folds it onto one line and shortens
+// it. It scrubs before shortening, so that no cut leaves part of the key.
 func (c *client) scrub(msg string) string {
-	if key := c.cfg.APIKey.Reveal(); key != "" {
-		msg = strings.ReplaceAll(msg, key, redacted)
-	}
+	msg = secret.Scrub(msg, c.cfg.APIKey.Reveal())
 	msg = keyLike.ReplaceAllString(msg, "sk-"+redacted)
 	msg = strings.Join(strings.Fields(strings.ToValidUTF8(msg, "")), " ")
 	if utf8.RuneCountInString(msg) > maxMessageRunes {
 		msg = string([]rune(msg)[:maxMessageRunes]) + "…"
 	}
 	return msg
+}
+
+// redactedError hides the key in the message of the error it wraps; errors.Is
+// and errors.As still see the error.
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact makes sure err's message shows no form of the key, as a last line
+// of defence: classify scrubs what the server said, but a transport or
+// go-openai error may quote a reply too.
+func (c *client) redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := secret.Scrub(msg, c.cfg.APIKey.Reveal()); clean != msg {
+		return &redactedError{err: err, msg: clean}
+	}
+	return err
 }
 
 // retryAfter reads how long a 429 asks to wait: retry-after-ms, Retry-After

@@ -68,6 +68,9 @@
 //   - any other 4xx (400, 401, 403, 404, ...): errs.Permanent.
 //   - the caller's context ending: the context's error, unclassified.
 //
-// The API's own error messages are kept (shortened, with anything that looks
-// like a key removed); a 401 never repeats the server's message.
+// The API's own error code, type, message and request id (x-request-id, or
+// apim-request-id on Azure) are kept, each shortened and with the key removed
+// in every form secret.Scrub knows (as sent, URL- and JSON-escaped, base64)
+// and anything that looks like a key; other headers and the param are not
+// kept. A 401 never repeats the server's message.
 package openai

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 // Bounds on what is read of an error response and on throttling delays.
@@ -40,10 +41,11 @@ func (t *statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	detail := problemDetail(body)
-	// The detail is the only server text that reaches our errors; make sure
-	// it cannot carry the token onwards.
+	// The detail is the only server text that reaches our errors (the
+	// headers are kept for Retry-After only); make sure it cannot carry the
+	// token onwards in any form, before a cut could leave part of it.
 	if token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && token != "" {
-		detail = strings.ReplaceAll(detail, token, "[REDACTED]")
+		detail = secret.Scrub(detail, token)
 	}
 	detail = truncate(detail, maxErrorDetail)
 	return nil, &httpStatusError{
@@ -158,11 +160,16 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redact makes sure err's message does not contain token, as a last line of
-// defence: statusTransport already scrubs the only server text we keep.
+// redact makes sure err's message shows no form of token, as a last line of
+// defence: statusTransport and predictionError already scrub the server text
+// we keep.
 func redact(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
-		return err
+	if err == nil {
+		return nil
 	}
-	return &redactedError{err: err, msg: strings.ReplaceAll(err.Error(), token, "[REDACTED]")}
+	msg := err.Error()
+	if clean := secret.Scrub(msg, token); clean != msg {
+		return &redactedError{err: err, msg: clean}
+	}
+	return err
 }

@@ -36,6 +36,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 // DefaultMaxImageBytes is the largest output Generate downloads unless
@@ -343,7 +344,7 @@ func (m *ImageModel) await(ctx context.Context, p *replicatego.Prediction) (ai.I
 		case replicatego.Succeeded:
 			return m.collect(ctx, p)
 		case replicatego.Failed, replicatego.Canceled, statusAborted:
-			return ai.Image{}, &terminalError{id: p.ID, status: p.Status, msg: predictionError(p)}
+			return ai.Image{}, &terminalError{id: p.ID, status: p.Status, msg: predictionError(p, m.cfg.Token)}
 		}
 		select {
 		case <-ctx.Done():
@@ -396,7 +397,7 @@ func (m *ImageModel) collect(ctx context.Context, p *replicatego.Prediction) (ai
 	if dataRemoved(p) {
 		return ai.Image{}, fmt.Errorf("%w: prediction %s has data_removed set", errOutputGone, p.ID)
 	}
-	u, err := outputURL(p.Output)
+	u, err := outputURL(p.Output, m.cfg.Token)
 	if errors.Is(err, errOutputGone) {
 		return ai.Image{}, fmt.Errorf("prediction %s: %w", p.ID, err)
 	}
@@ -478,8 +479,9 @@ func mediaType(header string, body []byte) string {
 }
 
 // outputURL returns the first URL of an output: FLUX models return a list
-// of URLs, others a single URL. A missing output wraps errOutputGone.
-func outputURL(out replicatego.PredictionOutput) (string, error) {
+// of URLs, others a single URL. A missing output wraps errOutputGone. An
+// output that is not a URL is quoted in the error without token.
+func outputURL(out replicatego.PredictionOutput, token string) (string, error) {
 	var s string
 	switch v := out.(type) {
 	case nil:
@@ -500,7 +502,7 @@ func outputURL(out replicatego.PredictionOutput) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("output %q is not an http(s) URL", truncate(s, 100))
+		return "", fmt.Errorf("output %q is not an http(s) URL", truncate(secret.Scrub(s, token), 100))
 	}
 	return s, nil
 }
@@ -514,17 +516,21 @@ func dataRemoved(p *replicatego.Prediction) bool {
 	return json.Unmarshal(p.RawJSON(), &raw) == nil && raw.DataRemoved
 }
 
-// predictionError is a prediction's error as text.
-func predictionError(p *replicatego.Prediction) string {
+// predictionError is a prediction's error as text, without token: the
+// model's own message may quote anything, and it reaches logs and job
+// errors.
+func predictionError(p *replicatego.Prediction, token string) string {
+	var msg string
 	switch v := p.Error.(type) {
 	case nil:
 		return ""
 	case string:
-		return truncate(strings.TrimSpace(v), maxPredictionError)
+		msg = strings.TrimSpace(v)
 	default:
 		b, _ := json.Marshal(v)
-		return truncate(string(b), maxPredictionError)
+		msg = string(b)
 	}
+	return truncate(secret.Scrub(msg, token), maxPredictionError)
 }
 
 // aspectRatio returns the FLUX aspect ratio nearest w:h; 16:9 (nearest to

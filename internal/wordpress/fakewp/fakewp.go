@@ -5,8 +5,9 @@
 // passwords are unavailable), capabilities, posts with the edit context,
 // raw-body media uploads with their required headers, categories and tags
 // with term_exists, and WordPress's error JSON. Faults can be injected per
-// route: any error answer, a connection dropped after the request was
-// applied, or a reply cut off mid-body. It records every request.
+// route: any error answer (one may quote the request's credentials, see
+// Fault.EchoAuth), a connection dropped after the request was applied, or
+// a reply cut off mid-body. It records every request.
 package fakewp
 
 import (
@@ -79,6 +80,13 @@ type Fault struct {
 	Drop bool
 	// CutOff handles the request, then sends half of the answer and closes.
 	CutOff bool
+	// EchoAuth, with Status, answers a WordPress error that quotes the
+	// credentials the request carried (the password as sent, without its
+	// spaces, URL- and JSON-escaped, in base64, and the whole
+	// Authorization header) in its code, message and data (params and
+	// more), and in an X-Request-Id header; Body is not used. A hostile or
+	// broken site can do this; clients must show none of it.
+	EchoAuth bool
 }
 
 // Server is the fake site.
@@ -197,6 +205,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if faulty && f.Status != 0 {
 		for k, v := range f.Header {
 			w.Header().Set(k, v)
+		}
+		if f.EchoAuth {
+			echoAuth(w, r, f.Status)
+			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(f.Status)
@@ -366,6 +378,28 @@ func cutOff(w http.ResponseWriter, status int, v any) {
 	if conn, _, err := rc.Hijack(); err == nil {
 		_ = conn.Close()
 	}
+}
+
+// echoAuth answers status with a WordPress error quoting r's credentials
+// in every field.
+func echoAuth(w http.ResponseWriter, r *http.Request, status int) {
+	user, pass, _ := r.BasicAuth()
+	auth := r.Header.Get("Authorization")
+	bare := strings.ReplaceAll(pass, " ", "")
+	js, _ := json.Marshal(pass)
+	w.Header().Set("X-Request-Id", bare)
+	quoted := fmt.Sprintf("user %s password %s (%s, in a URL %s, in JSON %s, base64 %s) from %q",
+		user, pass, bare, url.QueryEscape(pass), strings.Trim(string(js), `"`),
+		base64.StdEncoding.EncodeToString([]byte(pass)), auth)
+	writeJSON(w, status, map[string]any{
+		"code":    "rest_" + bare,
+		"message": "<strong>Error:</strong> Refused " + quoted,
+		"data": map[string]any{
+			"status":  status,
+			"params":  map[string]string{"author": quoted, bare: pass},
+			"details": map[string]any{"authorization": auth},
+		},
+	})
 }
 
 // basic is the Authorization header of the default credentials.

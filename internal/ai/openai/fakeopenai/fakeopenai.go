@@ -5,7 +5,8 @@
 // and .../embeddings). It records every request and answers with scripted
 // behaviours: a normal answer, a refusal, a cut-off answer, a 429 with
 // Retry-After and x-ratelimit-* headers, a 429 insufficient_quota, a 5xx, a
-// stall past the client's timeout.
+// stall past the client's timeout, an error that echoes the request's key
+// into every field (EchoKey).
 //
 // Behaviours pushed with Push answer the next requests, one each, in order;
 // when none is queued, a request gets the normal answer: for chat, the
@@ -15,12 +16,14 @@
 package fakeopenai
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -404,6 +407,36 @@ func ServerError() Behavior {
 // Error answers status with an OpenAI-shaped error body.
 func Error(status int, typ, code, message string) Behavior {
 	return func(w http.ResponseWriter, _ *Request) { writeError(w, status, typ, code, message) }
+}
+
+// EchoKey answers status with an OpenAI-shaped error that quotes the key the
+// request carried (Authorization: Bearer, or api-key on Azure paths) in
+// every field a client may keep: the message (as sent, base64, URL- and
+// JSON-escaped), the code, the type, the param, and the x-request-id and
+// apim-request-id headers. A hostile or careless OpenAI-compatible server
+// can do this; clients must show none of it. With 429 it adds
+// Retry-After: 1.
+func EchoKey(status int) Behavior {
+	return func(w http.ResponseWriter, req *Request) {
+		key := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if k := req.Header.Get("api-key"); k != "" {
+			key = k
+		}
+		b64 := base64.StdEncoding.EncodeToString([]byte(key))
+		jsonEscaped, _ := json.Marshal(key)
+		w.Header().Set("x-request-id", key)
+		w.Header().Set("apim-request-id", b64)
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeJSON(w, status, map[string]any{"error": map[string]any{
+			"message": fmt.Sprintf("Key %s (base64 %s, in a URL %s, in JSON %s) is not allowed. Bearer %s",
+				key, b64, url.QueryEscape(key), strings.Trim(string(jsonEscaped), `"`), key),
+			"type":  base64.RawURLEncoding.EncodeToString([]byte(key)),
+			"code":  key,
+			"param": url.PathEscape(key),
+		}})
+	}
 }
 
 // Raw answers status with body as text/html, as a proxy in front of the API

@@ -2,12 +2,13 @@
 // tests: it speaks the real JSON wire format (predictions, problem JSON
 // errors, Retry-After) so that the real replicate-go client runs against
 // it, and it is scripted per prediction: succeed after N polls, fail, end
-// aborted or canceled, answer the create with 429/500/401, or serve an
-// expired output. It counts creates, gets, cancels and downloads.
+// aborted or canceled, answer the create with 429/500/401, serve an expired
+// output, or echo the token into its errors (Script.EchoToken). It counts creates, gets, cancels and downloads.
 package fakereplicate
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -15,6 +16,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,8 +64,19 @@ type Script struct {
 	OutputContentType string
 	// Output, when not nil, is served instead of the server's PNG.
 	Output []byte
+	// OutputValue, when not nil, is the succeeded prediction's output field
+	// in place of the list with the URL of its image (a model that does not
+	// make images answers with text, for example).
+	OutputValue any
 	// Delay holds the create request's answer this long (a slow API).
 	Delay time.Duration
+	// EchoToken makes every error of this prediction quote the request's
+	// token (as sent, base64, URL- and JSON-escaped) in the problem's
+	// title, detail and type and in an X-Request-Id header: the create
+	// failure (CreateStatus), the GET failures (GetFailures) and, for a
+	// Failed outcome, the prediction's error, which then carries it after
+	// Error.
+	EchoToken bool
 }
 
 // CreateRequest is one create request the fake received.
@@ -267,6 +280,12 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.mu.Unlock()
 	switch {
+	case sc.CreateStatus != 0 && sc.EchoToken:
+		if sc.RetryAfter != "" {
+			w.Header().Set("Retry-After", sc.RetryAfter)
+		}
+		echoProblem(w, r, sc.CreateStatus)
+		return
 	case sc.CreateStatus == http.StatusTooManyRequests:
 		if sc.RetryAfter != "" {
 			w.Header().Set("Retry-After", sc.RetryAfter)
@@ -287,6 +306,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusUnprocessableEntity, "Input validation failed", "- input: prompt is required", "")
 		return
 	}
+	if sc.EchoToken && sc.Outcome == Failed {
+		sc.Error += " " + echoed(r)
+	}
 	p := s.add(req.Model, req.Version, body.Input, sc)
 	writeJSON(w, http.StatusCreated, s.wire(p))
 }
@@ -302,6 +324,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Gets++
 	if p.Gets <= p.Script.GetFailures {
+		if p.Script.EchoToken {
+			echoProblem(w, r, http.StatusInternalServerError)
+			return
+		}
 		problem(w, http.StatusInternalServerError, "Internal server error", "scripted failure", "")
 		return
 	}
@@ -418,6 +444,9 @@ func (s *Server) wire(p *prediction) map[string]any {
 	switch status {
 	case "succeeded":
 		out["output"] = []string{s.srv.URL + "/delivery/" + p.ID + "/out-0.png"}
+		if p.Script.OutputValue != nil {
+			out["output"] = p.Script.OutputValue
+		}
 		out["metrics"] = map[string]any{"predict_time": 0.8, "total_time": 1.1, "image_count": 1}
 	case "failed":
 		out["error"] = p.Script.Error
@@ -426,6 +455,22 @@ func (s *Server) wire(p *prediction) map[string]any {
 		out["completed_at"] = p.CreatedAt.Add(2 * time.Second).Format(time.RFC3339Nano)
 	}
 	return out
+}
+
+// echoed quotes the token r carried in the forms a careless server might.
+func echoed(r *http.Request) string {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	js, _ := json.Marshal(token)
+	return fmt.Sprintf("token %s (base64 %s, in a URL %s, in JSON %s)", token,
+		base64.StdEncoding.EncodeToString([]byte(token)), url.QueryEscape(token), strings.Trim(string(js), `"`))
+}
+
+// echoProblem answers status with a problem that quotes the token in every
+// field and in X-Request-Id.
+func echoProblem(w http.ResponseWriter, r *http.Request, status int) {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	w.Header().Set("X-Request-Id", token)
+	problem(w, status, "Refused "+token, "Refused: "+echoed(r), "https://replicate.com/errors/"+url.PathEscape(token))
 }
 
 // problem writes an RFC 9457 problem JSON error the way Replicate does.
