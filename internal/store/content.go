@@ -304,6 +304,9 @@ func scanDraft(r pgx.Row) (d Draft, err error) {
 		&d.MetaDescription, &d.FocusKeyword, &d.BodyHTML, &d.WordCount, &d.Status, &d.Categories, &d.Tags,
 		&d.PublishRequest, &d.WPPostID, &d.WPSlug, &d.WPLink, &d.WPStatus, &d.PublishedAt, &d.PublishReport,
 		&d.CreatedAt, &d.UpdatedAt)
+	if d.WPLink != nil && PostLink(*d.WPLink) == "" { // a link stored before links were checked
+		d.WPLink = nil
+	}
 	return d, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,12 +87,28 @@ type WPPost struct {
 	Status string
 }
 
+// LinkRefused is the publish report's note when the site answered with a
+// post link that is not an http(s) address: the link is not stored.
+const LinkRefused = "the site returned an unusable link for the post (not an http or https address); no link was stored"
+
+// PostLink returns link if it is an absolute http or https address, else
+// "". A post's link comes from the remote site and is shown as an href:
+// a hostile or broken site could answer javascript: or data: links.
+func PostLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return link
+}
+
 // RecordPost stores the WordPress post of a draft. The publisher calls it
 // right after the remote create (and after adopting a post found on the
-// site), before any further step, so that a retry updates that post.
+// site), before any further step, so that a retry updates that post. A
+// link that is not http(s) is stored as none.
 func (s *Store) RecordPost(ctx context.Context, tenantID, draftID int64, p WPPost) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE drafts SET wp_post_id = $3, wp_slug = $4, wp_link = $5, wp_status = $6
-		WHERE tenant_id = $1 AND id = $2`, tenantID, draftID, p.ID, p.Slug, p.Link, p.Status)
+	tag, err := s.pool.Exec(ctx, `UPDATE drafts SET wp_post_id = $3, wp_slug = $4, wp_link = nullif($5, ''), wp_status = $6
+		WHERE tenant_id = $1 AND id = $2`, tenantID, draftID, p.ID, p.Slug, PostLink(p.Link), p.Status)
 	return oneRow(tag.RowsAffected(), err)
 }
 
@@ -112,22 +129,52 @@ func (s *Store) RecordMedia(ctx context.Context, tenantID, imageID, mediaID int6
 
 // FinishPublish records a draft as published with WordPress's final answer
 // and the report of what was kept, and finishes the job, in one
-// transaction.
+// transaction. A post link that is not http(s) is stored as none and the
+// report says so (LinkRefused, under "link_problem"); the draft is
+// published all the same.
 func (s *Store) FinishPublish(ctx context.Context, o Outcome, draftID int64, p WPPost, report any) error {
 	encoded, err := json.Marshal(report)
 	if err != nil {
 		return fmt.Errorf("encode publish report: %w", err)
 	}
+	link := PostLink(p.Link)
+	if link != p.Link {
+		if encoded, err = withReportNote(encoded, "link_problem", LinkRefused); err != nil {
+			return err
+		}
+	}
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE drafts SET status = 'published', publish_request = NULL,
-			wp_post_id = $3, wp_slug = $4, wp_link = $5, wp_status = $6, published_at = now(),
+			wp_post_id = $3, wp_slug = $4, wp_link = nullif($5, ''), wp_status = $6, published_at = now(),
 			publish_report = $7 WHERE tenant_id = $1 AND id = $2`,
-			o.TenantID, draftID, p.ID, p.Slug, p.Link, p.Status, encoded)
+			o.TenantID, draftID, p.ID, p.Slug, link, p.Status, encoded)
 		if err := oneRow(tag.RowsAffected(), err); err != nil {
 			return err
 		}
 		return finishJob(ctx, tx, o)
 	})
+}
+
+// withReportNote adds key: note to an encoded publish report (a JSON
+// object, or null for none).
+func withReportNote(report []byte, key, note string) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(report, &fields); err != nil {
+		return nil, fmt.Errorf("publish report is not a JSON object: %w", err)
+	}
+	if fields == nil { // the report was null
+		fields = map[string]json.RawMessage{}
+	}
+	encoded, err := json.Marshal(note)
+	if err != nil {
+		return nil, fmt.Errorf("encode publish report note: %w", err)
+	}
+	fields[key] = encoded
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encode publish report: %w", err)
+	}
+	return out, nil
 }
 
 // DraftLock is held by the one delivery that publishes a draft.

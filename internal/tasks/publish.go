@@ -79,7 +79,7 @@ func (h *Handlers) publish(ctx context.Context, p Payload) error {
 		return pub.classify(ctx, err)
 	}
 	result := map[string]any{"draft_id": pub.draft.ID, "post_id": post.ID, "status": post.Status,
-		"link": post.Link, "report": report}
+		"link": store.PostLink(post.Link), "report": report}
 	return h.Store.FinishPublish(ctx, outcome(p, job, 0, ai.Usage{}, result), pub.draft.ID,
 		store.WPPost{ID: post.ID, Slug: post.Slug, Link: post.Link, Status: post.Status}, report)
 }

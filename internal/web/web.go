@@ -138,6 +138,16 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
+// Notices a redirect may ask a page to show, by code (?notice=CODE). The
+// text is always Presswork's own: text in the URL is never shown, so a
+// link cannot make a page say what an attacker wrote. An unknown code
+// shows nothing.
+const noticePasswordChanged = "password-changed"
+
+var notices = map[string]string{
+	noticePasswordChanged: "Password changed. Other sessions were signed out.",
+}
+
 type pageData struct {
 	Title   string
 	Page    string
@@ -227,7 +237,7 @@ func (u *UI) page(name, title string) http.HandlerFunc {
 		for _, p := range []httpapi.Permission{httpapi.PermContent, httpapi.PermSites, httpapi.PermBilling} {
 			can[string(p)] = httpapi.Allowed(s.Role, p)
 		}
-		d := pageData{Title: title, Page: name, Session: s, ID: id, Can: can, Notice: r.URL.Query().Get("notice")}
+		d := pageData{Title: title, Page: name, Session: s, ID: id, Can: can, Notice: notices[r.URL.Query().Get("notice")]}
 		u.render(w, name, http.StatusOK, d)
 	}
 }
@@ -344,7 +354,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, s store.Sess
 		http.Error(w, "Changing the password failed.", http.StatusInternalServerError)
 		return
 	}
-	http.Redirect(w, r, "/ui/account?notice=Password+changed.+Other+sessions+were+signed+out.", http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/account?notice="+noticePasswordChanged, http.StatusSeeOther)
 }
 
 func randomToken() string {

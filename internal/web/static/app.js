@@ -24,11 +24,26 @@ async function api(method, path, body, contentType) {
   return data;
 }
 
-// el builds an element; text children are text nodes, never HTML.
+// webLink returns u as an http(s) address (absolute, or relative to base
+// when given), else null. Links that came from elsewhere (a WordPress
+// post's link) go through it: a hostile or broken site must not get a
+// javascript: or data: link into the page.
+function webLink(u, base) {
+  if (typeof u !== "string") return null;
+  try {
+    const p = new URL(u, base);
+    return p.protocol === "http:" || p.protocol === "https:" ? p.href : null;
+  } catch { return null; }
+}
+
+// el builds an element; text children are text nodes, never HTML. An href
+// or src that is not http(s) (after resolving a relative one against the
+// page) is left out.
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
+    if ((k === "href" || k === "src") && !webLink(String(v), location.href)) continue;
     if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else if (k === "text") e.textContent = v;
     else e.setAttribute(k, v === true ? "" : v);
@@ -180,7 +195,7 @@ const pages = {
       if (status.value) ds = ds.filter(d => d.status === status.value);
       fill("drafts-table", ds, d => el("tr", { "data-status": d.status }, selectBox(d.id, d.title),
         el("td", {}, el("a", { href: "/ui/drafts/" + d.id }, d.title)), el("td", {}, el("span", { class: "badge " + d.status }, d.status)),
-        el("td", {}, d.word_count), el("td", {}, d.wp_link ? el("a", { href: d.wp_link, rel: "noopener" }, "view post") : "")));
+        el("td", {}, d.word_count), el("td", {}, webLink(d.wp_link) ? el("a", { href: webLink(d.wp_link), rel: "noopener" }, "view post") : "")));
     });
     const loadAll = () => { loadClusters(); loadIdeas(); loadDrafts(); };
     withoutDraft.addEventListener("change", loadIdeas);
@@ -236,7 +251,7 @@ const pages = {
       draft = await api("GET", "/v1/drafts/" + id);
       document.querySelector("h1").textContent = draft.title;
       document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
-        " · " + draft.word_count + " words", draft.wp_link ? el("span", {}, " · ", el("a", { href: draft.wp_link, rel: "noopener" }, "view the post")) : "",
+        " · " + draft.word_count + " words", webLink(draft.wp_link) ? el("span", {}, " · ", el("a", { href: webLink(draft.wp_link), rel: "noopener" }, "view the post")) : "",
         " · ", el("a", { href: "/ui/sites/" + draft.site_id }, "back to the site"));
       document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(draft.title) + "</h1>" + (draft.body_html || "");
       for (const f of fields) document.getElementById("f-" + f).value = draft[f] || "";
