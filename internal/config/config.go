@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,11 @@ type Config struct {
 	DeployCost      int64
 	DeployPollEvery time.Duration
 	DeployWait      time.Duration
+	// DeployReservedDomains are domain suffixes no deployment may use
+	// (DEPLOY_RESERVED_DOMAINS, lower case, without a leading dot): the
+	// operator's own names and those of the panel's services. A domain is
+	// reserved when it is one of them or ends in "." and one of them.
+	DeployReservedDomains []string
 }
 
 // RedisMode is how the processes reach Redis.
@@ -148,6 +154,16 @@ type EasypanelConfig struct {
 	URL, Email, Password, Project string
 }
 
+// Host is the panel's host name in lower case, without its port; "" when
+// no panel is configured.
+func (e EasypanelConfig) Host() string {
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+}
+
 // Load reads the configuration from the environment (getenv is os.Getenv
 // outside tests) and validates it.
 func Load(getenv func(string) string) (Config, error) {
@@ -182,10 +198,11 @@ func Load(getenv func(string) string) (Config, error) {
 		WordPressTimeout:      r.duration("WORDPRESS_TIMEOUT", time.Minute),
 		Easypanel: EasypanelConfig{URL: r.str("EASYPANEL_URL", ""), Email: r.str("EASYPANEL_EMAIL", ""),
 			Password: r.getenv("EASYPANEL_PASSWORD"), Project: r.str("EASYPANEL_PROJECT", "sites")},
-		DeployCost:      int64(r.integer("DEPLOY_COST", 0, 0, 1000000)),
-		BulkInFlight:    r.planLimits("BULK_INFLIGHT", "free=4,starter=8,pro=16,agency=32"),
-		DeployPollEvery: r.duration("DEPLOY_POLL_EVERY", 2*time.Second),
-		DeployWait:      r.duration("DEPLOY_WAIT", 10*time.Minute),
+		DeployCost:            int64(r.integer("DEPLOY_COST", 0, 0, 1000000)),
+		BulkInFlight:          r.planLimits("BULK_INFLIGHT", "free=4,starter=8,pro=16,agency=32"),
+		DeployPollEvery:       r.duration("DEPLOY_POLL_EVERY", 2*time.Second),
+		DeployWait:            r.duration("DEPLOY_WAIT", 10*time.Minute),
+		DeployReservedDomains: r.domainSuffixes("DEPLOY_RESERVED_DOMAINS"),
 		Costs: Costs{
 			KeywordsPerCredit: int64(r.integer("COST_CLUSTER_KEYWORDS_PER_CREDIT", 30, 1, 1000000)),
 			Idea:              int64(r.integer("COST_IDEA", 1, 0, 1000000)),
@@ -234,6 +251,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("costs", c.Costs),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
 		slog.String("easypanel_url", maskURL(c.Easypanel.URL)),
+		slog.Any("deploy_reserved_domains", c.DeployReservedDomains),
 	)
 }
 
@@ -426,6 +444,34 @@ func (r *reader) addrList(name string) []string {
 			return nil
 		}
 		out = append(out, addr)
+	}
+	return out
+}
+
+// domainLabel is one label of a domain name.
+var domainLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// domainSuffixes reads a comma-separated list of domain suffixes such as
+// easypanel.host,example.com (a leading "*." or "." and a final "." are
+// dropped, case is ignored, empty entries are skipped); nil when unset.
+func (r *reader) domainSuffixes(name string) []string {
+	var out []string
+	for _, part := range strings.Split(r.getenv(name), ",") {
+		suffix := strings.ToLower(strings.TrimSpace(part))
+		suffix = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(suffix, "*"), "."), ".")
+		if suffix == "" && strings.TrimSpace(part) == "" {
+			continue
+		}
+		ok := len(suffix) <= 253
+		for _, label := range strings.Split(suffix, ".") {
+			ok = ok && domainLabel.MatchString(label)
+		}
+		if !ok {
+			r.check(false, name, fmt.Sprintf("must be comma-separated domain suffixes such as "+
+				"easypanel.host,example.com, got %q", strings.TrimSpace(part)))
+			return nil
+		}
+		out = append(out, suffix)
 	}
 	return out
 }
