@@ -24,6 +24,8 @@ commands:
   migrate                         apply database migrations
   tenant create -name N -slug S [-plan P] [-credits C]
                                   create a tenant and print its first owner API key
+  tenant plan -tenant ID -plan P  change a tenant's plan (free, starter, pro, agency); its
+                                  fair-share room follows at once
   credits grant -tenant ID -amount N [-note T]
                                   add credits to a tenant
   operator-key create -name N     create an operator API key (tenant management)
@@ -56,6 +58,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprint(out, usage)
 		return errors.New("no command given")
 	}
+	// A plan change's -h and flag errors need no configuration or database.
+	if len(args) > 1 && args[0] == "tenant" && args[1] == "plan" {
+		if _, _, help, err := planFlags(args[2:], out); help || err != nil {
+			return err
+		}
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -80,6 +88,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	case "tenant create":
 		return createTenant(ctx, a, args[1:], out)
+	case "tenant plan":
+		return changePlan(ctx, a, args[1:], out)
 	case "credits grant":
 		return grantCredits(ctx, a, args[1:], out)
 	case "operator-key create":

@@ -117,7 +117,9 @@ func (a *App) API() (*httpapi.Server, *asynq.Client) {
 		Store: a.Store, Enqueuer: &tasks.Enqueuer{Client: client}, Box: a.Box, Config: a.Config, Log: a.Log,
 		Ready:      func(ctx context.Context) error { return a.Ready(ctx, client) },
 		Monitoring: monitoring, Metrics: a.Metrics, Limiter: a.apiLimiter(),
-		UI: web.New(web.Deps{Store: a.Store, Limiter: a.loginLimiter(), Log: a.Log}),
+		// Always on, like the sign-in limits: it protects keys, not capacity.
+		AuthFailures: ratelimit.NewFailures(a.rdb, "presswork:auth-failures"),
+		UI:           web.New(web.Deps{Store: a.Store, Limiter: a.loginLimiter(), Log: a.Log}),
 	})
 	return srv, client
 }

@@ -38,7 +38,7 @@ func (r NewTenantRequest) Validate() error {
 		v.Add("slug", "must be 2 to 40 lower-case letters, digits and single hyphens, such as acme-media")
 	}
 	if !slices.Contains(Plans, r.Plan) {
-		v.Add("plan", "must be one of free, starter, pro, agency")
+		v.Add("plan", "must be one of %s", strings.Join(Plans, ", "))
 	}
 	if r.Credits < 0 || r.Credits > maxGrant {
 		v.Add("credits", "must be from 0 to %d", maxGrant)
@@ -105,8 +105,65 @@ func (s *Server) getTenantAdmin(c echo.Context) error {
 	return c.JSON(http.StatusOK, t)
 }
 
-type updateTenantRequest struct {
-	Status string `json:"status"`
+// TenantChangeRequest is the body of PATCH /v1/admin/tenants/:id: a new
+// status, a new plan, or both.
+type TenantChangeRequest struct {
+	Status *string `json:"status"`
+	Plan   *string `json:"plan"`
+}
+
+// Validate checks a change request: at least one field, each valid.
+func (r TenantChangeRequest) Validate() error {
+	v := &errs.ValidationError{}
+	if r.Status == nil && r.Plan == nil {
+		v.Add("status", "give status, plan or both")
+		v.Add("plan", "give status, plan or both")
+	}
+	if r.Status != nil && *r.Status != "active" && *r.Status != "suspended" {
+		v.Add("status", "must be active or suspended")
+	}
+	if r.Plan != nil && !slices.Contains(Plans, *r.Plan) {
+		v.Add("plan", "must be one of %s", strings.Join(Plans, ", "))
+	}
+	return v.OrNil()
+}
+
+// TenantChanged is what ChangeTenant did.
+type TenantChanged struct {
+	Tenant  store.Tenant
+	OldPlan string
+	// Released counts the held bulk jobs that the new plan's room let go
+	// to the queue at once. ReleaseErr is why that failed, if it did: the
+	// change stands, and the reconciler's next pass releases them.
+	Released   int
+	ReleaseErr error
+}
+
+// ChangeTenant suspends, reactivates or changes the plan of a tenant; the
+// API and the command line both use it. The plan sets the tenant's
+// fair-share room (BULK_INFLIGHT) as it does at creation: held bulk jobs
+// that a larger room now fits are released and enqueued at once, and a
+// smaller room lets no more go until the tenant is under it.
+func ChangeTenant(ctx context.Context, st *store.Store, enq Enqueuer, id int64, req TenantChangeRequest) (TenantChanged, error) {
+	if err := req.Validate(); err != nil {
+		return TenantChanged{}, err
+	}
+	t, oldPlan, err := st.ChangeTenant(ctx, id, store.TenantChange{Status: req.Status, Plan: req.Plan})
+	if err != nil {
+		if errorsIsNotFound(err) {
+			return TenantChanged{}, public(err, "no tenant with id %d", id)
+		}
+		return TenantChanged{}, err
+	}
+	out := TenantChanged{Tenant: t, OldPlan: oldPlan}
+	if req.Plan != nil && *req.Plan != oldPlan {
+		released, err := st.ReleaseHeld(ctx, id)
+		if err == nil && len(released) > 0 {
+			err = enq.Enqueue(ctx, released)
+		}
+		out.Released, out.ReleaseErr = len(released), err
+	}
+	return out, nil
 }
 
 func (s *Server) updateTenant(c echo.Context) error {
@@ -114,19 +171,29 @@ func (s *Server) updateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req updateTenantRequest
+	var req TenantChangeRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Status != "active" && req.Status != "suspended" {
-		return errs.Invalid("status", "must be active or suspended")
-	}
-	t, err := s.store.SetTenantStatus(c.Request().Context(), id, req.Status)
+	out, err := ChangeTenant(c.Request().Context(), s.store, s.enqueuer, id, req)
 	if err != nil {
 		return err
 	}
-	s.auditTenant(c, id, "tenant."+req.Status, fmt.Sprintf("tenant:%d", id))
-	return c.JSON(http.StatusOK, t)
+	if out.ReleaseErr != nil {
+		s.log.Warn("releasing held jobs failed; the reconciler will", "error", out.ReleaseErr, "tenant", id)
+	}
+	if req.Status != nil {
+		s.auditTenant(c, id, "tenant."+*req.Status, fmt.Sprintf("tenant:%d", id))
+	}
+	if req.Plan != nil {
+		s.auditTenant(c, id, "tenant.plan", PlanChangeTarget(id, out.OldPlan, out.Tenant.Plan))
+	}
+	return c.JSON(http.StatusOK, out.Tenant)
+}
+
+// PlanChangeTarget is the audit log's target of a plan change.
+func PlanChangeTarget(id int64, from, to string) string {
+	return fmt.Sprintf("tenant:%d plan:%s was:%s", id, to, from)
 }
 
 type grantRequest struct {

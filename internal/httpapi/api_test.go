@@ -482,6 +482,7 @@ func countSites(t testing.TB, h *apptest.Harness, key string) int {
 func TestUnauthenticated(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
+	h.API.LimitAuthFailures(0) // hundreds of wrong keys; TestAuthFailuresLimited tests the limit
 	f := newFixtureLite(t, h, "unauth")
 	var revoked struct {
 		ID  int64  `json:"id"`

@@ -71,7 +71,9 @@ func HashAPIKey(key string) []byte {
 	return sum[:]
 }
 
-// authenticate resolves the bearer key and checks the route's permission.
+// authenticate resolves the bearer key (or the session cookie) and checks
+// the route's permission. An address with too many failed authentications
+// this minute is refused before the lookup (checkAuthFailures).
 func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -81,13 +83,17 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 					return s.authenticateSession(c, cookie.Value, perm, next)
 				}
 			}
-			key, ok := strings.CutPrefix(auth, "Bearer ")
-			if !ok || key == "" {
+			key, ok := bearerKey(auth)
+			if !ok {
 				return public(errs.ErrUnauthenticated, "send an API key as: Authorization: Bearer <key>")
 			}
-			p, err := s.store.PrincipalByKeyHash(c.Request().Context(), HashAPIKey(strings.TrimSpace(key)))
+			if err := s.checkAuthFailures(c); err != nil {
+				return err
+			}
+			p, err := s.store.PrincipalByKeyHash(c.Request().Context(), HashAPIKey(key))
 			if err != nil {
 				if errorsIsNotFound(err) {
+					s.countAuthFailure(c)
 					return public(errs.ErrUnauthenticated, "the API key is unknown or revoked")
 				}
 				return err
@@ -98,6 +104,15 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bearerKey returns the key of an Authorization header of the Bearer
+// scheme. A scheme name is case-insensitive (RFC 9110, section 11.1), so
+// "bearer" and "BEARER" are the same scheme.
+func bearerKey(auth string) (string, bool) {
+	scheme, key, _ := strings.Cut(strings.TrimSpace(auth), " ")
+	key = strings.TrimSpace(key)
+	return key, strings.EqualFold(scheme, "Bearer") && key != ""
 }
 
 // admit lets principal p, a key's or a session's, make a request needing
@@ -131,9 +146,13 @@ const sessionUserKey = "session_user"
 // API): the principal is the user's tenant and role, checked with the same
 // permissions as a key's, and a write must carry the session's CSRF token.
 func (s *Server) authenticateSession(c echo.Context, token string, perm Permission, next echo.HandlerFunc) error {
+	if err := s.checkAuthFailures(c); err != nil {
+		return err
+	}
 	ss, err := s.store.SessionByTokenHash(c.Request().Context(), HashAPIKey(token))
 	if err != nil {
 		if errorsIsNotFound(err) {
+			s.countAuthFailure(c)
 			return public(errs.ErrUnauthenticated, "the session has ended; sign in again")
 		}
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -50,15 +51,97 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// rateLimitedError is the 429 of a request over its key's or tenant's rate.
-type rateLimitedError struct{ retryAfter time.Duration }
+// rateLimitedError is the 429 of a request over its key's or tenant's
+// rate, or from an address with too many failed authentications (reason
+// says which, for the problem's detail; "" is the rate).
+type rateLimitedError struct {
+	retryAfter time.Duration
+	reason     string
+}
 
 func (e *rateLimitedError) Error() string {
-	return fmt.Sprintf("too many requests: retry after %s", e.retryAfter.Round(time.Millisecond))
+	reason := e.reason
+	if reason == "" {
+		reason = "too many requests"
+	}
+	return fmt.Sprintf("%s: retry after %s", reason, e.retryAfter.Round(time.Millisecond))
 }
 
 // retryAfterSeconds is the Retry-After header's value: whole seconds,
 // rounded up, at least 1.
 func (e *rateLimitedError) retryAfterSeconds() string {
 	return strconv.Itoa(max(1, int(math.Ceil(e.retryAfter.Seconds()))))
+}
+
+// FailureCounter counts failed authentications per client address; a
+// ratelimit.Failures on Redis is one, shared by every API replica.
+type FailureCounter interface {
+	// Check refuses key, with an *errs.ThrottledError, once limit
+	// failures were counted on it in the current window.
+	Check(ctx context.Context, key string, limit int) error
+	// Add counts one failure on key.
+	Add(ctx context.Context, key string) error
+}
+
+// AuthFailuresPerMinute is how many failed authentications (unknown or
+// revoked keys, ended sessions) one client address may make in a minute;
+// past it the address's requests are answered 429 before any database
+// lookup, correct keys included, until the minute is over. Wrong keys
+// would otherwise be unlimited lookups, and unlimited guesses.
+const AuthFailuresPerMinute = 20
+
+// authFailedReason is the 429's detail for an address over the limit.
+const authFailedReason = "too many failed authentications from this address"
+
+// LimitAuthFailures sets how many failed authentications a client address
+// may make a minute (AuthFailuresPerMinute unless set; 0 or less: no
+// limit). It is safe to call while the server serves.
+func (s *Server) LimitAuthFailures(perMinute int) { s.authFailLimit.Store(int64(perMinute)) }
+
+// checkAuthFailures refuses a request from an address that failed to
+// authenticate too often this minute. It runs before the credential is
+// looked up; when Redis cannot be asked the request goes through (logged),
+// as with the request rates.
+func (s *Server) checkAuthFailures(c echo.Context) error {
+	limit := int(s.authFailLimit.Load())
+	if s.authFailures == nil || limit <= 0 {
+		return nil
+	}
+	err := s.authFailures.Check(c.Request().Context(), authFailureKey(c.RealIP()), limit)
+	var th *errs.ThrottledError
+	switch {
+	case errors.As(err, &th):
+		return &rateLimitedError{retryAfter: th.RetryAfter, reason: authFailedReason}
+	case err != nil:
+		s.log.Warn("failed-authentication limit not checked", "error", err,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	return nil
+}
+
+// countAuthFailure counts a credential that named no key or session.
+func (s *Server) countAuthFailure(c echo.Context) {
+	if s.authFailures == nil || s.authFailLimit.Load() <= 0 {
+		return
+	}
+	if err := s.authFailures.Add(c.Request().Context(), authFailureKey(c.RealIP())); err != nil {
+		s.log.Warn("failed authentication not counted", "error", err,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+}
+
+// authFailureKey is the counter of a client address. An IPv6 client
+// usually holds a whole /64, so that is what is counted; an IPv4 address
+// (also IPv4-mapped IPv6) is counted alone.
+func authFailureKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "auth-fail:" + ip
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is6() {
+		p, _ := addr.Prefix(64) // cannot fail for an IPv6 address and 64
+		return "auth-fail:" + p.String()
+	}
+	return "auth-fail:" + addr.String()
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,6 +50,9 @@ type Deps struct {
 	// Limiter holds API keys and tenants to their request rates (nil: no
 	// limits).
 	Limiter RequestLimiter
+	// AuthFailures counts failed authentications per client address, to
+	// refuse an address past AuthFailuresPerMinute (nil: no limit).
+	AuthFailures FailureCounter
 	// UI is the editors' web interface, served under /ui with / redirecting
 	// there (nil: none). It authenticates by session itself and calls the
 	// API with the session cookie.
@@ -70,6 +74,10 @@ type Server struct {
 	docs       *apiDocs
 	echo       *echo.Echo
 	routes     []Route
+
+	// authFailures and authFailLimit: see LimitAuthFailures.
+	authFailures  FailureCounter
+	authFailLimit atomic.Int64
 }
 
 // Route is one API route and the permission it needs; the route table is
@@ -87,13 +95,17 @@ func New(d Deps) *Server {
 		panic(err) // the embedded document is broken: a build defect the tests catch
 	}
 	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
-		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, ui: d.UI, docs: docs}
+		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, authFailures: d.AuthFailures, ui: d.UI, docs: docs}
+	s.authFailLimit.Store(AuthFailuresPerMinute)
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	// The client's address is the connection's: X-Forwarded-For and
+	// X-Real-IP are anyone's to write, and no trusted proxy is configured.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RequestID())
 	e.Use(s.metrics.HTTPMiddleware())
 	e.Use(s.recoverPanics)

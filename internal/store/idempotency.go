@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/presswork/presswork/internal/errs"
 )
@@ -13,6 +14,12 @@ type StoredResponse struct {
 	Status int
 	Body   []byte
 }
+
+// IdempotencyKeyRetention is how long an Idempotency-Key and its answer are
+// kept: a retry within it is answered from the stored response; the same
+// key after it is a new request. Clients retry within minutes; the day is
+// a wide margin for a client that was offline.
+const IdempotencyKeyRetention = 24 * time.Hour
 
 // abandonedClaimAge is how long a claim without a response counts as a
 // request still running; no API request runs this long.

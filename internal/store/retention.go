@@ -29,6 +29,15 @@ func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time) (int64, error) 
 		WHERE finished_at < $1 LIMIT $2)`, cutoff)
 }
 
+// PruneIdempotencyKeys deletes the Idempotency-Keys claimed before cutoff,
+// with their stored answers (IdempotencyKeyRetention says how long they
+// are kept). A claim that never got its answer goes too: it was taken over
+// long before.
+func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
+	return s.pruneLoop(ctx, `DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key
+		FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`, cutoff)
+}
+
 // pruneLoop runs a bounded delete until it deletes fewer rows than its
 // bound.
 func (s *Store) pruneLoop(ctx context.Context, query string, cutoff time.Time) (int64, error) {

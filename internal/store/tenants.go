@@ -88,6 +88,28 @@ func (s *Store) SetTenantStatus(ctx context.Context, id int64, status string) (T
 	return t, translate(err)
 }
 
+// TenantChange is a change of a tenant's status, plan or both (nil: kept).
+type TenantChange struct {
+	Status, Plan *string
+}
+
+// ChangeTenant applies ch to a tenant in one statement and returns the
+// tenant as changed and the plan it had before. The fair-share room of its
+// bulk jobs follows the plan at their next release (ReleaseHeld). A
+// missing tenant is errs.ErrNotFound.
+func (s *Store) ChangeTenant(ctx context.Context, id int64, ch TenantChange) (t Tenant, oldPlan string, err error) {
+	err = s.pool.QueryRow(ctx, `
+		UPDATE tenants t SET status = coalesce($2, t.status), plan = coalesce($3, t.plan)
+		FROM (SELECT id, plan FROM tenants WHERE id = $1 FOR UPDATE) old
+		WHERE t.id = old.id
+		RETURNING old.plan, t.id, t.slug, t.name, t.plan, t.status, t.credit_balance, t.created_at`,
+		id, ch.Status, ch.Plan).Scan(&oldPlan, &t.ID, &t.Slug, &t.Name, &t.Plan, &t.Status, &t.CreditBalance, &t.CreatedAt)
+	if err != nil {
+		return Tenant{}, "", fmt.Errorf("change tenant %d: %w", id, translate(err))
+	}
+	return t, oldPlan, nil
+}
+
 // GrantCredits adds credits to a tenant and returns the new balance.
 func (s *Store) GrantCredits(ctx context.Context, tenantID, amount int64, note string) (int64, error) {
 	var balance int64

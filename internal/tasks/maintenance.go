@@ -26,6 +26,8 @@ type Maintenance struct {
 // MaintenanceReport counts what one pass deleted.
 type MaintenanceReport struct {
 	Jobs, Runs, ArchivedTasks int64
+	// IdempotencyKeys older than store.IdempotencyKeyRetention.
+	IdempotencyKeys int64
 }
 
 // archivedPage is how many archived tasks one listing reads.
@@ -34,16 +36,17 @@ const archivedPage = 500
 // Once makes one maintenance pass.
 func (m *Maintenance) Once(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
-	var err1, err2, err3 error
+	var err1, err2, err3, err4 error
 	now := m.Now()
 	rep.Jobs, err1 = m.Store.PruneJobs(ctx, now.Add(-m.RetainJobs))
 	rep.Runs, err2 = m.Store.PruneRuns(ctx, now.Add(-m.RetainRuns))
+	rep.IdempotencyKeys, err4 = m.Store.PruneIdempotencyKeys(ctx, now.Add(-store.IdempotencyKeyRetention))
 	for queue := range Queues {
 		n, err := m.pruneArchived(ctx, queue, now.Add(-m.RetainArchived))
 		rep.ArchivedTasks += n
 		err3 = errors.Join(err3, err)
 	}
-	return rep, errors.Join(err1, err2, err3)
+	return rep, errors.Join(err1, err2, err3, err4)
 }
 
 // pruneArchived deletes a queue's tasks archived before cutoff. asynq
