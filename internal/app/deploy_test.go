@@ -206,7 +206,8 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 	path := fmt.Sprintf("/v1/sites/%d/deployment", site.ID)
 	j := e.act(http.MethodPost, path, wordpressImage)
 	d := e.deployment(site.ID)
-	const short = "Deployment failed: the panel refused the domain"
+	// The panel's own reason follows the short message (#17 point 11).
+	const short = "Deployment failed: the panel refused the domain: Domain news.example.com is invalid for this panel"
 	if j.State != store.JobFailed || deref(j.LastError) != short || d.Status != "failed" || d.Error != short {
 		t.Fatalf("refused domain: job %s %q, deployment %s %q", j.State, deref(j.LastError), d.Status, d.Error)
 	}

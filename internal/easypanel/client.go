@@ -91,6 +91,9 @@ func (c *Client) Login(ctx context.Context) error {
 func (c *Client) login(ctx context.Context) error {
 	in := map[string]string{"email": c.email, "password": c.password}
 	data, err := c.do(ctx, mutation("auth.login", in, c.password), "")
+	if apiErr, ok := errors.AsType[*Error](err); ok && apiErr.refusesLogin() {
+		return fmt.Errorf("%w: %w", ErrLoginRefused, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -189,7 +192,7 @@ func (c *Client) do(ctx context.Context, r request, token string) (json.RawMessa
 	if apiErr == nil {
 		return data, nil
 	}
-	apiErr.Message = maskText(apiErr.Message, append([]string{c.password, token}, r.secrets...)...)
+	apiErr.Message = maskText(apiErr.Message, append([]string{c.password, c.email + ":" + c.password, token}, r.secrets...)...)
 	if looksLikeNewerPanel(apiErr) && c.speaksNewerAPI(ctx) {
 		return nil, fmt.Errorf("easypanel %s: %s: %w", r.procedure, c.baseURL, ErrUnsupportedPanel)
 	}

@@ -3,6 +3,7 @@ package easypanel_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -633,5 +634,75 @@ func TestTransportErrorIsNotAPIError(t *testing.T) {
 	_, err := client.ListProjectsAndServices(t.Context())
 	if _, ok := errors.AsType[*easypanel.Error](err); ok || err == nil {
 		t.Errorf("err = %v, want a transport error", err)
+	}
+}
+
+// TestRefusalsEchoingThePasswordAreScrubbed (#17.3, #17.11): a panel message quoting the
+// password, plain, base64 or as the email:password pair of basic auth, keeps none of them.
+func TestRefusalsEchoingThePasswordAreScrubbed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pair := base64.StdEncoding.EncodeToString([]byte(fakepanel.Email + ":" + fakepanel.Password))
+	echo := "bad " + fakepanel.Password + " / " + base64.StdEncoding.EncodeToString([]byte(fakepanel.Password)) +
+		" / Basic " + pair + " / " + url.QueryEscape(fakepanel.Password+"&")
+	b.panel.FailNext("services.app.stopService", http.StatusBadRequest, echo)
+	err := b.client.StopApp(t.Context(), "sites", "acme-blog")
+	if err == nil {
+		t.Fatal("the refusal was not reported")
+	}
+	for _, form := range []string{fakepanel.Password, base64.StdEncoding.EncodeToString([]byte(fakepanel.Password)), pair} {
+		if strings.Contains(err.Error(), form) {
+			t.Errorf("the error shows %q: %v", form, err)
+		}
+	}
+}
+
+// TestLoginRefusedIsNamed (#17.11): a wrong password is ErrLoginRefused, not a failed call.
+func TestLoginRefusedIsNamed(t *testing.T) {
+	t.Parallel()
+	panel := fakepanel.New(t)
+	c := easypanel.New(panel.URL, fakepanel.Email, "wrong password", nil)
+	if _, err := c.ListProjectsAndServices(t.Context()); !errors.Is(err, easypanel.ErrLoginRefused) {
+		t.Errorf("wrong password: %v, want ErrLoginRefused", err)
+	}
+	panel.FailNext("auth.login", http.StatusInternalServerError, "internal error")
+	c = easypanel.New(panel.URL, fakepanel.Email, fakepanel.Password, nil)
+	if _, err := c.ListProjectsAndServices(t.Context()); err == nil || errors.Is(err, easypanel.ErrLoginRefused) {
+		t.Errorf("a failing panel: %v, want an error that is not ErrLoginRefused", err)
+	}
+}
+
+// TestDeployActionsTellTheDeploysState (#17.13, #17.14): a deploy is listed newest first with
+// its state, running until it ends.
+func TestDeployActionsTellTheDeploysState(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.panel.AddService("sites", "acme-blog", "app")
+	ctx := t.Context()
+	acts, err := b.client.DeployActions(ctx, "sites", "acme-blog")
+	if err != nil || len(acts) != 0 {
+		t.Fatalf("before any deploy: %v %v", acts, err)
+	}
+	for range 2 {
+		if err := b.client.Deploy(ctx, "sites", "acme-blog"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts, err = b.client.DeployActions(ctx, "sites", "acme-blog")
+	if err != nil || len(acts) != 2 || acts[0].CreatedAt <= acts[1].CreatedAt {
+		t.Fatalf("after two deploys: %+v %v, want two, newest first", acts, err)
+	}
+	if got, ok := easypanel.NewerThan(acts, acts[1]); !ok || got.ID != acts[0].ID {
+		t.Errorf("newer than the first: %+v %v", got, ok)
+	}
+	if _, ok := easypanel.NewerThan(acts, acts[0]); ok {
+		t.Error("a deploy newer than the newest")
+	}
+	if acts[0].Finished() {
+		t.Fatalf("a deploy ended before the panel was looked at: %+v", acts[0])
+	}
+	// The fake ends a deploy after one look (its default delay).
+	if acts, err = b.client.DeployActions(ctx, "sites", "acme-blog"); err != nil || acts[0].Status != easypanel.ActionDone {
+		t.Errorf("deploy state after a look: %+v %v, want done", acts, err)
 	}
 }

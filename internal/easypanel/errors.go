@@ -9,11 +9,17 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/presswork/presswork/internal/secret"
 )
 
 // ErrUnsupportedPanel is wrapped by the error of any call to a panel that answers with the API
 // that replaced tRPC.
 var ErrUnsupportedPanel = errors.New("the panel speaks Easypanel's newer /api/rpc API (version 2.31 or later), which Presswork does not implement")
+
+// ErrLoginRefused is wrapped by the error of a call whose login the panel refused: a wrong email
+// or password, not a panel that is down.
+var ErrLoginRefused = errors.New("the panel refused the login: wrong email or password")
 
 // rpcInternalError is the JSON-RPC code tRPC gives INTERNAL_SERVER_ERROR.
 const rpcInternalError = -32603
@@ -70,6 +76,21 @@ func (e *Error) Conflict() bool {
 	msg := strings.ToLower(e.Message)
 	return strings.Contains(msg, "already exists") || strings.Contains(msg, "already taken") ||
 		strings.Contains(msg, "already in use")
+}
+
+// ProjectMissing reports a refusal because the project named does not exist on the panel.
+func (e *Error) ProjectMissing() bool {
+	return e.NotFound() && strings.Contains(strings.ToLower(e.Message), "project")
+}
+
+// refusesLogin reports an auth.login answer that says the credentials are wrong (as opposed to
+// a panel that failed).
+func (e *Error) refusesLogin() bool {
+	switch e.Status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	}
+	return e.Code == "UNAUTHORIZED" || e.Code == "FORBIDDEN"
 }
 
 // Temporary reports a refusal worth retrying later: throttling or a server failure that is not
@@ -192,20 +213,21 @@ func Mask(reply []byte, secrets ...string) []byte {
 	return []byte(maskText(string(masked), secrets...))
 }
 
-// maskText replaces each non-empty secret, as written and as escaped inside a JSON string.
+// maskText replaces each non-empty secret, as written and as escaped inside a JSON string, and
+// then (secret.Scrub) in the other forms a remote side may echo it: URL-escaped, base64.
 func maskText(text string, secrets ...string) string {
 	sorted := slices.Clone(secrets)
 	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) }) // longest first
-	for _, secret := range sorted {
-		if secret == "" {
+	for _, s := range sorted {
+		if s == "" {
 			continue
 		}
-		text = strings.ReplaceAll(text, secret, "***")
-		for _, escaped := range jsonEscapes(secret) {
+		text = strings.ReplaceAll(text, s, "***")
+		for _, escaped := range jsonEscapes(s) {
 			text = strings.ReplaceAll(text, escaped, "***")
 		}
 	}
-	return text
+	return secret.Scrub(text, secrets...)
 }
 
 // jsonEscapes returns the ways a JSON encoder may write secret inside a string.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Project is a panel project, the namespace of services.
@@ -313,4 +315,70 @@ func or(value, fallback string) string {
 		return fallback
 	}
 	return value
+}
+
+// HasProject reports whether the panel has a project named name.
+func (inv Inventory) HasProject(name string) bool {
+	for _, p := range inv.Projects {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Action states of the panel's actions (a deploy is one). Any other state is an action still
+// under way.
+const (
+	ActionDone  = "done"
+	ActionError = "error"
+)
+
+// Action is one thing the panel did or does for a service, like a deploy: the deploy's own
+// state, which the service's enabled flag is not (a service is enabled before its first deploy
+// has built anything).
+type Action struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"`
+	Status      string `json:"status"` // "running" while under way, then "done" or "error"
+	Description string `json:"description"`
+	CreatedAt   string `json:"createdAt"`
+}
+
+// Finished reports whether the action ended, well or not.
+func (a Action) Finished() bool { return a.Status == ActionDone || a.Status == ActionError }
+
+// DeployActions calls actions.listActions for the service's deploys, newest first. The
+// reference documents no procedure for a deploy's state; this one, its input and its reply
+// follow what Easypanel's panel serves (and public clients of it use): a list of actions with
+// an id, a type ("deploy"), a status ("running", "done", "error") and createdAt.
+func (c *Client) DeployActions(ctx context.Context, project, service string) ([]Action, error) {
+	in := serviceInput(project, service)
+	in["type"] = "deploy"
+	var acts []Action
+	if err := c.call(ctx, query("actions.listActions", in), &acts); err != nil {
+		return nil, err
+	}
+	deploys := acts[:0]
+	for _, a := range acts {
+		if a.Type == "" || a.Type == "deploy" {
+			deploys = append(deploys, a)
+		}
+	}
+	slices.SortStableFunc(deploys, func(a, b Action) int { return strings.Compare(b.CreatedAt, a.CreatedAt) })
+	return deploys, nil
+}
+
+// NewerThan returns the newest action of acts (newest first) that is not before or older than
+// it: the deploy that started after before was the newest ("" when there was none).
+func NewerThan(acts []Action, before Action) (Action, bool) {
+	for _, a := range acts {
+		if a.ID == before.ID {
+			return Action{}, false
+		}
+		if before.ID == "" || a.CreatedAt >= before.CreatedAt {
+			return a, true
+		}
+	}
+	return Action{}, false
 }

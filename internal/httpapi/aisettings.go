@@ -148,6 +148,8 @@ func aiBaseURL(raw string, allowPrivate bool) (string, string) {
 		return "", "must be an absolute URL such as https://llm.example.com/v1"
 	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
 		return "", privateHostProblem
+	case netguard.CheckSpelling(u.Hostname()) != nil:
+		return "", numericHostProblem
 	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
 		return "", "must start with https:// (http:// is accepted for localhost only)"
 	case u.Scheme != "https" && u.Scheme != "http":

@@ -181,7 +181,7 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 	case "PUT /v1/ai-settings/openai":
 		return j(`{"api_key":"sk-sample-key-0000000000000000","base_url":"https://llm.example.com/v1"}`)
 	case "PUT /v1/easypanel":
-		return j(`{"url":"https://panel.example.com","email":"ops@example.com","password":"sample panel password"}`)
+		return j(`{"url":"` + samplePanelURL() + `","email":"ops@example.com","password":"sample panel password"}`)
 	case "POST /v1/sites/:id/deployment":
 		// Needs a panel (PUT /v1/easypanel) to be accepted.
 		return j(`{"source":{"type":"image","image":"wordpress:6"},"domain":"sample.example.com"}`)

@@ -540,8 +540,12 @@ func TestBadPanelURLPrivate(t *testing.T) {
 	if s.Configured {
 		t.Error("a panel on a private address was stored")
 	}
-	callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": "https://panel.example.com",
-		"email": "ops@example.com", "password": "pw"}).must(t, 200, nil)
+	// A public address passes the address rule and goes on to the panel's
+	// checks (#17.11): this one has no panel behind it.
+	if p := callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": "https://panel.example.com",
+		"email": "ops@example.com", "password": "pw"}).problem(t, 400); !strings.Contains(p.Detail, "could not be reached") {
+		t.Errorf("a public panel address without a panel: %q, want it not reached", p.Detail)
+	}
 }
 
 // TestBadInputNever500 sends every route garbage and expects no 5xx.

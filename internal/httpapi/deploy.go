@@ -4,15 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -106,6 +109,9 @@ func (s *Server) putPanelSettings(c echo.Context) error {
 		return err
 	}
 	creds.Email = strings.TrimSpace(*req.Email)
+	if err := s.checkPanel(c.Request().Context(), creds, *req.Password); err != nil {
+		return err // panelcheck.go: the login and the project, checked on the panel
+	}
 	enc, err := s.box.Seal([]byte(*req.Password), secret.PanelPasswordAD(creds.TenantID))
 	if err != nil {
 		return fmt.Errorf("seal the panel password: %w", err)
@@ -204,12 +210,14 @@ func (s *Server) checkDeploy(req deployRequest, d *store.Deployment) error {
 	if req.Source == nil {
 		v.Add("source", "is required: {\"type\":\"git\",\"repo\":\"https://...\"} or {\"type\":\"image\",\"image\":\"wordpress:6\"}")
 	} else {
-		d.Source = checkSource(v, *req.Source)
+		d.Source = checkSource(v, *req.Source, s.cfg.AllowPrivateURLs)
 	}
 	if req.Domain == nil {
 		v.Add("domain", "is required")
 	} else if d.Domain = strings.ToLower(strings.TrimSpace(*req.Domain)); !validHostname(d.Domain) {
 		v.Add("domain", "must be a host name such as blog.example.com")
+	} else if problem := s.reservedDomainProblem(d.Domain); problem != "" {
+		v.Add("domain", "%s", problem)
 	}
 	if req.HTTPS != nil {
 		d.HTTPS = *req.HTTPS
@@ -220,7 +228,80 @@ func (s *Server) checkDeploy(req deployRequest, d *store.Deployment) error {
 
 func validHostname(h string) bool { return len(h) <= 253 && hostnamePattern.MatchString(h) }
 
-func checkSource(v *errs.ValidationError, src store.DeploySource) store.DeploySource {
+// specialUseDomains are suffixes no deployment may take on any panel:
+// names that resolve on the local machine or network (RFC 6761, RFC 6762,
+// ICANN's .internal) or to addresses (reverse DNS), never a public site.
+var specialUseDomains = []string{"localhost", "local", "internal", "arpa", "invalid"}
+
+// reservedDomainProblem says why a deployment may not take domain, or "":
+// the operator's panel serves its own interface on its host, and the
+// operator reserves suffixes (DEPLOY_RESERVED_DOMAINS) for its own names.
+func (s *Server) reservedDomainProblem(domain string) string {
+	if host := s.cfg.Easypanel.Host(); host != "" && domain == host {
+		return "is the address of the deployment panel itself"
+	}
+	for _, suffixes := range [][]string{specialUseDomains, s.cfg.DeployReservedDomains} {
+		for _, suffix := range suffixes {
+			if domain == suffix || strings.HasSuffix(domain, "."+suffix) {
+				return fmt.Sprintf("is reserved: no deployment may use %s or a name under it", suffix)
+			}
+		}
+	}
+	return ""
+}
+
+// sourceHostProblem says what is wrong with the host a deployment's source
+// is fetched from (by the panel, on the panel's network), or "": the same
+// rule as a site's URL.
+func sourceHostProblem(host string, allowPrivate bool) string {
+	switch {
+	case !allowPrivate && netguard.CheckHost(host) != nil:
+		return privateHostProblem
+	case netguard.CheckSpelling(host) != nil:
+		return numericHostProblem
+	}
+	return ""
+}
+
+// imageRegistry returns the registry host:port an image reference names,
+// or "" for Docker Hub. As in Docker's reference grammar, the first path
+// component is a registry only when it contains a '.' or a ':' or is
+// localhost (wordpress:6 and library/wordpress are Docker Hub's).
+func imageRegistry(ref string) string {
+	first, _, hasPath := strings.Cut(ref, "/")
+	if !hasPath || (!strings.ContainsAny(first, ".:") && first != "localhost") {
+		return ""
+	}
+	return first
+}
+
+// checkImage validates an image reference and its registry's host.
+func checkImage(v *errs.ValidationError, image string, allowPrivate bool) {
+	if !imagePattern.MatchString(image) {
+		v.Add("source.image", "must be an image reference such as wordpress:6")
+		return
+	}
+	registry := imageRegistry(image)
+	if registry == "" {
+		return
+	}
+	host := registry
+	if strings.Contains(registry, ":") {
+		h, port, err := net.SplitHostPort(registry)
+		n, perr := strconv.Atoi(port)
+		if err != nil || h == "" || perr != nil || n < 1 || n > 65535 {
+			v.Add("source.image", "must name its registry as host or host:port (a port from 1 to 65535), "+
+				"such as registry.example.com:5000/site:1")
+			return
+		}
+		host = h
+	}
+	if problem := sourceHostProblem(host, allowPrivate); problem != "" {
+		v.Add("source.image", "registry %s", problem)
+	}
+}
+
+func checkSource(v *errs.ValidationError, src store.DeploySource, allowPrivate bool) store.DeploySource {
 	switch src.Type {
 	case "git":
 		u, err := url.Parse(src.Repo)
@@ -229,6 +310,10 @@ func checkSource(v *errs.ValidationError, src store.DeploySource) store.DeploySo
 			v.Add("source.repo", "must be an https:// URL of a git repository")
 		case u.User != nil:
 			v.Add("source.repo", "must not contain credentials")
+		default:
+			if problem := sourceHostProblem(u.Hostname(), allowPrivate); problem != "" {
+				v.Add("source.repo", "%s", problem)
+			}
 		}
 		if src.Ref == "" {
 			src.Ref = "main"
@@ -249,9 +334,7 @@ func checkSource(v *errs.ValidationError, src store.DeploySource) store.DeploySo
 			v.Add("source.image", "is for sources of type image")
 		}
 	case "image":
-		if !imagePattern.MatchString(src.Image) {
-			v.Add("source.image", "must be an image reference such as wordpress:6")
-		}
+		checkImage(v, src.Image, allowPrivate)
 		if src.Repo != "" || src.Ref != "" || src.Path != "" || src.Dockerfile != "" {
 			v.Add("source", "of type image takes only image")
 		}
@@ -333,8 +416,31 @@ func deploymentProblem(err error, siteID int64) error {
 	case errors.Is(err, store.ErrSiteHasServices):
 		return public(err, "site %d is deployed on Easypanel; destroy its deployment first "+
 			"(POST /v1/sites/%d/deployment/destroy)", siteID, siteID)
+	case errors.Is(err, store.ErrDomainTaken):
+		const problem = "is used by another deployment on the shared panel; choose another"
+		return public(&fieldConflict{field: "domain", problem: problem, err: err}, "the domain %s", problem)
 	}
 	return err
+}
+
+// fieldConflict is a conflict caused by one field's value (a domain taken
+// by another deployment): its problem document names the field, as a 400's
+// does.
+type fieldConflict struct {
+	field, problem string
+	err            error
+}
+
+func (e *fieldConflict) Error() string { return e.field + " " + e.problem + ": " + e.err.Error() }
+func (e *fieldConflict) Unwrap() error { return e.err }
+
+// conflictFields are the fields a conflict names; nil for most.
+func conflictFields(err error) []errs.FieldProblem {
+	var fc *fieldConflict
+	if errors.As(err, &fc) {
+		return []errs.FieldProblem{{Field: fc.field, Problem: fc.problem}}
+	}
+	return nil
 }
 
 // acceptAction enqueues an action's job and answers 202.
@@ -390,6 +496,9 @@ func (s *Server) changeDeploymentDomain(c echo.Context) error {
 	domain := strings.ToLower(strings.TrimSpace(*req.Domain))
 	if !validHostname(domain) {
 		return errs.Invalid("domain", "must be a host name such as blog.example.com")
+	}
+	if problem := s.reservedDomainProblem(domain); problem != "" {
+		return errs.Invalid("domain", "%s", problem)
 	}
 	d, err := s.siteDeployment(c)
 	if err != nil {

@@ -18,10 +18,11 @@ import (
 // answer may show it.
 const panelPassword = "Pan3l-Secr3t pw"
 
-// setPanel registers a panel for the key's tenant.
+// setPanel registers a panel for the key's tenant (a fake one: PUT
+// /v1/easypanel logs in to the panel it names).
 func setPanel(t testing.TB, h *apptest.Harness, key string) {
 	t.Helper()
-	callJSON(t, h, key, "PUT", "/v1/easypanel", map[string]string{"url": "https://panel.example.com",
+	callJSON(t, h, key, "PUT", "/v1/easypanel", map[string]string{"url": testPanelURL(t),
 		"email": "ops@example.com", "password": panelPassword}).must(t, 200, nil)
 }
 
@@ -91,6 +92,9 @@ func TestEasypanelSettings(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
 	f := newFixtureLite(t, h, "panel")
+	// PUT /v1/easypanel logs in to the panel it names: two fake panels.
+	panelURL := testPanelURL(t)
+	otherURL := fakePanelURL(t, "me@example.com", "second "+panelPassword, "blogs")
 
 	type settings struct {
 		Configured    bool    `json:"configured"`
@@ -106,19 +110,19 @@ func TestEasypanelSettings(t *testing.T) {
 		t.Errorf("settings before any panel %+v, want nothing configured", s)
 	}
 
-	put := callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": "https://panel.example.com/",
+	put := callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": panelURL + "/",
 		"email": "ops@example.com", "password": panelPassword}).must(t, 200, &s)
 	noLeak(t, "PUT /v1/easypanel", put, panelPassword)
 	if bytes.Contains(put.Body, []byte("password")) {
 		t.Errorf("PUT /v1/easypanel answer has a password field: %s", put.Body)
 	}
-	if !s.Configured || s.URL == nil || *s.URL != "https://panel.example.com" || *s.Email != "ops@example.com" ||
+	if !s.Configured || s.URL == nil || *s.URL != panelURL || *s.Email != "ops@example.com" ||
 		*s.Project != "sites" || s.UpdatedAt == nil {
 		t.Errorf("settings after PUT %+v, want the panel (url trimmed of its slash, project sites)", s)
 	}
 	get := call(t, h, f.Key, "GET", "/v1/easypanel", "", nil).must(t, 200, &s)
 	noLeak(t, "GET /v1/easypanel", get, panelPassword)
-	if !s.Configured || *s.URL != "https://panel.example.com" {
+	if !s.Configured || *s.URL != panelURL {
 		t.Errorf("GET after PUT %+v", s)
 	}
 
@@ -135,10 +139,10 @@ func TestEasypanelSettings(t *testing.T) {
 	}
 
 	// Replaced with another project and password.
-	put = callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": "https://other.example.com",
+	put = callJSON(t, h, f.Key, "PUT", "/v1/easypanel", map[string]string{"url": otherURL,
 		"email": "me@example.com", "password": "second " + panelPassword, "project": "blogs"}).must(t, 200, &s)
 	noLeak(t, "second PUT", put, panelPassword)
-	if *s.URL != "https://other.example.com" || *s.Email != "me@example.com" || *s.Project != "blogs" {
+	if *s.URL != otherURL || *s.Email != "me@example.com" || *s.Project != "blogs" {
 		t.Errorf("settings after the second PUT %+v", s)
 	}
 

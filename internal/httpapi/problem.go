@@ -56,7 +56,8 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errs.ErrNotFound):
 		return Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: publicDetail(err)}
 	case errors.Is(err, errs.ErrConflict):
-		return Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: publicDetail(err)}
+		return Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: publicDetail(err),
+			Errors: conflictFields(err)}
 	case errors.Is(err, errs.ErrUnauthenticated):
 		return Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized,
 			Detail: publicDetail(err)}

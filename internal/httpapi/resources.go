@@ -201,6 +201,11 @@ func trimmed(names []string) []string {
 const privateHostProblem = "must not name this machine or a private network address " +
 	"(the operator can allow them with ALLOW_PRIVATE_URLS=true)"
 
+// numericHostProblem is the answer to a host that spells an IPv4 address
+// other than as four decimal numbers (2130706433, 127.1, 0x7f.1): clients
+// disagree on what it names.
+const numericHostProblem = "must write an IPv4 address as four decimal numbers, such as 93.184.216.34"
+
 // siteURLProblem says what is wrong with a WordPress site URL, or "".
 func siteURLProblem(raw string, allowPrivate bool) string {
 	if len(raw) > 2000 {
@@ -212,6 +217,8 @@ func siteURLProblem(raw string, allowPrivate bool) string {
 		return "must be an absolute URL such as https://example.com"
 	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
 		return privateHostProblem
+	case netguard.CheckSpelling(u.Hostname()) != nil:
+		return numericHostProblem
 	case u.Scheme != "https" && u.Scheme != "http":
 		return "must start with https:// or http://"
 	case u.User != nil:

@@ -158,7 +158,7 @@ func (s *Store) SaveDeployment(ctx context.Context, d Deployment, job NewJob) (D
 		created, err = s.insertActionJob(ctx, tx, out, job)
 		return err
 	})
-	return out, created, err
+	return out, created, domainTaken(err)
 }
 
 // QueueDeploymentAction records the job of an action on a deployment and,
@@ -179,7 +179,7 @@ func (s *Store) QueueDeploymentAction(ctx context.Context, d Deployment, domain 
 		created, err = s.insertActionJob(ctx, tx, d, job)
 		return err
 	})
-	return d, created, err
+	return d, created, domainTaken(err)
 }
 
 func (s *Store) insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, job NewJob) (Job, error) {

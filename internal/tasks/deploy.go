@@ -45,9 +45,20 @@ const (
 	deployDestroyed = "destroyed"
 )
 
-// errNotRunningYet is a watch that ended before the app ran: the job is
-// retried and watches on.
+// errNotRunningYet is a wait for the app that reached its deadline.
 var errNotRunningYet = errors.New("the app is not running yet")
+
+// deployFailedError is a deploy the panel ended in error: its own reason.
+type deployFailedError struct{ reason string }
+
+func (e *deployFailedError) Error() string { return "the panel's deploy ended in error: " + e.reason }
+
+// missingProjectError is a project the panel does not have.
+type missingProjectError struct{ project string }
+
+func (e *missingProjectError) Error() string {
+	return fmt.Sprintf("the panel has no project %q", e.project)
+}
 
 // deployer carries out one action on one deployment.
 type deployer struct {
@@ -56,6 +67,7 @@ type deployer struct {
 	action  string
 	d       store.Deployment
 	panel   *easypanel.Client
+	project string   // the project the panel's settings name now
 	secrets []string // every secret the action knows, masked out of logs
 }
 
@@ -91,6 +103,7 @@ func (h *Handlers) deploySite(ctx context.Context, p Payload) error {
 func (dp *deployer) open(ctx context.Context) error {
 	h, d := dp.h, dp.d
 	url, email, password := h.OperatorPanel.URL, h.OperatorPanel.Email, h.OperatorPanel.Password
+	dp.project = h.OperatorPanel.Project
 	if d.Panel == "tenant" {
 		creds, err := h.Store.GetPanelCredentials(ctx, d.TenantID)
 		if err != nil {
@@ -101,11 +114,12 @@ func (dp *deployer) open(ctx context.Context) error {
 			return errs.Permanent(fmt.Errorf("open the panel password: %w", err))
 		}
 		url, email, password = creds.URL, creds.Email, string(pw)
+		dp.project = creds.Project
 	}
 	if url == "" {
 		return errs.Permanent(errors.New("no Easypanel is configured"))
 	}
-	dp.secrets = append(dp.secrets, password)
+	dp.secrets = append(dp.secrets, password, email+":"+password)
 	dp.panel = easypanel.New(url, email, password, h.PanelHTTP)
 	return nil
 }
@@ -134,6 +148,12 @@ func (dp *deployer) deploy(ctx context.Context) error {
 	if err := dp.state(ctx, dp.d.Step, deployDeploying, ""); err != nil {
 		return err
 	}
+	if err := dp.retarget(ctx); err != nil {
+		return dp.fail(ctx, dp.d.Step, "Deployment failed: the panel's services could not be listed", err)
+	}
+	if err := dp.rewindTrigger(ctx); err != nil {
+		return err
+	}
 	steps := []struct {
 		name, failure string
 		do            func(context.Context) (string, error)
@@ -143,7 +163,7 @@ func (dp *deployer) deploy(ctx context.Context) error {
 		{"app_created", "Deployment failed: the panel refused to create the app", dp.createApp},
 		{"domain_set", "Deployment failed: the panel refused the domain", dp.setDomain},
 		{"deploy_triggered", "Deployment failed: the panel refused to start the deploy", dp.trigger},
-		{"running", "Deployment failed: the app did not start running", dp.watch},
+		{"running", "Deployment failed: the app did not start running within " + dp.h.DeployWait.String(), dp.watch},
 	}
 	for _, st := range steps {
 		if dp.d.StepDone(st.name) {
@@ -172,6 +192,54 @@ func (dp *deployer) requireApp(what string) error {
 	return nil
 }
 
+// retarget moves a deployment on which nothing was created yet to the
+// project the panel's settings name now (PUT /v1/easypanel may have
+// corrected it since the deploy was asked for). Services of the chosen
+// names in the old project are an earlier attempt's whose reply was lost:
+// then the deployment stays where they are.
+func (dp *deployer) retarget(ctx context.Context) error {
+	if dp.project == "" || dp.project == dp.d.Project || dp.d.StepDone("database_created") {
+		return nil
+	}
+	if dp.d.AppService != nil {
+		inv, err := dp.panel.ListProjectsAndServices(ctx)
+		if err != nil {
+			return err
+		}
+		if inv.Has(dp.d.Project, *dp.d.DBService) || inv.Has(dp.d.Project, *dp.d.AppService) {
+			dp.log(ctx, dp.d.Step, fmt.Sprintf("project %s kept although the panel's settings now name %s: "+
+				"an earlier attempt created services there", dp.d.Project, dp.project), "")
+			return nil
+		}
+	}
+	old := dp.d.Project
+	d, err := dp.h.Store.RetargetDeployment(ctx, dp.d.TenantID, dp.d.ID, dp.project)
+	if err != nil {
+		return err
+	}
+	dp.d = d
+	dp.log(ctx, dp.d.Step, fmt.Sprintf("project %s instead of %s, as the panel's settings now name it", dp.project, old), "")
+	return nil
+}
+
+// rewindTrigger makes a deploy or redeploy trigger a deploy of its own:
+// the steps deploy_triggered and running recorded by an earlier job (a
+// deploy that ran, or a redeploy that failed after them) are not this
+// job's. A retried attempt of the job that triggered keeps them.
+func (dp *deployer) rewindTrigger(ctx context.Context) error {
+	if !dp.d.StepDone("deploy_triggered") {
+		return nil
+	}
+	in, err := dp.h.Store.GetDeployIntent(ctx, dp.d.TenantID, dp.d.ID)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	if err == nil && in.JobID == dp.job.ID {
+		return nil
+	}
+	return dp.state(ctx, "domain_set", deployDeploying, "")
+}
+
 func (dp *deployer) redeploy(ctx context.Context) error {
 	if err := dp.requireApp("redeploy"); err != nil {
 		return err
@@ -179,12 +247,22 @@ func (dp *deployer) redeploy(ctx context.Context) error {
 	if err := dp.state(ctx, dp.d.Step, deployDeploying, ""); err != nil {
 		return err
 	}
-	msg, err := dp.trigger(ctx)
-	if err != nil {
-		return dp.fail(ctx, "deploy_triggered", "Redeploy failed: the panel refused to start the deploy", err)
+	if err := dp.rewindTrigger(ctx); err != nil {
+		return err
 	}
-	dp.log(ctx, "deploy_triggered", msg, "")
-	return dp.awaitRunning(ctx, "Redeploy failed: the app did not start running")
+	if !dp.d.StepDone("deploy_triggered") {
+		msg, err := dp.trigger(ctx)
+		if err != nil {
+			return dp.fail(ctx, "deploy_triggered", "Redeploy failed: the panel refused to start the deploy", err)
+		}
+		if dp.d.StepDone("domain_set") {
+			if err := dp.state(ctx, "deploy_triggered", deployDeploying, ""); err != nil {
+				return err
+			}
+		}
+		dp.log(ctx, "deploy_triggered", msg, "")
+	}
+	return dp.awaitRunning(ctx, "Redeploy failed: the app did not start running within "+dp.h.DeployWait.String())
 }
 
 func (dp *deployer) start(ctx context.Context) error {
@@ -195,7 +273,7 @@ func (dp *deployer) start(ctx context.Context) error {
 		return dp.fail(ctx, dp.d.Step, "Start failed: the panel refused to start the app", err)
 	}
 	dp.log(ctx, dp.d.Step, "app start requested", "")
-	return dp.awaitRunning(ctx, "Start failed: the app did not start running")
+	return dp.awaitRunning(ctx, "Start failed: the app did not start running within "+dp.h.DeployWait.String())
 }
 
 func (dp *deployer) awaitRunning(ctx context.Context, failure string) error {
@@ -282,6 +360,9 @@ func (dp *deployer) chooseNames(ctx context.Context) (string, error) {
 	inv, err := dp.panel.ListProjectsAndServices(ctx)
 	if err != nil {
 		return "", err
+	}
+	if !inv.HasProject(dp.d.Project) {
+		return "", errs.Permanent(&missingProjectError{project: dp.d.Project})
 	}
 	tenant, err := dp.h.Store.GetTenant(ctx, dp.d.TenantID)
 	if err != nil {
@@ -451,28 +532,84 @@ func (dp *deployer) setDomain(ctx context.Context) (string, error) {
 	return "domain set to " + dp.d.Domain, nil
 }
 
+// trigger asks the panel to deploy the app, once per job: the intent is
+// recorded before the call with the newest deploy the panel had, and a
+// resumed job whose call may have reached the panel (a lost reply, a
+// worker killed before it recorded the answer) looks for a newer deploy
+// on the panel instead of asking again.
 func (dp *deployer) trigger(ctx context.Context) (string, error) {
-	if err := dp.panel.Deploy(ctx, dp.d.Project, *dp.d.AppService); err != nil {
+	project, app := dp.d.Project, *dp.d.AppService
+	in, err := dp.h.Store.GetDeployIntent(ctx, dp.d.TenantID, dp.d.ID)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return "", err
+	}
+	mine := err == nil && in.JobID == dp.job.ID
+	if mine && in.Accepted {
+		return "deploy triggered (recorded before)", nil
+	}
+	acts, err := dp.panel.DeployActions(ctx, project, app)
+	if err != nil {
+		return "", err
+	}
+	if mine {
+		before := easypanel.Action{ID: in.BeforeAction, CreatedAt: in.BeforeAt}
+		if act, ok := easypanel.NewerThan(acts, before); ok {
+			if err := dp.h.Store.AcceptDeployIntent(ctx, dp.d.TenantID, dp.d.ID, dp.job.ID); err != nil {
+				return "", err
+			}
+			return "the panel had started the deploy already (" + act.ID + "); not asked again", nil
+		}
+	} else {
+		in = store.DeployIntent{DeploymentID: dp.d.ID, JobID: dp.job.ID, Action: dp.action}
+		if len(acts) > 0 {
+			in.BeforeAction, in.BeforeAt = acts[0].ID, acts[0].CreatedAt
+		}
+		if err := dp.h.Store.RecordDeployIntent(ctx, dp.d.TenantID, in); err != nil {
+			return "", err
+		}
+	}
+	if err := dp.panel.Deploy(ctx, project, app); err != nil {
+		return "", err
+	}
+	if err := dp.h.Store.AcceptDeployIntent(ctx, dp.d.TenantID, dp.d.ID, dp.job.ID); err != nil {
 		return "", err
 	}
 	return "deploy triggered", nil
 }
 
-// watch waits, up to DeployWait, until the panel shows the app enabled.
+// watch waits for the app to run: one wait per action, up to the
+// deadline recorded in PostgreSQL when the wait started (DeployWait
+// later), which retried attempts keep. The app runs once the deploy the
+// action waits for is done and the panel shows the app enabled; a deploy
+// that ended in error fails at once. A failed look (the panel down for a
+// moment) is not the app failing: the wait goes on to its deadline.
 func (dp *deployer) watch(ctx context.Context) (string, error) {
-	deadline := time.Now().Add(dp.h.DeployWait)
-	ticker := time.NewTicker(dp.h.DeployPollEvery)
+	deadline, err := dp.h.Store.StartDeployWait(ctx, dp.d.TenantID, dp.d.ID, dp.job.ID, dp.action, dp.h.DeployWait)
+	if err != nil {
+		return "", err
+	}
+	var before easypanel.Action
+	if in, err := dp.h.Store.GetDeployIntent(ctx, dp.d.TenantID, dp.d.ID); err == nil && in.JobID == dp.job.ID {
+		before = easypanel.Action{ID: in.BeforeAction, CreatedAt: in.BeforeAt}
+	}
+	ticker := time.NewTicker(max(dp.h.DeployPollEvery, 10*time.Millisecond))
 	defer ticker.Stop()
+	var lastErr error
 	for {
-		svc, err := dp.panel.InspectApp(ctx, dp.d.Project, *dp.d.AppService)
-		if err != nil {
+		msg, err := dp.look(ctx, before)
+		switch {
+		case err == nil && msg != "":
+			return msg, nil
+		case err != nil && (errs.IsPermanent(err) || !retryable(err)):
 			return "", err
+		case err != nil:
+			lastErr = err
 		}
-		if svc.Enabled {
-			return "app is running", nil
-		}
-		if time.Now().After(deadline) {
-			return "", errNotRunningYet
+		if !time.Now().Before(deadline) {
+			if lastErr != nil {
+				return "", errs.Permanent(fmt.Errorf("%w (the last look failed: %w)", errNotRunningYet, lastErr))
+			}
+			return "", errs.Permanent(errNotRunningYet)
 		}
 		select {
 		case <-ctx.Done():
@@ -480,6 +617,33 @@ func (dp *deployer) watch(ctx context.Context) (string, error) {
 		case <-ticker.C:
 		}
 	}
+}
+
+// look reports whether the app runs ("" while not yet): by the state of
+// the deploy the action waits for (this job's newest; for a start, the
+// app's newest deploy), then by the app being enabled.
+func (dp *deployer) look(ctx context.Context, before easypanel.Action) (string, error) {
+	acts, err := dp.panel.DeployActions(ctx, dp.d.Project, *dp.d.AppService)
+	if err != nil {
+		return "", err
+	}
+	act, found := easypanel.NewerThan(acts, before)
+	switch {
+	case !found && (dp.action != ActionStart || len(acts) > 0):
+		return "", nil // the panel has not listed the deploy yet
+	case found && act.Status == easypanel.ActionError:
+		return "", errs.Permanent(&deployFailedError{reason: act.Description})
+	case found && act.Status != easypanel.ActionDone:
+		return "", nil
+	}
+	svc, err := dp.panel.InspectApp(ctx, dp.d.Project, *dp.d.AppService)
+	if err != nil || !svc.Enabled {
+		return "", err
+	}
+	if !found {
+		return "app is running (enabled; the panel lists no deploy of it)", nil
+	}
+	return "app is running (deploy " + act.ID + " done)", nil
 }
 
 // state records the deployment's step and status.
@@ -512,9 +676,7 @@ func (dp *deployer) fail(ctx context.Context, step, userMsg string, err error) e
 	if errors.As(err, &pe) {
 		detail = string(pe.Reply)
 	}
-	if errors.Is(err, easypanel.ErrUnsupportedPanel) {
-		userMsg = "Deployment failed: the panel runs a newer Easypanel (2.31 or later) that Presswork does not support yet"
-	}
+	userMsg = dp.userMessage(userMsg, err)
 	if ctx.Err() != nil {
 		return err // shutting down: the job goes back to the queue
 	}
@@ -534,13 +696,56 @@ func (dp *deployer) fail(ctx context.Context, step, userMsg string, err error) e
 	return errs.Permanent(&remoteError{msg: userMsg, err: err})
 }
 
-// retryable reports whether a panel failure may pass: the network, a 5xx
-// or 429, or an app still starting.
-func retryable(err error) bool {
-	if errors.Is(err, errNotRunningYet) {
-		return true
+// maxReasonLen bounds the panel's reason in a user's message.
+const maxReasonLen = 200
+
+// userMessage is failure ("Deployment failed: the panel refused the
+// domain") made precise: what was wrong when the panel said it (the login,
+// the project, a newer panel), else the panel's own reason appended, each
+// scrubbed of every secret the action knows.
+func (dp *deployer) userMessage(failure string, err error) string {
+	head, _, _ := strings.Cut(failure, ": ")
+	var mp *missingProjectError
+	var df *deployFailedError
+	pe, fromPanel := errors.AsType[*easypanel.Error](err)
+	var reason string
+	switch {
+	case errors.Is(err, easypanel.ErrUnsupportedPanel):
+		return head + ": the panel runs a newer Easypanel (2.31 or later) that Presswork does not support yet"
+	case errors.Is(err, easypanel.ErrLoginRefused) && dp.d.Panel == "tenant":
+		return head + ": the panel refused Presswork's login; correct the email or password with PUT /v1/easypanel"
+	case errors.Is(err, easypanel.ErrLoginRefused):
+		return head + ": the operator's panel refused Presswork's login (EASYPANEL_EMAIL, EASYPANEL_PASSWORD)"
+	case (errors.As(err, &mp) || fromPanel && pe.ProjectMissing()) && dp.d.Panel == "tenant":
+		return fmt.Sprintf("%s: the panel has no project %q; create it on the panel or name another with PUT /v1/easypanel",
+			head, dp.d.Project)
+	case errors.As(err, &mp), fromPanel && pe.ProjectMissing():
+		return fmt.Sprintf("%s: the operator's panel has no project %q (EASYPANEL_PROJECT)", head, dp.d.Project)
+	case errors.As(err, &df):
+		return head + ": the panel's deploy ended in error: " + dp.scrubReason(df.reason)
+	case fromPanel:
+		reason = dp.scrubReason(pe.Message)
 	}
-	if errors.Is(err, easypanel.ErrUnsupportedPanel) {
+	if reason == "" {
+		return failure
+	}
+	return failure + ": " + reason
+}
+
+// scrubReason is the panel's reason as a user may read it: without any
+// secret the action knows, and short.
+func (dp *deployer) scrubReason(reason string) string {
+	reason = strings.TrimSpace(secret.Scrub(string(easypanel.Mask([]byte(reason), dp.secrets...)), dp.secrets...))
+	if len(reason) > maxReasonLen {
+		reason = strings.ToValidUTF8(reason[:maxReasonLen], "") + "..."
+	}
+	return reason
+}
+
+// retryable reports whether a panel failure may pass: the network, a 5xx
+// or 429; not a refused login or a panel Presswork does not speak.
+func retryable(err error) bool {
+	if errors.Is(err, easypanel.ErrUnsupportedPanel) || errors.Is(err, easypanel.ErrLoginRefused) {
 		return false
 	}
 	var pe *easypanel.Error

@@ -58,6 +58,7 @@ func login(t *testing.T, panel *fakepanel.Server) string {
 func TestQueryAcceptsPlainParameters(t *testing.T) {
 	t.Parallel()
 	panel := fakepanel.New(t)
+	panel.AddProject("database")
 	token := login(t, panel)
 	status, body := post(t, panel, "services.app.createService", token,
 		`{"json":{"projectName":"database","serviceName":"acme-blog","source":{"type":"image","image":"wordpress:6"}}}`)

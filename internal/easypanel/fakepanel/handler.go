@@ -24,6 +24,7 @@ var procedures = map[string]procedure{
 	"services.app.startService":        {method: http.MethodPost, handle: (*Server).startApp},
 	"services.app.destroyService":      {method: http.MethodPost, handle: (*Server).destroyApp},
 	"domains.updateDomain":             {method: http.MethodPost, handle: (*Server).updateDomain},
+	"actions.listActions":              {method: http.MethodGet, handle: (*Server).listActions},
 }
 
 func (s *Server) serveTRPC(w http.ResponseWriter, r *http.Request) {
@@ -50,8 +51,11 @@ func (s *Server) answer(r *http.Request) reply {
 	if r.Method != p.method {
 		return s.failure(name, errorf(http.StatusMethodNotAllowed, "Unsupported %s on %q", r.Method, name))
 	}
-	if f, ok := s.popFailure(name, false); ok {
-		return s.failure(name, f)
+	armed := s.armed(name)
+	if armed {
+		if f, ok := s.popFailure(name, false); ok {
+			return s.failure(name, f)
+		}
 	}
 	if !p.public && !s.tokens[token] {
 		return s.failure(name, errorf(http.StatusUnauthorized, "Unauthorized"))
@@ -60,7 +64,11 @@ func (s *Server) answer(r *http.Request) reply {
 	if inErr != nil {
 		return s.failure(name, inErr)
 	}
-	lost, lose := s.popFailure(name, true)
+	var lost *rpcError
+	lose := false
+	if armed {
+		lost, lose = s.popFailure(name, true)
+	}
 	data, err := p.handle(s, in)
 	switch {
 	case lose:
@@ -69,6 +77,17 @@ func (s *Server) answer(r *http.Request) reply {
 		return s.failure(name, err)
 	}
 	return s.result(data)
+}
+
+// armed reports whether the next injected failure of procedure applies to this call, counting
+// down the calls it lets pass first.
+func (s *Server) armed(name string) bool {
+	queue := s.failures[name]
+	if len(queue) > 0 && queue[0].skip > 0 {
+		queue[0].skip--
+		return false
+	}
+	return true
 }
 
 // popFailure takes the next injected failure of procedure when it is of the asked kind.

@@ -18,7 +18,7 @@ func (s *Server) login(in json.RawMessage) (any, *rpcError) {
 	if err := decode(in, &creds); err != nil {
 		return nil, err
 	}
-	if creds.Email != Email || creds.Password != Password {
+	if creds.Email != s.email || creds.Password != s.password {
 		return nil, errorf(http.StatusUnauthorized, "Invalid credentials")
 	}
 	return map[string]string{"token": s.newToken()}, nil
@@ -38,16 +38,18 @@ func (s *Server) listProjectsAndServices(json.RawMessage) (any, *rpcError) {
 	return map[string]any{"projects": projects, "services": services}, nil
 }
 
-// claim refuses a name that is taken in project, and creates the project when it is missing:
-// the reference documents no projects.createProject, so creating a service is what makes one.
+// claim refuses a name that is taken in project, and a project the panel lacks (as panels have
+// been seen answering it: INTERNAL_SERVER_ERROR naming the project).
 func (s *Server) claim(project, name string) *rpcError {
 	if project == "" || name == "" {
 		return errorf(http.StatusBadRequest, "invalid input: projectName and serviceName are required")
 	}
+	if !s.hasProject(project) {
+		return errorf(http.StatusInternalServerError, "Project %s not found", project)
+	}
 	if _, existing := s.find(project, name, ""); existing != nil {
 		return errorf(http.StatusConflict, "Service already exists")
 	}
-	s.ensureProject(project)
 	return nil
 }
 
@@ -134,7 +136,7 @@ func (s *Server) createApp(raw json.RawMessage) (any, *rpcError) {
 		return nil, err
 	}
 	svc := &service{FakeService: FakeService{
-		ProjectName: in.ProjectName, Name: in.ServiceName, Type: "app", Env: in.Env,
+		ProjectName: in.ProjectName, Name: in.ServiceName, Type: "app", Env: in.Env, Enabled: s.enabledEarly,
 		Source: in.Source, PrimaryDomainID: s.nextDomainID(), Creates: 1,
 	}}
 	if len(in.Domains) > 0 {
@@ -173,9 +175,63 @@ func (s *Server) app(raw json.RawMessage) (*service, *rpcError) {
 	return svc, nil
 }
 
+// startDeploy starts a deploy action; it ends after deployDelay looks at the service.
 func (s *Server) startDeploy(svc *service) {
 	svc.deploying = true
 	svc.waitLeft = s.deployDelay
+	svc.action = s.newAction(svc)
+	if len(s.failDeploys) > 0 {
+		svc.action.description, s.failDeploys = s.failDeploys[0], s.failDeploys[1:]
+		svc.waitLeft = 0
+		svc.action.status = "failing"
+	}
+}
+
+// progress is one look at a deploying service: the deploy moves on, and ends once its looks
+// are used up.
+func (s *Server) progress(svc *service) {
+	if !svc.deploying {
+		return
+	}
+	if svc.waitLeft != 0 {
+		if svc.waitLeft > 0 {
+			svc.waitLeft--
+		}
+		return
+	}
+	svc.deploying = false
+	if svc.action.status == "failing" {
+		svc.action.status = "error"
+		return
+	}
+	svc.action.status = "done"
+	svc.Enabled = true
+}
+
+// listActions serves actions.listActions, which the reference does not document: the
+// service's actions, newest first, as {id, type, status, description, createdAt}.
+func (s *Server) listActions(raw json.RawMessage) (any, *rpcError) {
+	var in serviceInput
+	if err := decode(raw, &in); err != nil {
+		return nil, err
+	}
+	if _, svc := s.find(in.ProjectName, in.ServiceName, ""); svc != nil {
+		s.progress(svc)
+	}
+	out := []map[string]any{}
+	for i := len(s.actions) - 1; i >= 0; i-- {
+		a := s.actions[i]
+		if a.project == in.ProjectName && a.service == in.ServiceName {
+			status := a.status
+			if status == "failing" {
+				status = "running"
+			}
+			out = append(out, map[string]any{"id": a.id, "type": "deploy", "status": status,
+				"description": a.description, "projectName": a.project, "serviceName": a.service,
+				"createdAt": a.createdAt})
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) updateDeploy(raw json.RawMessage) (any, *rpcError) {
@@ -196,23 +252,19 @@ func (s *Server) updateDeploy(raw json.RawMessage) (any, *rpcError) {
 	return nil, nil
 }
 
-// inspectApp reports a deploying app disabled for the configured number of inspections.
+// inspectApp reports a deploying app disabled (or enabled, with SetEnabledWhileDeploying) until
+// its deploy ends.
 func (s *Server) inspectApp(raw json.RawMessage) (any, *rpcError) {
 	svc, err := s.app(raw)
 	if err != nil {
 		return nil, err
 	}
-	if svc.deploying {
-		if svc.waitLeft > 0 {
-			svc.waitLeft--
-			reply := appReply(svc)
-			reply["enabled"] = false
-			return reply, nil
-		}
-		svc.deploying = false
-		svc.Enabled = true
+	s.progress(svc)
+	reply := appReply(svc)
+	if svc.deploying && !s.enabledEarly {
+		reply["enabled"] = false
 	}
-	return appReply(svc), nil
+	return reply, nil
 }
 
 func (s *Server) stopApp(raw json.RawMessage) (any, *rpcError) {

@@ -1,0 +1,116 @@
+package httpapi_test
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/easypanel/fakepanel"
+)
+
+// TestPanelSettingsAreCheckedOnThePanel (#17.11): PUT /v1/easypanel logs
+// in to the panel and looks for the project; what fails is named, and
+// nothing is stored unless both pass.
+func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	f := newFixtureLite(t, h, "panelcheck")
+	panel := fakepanel.New(t)
+	panel.AddProject("blogs")
+	closed := closedAddress(t)
+	notAPanel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>a blog</html>"))
+	}))
+	t.Cleanup(notAPanel.Close)
+	settings := func(url, password, project string) map[string]string {
+		return map[string]string{"url": url, "email": fakepanel.Email, "password": password, "project": project}
+	}
+	cases := []struct {
+		name   string
+		fault  func()
+		body   map[string]string
+		status int
+		fields []string
+	}{
+		{"wrong password", nil, settings(panel.URL, "not the password", "sites"), 400, []string{"email", "password"}},
+		{"missing project", nil, settings(panel.URL, fakepanel.Password, "shop"), 400, []string{"project"}},
+		{"nothing listens", nil, settings(closed, fakepanel.Password, "sites"), 400, []string{"url"}},
+		{"not a panel", nil, settings(notAPanel.URL, fakepanel.Password, "sites"), 400, []string{"url"}},
+		{"panel fails", func() { panel.FailNext("auth.login", http.StatusInternalServerError, "internal error") },
+			settings(panel.URL, fakepanel.Password, "sites"), 503, nil},
+		{"panel fails to list", func() {
+			panel.FailNext("projects.listProjectsAndServices", http.StatusBadGateway, "bad gateway")
+		}, settings(panel.URL, fakepanel.Password, "sites"), 503, nil},
+		{"newer panel", func() { panel.UseNewerAPI(true) }, settings(panel.URL, fakepanel.Password, "sites"), 400, []string{"url"}},
+	}
+	for _, c := range cases {
+		if c.fault != nil {
+			c.fault()
+		}
+		a := callJSON(t, h, f.Key, "PUT", "/v1/easypanel", c.body)
+		p := a.problem(t, c.status)
+		for _, field := range c.fields {
+			if !slices.Contains(fields(p), field) {
+				t.Errorf("%s: problem names %v, want %s: %s", c.name, fields(p), field, a.Body)
+			}
+		}
+		noLeak(t, c.name, a, "not the password", fakepanel.Password)
+		panel.UseNewerAPI(false)
+		if _, err := h.App.Store.GetPanelCredentials(t.Context(), f.TenantID); err == nil {
+			t.Fatalf("%s: the settings were stored", c.name)
+		}
+	}
+
+	var s struct {
+		Project *string `json:"project"`
+	}
+	callJSON(t, h, f.Key, "PUT", "/v1/easypanel", settings(panel.URL, fakepanel.Password, "blogs")).must(t, 200, &s)
+	if s.Project == nil || *s.Project != "blogs" {
+		t.Errorf("settings after a good PUT: project %v", s.Project)
+	}
+}
+
+// closedAddress is an http:// address on loopback where nothing listens.
+func closedAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	apptest.Must(t, ln.Close(), "close the listener")
+	return "http://" + addr
+}
+
+// testPanelURL starts a fake panel for the test that accepts the login the
+// package's tests register (ops@example.com, panelPassword), and returns
+// its address: PUT /v1/easypanel logs in to the panel it is given.
+func testPanelURL(t testing.TB) string {
+	t.Helper()
+	return fakePanelURL(t, "ops@example.com", panelPassword, "sites")
+}
+
+// fakePanelURL starts a fake panel for the test that accepts email and
+// password and has project, and returns its address.
+func fakePanelURL(t testing.TB, email, password, project string) string {
+	t.Helper()
+	panel := fakepanel.New(t)
+	panel.SetLogin(email, password)
+	panel.AddProject(project)
+	return panel.URL
+}
+
+// samplePanelURL is the address of the fake panel of sampleRequest's PUT
+// /v1/easypanel, shared by the package's tests (a sample has no test to
+// tie a panel to; it lives as long as the test binary). It accepts the
+// sample's login.
+var samplePanelURL = sync.OnceValue(func() string {
+	panel := fakepanel.Start()
+	panel.SetLogin("ops@example.com", "sample panel password")
+	return panel.URL
+})
