@@ -34,7 +34,7 @@ func (s *Scheduler) FireDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		now := s.Now()
-		firings, err := s.Store.FireDueRules(ctx, now, s.Batch, func(r store.Rule) time.Time { return s.next(r, now) })
+		firings, err := s.Store.FireDueRules(ctx, now, s.Batch, func(r store.Rule) store.Advance { return s.next(r, now) })
 		if err != nil {
 			return total, err
 		}
@@ -42,6 +42,9 @@ func (s *Scheduler) FireDue(ctx context.Context) (int, error) {
 		for _, f := range firings {
 			if f.Job != nil {
 				jobs = append(jobs, *f.Job)
+			}
+			if f.Missed > 0 {
+				s.Log.Warn("slots of a rule were missed", "rule", f.Rule.ID, "tenant", f.Rule.TenantID, "missed", f.Missed)
 			}
 		}
 		if len(jobs) > 0 {
@@ -57,15 +60,34 @@ func (s *Scheduler) FireDue(ctx context.Context) (int, error) {
 	}
 }
 
-// next is when r fires after its due slot fired at now; zero (the rule is
-// disabled) when its schedule no longer parses or never fires again.
-func (s *Scheduler) next(r store.Rule, now time.Time) time.Time {
+// maxCountedMisses bounds the slots counted as missed for one rule, so
+// that a long outage of a rule firing every few seconds stays cheap.
+const maxCountedMisses = 10000
+
+// next is when r fires after its due slot fired at now (zero, the rule
+// disabled, when its schedule no longer parses or never fires again), and
+// the slots between that it missed.
+func (s *Scheduler) next(r store.Rule, now time.Time) store.Advance {
 	sched, err := schedule.Parse(r.Schedule, r.Timezone, 0)
 	if err != nil {
 		s.Log.Warn("disabling a rule whose schedule no longer parses", "rule", r.ID, "tenant", r.TenantID, "error", err)
-		return time.Time{}
+		return store.Advance{}
 	}
-	return sched.After(*r.NextFireAt, now)
+	a := store.Advance{Next: sched.After(*r.NextFireAt, now)}
+	// The slots after the one firing that are already due fire no run of
+	// their own (the catch-up run stands for them): they were missed.
+	for t := sched.Next(*r.NextFireAt); !t.IsZero() && !t.After(now) && (a.Next.IsZero() || t.Before(a.Next)); t = sched.Next(t) {
+		if a.Missed == maxCountedMisses {
+			a.AtLeast = true
+			break
+		}
+		if a.Missed == 0 {
+			a.MissedFrom = t
+		}
+		a.MissedTo = t
+		a.Missed++
+	}
+	return a
 }
 
 // Run takes part in the leader election and, while it leads, fires due

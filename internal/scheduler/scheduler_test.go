@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,7 +170,7 @@ func TestCatchUpAfterAnOutageFiresOncePerRule(t *testing.T) {
 		t.Fatalf("a second pass fired %d more", n)
 	}
 	for _, r := range []store.Rule{hourly, every} {
-		runs := e.runs(t, r.ID)
+		runs := slices.DeleteFunc(e.runs(t, r.ID), func(run store.Run) bool { return run.Status == store.RunMissed })
 		if len(runs) != 1 || !runs[0].ScheduledFor.Equal(t0) {
 			t.Errorf("rule %s: runs %+v, want one for the missed slot %v", r.Schedule, runs, t0)
 		}

@@ -156,11 +156,13 @@ func (s *Store) DeleteRule(ctx context.Context, tenantID, id int64) error {
 	return oneRow(tag.RowsAffected(), err)
 }
 
-// Run statuses.
+// Run statuses. A missed record is not a run: it names the slots an
+// outage of the scheduler left unfired.
 const (
 	RunQueued  = "queued"
 	RunDone    = "done"
 	RunSkipped = "skipped"
+	RunMissed  = "missed"
 )
 
 // StageJobs is what a run enqueued for one stage.
@@ -172,10 +174,12 @@ type StageJobs struct {
 }
 
 // Skip is something a run did not do and why; Stage is empty when the
-// whole run was skipped.
+// whole run was skipped. Subjects names (some of) the subjects the stage
+// left for a later run: sites, clusters, ideas or drafts by stage.
 type Skip struct {
-	Stage  string `json:"stage,omitempty"`
-	Reason string `json:"reason"`
+	Stage    string  `json:"stage,omitempty"`
+	Reason   string  `json:"reason"`
+	Subjects []int64 `json:"subjects,omitempty"`
 }
 
 // Run is the record of one firing of a rule.
@@ -191,15 +195,22 @@ type Run struct {
 	Skipped       []Skip      `json:"skipped"`
 	CreditsQuoted int64       `json:"credits_quoted"`
 	FinishedAt    *time.Time  `json:"finished_at"`
+	// Count is how many slots the record stands for: 1, or more for
+	// consecutive scheduled runs skipped for the same reasons (folded into
+	// the first, LastScheduledFor and LastFiredAt being the latest's) and
+	// for a missed record (slots ScheduledFor to LastScheduledFor).
+	Count            int        `json:"count"`
+	LastScheduledFor *time.Time `json:"last_scheduled_for"`
+	LastFiredAt      *time.Time `json:"last_fired_at"`
 }
 
 const runColumns = `id, tenant_id, rule_id, trigger, scheduled_for, fired_at, status, enqueued, skipped,
-	credits_quoted, finished_at`
+	credits_quoted, finished_at, count, last_scheduled_for, last_fired_at`
 
 func scanRun(r pgx.Row) (run Run, err error) {
 	var enqueued, skipped []byte
 	err = r.Scan(&run.ID, &run.TenantID, &run.RuleID, &run.Trigger, &run.ScheduledFor, &run.FiredAt, &run.Status,
-		&enqueued, &skipped, &run.CreditsQuoted, &run.FinishedAt)
+		&enqueued, &skipped, &run.CreditsQuoted, &run.FinishedAt, &run.Count, &run.LastScheduledFor, &run.LastFiredAt)
 	if err == nil {
 		err = json.Unmarshal(enqueued, &run.Enqueued)
 	}
@@ -221,6 +232,24 @@ type Firing struct {
 	// Job is the run's job, to enqueue; nil when the run was recorded as
 	// skipped (the rule's previous run has not finished).
 	Job *Job
+	// Missed is how many slots after the one fired were never fired.
+	Missed int
+}
+
+// Advance is where a rule goes once its due slot fired: Next (zero
+// disables the rule), and the slots after the fired one that came due
+// before now and were not fired (the scheduler was down): Missed of them,
+// from MissedFrom to MissedTo; AtLeast when counting stopped early.
+type Advance struct {
+	Next                 time.Time
+	Missed               int
+	MissedFrom, MissedTo time.Time
+	AtLeast              bool
+}
+
+// MissedRunID is the id of the record of the slots missed from first on.
+func MissedRunID(ruleID int64, first time.Time) string {
+	return fmt.Sprintf("missed-%d-%d", ruleID, first.Unix())
 }
 
 // previousRunBusy is the reason of a run that found its rule's previous
@@ -230,11 +259,12 @@ const previousRunBusy = "the rule's previous run had not finished planning"
 // FireDueRules fires up to limit enabled rules whose next_fire_at is at or
 // before now, in one transaction: it records one run per rule for the slot
 // it was due (its job id from RunID), creates the run's job and moves
-// next_fire_at to next(rule), or disables the rule when next returns zero.
-// Rules locked by a concurrent pass are left to it; a slot already
-// recorded (by another scheduler) is not recorded again.
+// next_fire_at to next(rule).Next, or disables the rule when that is zero;
+// the slots next says were missed get one record. Rules locked by a
+// concurrent pass are left to it; a slot already recorded (by another
+// scheduler) is not recorded again.
 func (s *Store) FireDueRules(ctx context.Context, now time.Time, limit int,
-	next func(Rule) time.Time) ([]Firing, error) {
+	next func(Rule) Advance) ([]Firing, error) {
 	var firings []Firing
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+ruleColumns+` FROM automation_rules
@@ -252,13 +282,14 @@ func (s *Store) FireDueRules(ctx context.Context, now time.Time, limit int,
 	return firings, err
 }
 
-func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func(Rule) time.Time) ([]Firing, error) {
+func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func(Rule) Advance) ([]Firing, error) {
 	n := len(rules)
 	ids, tenants, ruleIDs, sites := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	slots, nexts := make([]time.Time, n), make([]*time.Time, n)
+	slots, nexts, advances := make([]time.Time, n), make([]*time.Time, n), make([]Advance, n)
 	for i, r := range rules {
 		ids[i], tenants[i], ruleIDs[i], sites[i], slots[i] = RunID(r.ID, *r.NextFireAt), r.TenantID, r.ID, r.SiteID, *r.NextFireAt
-		if t := next(r); !t.IsZero() {
+		advances[i] = next(r)
+		if t := advances[i].Next; !t.IsZero() {
 			nexts[i] = &t
 		}
 	}
@@ -287,12 +318,11 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 	for i := range jobs {
 		byID[jobs[i].ID] = &jobs[i]
 	}
-	busy, _ := json.Marshal([]Skip{{Reason: previousRunBusy}})
-	if _, err := tx.Exec(ctx, `
-		UPDATE automation_runs r SET status = 'skipped', skipped = $2::jsonb, finished_at = now()
-		WHERE r.id = ANY($1) AND r.status = 'queued' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id)`,
-		ids, string(busy)); err != nil {
-		return nil, fmt.Errorf("skip busy runs: %w", err)
+	if err := skipBusy(ctx, tx, ids); err != nil {
+		return nil, err
+	}
+	if err := recordMissed(ctx, tx, now, rules, advances); err != nil {
+		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE automation_rules r SET next_fire_at = u.next, last_fired_at = u.slot, enabled = u.next IS NOT NULL
@@ -302,9 +332,92 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 	}
 	firings := make([]Firing, n)
 	for i, r := range rules {
-		firings[i] = Firing{Rule: r, Job: byID[ids[i]]}
+		firings[i] = Firing{Rule: r, Job: byID[ids[i]], Missed: advances[i].Missed}
 	}
 	return firings, nil
+}
+
+// skipBusy records as skipped the runs among ids that got no job (their
+// rule's previous run is still planning), each folded into the rule's
+// previous record when that was skipped for the same reason.
+func skipBusy(ctx context.Context, tx pgx.Tx, ids []string) error {
+	busy, _ := json.Marshal([]Skip{{Reason: previousRunBusy}})
+	rows, err := tx.Query(ctx, `
+		UPDATE automation_runs r SET status = 'skipped', skipped = $2::jsonb, finished_at = now()
+		WHERE r.id = ANY($1) AND r.status = 'queued' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id)
+		RETURNING r.id`, ids, string(busy))
+	if err != nil {
+		return fmt.Errorf("skip busy runs: %w", err)
+	}
+	skipped, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("skip busy runs: %w", err)
+	}
+	for _, id := range skipped {
+		if _, err := foldSkip(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordMissed writes one missed record per rule whose advance says slots
+// were missed.
+func recordMissed(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, advances []Advance) error {
+	for i, r := range rules {
+		a := advances[i]
+		if a.Missed == 0 {
+			continue
+		}
+		count := fmt.Sprint(a.Missed)
+		if a.AtLeast {
+			count = "at least " + count
+		}
+		reason, _ := json.Marshal([]Skip{{Reason: fmt.Sprintf(
+			"missed: the scheduler was not running; %s slots from %s to %s were not fired (the run of %s, fired at %s, stood for them)",
+			count, a.MissedFrom.UTC().Format(time.RFC3339), a.MissedTo.UTC().Format(time.RFC3339),
+			r.NextFireAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}})
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at, status, skipped,
+			                             count, last_scheduled_for, finished_at)
+			VALUES ($1, $2, $3, 'schedule', $4, $5, 'missed', $6::jsonb, $7, $8, $5)
+			ON CONFLICT DO NOTHING`,
+			MissedRunID(r.ID, a.MissedFrom), r.TenantID, r.ID, a.MissedFrom, now, string(reason), a.Missed, a.MissedTo); err != nil {
+			return fmt.Errorf("record missed slots of rule %d: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// foldSkip folds the skipped scheduled run id into the rule's previous
+// record when that is a scheduled run skipped for the very same reasons,
+// so that a rule that cannot run says so once, with a count, instead of at
+// every slot. It returns the id of the record folded into, or "".
+func foldSkip(ctx context.Context, tx pgx.Tx, id string) (string, error) {
+	var into string
+	err := tx.QueryRow(ctx, `
+		SELECT p.id FROM automation_runs r
+		JOIN LATERAL (SELECT * FROM automation_runs p WHERE p.rule_id = r.rule_id AND p.scheduled_for < r.scheduled_for
+		              ORDER BY p.scheduled_for DESC LIMIT 1) p ON true
+		WHERE r.id = $1 AND r.status = 'skipped' AND r.trigger = 'schedule'
+		  AND p.status = 'skipped' AND p.trigger = 'schedule' AND p.skipped = r.skipped`, id).Scan(&into)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("fold run %s: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE automation_runs p SET count = p.count + r.count,
+		       last_scheduled_for = coalesce(r.last_scheduled_for, r.scheduled_for),
+		       last_fired_at = coalesce(r.last_fired_at, r.fired_at), finished_at = now()
+		FROM automation_runs r WHERE p.id = $1 AND r.id = $2`, into, id); err != nil {
+		return "", fmt.Errorf("fold run %s into %s: %w", id, into, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM automation_runs WHERE id = $1`, id); err != nil {
+		return "", fmt.Errorf("fold run %s: %w", id, err)
+	}
+	return into, nil
 }
 
 // StartManualRun records a run of a rule started by hand now, with its job,
@@ -336,10 +449,13 @@ func (s *Store) StartManualRun(ctx context.Context, tenantID, ruleID int64, runI
 	return run, job, err
 }
 
-// GetRun returns one of a tenant's runs.
+// GetRun returns one of a tenant's runs; the id of a run folded into an
+// earlier record (skipped for the same reasons) gives that record.
 func (s *Store) GetRun(ctx context.Context, tenantID int64, id string) (Run, error) {
-	run, err := scanRun(s.pool.QueryRow(ctx,
-		`SELECT `+runColumns+` FROM automation_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	run, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM automation_runs
+		WHERE tenant_id = $1 AND id = coalesce((SELECT j.result->>'folded_into' FROM jobs j
+		      WHERE j.tenant_id = $1 AND j.id = $2 AND j.type = $3 AND j.state = 'succeeded'
+		        AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = $2)), $2)`, tenantID, id, RunJobType))
 	return run, translate(err)
 }
 

@@ -69,13 +69,25 @@ type Candidate struct {
 const inflightFree = ` NOT EXISTS (SELECT 1 FROM jobs j WHERE j.type = $3 AND j.subject_id = x.id
 	AND j.state IN ('queued', 'running'))`
 
+// unseenKeywords is true when the site aliased x has an unclustered keyword
+// that no succeeded clustering job ($3) has tried: one new since, or one
+// left by a job that failed, was canceled or is still running.
+const unseenKeywords = `(EXISTS (SELECT 1 FROM keywords k WHERE k.tenant_id = $1 AND k.site_id = x.id
+		AND k.cluster_id IS NULL AND k.outlier_job IS NULL)
+	OR EXISTS (SELECT 1 FROM jobs o WHERE o.tenant_id = $1 AND o.type = $3 AND o.subject_id = x.id
+		AND o.state IN ('queued', 'running', 'blocked', 'failed', 'canceled')
+		AND EXISTS (SELECT 1 FROM keywords k WHERE k.site_id = x.id AND k.cluster_id IS NULL AND k.outlier_job = o.id)))`
+
 // candidateSQL returns the query of a stage's candidates (columns id, need,
 // params) and its arguments after the tenant, site and job type.
 func candidateSQL(q CandidateQuery) (string, []any, error) {
 	switch q.Stage {
 	case StageCluster:
-		return `SELECT x.id, (SELECT count(*) FROM keywords k WHERE k.tenant_id = $1 AND k.site_id = x.id
-		        AND k.cluster_id IS NULL) AS need, NULL::jsonb FROM sites x
+		// A site whose unclustered keywords were all left over by clustering
+		// needs nothing: clustering them again alone would group nothing new.
+		// With a new keyword, the job tries the leftovers with it.
+		return `SELECT x.id, CASE WHEN ` + unseenKeywords + ` THEN (SELECT count(*) FROM keywords k WHERE k.tenant_id = $1
+		        AND k.site_id = x.id AND k.cluster_id IS NULL) ELSE 0 END AS need, NULL::jsonb FROM sites x
 		        WHERE x.tenant_id = $1 AND x.id = $2 AND` + inflightFree, nil, nil
 	case StageIdeas:
 		return `SELECT x.id, $4::int - (SELECT count(*) FROM ideas i WHERE i.cluster_id = x.id) AS need, NULL::jsonb
@@ -143,9 +155,11 @@ func RunBatchID(runID, stage string) string { return runID + "-" + stage }
 // FinishRun records what a run planned, in one transaction: the jobs of
 // each stage (a batch per stage, the tenant able to afford them all), the
 // run's record (done, or skipped when it created nothing) and the run's
-// job, finished with o. It returns the jobs to put on the queue now (bulk
-// jobs beyond the tenant's room stay held); a job id that exists already
-// is not created again.
+// job, finished with o. A scheduled run skipped for the same reasons as
+// the rule's previous record is folded into it (see foldSkip; the job's
+// result names it as folded_into). It returns the jobs to put on the queue
+// now (bulk jobs beyond the tenant's room stay held); a job id that exists
+// already is not created again.
 func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skipped []Skip) ([]Job, error) {
 	var created, deliver []Job
 	err := s.transact(ctx, func(tx pgx.Tx) error {
@@ -182,7 +196,17 @@ func (s *Store) FinishRun(ctx context.Context, o Outcome, plan []StagePlan, skip
 			o.TenantID, o.JobID, status, string(enc), string(skip), quoted); err != nil {
 			return fmt.Errorf("record run: %w", err)
 		}
-		o.Result = map[string]any{"status": status, "enqueued": enqueued, "skipped": skipped}
+		result := map[string]any{"status": status, "enqueued": enqueued, "skipped": skipped}
+		if status == RunSkipped {
+			into, err := foldSkip(ctx, tx, o.JobID)
+			if err != nil {
+				return err
+			}
+			if into != "" {
+				result["folded_into"] = into
+			}
+		}
+		o.Result = result
 		return finishJob(ctx, tx, o)
 	})
 	return deliver, err

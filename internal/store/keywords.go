@@ -12,14 +12,18 @@ import (
 
 // Keyword is one search phrase of a site.
 type Keyword struct {
-	ID         int64     `json:"id"`
-	SiteID     int64     `json:"site_id"`
-	Phrase     string    `json:"phrase"`
-	Volume     *int32    `json:"volume"`
-	Difficulty *int16    `json:"difficulty"`
-	Intent     *string   `json:"intent"`
-	ClusterID  *int64    `json:"cluster_id"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         int64   `json:"id"`
+	SiteID     int64   `json:"site_id"`
+	Phrase     string  `json:"phrase"`
+	Volume     *int32  `json:"volume"`
+	Difficulty *int16  `json:"difficulty"`
+	Intent     *string `json:"intent"`
+	ClusterID  *int64  `json:"cluster_id"`
+	// Outlier is true for an unclustered keyword that a finished
+	// clustering could not group: automation leaves it alone until new
+	// keywords arrive; POST /v1/sites/:id/clustering tries it again.
+	Outlier   bool      `json:"outlier"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ImportResult counts what an import stored and skipped.
@@ -88,10 +92,12 @@ type KeywordFilter struct {
 	Unclustered bool
 }
 
-const keywordColumns = `id, site_id, phrase, volume, difficulty, intent, cluster_id, created_at`
+const keywordColumns = `id, site_id, phrase, volume, difficulty, intent, cluster_id,
+	cluster_id IS NULL AND outlier_job IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs o
+		WHERE o.id = keywords.outlier_job AND o.state <> 'succeeded'), created_at`
 
 func scanKeyword(r pgx.Row) (k Keyword, err error) {
-	err = r.Scan(&k.ID, &k.SiteID, &k.Phrase, &k.Volume, &k.Difficulty, &k.Intent, &k.ClusterID, &k.CreatedAt)
+	err = r.Scan(&k.ID, &k.SiteID, &k.Phrase, &k.Volume, &k.Difficulty, &k.Intent, &k.ClusterID, &k.Outlier, &k.CreatedAt)
 	return k, err
 }
 
@@ -120,4 +126,19 @@ func (s *Store) CountUnclustered(ctx context.Context, tenantID, siteID int64) (i
 		`SELECT count(*) FROM keywords WHERE tenant_id = $1 AND site_id = $2 AND cluster_id IS NULL`,
 		tenantID, siteID).Scan(&n)
 	return n, translate(err)
+}
+
+// MarkOutliers records that clustering job jobID left the site's keywords
+// ids ungrouped. The mark counts once the job has succeeded, so a job that
+// fails or is canceled leaves its keywords to be tried again.
+func (s *Store) MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE keywords SET outlier_job = $3
+		WHERE tenant_id = $1 AND site_id = $2 AND id = ANY($4) AND cluster_id IS NULL`, tenantID, siteID, jobID, ids)
+	if err != nil {
+		return fmt.Errorf("mark outliers of job %s: %w", jobID, translate(err))
+	}
+	return nil
 }

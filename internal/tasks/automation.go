@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
@@ -108,7 +109,7 @@ func (h *Handlers) planRun(ctx context.Context, rc store.RunContext) ([]store.St
 	if reason, err := h.runBlocked(ctx, rc); reason != "" || err != nil {
 		return nil, []store.Skip{{Reason: reason}}, err
 	}
-	b := budget{items: rc.Rule.MaxItems - rc.Unfinished, credits: rc.Available}
+	b := budget{items: max(0, rc.Rule.MaxItems-rc.Unfinished), credits: rc.Available}
 	if rc.Rule.MaxCredits != nil && *rc.Rule.MaxCredits < b.credits {
 		b.credits, b.capped = *rc.Rule.MaxCredits, true
 	}
@@ -118,15 +119,15 @@ func (h *Handlers) planRun(ctx context.Context, rc store.RunContext) ([]store.St
 		if !slices.Contains(rc.Rule.Stages, stage) {
 			continue
 		}
-		jobs, reason, err := h.planStage(ctx, rc, stage, &b)
+		jobs, skip, err := h.planStage(ctx, rc, stage, &b)
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(jobs) > 0 {
 			plan = append(plan, store.StagePlan{Stage: stage, Jobs: jobs})
 		}
-		if reason != "" {
-			skipped = append(skipped, store.Skip{Stage: stage, Reason: reason})
+		if skip != nil {
+			skipped = append(skipped, *skip)
 		}
 	}
 	return plan, skipped, nil
@@ -148,9 +149,6 @@ func (h *Handlers) runBlocked(ctx context.Context, rc store.RunContext) (string,
 		return "the rule was disabled after it fired", nil
 	case !rc.Site.Enabled:
 		return fmt.Sprintf("site %q is disabled", rc.Site.Name), nil
-	case rc.Rule.MaxItems <= rc.Unfinished:
-		return fmt.Sprintf("%d jobs of earlier runs are unfinished: the cap of %d items is reached",
-			rc.Unfinished, rc.Rule.MaxItems), nil
 	}
 	for _, c := range rc.Rule.Conditions {
 		have, err := h.conditionValue(ctx, rc, c.Field)
@@ -209,31 +207,45 @@ func candidateQuery(rc store.RunContext, stage string) store.CandidateQuery {
 
 // nothingToDo says why a stage found no work.
 var nothingToDo = map[string]string{
-	store.StageCluster: "nothing to do: no unclustered keywords, or a clustering job is in flight",
+	store.StageCluster: "nothing to do: no keyword is new since the last clustering (keywords it could not group " +
+		"wait for new ones, or for POST /v1/sites/:id/clustering), or a clustering job is in flight",
 	store.StageIdeas:   "nothing to do: every cluster has its ideas or an ideas job in flight",
 	store.StageDrafts:  "nothing to do: every idea has a draft or a draft job in flight",
 	store.StageImages:  "nothing to do: every unpublished draft has images or an image job in flight",
 	store.StagePublish: "nothing to do: no draft is ready to publish",
 }
 
+// subjectNames names what each stage's subjects are.
+var subjectNames = map[string]string{
+	store.StageCluster: "sites", store.StageIdeas: "clusters", store.StageDrafts: "ideas",
+	store.StageImages: "drafts", store.StagePublish: "drafts",
+}
+
+// maxNamed bounds the subjects a run report names per stage.
+const maxNamed = 20
+
 // planStage makes a stage's jobs within the budget and says what it left
-// undone, or "".
-func (h *Handlers) planStage(ctx context.Context, rc store.RunContext, stage string, b *budget) ([]store.NewJob, string, error) {
-	if b.items <= 0 {
-		return nil, fmt.Sprintf("the cap of %d items per run is reached", rc.Rule.MaxItems), nil
-	}
-	candidates, err := h.Store.Candidates(ctx, candidateQuery(rc, stage), b.items)
+// undone, or nil.
+func (h *Handlers) planStage(ctx context.Context, rc store.RunContext, stage string, b *budget) ([]store.NewJob, *store.Skip, error) {
+	// Beyond what the budget takes, fetch enough to name what the cap leaves.
+	limit := b.items + maxNamed
+	candidates, err := h.Store.Candidates(ctx, candidateQuery(rc, stage), limit)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if len(candidates) == 0 {
-		return nil, nothingToDo[stage], nil
+		return nil, &store.Skip{Stage: stage, Reason: nothingToDo[stage]}, nil
 	}
-	jobs := make([]store.NewJob, 0, len(candidates))
-	for _, c := range candidates {
+	jobs := make([]store.NewJob, 0, min(len(candidates), b.items))
+	for i, c := range candidates {
+		if b.items <= 0 {
+			skip, err := h.capReached(ctx, rc, stage, candidates[i:], len(candidates) == limit, len(jobs))
+			return jobs, skip, err
+		}
 		quote, params := h.stageQuote(stage, c, rc)
 		if quote > b.credits {
-			return jobs, h.creditShortfall(stage, quote, *b, len(candidates)-len(jobs)), nil
+			return jobs, &store.Skip{Stage: stage,
+				Reason: h.creditShortfall(stage, quote, *b, min(len(candidates)-len(jobs), b.items))}, nil
 		}
 		b.credits -= quote
 		b.items--
@@ -241,7 +253,37 @@ func (h *Handlers) planStage(ctx context.Context, rc store.RunContext, stage str
 			ID: fmt.Sprintf("%s:%s:%d", rc.Run.ID, stage, c.SubjectID), Type: stageTypes[stage], Queue: QueueBulk,
 			SiteID: rc.Rule.SiteID, SubjectID: c.SubjectID, Params: params, Quote: quote, RuleID: rc.Rule.ID})
 	}
-	return jobs, "", nil
+	return jobs, nil, nil
+}
+
+// capReached reports the stage's candidates left over because the rule's
+// item cap is reached, naming up to maxNamed of them. more says others may
+// lie beyond those fetched (then they are counted); planned is how many of
+// the stage's candidates this run took.
+func (h *Handlers) capReached(ctx context.Context, rc store.RunContext, stage string, left []store.Candidate,
+	more bool, planned int) (*store.Skip, error) {
+	total := int64(len(left))
+	if more {
+		all, err := h.Store.CountCandidates(ctx, candidateQuery(rc, stage))
+		if err != nil {
+			return nil, err
+		}
+		total = max(total, all-int64(planned))
+	}
+	named := left[:min(len(left), maxNamed)]
+	ids := make([]int64, len(named))
+	list := make([]string, len(named))
+	for i, c := range named {
+		ids[i], list[i] = c.SubjectID, fmt.Sprint(c.SubjectID)
+	}
+	which := strings.Join(list, ", ")
+	if total > int64(len(named)) {
+		which = fmt.Sprintf("the first %d: %s", len(named), which)
+	}
+	return &store.Skip{Stage: stage, Subjects: ids, Reason: fmt.Sprintf(
+		"the cap of %d items is reached (it counts this rule's jobs still queued or running, from earlier runs too: "+
+			"%d jobs of earlier runs are unfinished): %d %s left for a later run (%s)",
+		rc.Rule.MaxItems, rc.Unfinished, total, subjectNames[stage], which)}, nil
 }
 
 func (h *Handlers) creditShortfall(stage string, quote int64, b budget, left int) string {

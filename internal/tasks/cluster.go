@@ -25,7 +25,10 @@ func ClusterCost(n, keywordsPerCredit int64) int64 {
 
 // cluster groups a site's unclustered keywords (the subject is the site),
 // names each group and stores the clusters. Its cost is settled on the
-// keywords actually clustered; outliers stay unclustered and free.
+// keywords actually clustered; outliers stay unclustered and free, marked
+// as this job's so that automation leaves them until new keywords arrive.
+// Every unclustered keyword is taken, outliers of earlier jobs too: a job
+// started by hand is how they are tried again.
 func (h *Handlers) cluster(ctx context.Context, p Payload) error {
 	keywords, err := h.Store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, MaxKeywordsPerClustering)
 	if err != nil {
@@ -49,6 +52,11 @@ func (h *Handlers) cluster(ctx context.Context, p Payload) error {
 	}
 	groups, usage, err := h.groupKeywords(ctx, embedder, p.JobID, keywords)
 	if err != nil {
+		return err
+	}
+	// Automation does not cluster these again on their own (they would stay
+	// outliers and cost embeddings each time) once this job has succeeded.
+	if err := h.Store.MarkOutliers(ctx, p.TenantID, site.ID, p.JobID, keywordIDs(keywords, groups.Outliers)); err != nil {
 		return err
 	}
 	if err := h.Store.SetPhase(ctx, p.JobID, "naming"); err != nil {
@@ -95,11 +103,8 @@ func (h *Handlers) nameClusters(ctx context.Context, writer *ai.Writer, siteName
 			if err != nil {
 				return fmt.Errorf("name cluster: %w", err)
 			}
-			ids := make([]int64, len(members))
-			for j, m := range members {
-				ids[j] = keywords[m].ID
-			}
-			out[i], usages[i] = store.NewCluster{Name: name.Name, Description: name.Description, KeywordIDs: ids}, usage
+			out[i], usages[i] = store.NewCluster{Name: name.Name, Description: name.Description,
+				KeywordIDs: keywordIDs(keywords, members)}, usage
 			return nil
 		})
 	}
@@ -109,6 +114,15 @@ func (h *Handlers) nameClusters(ctx context.Context, writer *ai.Writer, siteName
 		total.Add(u)
 	}
 	return out, total, err
+}
+
+// keywordIDs returns the ids of keywords at the indexes members.
+func keywordIDs(keywords []store.Keyword, members []int) []int64 {
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = keywords[m].ID
+	}
+	return ids
 }
 
 // keywordInfos returns up to limit keywords of a group, most central first.
