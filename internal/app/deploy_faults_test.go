@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
@@ -42,6 +43,10 @@ func TestDeploymentTakesTheCorrectedProject(t *testing.T) {
 	}
 	if n := len(e.panel.Services()); n != 0 {
 		t.Fatalf("%d services created in a missing project", n)
+	}
+	// The missing project is found by looking, not by asking the panel to create in it.
+	if n := e.panel.Calls("services.mariadb.createService") + e.panel.Calls("services.app.createService"); n != 0 {
+		t.Errorf("the panel was asked %d times to create a service in a missing project", n)
 	}
 
 	e.putPanel("blogs")
@@ -229,5 +234,79 @@ func TestRunningIsTheDeploysState(t *testing.T) {
 	const want = "Deployment failed: the panel's deploy ended in error: Build failed: Dockerfile not found"
 	if j.State != store.JobFailed || d.Status != "failed" || d.Error != want {
 		t.Errorf("failed deploy of an enabled app: job %s %q, deployment %s %q; want %q", j.State, deref(j.LastError), d.Status, d.Error, want)
+	}
+}
+
+// TestFailedDeploysReasonHidesTheDeploymentsSecrets (#17.11): the reason
+// of a redeploy's failed build reaches the tenant without the
+// deployment's database password or environment values, although a
+// redeploy opens neither (it starts past the steps that use them).
+func TestFailedDeploysReasonHidesTheDeploymentsSecrets(t *testing.T) {
+	e := startDeploy(t, "hush")
+	site := e.site("Quiet")
+	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobSucceeded {
+		t.Fatalf("deploy: %s %q", j.State, deref(j.LastError))
+	}
+	db, ok := e.service(deref(e.deployment(site.ID).DBService))
+	if !ok || db.Password == "" {
+		t.Fatalf("the panel has no database for the site: %+v", e.panel.Services())
+	}
+	const salt = "salt-value-do-not-leak"
+	e.panel.FailNextDeploy("Build failed: WP_SECRET_SALT=" + salt + " WORDPRESS_DB_PASSWORD=" + db.Password)
+	j := e.act(http.MethodPost, e.deployPath(site)+"/redeploy", nil)
+	d := e.deployment(site.ID)
+	const want = "Redeploy failed: the panel's deploy ended in error: Build failed: WP_SECRET_SALT="
+	if j.State != store.JobFailed || d.Status != "failed" || !strings.HasPrefix(d.Error, want) {
+		t.Fatalf("failed build on redeploy: job %s %q, deployment %s %q; want failed starting %q",
+			j.State, deref(j.LastError), d.Status, d.Error, want)
+	}
+	shown := d.Error + "\n" + deref(j.LastError)
+	for _, l := range d.Log {
+		shown += "\n" + l.Message + "\n" + l.Detail
+	}
+	for _, s := range []string{salt, db.Password} {
+		if strings.Contains(shown, s) {
+			t.Errorf("a secret of the deployment (%q) is shown:\n%s", s, shown)
+		}
+	}
+}
+
+// TestDeployWaitKeepsItsDeadlineAcrossAttempts (#17.12): a worker stopped
+// while it waits for the app hands the job back; the attempt that resumes
+// it after the wait's deadline fails at once instead of waiting anew.
+func TestDeployWaitKeepsItsDeadlineAcrossAttempts(t *testing.T) {
+	const wait = 8 * time.Second // well past a loaded machine's pickup of the resumed job
+	e := startDeploy(t, "keeps", apptest.WithEnv("DEPLOY_WAIT", wait.String()), apptest.WithEnv("SHUTDOWN_TIMEOUT", "100ms"))
+	e.panel.NeverFinishDeploys()
+	site := e.site("Late")
+	var acc deployAccepted
+	e.api.do(http.MethodPost, e.deployPath(site), wordpressImage, &acc)
+	// The trigger lists the app's deploys once; a second listing is the wait's first look.
+	apptest.Eventually(t, 60*time.Second, "the wait for the app", func() (bool, error) {
+		return e.panel.Calls("actions.listActions") >= 2, nil
+	})
+	waiting := time.Now() // the wait started before this: its deadline is before waiting+wait
+	e.stopWorker()
+	if j := e.api.job(acc.JobID); j.Final() {
+		t.Fatalf("the job ended while the worker stopped: %s %q", j.State, deref(j.LastError))
+	}
+	apptest.Eventually(t, 2*wait, "the wait's deadline to pass", func() (bool, error) {
+		return time.Now().After(waiting.Add(wait)), nil
+	})
+	restarted := time.Now()
+	e.h.StartWorker(t)
+	var j store.Job
+	apptest.Eventually(t, 60*time.Second, "deployment job "+acc.JobID, func() (bool, error) {
+		j = e.api.job(acc.JobID)
+		return j.Final(), nil
+	})
+	took := time.Since(restarted)
+	never := "Deployment failed: the app did not start running within " + wait.String()
+	if d := e.deployment(site.ID); j.State != store.JobFailed || d.Status != "failed" || !strings.HasPrefix(d.Error, never) {
+		t.Errorf("resumed after the deadline: job %s %q, deployment %s %q; want failed with %q",
+			j.State, deref(j.LastError), d.Status, d.Error, never)
+	}
+	if took >= wait {
+		t.Errorf("the resumed attempt waited %s (a new wait of %s), want it to fail at once", took, wait)
 	}
 }

@@ -21,6 +21,8 @@ type deployEnv struct {
 	api   pipelineAPI
 	panel *fakepanel.Server
 	slug  string
+	// stopWorker stops the worker gracefully (its jobs go back to the queue).
+	stopWorker func()
 }
 
 func startDeploy(t *testing.T, slug string, opts ...apptest.Option) *deployEnv {
@@ -29,9 +31,9 @@ func startDeploy(t *testing.T, slug string, opts ...apptest.Option) *deployEnv {
 	opts = append([]apptest.Option{apptest.WithEnv("RETRY_BASE_DELAY", "10ms"), apptest.WithEnv("RETRY_MAX_DELAY", "40ms"),
 		apptest.WithEnv("DEPLOY_POLL_EVERY", "10ms")}, opts...)
 	h := apptest.Start(t, opts...)
-	h.StartWorker(t)
+	stop := h.StartWorker(t)
 	_, c := h.Tenant(t, slug, 100)
-	e := &deployEnv{t: t, h: h, api: pipelineAPI{t: t, c: c}, panel: fakepanel.New(t), slug: slug}
+	e := &deployEnv{t: t, h: h, api: pipelineAPI{t: t, c: c}, panel: fakepanel.New(t), slug: slug, stopWorker: stop}
 	e.api.do(http.MethodPut, "/v1/easypanel", map[string]string{"url": e.panel.URL, "email": fakepanel.Email,
 		"password": fakepanel.Password}, nil)
 	return e

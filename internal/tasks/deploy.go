@@ -121,7 +121,39 @@ func (dp *deployer) open(ctx context.Context) error {
 	}
 	dp.secrets = append(dp.secrets, password, email+":"+password)
 	dp.panel = easypanel.New(url, email, password, h.PanelHTTP)
+	dp.learnSecrets()
 	return nil
+}
+
+// learnSecrets adds the deployment's own secrets (its database passwords,
+// its environment's values) to those masked, whatever step the action
+// starts at: a redeploy, or an attempt resumed past the steps that open
+// them, may still meet them in the panel's words (a build log quoting the
+// environment). A value that cannot be opened here fails the step that
+// needs it.
+func (dp *deployer) learnSecrets() {
+	for _, s := range []struct {
+		enc  []byte
+		what string
+	}{{dp.d.DBPasswordEnc, "db-password"}, {dp.d.DBRootPasswordEnc, "db-root-password"}, {dp.d.EnvEnc, "env"}} {
+		if len(s.enc) == 0 {
+			continue
+		}
+		b, err := dp.h.Box.Open(s.enc, secret.DeploymentSecretAD(dp.d.TenantID, dp.d.SiteID, s.what))
+		if err != nil {
+			continue
+		}
+		if s.what != "env" {
+			dp.secrets = append(dp.secrets, string(b))
+			continue
+		}
+		var env map[string]string
+		if json.Unmarshal(b, &env) == nil {
+			for _, v := range env {
+				dp.secrets = append(dp.secrets, v)
+			}
+		}
+	}
 }
 
 func (dp *deployer) run(ctx context.Context) error {
