@@ -73,7 +73,7 @@ func HashAPIKey(key string) []byte {
 
 // authenticate resolves the bearer key (or the session cookie) and checks
 // the route's permission. An address with too many failed authentications
-// this minute is refused before the lookup (checkAuthFailures).
+// this minute is refused before the lookup (admitAuth).
 func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -87,13 +87,14 @@ func (s *Server) authenticate(perm Permission) echo.MiddlewareFunc {
 			if !ok {
 				return public(errs.ErrUnauthenticated, "send an API key as: Authorization: Bearer <key>")
 			}
-			if err := s.checkAuthFailures(c); err != nil {
+			settle, err := s.admitAuth(c)
+			if err != nil {
 				return err
 			}
 			p, err := s.store.PrincipalByKeyHash(c.Request().Context(), HashAPIKey(key))
+			settle(errorsIsNotFound(err))
 			if err != nil {
 				if errorsIsNotFound(err) {
-					s.countAuthFailure(c)
 					return public(errs.ErrUnauthenticated, "the API key is unknown or revoked")
 				}
 				return err
@@ -146,13 +147,14 @@ const sessionUserKey = "session_user"
 // API): the principal is the user's tenant and role, checked with the same
 // permissions as a key's, and a write must carry the session's CSRF token.
 func (s *Server) authenticateSession(c echo.Context, token string, perm Permission, next echo.HandlerFunc) error {
-	if err := s.checkAuthFailures(c); err != nil {
+	settle, err := s.admitAuth(c)
+	if err != nil {
 		return err
 	}
 	ss, err := s.store.SessionByTokenHash(c.Request().Context(), HashAPIKey(token))
+	settle(errorsIsNotFound(err))
 	if err != nil {
 		if errorsIsNotFound(err) {
-			s.countAuthFailure(c)
 			return public(errs.ErrUnauthenticated, "the session has ended; sign in again")
 		}
 		return err

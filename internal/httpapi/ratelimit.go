@@ -76,58 +76,64 @@ func (e *rateLimitedError) retryAfterSeconds() string {
 // FailureCounter counts failed authentications per client address; a
 // ratelimit.Failures on Redis is one, shared by every API replica.
 type FailureCounter interface {
-	// Check refuses key, with an *errs.ThrottledError, once limit
-	// failures were counted on it in the current window.
-	Check(ctx context.Context, key string, limit int) error
-	// Add counts one failure on key.
-	Add(ctx context.Context, key string) error
+	// Admit admits one credential lookup from key, or refuses it with an
+	// *errs.ThrottledError once limit failures were counted on key in the
+	// current window, or while those and the lookups admitted but not yet
+	// settled reach limit (so that wrong keys sent all at once are held to
+	// the limit too). settle ends the lookup, counting it when it failed.
+	Admit(ctx context.Context, key string, limit int) (settle func(ctx context.Context, failed bool) error, err error)
 }
 
 // AuthFailuresPerMinute is how many failed authentications (unknown or
 // revoked keys, ended sessions) one client address may make in a minute;
 // past it the address's requests are answered 429 before any database
 // lookup, correct keys included, until the minute is over. Wrong keys
-// would otherwise be unlimited lookups, and unlimited guesses.
+// would otherwise be unlimited lookups, and unlimited guesses. The lookups
+// one address has in flight at once count too, since any of them may fail
+// (see ratelimit.Failures.Admit): an address that failed this minute may
+// have its failures and lookups in flight add up to the limit, another ten
+// times the limit in flight; past that a request is answered 429 with a
+// Retry-After of a second.
 const AuthFailuresPerMinute = 20
 
 // authFailedReason is the 429's detail for an address over the limit.
-const authFailedReason = "too many failed authentications from this address"
+const authFailedReason = "too many failed (or simultaneous) authentications from this address"
 
 // LimitAuthFailures sets how many failed authentications a client address
 // may make a minute (AuthFailuresPerMinute unless set; 0 or less: no
 // limit). It is safe to call while the server serves.
 func (s *Server) LimitAuthFailures(perMinute int) { s.authFailLimit.Store(int64(perMinute)) }
 
-// checkAuthFailures refuses a request from an address that failed to
-// authenticate too often this minute. It runs before the credential is
-// looked up; when Redis cannot be asked the request goes through (logged),
-// as with the request rates.
-func (s *Server) checkAuthFailures(c echo.Context) error {
+// admitAuth refuses a request from an address that failed to
+// authenticate too often this minute, or that has too many lookups in
+// flight; otherwise it returns settle, which the caller calls once the
+// credential was looked up (failed: it named no key or session). It runs
+// before the credential is looked up; when Redis cannot be asked the
+// request goes through (logged), as with the request rates.
+func (s *Server) admitAuth(c echo.Context) (settle func(failed bool), err error) {
+	settle = func(bool) {}
 	limit := int(s.authFailLimit.Load())
 	if s.authFailures == nil || limit <= 0 {
-		return nil
+		return settle, nil
 	}
-	err := s.authFailures.Check(c.Request().Context(), authFailureKey(c.RealIP()), limit)
+	done, err := s.authFailures.Admit(c.Request().Context(), authFailureKey(c.RealIP()), limit)
 	var th *errs.ThrottledError
 	switch {
 	case errors.As(err, &th):
-		return &rateLimitedError{retryAfter: th.RetryAfter, reason: authFailedReason}
+		return nil, &rateLimitedError{retryAfter: th.RetryAfter, reason: authFailedReason}
 	case err != nil:
 		s.log.Warn("failed-authentication limit not checked", "error", err,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return settle, nil
 	}
-	return nil
-}
-
-// countAuthFailure counts a credential that named no key or session.
-func (s *Server) countAuthFailure(c echo.Context) {
-	if s.authFailures == nil || s.authFailLimit.Load() <= 0 {
-		return
-	}
-	if err := s.authFailures.Add(c.Request().Context(), authFailureKey(c.RealIP())); err != nil {
-		s.log.Warn("failed authentication not counted", "error", err,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	}
+	return func(failed bool) {
+		// The request's context may end with the request; the count must not.
+		ctx := context.WithoutCancel(c.Request().Context())
+		if err := done(ctx, failed); err != nil {
+			s.log.Warn("failed authentication not counted", "error", err,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+	}, nil
 }
 
 // authFailureKey is the counter of a client address. An IPv6 client

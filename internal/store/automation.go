@@ -293,10 +293,15 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 			nexts[i] = &t
 		}
 	}
+	// A slot at or before the rule's last fired one was fired already:
+	// next_fire_at went back (an edit computed it on a clock behind the
+	// scheduler's). Its record may be gone, folded into an earlier one, so
+	// the run's primary key no longer stops it from being recorded again.
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at)
 		SELECT id, tenant_id, rule_id, 'schedule', slot, $5 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
 		       AS t(id, tenant_id, rule_id, slot)
+		WHERE NOT EXISTS (SELECT 1 FROM automation_rules x WHERE x.id = t.rule_id AND x.last_fired_at >= t.slot)
 		ON CONFLICT DO NOTHING`, ids, tenants, ruleIDs, slots, now); err != nil {
 		return nil, fmt.Errorf("record runs: %w", err)
 	}
@@ -325,7 +330,8 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE automation_rules r SET next_fire_at = u.next, last_fired_at = u.slot, enabled = u.next IS NOT NULL
+		UPDATE automation_rules r SET next_fire_at = u.next, enabled = u.next IS NOT NULL,
+		       last_fired_at = greatest(r.last_fired_at, u.slot)
 		FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS u(id, slot, next)
 		WHERE r.id = u.id`, ruleIDs, slots, nexts); err != nil {
 		return nil, fmt.Errorf("advance rules: %w", err)
@@ -369,14 +375,15 @@ func recordMissed(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, a
 		if a.Missed == 0 {
 			continue
 		}
-		count := fmt.Sprint(a.Missed)
+		span := fmt.Sprintf("%d slots from %s to %s", a.Missed,
+			a.MissedFrom.UTC().Format(time.RFC3339), a.MissedTo.UTC().Format(time.RFC3339))
 		if a.AtLeast {
-			count = "at least " + count
+			span = fmt.Sprintf("at least %d slots from %s on (counting stopped at %s)", a.Missed,
+				a.MissedFrom.UTC().Format(time.RFC3339), a.MissedTo.UTC().Format(time.RFC3339))
 		}
 		reason, _ := json.Marshal([]Skip{{Reason: fmt.Sprintf(
-			"missed: the scheduler was not running; %s slots from %s to %s were not fired (the run of %s, fired at %s, stood for them)",
-			count, a.MissedFrom.UTC().Format(time.RFC3339), a.MissedTo.UTC().Format(time.RFC3339),
-			r.NextFireAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}})
+			"missed: the scheduler was not running; %s were not fired (the run of %s, fired at %s, stood for them)",
+			span, r.NextFireAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}})
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at, status, skipped,
 			                             count, last_scheduled_for, finished_at)
