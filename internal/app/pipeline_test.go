@@ -448,9 +448,13 @@ func (a pipelineAPI) waitJob(id string) store.Job {
 func (a pipelineAPI) waitBatch(id string, total int) store.BatchSummary {
 	a.t.Helper()
 	var b store.BatchSummary
-	apptest.Eventually(a.t, 90*time.Second, "batch "+id+" finishes", func() (bool, error) {
+	deadline := time.Now().Add(90 * time.Second)
+	apptest.Eventually(a.t, 95*time.Second, "batch "+id+" finishes", func() (bool, error) {
 		b = store.BatchSummary{} // decoding into a used map would merge
 		a.do(http.MethodGet, "/v1/batches/"+id, nil, &b)
+		if b.Done != b.Total && time.Now().After(deadline) {
+			return false, fmt.Errorf("%d of %d jobs done after 90s: states %v, errors %+v", b.Done, b.Total, b.ByState, b.Errors)
+		}
 		return b.Done == b.Total, nil
 	})
 	if b.Total != total || b.ByState[store.JobSucceeded] != total {

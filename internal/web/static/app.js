@@ -91,6 +91,15 @@ function selected(tableID) {
 
 function fmtTime(t) { return t ? new Date(t).toLocaleString() : ""; }
 
+// runLine describes one automation run record: a folded record stands for
+// `count` slots skipped alike, a missed one for the slots an outage left.
+function runLine(x) {
+  const times = x.count > 1 ? " (" + x.count + " slots, the last " + fmtTime(x.last_scheduled_for) + ")" : "";
+  if (x.status === "missed") return fmtTime(x.scheduled_for) + " · missed" + times + " · " + ((x.skipped || [])[0] || {}).reason;
+  return fmtTime(x.fired_at) + " · " + x.status + times + " · " + x.credits_quoted + " credits quoted" +
+    ((x.skipped || []).length ? " · skipped: " + x.skipped.map(s => s.reason || JSON.stringify(s)).join("; ") : "");
+}
+
 async function listAll(path) {
   const sep = path.includes("?") ? "&" : "?";
   let items = [], after = "";
@@ -327,8 +336,7 @@ const pages = {
     const showRuns = r => guard(async () => {
       const runs = (await api("GET", "/v1/automation/rules/" + r.id + "/runs")).items || [];
       document.getElementById("runs").replaceChildren(el("h3", {}, r.name),
-        runs.length ? el("ul", {}, ...runs.map(x => el("li", {}, fmtTime(x.fired_at) + " · " + x.status + " · " + x.credits_quoted + " credits quoted" +
-          ((x.skipped || []).length ? " · skipped: " + x.skipped.map(s => s.reason || JSON.stringify(s)).join("; ") : "")))) : el("p", {}, "No runs yet."));
+        runs.length ? el("ul", {}, ...runs.map(x => el("li", {}, runLine(x)))) : el("p", {}, "No runs yet."));
     });
     const load = () => guard(async () => {
       const rules = await listAll("/v1/automation/rules");
