@@ -132,11 +132,13 @@ func (s *Store) CountUnclustered(ctx context.Context, tenantID, siteID int64) (i
 // ids ungrouped. The mark counts once the job has succeeded, so a job that
 // fails or is canceled leaves its keywords to be tried again.
 func (s *Store) MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := s.pool.Exec(ctx, `UPDATE keywords SET outlier_job = $3
-		WHERE tenant_id = $1 AND site_id = $2 AND id = ANY($4) AND cluster_id IS NULL`, tenantID, siteID, jobID, ids)
+	// A retried attempt may have grouped (or not read) keywords an earlier
+	// attempt of the same job left out: their marks go, so only this
+	// attempt's outliers count as tried.
+	_, err := s.pool.Exec(ctx, `UPDATE keywords
+		SET outlier_job = CASE WHEN id = ANY($4) THEN $3 END
+		WHERE tenant_id = $1 AND site_id = $2 AND cluster_id IS NULL AND (id = ANY($4) OR outlier_job = $3)`,
+		tenantID, siteID, jobID, ids)
 	if err != nil {
 		return fmt.Errorf("mark outliers of job %s: %w", jobID, translate(err))
 	}

@@ -168,3 +168,44 @@ func TestUnclusteredKeywords(t *testing.T) {
 		t.Fatalf("ListKeywords page = %v, %v", phrases(page), err)
 	}
 }
+
+// TestMarkOutliersKeepsOnlyTheLatestAttempts checks that a retried
+// clustering's marks replace those of its earlier attempt: a keyword the
+// first attempt left out but the retry did not is no longer an outlier.
+func TestMarkOutliersKeepsOnlyTheLatestAttempts(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tn := newTenant(t, st, 0)
+	site := newSite(t, st, tn.ID)
+	if _, err := st.ImportKeywords(ctx, tn.ID, site.ID, []kwimport.Row{kw("a"), kw("b"), kw("c")}); err != nil {
+		t.Fatal(err)
+	}
+	all := keywords(t, st, tn.ID, site.ID, store.KeywordFilter{})
+	outliers := func() []string {
+		var out []string
+		for _, k := range keywords(t, st, tn.ID, site.ID, store.KeywordFilter{}) {
+			if k.Outlier {
+				out = append(out, k.Phrase)
+			}
+		}
+		return out
+	}
+	if err := st.MarkOutliers(ctx, tn.ID, site.ID, "job-1", []int64{all[0].ID, all[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := outliers(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("after the first attempt the outliers are %v, want [a b]", got)
+	}
+	if err := st.MarkOutliers(ctx, tn.ID, site.ID, "job-1", []int64{all[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := outliers(); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("after the retry the outliers are %v, want [b]", got)
+	}
+	if err := st.MarkOutliers(ctx, tn.ID, site.ID, "job-2", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := outliers(); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("another job with no outliers changed the marks to %v, want [b]", got)
+	}
+}
