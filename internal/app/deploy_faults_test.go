@@ -310,3 +310,27 @@ func TestDeployWaitKeepsItsDeadlineAcrossAttempts(t *testing.T) {
 		t.Errorf("the resumed attempt waited %s (a new wait of %s), want it to fail at once", took, wait)
 	}
 }
+
+// TestRedeployBeforeTheDomainSetsIt: a deploy that stopped because the
+// panel refused its domain is finished by a redeploy (the domain set, then
+// the deploy), not marked running without its domain.
+func TestRedeployBeforeTheDomainSetsIt(t *testing.T) {
+	e := startDeploy(t, "nodomain")
+	site := e.site("No Domain")
+	e.panel.FailNext("domains.updateDomain", http.StatusBadRequest, "Domain blog.example.com is not allowed")
+	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobFailed {
+		t.Fatalf("deploy with its domain refused: %s, want failed", j.State)
+	}
+	if d := e.deployment(site.ID); d.Step != "app_created" {
+		t.Fatalf("after the refused domain the step is %s, want app_created", d.Step)
+	}
+	domains := e.panel.Calls("domains.updateDomain")
+	j := e.act(http.MethodPost, e.deployPath(site)+"/redeploy", nil)
+	d := e.deployment(site.ID)
+	if j.State != store.JobSucceeded || d.Status != "running" || d.Step != "running" {
+		t.Errorf("redeploy: job %s %q, deployment %s at %s; want running at step running", j.State, deref(j.LastError), d.Status, d.Step)
+	}
+	if e.panel.Calls("domains.updateDomain") == domains {
+		t.Errorf("the redeploy did not set the domain the first deploy could not")
+	}
+}

@@ -276,6 +276,12 @@ func (dp *deployer) redeploy(ctx context.Context) error {
 	if err := dp.requireApp("redeploy"); err != nil {
 		return err
 	}
+	if !dp.d.StepDone("domain_set") {
+		// The first deploy stopped before its domain was set (the panel
+		// refused it, say): a redeploy finishes those steps, or the app
+		// would run without its domain and later deploys skip it.
+		return dp.deploy(ctx)
+	}
 	if err := dp.state(ctx, dp.d.Step, deployDeploying, ""); err != nil {
 		return err
 	}
@@ -313,10 +319,16 @@ func (dp *deployer) awaitRunning(ctx context.Context, failure string) error {
 	if err != nil {
 		return dp.fail(ctx, dp.d.Step, failure, err)
 	}
-	if err := dp.state(ctx, "running", deployRunning, ""); err != nil {
+	// An app started before its domain was set runs, but its deploy is not
+	// finished: the step stays, so the next deploy sets the domain.
+	step := "running"
+	if !dp.d.StepDone("domain_set") {
+		step = dp.d.Step
+	}
+	if err := dp.state(ctx, step, deployRunning, ""); err != nil {
 		return err
 	}
-	dp.log(ctx, "running", msg, "")
+	dp.log(ctx, step, msg, "")
 	return nil
 }
 
