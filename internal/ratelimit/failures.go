@@ -12,7 +12,7 @@ import (
 )
 
 // ErrTooManyFailures is wrapped in the *errs.ThrottledError that
-// Failures.Check returns for a key over its limit.
+// Failures.Admit returns for a key over its limit.
 var ErrTooManyFailures = errors.New("too many failures")
 
 // Failures counts failures per key (failed authentications per client
@@ -55,22 +55,6 @@ local function save()
 end
 `
 
-// checkFailuresScript answers {failures, microseconds left} of KEYS[1]'s
-// current window. ARGV: the period in microseconds.
-var checkFailuresScript = redis.NewScript(failureWindow + `
-return {n, left}
-`)
-
-// addFailureScript counts one failure in KEYS[1]'s current window and
-// answers the same as checkFailuresScript. The key outlives its window by
-// a period, so a check near the window's end still finds it. ARGV: the
-// period in microseconds.
-var addFailureScript = redis.NewScript(failureWindow + `
-n = n + 1
-save()
-return {n, left}
-`)
-
 // admitScript admits one lookup on KEYS[1] unless the limit (ARGV[2]) of
 // failures is counted in the current window, or the key has failed in it
 // and its failures and the lookups admitted but not settled reach the
@@ -89,38 +73,15 @@ return {1, n, left, window}
 // settleScript ends a lookup admitted in window ARGV[2]: it is no longer
 // pending (unless its window is over), and when ARGV[3] is "1" it failed
 // and is counted. It answers the same as checkFailuresScript. ARGV: the
-// period in microseconds, the window, the outcome.
+// period in microseconds, the window, the outcome. The key outlives its
+// window by a period (save), so a settle near the window's end still finds
+// it.
 var settleScript = redis.NewScript(failureWindow + `
 if tonumber(ARGV[2]) == window and p > 0 then p = p - 1 end
 if ARGV[3] == '1' then n = n + 1 end
 save()
-return {n, left}
+return {n}
 `)
-
-// Check refuses key when limit failures or more were counted on it in the
-// current window, with an *errs.ThrottledError whose RetryAfter is the end
-// of the window; it counts nothing itself. Zero (or negative) limit admits
-// everything. A Redis failure is returned wrapping errs.ErrUnavailable.
-func (f *Failures) Check(ctx context.Context, key string, limit int) error {
-	if limit <= 0 {
-		return nil
-	}
-	n, left, err := f.run(ctx, checkFailuresScript, key)
-	if err != nil {
-		return err
-	}
-	if n >= int64(limit) {
-		return &errs.ThrottledError{RetryAfter: left, Err: fmt.Errorf("failures %s: %w", key, ErrTooManyFailures)}
-	}
-	return nil
-}
-
-// Add counts one failure on key in the current window. A Redis failure is
-// returned wrapping errs.ErrUnavailable.
-func (f *Failures) Add(ctx context.Context, key string) error {
-	_, _, err := f.run(ctx, addFailureScript, key)
-	return err
-}
 
 // MaxInFlightFactor times the limit is how many lookups of one key
 // Failures.Admit lets be in flight at once while the key has not failed in
@@ -165,14 +126,6 @@ func (f *Failures) Admit(ctx context.Context, key string, limit int) (func(ctx c
 		_, err := f.eval(ctx, settleScript, key, window, outcome)
 		return err
 	}, nil
-}
-
-func (f *Failures) run(ctx context.Context, script *redis.Script, key string) (count int64, left time.Duration, err error) {
-	res, err := f.eval(ctx, script, key)
-	if err != nil {
-		return 0, 0, err
-	}
-	return res[0], time.Duration(res[1]) * time.Microsecond, nil
 }
 
 // eval runs script on key's hash with the period and args as ARGV.

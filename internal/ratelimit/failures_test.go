@@ -13,8 +13,8 @@ import (
 
 // TestFailuresSharedWindow: failures counted by two processes add up; the
 // key is refused, until its window ends, once the limit is reached (not
-// before); Check counts nothing; another key is counted apart; and a new
-// window admits the key again.
+// before); a lookup settled as no failure counts nothing; another key is
+// counted apart; and a new window admits the key again.
 func TestFailuresSharedWindow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -29,15 +29,15 @@ func TestFailuresSharedWindow(t *testing.T) {
 	// the checks fall in one.
 	waitNewWindow(t, a, period)
 	for i, f := range []*ratelimit.Failures{a, b, a} {
-		if err := f.Check(ctx, "ip:192.0.2.1", 3); err != nil {
-			t.Fatalf("check before failure %d: %v, want admitted", i+1, err)
+		if err := admit(ctx, f, "ip:192.0.2.1", 3, false); err != nil {
+			t.Fatalf("lookup before failure %d: %v, want admitted", i+1, err)
 		}
-		if err := f.Add(ctx, "ip:192.0.2.1"); err != nil {
-			t.Fatalf("add failure %d: %v", i+1, err)
+		if err := admit(ctx, f, "ip:192.0.2.1", 3, true); err != nil {
+			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
 	for name, f := range map[string]*ratelimit.Failures{"a": a, "b": b} {
-		err := f.Check(ctx, "ip:192.0.2.1", 3)
+		_, err := f.Admit(ctx, "ip:192.0.2.1", 3)
 		var th *errs.ThrottledError
 		if !errors.As(err, &th) || !errors.Is(err, ratelimit.ErrTooManyFailures) {
 			t.Fatalf("process %s after 3 failures: %v, want a ThrottledError", name, err)
@@ -46,17 +46,17 @@ func TestFailuresSharedWindow(t *testing.T) {
 			t.Errorf("process %s: RetryAfter %s, want within the %s window", name, th.RetryAfter, period)
 		}
 	}
-	if err := a.Check(ctx, "ip:192.0.2.1", 4); err != nil {
+	if err := admit(ctx, a, "ip:192.0.2.1", 4, false); err != nil {
 		t.Errorf("3 failures under a limit of 4: %v, want admitted", err)
 	}
-	if err := b.Check(ctx, "ip:192.0.2.2", 3); err != nil {
+	if err := admit(ctx, b, "ip:192.0.2.2", 3, false); err != nil {
 		t.Errorf("another address: %v, want admitted", err)
 	}
-	if err := a.Check(ctx, "ip:192.0.2.1", 0); err != nil {
+	if err := admit(ctx, a, "ip:192.0.2.1", 0, false); err != nil {
 		t.Errorf("limit 0: %v, want admitted", err)
 	}
 	deadline := time.Now().Add(3 * period)
-	for a.Check(ctx, "ip:192.0.2.1", 3) != nil {
+	for admit(ctx, a, "ip:192.0.2.1", 3, false) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("still refused two windows later")
 		}
@@ -69,11 +69,11 @@ func TestFailuresSharedWindow(t *testing.T) {
 func waitNewWindow(t *testing.T, f *ratelimit.Failures, period time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	if err := f.Add(ctx, "window-probe"); err != nil {
+	if err := admit(ctx, f, "window-probe", 1, true); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * period)
-	for f.Check(ctx, "window-probe", 1) != nil {
+	for admit(ctx, f, "window-probe", 1, false) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("no new window")
 		}
@@ -86,10 +86,17 @@ func waitNewWindow(t *testing.T, f *ratelimit.Failures, period time.Duration) {
 func TestFailuresRedisDown(t *testing.T) {
 	t.Parallel()
 	f := ratelimit.NewFailures(newClient(t, "redis://127.0.0.1:1/0"), "presswork:test-failures")
-	if err := f.Check(context.Background(), "ip:192.0.2.1", 3); !errors.Is(err, errs.ErrUnavailable) {
-		t.Errorf("check without Redis: %v, want ErrUnavailable", err)
+	if _, err := f.Admit(context.Background(), "ip:192.0.2.1", 3); !errors.Is(err, errs.ErrUnavailable) {
+		t.Errorf("admit without Redis: %v, want ErrUnavailable", err)
 	}
-	if err := f.Add(context.Background(), "ip:192.0.2.1"); !errors.Is(err, errs.ErrUnavailable) {
-		t.Errorf("add without Redis: %v, want ErrUnavailable", err)
+}
+
+// admit makes one lookup on key under limit, settled as failed or not; it
+// returns Admit's refusal.
+func admit(ctx context.Context, f *ratelimit.Failures, key string, limit int, failed bool) error {
+	settle, err := f.Admit(ctx, key, limit)
+	if err != nil {
+		return err
 	}
+	return settle(ctx, failed)
 }
