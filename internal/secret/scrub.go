@@ -50,3 +50,27 @@ func forms(s string) []string {
 		s,
 	}
 }
+
+// ScrubError returns err with a text that shows none of secrets, in any of
+// the forms Scrub knows; errors.Is and errors.As still see err, so that
+// classification and retries keep working. An err whose text holds no
+// secret is returned as it is (nil too).
+func ScrubError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := Scrub(msg, secrets...); clean != msg {
+		return &scrubbedError{err: err, msg: clean}
+	}
+	return err
+}
+
+// scrubbedError shows a scrubbed text for the error it wraps.
+type scrubbedError struct {
+	err error
+	msg string
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }

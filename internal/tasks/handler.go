@@ -158,7 +158,7 @@ func (h *Handlers) recordFailure(ctx context.Context, log *slog.Logger, p Payloa
 	// log, asynq's record) must not hold the tenant's own secrets even if
 	// one of them missed a field.
 	secrets := h.tenantSecrets(p.TenantID)
-	err = scrubError(err, secrets)
+	err = secret.ScrubError(err, secrets...)
 	msg := secret.Scrub(publicMessage(err), secrets...)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		// The worker is shutting down: asynq puts the task back without
@@ -257,30 +257,6 @@ func (h *Handlers) tenantSecrets(tenantID int64) []string {
 		return n.TenantSecrets(tenantID)
 	}
 	return nil
-}
-
-// scrubbedError shows the text of the error it wraps without secrets;
-// errors.Is and errors.As still see the error, so that asynq and the
-// classification keep working.
-type scrubbedError struct {
-	err error
-	msg string
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
-
-// scrubError returns err with a text that shows none of secrets, in any of
-// the forms secret.Scrub knows.
-func scrubError(err error, secrets []string) error {
-	if len(secrets) == 0 {
-		return err
-	}
-	msg := err.Error()
-	if clean := secret.Scrub(msg, secrets...); clean != msg {
-		return &scrubbedError{err: err, msg: clean}
-	}
-	return err
 }
 
 // asynqLogger sends asynq's own logs to slog.

@@ -224,28 +224,10 @@ func list[T any](ctx context.Context, c *Client, k call) ([]T, error) {
 	return all, nil
 }
 
-// redactedError hides the credentials in the message of the error it wraps.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redact makes sure err's message shows the password in none of its forms,
 // whatever text the site sent back (a last line of defence: classify
 // already scrubs what it keeps of an answer).
-func (c *Client) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if out := c.scrub(msg); out != msg {
-		return &redactedError{err: err, msg: out}
-	}
-	return err
-}
+func (c *Client) redact(err error) error { return secret.ScrubError(err, c.secrets()...) }
 
 // scrub removes the application password from text the site sent, in each
 // form secret.Scrub knows, with and without its spaces, and inside the

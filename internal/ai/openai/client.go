@@ -306,28 +306,11 @@ func (c *client) scrub(msg string) string {
 	return msg
 }
 
-// redactedError hides the key in the message of the error it wraps; errors.Is
-// and errors.As still see the error.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redact makes sure err's message shows no form of the key, as a last line
 // of defence: classify scrubs what the server said, but a transport or
 // go-openai error may quote a reply too.
 func (c *client) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := secret.Scrub(msg, c.cfg.APIKey.Reveal()); clean != msg {
-		return &redactedError{err: err, msg: clean}
-	}
-	return err
+	return secret.ScrubError(err, c.cfg.APIKey.Reveal())
 }
 
 // retryAfter reads how long a 429 asks to wait: retry-after-ms, Retry-After

@@ -151,25 +151,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, minRetryAfter), maxRetryAfter)
 }
 
-// redactedError hides the token in the message of an error it wraps.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redact makes sure err's message shows no form of token, as a last line of
 // defence: statusTransport and predictionError already scrub the server text
 // we keep.
-func redact(err error, token string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := secret.Scrub(msg, token); clean != msg {
-		return &redactedError{err: err, msg: clean}
-	}
-	return err
-}
+func redact(err error, token string) error { return secret.ScrubError(err, token) }
