@@ -13,11 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
-	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/wordpress/fakewp"
 )
@@ -43,16 +41,9 @@ func TestEchoedSecretsStayOutOfJobErrors(t *testing.T) {
 
 	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "10ms"), apptest.WithEnv("RETRY_MAX_DELAY", "40ms"),
 		apptest.WithEnv("LOG_LEVEL", "debug"))
-	var logs syncBuffer
+	var logs secrettest.LogBuffer
 	h.App.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
-	apptest.Must(t, err, "redis URL")
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	env := map[string]string{"OPENAI_EMBEDDING_DIMENSIONS": "256", "OPENAI_MODEL": "gpt-4o-mini"}
-	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, rdb, h.App.Log)
-	apptest.Must(t, err, "providers")
-	stopWorker := h.StartWorker(t, providers)
+	_, stopWorker := startTenantModelWorker(t, h)
 
 	tk, c := h.Tenant(t, "echoes", 1000)
 	r := tenantRun{api: pipelineAPI{t: t, c: c}}

@@ -25,6 +25,7 @@ import (
 	"github.com/presswork/presswork/internal/client"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/ratelimit"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -187,22 +188,20 @@ func TestTenantPromptOverrideReachesTheModel(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// startTenantModelWorker starts h's worker on the providers the
+// environment gives without OPENAI_API_KEY: the worker's own models are the
+// offline ones, and the other OPENAI_* variables configure the models of
+// tenants that bring a key. It returns the providers and the worker's stop.
+func startTenantModelWorker(t *testing.T, h *apptest.Harness) (app.Providers, func()) {
+	t.Helper()
+	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
+	apptest.Must(t, err, "redis URL")
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	env := map[string]string{"OPENAI_EMBEDDING_DIMENSIONS": "256", "OPENAI_MODEL": "gpt-4o-mini"}
+	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, rdb, h.App.Log)
+	apptest.Must(t, err, "providers")
+	return providers, h.StartWorker(t, providers)
 }
 
 // TestTenantOpenAIKey runs a tenant's clustering, ideas and draft on the
@@ -222,21 +221,12 @@ func TestTenantOpenAIKey(t *testing.T) {
 	server := openAIWithOfflineEmbeddings(t, fake, &embedCalls, &key)
 
 	h := apptest.Start(t)
-	var logs syncBuffer
+	var logs secrettest.LogBuffer
 	h.App.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
-	apptest.Must(t, err, "redis URL")
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	// No OPENAI_API_KEY: the worker's own providers are the offline ones;
-	// the other OPENAI_* variables configure the tenants' models.
-	env := map[string]string{"OPENAI_EMBEDDING_DIMENSIONS": "256", "OPENAI_MODEL": "gpt-4o-mini"}
-	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, rdb, h.App.Log)
-	apptest.Must(t, err, "providers")
+	providers, _ := startTenantModelWorker(t, h)
 	if providers.Text.Name() != offline.TextModelName {
 		t.Fatalf("the worker's text model is %s, want the offline one", providers.Text.Name())
 	}
-	h.StartWorker(t, providers)
 
 	a, aClient := startTenant(t, h, "own-key", "Own Key Kitchen")
 	b, _ := startTenant(t, h, "no-key", "Worker Key Kitchen")
@@ -304,7 +294,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	// at once with a clear message.
 	db := h.App.Store.SQLDB()
 	defer db.Close()
-	_, err = db.Exec(`UPDATE tenant_ai_settings SET openai_api_key_enc = set_byte(openai_api_key_enc, 19, get_byte(openai_api_key_enc, 19) # 255),
+	_, err := db.Exec(`UPDATE tenant_ai_settings SET openai_api_key_enc = set_byte(openai_api_key_enc, 19, get_byte(openai_api_key_enc, 19) # 255),
 		updated_at = updated_at + interval '1 second' WHERE tenant_id = (SELECT tenant_id FROM sites WHERE id = $1)`, a.site.ID)
 	apptest.Must(t, err, "damage the sealed key")
 	j = a.waitFailed(a.startIdeas())

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -19,12 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
-	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/wordpress/fakewp"
 )
@@ -78,18 +74,8 @@ func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // authorization with user), in hex, and every 8-character piece of it
 // (a secret shown in part; the 4-character hints of keys are allowed).
 func leakForms(secret, user string) map[string]string {
-	forms := map[string]string{"plain": secret}
-	js, _ := json.Marshal(secret)
-	forms["json"] = strings.Trim(string(js), `"`)
-	forms["query-escaped"] = url.QueryEscape(secret)
-	forms["path-escaped"] = url.PathEscape(secret)
+	forms := secrettest.Forms(secret, user)
 	forms["hex"] = hex.EncodeToString([]byte(secret))
-	for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-		forms[name] = strings.TrimRight(enc.EncodeToString([]byte(secret)), "=")
-		if user != "" {
-			forms[name+" basic auth"] = strings.TrimRight(enc.EncodeToString([]byte(user+":"+secret)), "=")
-		}
-	}
 	const piece = 8
 	for i := 0; i+piece <= len(secret); i++ {
 		p := secret[i : i+piece]
@@ -132,7 +118,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	// is served through a recorder of its answers.
 	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "10ms"), apptest.WithEnv("RETRY_MAX_DELAY", "40ms"),
 		apptest.WithEnv("DEPLOY_POLL_EVERY", "10ms"), apptest.WithEnv("LOG_LEVEL", "debug"))
-	var logs syncBuffer
+	var logs secrettest.LogBuffer
 	h.App.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	answers := &captured{}
 	srv, enq := h.App.API()
@@ -140,14 +126,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	t.Cleanup(func() { ts.Close(); enq.Close() })
 	h.URL = ts.URL // every client of the harness goes through the recorder
 
-	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
-	apptest.Must(t, err, "redis URL")
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	env := map[string]string{"OPENAI_EMBEDDING_DIMENSIONS": "256", "OPENAI_MODEL": "gpt-4o-mini"}
-	providers, err := app.ProvidersFromEnv(func(k string) string { return env[k] }, rdb, h.App.Log)
-	apptest.Must(t, err, "providers")
-	stopWorker := h.StartWorker(t, providers)
+	_, stopWorker := startTenantModelWorker(t, h)
 
 	_, c := h.Tenant(t, "leaky", 1000)
 	r := tenantRun{api: pipelineAPI{t: t, c: c}}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -256,7 +256,7 @@ func TestFailuresHideTheTenantsSecrets(t *testing.T) {
 		}
 		return errors.New("provider failed: " + echo)
 	})
-	var logs lockedLog
+	var logs secrettest.LogBuffer
 	w, err := ai.NewWriter(app.OfflineProviders().Text)
 	apptest.Must(t, err, "writer")
 	hs := &tasks.Handlers{Store: st, Writer: w, Embedder: app.OfflineProviders().Embedder, Costs: h.App.Config.Costs,
@@ -299,31 +299,5 @@ func TestFailuresHideTheTenantsSecrets(t *testing.T) {
 
 // shownForms names the forms of key that text shows.
 func shownForms(text, key string) []string {
-	forms := map[string]string{"plain": key, "query-escaped": url.QueryEscape(key),
-		"base64": strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(key)), "=")}
-	var found []string
-	for name, form := range forms {
-		if strings.Contains(text, form) {
-			found = append(found, name)
-		}
-	}
-	return found
-}
-
-// lockedLog is a buffer safe for a logger's concurrent writes.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedLog) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return secrettest.Leaks(text, secrettest.Forms(key, ""))
 }

@@ -2,15 +2,14 @@ package wordpress_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 	"github.com/presswork/presswork/internal/wordpress"
 	"github.com/presswork/presswork/internal/wordpress/fakewp"
 )
@@ -18,22 +17,11 @@ import (
 // passwordLeaks names the forms of the fake's application password that
 // text shows.
 func passwordLeaks(text string) []string {
-	p := fakewp.Password
-	bare := strings.ReplaceAll(p, " ", "")
-	forms := map[string]string{"plain": p, "without spaces": bare,
-		"query-escaped": url.QueryEscape(p), "path-escaped": url.PathEscape(p)}
-	for name, s := range map[string]string{"": p, " without spaces": bare,
-		" in basic auth": fakewp.User + ":" + p, " in basic auth without spaces": fakewp.User + ":" + bare} {
-		forms["base64"+name] = strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(s)), "=")
-		forms["base64url"+name] = strings.TrimRight(base64.URLEncoding.EncodeToString([]byte(s)), "=")
+	forms := secrettest.Forms(fakewp.Password, fakewp.User)
+	for name, form := range secrettest.Forms(strings.ReplaceAll(fakewp.Password, " ", ""), fakewp.User) {
+		forms[name+" without spaces"] = form
 	}
-	var found []string
-	for name, form := range forms {
-		if strings.Contains(text, form) {
-			found = append(found, name)
-		}
-	}
-	return found
+	return secrettest.Leaks(text, forms)
 }
 
 // shownBy is everything a caller can read of err: its text, its %+v, and

@@ -2,49 +2,24 @@ package openai_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/presswork/presswork/internal/ai/openai"
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 )
 
 // echoedKey has characters that each encoding spells differently, so that
 // every form of it can be told apart.
 const echoedKey = "sk-echo/Key+01=ab&<cd>_ZZ9"
 
-// keyForms are the spellings of key a leak could take.
-func keyForms(key string) map[string]string {
-	js, _ := json.Marshal(key)
-	forms := map[string]string{
-		"plain":         key,
-		"json":          strings.Trim(string(js), `"`),
-		"query-escaped": url.QueryEscape(key),
-		"path-escaped":  url.PathEscape(key),
-	}
-	for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-		forms[name] = strings.TrimRight(enc.EncodeToString([]byte(key)), "=")
-	}
-	return forms
-}
-
 // leaks names the forms of key that text shows.
-func leaks(text, key string) []string {
-	var found []string
-	for name, form := range keyForms(key) {
-		if strings.Contains(text, form) {
-			found = append(found, name)
-		}
-	}
-	return found
-}
+func leaks(text, key string) []string { return secrettest.Leaks(text, secrettest.Forms(key, "")) }
 
 // TestErrorsNeverShowAnEchoedKey runs calls against a server that echoes
 // the key into the message, code, type and param of its error and into the

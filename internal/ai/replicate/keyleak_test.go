@@ -1,23 +1,19 @@
 package replicate_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/replicate"
 	"github.com/presswork/presswork/internal/ai/replicate/fakereplicate"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret/secrettest"
 )
 
 // echoedToken has characters that each encoding spells differently.
@@ -25,37 +21,7 @@ const echoedToken = "r8_echo/Tok+01=ab&<cd>_ZZ9"
 
 // tokenLeaks names the forms of token that text shows.
 func tokenLeaks(text, token string) []string {
-	js, _ := json.Marshal(token)
-	forms := map[string]string{"plain": token, "json": strings.Trim(string(js), `"`),
-		"query-escaped": url.QueryEscape(token), "path-escaped": url.PathEscape(token)}
-	for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-		forms[name] = strings.TrimRight(enc.EncodeToString([]byte(token)), "=")
-	}
-	var found []string
-	for name, form := range forms {
-		if strings.Contains(text, form) {
-			found = append(found, name)
-		}
-	}
-	return found
-}
-
-// lockedBuffer collects a logger's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return secrettest.Leaks(text, secrettest.Forms(token, ""))
 }
 
 // TestErrorsNeverShowAnEchoedToken makes Replicate quote the token in every
@@ -67,7 +33,7 @@ func TestErrorsNeverShowAnEchoedToken(t *testing.T) {
 	t.Parallel()
 	fake := fakereplicate.New(t)
 	fake.Token = echoedToken
-	var logs lockedBuffer
+	var logs secrettest.LogBuffer
 	m := newModel(t, fake, func(c *replicate.Config) { c.Token = echoedToken },
 		replicate.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 
