@@ -28,15 +28,7 @@ func TestFoldedSlotIsNotFiredAgain(t *testing.T) {
 
 	// next_fire_at goes back to the folded slot; the scheduler fires.
 	folded := base.Add(time.Second)
-	_, err := a.h.App.Store.UpdateRule(t.Context(), a.tenant.ID, r.ID, func(r *store.Rule) error {
-		r.NextFireAt = &folded
-		return nil
-	})
-	apptest.Must(t, err, "make the rule due at the folded slot")
-	s, closeScheduler := a.h.App.Scheduler()
-	defer closeScheduler()
-	_, err = s.FireDue(t.Context())
-	apptest.Must(t, err, "fire due rules")
+	a.fireDue(r, folded)
 
 	runs, err := a.h.App.Store.ListRuns(t.Context(), a.tenant.ID, r.ID, time.Time{}, 10)
 	apptest.Must(t, err, "list runs")

@@ -22,23 +22,6 @@ import (
 // so clustering leaves them as outliers.
 const strayKeywords = "phrase,volume\nzebra migration serengeti,10\nincome tax deadline extension,20\n"
 
-// fireAt makes the rule due at slot (in the past) and fires it as the
-// scheduler does, then waits until the run has planned. The run's id
-// answers with the record it was folded into, if it was.
-func (a *automation) fireAt(r store.Rule, slot time.Time) store.Run {
-	a.t.Helper()
-	_, err := a.h.App.Store.UpdateRule(a.t.Context(), a.tenant.ID, r.ID, func(r *store.Rule) error {
-		r.NextFireAt = &slot
-		return nil
-	})
-	apptest.Must(a.t, err, "make the rule due")
-	s, closeScheduler := a.h.App.Scheduler()
-	defer closeScheduler()
-	_, err = s.FireDue(a.t.Context())
-	apptest.Must(a.t, err, "fire due rules")
-	return a.waitRun(store.RunID(r.ID, slot))
-}
-
 func (a *automation) clusterJobs() []store.Job {
 	return slices.DeleteFunc(a.api.jobs(), func(j store.Job) bool { return j.Type != tasks.TypeCluster })
 }

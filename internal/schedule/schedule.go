@@ -4,7 +4,8 @@
 // decides when a rule fires next, across daylight saving changes as Vixie
 // cron does (see wallclock.go), so that every caller (the scheduler, the
 // API's next_fire_at) agrees; and that a rule that missed slots (the
-// scheduler was down) fires once to catch up, not once per slot.
+// scheduler was down or behind) fires once to catch up, not once per slot,
+// and which slots it missed.
 package schedule
 
 import (
@@ -120,6 +121,25 @@ func (s Schedule) Next(t time.Time) time.Time {
 // are skipped and the catch-up firing is the only one.
 func (s Schedule) After(scheduled, now time.Time) time.Time {
 	return s.Next(latest(scheduled, now))
+}
+
+// Missed counts the slots After skips once the slot due at scheduled fired
+// at now: those strictly after scheduled and at or before now, which came
+// due while the firing was late and fire no run of their own (the catch-up
+// firing stands for them). It counts up to limit of them, n, from first to
+// last; more says further slots were left uncounted.
+func (s Schedule) Missed(scheduled, now time.Time, limit int) (n int, first, last time.Time, more bool) {
+	for t := s.Next(scheduled); !t.IsZero() && !t.After(now); t = s.Next(t) {
+		if n == limit {
+			return n, first, last, true
+		}
+		if n == 0 {
+			first = t
+		}
+		last = t
+		n++
+	}
+	return n, first, last, false
 }
 
 func latest(a, b time.Time) time.Time {

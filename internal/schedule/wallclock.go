@@ -46,12 +46,11 @@ func newWallClock(spec string, parsed *cron.SpecSchedule, loc *time.Location) *w
 
 // isFixedTime tells a spec naming moments of the day from an interval, by
 // its minute and hour fields as Vixie cron does: a "*" or "?" in either
-// (also as "*/n") makes it an interval.
+// (also as "*/n") makes it an interval. spec is one Parse accepted, so not
+// empty.
 func isFixedTime(spec string) bool {
 	fields := strings.Fields(spec)
 	switch {
-	case len(fields) == 0:
-		return false
 	case strings.HasPrefix(fields[0], "@"):
 		return fields[0] != "@hourly" && fields[0] != "@every"
 	case len(fields) == 6: // seconds first

@@ -77,19 +77,7 @@ func (s *Scheduler) next(r store.Rule, now time.Time) store.Advance {
 		return store.Advance{}
 	}
 	a := store.Advance{Next: sched.After(*r.NextFireAt, now)}
-	// The slots after the one firing that are already due fire no run of
-	// their own (the catch-up run stands for them): they were missed.
-	for t := sched.Next(*r.NextFireAt); !t.IsZero() && !t.After(now) && (a.Next.IsZero() || t.Before(a.Next)); t = sched.Next(t) {
-		if a.Missed == maxCountedMisses {
-			a.AtLeast = true
-			break
-		}
-		if a.Missed == 0 {
-			a.MissedFrom = t
-		}
-		a.MissedTo = t
-		a.Missed++
-	}
+	a.Missed, a.MissedFrom, a.MissedTo, a.AtLeast = sched.Missed(*r.NextFireAt, now, maxCountedMisses)
 	return a
 }
 

@@ -156,8 +156,9 @@ func (s *Store) DeleteRule(ctx context.Context, tenantID, id int64) error {
 	return oneRow(tag.RowsAffected(), err)
 }
 
-// Run statuses. A missed record is not a run: it names the slots an
-// outage of the scheduler left unfired.
+// Run statuses. A missed record is not a run: it names the slots that came
+// due while a firing was late (the scheduler down or behind) and were not
+// fired.
 const (
 	RunQueued  = "queued"
 	RunDone    = "done"
@@ -238,7 +239,7 @@ type Firing struct {
 
 // Advance is where a rule goes once its due slot fired: Next (zero
 // disables the rule), and the slots after the fired one that came due
-// before now and were not fired (the scheduler was down): Missed of them,
+// before now and were not fired (the firing was late): Missed of them,
 // from MissedFrom to MissedTo; AtLeast when counting stopped early.
 type Advance struct {
 	Next                 time.Time
@@ -286,24 +287,24 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 	n := len(rules)
 	ids, tenants, ruleIDs, sites := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	slots, nexts, advances := make([]time.Time, n), make([]*time.Time, n), make([]Advance, n)
+	// record is the indexes of the slots to record a run for. A slot at or
+	// before the rule's last fired one (as locked) was fired already:
+	// next_fire_at went back (an edit computed it on a clock behind the
+	// scheduler's). Its record may be gone, folded into an earlier one, so
+	// the run's primary key no longer stops it from being recorded again.
+	record := make([]int, 0, n)
 	for i, r := range rules {
 		ids[i], tenants[i], ruleIDs[i], sites[i], slots[i] = RunID(r.ID, *r.NextFireAt), r.TenantID, r.ID, r.SiteID, *r.NextFireAt
 		advances[i] = next(r)
 		if t := advances[i].Next; !t.IsZero() {
 			nexts[i] = &t
 		}
+		if r.LastFiredAt == nil || r.LastFiredAt.Before(*r.NextFireAt) {
+			record = append(record, i)
+		}
 	}
-	// A slot at or before the rule's last fired one was fired already:
-	// next_fire_at went back (an edit computed it on a clock behind the
-	// scheduler's). Its record may be gone, folded into an earlier one, so
-	// the run's primary key no longer stops it from being recorded again.
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at)
-		SELECT id, tenant_id, rule_id, 'schedule', slot, $5 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
-		       AS t(id, tenant_id, rule_id, slot)
-		WHERE NOT EXISTS (SELECT 1 FROM automation_rules x WHERE x.id = t.rule_id AND x.last_fired_at >= t.slot)
-		ON CONFLICT DO NOTHING`, ids, tenants, ruleIDs, slots, now); err != nil {
-		return nil, fmt.Errorf("record runs: %w", err)
+	if err := recordRuns(ctx, tx, now, record, ids, tenants, ruleIDs, slots); err != nil {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, `
 		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, state)
@@ -341,6 +342,28 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 		firings[i] = Firing{Rule: r, Job: byID[ids[i]], Missed: advances[i].Missed}
 	}
 	return firings, nil
+}
+
+// recordRuns records a queued scheduled run fired at now for each slot
+// whose index is in record; a slot recorded already is left alone.
+func recordRuns(ctx context.Context, tx pgx.Tx, now time.Time, record []int,
+	ids []string, tenants, ruleIDs []int64, slots []time.Time) error {
+	if len(record) == 0 {
+		return nil
+	}
+	rIDs, rTenants, rRules, rSlots := make([]string, len(record)), make([]int64, len(record)),
+		make([]int64, len(record)), make([]time.Time, len(record))
+	for k, i := range record {
+		rIDs[k], rTenants[k], rRules[k], rSlots[k] = ids[i], tenants[i], ruleIDs[i], slots[i]
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at)
+		SELECT id, tenant_id, rule_id, 'schedule', slot, $5 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
+		       AS t(id, tenant_id, rule_id, slot)
+		ON CONFLICT DO NOTHING`, rIDs, rTenants, rRules, rSlots, now); err != nil {
+		return fmt.Errorf("record runs: %w", err)
+	}
+	return nil
 }
 
 // skipBusy records as skipped the runs among ids that got no job (their
@@ -382,7 +405,7 @@ func recordMissed(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, a
 				a.MissedFrom.UTC().Format(time.RFC3339), a.MissedTo.UTC().Format(time.RFC3339))
 		}
 		reason, _ := json.Marshal([]Skip{{Reason: fmt.Sprintf(
-			"missed: the scheduler was not running; %s were not fired (the run of %s, fired at %s, stood for them)",
+			"missed: the rule fired late (the scheduler was down or behind); %s were not fired (the run of %s, fired at %s, stood for them)",
 			span, r.NextFireAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}})
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO automation_runs (id, tenant_id, rule_id, trigger, scheduled_for, fired_at, status, skipped,
