@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/presswork/presswork/internal/app"
@@ -58,9 +59,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprint(out, usage)
 		return errors.New("no command given")
 	}
-	// A plan change's -h and flag errors need no configuration or database.
+	// A plan change's flags are parsed first: -h and flag errors need no
+	// configuration or database.
+	var planTenant int64
+	var plan string
 	if len(args) > 1 && args[0] == "tenant" && args[1] == "plan" {
-		if _, _, help, err := planFlags(args[2:], out); help || err != nil {
+		var help bool
+		var err error
+		if planTenant, plan, help, err = planFlags(args[2:], out); help || err != nil {
 			return err
 		}
 	}
@@ -89,7 +95,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "tenant create":
 		return createTenant(ctx, a, args[1:], out)
 	case "tenant plan":
-		return changePlan(ctx, a, args[1:], out)
+		return changePlan(ctx, a, planTenant, plan, out)
 	case "credits grant":
 		return grantCredits(ctx, a, args[1:], out)
 	case "operator-key create":
@@ -112,7 +118,7 @@ func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer)
 	var req httpapi.NewTenantRequest
 	fs.StringVar(&req.Name, "name", "", "tenant name (required)")
 	fs.StringVar(&req.Slug, "slug", "", "tenant slug: lower-case letters, digits, hyphens (required)")
-	fs.StringVar(&req.Plan, "plan", "starter", "plan: free, starter, pro or agency")
+	fs.StringVar(&req.Plan, "plan", "starter", "plan: "+strings.Join(httpapi.Plans, ", "))
 	fs.Int64Var(&req.Credits, "credits", 200, "opening credits")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -47,13 +47,10 @@ func planFlags(args []string, out io.Writer) (tenant int64, plan string, help bo
 	return tenant, plan, false, nil
 }
 
-// changePlan is "presswork tenant plan": the operator's plan change, the
-// same as PATCH /v1/admin/tenants/:id with a plan, and audited as it is.
-func changePlan(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	tenant, plan, help, err := planFlags(args, out)
-	if err != nil || help {
-		return err
-	}
+// changePlan is "presswork tenant plan" once planFlags has parsed its
+// flags: the operator's plan change, the same as PATCH
+// /v1/admin/tenants/:id with a plan, and audited as it is.
+func changePlan(ctx context.Context, a *app.App, tenant int64, plan string, out io.Writer) error {
 	client := asynq.NewClient(a.Redis)
 	defer client.Close()
 	changed, err := httpapi.ChangeTenant(ctx, a.Store, &tasks.Enqueuer{Client: client}, tenant,

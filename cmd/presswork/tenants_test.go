@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ import (
 func TestTenantPlan(t *testing.T) {
 	t.Parallel()
 	var help bytes.Buffer
-	if err := changePlan(context.Background(), nil, []string{"-h"}, &help); err != nil {
+	if err := run(context.Background(), []string{"tenant", "plan", "-h"}, &help); err != nil {
 		t.Fatalf("tenant plan -h: %v", err)
 	}
 	for _, want := range []string{"usage: presswork tenant plan", "-tenant", "-plan", "free, starter, pro, agency"} {
@@ -32,6 +33,14 @@ func TestTenantPlan(t *testing.T) {
 	ctx := context.Background()
 	tk, _ := h.Tenant(t, "cli-plan", 0)
 	id := itoa(tk.Tenant.ID)
+	// tenantPlan is run's "tenant plan" without the configuration.
+	tenantPlan := func(args []string, out io.Writer) error {
+		tenant, plan, help, err := planFlags(args, out)
+		if err != nil || help {
+			return err
+		}
+		return changePlan(ctx, h.App, tenant, plan, out)
+	}
 	for _, args := range [][]string{
 		{"-tenant", id, "-plan", "gold"},
 		{"-tenant", id, "-plan", "Agency"},
@@ -41,7 +50,7 @@ func TestTenantPlan(t *testing.T) {
 		{"-tenant", id, "-plan", "agency", "extra"},
 	} {
 		var out bytes.Buffer
-		if err := changePlan(ctx, h.App, args, &out); err == nil {
+		if err := tenantPlan(args, &out); err == nil {
 			t.Errorf("tenant plan %v succeeded, want an error", args)
 		}
 	}
@@ -50,7 +59,7 @@ func TestTenantPlan(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := changePlan(ctx, h.App, []string{"-tenant", id, "-plan", "agency"}, &out); err != nil {
+	if err := tenantPlan([]string{"-tenant", id, "-plan", "agency"}, &out); err != nil {
 		t.Fatalf("tenant plan: %v", err)
 	}
 	if !strings.Contains(out.String(), "plan agency (was pro)") {

@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -143,13 +142,13 @@ func aiBaseURL(raw string, allowPrivate bool) (string, string) {
 		return "", fmt.Sprintf("must be at most %d characters", maxAIBaseURLLen)
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
-	switch {
-	case err != nil || u.Host == "" || u.Opaque != "":
+	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "", "must be an absolute URL such as https://llm.example.com/v1"
-	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
-		return "", privateHostProblem
-	case netguard.CheckSpelling(u.Hostname()) != nil:
-		return "", numericHostProblem
+	}
+	if problem := hostProblem(u.Hostname(), allowPrivate); problem != "" {
+		return "", problem
+	}
+	switch {
 	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
 		return "", "must start with https:// (http:// is accepted for localhost only)"
 	case u.Scheme != "https" && u.Scheme != "http":

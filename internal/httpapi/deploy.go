@@ -15,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -250,19 +249,6 @@ func (s *Server) reservedDomainProblem(domain string) string {
 	return ""
 }
 
-// sourceHostProblem says what is wrong with the host a deployment's source
-// is fetched from (by the panel, on the panel's network), or "": the same
-// rule as a site's URL.
-func sourceHostProblem(host string, allowPrivate bool) string {
-	switch {
-	case !allowPrivate && netguard.CheckHost(host) != nil:
-		return privateHostProblem
-	case netguard.CheckSpelling(host) != nil:
-		return numericHostProblem
-	}
-	return ""
-}
-
 // imageRegistry returns the registry host:port an image reference names,
 // or "" for Docker Hub. As in Docker's reference grammar, the first path
 // component is a registry only when it contains a '.' or a ':' or is
@@ -296,7 +282,7 @@ func checkImage(v *errs.ValidationError, image string, allowPrivate bool) {
 		}
 		host = h
 	}
-	if problem := sourceHostProblem(host, allowPrivate); problem != "" {
+	if problem := hostProblem(host, allowPrivate); problem != "" {
 		v.Add("source.image", "registry %s", problem)
 	}
 }
@@ -311,7 +297,7 @@ func checkSource(v *errs.ValidationError, src store.DeploySource, allowPrivate b
 		case u.User != nil:
 			v.Add("source.repo", "must not contain credentials")
 		default:
-			if problem := sourceHostProblem(u.Hostname(), allowPrivate); problem != "" {
+			if problem := hostProblem(u.Hostname(), allowPrivate); problem != "" {
 				v.Add("source.repo", "%s", problem)
 			}
 		}

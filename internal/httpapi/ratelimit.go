@@ -136,18 +136,19 @@ func (s *Server) admitAuth(c echo.Context) (settle func(failed bool), err error)
 	}, nil
 }
 
-// authFailureKey is the counter of a client address. An IPv6 client
-// usually holds a whole /64, so that is what is counted; an IPv4 address
-// (also IPv4-mapped IPv6) is counted alone.
+// authFailureKey is the counter of a client address, under the failure
+// counter's own prefix. An IPv6 client usually holds a whole /64, so that
+// is what is counted; an IPv4 address (also IPv4-mapped IPv6) is counted
+// alone.
 func authFailureKey(ip string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return "auth-fail:" + ip
+		return ip
 	}
 	addr = addr.Unmap().WithZone("")
 	if addr.Is6() {
 		p, _ := addr.Prefix(64) // cannot fail for an IPv6 address and 64
-		return "auth-fail:" + p.String()
+		return p.String()
 	}
-	return "auth-fail:" + addr.String()
+	return addr.String()
 }

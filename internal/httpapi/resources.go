@@ -206,19 +206,32 @@ const privateHostProblem = "must not name this machine or a private network addr
 // disagree on what it names.
 const numericHostProblem = "must write an IPv4 address as four decimal numbers, such as 93.184.216.34"
 
+// hostProblem says what is wrong with the host of a URL a tenant gives
+// (a site, an OpenAI-compatible server, where a deployment's source is
+// fetched from), or "".
+func hostProblem(host string, allowPrivate bool) string {
+	switch {
+	case !allowPrivate && netguard.CheckHost(host) != nil:
+		return privateHostProblem
+	case netguard.CheckSpelling(host) != nil:
+		return numericHostProblem
+	}
+	return ""
+}
+
 // siteURLProblem says what is wrong with a WordPress site URL, or "".
 func siteURLProblem(raw string, allowPrivate bool) string {
 	if len(raw) > 2000 {
 		return "must be at most 2000 characters"
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
-	switch {
-	case err != nil || u.Host == "":
+	if err != nil || u.Host == "" {
 		return "must be an absolute URL such as https://example.com"
-	case !allowPrivate && netguard.CheckHost(u.Hostname()) != nil:
-		return privateHostProblem
-	case netguard.CheckSpelling(u.Hostname()) != nil:
-		return numericHostProblem
+	}
+	if problem := hostProblem(u.Hostname(), allowPrivate); problem != "" {
+		return problem
+	}
+	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
 		return "must start with https:// or http://"
 	case u.User != nil:

@@ -11,18 +11,18 @@ import (
 const Redacted = "[redacted]"
 
 // Scrub returns text with every secret removed in each form a remote side
-// could echo it back: as written, URL- and query-escaped, JSON-escaped,
-// base64 (standard and URL alphabets, with and without padding), and each
-// secret's "user:secret" basic-auth encoding is covered by passing that pair
-// as a secret of its own. Empty secrets and secrets shorter than four bytes
-// are ignored (they would blank ordinary words).
+// could echo it back: as written, URL- and query-escaped, JSON-escaped and
+// base64 (standard and URL alphabets, with and without padding). Pass
+// user:secret as a secret of its own to cover a Basic authorization.
+// Empty secrets and secrets shorter than four bytes are ignored (they would
+// blank ordinary words).
 func Scrub(text string, secrets ...string) string {
 	for _, s := range secrets {
 		if len(s) < 4 {
 			continue
 		}
 		for _, form := range forms(s) {
-			if form != "" && strings.Contains(text, form) {
+			if form != "" {
 				text = strings.ReplaceAll(text, form, Redacted)
 			}
 		}
@@ -30,8 +30,9 @@ func Scrub(text string, secrets ...string) string {
 	return text
 }
 
-// forms lists the spellings of s that Scrub removes, longest first so that an
-// encoded form is replaced before the plain secret inside it.
+// forms lists the spellings of s that Scrub removes, the encoded forms before
+// the plain one, so that an encoded form is replaced before the plain secret
+// inside it.
 func forms(s string) []string {
 	quotedHTML, _ := json.Marshal(s) // escapes <, > and & as \u003c...
 	var plain strings.Builder

@@ -83,9 +83,8 @@ func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
 
 // SetTenantStatus suspends or reactivates a tenant.
 func (s *Store) SetTenantStatus(ctx context.Context, id int64, status string) (Tenant, error) {
-	t, err := scanTenant(s.pool.QueryRow(ctx,
-		`UPDATE tenants SET status = $2 WHERE id = $1 RETURNING `+tenantColumns, id, status))
-	return t, translate(err)
+	t, _, err := s.ChangeTenant(ctx, id, TenantChange{Status: &status})
+	return t, err
 }
 
 // TenantChange is a change of a tenant's status, plan or both (nil: kept).

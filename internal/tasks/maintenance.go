@@ -40,11 +40,11 @@ func (m *Maintenance) Once(ctx context.Context) (MaintenanceReport, error) {
 	now := m.Now()
 	rep.Jobs, err1 = m.Store.PruneJobs(ctx, now.Add(-m.RetainJobs))
 	rep.Runs, err2 = m.Store.PruneRuns(ctx, now.Add(-m.RetainRuns))
-	rep.IdempotencyKeys, err4 = m.Store.PruneIdempotencyKeys(ctx, now.Add(-store.IdempotencyKeyRetention))
+	rep.IdempotencyKeys, err3 = m.Store.PruneIdempotencyKeys(ctx, now.Add(-store.IdempotencyKeyRetention))
 	for queue := range Queues {
 		n, err := m.pruneArchived(ctx, queue, now.Add(-m.RetainArchived))
 		rep.ArchivedTasks += n
-		err3 = errors.Join(err3, err)
+		err4 = errors.Join(err4, err)
 	}
 	return rep, errors.Join(err1, err2, err3, err4)
 }
@@ -87,7 +87,8 @@ func (m *Maintenance) Pass(ctx context.Context) {
 	if err != nil {
 		m.Log.Warn("maintenance pass failed", "error", err)
 	}
-	if rep.Jobs+rep.Runs+rep.ArchivedTasks > 0 {
-		m.Log.Info("maintenance", "jobs_deleted", rep.Jobs, "runs_deleted", rep.Runs, "archived_tasks_deleted", rep.ArchivedTasks)
+	if rep.Jobs+rep.Runs+rep.ArchivedTasks+rep.IdempotencyKeys > 0 {
+		m.Log.Info("maintenance", "jobs_deleted", rep.Jobs, "runs_deleted", rep.Runs,
+			"archived_tasks_deleted", rep.ArchivedTasks, "idempotency_keys_deleted", rep.IdempotencyKeys)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 // API types.
@@ -54,7 +55,8 @@ var stageModelVars = []struct {
 // Secret is a string that prints, logs and marshals as "[redacted]".
 type Secret string
 
-const redacted = "[redacted]"
+// redacted is what a Secret shows.
+const redacted = secret.Redacted
 
 // String returns "[redacted]", or "" for an empty secret.
 func (s Secret) String() string {

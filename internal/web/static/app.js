@@ -202,9 +202,12 @@ const pages = {
     const loadDrafts = () => guard(async () => {
       let ds = await listAll("/v1/drafts?site_id=" + id);
       if (status.value) ds = ds.filter(d => d.status === status.value);
-      fill("drafts-table", ds, d => el("tr", { "data-status": d.status }, selectBox(d.id, d.title),
-        el("td", {}, el("a", { href: "/ui/drafts/" + d.id }, d.title)), el("td", {}, el("span", { class: "badge " + d.status }, d.status)),
-        el("td", {}, d.word_count), el("td", {}, webLink(d.wp_link) ? el("a", { href: webLink(d.wp_link), rel: "noopener" }, "view post") : "")));
+      fill("drafts-table", ds, d => {
+        const link = webLink(d.wp_link);
+        return el("tr", { "data-status": d.status }, selectBox(d.id, d.title),
+          el("td", {}, el("a", { href: "/ui/drafts/" + d.id }, d.title)), el("td", {}, el("span", { class: "badge " + d.status }, d.status)),
+          el("td", {}, d.word_count), el("td", {}, link ? el("a", { href: link, rel: "noopener" }, "view post") : ""));
+      });
     });
     const loadAll = () => { loadClusters(); loadIdeas(); loadDrafts(); };
     withoutDraft.addEventListener("change", loadIdeas);
@@ -259,8 +262,9 @@ const pages = {
     const load = () => guard(async () => {
       draft = await api("GET", "/v1/drafts/" + id);
       document.querySelector("h1").textContent = draft.title;
+      const link = webLink(draft.wp_link);
       document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
-        " · " + draft.word_count + " words", webLink(draft.wp_link) ? el("span", {}, " · ", el("a", { href: webLink(draft.wp_link), rel: "noopener" }, "view the post")) : "",
+        " · " + draft.word_count + " words", link ? el("span", {}, " · ", el("a", { href: link, rel: "noopener" }, "view the post")) : "",
         " · ", el("a", { href: "/ui/sites/" + draft.site_id }, "back to the site"));
       document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(draft.title) + "</h1>" + (draft.body_html || "");
       for (const f of fields) document.getElementById("f-" + f).value = draft[f] || "";
