@@ -148,6 +148,27 @@ func TestDeployFailuresSayWhatFailed(t *testing.T) {
 	}
 }
 
+// TestShortEnvValuesAreNotMasked: an environment value shorter than
+// secret.Scrub's floor (WP_DEBUG=1) is not masked out of the panel's
+// reason, where it would blank ordinary words ("blog1.example.com").
+func TestShortEnvValuesAreNotMasked(t *testing.T) {
+	e := startDeploy(t, "short")
+	site := e.site("Debug")
+	body := map[string]any{"source": map[string]string{"type": "image", "image": "wordpress:6"},
+		"domain": "blog1.example.com", "env": map[string]string{"WP_DEBUG": "1", "WP_SECRET_SALT": "salt-value-do-not-leak"}}
+	e.panel.FailNext("domains.updateDomain", http.StatusBadRequest,
+		"Domain blog1.example.com is not allowed (salt salt-value-do-not-leak)")
+	j := e.act(http.MethodPost, e.deployPath(site), body)
+	d := e.deployment(site.ID)
+	const reason = "Deployment failed: the panel refused the domain: Domain blog1.example.com is not allowed"
+	if j.State != store.JobFailed || !strings.HasPrefix(d.Error, reason) || !strings.HasPrefix(deref(j.LastError), reason) {
+		t.Errorf("refused domain: deployment %q, job %q; want it to start %q", d.Error, deref(j.LastError), reason)
+	}
+	if strings.Contains(d.Error+deref(j.LastError), "salt-value-do-not-leak") {
+		t.Errorf("the panel's reason shows an environment value: %q", d.Error)
+	}
+}
+
 // TestAppThatNeverRunsFailsAfterOneWait (#17.12, #17.14): a deploy that
 // never ends (while the panel shows the app enabled) fails once
 // DEPLOY_WAIT has passed, in the first attempt: the wait is one step with

@@ -101,10 +101,10 @@ func (c *Client) login(ctx context.Context) error {
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
-		return fmt.Errorf("easypanel auth.login: decode reply: %w", err)
+		return fmt.Errorf("easypanel auth.login: decode reply: %w: %w", ErrBadReply, err)
 	}
 	if out.Token == "" {
-		return errors.New("easypanel auth.login: reply carries no token")
+		return fmt.Errorf("easypanel auth.login: reply carries no token: %w", ErrBadReply)
 	}
 	c.mu.Lock()
 	c.token = out.Token
@@ -168,7 +168,7 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("easypanel %s: decode reply: %w", r.procedure, err)
+		return fmt.Errorf("easypanel %s: decode reply: %w: %w", r.procedure, ErrBadReply, err)
 	}
 	return nil
 }

@@ -21,6 +21,10 @@ var ErrUnsupportedPanel = errors.New("the panel speaks Easypanel's newer /api/rp
 // or password, not a panel that is down.
 var ErrLoginRefused = errors.New("the panel refused the login: wrong email or password")
 
+// ErrBadReply is wrapped by the error of a call whose reply is not Easypanel's: a result that does
+// not decode as the procedure's, or a login that gives no token.
+var ErrBadReply = errors.New("the reply is not Easypanel's")
+
 // rpcInternalError is the JSON-RPC code tRPC gives INTERNAL_SERVER_ERROR.
 const rpcInternalError = -32603
 

@@ -100,7 +100,7 @@ func panelProblem(err error) error {
 		return errs.Invalid("url", "could not be reached: the connection was refused")
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth):
 		return errs.Invalid("url", "could not be reached: its TLS certificate is not valid")
-	case strings.Contains(err.Error(), "decode reply"):
+	case errors.Is(err, easypanel.ErrBadReply):
 		return errs.Invalid("url", "does not answer as an Easypanel (its reply is not the panel's)")
 	}
 	return errs.Invalid("url", "could not be reached")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // TestPanelSettingsAreCheckedOnThePanel (#17.11): PUT /v1/easypanel logs
@@ -27,6 +28,18 @@ func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
 		_, _ = w.Write([]byte("<html>a blog</html>"))
 	}))
 	t.Cleanup(notAPanel.Close)
+	// tRPC replies that are not Easypanel's: a login result without a token,
+	// and one that does not decode as a login's.
+	reply := func(body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	noToken, badLogin := reply(`{"result":{"data":{"json":{"ok":true}}}}`), reply(`{"result":{"data":{"json":"welcome"}}}`)
+	const notEasypanel = "does not answer as an Easypanel (its reply is not the panel's)"
 	settings := func(url, password, project string) map[string]string {
 		return map[string]string{"url": url, "email": fakepanel.Email, "password": password, "project": project}
 	}
@@ -36,17 +49,20 @@ func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
 		body   map[string]string
 		status int
 		fields []string
+		says   string // the url's problem, when set
 	}{
-		{"wrong password", nil, settings(panel.URL, "not the password", "sites"), 400, []string{"email", "password"}},
-		{"missing project", nil, settings(panel.URL, fakepanel.Password, "shop"), 400, []string{"project"}},
-		{"nothing listens", nil, settings(closed, fakepanel.Password, "sites"), 400, []string{"url"}},
-		{"not a panel", nil, settings(notAPanel.URL, fakepanel.Password, "sites"), 400, []string{"url"}},
+		{"wrong password", nil, settings(panel.URL, "not the password", "sites"), 400, []string{"email", "password"}, ""},
+		{"missing project", nil, settings(panel.URL, fakepanel.Password, "shop"), 400, []string{"project"}, ""},
+		{"nothing listens", nil, settings(closed, fakepanel.Password, "sites"), 400, []string{"url"}, ""},
+		{"not a panel", nil, settings(notAPanel.URL, fakepanel.Password, "sites"), 400, []string{"url"}, ""},
 		{"panel fails", func() { panel.FailNext("auth.login", http.StatusInternalServerError, "internal error") },
-			settings(panel.URL, fakepanel.Password, "sites"), 503, nil},
+			settings(panel.URL, fakepanel.Password, "sites"), 503, nil, ""},
 		{"panel fails to list", func() {
 			panel.FailNext("projects.listProjectsAndServices", http.StatusBadGateway, "bad gateway")
-		}, settings(panel.URL, fakepanel.Password, "sites"), 503, nil},
-		{"newer panel", func() { panel.UseNewerAPI(true) }, settings(panel.URL, fakepanel.Password, "sites"), 400, []string{"url"}},
+		}, settings(panel.URL, fakepanel.Password, "sites"), 503, nil, ""},
+		{"newer panel", func() { panel.UseNewerAPI(true) }, settings(panel.URL, fakepanel.Password, "sites"), 400, []string{"url"}, ""},
+		{"login without a token", nil, settings(noToken, fakepanel.Password, "sites"), 400, []string{"url"}, notEasypanel},
+		{"login reply not a login's", nil, settings(badLogin, fakepanel.Password, "sites"), 400, []string{"url"}, notEasypanel},
 	}
 	for _, c := range cases {
 		if c.fault != nil {
@@ -58,6 +74,11 @@ func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
 			if !slices.Contains(fields(p), field) {
 				t.Errorf("%s: problem names %v, want %s: %s", c.name, fields(p), field, a.Body)
 			}
+		}
+		if c.says != "" && !slices.ContainsFunc(p.Errors, func(e errs.FieldProblem) bool {
+			return e.Field == "url" && e.Problem == c.says
+		}) {
+			t.Errorf("%s: problems %+v, want url: %q", c.name, p.Errors, c.says)
 		}
 		noLeak(t, c.name, a, "not the password", fakepanel.Password)
 		panel.UseNewerAPI(false)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // DeployIntent is what the latest deploy action of a deployment asked the
@@ -25,11 +27,17 @@ type DeployIntent struct {
 // GetDeployIntent returns a deployment's intent; not found when no action
 // recorded one.
 func (s *Store) GetDeployIntent(ctx context.Context, tenantID, deploymentID int64) (DeployIntent, error) {
+	return scanDeployIntent(deploymentID, s.pool.QueryRow(ctx, `SELECT `+deployIntentColumns+`
+		FROM deploy_intents WHERE tenant_id = $1 AND deployment_id = $2`, tenantID, deploymentID))
+}
+
+// deployIntentColumns are the columns scanDeployIntent reads.
+const deployIntentColumns = `job_id, action, before_action, before_at, accepted_at IS NOT NULL, wait_deadline`
+
+func scanDeployIntent(deploymentID int64, row pgx.Row) (DeployIntent, error) {
 	in := DeployIntent{DeploymentID: deploymentID}
 	var deadline *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT job_id, action, before_action, before_at, accepted_at IS NOT NULL, wait_deadline
-		FROM deploy_intents WHERE tenant_id = $1 AND deployment_id = $2`, tenantID, deploymentID).
-		Scan(&in.JobID, &in.Action, &in.BeforeAction, &in.BeforeAt, &in.Accepted, &deadline)
+	err := row.Scan(&in.JobID, &in.Action, &in.BeforeAction, &in.BeforeAt, &in.Accepted, &deadline)
 	if deadline != nil {
 		in.WaitDeadline = *deadline
 	}
@@ -56,13 +64,13 @@ func (s *Store) AcceptDeployIntent(ctx context.Context, tenantID, deploymentID i
 	return oneRow(tag.RowsAffected(), err)
 }
 
-// StartDeployWait returns the deadline of job's wait for the app to run:
-// the one recorded when the job's wait started, or, at its start, now
-// (the database's clock) plus wait. An action that triggers no deploy
-// (start) takes the intent over from an earlier job.
-func (s *Store) StartDeployWait(ctx context.Context, tenantID, deploymentID int64, jobID, action string, wait time.Duration) (time.Time, error) {
-	var deadline time.Time
-	err := s.pool.QueryRow(ctx, `
+// StartDeployWait starts job's wait for the app to run and returns the
+// intent it waits on: its WaitDeadline is the one recorded when the job's
+// wait started, or, at its start, now (the database's clock) plus wait. An
+// action that triggers no deploy (start) takes the intent over from an
+// earlier job, without the earlier job's BeforeAction and BeforeAt.
+func (s *Store) StartDeployWait(ctx context.Context, tenantID, deploymentID int64, jobID, action string, wait time.Duration) (DeployIntent, error) {
+	return scanDeployIntent(deploymentID, s.pool.QueryRow(ctx, `
 		INSERT INTO deploy_intents (deployment_id, tenant_id, job_id, action, wait_deadline)
 		SELECT id, tenant_id, $3, $4, now() + make_interval(secs => $5) FROM deployments WHERE tenant_id = $1 AND id = $2
 		ON CONFLICT (deployment_id) DO UPDATE SET
@@ -71,8 +79,7 @@ func (s *Store) StartDeployWait(ctx context.Context, tenantID, deploymentID int6
 		    before_action = CASE WHEN deploy_intents.job_id = $3 THEN deploy_intents.before_action ELSE '' END,
 		    before_at = CASE WHEN deploy_intents.job_id = $3 THEN deploy_intents.before_at ELSE '' END,
 		    job_id = $3, action = $4, updated_at = now()
-		RETURNING wait_deadline`, tenantID, deploymentID, jobID, action, wait.Seconds()).Scan(&deadline)
-	return deadline, translate(err)
+		RETURNING `+deployIntentColumns, tenantID, deploymentID, jobID, action, wait.Seconds()))
 }
 
 // RetargetDeployment moves a deployment on which nothing was created on

@@ -29,18 +29,21 @@ func TestDeployWaitHasOneDeadlinePerJob(t *testing.T) {
 	st := newStore(t)
 	d := newDeployment(t, st)
 	ctx := t.Context()
-	first, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", time.Hour)
+	firstIn, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := firstIn.WaitDeadline
 	if left := time.Until(first); left < 50*time.Minute || left > 70*time.Minute {
 		t.Fatalf("deadline %s from now, want an hour", left)
 	}
-	again, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", 5*time.Hour)
+	againIn, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", 5*time.Hour)
+	again := againIn.WaitDeadline
 	if err != nil || !again.Equal(first) {
 		t.Errorf("the same job's second wait: deadline %s (%v), want the first %s", again, err, first)
 	}
-	other, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-b", "start", 5*time.Hour)
+	otherIn, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-b", "start", 5*time.Hour)
+	other := otherIn.WaitDeadline
 	if err != nil || other.Sub(first) < 3*time.Hour {
 		t.Errorf("another job's wait: deadline %s (%v), want a new one 5h from now", other, err)
 	}
@@ -59,8 +62,13 @@ func TestDeployIntentIsRecordedPerJob(t *testing.T) {
 	if err := st.RecordDeployIntent(ctx, d.TenantID, in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", time.Hour); err != nil {
+	waiting, err := st.StartDeployWait(ctx, d.TenantID, d.ID, "job-a", "deploy", time.Hour)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if waiting.JobID != "job-a" || waiting.BeforeAction != in.BeforeAction || waiting.BeforeAt != in.BeforeAt ||
+		waiting.WaitDeadline.IsZero() {
+		t.Errorf("the wait's intent %+v, want job-a's with its deploy before the call and a deadline", waiting)
 	}
 	apptestMust(t, st.AcceptDeployIntent(ctx, d.TenantID, d.ID, "job-a"))
 	got, err := st.GetDeployIntent(ctx, d.TenantID, d.ID)

@@ -119,10 +119,25 @@ func (dp *deployer) open(ctx context.Context) error {
 	if url == "" {
 		return errs.Permanent(errors.New("no Easypanel is configured"))
 	}
-	dp.secrets = append(dp.secrets, password, email+":"+password)
+	dp.remember(password, email+":"+password)
 	dp.panel = easypanel.New(url, email, password, h.PanelHTTP)
 	dp.learnSecrets()
 	return nil
+}
+
+// minSecretLen is the shortest value masked as a secret: secret.Scrub's
+// floor. A shorter one (an environment's WP_DEBUG=1) would blank ordinary
+// words ("blog1.example.com") in every message.
+const minSecretLen = 4
+
+// remember adds values to the secrets masked, each once; values shorter
+// than minSecretLen are skipped.
+func (dp *deployer) remember(values ...string) {
+	for _, v := range values {
+		if len(v) >= minSecretLen && !slices.Contains(dp.secrets, v) {
+			dp.secrets = append(dp.secrets, v)
+		}
+	}
 }
 
 // learnSecrets adds the deployment's own secrets (its database passwords,
@@ -132,28 +147,15 @@ func (dp *deployer) open(ctx context.Context) error {
 // environment). A value that cannot be opened here fails the step that
 // needs it.
 func (dp *deployer) learnSecrets() {
-	for _, s := range []struct {
+	for _, pw := range []struct {
 		enc  []byte
 		what string
-	}{{dp.d.DBPasswordEnc, "db-password"}, {dp.d.DBRootPasswordEnc, "db-root-password"}, {dp.d.EnvEnc, "env"}} {
-		if len(s.enc) == 0 {
-			continue
-		}
-		b, err := dp.h.Box.Open(s.enc, secret.DeploymentSecretAD(dp.d.TenantID, dp.d.SiteID, s.what))
-		if err != nil {
-			continue
-		}
-		if s.what != "env" {
-			dp.secrets = append(dp.secrets, string(b))
-			continue
-		}
-		var env map[string]string
-		if json.Unmarshal(b, &env) == nil {
-			for _, v := range env {
-				dp.secrets = append(dp.secrets, v)
-			}
+	}{{dp.d.DBPasswordEnc, "db-password"}, {dp.d.DBRootPasswordEnc, "db-root-password"}} {
+		if len(pw.enc) > 0 {
+			_, _ = dp.openSecret(pw.enc, pw.what)
 		}
 	}
+	_, _ = dp.userEnv()
 }
 
 func (dp *deployer) run(ctx context.Context) error {
@@ -181,7 +183,7 @@ func (dp *deployer) deploy(ctx context.Context) error {
 		return err
 	}
 	if err := dp.retarget(ctx); err != nil {
-		return dp.fail(ctx, dp.d.Step, "Deployment failed: the panel's services could not be listed", err)
+		return err
 	}
 	if err := dp.rewindTrigger(ctx); err != nil {
 		return err
@@ -228,7 +230,8 @@ func (dp *deployer) requireApp(what string) error {
 // project the panel's settings name now (PUT /v1/easypanel may have
 // corrected it since the deploy was asked for). Services of the chosen
 // names in the old project are an earlier attempt's whose reply was lost:
-// then the deployment stays where they are.
+// then the deployment stays where they are. A listing the panel fails
+// fails the deployment; a store error is returned as it is.
 func (dp *deployer) retarget(ctx context.Context) error {
 	if dp.project == "" || dp.project == dp.d.Project || dp.d.StepDone("database_created") {
 		return nil
@@ -236,7 +239,7 @@ func (dp *deployer) retarget(ctx context.Context) error {
 	if dp.d.AppService != nil {
 		inv, err := dp.panel.ListProjectsAndServices(ctx)
 		if err != nil {
-			return err
+			return dp.fail(ctx, dp.d.Step, "Deployment failed: the panel's services could not be listed", err)
 		}
 		if inv.Has(dp.d.Project, *dp.d.DBService) || inv.Has(dp.d.Project, *dp.d.AppService) {
 			dp.log(ctx, dp.d.Step, fmt.Sprintf("project %s kept although the panel's settings now name %s: "+
@@ -293,10 +296,8 @@ func (dp *deployer) redeploy(ctx context.Context) error {
 		if err != nil {
 			return dp.fail(ctx, "deploy_triggered", "Redeploy failed: the panel refused to start the deploy", err)
 		}
-		if dp.d.StepDone("domain_set") {
-			if err := dp.state(ctx, "deploy_triggered", deployDeploying, ""); err != nil {
-				return err
-			}
+		if err := dp.state(ctx, "deploy_triggered", deployDeploying, ""); err != nil {
+			return err
 		}
 		dp.log(ctx, "deploy_triggered", msg, "")
 	}
@@ -470,8 +471,28 @@ func (dp *deployer) openSecret(enc []byte, what string) (string, error) {
 	if err != nil {
 		return "", errs.Permanent(fmt.Errorf("open the deployment's %s: %w", what, err))
 	}
-	dp.secrets = append(dp.secrets, string(b))
+	dp.remember(string(b))
 	return string(b), nil
+}
+
+// userEnv opens the user's environment variables (none when the deployment
+// has none) and remembers their values as secrets to mask.
+func (dp *deployer) userEnv() (map[string]string, error) {
+	user := map[string]string{}
+	if len(dp.d.EnvEnc) == 0 {
+		return user, nil
+	}
+	raw, err := dp.openSecret(dp.d.EnvEnc, "env")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(raw), &user); err != nil {
+		return nil, errs.Permanent(fmt.Errorf("unreadable environment: %w", err))
+	}
+	for _, v := range user {
+		dp.remember(v)
+	}
+	return user, nil
 }
 
 func (dp *deployer) database() (easypanel.MariaDB, error) {
@@ -535,18 +556,9 @@ func (dp *deployer) createApp(ctx context.Context) (string, error) {
 }
 
 func (dp *deployer) env(db easypanel.MariaDB) (string, error) {
-	user := map[string]string{}
-	if len(dp.d.EnvEnc) > 0 {
-		raw, err := dp.openSecret(dp.d.EnvEnc, "env")
-		if err != nil {
-			return "", err
-		}
-		if err := json.Unmarshal([]byte(raw), &user); err != nil {
-			return "", errs.Permanent(fmt.Errorf("unreadable environment: %w", err))
-		}
-		for _, v := range user {
-			dp.secrets = append(dp.secrets, v)
-		}
+	user, err := dp.userEnv()
+	if err != nil {
+		return "", err
 	}
 	lines := []string{
 		"DATABASE_URL=" + db.ConnectionURL(),
@@ -628,14 +640,11 @@ func (dp *deployer) trigger(ctx context.Context) (string, error) {
 // that ended in error fails at once. A failed look (the panel down for a
 // moment) is not the app failing: the wait goes on to its deadline.
 func (dp *deployer) watch(ctx context.Context) (string, error) {
-	deadline, err := dp.h.Store.StartDeployWait(ctx, dp.d.TenantID, dp.d.ID, dp.job.ID, dp.action, dp.h.DeployWait)
+	in, err := dp.h.Store.StartDeployWait(ctx, dp.d.TenantID, dp.d.ID, dp.job.ID, dp.action, dp.h.DeployWait)
 	if err != nil {
 		return "", err
 	}
-	var before easypanel.Action
-	if in, err := dp.h.Store.GetDeployIntent(ctx, dp.d.TenantID, dp.d.ID); err == nil && in.JobID == dp.job.ID {
-		before = easypanel.Action{ID: in.BeforeAction, CreatedAt: in.BeforeAt}
-	}
+	deadline, before := in.WaitDeadline, easypanel.Action{ID: in.BeforeAction, CreatedAt: in.BeforeAt}
 	ticker := time.NewTicker(max(dp.h.DeployPollEvery, 10*time.Millisecond))
 	defer ticker.Stop()
 	var lastErr error
@@ -752,6 +761,7 @@ func (dp *deployer) userMessage(failure string, err error) string {
 	var mp *missingProjectError
 	var df *deployFailedError
 	pe, fromPanel := errors.AsType[*easypanel.Error](err)
+	projectMissing := errors.As(err, &mp) || fromPanel && pe.ProjectMissing()
 	var reason string
 	switch {
 	case errors.Is(err, easypanel.ErrUnsupportedPanel):
@@ -760,10 +770,10 @@ func (dp *deployer) userMessage(failure string, err error) string {
 		return head + ": the panel refused Presswork's login; correct the email or password with PUT /v1/easypanel"
 	case errors.Is(err, easypanel.ErrLoginRefused):
 		return head + ": the operator's panel refused Presswork's login (EASYPANEL_EMAIL, EASYPANEL_PASSWORD)"
-	case (errors.As(err, &mp) || fromPanel && pe.ProjectMissing()) && dp.d.Panel == "tenant":
+	case projectMissing && dp.d.Panel == "tenant":
 		return fmt.Sprintf("%s: the panel has no project %q; create it on the panel or name another with PUT /v1/easypanel",
 			head, dp.d.Project)
-	case errors.As(err, &mp), fromPanel && pe.ProjectMissing():
+	case projectMissing:
 		return fmt.Sprintf("%s: the operator's panel has no project %q (EASYPANEL_PROJECT)", head, dp.d.Project)
 	case errors.As(err, &df):
 		return head + ": the panel's deploy ended in error: " + dp.scrubReason(df.reason)
@@ -779,7 +789,7 @@ func (dp *deployer) userMessage(failure string, err error) string {
 // scrubReason is the panel's reason as a user may read it: without any
 // secret the action knows, and short.
 func (dp *deployer) scrubReason(reason string) string {
-	reason = strings.TrimSpace(secret.Scrub(string(easypanel.Mask([]byte(reason), dp.secrets...)), dp.secrets...))
+	reason = strings.TrimSpace(string(easypanel.Mask([]byte(reason), dp.secrets...))) // Mask ends in secret.Scrub
 	if len(reason) > maxReasonLen {
 		reason = strings.ToValidUTF8(reason[:maxReasonLen], "") + "..."
 	}
