@@ -56,9 +56,9 @@ bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 
 	@scripts/bench-header.sh > docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/ | tee -a docs/benchmarks.md.raw
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestTwoProcessesUnderProviderLimit$$' -count=1 -v ./internal/ratelimit/ | tee -a docs/benchmarks.md.raw
-	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchTwoWorkersUnderProviderLimit$$' -count=1 -v ./internal/app/ | tee -a docs/benchmarks.md.raw
+	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchTwoWorkersUnderProviderLimit$$' -count=1 -v ./internal/e2e/ | tee -a docs/benchmarks.md.raw
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchFiringTenThousandRules$$' -count=1 -v ./internal/scheduler/ | tee -a docs/benchmarks.md.raw
-	PRESSWORK_BENCH=1 PRESSWORK_BENCH_OUT=$(CURDIR)/docs/benchmarks.md $(GO) test -run '^TestBenchTable$$' -count=1 -v -timeout 15m ./internal/app/
+	PRESSWORK_BENCH=1 PRESSWORK_BENCH_OUT=$(CURDIR)/docs/benchmarks.md $(GO) test -run '^TestBenchTable$$' -count=1 -v -timeout 15m ./internal/e2e/
 	@{ echo; echo '## Other benchmarks of the same run'; echo; echo '```'; grep -E '^(Benchmark|\| scheduler|.*served|.*limit)' docs/benchmarks.md.raw; echo '```'; } >> docs/benchmarks.md
 	@rm -f docs/benchmarks.md.raw
 	@echo "wrote docs/benchmarks.md"

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/app/apiapp"
+	"github.com/presswork/presswork/internal/app/workerapp"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/client"
-	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/wordpress"
@@ -43,7 +46,7 @@ func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) erro
 	defer stop()
 
 	start := time.Now()
-	t, err := httpapi.CreateTenant(ctx, a.Store, httpapi.NewTenantRequest{
+	t, err := auth.CreateTenant(ctx, a.Store, auth.NewTenantRequest{
 		Name: "Demo Media", Slug: fmt.Sprintf("demo-%d", time.Now().Unix()), Plan: "agency", Credits: 2000})
 	if err != nil {
 		return err
@@ -67,12 +70,12 @@ func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) erro
 // both stopped by the returned function.
 func startInProcess(ctx context.Context, a *app.App) (string, func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
-	srv, enqClient := a.API()
+	srv, enqClient := apiapp.New(a)
 	addrCh := make(chan string, 1)
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- srv.Serve(ctx, "127.0.0.1:0", 5*time.Second, func(addr string) { addrCh <- addr }) }()
 	workerDone := make(chan error, 1)
-	go func() { workerDone <- a.RunWorker(ctx, app.OfflineProviders()) }()
+	go func() { workerDone <- workerapp.Run(ctx, a, providers.Offline()) }()
 	stop := func() {
 		cancel()
 		<-apiDone

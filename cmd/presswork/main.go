@@ -14,8 +14,8 @@ import (
 	"syscall"
 
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/config"
-	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -115,15 +115,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
-	var req httpapi.NewTenantRequest
+	var req auth.NewTenantRequest
 	fs.StringVar(&req.Name, "name", "", "tenant name (required)")
 	fs.StringVar(&req.Slug, "slug", "", "tenant slug: lower-case letters, digits, hyphens (required)")
-	fs.StringVar(&req.Plan, "plan", "starter", "plan: "+strings.Join(httpapi.Plans, ", "))
+	fs.StringVar(&req.Plan, "plan", "starter", "plan: "+strings.Join(auth.Plans, ", "))
 	fs.Int64Var(&req.Credits, "credits", 200, "opening credits")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	t, err := httpapi.CreateTenant(ctx, a.Store, req)
+	t, err := auth.CreateTenant(ctx, a.Store, req)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func createOperatorKey(ctx context.Context, a *app.App, args []string, out io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	key, prefix, hash := httpapi.NewAPIKey()
+	key, prefix, hash := auth.NewAPIKey()
 	k, err := a.Store.CreateAPIKey(ctx, 0, "operator", *name, prefix, hash)
 	if err != nil {
 		return err

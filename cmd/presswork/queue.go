@@ -14,7 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/presswork/presswork/internal/tasks"
+	"github.com/presswork/presswork/internal/jobs"
 )
 
 const queueUsage = `usage: presswork queue SUBCOMMAND [flags]
@@ -96,7 +96,7 @@ func knownQueues(insp *asynq.Inspector) ([]string, error) {
 		return nil, fmt.Errorf("list queues: %w", err)
 	}
 	set := make(map[string]bool)
-	for q := range tasks.Queues {
+	for q := range jobs.Queues {
 		set[q] = true
 	}
 	for _, q := range inRedis {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/testenv"
@@ -37,7 +38,7 @@ func setupQueue(t *testing.T) queueBundle {
 // enqueue puts a job's real task on its queue, optionally in the future.
 func (b queueBundle) enqueue(t *testing.T, id, queue string, opts ...asynq.Option) {
 	t.Helper()
-	task, err := tasks.NewTask(store.Job{ID: id, TenantID: 7, Type: tasks.TypeDraft, Queue: queue, SubjectID: 42})
+	task, err := jobs.NewTask(store.Job{ID: id, TenantID: 7, Type: tasks.TypeDraft, Queue: queue, SubjectID: 42})
 	if err != nil {
 		t.Fatalf("new task: %v", err)
 	}
@@ -80,9 +81,9 @@ func row(t *testing.T, out, first string) []string {
 func TestQueueStats(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t)
-	b.enqueue(t, "job-a", tasks.QueueDefault)
-	b.enqueue(t, "job-b", tasks.QueueDefault)
-	b.enqueue(t, "job-c", tasks.QueueDefault, asynq.ProcessIn(time.Hour))
+	b.enqueue(t, "job-a", jobs.QueueDefault)
+	b.enqueue(t, "job-b", jobs.QueueDefault)
+	b.enqueue(t, "job-c", jobs.QueueDefault, asynq.ProcessIn(time.Hour))
 
 	out := b.run(t, "stats")
 	if !strings.Contains(out, "QUEUE") || !strings.Contains(out, "PROCESSED TODAY") {
@@ -103,9 +104,9 @@ func TestQueueStats(t *testing.T) {
 func TestQueueList(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t)
-	b.enqueue(t, "job-a", tasks.QueueBulk)
-	b.enqueue(t, "job-b", tasks.QueueBulk)
-	b.enqueue(t, "job-c", tasks.QueueBulk, asynq.ProcessIn(time.Hour))
+	b.enqueue(t, "job-a", jobs.QueueBulk)
+	b.enqueue(t, "job-b", jobs.QueueBulk)
+	b.enqueue(t, "job-c", jobs.QueueBulk, asynq.ProcessIn(time.Hour))
 
 	out := b.run(t, "list", "-queue", "bulk", "-state", "pending")
 	for _, id := range []string{"job-a", "job-b"} {
@@ -139,9 +140,9 @@ func TestQueueList(t *testing.T) {
 func TestQueueArchiveRetryDelete(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t)
-	b.enqueue(t, "job-a", tasks.QueueDefault)
-	b.enqueue(t, "job-b", tasks.QueueDefault)
-	b.enqueue(t, "job-c", tasks.QueueDefault)
+	b.enqueue(t, "job-a", jobs.QueueDefault)
+	b.enqueue(t, "job-b", jobs.QueueDefault)
+	b.enqueue(t, "job-c", jobs.QueueDefault)
 
 	b.run(t, "archive", "-queue", "default", "-id", "job-a")
 	if s := b.state(t, "default", "job-a"); s != asynq.TaskStateArchived {
@@ -183,7 +184,7 @@ func TestQueueArchiveRetryDelete(t *testing.T) {
 func TestQueuePause(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t)
-	b.enqueue(t, "job-a", tasks.QueueBulk)
+	b.enqueue(t, "job-a", jobs.QueueBulk)
 
 	b.run(t, "pause", "-queue", "bulk")
 	info, err := b.insp.GetQueueInfo("bulk")
@@ -202,7 +203,7 @@ func TestQueuePause(t *testing.T) {
 func TestQueueErrors(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t)
-	b.enqueue(t, "job-a", tasks.QueueDefault)
+	b.enqueue(t, "job-a", jobs.QueueDefault)
 
 	tests := []struct {
 		args []string

@@ -12,8 +12,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/app"
-	"github.com/presswork/presswork/internal/httpapi"
-	"github.com/presswork/presswork/internal/tasks"
+	"github.com/presswork/presswork/internal/auth"
+	"github.com/presswork/presswork/internal/jobs"
 )
 
 // planFlags parses "tenant plan"'s flags; -h prints them to out and
@@ -25,11 +25,11 @@ func planFlags(args []string, out io.Writer) (tenant int64, plan string, help bo
 		fmt.Fprintf(out, "usage: presswork tenant plan -tenant ID -plan P\n\n"+
 			"Changes a tenant's plan (%s). Its fair-share room for bulk jobs\n"+
 			"(BULK_INFLIGHT) follows at once: held jobs a larger room fits are queued.\n\n",
-			strings.Join(httpapi.Plans, ", "))
+			strings.Join(auth.Plans, ", "))
 		fs.PrintDefaults()
 	}
 	fs.Int64Var(&tenant, "tenant", 0, "tenant id (required)")
-	fs.StringVar(&plan, "plan", "", "the new plan: "+strings.Join(httpapi.Plans, ", ")+" (required)")
+	fs.StringVar(&plan, "plan", "", "the new plan: "+strings.Join(auth.Plans, ", ")+" (required)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, "", true, nil
@@ -41,8 +41,8 @@ func planFlags(args []string, out io.Writer) (tenant int64, plan string, help bo
 		return 0, "", false, fmt.Errorf("tenant plan: unexpected argument %q", fs.Arg(0))
 	case tenant <= 0:
 		return 0, "", false, errors.New("-tenant must be a tenant id")
-	case !slices.Contains(httpapi.Plans, plan):
-		return 0, "", false, fmt.Errorf("-plan must be one of %s, not %q", strings.Join(httpapi.Plans, ", "), plan)
+	case !slices.Contains(auth.Plans, plan):
+		return 0, "", false, fmt.Errorf("-plan must be one of %s, not %q", strings.Join(auth.Plans, ", "), plan)
 	}
 	return tenant, plan, false, nil
 }
@@ -53,13 +53,13 @@ func planFlags(args []string, out io.Writer) (tenant int64, plan string, help bo
 func changePlan(ctx context.Context, a *app.App, tenant int64, plan string, out io.Writer) error {
 	client := asynq.NewClient(a.Redis)
 	defer client.Close()
-	changed, err := httpapi.ChangeTenant(ctx, a.Store, &tasks.Enqueuer{Client: client}, tenant,
-		httpapi.TenantChangeRequest{Plan: &plan})
+	changed, err := auth.ChangeTenant(ctx, a.Store, jobs.New(a.Store, client, a.Log), tenant,
+		auth.TenantChangeRequest{Plan: &plan})
 	if err != nil {
 		return err
 	}
 	t := changed.Tenant
-	if err := cliAudit(ctx, a, t.ID, "tenant.plan", httpapi.PlanChangeTarget(t.ID, changed.OldPlan, t.Plan)); err != nil {
+	if err := cliAudit(ctx, a, t.ID, "tenant.plan", auth.PlanChangeTarget(t.ID, changed.OldPlan, t.Plan)); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "tenant %d %q: plan %s (was %s)\n", t.ID, t.Slug, t.Plan, changed.OldPlan)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -70,7 +70,7 @@ func TestTenantPlan(t *testing.T) {
 	}
 	entries, err := h.App.Store.TenantAudit(ctx, tk.Tenant.ID, store.Page{Limit: 100})
 	apptest.Must(t, err, "audit")
-	want := httpapi.PlanChangeTarget(tk.Tenant.ID, "pro", "agency")
+	want := auth.PlanChangeTarget(tk.Tenant.ID, "pro", "agency")
 	if !slices.ContainsFunc(entries, func(e store.AuditEntry) bool {
 		return e.Actor == "cli" && e.Action == "tenant.plan" && e.Target == want
 	}) {

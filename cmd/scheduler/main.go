@@ -1,52 +1,14 @@
 // Command scheduler is Presswork's cron: it fires automation rules, re-
 // delivers work the queue lost and prunes old records. Run any number of
-// replicas; the one holding a Redis lease does the work.
+// replicas; the one holding a Redis lease does the work. ADMIN_ADDR serves
+// its admin endpoints.
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/presswork/presswork/internal/app"
-	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/app/schedulerapp"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "scheduler:", err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context) error {
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	log := cfg.Logger(os.Stderr, "scheduler")
-	log.Info("starting", "config", cfg)
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if cfg.AdminAddr != "" {
-		admin, err := a.StartAdmin(cfg.AdminAddr)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if err := admin.Close(); err != nil {
-				log.Warn("admin server shutdown", "error", err)
-			}
-		}()
-	}
-	err = a.RunScheduler(ctx)
-	log.Info("stopped")
-	return err
+	app.Main(app.Process{Name: "scheduler", Admin: true, Run: schedulerapp.Run})
 }

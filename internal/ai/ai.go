@@ -15,7 +15,8 @@ import (
 // the schema and, in configuration, the model.
 type Stage string
 
-// The stages that call a text model.
+// The stages that call a text model; tasks.Pipeline gives the automation
+// stage each serves.
 const (
 	StageClusterName Stage = "cluster_name"
 	StageIdeas       Stage = "ideas"
@@ -187,4 +188,10 @@ type InlineImagePrompt struct {
 	Heading string `json:"heading"`
 	Prompt  string `json:"prompt"`
 	AltText string `json:"alt_text"`
+}
+
+// TextModels are the text and embedding models that serve a tenant's jobs.
+type TextModels struct {
+	Text     TextModel
+	Embedder Embedder
 }

@@ -6,10 +6,9 @@ package errs
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel kinds, tested with errors.Is.
@@ -59,6 +58,27 @@ func (e *ValidationError) Add(field, format string, args ...any) *ValidationErro
 	return e
 }
 
+// CheckText adds a problem for field when val is not valid UTF-8, holds
+// fewer than lo or more than hi characters once trimmed of white space, or
+// holds control characters. It returns the error for chaining.
+func (e *ValidationError) CheckText(field, val string, lo, hi int) *ValidationError {
+	n := utf8.RuneCountInString(strings.TrimSpace(val))
+	switch {
+	case !utf8.ValidString(val):
+		e.Add(field, "is not valid UTF-8")
+	case n < lo && lo == 1:
+		e.Add(field, "must not be empty")
+	case n < lo || n > hi:
+		e.Add(field, "must be %d to %d characters", lo, hi)
+	case strings.ContainsFunc(val, isControl):
+		e.Add(field, "must not contain control characters")
+	}
+	return e
+}
+
+// isControl reports whether r is an ASCII control character.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
 // OrNil returns nil when there are no problems, so callers can collect
 // problems and return the result directly.
 func (e *ValidationError) OrNil() error {
@@ -85,28 +105,28 @@ type ThrottledError struct {
 	Err        error
 }
 
-// maxRetryAfterHeader caps what ParseRetryAfter reads.
-const maxRetryAfterHeader = 24 * time.Hour
-
-// ParseRetryAfter reads a Retry-After header value, in seconds (possibly
-// fractional) or as an HTTP date relative to now, capped at a day; a date
-// in the past is 0. ok is false for an empty, negative or unreadable value.
-func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-		return time.Duration(min(secs, maxRetryAfterHeader.Seconds()) * float64(time.Second)), true
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		return min(max(at.Sub(now), 0), maxRetryAfterHeader), true
-	}
-	return 0, false
-}
-
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("throttled (retry after %s): %v", e.RetryAfter, e.Err)
 }
 
 func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// PublicError is a refusal whose message is written for the caller: it
+// names the role, slug or id concerned and never carries SQL or driver
+// text, so the API and the command line show it as it is. errors.Is and
+// errors.As see Err, the kind (a sentinel above, or an error that wraps one).
+type PublicError struct {
+	Msg string
+	Err error
+}
+
+// Public returns a *PublicError of err's kind with a message for the caller.
+func Public(err error, format string, args ...any) error {
+	return &PublicError{Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+func (e *PublicError) Error() string { return e.Msg }
+func (e *PublicError) Unwrap() error { return e.Err }
 
 // Permanent wraps err so that errors.Is(err, ErrPermanent) holds.
 func Permanent(err error) error {

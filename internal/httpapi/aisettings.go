@@ -23,10 +23,6 @@ const (
 	minKeyLenForHint = 12 // a shorter key shows none of its characters
 )
 
-// OpenAIKeyAD is the associated data a tenant's OpenAI key is sealed with,
-// so that a ciphertext cannot be moved to another tenant.
-func OpenAIKeyAD(tenantID int64) []byte { return secret.OpenAIKeyAD(tenantID) }
-
 // aiSettings is what the API shows of a tenant's AI settings: never a key.
 type aiSettings struct {
 	OpenAI openAISettings `json:"openai"`
@@ -97,7 +93,7 @@ func (s *Server) putOpenAISettings(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	enc, err := s.box.Seal([]byte(key), OpenAIKeyAD(p.TenantID))
+	enc, err := s.box.Seal([]byte(key), secret.OpenAIKeyAD(p.TenantID))
 	if err != nil {
 		return fmt.Errorf("seal the OpenAI key: %w", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/secret"
 )
 
 type aiSettingsAnswer struct {
@@ -74,11 +74,11 @@ func TestAISettings(t *testing.T) {
 			t.Errorf("the stored bytes contain %q", part)
 		}
 	}
-	plain, err := h.App.Box.Open(enc, httpapi.OpenAIKeyAD(a.TenantID))
+	plain, err := h.App.Box.Open(enc, secret.OpenAIKeyAD(a.TenantID))
 	if err != nil || string(plain) != key {
 		t.Errorf("opening the stored key: %q, %v", plain, err)
 	}
-	if _, err := h.App.Box.Open(enc, httpapi.OpenAIKeyAD(b.TenantID)); err == nil {
+	if _, err := h.App.Box.Open(enc, secret.OpenAIKeyAD(b.TenantID)); err == nil {
 		t.Error("the sealed key opens as another tenant's")
 	}
 

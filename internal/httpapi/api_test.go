@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -212,7 +213,7 @@ func withID(path, id string) string {
 // clusters, two ideas, a draft, a spare API key, and a queued batch of two
 // ideas jobs.
 type fixture struct {
-	Tenant     httpapi.TenantWithKey
+	Tenant     auth.TenantWithKey
 	Key        string
 	SiteID     int64
 	KeywordIDs []int64
@@ -426,11 +427,11 @@ func TestRolesMatrix(t *testing.T) {
 			a := call(t, h, keys[role], rt.Method, withID(rt.Path, id), ct, body)
 			name := fmt.Sprintf("%s %s as %s", rt.Method, rt.Path, role)
 			switch {
-			case httpapi.Allowed(role, rt.Permission):
+			case auth.Allowed(role, rt.Permission):
 				if a.Status == 401 || a.Status == 403 || a.Status >= 500 {
 					t.Errorf("%s: status %d, want it allowed; body: %s", name, a.Status, clipBody(a.Body))
 				}
-				if rt.Permission == httpapi.PermOperator && a.Status >= 300 {
+				if rt.Permission == auth.PermOperator && a.Status >= 300 {
 					t.Errorf("%s: status %d, want 2xx; body: %s", name, a.Status, clipBody(a.Body))
 				}
 			default:
@@ -531,14 +532,14 @@ func TestOperatorRoutes(t *testing.T) {
 	f := newFixtureLite(t, h, "opsbase")
 	op := h.OperatorClient(t)
 
-	var created httpapi.TenantWithKey
-	callJSON(t, h, op.Key, "POST", "/v1/admin/tenants", httpapi.NewTenantRequest{Name: "Acme", Slug: "acme", Plan: "starter", Credits: 50}).
+	var created auth.TenantWithKey
+	callJSON(t, h, op.Key, "POST", "/v1/admin/tenants", auth.NewTenantRequest{Name: "Acme", Slug: "acme", Plan: "starter", Credits: 50}).
 		must(t, 201, &created)
 	if created.OwnerKey == "" || created.Tenant.CreditBalance != 50 || created.Tenant.Plan != "starter" {
 		t.Fatalf("created tenant %+v", created)
 	}
 	tid := created.Tenant.ID
-	callJSON(t, h, op.Key, "POST", "/v1/admin/tenants", httpapi.NewTenantRequest{Name: "Acme", Slug: "acme", Plan: "starter"}).problem(t, 409)
+	callJSON(t, h, op.Key, "POST", "/v1/admin/tenants", auth.NewTenantRequest{Name: "Acme", Slug: "acme", Plan: "starter"}).problem(t, 409)
 
 	var list struct {
 		Items []store.Tenant `json:"items"`
@@ -570,7 +571,7 @@ func TestOperatorRoutes(t *testing.T) {
 
 	// Tenant keys may not use operator routes, whatever the role.
 	for _, rt := range h.API.Routes() {
-		if rt.Permission != httpapi.PermOperator {
+		if rt.Permission != auth.PermOperator {
 			continue
 		}
 		ct, body := sampleRequest(t, rt.Method, rt.Path)

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presswork/presswork/internal/app/apiapp"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/httpapi"
 )
 
@@ -51,7 +53,7 @@ func TestAuthFailuresLimited(t *testing.T) {
 			t.Fatalf("wrong key %d of %d: status %d, want 401; body %s", i+1, httpapi.AuthFailuresPerMinute, a.Status, clipBody(a.Body))
 		}
 	}
-	srv, enq := h.App.API() // another replica on the same Redis
+	srv, enq := apiapp.New(h.App) // another replica on the same Redis
 	t.Cleanup(func() { enq.Close() })
 	session := sessionCookie(t, h, f.TenantID)
 	for name, a := range map[string]answer{
@@ -60,7 +62,7 @@ func TestAuthFailuresLimited(t *testing.T) {
 		"the right key, spoofing": from(t, api, attacker, "GET", "/v1/tenant", append(bearer(f.Key), "X-Forwarded-For", "192.0.2.50")...),
 		"an operator key":         from(t, api, attacker, "GET", "/v1/admin/tenants", bearer(op)...),
 		"monitoring basic auth":   from(t, api, attacker, "GET", "/monitoring/api/queues", "Authorization", basicAuth(op)),
-		"a session cookie":        from(t, api, attacker, "GET", "/v1/tenant", "Cookie", httpapi.SessionCookie+"="+session),
+		"a session cookie":        from(t, api, attacker, "GET", "/v1/tenant", "Cookie", auth.SessionCookie+"="+session),
 		"another replica":         from(t, srv.Handler(), attacker, "GET", "/v1/tenant", bearer(f.Key)...),
 		"same address, new port":  from(t, api, "203.0.113.7:50000", "GET", "/v1/tenant", bearer(f.Key)...),
 	} {
@@ -76,7 +78,7 @@ func TestAuthFailuresLimited(t *testing.T) {
 	from(t, api, attacker, "GET", "/v1/tenant").problem(t, http.StatusUnauthorized)
 
 	from(t, api, bystander, "GET", "/v1/tenant", bearer(f.Key)...).must(t, http.StatusOK, nil)
-	from(t, api, bystander, "GET", "/v1/tenant", "Cookie", httpapi.SessionCookie+"="+session).must(t, http.StatusOK, nil)
+	from(t, api, bystander, "GET", "/v1/tenant", "Cookie", auth.SessionCookie+"="+session).must(t, http.StatusOK, nil)
 	from(t, api, bystander, "GET", "/v1/tenant", append(bearer(f.Key), "X-Forwarded-For", "203.0.113.7")...).
 		must(t, http.StatusOK, nil)
 
@@ -122,8 +124,8 @@ func sessionCookie(t *testing.T, h *apptest.Harness, tenantID int64) string {
 	ctx := context.Background()
 	u, err := h.App.Store.CreateUser(ctx, tenantID, "limit@example.com", "not a bcrypt hash: never signs in", "owner")
 	apptest.Must(t, err, "user")
-	token, _, _ := httpapi.NewAPIKey()
-	apptest.Must(t, h.App.Store.CreateSession(ctx, httpapi.HashAPIKey(token), u.ID, "csrf", time.Now().Add(time.Hour)), "session")
+	token, _, _ := auth.NewAPIKey()
+	apptest.Must(t, h.App.Store.CreateSession(ctx, auth.HashSecret(token), u.ID, "csrf", time.Now().Add(time.Hour)), "session")
 	return token
 }
 

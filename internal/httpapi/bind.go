@@ -205,9 +205,9 @@ func notFoundID(c echo.Context, id string) error {
 		kind = strings.ReplaceAll(strings.TrimSuffix(before[strings.LastIndexByte(before, '/')+1:], "s"), "-", " ")
 	}
 	if !validTextID(id) {
-		return public(errs.ErrNotFound, "no %s has that id", kind)
+		return errs.Public(errs.ErrNotFound, "no %s has that id", kind)
 	}
-	return public(errs.ErrNotFound, "no %s with id %q", kind, id)
+	return errs.Public(errs.ErrNotFound, "no %s with id %q", kind, id)
 }
 
 // queryTextID reads an optional text id query parameter.

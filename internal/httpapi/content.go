@@ -194,7 +194,7 @@ func (s *Server) getDraftImage(c echo.Context) error {
 	}
 	img, err := s.store.GetImage(c.Request().Context(), principal(c).TenantID, id, store.ImageRoleFeatured)
 	if err != nil {
-		return public(err, "draft %d has no image", id)
+		return errs.Public(err, "draft %d has no image", id)
 	}
 	return c.JSON(http.StatusOK, img)
 }
@@ -207,14 +207,27 @@ func (s *Server) getDraftImageContent(c echo.Context) error {
 	}
 	contentType, data, err := s.store.ImageContent(c.Request().Context(), principal(c).TenantID, id, store.ImageRoleFeatured)
 	if err != nil {
-		return public(err, "draft %d has no ready image", id)
+		return errs.Public(err, "draft %d has no ready image", id)
 	}
 	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
 	c.Response().Header().Set(echo.HeaderCacheControl, "private, max-age=300")
 	return c.Blob(http.StatusOK, contentType, data)
 }
 
-// getByID answers a GET of one tenant-owned row by its numeric id.
+// getByID answers one of the tenant's rows named by the numeric id in the
+// path; a missing row is the store's not-found error.
+func getByID[T any](c echo.Context, get func(ctx context.Context, tenantID, id int64) (T, error)) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := get(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
 // getByTextID answers one of the tenant's rows named by a text id (a job,
 // a batch, a run); what names the kind in the not-found message.
 func getByTextID[T any](c echo.Context, what string, get func(ctx context.Context, tenantID int64, id string) (T, error)) error {
@@ -224,7 +237,7 @@ func getByTextID[T any](c echo.Context, what string, get func(ctx context.Contex
 	}
 	v, err := get(c.Request().Context(), principal(c).TenantID, id)
 	if err != nil {
-		return public(err, "no %s with id %q", what, id)
+		return errs.Public(err, "no %s with id %q", what, id)
 	}
 	return c.JSON(http.StatusOK, v)
 }
@@ -246,16 +259,4 @@ func listBySite[T any](c echo.Context, list func(ctx context.Context, tenantID, 
 		return err
 	}
 	return c.JSON(http.StatusOK, listOf(rows, p, idOf))
-}
-
-func getByID[T any](c echo.Context, get func(ctx context.Context, tenantID, id int64) (T, error)) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := get(c.Request().Context(), principal(c).TenantID, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
 }

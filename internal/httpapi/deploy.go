@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -91,13 +93,13 @@ func (s *Server) putPanelSettings(c echo.Context) error {
 	}
 	if req.Email == nil {
 		v.Add("email", "is required")
-	} else if checkText(v, "email", *req.Email, 3, 200); !strings.Contains(*req.Email, "@") {
+	} else if v.CheckText("email", *req.Email, 3, 200); !strings.Contains(*req.Email, "@") {
 		v.Add("email", "must be an email address")
 	}
 	if req.Password == nil {
 		v.Add("password", "is required")
 	} else {
-		checkText(v, "password", *req.Password, 1, 200)
+		v.CheckText("password", *req.Password, 1, 200)
 	}
 	if req.Project != nil {
 		if creds.Project = *req.Project; !projectPattern.MatchString(creds.Project) {
@@ -184,7 +186,7 @@ func (s *Server) deploySite(c echo.Context) error {
 		return err
 	}
 	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
-		return public(err, "no site with id %d", siteID)
+		return errs.Public(err, "no site with id %d", siteID)
 	}
 	if err := s.choosePanel(c, req.Panel, &d); err != nil {
 		return err
@@ -195,7 +197,9 @@ func (s *Server) deploySite(c echo.Context) error {
 			return fmt.Errorf("seal the environment: %w", err)
 		}
 	}
-	d, job, err := s.store.SaveDeployment(ctx, d, s.actionJob(c, siteID, tasks.ActionDeploy, s.cfg.DeployCost))
+	d, job, err := s.submitAction(ctx, func(ctx context.Context) (store.Deployment, store.Job, error) {
+		return s.store.SaveDeployment(ctx, d, s.actionJob(c, siteID, tasks.ActionDeploy, s.cfg.DeployCost))
+	})
 	if err != nil {
 		return deploymentProblem(err, siteID)
 	}
@@ -372,9 +376,9 @@ func (s *Server) choosePanel(c echo.Context, asked *string, d *store.Deployment)
 	}
 	switch {
 	case panel == "tenant" && !hasOwn:
-		return public(errs.ErrConflict, "no Easypanel access is registered for the tenant; PUT /v1/easypanel first")
+		return errs.Public(errs.ErrConflict, "no Easypanel access is registered for the tenant; PUT /v1/easypanel first")
 	case panel == "operator" && !operator:
-		return public(errs.ErrConflict, "no Easypanel is configured: register the tenant's own with PUT /v1/easypanel")
+		return errs.Public(errs.ErrConflict, "no Easypanel is configured: register the tenant's own with PUT /v1/easypanel")
 	case panel == "tenant":
 		d.Panel, d.Project = "tenant", creds.Project
 	default:
@@ -387,7 +391,7 @@ func (s *Server) choosePanel(c echo.Context, asked *string, d *store.Deployment)
 // gives it its subject.
 func (s *Server) actionJob(c echo.Context, siteID int64, action string, quote int64) store.NewJob {
 	params, _ := json.Marshal(tasks.DeployParams{Action: action})
-	return store.NewJob{ID: newID(c, "deploy", siteID, action), Type: tasks.TypeDeploy, Queue: tasks.QueueDefault,
+	return store.NewJob{ID: newID(c, "deploy", siteID, action), Type: tasks.TypeDeploy, Queue: jobs.QueueDefault,
 		Params: params, Quote: quote}
 }
 
@@ -396,15 +400,15 @@ func (s *Server) actionJob(c echo.Context, siteID int64, action string, quote in
 func deploymentProblem(err error, siteID int64) error {
 	switch {
 	case errors.Is(err, store.ErrSiteDeployed):
-		return public(err, "site %d is deployed already; redeploy it, change its domain or destroy it", siteID)
+		return errs.Public(err, "site %d is deployed already; redeploy it, change its domain or destroy it", siteID)
 	case errors.Is(err, store.ErrDeploymentBusy):
-		return public(err, "another action on the deployment of site %d is queued or running", siteID)
+		return errs.Public(err, "another action on the deployment of site %d is queued or running", siteID)
 	case errors.Is(err, store.ErrSiteHasServices):
-		return public(err, "site %d is deployed on Easypanel; destroy its deployment first "+
+		return errs.Public(err, "site %d is deployed on Easypanel; destroy its deployment first "+
 			"(POST /v1/sites/%d/deployment/destroy)", siteID, siteID)
 	case errors.Is(err, store.ErrDomainTaken):
 		const problem = "is used by another deployment on the shared panel; choose another"
-		return public(&fieldConflict{field: "domain", problem: problem, err: err}, "the domain %s", problem)
+		return errs.Public(&fieldConflict{field: "domain", problem: problem, err: err}, "the domain %s", problem)
 	}
 	return err
 }
@@ -429,11 +433,22 @@ func conflictFields(err error) []errs.FieldProblem {
 	return nil
 }
 
-// acceptAction enqueues an action's job and answers 202.
+// submitAction runs commit, the store call that records an action on a
+// deployment with its job, and enqueues the job.
+func (s *Server) submitAction(ctx context.Context,
+	commit func(context.Context) (store.Deployment, store.Job, error)) (store.Deployment, store.Job, error) {
+	var d store.Deployment
+	var job store.Job
+	err := s.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
+		var err error
+		d, job, err = commit(ctx)
+		return []store.Job{job}, err
+	})
+	return d, job, err
+}
+
+// acceptAction answers 202 to an action submitted on a deployment.
 func (s *Server) acceptAction(c echo.Context, d store.Deployment, job store.Job) error {
-	if err := s.enqueuer.Enqueue(c.Request().Context(), []store.Job{job}); err != nil {
-		s.log.Warn("enqueue failed; the reconciler will deliver", "error", err, "job", job.ID)
-	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/sites/%d/deployment", d.SiteID))
 	return c.JSON(http.StatusAccepted, deploymentAccepted{Deployment: d, JobID: job.ID})
 }
@@ -446,11 +461,11 @@ func (s *Server) siteDeployment(c echo.Context) (store.Deployment, error) {
 	}
 	ctx, tenant := c.Request().Context(), principal(c).TenantID
 	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
-		return store.Deployment{}, public(err, "no site with id %d", siteID)
+		return store.Deployment{}, errs.Public(err, "no site with id %d", siteID)
 	}
 	d, err := s.store.SiteDeployment(ctx, tenant, siteID)
 	if err != nil {
-		return d, public(err, "site %d has no deployment; POST /v1/sites/%d/deployment first", siteID, siteID)
+		return d, errs.Public(err, "site %d has no deployment; POST /v1/sites/%d/deployment first", siteID, siteID)
 	}
 	return d, nil
 }
@@ -491,9 +506,11 @@ func (s *Server) changeDeploymentDomain(c echo.Context) error {
 		return err
 	}
 	if d.Status == "destroyed" {
-		return public(errs.ErrConflict, "the deployment was destroyed; deploy the site again with the new domain")
+		return errs.Public(errs.ErrConflict, "the deployment was destroyed; deploy the site again with the new domain")
 	}
-	d, job, err := s.store.QueueDeploymentAction(c.Request().Context(), d, domain, s.actionJob(c, d.SiteID, tasks.ActionDomain, 0))
+	d, job, err := s.submitAction(c.Request().Context(), func(ctx context.Context) (store.Deployment, store.Job, error) {
+		return s.store.QueueDeploymentAction(ctx, d, domain, s.actionJob(c, d.SiteID, tasks.ActionDomain, 0))
+	})
 	if err != nil {
 		return deploymentProblem(err, d.SiteID)
 	}
@@ -514,13 +531,15 @@ func (s *Server) deploymentAction(action string) echo.HandlerFunc {
 		}
 		switch {
 		case d.Status == "destroyed" && action != tasks.ActionDestroy:
-			return public(errs.ErrConflict, "the deployment was destroyed; deploy the site again first")
+			return errs.Public(errs.ErrConflict, "the deployment was destroyed; deploy the site again first")
 		case d.Status == "destroyed":
-			return public(errs.ErrConflict, "the deployment is destroyed already")
+			return errs.Public(errs.ErrConflict, "the deployment is destroyed already")
 		case action != tasks.ActionDestroy && !d.StepDone("app_created"):
-			return public(errs.ErrConflict, "the site's app is not on the panel yet (deployment %s); deploy it first", d.Status)
+			return errs.Public(errs.ErrConflict, "the site's app is not on the panel yet (deployment %s); deploy it first", d.Status)
 		}
-		d, job, err := s.store.QueueDeploymentAction(c.Request().Context(), d, "", s.actionJob(c, d.SiteID, action, 0))
+		d, job, err := s.submitAction(c.Request().Context(), func(ctx context.Context) (store.Deployment, store.Job, error) {
+			return s.store.QueueDeploymentAction(ctx, d, "", s.actionJob(c, d.SiteID, action, 0))
+		})
 		if err != nil {
 			return deploymentProblem(err, d.SiteID)
 		}
@@ -538,7 +557,7 @@ func (s *Server) getDeploymentAdmin(c echo.Context) error {
 	}
 	d, err := s.store.DeploymentByID(c.Request().Context(), id)
 	if err != nil {
-		return public(err, "no deployment with id %d", id)
+		return errs.Public(err, "no deployment with id %d", id)
 	}
 	log, err := s.store.DeploymentLog(c.Request().Context(), d.ID, true, maxDeployLog)
 	if err != nil {

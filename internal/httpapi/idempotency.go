@@ -56,7 +56,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		stored, err := s.store.ClaimIdempotencyKey(ctx, tenant, key, fingerprint(c, body))
 		if err != nil {
-			return public(err, "%s", conflictText(err))
+			return errs.Public(err, "%s", conflictText(err))
 		}
 		if stored != nil {
 			c.Response().Header().Set("Idempotent-Replayed", "true")

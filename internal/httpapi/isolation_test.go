@@ -12,6 +12,7 @@ import (
 
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -228,7 +229,7 @@ func addImage(t testing.TB, h *apptest.Harness, f fixture) (imageID int64) {
 	ctx, st := t.Context(), h.App.Store
 	jobID := "image-" + f.Tenant.Tenant.Slug
 	_, err := st.CreateJobs(ctx, f.tenantID(), "", []store.NewJob{{ID: jobID, Type: tasks.TypeImage,
-		Queue: tasks.QueueDefault, SiteID: f.SiteID, SubjectID: f.DraftID}})
+		Queue: jobs.QueueDefault, SiteID: f.SiteID, SubjectID: f.DraftID}})
 	apptest.Must(t, err, "create image job")
 	o := startJob(t, h, f.tenantID(), jobID)
 	imgs, err := st.PrepareImages(ctx, f.tenantID(), f.DraftID, jobID, []store.ImageSlot{{Role: store.ImageRoleFeatured,

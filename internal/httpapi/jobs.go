@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -54,8 +55,8 @@ type jobsAccepted struct {
 // createJobs records the jobs, enqueues them and answers 202. A batch id is
 // made for more than one job. When every job was skipped (the same work is
 // in flight) the answer is 409.
-func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
-	answer, err := s.makeJobs(c, jobs)
+func (s *Server) createJobs(c echo.Context, js []store.NewJob) error {
+	answer, err := s.makeJobs(c, js)
 	if err != nil {
 		return err
 	}
@@ -64,27 +65,21 @@ func (s *Server) createJobs(c echo.Context, jobs []store.NewJob) error {
 
 // makeJobs records and enqueues jobs for createJobs and sets the Location
 // header; the caller writes the answer.
-func (s *Server) makeJobs(c echo.Context, jobs []store.NewJob) (jobsAccepted, error) {
+func (s *Server) makeJobs(c echo.Context, js []store.NewJob) (jobsAccepted, error) {
 	batchID := ""
-	if len(jobs) > 1 {
+	if len(js) > 1 {
 		batchID = newID(c, "batch")
 	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	made, err := s.store.CreateJobs(ctx, tenant, batchID, jobs)
+	made, err := s.jobs.Create(c.Request().Context(), principal(c).TenantID, batchID, js)
 	if errs.IsConflict(err) && batchID != "" {
 		// The batch id comes from the Idempotency-Key: this request made it before.
-		return jobsAccepted{}, public(err, "this request was made before; see GET /v1/batches/%s", batchID)
+		return jobsAccepted{}, errs.Public(err, "this request was made before; see GET /v1/batches/%s", batchID)
 	}
 	if err != nil {
 		return jobsAccepted{}, err
 	}
 	if len(made.Created) == 0 {
-		return jobsAccepted{}, public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
-	}
-	if err := s.enqueuer.Enqueue(ctx, made.Deliver); err != nil {
-		// The jobs are safe in PostgreSQL; the scheduler's reconciler
-		// delivers them once the queue is reachable.
-		s.log.Warn("enqueue failed; the reconciler will deliver", "error", err, "tenant", tenant)
+		return jobsAccepted{}, errs.Public(errs.ErrConflict, "the same work is already queued or running; poll GET /v1/jobs")
 	}
 	answer := jobsAccepted{BatchID: batchID, Jobs: make([]jobRef, len(made.Created)), Skipped: make([]skippedRef, len(made.Skipped))}
 	for i, j := range made.Created {
@@ -119,11 +114,11 @@ func (s *Server) startClustering(c echo.Context) error {
 		return err
 	}
 	if n == 0 {
-		return public(errs.ErrConflict, "site %d has no unclustered keywords; import keywords first", siteID)
+		return errs.Public(errs.ErrConflict, "site %d has no unclustered keywords; import keywords first", siteID)
 	}
 	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
 	return s.createJobs(c, []store.NewJob{{ID: newID(c, "cluster", siteID), Type: tasks.TypeCluster,
-		Queue: tasks.QueueDefault, SiteID: siteID, SubjectID: siteID, Quote: quote}})
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Quote: quote}})
 }
 
 type generateIdeasRequest struct {
@@ -198,25 +193,17 @@ func startPerSubject[T any](s *Server, c echo.Context, ids []int64, p perSubject
 	if err := allFound(p.what, ids, subjects, func(t T) int64 { id, _ := p.ref(t); return id }); err != nil {
 		return err
 	}
-	jobs := make([]store.NewJob, len(subjects))
+	js := make([]store.NewJob, len(subjects))
 	for i, subject := range subjects {
 		id, siteID := p.ref(subject)
 		quote := p.quote
 		if p.quoteOf != nil {
 			quote = p.quoteOf(subject)
 		}
-		jobs[i] = store.NewJob{ID: newID(c, p.kind, id), Type: p.typ, Queue: queueFor(len(subjects)),
+		js[i] = store.NewJob{ID: newID(c, p.kind, id), Type: p.typ, Queue: jobs.QueueFor(len(subjects)),
 			SiteID: siteID, SubjectID: id, Params: p.params, Quote: quote}
 	}
-	return s.createJobs(c, jobs)
-}
-
-// queueFor puts single items on the default queue and bulk items on the bulk one.
-func queueFor(n int) string {
-	if n == 1 {
-		return tasks.QueueDefault
-	}
-	return tasks.QueueBulk
+	return s.createJobs(c, js)
 }
 
 // idsProblem is the 400 of a request whose only field is a list of ids,
@@ -262,7 +249,7 @@ func allFound[T any](what string, asked []int64, found []T, idOf func(T) int64) 
 	slices.Sort(have)
 	for _, id := range asked {
 		if _, ok := slices.BinarySearch(have, id); !ok {
-			return public(errs.ErrNotFound, "no %s with id %d", what, id)
+			return errs.Public(errs.ErrNotFound, "no %s with id %d", what, id)
 		}
 	}
 	return nil
@@ -277,8 +264,8 @@ func (s *Server) listJobs(c echo.Context) error {
 	if f.State != "" && !slices.Contains([]string{"queued", "running", "succeeded", "failed", "canceled", "blocked"}, f.State) {
 		return errs.Invalid("state", "must be one of queued, running, succeeded, failed, canceled, blocked")
 	}
-	if f.Type != "" && !slices.Contains(jobTypes, f.Type) {
-		return errs.Invalid("type", "must be one of %s", strings.Join(jobTypes, ", "))
+	if types := jobs.Types(); f.Type != "" && !slices.Contains(types, f.Type) {
+		return errs.Invalid("type", "must be one of %s", strings.Join(types, ", "))
 	}
 	if f.BatchID, err = queryTextID(c, "batch_id"); err != nil {
 		return err
@@ -287,20 +274,15 @@ func (s *Server) listJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := s.store.ListJobs(c.Request().Context(), principal(c).TenantID, f, after, int(limit))
+	listed, err := s.store.ListJobs(c.Request().Context(), principal(c).TenantID, f, after, int(limit))
 	if err != nil {
 		return err
 	}
-	l := List[store.Job]{Items: jobs}
-	if len(jobs) == int(limit) {
-		l.NextAfter = jobs[len(jobs)-1].ID
+	l := List[store.Job]{Items: listed}
+	if len(listed) == int(limit) {
+		l.NextAfter = listed[len(listed)-1].ID
 	}
 	return c.JSON(http.StatusOK, l)
-}
-
-// jobTypes are the job types a listing can filter on.
-var jobTypes = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish, tasks.TypeCheck,
-	tasks.TypeAutomation, tasks.TypeDeploy,
 }
 
 func (s *Server) getJob(c echo.Context) error {
@@ -315,22 +297,14 @@ func (s *Server) cancelJob(c echo.Context) error {
 	job, err := s.store.CancelJob(c.Request().Context(), principal(c).TenantID, id)
 	switch {
 	case errorsIsNotFound(err):
-		return public(err, "no job with id %q", id)
+		return errs.Public(err, "no job with id %q", id)
 	case errs.IsConflict(err):
-		return public(err, "job %s has already finished", id)
+		return errs.Public(err, "job %s has already finished", id)
 	case err != nil:
 		return err
 	}
-	if job.Queue == tasks.QueueBulk {
-		// Its room goes to the tenant's next held job.
-		released, err := s.store.ReleaseHeld(c.Request().Context(), job.TenantID)
-		if err == nil && len(released) > 0 {
-			err = s.enqueuer.Enqueue(c.Request().Context(), released)
-		}
-		if err != nil {
-			s.log.Warn("releasing held jobs failed; the reconciler will", "error", err)
-		}
-	}
+	// A bulk job's room goes to the tenant's next held job.
+	s.jobs.Finished(c.Request().Context(), job.TenantID, job.Queue)
 	return c.JSON(http.StatusOK, job)
 }
 

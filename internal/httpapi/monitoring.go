@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/presswork/presswork/internal/auth"
 )
 
 // monitoringPath is where the queue dashboard (asynqmon) is mounted.
@@ -17,7 +19,7 @@ func (s *Server) mountMonitoring(h http.Handler) {
 	// The dashboard changes queues with POSTs and DELETEs, and a browser
 	// sends basic credentials by itself: refuse cross-origin writes.
 	h = http.NewCrossOriginProtection().Handler(h)
-	mw := []echo.MiddlewareFunc{s.basicAuthKey, s.authenticate(PermOperator)}
+	mw := []echo.MiddlewareFunc{s.basicAuthKey, s.authenticate(auth.PermOperator)}
 	s.echo.Any(monitoringPath, echo.WrapHandler(h), mw...)
 	s.echo.Any(monitoringPath+"/*", echo.WrapHandler(h), mw...)
 }

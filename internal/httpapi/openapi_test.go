@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/httpapi"
 )
 
@@ -168,10 +169,10 @@ func hasParameter(params []map[string]any, in, name string) bool {
 }
 
 // rolesWith returns the roles that have perm, sorted.
-func rolesWith(perm httpapi.Permission) []string {
+func rolesWith(perm auth.Permission) []string {
 	var roles []string
-	for role := range httpapi.Roles {
-		if httpapi.Allowed(role, perm) {
+	for role := range auth.Roles {
+		if auth.Allowed(role, perm) {
 			roles = append(roles, role)
 		}
 	}
@@ -319,7 +320,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if !hasSec || len(sec) != 0 {
 				t.Errorf("%s: a public route needs security: []", o)
 			}
-		case perm == httpapi.PermOperator:
+		case perm == auth.PermOperator:
 			if len(sec) != 1 || deref(t, doc, sec[0])["operatorKey"] == nil {
 				t.Errorf("%s: an operator route needs security: [operatorKey: []]", o)
 			}
@@ -330,7 +331,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		// The server makes tenant POSTs idempotent; operator POSTs are not.
 		if o.method == http.MethodPost && perm != "" {
 			has := hasParameter(opParameters(t, doc, o), "header", "Idempotency-Key")
-			operator := perm == httpapi.PermOperator || strings.HasPrefix(o.path, "/v1/admin/")
+			operator := perm == auth.PermOperator || strings.HasPrefix(o.path, "/v1/admin/")
 			// The credit grant handles the key itself (a ledger row per key).
 			keyedOperatorRoute := o.path == "/v1/admin/tenants/{id}/credits"
 			switch {

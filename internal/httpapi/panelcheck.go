@@ -2,111 +2,101 @@ package httpapi
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"strings"
-	"syscall"
 	"time"
 
-	"github.com/presswork/presswork/internal/easypanel"
+	"github.com/hibiken/asynq"
+
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
-// panelCheckTimeout bounds the checks of PUT /v1/easypanel: a login and a
-// listing, inside the request.
-const panelCheckTimeout = 15 * time.Second
+// PanelCheckQueue carries PUT /v1/easypanel's checks to a worker and their
+// answers back: an asynq client's EnqueueContext and an inspector's
+// GetTaskInfo and DeleteTask.
+type PanelCheckQueue interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
+	DeleteTask(queue, id string) error
+}
 
-// maxProjectsNamed bounds the projects a refused project's problem lists.
-const maxProjectsNamed = 10
+// panelCheckPoll is how often the API looks for a check's answer.
+const panelCheckPoll = 25 * time.Millisecond
 
-// checkPanel logs in to the panel that PUT /v1/easypanel names and looks
-// for its project, so that wrong settings are refused when they are given
-// rather than when a deploy fails. The problem names the field at fault:
-// email and password for a refused login, project for a missing project,
-// url for an address that is no reachable Easypanel; a panel that fails
-// (5xx) or does not answer in time is 503.
+// noWorker is the service a check that no worker answered in time names.
+const noWorker = "the panel check (no worker answered)"
+
+// checkPanel has a worker log in to the panel that PUT /v1/easypanel names
+// and look for its project (tasks.TypePanelCheck), so that wrong settings
+// are refused when they are given rather than when a deploy fails. The
+// problem names the field at fault: email and password for a refused
+// login, project for a missing project, url for an address that is no
+// reachable Easypanel; a panel that fails (5xx) or does not answer in
+// time, or no worker answering within tasks.PanelCheckWait, is 503.
 func (s *Server) checkPanel(ctx context.Context, creds store.PanelCredentials, password string) error {
-	ctx, cancel := context.WithTimeout(ctx, panelCheckTimeout)
-	defer cancel()
-	hc := s.panelCheckClient()
-	defer hc.CloseIdleConnections()
-	panel := easypanel.New(creds.URL, creds.Email, password, hc)
-	if err := panel.Login(ctx); err != nil {
-		return panelProblem(err)
+	if s.panelChecks == nil {
+		return errors.New("check the panel: the API has no panel check queue")
 	}
-	inv, err := panel.ListProjectsAndServices(ctx)
+	id := rand.Text()
+	sealed, err := s.box.Seal([]byte(password), tasks.PanelCheckAD(creds.TenantID, id))
 	if err != nil {
-		return panelProblem(err)
+		return fmt.Errorf("seal the panel check's password: %w", err)
 	}
-	if !inv.HasProject(creds.Project) {
-		names := make([]string, 0, maxProjectsNamed)
-		for _, p := range inv.Projects[:min(len(inv.Projects), maxProjectsNamed)] {
-			names = append(names, fmt.Sprintf("%q", p.Name))
+	task, err := tasks.NewPanelCheck(tasks.PanelCheckPayload{CheckID: id, TenantID: creds.TenantID,
+		URL: creds.URL, Email: creds.Email, Project: creds.Project, SealedPassword: sealed})
+	if err != nil {
+		return err
+	}
+	if _, err := s.panelChecks.EnqueueContext(ctx, task); err != nil {
+		return errs.Unavailable("the queue", fmt.Errorf("enqueue the panel check: %w", err))
+	}
+	defer s.dropPanelCheck(id)
+	ctx, cancel := context.WithTimeout(ctx, tasks.PanelCheckWait)
+	defer cancel()
+	result, err := awaitPanelCheck(ctx, s.panelChecks, id, panelCheckPoll)
+	if err != nil {
+		return err
+	}
+	return result.Err()
+}
+
+// awaitPanelCheck reads check id's result once a worker has written it,
+// looking every poll until ctx ends.
+func awaitPanelCheck(ctx context.Context, q PanelCheckQueue, id string, poll time.Duration) (tasks.PanelCheckResult, error) {
+	var result tasks.PanelCheckResult
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		info, err := q.GetTaskInfo(tasks.QueueChecks, id)
+		switch {
+		case err != nil:
+			return result, errs.Unavailable("the queue", fmt.Errorf("read the panel check: %w", err))
+		case info.State == asynq.TaskStateCompleted:
+			if err := json.Unmarshal(info.Result, &result); err != nil {
+				return result, fmt.Errorf("decode the panel check's result: %w", err)
+			}
+			return result, nil
+		case info.State == asynq.TaskStateArchived:
+			return result, fmt.Errorf("the panel check failed in the worker: %s", info.LastErr)
 		}
-		has := "none"
-		if len(names) > 0 {
-			has = strings.Join(names, ", ")
+		select {
+		case <-ctx.Done():
+			return result, errs.Unavailable(noWorker, ctx.Err())
+		case <-tick.C:
 		}
-		return errs.Invalid("project", "the panel has no project %q (it has %s); create it in Easypanel or name one it has",
-			creds.Project, has)
 	}
-	return nil
 }
 
-// panelCheckClient is the HTTP client of the checks: it refuses private
-// addresses as the worker's does, unless the operator allows them.
-func (s *Server) panelCheckClient() *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if !s.cfg.AllowPrivateURLs {
-		transport = netguard.Transport()
+// dropPanelCheck deletes check id from the queue once the API stops
+// waiting for it: a check no worker took does not run later, and a
+// finished one's sealed password does not stay. A check still running
+// cannot be deleted; its retention ends it.
+func (s *Server) dropPanelCheck(id string) {
+	if err := s.panelChecks.DeleteTask(tasks.QueueChecks, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		s.log.Debug("panel check left to its retention", "check_id", id, "error", err)
 	}
-	transport.DisableKeepAlives = true // one request's client: keep no connection behind
-	return &http.Client{Transport: transport, Timeout: panelCheckTimeout}
-}
-
-// panelProblem turns a failed check into the answer's problem. The text
-// is Presswork's own: the panel's and the network's words (which may quote
-// what was sent) stay out of it.
-func panelProblem(err error) error {
-	var apiErr *easypanel.Error
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	switch {
-	case errors.Is(err, easypanel.ErrLoginRefused):
-		const refused = "the panel refused to log in with this email and password"
-		return (&errs.ValidationError{}).Add("email", refused).Add("password", refused)
-	case errors.Is(err, easypanel.ErrUnsupportedPanel):
-		return errs.Invalid("url", "the panel runs Easypanel 2.31 or later (/api/rpc), which Presswork does not support yet")
-	case errors.As(err, &apiErr) && (apiErr.Temporary() || apiErr.Status >= 500):
-		return errs.Unavailable("the panel", err)
-	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
-		return errs.Invalid("password", "the panel refused the token its own login gave")
-	case errors.As(err, &apiErr):
-		return errs.Invalid("url", "does not answer as an Easypanel (HTTP %d on %s)", apiErr.Status, apiErr.Procedure)
-	case errors.Is(err, netguard.ErrPrivateAddress):
-		return errs.Invalid("url", "leads to a private or loopback address")
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return errs.Unavailable("the panel", err)
-	case errors.As(err, &dnsErr):
-		return errs.Invalid("url", "could not be reached: its host name does not resolve")
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return errs.Invalid("url", "could not be reached: the connection was refused")
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth):
-		return errs.Invalid("url", "could not be reached: its TLS certificate is not valid")
-	case errors.Is(err, easypanel.ErrBadReply):
-		return errs.Invalid("url", "does not answer as an Easypanel (its reply is not the panel's)")
-	}
-	return errs.Invalid("url", "could not be reached")
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

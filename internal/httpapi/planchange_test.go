@@ -10,19 +10,19 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/auth"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
-	"github.com/presswork/presswork/internal/tasks"
 )
 
 // heldJobs returns a tenant's queued bulk jobs: held and on the queue.
 func heldJobs(t *testing.T, h *apptest.Harness, tenantID int64) (held, queued []store.Job) {
 	t.Helper()
-	jobs, err := h.App.Store.ListJobs(context.Background(), tenantID, store.JobFilter{}, "", 100)
+	list, err := h.App.Store.ListJobs(context.Background(), tenantID, store.JobFilter{}, "", 100)
 	apptest.Must(t, err, "list jobs")
-	for _, j := range jobs {
+	for _, j := range list {
 		switch {
-		case j.Queue != tasks.QueueBulk || j.State != store.JobQueued:
+		case j.Queue != jobs.QueueBulk || j.State != store.JobQueued:
 		case j.Held:
 			held = append(held, j)
 		default:
@@ -60,7 +60,7 @@ func TestOperatorChangesPlan(t *testing.T) {
 	}
 	in := asynq.NewInspector(h.App.Redis)
 	t.Cleanup(func() { in.Close() })
-	if _, err := in.GetTaskInfo(tasks.QueueBulk, held[0].ID); err != nil {
+	if _, err := in.GetTaskInfo(jobs.QueueBulk, held[0].ID); err != nil {
 		t.Errorf("the released job %s is not on the queue: %v", held[0].ID, err)
 	}
 	var read store.Tenant
@@ -69,7 +69,7 @@ func TestOperatorChangesPlan(t *testing.T) {
 		t.Errorf("GET after the change: %+v, want %+v", read, got)
 	}
 	entries := auditLog(t, h, op, fmt.Sprintf("/v1/admin/audit?tenant_id=%d", tenant))
-	want := httpapi.PlanChangeTarget(tenant, "pro", "agency")
+	want := auth.PlanChangeTarget(tenant, "pro", "agency")
 	if !slices.ContainsFunc(entries, func(e store.AuditEntry) bool {
 		return e.Action == "tenant.plan" && e.Target == want && e.Actor == "operator"
 	}) {

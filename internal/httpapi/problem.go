@@ -77,27 +77,11 @@ func problemFor(err error) Problem {
 		Detail: "an unexpected error happened; it has been logged with the request id"}
 }
 
-// publicError carries a message written for clients in front of an error
-// whose own text (SQL, driver) must not reach them.
-type publicError struct {
-	msg string
-	err error
-}
-
-func (e *publicError) Error() string { return e.msg }
-func (e *publicError) Unwrap() error { return e.err }
-
-// public returns err with a client-facing message; errors.Is still sees
-// the kind.
-func public(kind error, format string, args ...any) error {
-	return &publicError{msg: fmt.Sprintf(format, args...), err: kind}
-}
-
 // publicDetail returns the client-facing message of err if it has one.
 func publicDetail(err error) string {
-	var pe *publicError
+	var pe *errs.PublicError
 	if errors.As(err, &pe) {
-		return pe.msg
+		return pe.Msg
 	}
 	return ""
 }

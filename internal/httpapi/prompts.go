@@ -57,9 +57,9 @@ func promptStage(c echo.Context) (ai.Stage, error) {
 		names = append(names, string(s))
 	}
 	if !validTextID(name) {
-		return "", public(errs.ErrNotFound, "no such stage; the stages with prompt templates are %s", strings.Join(names, ", "))
+		return "", errs.Public(errs.ErrNotFound, "no such stage; the stages with prompt templates are %s", strings.Join(names, ", "))
 	}
-	return "", public(errs.ErrNotFound, "no stage %q; the stages with prompt templates are %s", name, strings.Join(names, ", "))
+	return "", errs.Public(errs.ErrNotFound, "no stage %q; the stages with prompt templates are %s", name, strings.Join(names, ", "))
 }
 
 func (s *Server) listPrompts(c echo.Context) error {

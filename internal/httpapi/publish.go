@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/automation"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/jobs"
+	"github.com/presswork/presswork/internal/markup"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -65,8 +68,9 @@ func (r publishRequest) params(now time.Time, v *errs.ValidationError) tasks.Pub
 }
 
 // publishDrafts publishes drafts to their sites: one post:publish job per
-// draft. Drafts of a site that requires review wait in awaiting_review
-// instead, with these options, until an editor approves them.
+// draft. Drafts that need review (automation.NeedsReview) wait in
+// awaiting_review instead, with these options, until an editor approves
+// them.
 func (s *Server) publishDrafts(c echo.Context) error {
 	var req publishRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -86,20 +90,13 @@ func (s *Server) publishDrafts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var now, held []store.Draft
-	for _, d := range drafts {
-		if sites[d.SiteID].RequireReview && d.Status != store.DraftApproved {
-			held = append(held, d)
-		} else {
-			now = append(now, d)
-		}
-	}
+	publish, held := automation.SplitForReview(drafts, sites)
 	encoded, _ := json.Marshal(params)
 	heldIDs, err := s.holdForReview(c, held, encoded)
 	if err != nil {
 		return err
 	}
-	return s.createPublishJobs(c, now, encoded, heldIDs)
+	return s.createPublishJobs(c, publish, encoded, heldIDs)
 }
 
 func (s *Server) holdForReview(c echo.Context, drafts []store.Draft, params json.RawMessage) ([]int64, error) {
@@ -126,12 +123,12 @@ func (s *Server) createPublishJobs(c echo.Context, drafts []store.Draft, params 
 			jobsAccepted:  jobsAccepted{Jobs: []jobRef{}, Skipped: []skippedRef{}},
 			HeldForReview: held})
 	}
-	jobs := make([]store.NewJob, len(drafts))
+	js := make([]store.NewJob, len(drafts))
 	for i, d := range drafts {
-		jobs[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: queueFor(len(drafts)),
+		js[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: jobs.QueueFor(len(drafts)),
 			SiteID: d.SiteID, SubjectID: d.ID, Params: params}
 	}
-	answer, err := s.makeJobs(c, jobs)
+	answer, err := s.makeJobs(c, js)
 	if errs.IsConflict(err) && len(held) > 0 {
 		// Every publish is in flight already, but drafts were held: say so.
 		answer = jobsAccepted{Jobs: []jobRef{}, Skipped: make([]skippedRef, len(drafts))}
@@ -167,18 +164,18 @@ func (s *Server) approveDrafts(c echo.Context) error {
 	}
 	s.audit(c, "draft.approve", fmt.Sprintf("drafts:%v", req.DraftIDs))
 	if len(approved) == 0 {
-		return public(errs.ErrConflict, "the drafts are already published; edit them and publish again to update the posts")
+		return errs.Public(errs.ErrConflict, "the drafts are already published; edit them and publish again to update the posts")
 	}
-	jobs := make([]store.NewJob, len(approved))
+	js := make([]store.NewJob, len(approved))
 	for i, d := range approved {
 		params := d.PublishRequest
 		if len(params) == 0 {
 			params, _ = json.Marshal(tasks.PublishParams{Status: tasks.PostPublish})
 		}
-		jobs[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: queueFor(len(approved)),
+		js[i] = store.NewJob{ID: newID(c, "publish", d.ID), Type: tasks.TypePublish, Queue: jobs.QueueFor(len(approved)),
 			SiteID: d.SiteID, SubjectID: d.ID, Params: params}
 	}
-	return s.createJobs(c, jobs)
+	return s.createJobs(c, js)
 }
 
 // checkSiteConnection queues a connection check of a site.
@@ -194,7 +191,7 @@ func (s *Server) checkSiteConnection(c echo.Context) error {
 		return err
 	}
 	return s.createJobs(c, []store.NewJob{{ID: newID(c, "check", siteID), Type: tasks.TypeCheck,
-		Queue: tasks.QueueDefault, SiteID: siteID, SubjectID: siteID}})
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID}})
 }
 
 // draftEditRequest holds the fields an editor may change on a draft.
@@ -210,6 +207,10 @@ type draftEditRequest struct {
 	Tags            *[]string `json:"tags"`
 }
 
+// slugPattern is the shape of a post's slug: lower-case letters and digits
+// in words joined by single hyphens.
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
 // Limits of an edited draft's fields.
 const (
 	maxBodyHTML = 512 << 10
@@ -223,7 +224,7 @@ func (r draftEditRequest) edit() (store.DraftEdit, error) {
 		if val == nil {
 			return nil
 		}
-		checkText(v, field, *val, lo, hi)
+		v.CheckText(field, *val, lo, hi)
 		t := strings.TrimSpace(*val)
 		return &t
 	}
@@ -263,8 +264,8 @@ func sanitizedBody(v *errs.ValidationError, body string) (*string, *int) {
 		v.Add("body_html", "must be at most %d bytes", maxBodyHTML)
 		return nil, nil
 	}
-	clean := strings.TrimSpace(ai.SanitizeHTML(body))
-	words := ai.WordCount(clean)
+	clean := strings.TrimSpace(markup.SanitizeHTML(body))
+	words := markup.WordCount(clean)
 	if words == 0 {
 		v.Add("body_html", "must contain some text")
 	}
@@ -320,7 +321,7 @@ func (s *Server) getImageContent(c echo.Context) error {
 	}
 	contentType, data, err := s.store.ImageContentByID(c.Request().Context(), principal(c).TenantID, id)
 	if err != nil {
-		return public(err, "no ready image with id %d", id)
+		return errs.Public(err, "no ready image with id %d", id)
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return c.Blob(http.StatusOK, contentType, data)

@@ -8,14 +8,15 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/presswork/presswork/internal/app/apiapp"
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/auth"
 )
 
 // secondKey gives a tenant another owner key.
 func secondKey(t *testing.T, h *apptest.Harness, tenantID int64) string {
 	t.Helper()
-	key, prefix, hash := httpapi.NewAPIKey()
+	key, prefix, hash := auth.NewAPIKey()
 	_, err := h.App.Store.CreateAPIKey(context.Background(), tenantID, "owner", "second", prefix, hash)
 	apptest.Must(t, err, "second key")
 	return key
@@ -51,7 +52,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	}
 
 	// Another replica: its own server and limiter, the same Redis.
-	srv, enq := h.App.API()
+	srv, enq := apiapp.New(h.App)
 	replica := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { replica.Close(); enq.Close() })
 	refused(t, "the first key on another replica", callAt(t, replica.URL, f.Key, "GET", "/v1/sites"))

@@ -6,10 +6,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
@@ -70,16 +70,16 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	}
 	p := principal(c)
 	v := &errs.ValidationError{}
-	checkText(v, "name", req.Name, 1, 100)
-	if !slices.Contains(tenantRoles, req.Role) {
-		v.Add("role", "must be one of %s", strings.Join(tenantRoles, ", "))
+	v.CheckText("name", req.Name, 1, 100)
+	if !slices.Contains(auth.TenantRoles, req.Role) {
+		v.Add("role", "must be one of %s", strings.Join(auth.TenantRoles, ", "))
 	} else if req.Role == "owner" && p.Role != "owner" {
-		return public(errs.ErrForbidden, "only an owner may create owner keys")
+		return errs.Public(errs.ErrForbidden, "only an owner may create owner keys")
 	}
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	key, prefix, hash := NewAPIKey()
+	key, prefix, hash := auth.NewAPIKey()
 	k, err := s.store.CreateAPIKey(c.Request().Context(), p.TenantID, req.Role, req.Name, prefix, hash)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 		return err
 	}
 	if k.Role == "owner" && p.Role != "owner" {
-		return public(errs.ErrForbidden, "only an owner may revoke owner keys")
+		return errs.Public(errs.ErrForbidden, "only an owner may revoke owner keys")
 	}
 	if k, err = s.store.RevokeAPIKey(c.Request().Context(), p.TenantID, id); err != nil {
 		return err
@@ -151,7 +151,7 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 		return val != nil
 	}
 	if required("name", r.Name) {
-		checkText(v, "name", *r.Name, 1, 100)
+		v.CheckText("name", *r.Name, 1, 100)
 	}
 	if required("url", r.URL) {
 		if problem := siteURLProblem(*r.URL, allowPrivate); problem != "" {
@@ -159,10 +159,10 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 		}
 	}
 	if required("username", r.Username) {
-		checkText(v, "username", *r.Username, 1, 60)
+		v.CheckText("username", *r.Username, 1, 60)
 	}
 	if required("application_password", r.ApplicationPassword) {
-		checkText(v, "application_password", *r.ApplicationPassword, 1, 200)
+		v.CheckText("application_password", *r.ApplicationPassword, 1, 200)
 	}
 	if r.SEOPlugin != nil && !slices.Contains([]string{"none", "yoast", "rankmath"}, *r.SEOPlugin) {
 		v.Add("seo_plugin", "must be none, yoast or rankmath")
@@ -183,7 +183,7 @@ func checkTermNames(v *errs.ValidationError, field string, names []string) {
 		return
 	}
 	for i, name := range names {
-		checkText(v, fmt.Sprintf("%s[%d]", field, i), name, 1, maxTermName)
+		v.CheckText(fmt.Sprintf("%s[%d]", field, i), name, 1, maxTermName)
 	}
 }
 
@@ -240,20 +240,6 @@ func siteURLProblem(raw string, allowPrivate bool) string {
 		return "must not have a query or fragment"
 	}
 	return ""
-}
-
-func checkText(v *errs.ValidationError, field, val string, lo, hi int) {
-	n := utf8.RuneCountInString(strings.TrimSpace(val))
-	switch {
-	case !utf8.ValidString(val):
-		v.Add(field, "is not valid UTF-8")
-	case n < lo && lo == 1:
-		v.Add(field, "must not be empty")
-	case n < lo || n > hi:
-		v.Add(field, "must be %d to %d characters", lo, hi)
-	case strings.ContainsFunc(val, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add(field, "must not contain control characters")
-	}
 }
 
 func (s *Server) sealPassword(tenantID int64, password *string) ([]byte, error) {

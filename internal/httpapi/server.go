@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/presswork/presswork/api"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/metrics"
@@ -25,18 +26,28 @@ import (
 	"github.com/presswork/presswork/internal/tasks"
 )
 
-// Enqueuer delivers created jobs to the queues.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, jobs []store.Job) error
+// Jobs records jobs and puts them on the queues (jobs.Client).
+type Jobs interface {
+	// Submit runs commit, which records jobs, then enqueues those it
+	// returns; it returns commit's error.
+	Submit(ctx context.Context, commit func(context.Context) ([]store.Job, error)) error
+	// Create records a tenant's jobs (store.CreateJobs) and enqueues those
+	// to deliver now.
+	Create(ctx context.Context, tenantID int64, batchID string, js []store.NewJob) (store.JobBatch, error)
+	// Finished is told that one of a tenant's jobs on queue ended.
+	Finished(ctx context.Context, tenantID int64, queue string)
+	// Release puts the tenant's held jobs that now fit on the queue and
+	// says how many.
+	Release(ctx context.Context, tenantID int64) (int, error)
 }
 
 // Deps is what the API needs.
 type Deps struct {
-	Store    *store.Store
-	Enqueuer Enqueuer
-	Box      *secret.Box
-	Config   config.Config
-	Log      *slog.Logger
+	Store  *store.Store
+	Jobs   Jobs
+	Box    *secret.Box
+	Config config.Config
+	Log    *slog.Logger
 	// Ready reports whether the dependencies are usable (for /readyz).
 	Ready func(ctx context.Context) error
 	// Monitoring is the queue dashboard served to operators under
@@ -57,12 +68,15 @@ type Deps struct {
 	// there (nil: none). It authenticates by session itself and calls the
 	// API with the session cookie.
 	UI http.Handler
+	// PanelChecks carries PUT /v1/easypanel's checks to a worker and their
+	// answers back (panelcheck.go).
+	PanelChecks PanelCheckQueue
 }
 
 // Server is the API.
 type Server struct {
 	store      *store.Store
-	enqueuer   Enqueuer
+	jobs       Jobs
 	box        *secret.Box
 	cfg        config.Config
 	log        *slog.Logger
@@ -78,14 +92,17 @@ type Server struct {
 	// authFailures and authFailLimit: see LimitAuthFailures.
 	authFailures  FailureCounter
 	authFailLimit atomic.Int64
+
+	// panelChecks: see Deps.PanelChecks.
+	panelChecks PanelCheckQueue
 }
 
 // Route is one API route and the permission it needs; the route table is
 // public so tests can walk every route.
 type Route struct {
 	Method, Path string
-	Permission   Permission // "" for public routes
-	TenantOwned  bool       // the path names a tenant's row
+	Permission   auth.Permission // "" for public routes
+	TenantOwned  bool            // the path names a tenant's row
 }
 
 // New builds the API.
@@ -94,9 +111,10 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic(err) // the embedded document is broken: a build defect the tests catch
 	}
-	s := &Server{store: d.Store, enqueuer: d.Enqueuer, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
+	s := &Server{store: d.Store, jobs: d.Jobs, box: d.Box, cfg: d.Config, log: d.Log, ready: d.Ready,
 		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, authFailures: d.AuthFailures, ui: d.UI, docs: docs}
 	s.authFailLimit.Store(AuthFailuresPerMinute)
+	s.panelChecks = d.PanelChecks
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -156,7 +174,7 @@ func (s *Server) Serve(ctx context.Context, addr string, timeout time.Duration, 
 
 type handler = echo.HandlerFunc
 
-func (s *Server) add(method, path string, perm Permission, tenantOwned bool, h handler) {
+func (s *Server) add(method, path string, perm auth.Permission, tenantOwned bool, h handler) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Permission: perm, TenantOwned: tenantOwned})
 	var mw []echo.MiddlewareFunc
 	if perm != "" {
@@ -164,7 +182,7 @@ func (s *Server) add(method, path string, perm Permission, tenantOwned bool, h h
 		if s.limiter != nil {
 			mw = append(mw, s.limitRequests)
 		}
-		if method == http.MethodPost && perm != PermOperator {
+		if method == http.MethodPost && perm != auth.PermOperator {
 			mw = append(mw, s.idempotent)
 		}
 	}
@@ -179,87 +197,87 @@ func (s *Server) addRoutes() {
 	s.add(get, "/docs", "", false, s.docsHTML)
 	s.add(get, "/metrics", "", false, echo.WrapHandler(s.metrics.Handler()))
 
-	s.add(get, "/v1/tenant", PermRead, false, s.getTenant)
-	s.add(get, "/v1/credits", PermBilling, false, s.getCredits)
-	s.add(get, "/v1/credits/ledger", PermBilling, false, s.getLedger)
-	s.add(get, "/v1/usage", PermBilling, false, s.getUsage)
-	s.add(get, "/v1/audit", PermAudit, false, s.listAudit)
+	s.add(get, "/v1/tenant", auth.PermRead, false, s.getTenant)
+	s.add(get, "/v1/credits", auth.PermBilling, false, s.getCredits)
+	s.add(get, "/v1/credits/ledger", auth.PermBilling, false, s.getLedger)
+	s.add(get, "/v1/usage", auth.PermBilling, false, s.getUsage)
+	s.add(get, "/v1/audit", auth.PermAudit, false, s.listAudit)
 
-	s.add(get, "/v1/api-keys", PermKeys, false, s.listAPIKeys)
-	s.add(post, "/v1/api-keys", PermKeys, false, s.createAPIKey)
-	s.add(del, "/v1/api-keys/:id", PermKeys, true, s.revokeAPIKey)
+	s.add(get, "/v1/api-keys", auth.PermKeys, false, s.listAPIKeys)
+	s.add(post, "/v1/api-keys", auth.PermKeys, false, s.createAPIKey)
+	s.add(del, "/v1/api-keys/:id", auth.PermKeys, true, s.revokeAPIKey)
 
-	s.add(get, "/v1/sites", PermRead, false, s.listSites)
-	s.add(post, "/v1/sites", PermSites, false, s.createSite)
-	s.add(get, "/v1/sites/:id", PermRead, true, s.getSite)
-	s.add(post, "/v1/sites/:id/check", PermContent, true, s.checkSiteConnection)
-	s.add(patch, "/v1/sites/:id", PermSites, true, s.updateSite)
-	s.add(del, "/v1/sites/:id", PermSites, true, s.deleteSite)
+	s.add(get, "/v1/sites", auth.PermRead, false, s.listSites)
+	s.add(post, "/v1/sites", auth.PermSites, false, s.createSite)
+	s.add(get, "/v1/sites/:id", auth.PermRead, true, s.getSite)
+	s.add(post, "/v1/sites/:id/check", auth.PermContent, true, s.checkSiteConnection)
+	s.add(patch, "/v1/sites/:id", auth.PermSites, true, s.updateSite)
+	s.add(del, "/v1/sites/:id", auth.PermSites, true, s.deleteSite)
 
-	s.add(post, "/v1/sites/:id/keywords", PermContent, true, s.importKeywords)
-	s.add(get, "/v1/sites/:id/keywords", PermRead, true, s.listKeywords)
-	s.add(post, "/v1/sites/:id/clustering", PermContent, true, s.startClustering)
-	s.add(get, "/v1/sites/:id/clusters", PermRead, true, s.listClusters)
-	s.add(get, "/v1/clusters/:id", PermRead, true, s.getCluster)
-	s.add(post, "/v1/ideas/generate", PermContent, false, s.generateIdeas)
-	s.add(get, "/v1/ideas", PermRead, false, s.listIdeas)
-	s.add(get, "/v1/ideas/:id", PermRead, true, s.getIdea)
-	s.add(post, "/v1/drafts/generate", PermContent, false, s.generateDrafts)
-	s.add(get, "/v1/drafts", PermRead, false, s.listDrafts)
-	s.add(get, "/v1/drafts/:id", PermRead, true, s.getDraft)
-	s.add(patch, "/v1/drafts/:id", PermContent, true, s.editDraft)
-	s.add(post, "/v1/drafts/publish", PermContent, false, s.publishDrafts)
-	s.add(post, "/v1/drafts/approve", PermContent, false, s.approveDrafts)
-	s.add(post, "/v1/images/generate", PermContent, false, s.generateImages)
-	s.add(get, "/v1/drafts/:id/image", PermRead, true, s.getDraftImage)
-	s.add(get, "/v1/drafts/:id/image/content", PermRead, true, s.getDraftImageContent)
-	s.add(get, "/v1/drafts/:id/images", PermRead, true, s.listDraftImages)
-	s.add(get, "/v1/images/:id/content", PermRead, true, s.getImageContent)
+	s.add(post, "/v1/sites/:id/keywords", auth.PermContent, true, s.importKeywords)
+	s.add(get, "/v1/sites/:id/keywords", auth.PermRead, true, s.listKeywords)
+	s.add(post, "/v1/sites/:id/clustering", auth.PermContent, true, s.startClustering)
+	s.add(get, "/v1/sites/:id/clusters", auth.PermRead, true, s.listClusters)
+	s.add(get, "/v1/clusters/:id", auth.PermRead, true, s.getCluster)
+	s.add(post, "/v1/ideas/generate", auth.PermContent, false, s.generateIdeas)
+	s.add(get, "/v1/ideas", auth.PermRead, false, s.listIdeas)
+	s.add(get, "/v1/ideas/:id", auth.PermRead, true, s.getIdea)
+	s.add(post, "/v1/drafts/generate", auth.PermContent, false, s.generateDrafts)
+	s.add(get, "/v1/drafts", auth.PermRead, false, s.listDrafts)
+	s.add(get, "/v1/drafts/:id", auth.PermRead, true, s.getDraft)
+	s.add(patch, "/v1/drafts/:id", auth.PermContent, true, s.editDraft)
+	s.add(post, "/v1/drafts/publish", auth.PermContent, false, s.publishDrafts)
+	s.add(post, "/v1/drafts/approve", auth.PermContent, false, s.approveDrafts)
+	s.add(post, "/v1/images/generate", auth.PermContent, false, s.generateImages)
+	s.add(get, "/v1/drafts/:id/image", auth.PermRead, true, s.getDraftImage)
+	s.add(get, "/v1/drafts/:id/image/content", auth.PermRead, true, s.getDraftImageContent)
+	s.add(get, "/v1/drafts/:id/images", auth.PermRead, true, s.listDraftImages)
+	s.add(get, "/v1/images/:id/content", auth.PermRead, true, s.getImageContent)
 
-	s.add(get, "/v1/automation/rules", PermRead, false, s.listRules)
-	s.add(post, "/v1/automation/rules", PermContent, false, s.createRule)
-	s.add(get, "/v1/automation/rules/:id", PermRead, true, s.getRule)
-	s.add(patch, "/v1/automation/rules/:id", PermContent, true, s.updateRule)
-	s.add(del, "/v1/automation/rules/:id", PermContent, true, s.deleteRule)
-	s.add(post, "/v1/automation/rules/:id/run", PermContent, true, s.runRule)
-	s.add(get, "/v1/automation/rules/:id/runs", PermRead, true, s.listRuns)
-	s.add(get, "/v1/automation/runs/:id", PermRead, true, s.getRun)
-	s.add(post, "/v1/sites/:id/automation/defaults", PermContent, true, s.createDefaultRules)
+	s.add(get, "/v1/automation/rules", auth.PermRead, false, s.listRules)
+	s.add(post, "/v1/automation/rules", auth.PermContent, false, s.createRule)
+	s.add(get, "/v1/automation/rules/:id", auth.PermRead, true, s.getRule)
+	s.add(patch, "/v1/automation/rules/:id", auth.PermContent, true, s.updateRule)
+	s.add(del, "/v1/automation/rules/:id", auth.PermContent, true, s.deleteRule)
+	s.add(post, "/v1/automation/rules/:id/run", auth.PermContent, true, s.runRule)
+	s.add(get, "/v1/automation/rules/:id/runs", auth.PermRead, true, s.listRuns)
+	s.add(get, "/v1/automation/runs/:id", auth.PermRead, true, s.getRun)
+	s.add(post, "/v1/sites/:id/automation/defaults", auth.PermContent, true, s.createDefaultRules)
 
-	s.add(get, "/v1/jobs", PermRead, false, s.listJobs)
-	s.add(get, "/v1/jobs/:id", PermRead, true, s.getJob)
-	s.add(post, "/v1/jobs/:id/cancel", PermContent, true, s.cancelJob)
-	s.add(get, "/v1/batches/:id", PermRead, true, s.getBatch)
+	s.add(get, "/v1/jobs", auth.PermRead, false, s.listJobs)
+	s.add(get, "/v1/jobs/:id", auth.PermRead, true, s.getJob)
+	s.add(post, "/v1/jobs/:id/cancel", auth.PermContent, true, s.cancelJob)
+	s.add(get, "/v1/batches/:id", auth.PermRead, true, s.getBatch)
 
 	// A stage is no row of the tenant's: an unknown one is simply not found.
-	s.add(get, "/v1/prompts", PermRead, false, s.listPrompts)
-	s.add(get, "/v1/prompts/:stage/versions", PermRead, false, s.listPromptVersions)
-	s.add(put, "/v1/prompts/:stage", PermContent, false, s.putPrompt)
-	s.add(del, "/v1/prompts/:stage", PermContent, false, s.revertPrompt)
+	s.add(get, "/v1/prompts", auth.PermRead, false, s.listPrompts)
+	s.add(get, "/v1/prompts/:stage/versions", auth.PermRead, false, s.listPromptVersions)
+	s.add(put, "/v1/prompts/:stage", auth.PermContent, false, s.putPrompt)
+	s.add(del, "/v1/prompts/:stage", auth.PermContent, false, s.revertPrompt)
 
-	s.add(get, "/v1/ai-settings", PermKeys, false, s.getAISettings)
-	s.add(put, "/v1/ai-settings/openai", PermKeys, false, s.putOpenAISettings)
-	s.add(del, "/v1/ai-settings/openai", PermKeys, false, s.deleteOpenAISettings)
+	s.add(get, "/v1/ai-settings", auth.PermKeys, false, s.getAISettings)
+	s.add(put, "/v1/ai-settings/openai", auth.PermKeys, false, s.putOpenAISettings)
+	s.add(del, "/v1/ai-settings/openai", auth.PermKeys, false, s.deleteOpenAISettings)
 
-	s.add(get, "/v1/easypanel", PermKeys, false, s.getPanelSettings)
-	s.add(put, "/v1/easypanel", PermKeys, false, s.putPanelSettings)
-	s.add(del, "/v1/easypanel", PermKeys, false, s.deletePanelSettings)
-	s.add(post, "/v1/sites/:id/deployment", PermSites, true, s.deploySite)
-	s.add(get, "/v1/sites/:id/deployment", PermRead, true, s.getDeployment)
-	s.add(patch, "/v1/sites/:id/deployment", PermSites, true, s.changeDeploymentDomain)
-	s.add(post, "/v1/sites/:id/deployment/redeploy", PermSites, true, s.deploymentAction(tasks.ActionRedeploy))
-	s.add(post, "/v1/sites/:id/deployment/stop", PermSites, true, s.deploymentAction(tasks.ActionStop))
-	s.add(post, "/v1/sites/:id/deployment/start", PermSites, true, s.deploymentAction(tasks.ActionStart))
-	s.add(post, "/v1/sites/:id/deployment/destroy", PermSites, true, s.deploymentAction(tasks.ActionDestroy))
+	s.add(get, "/v1/easypanel", auth.PermKeys, false, s.getPanelSettings)
+	s.add(put, "/v1/easypanel", auth.PermKeys, false, s.putPanelSettings)
+	s.add(del, "/v1/easypanel", auth.PermKeys, false, s.deletePanelSettings)
+	s.add(post, "/v1/sites/:id/deployment", auth.PermSites, true, s.deploySite)
+	s.add(get, "/v1/sites/:id/deployment", auth.PermRead, true, s.getDeployment)
+	s.add(patch, "/v1/sites/:id/deployment", auth.PermSites, true, s.changeDeploymentDomain)
+	s.add(post, "/v1/sites/:id/deployment/redeploy", auth.PermSites, true, s.deploymentAction(tasks.ActionRedeploy))
+	s.add(post, "/v1/sites/:id/deployment/stop", auth.PermSites, true, s.deploymentAction(tasks.ActionStop))
+	s.add(post, "/v1/sites/:id/deployment/start", auth.PermSites, true, s.deploymentAction(tasks.ActionStart))
+	s.add(post, "/v1/sites/:id/deployment/destroy", auth.PermSites, true, s.deploymentAction(tasks.ActionDestroy))
 
-	s.add(get, "/v1/admin/tenants", PermOperator, false, s.listTenants)
-	s.add(post, "/v1/admin/tenants", PermOperator, false, s.createTenant)
-	s.add(get, "/v1/admin/tenants/:id", PermOperator, false, s.getTenantAdmin)
-	s.add(patch, "/v1/admin/tenants/:id", PermOperator, false, s.updateTenant)
-	s.add(post, "/v1/admin/tenants/:id/credits", PermOperator, false, s.grantCredits)
-	s.add(get, "/v1/admin/tenants/:id/usage", PermOperator, false, s.getTenantUsage)
-	s.add(get, "/v1/admin/deployments/:id", PermOperator, false, s.getDeploymentAdmin)
-	s.add(get, "/v1/admin/audit", PermOperator, false, s.listAuditAdmin)
+	s.add(get, "/v1/admin/tenants", auth.PermOperator, false, s.listTenants)
+	s.add(post, "/v1/admin/tenants", auth.PermOperator, false, s.createTenant)
+	s.add(get, "/v1/admin/tenants/:id", auth.PermOperator, false, s.getTenantAdmin)
+	s.add(patch, "/v1/admin/tenants/:id", auth.PermOperator, false, s.updateTenant)
+	s.add(post, "/v1/admin/tenants/:id/credits", auth.PermOperator, false, s.grantCredits)
+	s.add(get, "/v1/admin/tenants/:id/usage", auth.PermOperator, false, s.getTenantUsage)
+	s.add(get, "/v1/admin/deployments/:id", auth.PermOperator, false, s.getDeploymentAdmin)
+	s.add(get, "/v1/admin/audit", auth.PermOperator, false, s.listAuditAdmin)
 
 	if s.monitoring != nil {
 		s.mountMonitoring(s.monitoring)

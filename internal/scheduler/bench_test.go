@@ -10,9 +10,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/scheduler"
 	"github.com/presswork/presswork/internal/store"
-	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestBenchFiringTenThousandRules is part of `make bench`: 10,000 rules of
@@ -62,7 +62,7 @@ func TestBenchFiringTenThousandRules(t *testing.T) {
 
 	inspector := asynq.NewInspector(e.redis)
 	defer inspector.Close()
-	q, err := inspector.GetQueueInfo(tasks.QueueDefault)
+	q, err := inspector.GetQueueInfo(jobs.QueueDefault)
 	if err != nil {
 		t.Fatal(err)
 	}

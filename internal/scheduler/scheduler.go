@@ -8,16 +8,22 @@ import (
 
 	"github.com/presswork/presswork/internal/schedule"
 	"github.com/presswork/presswork/internal/store"
-	"github.com/presswork/presswork/internal/tasks"
 )
+
+// Submitter records jobs and puts them on the queue (jobs.Client).
+type Submitter interface {
+	// Submit runs commit, which records jobs, then enqueues those it
+	// returns; it returns commit's error.
+	Submit(ctx context.Context, commit func(context.Context) ([]store.Job, error)) error
+}
 
 // Scheduler fires due automation rules.
 type Scheduler struct {
-	Store    *store.Store
-	Enqueuer *tasks.Enqueuer
-	Lease    *Lease
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store *store.Store
+	Jobs  Submitter
+	Lease *Lease
+	Log   *slog.Logger
+	Now   func() time.Time
 	// Batch bounds the rules one transaction fires.
 	Batch int
 
@@ -33,31 +39,41 @@ func (s *Scheduler) Fired() int64 { return s.fired.Load() }
 func (s *Scheduler) FireDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		now := s.Now()
-		firings, err := s.Store.FireDueRules(ctx, now, s.Batch, func(r store.Rule) store.Advance { return s.next(r, now) })
+		fired, runs, err := s.fireBatch(ctx)
 		if err != nil {
 			return total, err
 		}
-		jobs := make([]store.Job, 0, len(firings))
+		total += fired
+		s.fired.Add(int64(runs))
+		if fired < s.Batch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// fireBatch fires a batch of due rules and enqueues the runs' jobs; it
+// returns how many rules fired and how many run jobs they made.
+func (s *Scheduler) fireBatch(ctx context.Context) (fired, runs int, err error) {
+	err = s.Jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
+		now := s.Now()
+		firings, err := s.Store.FireDueRules(ctx, now, s.Batch, func(r store.Rule) store.Advance { return s.next(r, now) })
+		if err != nil {
+			return nil, err
+		}
+		fired = len(firings)
+		js := make([]store.Job, 0, len(firings))
 		for _, f := range firings {
 			if f.Job != nil {
-				jobs = append(jobs, *f.Job)
+				js = append(js, *f.Job)
 			}
 			if f.Missed > 0 {
 				s.Log.Warn("slots of a rule were missed", "rule", f.Rule.ID, "tenant", f.Rule.TenantID, "missed", f.Missed)
 			}
 		}
-		if len(jobs) > 0 {
-			if err := s.Enqueuer.Enqueue(ctx, jobs); err != nil {
-				s.Log.Warn("enqueue of automation runs failed; the reconciler will deliver", "error", err)
-			}
-		}
-		total += len(firings)
-		s.fired.Add(int64(len(jobs)))
-		if len(firings) < s.Batch || ctx.Err() != nil {
-			return total, ctx.Err()
-		}
-	}
+		runs = len(js)
+		return js, nil
+	})
+	return fired, runs, err
 }
 
 // maxCountedMisses bounds the slots counted as missed for one rule. The

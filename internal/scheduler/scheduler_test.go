@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/scheduler"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -44,6 +45,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	t.Parallel()
 	st := testenv.Store(t)
+	jobs.Configure(st, nil)
 	opt, err := asynq.ParseRedisURI(testenv.RedisURL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +81,8 @@ func (e *env) scheduler(t *testing.T, c *clock, holder string) *scheduler.Schedu
 	t.Helper()
 	client := asynq.NewClient(e.redis)
 	t.Cleanup(func() { client.Close() })
-	return &scheduler.Scheduler{Store: e.store, Enqueuer: &tasks.Enqueuer{Client: client}, Batch: 50, Now: c.Now,
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &scheduler.Scheduler{Store: e.store, Jobs: jobs.New(e.store, client, log), Batch: 50, Now: c.Now, Log: log,
 		Lease: &scheduler.Lease{Redis: e.rdb, Key: "leader", Holder: holder, TTL: time.Minute, Now: c.Now}}
 }
 
@@ -123,7 +125,7 @@ func TestEachSlotFiresOnceWithItsOwnTask(t *testing.T) {
 			t.Fatalf("slot %d: a second pass fired %d runs", slot, n)
 		}
 		id := store.RunID(r.ID, t0.Add(time.Duration(slot)*time.Hour))
-		info, err := inspector.GetTaskInfo(tasks.QueueDefault, id)
+		info, err := inspector.GetTaskInfo(jobs.QueueDefault, id)
 		if slot < 2 && (err != nil || info.Type != tasks.TypeAutomation) {
 			t.Fatalf("slot %d: task %s: %+v, %v", slot, id, info, err)
 		}
@@ -218,7 +220,7 @@ func TestTwoSchedulersFiringTogetherRecordEachSlotOnce(t *testing.T) {
 	}
 	inspector := asynq.NewInspector(e.redis)
 	defer inspector.Close()
-	q, err := inspector.GetQueueInfo(tasks.QueueDefault)
+	q, err := inspector.GetQueueInfo(jobs.QueueDefault)
 	if err != nil || q.Pending != total {
 		t.Errorf("asynq holds %v pending run tasks (%v), want %d", q, err, total)
 	}

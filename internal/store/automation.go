@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 )
 
-// Automation stages, in pipeline order.
+// Automation stages, in pipeline order: their names in rules, run reports
+// and the API. tasks.Pipeline gives each its task type and prompt stage.
 const (
 	StageCluster = "cluster"
 	StageIdeas   = "ideas"
@@ -23,9 +25,13 @@ const (
 // Stages lists the automation stages in pipeline order.
 var Stages = []string{StageCluster, StageIdeas, StageDrafts, StageImages, StagePublish}
 
-// RunJobType is the job type of an automation run: the task that plans
-// and enqueues a rule's work when it fires.
-const RunJobType = "automation:run"
+// SetRunJob sets the type and queue of the job that delivers an automation
+// run, the task that plans and enqueues a rule's work when it fires. Call
+// it before the store is used: runs cannot be started until it is.
+func (s *Store) SetRunJob(jobType, queue string) { s.runType, s.runQueue = jobType, queue }
+
+// errNoRunJob is returned when a run is started before SetRunJob.
+var errNoRunJob = errors.New("the automation run's job type and queue are not set (store.SetRunJob)")
 
 // Condition is a test a rule's run makes before it enqueues anything:
 // Field (a count of the site's backlog, or the credit balance) compared
@@ -259,13 +265,16 @@ const previousRunBusy = "the rule's previous run had not finished planning"
 
 // FireDueRules fires up to limit enabled rules whose next_fire_at is at or
 // before now, in one transaction: it records one run per rule for the slot
-// it was due (its job id from RunID), creates the run's job and moves
-// next_fire_at to next(rule).Next, or disables the rule when that is zero;
-// the slots next says were missed get one record. Rules locked by a
-// concurrent pass are left to it; a slot already recorded (by another
-// scheduler) is not recorded again.
+// it was due (its job id from RunID), creates the run's job (see
+// SetRunJob) and moves next_fire_at to next(rule).Next, or disables the
+// rule when that is zero; the slots next says were missed get one record.
+// Rules locked by a concurrent pass are left to it; a slot already recorded
+// (by another scheduler) is not recorded again.
 func (s *Store) FireDueRules(ctx context.Context, now time.Time, limit int,
 	next func(Rule) Advance) ([]Firing, error) {
+	if s.runType == "" {
+		return nil, errNoRunJob
+	}
 	var firings []Firing
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+ruleColumns+` FROM automation_rules
@@ -277,13 +286,13 @@ func (s *Store) FireDueRules(ctx context.Context, now time.Time, limit int,
 		if err != nil || len(rules) == 0 {
 			return err
 		}
-		firings, err = fire(ctx, tx, now, rules, next)
+		firings, err = s.fire(ctx, tx, now, rules, next)
 		return err
 	})
 	return firings, err
 }
 
-func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func(Rule) Advance) ([]Firing, error) {
+func (s *Store) fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func(Rule) Advance) ([]Firing, error) {
 	n := len(rules)
 	ids, tenants, ruleIDs, sites := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	slots, nexts, advances := make([]time.Time, n), make([]*time.Time, n), make([]Advance, n)
@@ -308,11 +317,11 @@ func fire(ctx context.Context, tx pgx.Tx, now time.Time, rules []Rule, next func
 	}
 	rows, err := tx.Query(ctx, `
 		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, state)
-		SELECT t.id, t.tenant_id, $5, 'default', t.site_id, t.rule_id, 'queued'
+		SELECT t.id, t.tenant_id, $5, $6, t.site_id, t.rule_id, 'queued'
 		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS t(id, tenant_id, site_id, rule_id)
 		JOIN automation_runs r ON r.id = t.id AND r.status = 'queued'
 		ON CONFLICT DO NOTHING
-		RETURNING `+jobColumns, ids, tenants, sites, ruleIDs, RunJobType)
+		RETURNING `+jobColumns, ids, tenants, sites, ruleIDs, s.runType, s.runQueue)
 	if err != nil {
 		return nil, fmt.Errorf("create run jobs: %w", err)
 	}
@@ -453,6 +462,9 @@ func foldSkip(ctx context.Context, tx pgx.Tx, id string) (string, error) {
 // StartManualRun records a run of a rule started by hand now, with its job,
 // in one transaction. A run of the rule still planning is a conflict.
 func (s *Store) StartManualRun(ctx context.Context, tenantID, ruleID int64, runID string, now time.Time) (Run, Job, error) {
+	if s.runType == "" {
+		return Run{}, Job{}, errNoRunJob
+	}
 	var run Run
 	var job Job
 	err := s.transact(ctx, func(tx pgx.Tx) error {
@@ -469,8 +481,8 @@ func (s *Store) StartManualRun(ctx context.Context, tenantID, ruleID int64, runI
 		}
 		job, err = scanJob(tx.QueryRow(ctx, `
 			INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, state)
-			VALUES ($1, $2, $3, 'default', $4, $5, 'queued') RETURNING `+jobColumns,
-			runID, tenantID, RunJobType, rl.SiteID, rl.ID))
+			VALUES ($1, $2, $3, $4, $5, $6, 'queued') RETURNING `+jobColumns,
+			runID, tenantID, s.runType, s.runQueue, rl.SiteID, rl.ID))
 		if err != nil {
 			return fmt.Errorf("%w: a run of rule %d is already being planned", errs.ErrConflict, ruleID)
 		}
@@ -485,7 +497,7 @@ func (s *Store) GetRun(ctx context.Context, tenantID int64, id string) (Run, err
 	run, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM automation_runs
 		WHERE tenant_id = $1 AND id = coalesce((SELECT j.result->>'folded_into' FROM jobs j
 		      WHERE j.tenant_id = $1 AND j.id = $2 AND j.type = $3 AND j.state = 'succeeded'
-		        AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = $2)), $2)`, tenantID, id, RunJobType))
+		        AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = $2)), $2)`, tenantID, id, s.runType))
 	return run, translate(err)
 }
 

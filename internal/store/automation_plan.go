@@ -65,7 +65,7 @@ type Candidate struct {
 	Params    json.RawMessage
 }
 
-// inflight is true when the row aliased x has no unfinished job of type $3.
+// inflightFree is true when the row aliased x has no unfinished job of type $3.
 const inflightFree = ` NOT EXISTS (SELECT 1 FROM jobs j WHERE j.type = $3 AND j.subject_id = x.id
 	AND j.state IN ('queued', 'running'))`
 

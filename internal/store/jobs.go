@@ -129,8 +129,8 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 }
 
 // insertJobs inserts jobs as queued and reserves their quotes (see
-// reserveQuotes); bulk jobs are held when the store paces bulk work (the
-// caller releases what fits: see deliverable).
+// reserveQuotes); jobs on the paced queue are held when the store paces
+// (the caller releases what fits: see deliverable).
 func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
@@ -148,12 +148,12 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted,
 		                  credits_reserved, rule_id, held, phase)
 		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, quote, nullif(rule_id, 0),
-		       queue = 'bulk' AND $11, CASE WHEN queue = 'bulk' AND $11 THEN 'held' ELSE 'queued' END
+		       queue = $11 AND $12, CASE WHEN queue = $11 AND $12 THEN 'held' ELSE 'queued' END
 		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
 		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id)
 		ON CONFLICT DO NOTHING
 		RETURNING `+jobColumns,
-		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.paced())
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.pacedQueue, s.paced())
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}

@@ -276,7 +276,7 @@ func TestStartJobReservesOnce(t *testing.T) {
 	if b := checkBooks(t, st, tn.ID); b != 1 {
 		t.Fatalf("balance %d, want 1", b)
 	}
-	_, err = st.StartJob(ctx, tn.ID, "no-such-job", -1, "x")
+	_, err = st.StartJob(ctx, tn.ID, "no-such-job", store.QuotedCost, "x")
 	wantErrIs(t, "StartJob unknown", err, errs.ErrNotFound)
 }
 
@@ -315,7 +315,7 @@ func TestStartJobSuspendedTenant(t *testing.T) {
 	if s, err := st.SetTenantStatus(ctx, tn.ID, "suspended"); err != nil || s.Status != "suspended" {
 		t.Fatalf("SetTenantStatus = %+v, %v", s, err)
 	}
-	_, err := st.StartJob(ctx, tn.ID, j.ID, -1, "working")
+	_, err := st.StartJob(ctx, tn.ID, j.ID, store.QuotedCost, "working")
 	wantErrIs(t, "StartJob for a suspended tenant", err, errs.ErrPermanent)
 	// The job keeps the reservation it made when it was queued (failing it
 	// would refund it).
@@ -432,7 +432,7 @@ func TestFinishSettlesAndRefundsUnused(t *testing.T) {
 	if dr, _ := st.GetDraft(ctx, tid, w.draft.ID); dr.Title != "Rewritten" {
 		t.Fatalf("a refused SaveDraft changed the draft: %q", dr.Title)
 	}
-	_, err = st.StartJob(ctx, tid, j.ID, -1, "again")
+	_, err = st.StartJob(ctx, tid, j.ID, store.QuotedCost, "again")
 	wantErrIs(t, "StartJob on a succeeded job", err, store.ErrJobFinished)
 	wantErrIs(t, "FailJob on a succeeded job", st.FailJob(ctx, tid, j.ID, "late"), store.ErrJobFinished)
 	_, err = st.CancelJob(ctx, tid, j.ID)
@@ -590,7 +590,7 @@ func TestCancelJob(t *testing.T) {
 	// The worker finishing a canceled job is refused and changes nothing.
 	err = st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: r.ID, Charged: 3}, 1, nil)
 	wantErrIs(t, "finishing a canceled job", err, store.ErrJobFinished)
-	_, err = st.StartJob(ctx, tn.ID, r.ID, -1, "x")
+	_, err = st.StartJob(ctx, tn.ID, r.ID, store.QuotedCost, "x")
 	wantErrIs(t, "starting a canceled job", err, store.ErrJobFinished)
 	if b := checkBooks(t, st, tn.ID); b != 10 {
 		t.Fatalf("balance %d, want 10", b)
@@ -810,7 +810,7 @@ func TestConcurrentMixedOperationsKeepBooks(t *testing.T) {
 					continue
 				}
 				id := b.Created[0].ID
-				if _, err := st.StartJob(ctx, tid, id, -1, "working"); err != nil {
+				if _, err := st.StartJob(ctx, tid, id, store.QuotedCost, "working"); err != nil {
 					report(err)
 					report(st.FailJob(ctx, tid, id, "cannot afford"))
 					continue
@@ -820,7 +820,7 @@ func TestConcurrentMixedOperationsKeepBooks(t *testing.T) {
 					report(st.FailJob(ctx, tid, id, "failed"))
 				case 1:
 					report(st.RetryLater(ctx, tid, id, "retry"))
-					if _, err := st.StartJob(ctx, tid, id, -1, "again"); err != nil {
+					if _, err := st.StartJob(ctx, tid, id, store.QuotedCost, "again"); err != nil {
 						report(err)
 					}
 					report(st.SaveClusters(ctx, store.Outcome{TenantID: tid, JobID: id, Charged: 1}, 1, nil))

@@ -12,10 +12,13 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 )
 
+// QuotedCost, as StartJob's cost, stands for the job's own quote.
+const QuotedCost int64 = -1
+
 // StartJob moves a job to running and makes sure its cost is reserved, in
 // one transaction. Jobs with a quote reserved it when they were created;
 // one without (its cost is decided now) reserves cost, or its quote when
-// cost is negative. The cost is reserved once per job: a retried or
+// cost is QuotedCost (any negative cost). The cost is reserved once per job: a retried or
 // duplicated delivery finds the reservation and does not charge again. A
 // job in a final state returns ErrJobFinished. A tenant that cannot afford
 // the cost gets *errs.InsufficientCreditsError, and one no longer active a

@@ -9,19 +9,23 @@ import (
 
 // Pacing shares the workers fairly between tenants. asynq's queues are
 // first in, first out, and a queue per tenant does not scale, so a
-// tenant's bulk jobs are not all put on the queue at once: at most the
-// plan's number (BulkInFlight) are queued or running at a time; the rest
-// are held in PostgreSQL, queued but not yet delivered, and released
-// oldest first as earlier ones finish. Another tenant's work then waits
-// behind a bounded number of jobs, not behind a whole bulk. Held work is
-// only delayed: it keeps its quote and is charged once, when it runs.
+// tenant's jobs on the paced queue (the one of bulk requests) are not all
+// put on the queue at once: at most the plan's number are queued or
+// running at a time; the rest are held in PostgreSQL, queued but not yet
+// delivered, and released oldest first as earlier ones finish. Another
+// tenant's work then waits behind a bounded number of jobs, not behind a
+// whole bulk. Held work is only delayed: it keeps its quote and is charged
+// once, when it runs.
 
-// PaceBulk sets how many bulk jobs a tenant of each plan may have on the
-// queue at once; nil or empty turns pacing off (every job is delivered at
-// once). Call it before the store is used.
-func (s *Store) PaceBulk(inFlight map[string]int) { s.bulkInFlight = inFlight }
+// Pace sets the queue whose jobs are paced and how many of them a tenant
+// of each plan may have on it at once; an empty queue or inFlight turns
+// pacing off (every job is delivered at once). Call it before the store is
+// used.
+func (s *Store) Pace(queue string, inFlight map[string]int) {
+	s.pacedQueue, s.inFlight = queue, inFlight
+}
 
-func (s *Store) paced() bool { return len(s.bulkInFlight) > 0 }
+func (s *Store) paced() bool { return s.pacedQueue != "" && len(s.inFlight) > 0 }
 
 // advisoryPacing is the first key of the advisory lock that serializes a
 // tenant's releases (the second is the tenant id).
@@ -48,8 +52,8 @@ func (s *Store) deliverable(ctx context.Context, tx pgx.Tx, tenantID int64, crea
 }
 
 // ReleaseHeld releases the tenant's held jobs that fit in its room, oldest
-// first, and returns them, to enqueue. It is called after every bulk job
-// ends, so a tenant without held jobs costs one indexed look, not a locked
+// first, and returns them, to enqueue. It is called after every job of
+// the paced queue ends, so a tenant without held jobs costs one indexed look, not a locked
 // transaction.
 func (s *Store) ReleaseHeld(ctx context.Context, tenantID int64) ([]Job, error) {
 	if !s.paced() {
@@ -78,7 +82,7 @@ func (s *Store) release(ctx context.Context, tx pgx.Tx, tenantID int64) ([]Job, 
 	if err := tx.QueryRow(ctx, `SELECT plan FROM tenants WHERE id = $1`, tenantID).Scan(&plan); err != nil {
 		return nil, fmt.Errorf("tenant %d: %w", tenantID, err)
 	}
-	room := s.bulkInFlight[plan]
+	room := s.inFlight[plan]
 	if room <= 0 {
 		room = 1
 	}
@@ -86,9 +90,9 @@ func (s *Store) release(ctx context.Context, tx pgx.Tx, tenantID int64) ([]Job, 
 		UPDATE jobs SET held = false, phase = 'queued', updated_at = now()
 		WHERE id IN (SELECT id FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued'
 		             ORDER BY created_at, id
-		             LIMIT greatest($2 - (SELECT count(*) FROM jobs WHERE tenant_id = $1 AND queue = 'bulk'
+		             LIMIT greatest($2 - (SELECT count(*) FROM jobs WHERE tenant_id = $1 AND queue = $3
 		                                  AND NOT held AND state IN ('queued', 'running')), 0))
-		RETURNING `+jobColumns, tenantID, room)
+		RETURNING `+jobColumns, tenantID, room, s.pacedQueue)
 	if err != nil {
 		return nil, fmt.Errorf("release held jobs: %w", err)
 	}

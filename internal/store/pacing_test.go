@@ -15,7 +15,7 @@ import (
 // jobs are never held, and held jobs are no reconciler candidates.
 func TestBulkJobsBeyondTheRoomAreHeldAndReleasedInOrder(t *testing.T) {
 	st := newStore(t)
-	st.PaceBulk(map[string]int{"free": 1, "starter": 1, "pro": 2, "agency": 1})
+	st.Pace("bulk", map[string]int{"free": 1, "starter": 1, "pro": 2, "agency": 1})
 	tn := newTenant(t, st, 100)
 	site := newSite(t, st, tn.ID)
 	var jobs []store.NewJob

@@ -119,7 +119,7 @@ func TestTenantScoping(t *testing.T) {
 	notFound("RevokeAPIKey", err)
 	_, err = st.CancelJob(ctx, bid, queued.ID)
 	notFound("CancelJob", err)
-	_, err = st.StartJob(ctx, bid, queued.ID, -1, "x")
+	_, err = st.StartJob(ctx, bid, queued.ID, store.QuotedCost, "x")
 	notFound("StartJob", err)
 	wantErrIs(t, "FailJob", st.FailJob(ctx, bid, running.ID, "x"), store.ErrJobFinished)
 	if err := st.RetryLater(ctx, bid, running.ID, "x"); err != nil {

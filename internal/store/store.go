@@ -28,9 +28,13 @@ import (
 // is taken.
 type Store struct {
 	pool *pgxpool.Pool
-	// bulkInFlight is each plan's room for bulk jobs on the queue; empty:
-	// no pacing (see pacing.go).
-	bulkInFlight map[string]int
+	// pacedQueue is the queue whose jobs are paced, and inFlight each
+	// plan's room on it; empty: no pacing (see pacing.go).
+	pacedQueue string
+	inFlight   map[string]int
+	// runType and runQueue are the type and queue of the job that
+	// delivers an automation run (see SetRunJob).
+	runType, runQueue string
 
 	locksOnce sync.Once
 	locks     *pgxpool.Pool

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -23,7 +23,7 @@ var userRoles = []string{"owner", "admin", "editor", "viewer"}
 // mayInvite reports whether role may invite people: owners and admins (the
 // roles that manage API keys), an admin not as owner.
 func mayInvite(role, as string) bool {
-	if !httpapi.Allowed(role, httpapi.PermKeys) || !slices.Contains(userRoles, as) {
+	if !auth.Allowed(role, auth.PermKeys) || !slices.Contains(userRoles, as) {
 		return false
 	}
 	return as != "owner" || role == "owner"
@@ -57,7 +57,7 @@ func (u *UI) renderPeople(w http.ResponseWriter, r *http.Request, s store.Sessio
 		return
 	}
 	d := peopleData{pageData: pageData{Title: "People", Page: "people", Session: s, Error: problem,
-		Can: map[string]bool{"invite": httpapi.Allowed(s.Role, httpapi.PermKeys)}}, Users: users, InviteLink: link}
+		Can: map[string]bool{"invite": auth.Allowed(s.Role, auth.PermKeys)}}, Users: users, InviteLink: link}
 	for _, role := range userRoles {
 		if mayInvite(s.Role, role) {
 			d.Roles = append(d.Roles, role)
@@ -83,8 +83,8 @@ func (u *UI) invite(w http.ResponseWriter, r *http.Request, s store.Session, _ [
 		u.renderPeople(w, r, s, http.StatusBadRequest, "", "Enter a valid e-mail address.")
 		return
 	}
-	token := randomToken()
-	err := u.store.CreateInvitation(r.Context(), httpapi.HashAPIKey(token),
+	token := auth.NewToken()
+	err := u.store.CreateInvitation(r.Context(), auth.HashSecret(token),
 		store.Invitation{TenantID: s.TenantID, Email: email, Role: role, ExpiresAt: time.Now().Add(invitationTTL)}, s.UserID)
 	switch {
 	case errors.Is(err, errs.ErrConflict):
@@ -110,7 +110,7 @@ type inviteData struct {
 }
 
 func (u *UI) inviteForm(w http.ResponseWriter, r *http.Request) {
-	inv, err := u.store.PendingInvitation(r.Context(), httpapi.HashAPIKey(r.PathValue("token")))
+	inv, err := u.store.PendingInvitation(r.Context(), auth.HashSecret(r.PathValue("token")))
 	if err != nil {
 		u.renderInvite(w, http.StatusNotFound, inviteData{pageData: pageData{Error: "This invitation is unknown, used or expired: ask for a new one."}})
 		return
@@ -120,7 +120,7 @@ func (u *UI) inviteForm(w http.ResponseWriter, r *http.Request) {
 
 // acceptInvite creates the invited person's account and signs them in.
 func (u *UI) acceptInvite(w http.ResponseWriter, r *http.Request) {
-	hash := httpapi.HashAPIKey(r.PathValue("token"))
+	hash := auth.HashSecret(r.PathValue("token"))
 	inv, err := u.store.PendingInvitation(r.Context(), hash)
 	if err != nil {
 		u.renderInvite(w, http.StatusNotFound, inviteData{pageData: pageData{Error: "This invitation is unknown, used or expired: ask for a new one."}})

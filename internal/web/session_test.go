@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
-	"github.com/presswork/presswork/internal/httpapi"
+	"github.com/presswork/presswork/internal/auth"
 )
 
 // signIn posts the sign-in form and returns the client holding the
@@ -36,7 +36,7 @@ func send(t *testing.T, c *http.Client, method, url, csrf, body string) int {
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if csrf != "" {
-		req.Header.Set(httpapi.CSRFHeader, csrf)
+		req.Header.Set(auth.CSRFHeader, csrf)
 	}
 	res, err := c.Do(req)
 	apptest.Must(t, err, method, " ", url)
@@ -60,7 +60,7 @@ func TestSessionsOnTheAPI(t *testing.T) {
 	}
 	u, _ := url.Parse(h.URL)
 	cookies := owner.Jar.Cookies(u)
-	if len(cookies) != 1 || cookies[0].Name != httpapi.SessionCookie {
+	if len(cookies) != 1 || cookies[0].Name != auth.SessionCookie {
 		t.Fatalf("cookies after sign-in: %v", cookies)
 	}
 	// The jar does not keep the flags: read them from a fresh answer.

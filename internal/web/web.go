@@ -8,9 +8,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -23,8 +21,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -174,11 +172,11 @@ func (u *UI) render(w http.ResponseWriter, name string, status int, d pageData) 
 
 // session returns the request's live session, if any.
 func (u *UI) session(r *http.Request) (store.Session, []byte, bool) {
-	c, err := r.Cookie(httpapi.SessionCookie)
+	c, err := r.Cookie(auth.SessionCookie)
 	if err != nil || c.Value == "" {
 		return store.Session{}, nil, false
 	}
-	hash := httpapi.HashAPIKey(c.Value)
+	hash := auth.HashSecret(c.Value)
 	s, err := u.store.SessionByTokenHash(r.Context(), hash)
 	if err != nil {
 		if !errors.Is(err, errs.ErrNotFound) {
@@ -200,7 +198,7 @@ func (u *UI) signedIn(h sessionHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
 		}
-		if r.PostFormValue("csrf") != s.CSRFToken {
+		if !auth.CSRFMatches(r.PostFormValue("csrf"), s.CSRFToken) {
 			http.Error(w, "The form has expired: reload the page and try again.", http.StatusForbidden)
 			return
 		}
@@ -234,8 +232,8 @@ func (u *UI) page(name, title string) http.HandlerFunc {
 			}
 		}
 		can := map[string]bool{}
-		for _, p := range []httpapi.Permission{httpapi.PermContent, httpapi.PermSites, httpapi.PermBilling} {
-			can[string(p)] = httpapi.Allowed(s.Role, p)
+		for _, p := range []auth.Permission{auth.PermContent, auth.PermSites, auth.PermBilling} {
+			can[string(p)] = auth.Allowed(s.Role, p)
 		}
 		d := pageData{Title: title, Page: name, Session: s, ID: id, Can: can, Notice: notices[r.URL.Query().Get("notice")]}
 		u.render(w, name, http.StatusOK, d)
@@ -279,14 +277,14 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 // startSession signs the user in: a new session, its cookie, and on to the
 // sites.
 func (u *UI) startSession(w http.ResponseWriter, r *http.Request, userID int64) {
-	token, csrf := randomToken(), randomToken()
+	token, csrf := auth.NewToken(), auth.NewToken()
 	expires := time.Now().Add(sessionTTL)
-	if err := u.store.CreateSession(r.Context(), httpapi.HashAPIKey(token), userID, csrf, expires); err != nil {
+	if err := u.store.CreateSession(r.Context(), auth.HashSecret(token), userID, csrf, expires); err != nil {
 		u.log.Error("create session", "error", err)
 		http.Error(w, "Signing in failed. Try again later.", http.StatusInternalServerError)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: token, Path: "/", Expires: expires,
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 }
@@ -319,7 +317,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request, _ store.Session, has
 	if err := u.store.DeleteSession(r.Context(), hash); err != nil {
 		u.log.Error("sign out", "error", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: "", Path: "/", MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
@@ -355,12 +353,6 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, s store.Sess
 		return
 	}
 	http.Redirect(w, r, "/ui/account?notice="+noticePasswordChanged, http.StatusSeeOther)
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func isHTTPS(r *http.Request) bool {

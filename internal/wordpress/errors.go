@@ -16,13 +16,11 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 )
 
-// Bounds on throttling delays and on the server text kept in errors.
-const (
-	maxSnippet        = 200
-	defaultRetryAfter = 30 * time.Second
-	minRetryAfter     = time.Second
-	maxRetryAfter     = 15 * time.Minute
-)
+// maxSnippet bounds the server text kept in errors.
+const maxSnippet = 200
+
+// retryAfter bounds a 429's wait: 30s when Retry-After names none.
+var retryAfter = errs.RetryAfterBounds{Default: 30 * time.Second, Min: time.Second, Max: 15 * time.Minute}
 
 // AnonymousReason explains a 401 that shows WordPress ran a request as
 // anonymous although credentials were sent. WordPress 6.1 answers a wrong
@@ -220,7 +218,7 @@ func classify(k call, r *reply, now time.Time, scrub func(string) string) error 
 	}
 	switch {
 	case r.status == http.StatusTooManyRequests:
-		return &errs.ThrottledError{RetryAfter: retryAfter(r.header.Get("Retry-After"), now), Err: se}
+		return &errs.ThrottledError{RetryAfter: retryAfter.Header(r.header, now), Err: se}
 	case r.status == http.StatusRequestTimeout:
 		return se
 	case r.status == http.StatusInternalServerError && w.Code == "rest_upload_sideload_error":
@@ -231,15 +229,6 @@ func classify(k call, r *reply, now time.Time, scrub func(string) string) error 
 		return se
 	}
 	return errs.Permanent(se)
-}
-
-// retryAfter reads Retry-After, clamped; absent or unreadable gives a default.
-func retryAfter(v string, now time.Time) time.Duration {
-	d, ok := errs.ParseRetryAfter(v, now)
-	if !ok {
-		d = defaultRetryAfter
-	}
-	return min(max(d, minRetryAfter), maxRetryAfter)
 }
 
 // redirectError explains a redirect of a request that may not be

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/markup"
 )
 
 func vol(v int32) *int32 { return &v }
@@ -193,7 +192,7 @@ func checkDraft(t *testing.T, in ai.DraftInput, d ai.Draft) {
 		}
 		pos += i + len(tag)
 	}
-	if n := ai.WordCount(d.BodyHTML); n < draftMinWords || n > draftMaxWords {
+	if n := markup.WordCount(d.BodyHTML); n < draftMinWords || n > draftMaxWords {
 		t.Errorf("draft %q (%d headings): %d words, want %d-%d", d.Title, len(in.Outline), n, draftMinWords, draftMaxWords)
 	}
 	if want := cutWords(cleanText(in.TargetKeywords[0]), maxKeywordRunes); d.FocusKeyword != want {
@@ -227,178 +226,6 @@ func TestPipelinePassesValidators(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestIdeasVaryContentTypesAndKeywords(t *testing.T) {
-	m := NewTextModel()
-	in := ai.IdeasInput{ClusterName: "SEO", Keywords: keywordSets()["many"], Count: 10}
-	resp, err := m.GenerateJSON(context.Background(), ai.JSONRequest{Input: in})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ideas, err := ai.ParseIdeas(in, resp.Content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := map[string]bool{}
-	primaries := map[string]bool{}
-	for _, idea := range ideas {
-		types[idea.ContentType] = true
-		primaries[idea.TargetKeywords[0]] = true
-		if strings.Contains(idea.Title, "2026") || strings.Contains(idea.Title, "2025") {
-			t.Errorf("title %q has a year", idea.Title)
-		}
-	}
-	if len(types) < 5 {
-		t.Errorf("only %d content types across 10 ideas: %v", len(types), types)
-	}
-	if len(primaries) != 10 {
-		t.Errorf("only %d distinct primary keywords across 10 ideas", len(primaries))
-	}
-}
-
-func TestClusterName(t *testing.T) {
-	m := NewTextModel()
-	in := ai.ClusterNameInput{Keywords: keywordSets()["trail shoes"]}
-	resp, err := m.GenerateJSON(context.Background(), ai.JSONRequest{Input: in})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ai.ParseClusterName(resp.Content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Name != "Trail Running Shoes" {
-		t.Errorf("name = %q, want Trail Running Shoes", c.Name)
-	}
-	if !strings.Contains(c.Description, "6 keywords") || !strings.Contains(c.Description, "“trail running shoes”") {
-		t.Errorf("description = %q", c.Description)
-	}
-	// No keywords at all still gives a valid answer.
-	resp, err = m.GenerateJSON(context.Background(), ai.JSONRequest{Input: ai.ClusterNameInput{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ai.ParseClusterName(resp.Content); err != nil {
-		t.Error(err)
-	}
-}
-
-func headings(n, textLen int) []ai.Heading {
-	hs := make([]ai.Heading, n)
-	for i := range hs {
-		text := fmt.Sprintf("Section %d about choosing well", i+1)
-		if textLen > 0 {
-			text = cutWords(strings.Repeat(fmt.Sprintf("Section %d long heading text ", i+1), 10), textLen)
-		}
-		hs[i] = ai.Heading{Level: 2, Text: text}
-		if i%3 == 2 {
-			hs[i].Level = 3
-		}
-	}
-	return hs
-}
-
-func TestDraftLengthAndHeadings(t *testing.T) {
-	w := newWriter(t)
-	long := strings.Repeat("é", 200)
-	cases := []struct {
-		name string
-		in   ai.DraftInput
-	}{
-		{"3 headings", ai.DraftInput{Title: "A Short Outline Article", TargetKeywords: []string{"garden tools"}, Outline: headings(3, 0)}},
-		{"15 headings", ai.DraftInput{Title: "A Long Outline Article", TargetKeywords: []string{"garden tools"}, Outline: headings(15, 0)}},
-		{"15 long headings", ai.DraftInput{Title: "A Long Outline Article", TargetKeywords: []string{"garden tools", "rakes"}, Outline: headings(15, 120)}},
-		{"long keyword", ai.DraftInput{Title: "Tiny", ContentType: "listicle", TargetKeywords: []string{long, long + "x"}, Outline: headings(5, 0)}},
-		{"escaping", ai.DraftInput{Title: `Tips & <Tricks> for "Quotes"`, ContentType: "comparison",
-			TargetKeywords: []string{"<b>bold</b> & co", "a&amp;b"},
-			Outline:        []ai.Heading{{Level: 2, Text: "Tips & Tricks"}, {Level: 3, Text: "<script>alert(1)</script>"}, {Level: 2, Text: "A &amp; B?"}}}},
-		{"review", ai.DraftInput{Title: "Whatever Title Here", ContentType: "review", TargetKeywords: []string{"x"}, Outline: headings(4, 0)}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			d, _, err := w.Draft(context.Background(), c.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkDraft(t, c.in, d)
-			if strings.Contains(d.BodyHTML, "<script>") || strings.Contains(d.BodyHTML, "<b>bold") {
-				t.Errorf("keyword text was not escaped:\n%s", d.BodyHTML)
-			}
-		})
-	}
-}
-
-func TestDraftListsAndConclusion(t *testing.T) {
-	m := NewTextModel()
-	for ctype, want := range map[string]string{"how_to": "<ol>", "listicle": "<ul>", "comparison": "<ul>"} {
-		in := ai.IdeasInput{ClusterName: "Coffee", Keywords: keywords("coffee grinder", "burr grinder"), Count: 6}
-		resp, err := m.GenerateJSON(context.Background(), ai.JSONRequest{Input: in})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ideas, err := ai.ParseIdeas(in, resp.Content)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, idea := range ideas {
-			if idea.ContentType != ctype {
-				continue
-			}
-			din := ai.DraftInput{Title: idea.Title, ContentType: ctype, TargetKeywords: idea.TargetKeywords, Outline: idea.Outline}
-			resp, err := m.GenerateJSON(context.Background(), ai.JSONRequest{Input: din})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := ai.ParseDraft(din, resp.Content)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(d.BodyHTML, want) {
-				t.Errorf("%s draft has no %s list", ctype, want)
-			}
-		}
-	}
-}
-
-func TestSlugify(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"How to Choose Trail Running Shoes", "how-to-choose-trail-running-shoes"},
-		{"Café Crème: Ünïcödé Guide", "cafe-creme-unicode-guide"},
-		{"Straße & Größe — Æsir Øl", "strasse-and-grosse-aesir-ol"},
-		{"Beginner's Guide to C++", "beginners-guide-to-c"},
-		{"  --Multiple   spaces--and---hyphens--  ", "multiple-spaces-and-hyphens"},
-		{"ランニングシューズ", ""},
-		{strings.Repeat("word ", 30), strings.TrimSuffix(strings.Repeat("word-", 16), "-")},
-		{strings.Repeat("a", 100), strings.Repeat("a", 80)},
-	}
-	for _, tt := range tests {
-		if got := slugify(tt.in, 80); got != tt.want {
-			t.Errorf("slugify(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := makeSlug("ランニングシューズ", "選び方"); !strings.HasPrefix(got, "article-") || len(got) != len("article-")+8 {
-		t.Errorf("makeSlug of non-Latin text = %q", got)
-	}
-}
-
-func TestCutWords(t *testing.T) {
-	tests := []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"The Complete Guide to Trail Running Shoes", 30, "The Complete Guide to Trail"},
-		{"Tips & Tricks for you", 13, "Tips & Tricks"},
-		{"Tips & Tricks for you", 8, "Tips"},
-		{strings.Repeat("é", 70), 60, strings.Repeat("é", 60)},
-	}
-	for _, tt := range tests {
-		if got := cutWords(tt.in, tt.max); got != tt.want {
-			t.Errorf("cutWords(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
-		}
 	}
 }
 
@@ -514,45 +341,4 @@ func FuzzValidateDraft(f *testing.F) {
 			t.Fatalf("ParseDraft accepted a draft ValidateDraft rejects: %v", err)
 		}
 	})
-}
-
-// TestImagePrompt checks that the offline writer's image prompts pass the
-// stage's validation, also for odd input, and are deterministic; in-article
-// images are as many as asked for (or as there are headings), each after a
-// different heading.
-func TestImagePrompt(t *testing.T) {
-	w, err := ai.NewWriter(NewTextModel())
-	if err != nil {
-		t.Fatal(err)
-	}
-	headings := []string{"Why grip matters", "Fit", "Fit", "Protection\x00 and   cushioning", "Sizing", "Care", "Budget"}
-	inputs := []struct {
-		in   ai.ImagePromptInput
-		want int // in-article images
-	}{
-		{ai.ImagePromptInput{SiteName: "Trail & Tarmac", Title: "How to Choose Trail Running Shoes", FocusKeyword: "trail running shoes",
-			Excerpt: "Grip, fit and protection.", Headings: []string{"Why grip matters", "Fit"}}, 0},
-		{ai.ImagePromptInput{Title: "X"}, 0},
-		{ai.ImagePromptInput{Title: "X", InlineCount: 3}, 0},
-		{ai.ImagePromptInput{Title: strings.Repeat("very long title ", 40), FocusKeyword: strings.Repeat("k", 300)}, 0},
-		{ai.ImagePromptInput{Title: "\x00\ufffd ok", FocusKeyword: " \n "}, 0},
-		{ai.ImagePromptInput{Title: "Trail shoes", FocusKeyword: "trail shoes", Headings: headings, InlineCount: 5}, 5},
-		{ai.ImagePromptInput{Title: "Trail shoes", Headings: headings, InlineCount: 2}, 2},
-		{ai.ImagePromptInput{Title: "Trail shoes", Headings: headings[:3], InlineCount: 5}, 2},
-		{ai.ImagePromptInput{Title: "Trail shoes", Headings: []string{strings.Repeat("long heading ", 30), "\x00"}, InlineCount: 2}, 2},
-	}
-	for _, c := range inputs {
-		p, _, err := w.ImagePrompt(context.Background(), c.in)
-		if err != nil {
-			t.Errorf("ImagePrompt(%+v): %v", c.in, err)
-			continue
-		}
-		if len(p.Inline) != c.want {
-			t.Errorf("ImagePrompt(%+v): %d in-article images, want %d", c.in, len(p.Inline), c.want)
-		}
-		again, _, err := w.ImagePrompt(context.Background(), c.in)
-		if diff := cmp.Diff(p, again); err != nil || diff != "" {
-			t.Errorf("ImagePrompt(%+v) is not deterministic (-first +second):\n%s (%v)", c.in, diff, err)
-		}
-	}
 }

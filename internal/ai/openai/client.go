@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,12 +18,9 @@ import (
 	"github.com/presswork/presswork/internal/secret"
 )
 
-// defaultRetryAfter is the wait for a 429 that names none; maxRetryAfter
-// caps what a header may ask for.
-const (
-	defaultRetryAfter = 5 * time.Second
-	maxRetryAfter     = 24 * time.Hour
-)
+// retryAfterBounds bounds a 429's wait: 5s when the reply names none, a
+// day at most.
+var retryAfterBounds = errs.RetryAfterBounds{Default: 5 * time.Second, Max: 24 * time.Hour}
 
 // maxMessageRunes caps the API's error message quoted in an Error.
 const maxMessageRunes = 300
@@ -314,24 +310,28 @@ func (c *client) redact(err error) error {
 }
 
 // retryAfter reads how long a 429 asks to wait: retry-after-ms, Retry-After
-// (seconds or an HTTP date), or the reset time of the exhausted
-// x-ratelimit-* limit (of both when neither says it is exhausted).
+// (seconds or an HTTP date), or an x-ratelimit-* reset time, within
+// retryAfterBounds.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	return min(headerRetryAfter(h, now), maxRetryAfter)
+	return retryAfterBounds.Clamp(headerRetryAfter(h, now))
 }
 
-func headerRetryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return defaultRetryAfter
-	}
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return seconds(ms / 1000)
-		}
+// headerRetryAfter returns the first wait h names; ok is false when it
+// names none.
+func headerRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if d, ok := errs.ParseRetryAfterMs(h.Get("retry-after-ms")); ok {
+		return d, true
 	}
 	if d, ok := errs.ParseRetryAfter(h.Get("Retry-After"), now); ok {
-		return d
+		return d, true
 	}
+	return rateLimitReset(h)
+}
+
+// rateLimitReset reads the reset time of the exhausted x-ratelimit-* limit
+// (of both when neither says it is exhausted); ok is false when neither
+// names one.
+func rateLimitReset(h http.Header) (time.Duration, bool) {
 	var exhausted, latest time.Duration
 	found := false
 	for _, kind := range []string{"requests", "tokens"} {
@@ -345,19 +345,8 @@ func headerRetryAfter(h http.Header, now time.Time) time.Duration {
 			exhausted = max(exhausted, d)
 		}
 	}
-	switch {
-	case exhausted > 0:
-		return exhausted
-	case found:
-		return latest
+	if exhausted > 0 {
+		return exhausted, true
 	}
-	return defaultRetryAfter
-}
-
-// seconds converts s to a duration without overflowing.
-func seconds(s float64) time.Duration {
-	if s >= maxRetryAfter.Seconds() {
-		return maxRetryAfter
-	}
-	return time.Duration(s * float64(time.Second))
+	return latest, found
 }

@@ -13,14 +13,14 @@ import (
 	"github.com/presswork/presswork/internal/secret"
 )
 
-// Bounds on what is read of an error response and on throttling delays.
+// Bounds on what is read of an error response.
 const (
-	maxErrorBody      = 64 << 10
-	maxErrorDetail    = 500 // runes of a problem detail kept in errors
-	defaultRetryAfter = 10 * time.Second
-	minRetryAfter     = time.Second
-	maxRetryAfter     = 10 * time.Minute
+	maxErrorBody   = 64 << 10
+	maxErrorDetail = 500 // runes of a problem detail kept in errors
 )
+
+// retryAfter bounds a 429's wait: 10s when Retry-After names none.
+var retryAfter = errs.RetryAfterBounds{Default: 10 * time.Second, Min: time.Second, Max: 10 * time.Minute}
 
 // statusTransport turns every HTTP response with a status of 400 or more
 // into an *httpStatusError that keeps the status and the headers.
@@ -134,21 +134,11 @@ func classify(op string, err error, now time.Time) error {
 	e := fmt.Errorf("replicate: %s: %w", op, se)
 	switch {
 	case se.Status == http.StatusTooManyRequests:
-		return &errs.ThrottledError{RetryAfter: parseRetryAfter(se.Header.Get("Retry-After"), now), Err: e}
+		return &errs.ThrottledError{RetryAfter: retryAfter.Header(se.Header, now), Err: e}
 	case se.Status == http.StatusRequestTimeout || se.Status >= 500:
 		return e
 	}
 	return errs.Permanent(e)
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date,
-// clamped to [1s, 10m]; an absent or bad header gives 10s.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	d, ok := errs.ParseRetryAfter(v, now)
-	if !ok {
-		d = defaultRetryAfter
-	}
-	return min(max(d, minRetryAfter), maxRetryAfter)
 }
 
 // redact makes sure err's message shows no form of token, as a last line of

@@ -1,34 +1,6 @@
 package replicate
 
-import (
-	"net/http"
-	"testing"
-	"time"
-)
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"7", 7 * time.Second},
-		{"1.5", 1500 * time.Millisecond},
-		{"0", time.Second},
-		{"", 10 * time.Second},
-		{"soon", 10 * time.Second},
-		{"-3", 10 * time.Second},
-		{"86400", 10 * time.Minute},
-		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), time.Second},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
+import "testing"
 
 func TestAspectRatio(t *testing.T) {
 	t.Parallel()

@@ -15,7 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/app/apiapp"
+	"github.com/presswork/presswork/internal/app/workerapp"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/client"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/httpapi"
@@ -40,7 +44,8 @@ func WithEnv(name, value string) Option {
 	return func(env map[string]string) { env[name] = value }
 }
 
-// Start opens the app on fresh databases and serves the API.
+// Start opens the app on fresh databases and serves the API; a worker's
+// checks server (workerapp.NewChecks) answers the checks its requests wait for.
 func Start(t testing.TB, opts ...Option) *Harness {
 	t.Helper()
 	key := make([]byte, 32)
@@ -73,9 +78,14 @@ func Start(t testing.TB, opts ...Option) *Harness {
 		t.Fatalf("open app: %v", err)
 	}
 	t.Cleanup(a.Close)
-	srv, enq := a.API()
+	srv, enq := apiapp.New(a)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); enq.Close() })
+	// The checks a request waits for (PUT /v1/easypanel) are answered as
+	// a worker answers them, without the test starting a whole worker.
+	checks, checkMux := workerapp.NewChecks(a)
+	Must(t, checks.Start(checkMux), "start the worker's checks")
+	t.Cleanup(checks.Shutdown)
 	return &Harness{App: a, API: srv, URL: ts.URL, Env: env}
 }
 
@@ -89,15 +99,15 @@ func testLogger() *slog.Logger {
 // StartWorker runs a worker with the offline providers (or p) until the
 // test ends or the returned stop is called; stop waits for a graceful
 // shutdown.
-func (h *Harness) StartWorker(t testing.TB, p ...app.Providers) (stop func()) {
+func (h *Harness) StartWorker(t testing.TB, p ...providers.Set) (stop func()) {
 	t.Helper()
-	providers := app.OfflineProviders()
+	models := providers.Offline()
 	if len(p) > 0 {
-		providers = p[0]
+		models = p[0]
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.App.RunWorker(ctx, providers) }()
+	go func() { done <- workerapp.Run(ctx, h.App, models) }()
 	stopped := false
 	stop = func() {
 		if stopped {
@@ -115,10 +125,10 @@ func (h *Harness) StartWorker(t testing.TB, p ...app.Providers) (stop func()) {
 
 // Tenant creates a tenant with credits and returns it with a client
 // holding its owner key.
-func (h *Harness) Tenant(t testing.TB, slug string, credits int64) (httpapi.TenantWithKey, *client.Client) {
+func (h *Harness) Tenant(t testing.TB, slug string, credits int64) (auth.TenantWithKey, *client.Client) {
 	t.Helper()
-	tk, err := httpapi.CreateTenant(context.Background(), h.App.Store,
-		httpapi.NewTenantRequest{Name: "Tenant " + slug, Slug: slug, Plan: "pro", Credits: credits})
+	tk, err := auth.CreateTenant(context.Background(), h.App.Store,
+		auth.NewTenantRequest{Name: "Tenant " + slug, Slug: slug, Plan: "pro", Credits: credits})
 	if err != nil {
 		t.Fatalf("create tenant: %v", err)
 	}
@@ -133,7 +143,7 @@ func (h *Harness) Client(key string) *client.Client {
 // OperatorClient returns a client with a new operator key.
 func (h *Harness) OperatorClient(t testing.TB) *client.Client {
 	t.Helper()
-	key, prefix, hash := httpapi.NewAPIKey()
+	key, prefix, hash := auth.NewAPIKey()
 	if _, err := h.App.Store.CreateAPIKey(context.Background(), 0, "operator", "test operator", prefix, hash); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,162 @@
+package ai
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/markup"
+)
+
+// Draft asks the model to write the article planned by in. The returned
+// BodyHTML is sanitized with markup.SanitizeHTML.
+func (w *Writer) Draft(ctx context.Context, in DraftInput) (Draft, Usage, error) {
+	if err := validateDraftInput(in); err != nil {
+		return Draft{}, Usage{}, err
+	}
+	return runStage(ctx, w, StageDraft, in, draftMaxTokens, func(content []byte) (Draft, error) {
+		return ParseDraft(in, content)
+	})
+}
+
+// ParseDraft decodes a draft answer strictly, trims its fields, sanitizes
+// its body with markup.SanitizeHTML and validates it against in.
+func ParseDraft(in DraftInput, content []byte) (Draft, error) {
+	var d Draft
+	if err := decodeStrict(content, &d); err != nil {
+		return Draft{}, err
+	}
+	d.Title = oneLine(d.Title)
+	d.Slug = strings.TrimSpace(d.Slug)
+	d.Excerpt = strings.TrimSpace(d.Excerpt)
+	d.MetaTitle = oneLine(d.MetaTitle)
+	d.MetaDescription = oneLine(d.MetaDescription)
+	d.FocusKeyword = oneLine(d.FocusKeyword)
+	d.BodyHTML = strings.TrimSpace(markup.SanitizeHTML(d.BodyHTML))
+	if err := ValidateDraft(in, d); err != nil {
+		return Draft{}, err
+	}
+	return d, nil
+}
+
+// slugRE matches a slug: lower-case ASCII words joined by single hyphens.
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// ValidateDraft checks a draft's fields and that its body contains every
+// heading of in.Outline, in order, as an <h2>/<h3> of the same level with the
+// same text.
+func ValidateDraft(in DraftInput, d Draft) error {
+	ve := &errs.ValidationError{}
+	checkLen(ve, "title", d.Title, minTitleLen, maxTitleLen)
+	switch {
+	case d.Slug == "":
+		ve.Add("slug", "must not be empty")
+	case !slugRE.MatchString(d.Slug):
+		ve.Add("slug", "must be lower-case ASCII letters and digits in words joined by single hyphens, got %q", d.Slug)
+	case len(d.Slug) > maxSlugLen:
+		ve.Add("slug", "must be at most %d characters, got %d", maxSlugLen, len(d.Slug))
+	}
+	checkLen(ve, "excerpt", d.Excerpt, 1, maxExcerptLen)
+	checkLen(ve, "meta_title", d.MetaTitle, 1, maxMetaTitleLen)
+	checkLen(ve, "meta_description", d.MetaDescription, minMetaDescriptionLen, maxMetaDescriptionLen)
+	if strings.TrimSpace(d.FocusKeyword) == "" {
+		ve.Add("focus_keyword", "must not be empty")
+	}
+	if strings.TrimSpace(d.BodyHTML) == "" {
+		ve.Add("body_html", "must not be empty")
+		return ve.OrNil()
+	}
+	found := markup.Headings(d.BodyHTML)
+	for _, i := range unmatchedHeadings(in.Outline, found) {
+		h := in.Outline[i]
+		ve.Add("body_html", "is missing outline[%d] as <h%d>%s</h%d> in its place after the headings before it",
+			i, h.Level, html.EscapeString(truncateRunes(oneLine(h.Text), 80)), h.Level)
+	}
+	return ve.OrNil()
+}
+
+// unmatchedHeadings returns the indexes of the outline headings that are not
+// part of a longest in-order match between outline and found, so that one
+// misplaced heading is reported once rather than with all the ones after it.
+func unmatchedHeadings(outline []Heading, found []markup.Heading) []int {
+	want := make([][2]string, len(outline))
+	for i, h := range outline {
+		want[i] = [2]string{markup.HeadingText(h.Text), markup.HeadingText(html.UnescapeString(h.Text))}
+	}
+	match := func(i, j int) bool {
+		return found[j].Level == outline[i].Level && (found[j].Text == want[i][0] || found[j].Text == want[i][1])
+	}
+	n, m := len(outline), len(found)
+	var missing []int
+	if (n+1)*(m+1) > 1<<20 {
+		// Too big for the table: match greedily.
+		next := 0
+		for i := range outline {
+			j := next
+			for j < m && !match(i, j) {
+				j++
+			}
+			if j == m {
+				missing = append(missing, i)
+				continue
+			}
+			next = j + 1
+		}
+		return missing
+	}
+	// lcs[i][j] is the length of the longest in-order match of outline[i:]
+	// and found[j:].
+	lcs := make([][]int32, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int32, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case match(i, j):
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			case lcs[i+1][j] >= lcs[i][j+1]:
+				lcs[i][j] = lcs[i+1][j]
+			default:
+				lcs[i][j] = lcs[i][j+1]
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < n {
+		switch {
+		case j < m && match(i, j) && lcs[i][j] == lcs[i+1][j+1]+1:
+			i++
+			j++
+		case j == m || lcs[i+1][j] == lcs[i][j]:
+			missing = append(missing, i)
+			i++
+		default:
+			j++
+		}
+	}
+	return missing
+}
+
+// validateDraftInput checks, before the model is asked, the title, the focus
+// keyword and the outline.
+func validateDraftInput(in DraftInput) error {
+	ve := &errs.ValidationError{}
+	if strings.TrimSpace(in.Title) == "" {
+		ve.Add("title", "must not be empty")
+	}
+	if len(in.TargetKeywords) == 0 || strings.TrimSpace(in.TargetKeywords[0]) == "" {
+		ve.Add("target_keywords", "the first target keyword (the focus keyword) must not be empty")
+	}
+	validateOutline(ve, "outline", in.Outline, 1, maxDraftOutlineHeadings)
+	for i, h := range in.Outline {
+		if strings.TrimSpace(h.Text) != "" && markup.HeadingText(h.Text) == "" {
+			ve.Add(fmt.Sprintf("outline[%d].text", i), "has no printable text")
+		}
+	}
+	return ve.OrNil()
+}

@@ -1,0 +1,122 @@
+package offline
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"unicode"
+
+	"github.com/presswork/presswork/internal/ai"
+)
+
+var themeStopWords = map[string]bool{
+	"a": true, "an": true, "the": true, "and": true, "or": true, "for": true, "of": true,
+	"in": true, "on": true, "to": true, "with": true, "vs": true, "versus": true, "how": true,
+	"what": true, "why": true, "is": true, "are": true, "do": true, "does": true, "i": true,
+	"you": true, "best": true, "top": true, "my": true, "your": true, "near": true, "me": true,
+	"can": true, "should": true, "which": true, "who": true, "when": true, "where": true,
+	"at": true, "by": true, "from": true, "it": true, "be": true, "review": true, "reviews": true,
+	"guide": true, "tips": true, "vs.": true,
+}
+
+// themeWords lists the lower-cased words of k that can name a theme: no
+// stop words, no years.
+func themeWords(k string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(k), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '\'' || r == '-')
+	}) {
+		w = strings.Trim(w, "'-")
+		if w == "" || themeStopWords[w] || isYear(w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// nameCluster names a cluster after the words most of its first keywords
+// share (else after the first keyword) and describes it with example
+// keywords and their count.
+func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
+	kws := cleanKeywords(in.Keywords)
+	if len(kws) == 0 {
+		site := cutWords(cleanText(in.SiteName), 60)
+		name := "General Topics"
+		if site != "" {
+			name = cutWords("Topics for "+site, 80)
+		}
+		return ai.ClusterName{Name: name, Description: "A group of related search topics without keywords yet."}
+	}
+	top := kws[:min(8, len(kws))]
+	counts := map[string]int{}
+	for _, k := range top {
+		seen := map[string]bool{}
+		for _, w := range themeWords(k) {
+			if !seen[w] {
+				seen[w] = true
+				counts[w]++
+			}
+		}
+	}
+	threshold := 1
+	if len(top) > 1 {
+		threshold = max(2, (len(top)+1)/2)
+	}
+	var theme []string
+	pick := func(th int) {
+		theme = theme[:0]
+		seen := map[string]bool{}
+		for _, w := range themeWords(top[0]) {
+			if counts[w] >= th && !seen[w] {
+				seen[w] = true
+				theme = append(theme, w)
+			}
+		}
+	}
+	if len(top) > 1 {
+		pick(threshold)
+		if len(theme) == 0 && threshold > 2 {
+			pick(2)
+		}
+	}
+	name := titleCase(cutWords(strings.Join(theme, " "), 80))
+	if len(theme) == 0 {
+		// One keyword, or nothing in common: name it after the first.
+		name = titleCase(cutWords(nounForm(top[0]), 80))
+	}
+	if name == "" {
+		name = "General Topics"
+	}
+	themeText := strings.ToLower(name)
+	if hasInnerUpperAny(name) {
+		themeText = name
+	}
+
+	count := fmt.Sprintf("%d keywords", len(kws))
+	if len(kws) == 1 {
+		count = "1 keyword"
+	}
+	templates := []string{
+		"Searches about %[1]s, such as %[2]s, from people looking for clear, practical answers (%[3]s in total).",
+		"Everything people want to know about %[1]s, with queries like %[2]s; %[3]s in this cluster.",
+		"Content for readers researching %[1]s, covering searches such as %[2]s (%[3]s).",
+	}
+	tmpl := templates[rng.IntN(len(templates))]
+	var desc string
+	for n := min(3, len(kws)); n >= 0; n-- {
+		examples := make([]string, 0, n)
+		for _, k := range kws[:n] {
+			examples = append(examples, "“"+cutWords(k, 60)+"”")
+		}
+		ex := joinAnd(examples)
+		if ex == "" {
+			ex = "related questions"
+		}
+		desc = fmt.Sprintf(tmpl, cutWords(themeText, 80), ex, count)
+		if runeLen(desc) <= 300 {
+			break
+		}
+	}
+	return ai.ClusterName{Name: name, Description: cutWords(desc, 300)}
+}

@@ -1,0 +1,36 @@
+package offline
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/presswork/presswork/internal/ai"
+)
+
+func TestClusterName(t *testing.T) {
+	m := NewTextModel()
+	in := ai.ClusterNameInput{Keywords: keywordSets()["trail shoes"]}
+	resp, err := m.GenerateJSON(context.Background(), ai.JSONRequest{Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ai.ParseClusterName(resp.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Trail Running Shoes" {
+		t.Errorf("name = %q, want Trail Running Shoes", c.Name)
+	}
+	if !strings.Contains(c.Description, "6 keywords") || !strings.Contains(c.Description, "“trail running shoes”") {
+		t.Errorf("description = %q", c.Description)
+	}
+	// No keywords at all still gives a valid answer.
+	resp, err = m.GenerateJSON(context.Background(), ai.JSONRequest{Input: ai.ClusterNameInput{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ai.ParseClusterName(resp.Content); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,231 @@
+package offline
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/presswork/presswork/internal/ai"
+)
+
+// ideaPlan is a candidate title and the outline variant that goes with it.
+type ideaPlan struct {
+	title   string
+	variant int
+}
+
+// writeIdeas plans in.Count ideas (at most maxIdeas), rotating the primary
+// keyword and the content type, with titles that differ from
+// in.ExistingTitles and from each other.
+func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
+	count := min(max(in.Count, 0), maxIdeas)
+	kws := cleanKeywords(in.Keywords)
+	if len(kws) == 0 {
+		fallback := strings.ToLower(cutWords(cleanText(in.ClusterName), maxKeywordRunes))
+		if fallback == "" {
+			fallback = strings.ToLower(cutWords(cleanText(in.SiteName), maxKeywordRunes))
+		}
+		if fallback == "" {
+			fallback = "this topic"
+		}
+		kws = []string{fallback}
+	}
+	taken := make(map[string]bool, len(in.ExistingTitles)+count)
+	for _, t := range in.ExistingTitles {
+		taken[ai.TitleKey(t)] = true
+	}
+	rotation := make([]string, len(ai.ContentTypes))
+	for i, j := range rng.Perm(len(ai.ContentTypes)) {
+		rotation[i] = ai.ContentTypes[j]
+	}
+	used := map[string]int{}
+	next := 0
+	ideas := make([]ai.Idea, 0, count)
+	for i := 0; i < count; i++ {
+		primary := kws[i%len(kws)]
+		var other string
+		if len(kws) > 1 {
+			other = kws[(i+1)%len(kws)]
+		}
+		detected := detectType(primary)
+		ctype := detected
+		if ctype == "" || used[ctype] > i/len(ai.ContentTypes) {
+			// Rotate to the least used type that suits the keyword.
+			best := ""
+			for tries := 0; tries < len(rotation); tries++ {
+				t := rotation[(next+tries)%len(rotation)]
+				if suits(t, detected) && (best == "" || used[t] < used[best]) {
+					best = t
+				}
+			}
+			if best == "" {
+				best = detected
+			}
+			ctype = best
+			for tries := 0; tries < len(rotation) && rotation[next%len(rotation)] != best; tries++ {
+				next++
+			}
+			next++
+		}
+		used[ctype]++
+
+		nTargets := min(len(kws), 2+rng.IntN(3), 10)
+		targets := make([]string, 0, nTargets)
+		for j := 0; j < nTargets; j++ {
+			targets = append(targets, kws[(i+j)%len(kws)])
+		}
+
+		items := 3 + rng.IntN(4)
+		plans := titlePlans(ctype, primary, other, items)
+		rng.Shuffle(len(plans), func(a, b int) { plans[a], plans[b] = plans[b], plans[a] })
+		chosen := ideaPlan{}
+		for _, p := range plans {
+			if !taken[ai.TitleKey(p.title)] {
+				chosen = p
+				break
+			}
+		}
+		if chosen.title == "" {
+			chosen = uniqueTitle(plans[0], taken)
+		}
+		taken[ai.TitleKey(chosen.title)] = true
+
+		ideas = append(ideas, ai.Idea{
+			Title:          chosen.title,
+			ContentType:    ctype,
+			TargetKeywords: targets,
+			Outline:        outlineFor(ctype, chosen.variant, primary, other, items, rng),
+		})
+	}
+	return ai.IdeaList{Ideas: ideas}
+}
+
+// suits reports whether content type t reads well for a keyword whose
+// detected type is detected: the title patterns treat the keyword as a noun,
+// which a "how to ..." keyword is not.
+func suits(t, detected string) bool {
+	switch detected {
+	case "how_to":
+		return t == "how_to"
+	case "comparison":
+		return t == "comparison" || t == "guide" || t == "post"
+	}
+	return true
+}
+
+// secondTopic is the topic of the other keyword, or "" when it overlaps x
+// ("Trail Shoes" and "Trail Shoes for Beginners" make no comparison).
+func secondTopic(x, other string) string {
+	if other == "" {
+		return ""
+	}
+	y := titleCase(cutWords(nounForm(other), topicRunes))
+	lx, ly := strings.ToLower(x), strings.ToLower(y)
+	if strings.Contains(lx, ly) || strings.Contains(ly, lx) {
+		return ""
+	}
+	return y
+}
+
+// fitTitle makes a title 10 to 120 runes long.
+func fitTitle(t string) string {
+	t = cutWords(cleanText(t), 120)
+	if runeLen(t) < 10 {
+		t = cutWords(t+": A Practical Guide", 120)
+	}
+	return t
+}
+
+// uniqueTitle adds a distinguishing suffix to plan's title until no taken
+// title has the same key.
+func uniqueTitle(p ideaPlan, taken map[string]bool) ideaPlan {
+	suffixes := []string{": A Fresh Look", ": What to Know", ": Questions and Answers", ": The Essentials"}
+	for k := 0; ; k++ {
+		suffix := fmt.Sprintf(" (Part %d)", k-len(suffixes)+2)
+		if k < len(suffixes) {
+			suffix = suffixes[k]
+		}
+		t := fitTitle(cutWords(p.title, 120-runeLen(suffix)) + suffix)
+		if !taken[ai.TitleKey(t)] {
+			return ideaPlan{title: t, variant: p.variant}
+		}
+	}
+}
+
+// titlePlans lists the candidate titles of an idea; the variant selects the
+// matching outline.
+func titlePlans(ctype, primary, other string, items int) []ideaPlan {
+	x := topic(primary)
+	y := secondTopic(x, other)
+	n := strconv.Itoa(items)
+	var ts []string
+	switch ctype {
+	case "guide":
+		ts = []string{
+			"The Complete Guide to " + x,
+			x + ": A Practical Guide for Beginners",
+			"Everything You Need to Know About " + x,
+			"A Beginner's Guide to " + x,
+		}
+	case "listicle":
+		// The variant picks the item pool: tips, things to know, mistakes, ways.
+		ts = []string{
+			n + " Practical " + x + " Tips That Actually Work",
+			n + " Things to Know Before You Choose " + x,
+			n + " Common " + x + " Mistakes and How to Avoid Them",
+			n + " Smart Ways to Get More Out of " + x,
+		}
+	case "how_to":
+		if strings.HasPrefix(strings.ToLower(primary), "how to ") {
+			full := titleCase(cutWords(primary, topicRunes+7))
+			ts = []string{
+				full + ": A Step-by-Step Guide",
+				"How to " + x + " the Right Way",
+				"How to " + x + ", Even If You Are a Beginner",
+			}
+		} else {
+			ts = []string{
+				"How to Choose the Right " + x,
+				"How to Get Started with " + x,
+				"How to Get the Most Out of " + x + ": A Step-by-Step Guide",
+			}
+		}
+	case "comparison":
+		a, b := x, y
+		if va, vb, ok := splitVersus(primary); ok {
+			a, b = titleCase(cutWords(va, 50)), titleCase(cutWords(vb, 50))
+		}
+		if b != "" {
+			ts = []string{
+				a + " vs " + b + ": Which Is Right for You?",
+				a + " vs " + b + ": Key Differences Explained",
+				a + " or " + b + "? An Honest Comparison",
+			}
+		} else {
+			ts = []string{
+				x + " Compared: How the Main Options Stack Up",
+				"Comparing " + x + ": Which Option Suits You Best?",
+				x + " Alternatives Compared",
+			}
+		}
+	case "review":
+		ts = []string{
+			x + " Review: Is It Worth It?",
+			"An Honest Review of " + x,
+			x + " Review: Pros, Cons and Verdict",
+		}
+	default:
+		ts = []string{
+			"Why It Pays to Understand " + x,
+			"What Most People Get Wrong About " + x,
+			x + ": What You Should Know First",
+			"The Real Benefits of " + x,
+		}
+	}
+	plans := make([]ideaPlan, len(ts))
+	for i, t := range ts {
+		plans[i] = ideaPlan{title: fitTitle(t), variant: i}
+	}
+	return plans
+}

@@ -1,0 +1,170 @@
+package offline
+
+import (
+	"math/rand/v2"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/presswork/presswork/internal/ai"
+)
+
+// cleanText drops invalid UTF-8, U+FFFD and control characters and folds
+// whitespace; it is the normalization the draft validator compares headings
+// with.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && !unicode.IsSpace(r)) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// cutWords shortens s to at most max runes, at a word boundary when one is
+// not too far back, without trailing separators.
+func cutWords(s string, max int) string {
+	if runeLen(s) <= max {
+		return s
+	}
+	if max <= 0 {
+		return ""
+	}
+	all := []rune(s)
+	r := all[:max]
+	cut := string(r)
+	if !unicode.IsSpace(all[max]) {
+		// The cut falls inside a word: back off to the last space.
+		if i := strings.LastIndexByte(cut, ' '); i > 0 && runeLen(cut[:i]) >= max/2 {
+			cut = cut[:i]
+		}
+	}
+	trimmed := strings.TrimRightFunc(cut, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;:-–—/&|(+", r)
+	})
+	if trimmed == "" {
+		trimmed = strings.TrimSpace(string(r))
+	}
+	return trimmed
+}
+
+var smallWords = map[string]bool{
+	"a": true, "an": true, "the": true, "and": true, "or": true, "but": true, "nor": true,
+	"for": true, "of": true, "in": true, "on": true, "at": true, "to": true, "by": true,
+	"with": true, "from": true, "vs": true, "vs.": true, "versus": true, "as": true, "per": true,
+}
+
+// titleCase capitalizes words except small words after the first; words that
+// already have capitals after their first letter (iPhone, SEO) are kept.
+func titleCase(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if hasInnerUpper(w) {
+			continue
+		}
+		lw := strings.ToLower(w)
+		if i > 0 && smallWords[lw] {
+			words[i] = lw
+			continue
+		}
+		words[i] = upperFirst(lw)
+	}
+	return strings.Join(words, " ")
+}
+
+func hasInnerUpper(w string) bool {
+	prev := rune(-1)
+	for i, r := range w {
+		if i > 0 && unicode.IsUpper(r) && prev != '-' {
+			return true
+		}
+		prev = r
+	}
+	return false
+}
+
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToTitle(r)) + s[size:]
+}
+
+// lowerWords lower-cases words that are only capitalized (Step Two -> step
+// two) and keeps acronyms and brand spellings.
+func lowerWords(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if !hasInnerUpper(w) {
+			words[i] = strings.ToLower(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// cleanKeywords cleans keyword phrases, cuts them to maxKeywordRunes and
+// drops empty and duplicate ones, keeping their order.
+func cleanKeywords(ks []ai.KeywordInfo) []string {
+	phrases := make([]string, len(ks))
+	for i, k := range ks {
+		phrases[i] = k.Phrase
+	}
+	return cleanPhrases(phrases)
+}
+
+func cleanPhrases(ps []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		p = cutWords(cleanText(p), maxKeywordRunes)
+		key := strings.ToLower(p)
+		if p == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+func hasInnerUpperAny(s string) bool {
+	for _, w := range strings.Fields(s) {
+		if hasInnerUpper(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinAnd joins items as "a, b and c".
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+func pickOne(rng *rand.Rand, options ...string) string { return options[rng.IntN(len(options))] }
+
+// countWords counts words in plain text like markup.WordCount: runs of
+// non-space characters with a letter or digit.
+func countWords(s string) int {
+	n := 0
+	for _, f := range strings.Fields(s) {
+		for _, r := range f {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,38 @@
+package tasks
+
+import "time"
+
+// IdeasParams are the parameters of an ideas:generate job.
+type IdeasParams struct {
+	Count int `json:"count"`
+}
+
+// WordPress post statuses a publish may ask for.
+const (
+	PostDraft   = "draft"
+	PostPublish = "publish"
+	PostFuture  = "future"
+)
+
+// PublishParams are the options of a post:publish job.
+type PublishParams struct {
+	// Status is the post's final status: draft, publish or future.
+	Status string `json:"status"`
+	// PublishAt is the UTC time of a future post.
+	PublishAt *time.Time `json:"publish_at,omitempty"`
+}
+
+// Deployment actions.
+const (
+	ActionDeploy   = "deploy"
+	ActionRedeploy = "redeploy"
+	ActionStop     = "stop"
+	ActionStart    = "start"
+	ActionDomain   = "domain"
+	ActionDestroy  = "destroy"
+)
+
+// DeployParams are the parameters of a site:deploy job.
+type DeployParams struct {
+	Action string `json:"action"`
+}

@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/markup"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// draftStore is what the draft stage reads and writes.
+type draftStore interface {
+	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
+	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
+}
+
+// Drafter runs draft:write jobs.
+type Drafter struct {
+	store  draftStore
+	models *Models
+}
+
+// Work writes the article for an idea (the subject). It costs its quote:
+// three credits by default.
+func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
+	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, store.QuotedCost, "ai_analysis")
+	if err != nil {
+		return err
+	}
+	idea, err := d.store.GetIdeaInContext(ctx, p.TenantID, p.SubjectID)
+	if err != nil {
+		return fmt.Errorf("idea %d: %w", p.SubjectID, err)
+	}
+	writer, _, err := d.models.For(ctx, p.TenantID, ai.StageDraft)
+	if err != nil {
+		return err
+	}
+	out, usage, err := writer.Draft(ctx, draftInput(idea))
+	if err != nil {
+		return fmt.Errorf("write draft: %w", err)
+	}
+	row := store.Draft{Title: out.Title, Slug: out.Slug, Excerpt: out.Excerpt, MetaTitle: out.MetaTitle,
+		MetaDescription: out.MetaDescription, FocusKeyword: out.FocusKeyword, BodyHTML: out.BodyHTML,
+		WordCount: markup.WordCount(out.BodyHTML)}
+	result := map[string]any{"idea_id": idea.ID, "word_count": row.WordCount}
+	return d.store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
+}
+
+func draftInput(idea store.IdeaInContext) ai.DraftInput {
+	outline := make([]ai.Heading, len(idea.Outline))
+	for i, h := range idea.Outline {
+		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
+	}
+	return ai.DraftInput{SiteName: idea.SiteName, ClusterName: idea.ClusterName, Title: idea.Title,
+		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline}
+}

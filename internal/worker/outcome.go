@@ -1,0 +1,194 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/secret"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// outcomeStore records a job's failed attempt.
+type outcomeStore interface {
+	FailJob(ctx context.Context, tenantID int64, jobID, message string) error
+	RetryLater(ctx context.Context, tenantID int64, jobID, message string) error
+}
+
+// finisher is told that one of a tenant's jobs on queue ended.
+type finisher interface {
+	Finished(ctx context.Context, tenantID int64, queue string)
+}
+
+// secretNamer names the secrets a tenant brought (its own provider keys),
+// which no failure may show.
+type secretNamer interface {
+	TenantSecrets(tenantID int64) []string
+}
+
+// secretNamerOf is tenants as a secretNamer, or nil if it names no
+// secrets.
+func secretNamerOf(tenants TenantModels) secretNamer {
+	n, _ := tenants.(secretNamer)
+	return n
+}
+
+// recorder records the outcome of each delivery on the job row.
+type recorder struct {
+	store outcomeStore
+	// jobs, if not nil, is told when a job ended.
+	jobs finisher
+	// secrets, if not nil, names the tenants' secrets to scrub.
+	secrets secretNamer
+	log     *slog.Logger
+}
+
+// handler turns a stage's work into an asynq handler that records the
+// outcome on the job row: a permanent failure or the last attempt fails the
+// job and refunds its credits; any other failure is recorded and retried. A
+// throttled attempt is never a failure, not even the last one.
+func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var p tasks.Payload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.JobID == "" || p.TenantID == 0 {
+			return fmt.Errorf("task %s: unreadable payload: %w", t.Type(), asynq.SkipRetry)
+		}
+		log := r.log.With("task_type", t.Type(), "task_id", p.JobID, "tenant", p.TenantID)
+		err := work(ctx, p)
+		if err == nil || errors.Is(err, store.ErrJobFinished) {
+			r.finished(ctx, p.TenantID)
+			return nil
+		}
+		err = r.recordFailure(ctx, log, p, err)
+		if errors.Is(err, asynq.SkipRetry) {
+			r.finished(ctx, p.TenantID)
+		}
+		return err
+	}
+}
+
+// finished tells jobs that the task's job ended, so that the tenant's held
+// jobs that now fit go on the queue.
+func (r *recorder) finished(ctx context.Context, tenantID int64) {
+	if r.jobs != nil {
+		q, _ := asynq.GetQueueName(ctx)
+		r.jobs.Finished(ctx, tenantID, q)
+	}
+}
+
+func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.Payload, err error) error {
+	// The last line of defence: each provider's client scrubs what its
+	// remote side said, but what a failure shows (the job's error, the
+	// log, asynq's record) must not hold the tenant's own secrets even if
+	// one of them missed a field.
+	secrets := r.tenantSecrets(p.TenantID)
+	err = secret.ScrubError(err, secrets...)
+	msg := secret.Scrub(publicMessage(err), secrets...)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// The worker is shutting down: asynq puts the task back without
+		// counting a failure; the job stays running until it is picked up.
+		log.Info("job interrupted by shutdown")
+		return err
+	}
+	// Record with a fresh context: the task's own may have timed out.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	throttled := isThrottled(err)
+	if errs.IsPermanent(err) || (isLastAttempt(ctx) && !throttled) {
+		if !errs.IsPermanent(err) {
+			msg = gaveUp(attempts(ctx)) + msg
+		}
+		log.Warn("job failed", "error", err)
+		if ferr := r.store.FailJob(bg, p.TenantID, p.JobID, msg); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
+			log.Error("recording job failure", "error", ferr)
+			return fmt.Errorf("%s: %w", msg, ferr)
+		}
+		return fmt.Errorf("%s: %w", msg, asynq.SkipRetry)
+	}
+	log.Info("job attempt failed; will retry", "error", err)
+	if rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, msg); rerr != nil {
+		log.Error("recording job retry", "error", rerr)
+	}
+	if throttled && isLastAttempt(ctx) {
+		// asynq archives a task whose retries are used up whatever the
+		// error, and counts it as failed. A throttled attempt is not a
+		// failure: drop the task instead; the job stays queued in
+		// PostgreSQL and the reconciler delivers it again, with its
+		// retries renewed, once the grace period has passed.
+		log.Info("throttled on the last attempt; the reconciler will deliver the job again")
+		return fmt.Errorf("%s: %w", msg, asynq.RevokeTask)
+	}
+	return err
+}
+
+// tenantSecrets returns the tenant's own secrets, if secrets names them.
+func (r *recorder) tenantSecrets(tenantID int64) []string {
+	if r.secrets != nil {
+		return r.secrets.TenantSecrets(tenantID)
+	}
+	return nil
+}
+
+func isLastAttempt(ctx context.Context) bool {
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && retried >= maxRetry
+}
+
+// attempts is the number of the current attempt, counting from 1.
+func attempts(ctx context.Context) int {
+	retried, _ := asynq.GetRetryCount(ctx)
+	return retried + 1
+}
+
+func gaveUp(attempts int) string {
+	if attempts == 1 {
+		return "gave up after 1 attempt: "
+	}
+	return fmt.Sprintf("gave up after %d attempts: ", attempts)
+}
+
+// publicMessage is the text a user reads on a failed or retrying job: the
+// words of errors Presswork wrote for people, and a plain summary of
+// anything else (whose detail goes to the worker log only). It promises no
+// retry: the job's state says whether one will come.
+func publicMessage(err error) string {
+	var ve *errs.ValidationError
+	var ic *errs.InsufficientCreditsError
+	var th *errs.ThrottledError
+	var re *remoteError
+	switch {
+	case errors.As(err, &re):
+		return re.msg
+	case errors.As(err, &ic):
+		return ic.Error()
+	case errors.As(err, &th):
+		return "the AI provider is rate limiting requests"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the job ran past its time limit"
+	case errors.Is(err, errs.ErrNotFound):
+		return "the item this job works on no longer exists"
+	case errors.As(err, &ve), errors.Is(err, errs.ErrPermanent):
+		return err.Error()
+	case errors.Is(err, errs.ErrUnavailable):
+		return "a service Presswork depends on was unavailable"
+	}
+	return "temporary failure (details in the worker log)"
+}
+
+// remoteError is a failure of a remote site (WordPress, Easypanel) with the
+// words a user reads on the job; the detail goes to the worker log.
+type remoteError struct {
+	msg string
+	err error
+}
+
+func (e *remoteError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *remoteError) Unwrap() error { return e.err }

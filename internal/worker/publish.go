@@ -1,0 +1,239 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+	"github.com/presswork/presswork/internal/wordpress"
+)
+
+// Phases of a publish job.
+const (
+	phasePublishMedia = "uploading_media"
+	phasePublishTerms = "resolving_terms"
+	phasePublishPost  = "writing_post"
+	phasePublishFinal = "setting_status"
+)
+
+// publishStore is what the publish stage reads and writes.
+type publishStore interface {
+	LockDraft(ctx context.Context, draftID int64) (*store.DraftLock, error)
+	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	SetPhase(ctx context.Context, jobID, phase string) error
+	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
+	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
+	ListImages(ctx context.Context, tenantID, draftID int64) ([]store.Image, error)
+	ImageContentByID(ctx context.Context, tenantID, imageID int64) (contentType string, data []byte, err error)
+	RecordMedia(ctx context.Context, tenantID, imageID, mediaID int64) error
+	DraftClusterName(ctx context.Context, tenantID, draftID int64) (string, error)
+	RecordPost(ctx context.Context, tenantID, draftID int64, p store.WPPost) error
+	ForgetPost(ctx context.Context, tenantID, draftID, postID int64) error
+	RememberRESTStyle(ctx context.Context, tenantID, id int64, style string) error
+	RecordSiteCheck(ctx context.Context, tenantID, id int64, c store.SiteCheck) error
+	FinishPublish(ctx context.Context, o store.Outcome, draftID int64, p store.WPPost, report any) error
+}
+
+// Publisher runs post:publish jobs.
+type Publisher struct {
+	store publishStore
+	sites *siteClients
+	log   *slog.Logger
+}
+
+// Work publishes a draft (the subject) to its site, exactly once. It
+// costs no credits.
+//
+// Only one delivery publishes a draft at a time (a PostgreSQL advisory
+// lock). Every WordPress id is stored in PostgreSQL right after the remote
+// create, before the next step; a retry finds what it made by the stored
+// id, else by the marker every Presswork post and image carries (a search
+// of the site), and updates it instead of creating another. The post is
+// created as a WordPress draft with everything attached and only then given
+// its final status, so that no reader sees it half made.
+func (w *Publisher) Work(ctx context.Context, p tasks.Payload) error {
+	lock, err := w.store.LockDraft(ctx, p.SubjectID)
+	if errors.Is(err, store.ErrLocked) {
+		// Another delivery of this job is publishing; it finishes the job.
+		w.log.Info("draft is being published by another delivery", "task_id", p.JobID, "draft_id", p.SubjectID)
+		return store.ErrJobFinished
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, 0, phasePublishMedia)
+	if err != nil {
+		return err
+	}
+	var params tasks.PublishParams
+	if err := json.Unmarshal(job.Params, &params); err != nil {
+		return errs.Permanent(fmt.Errorf("unreadable publish options: %w", err))
+	}
+	pub, err := w.newPublication(ctx, p)
+	if err != nil {
+		return err
+	}
+	post, report, err := pub.run(ctx, params)
+	if err != nil {
+		return pub.classify(ctx, err)
+	}
+	result := map[string]any{"draft_id": pub.draft.ID, "post_id": post.ID, "status": post.Status,
+		"link": store.PostLink(post.Link), "report": report}
+	return w.store.FinishPublish(ctx, outcome(p, job, 0, ai.Usage{}, result), pub.draft.ID,
+		store.WPPost{ID: post.ID, Slug: post.Slug, Link: post.Link, Status: post.Status}, report)
+}
+
+// publication is the publish of one draft.
+type publication struct {
+	w      *Publisher
+	p      tasks.Payload
+	draft  store.Draft
+	site   store.Site
+	images []store.Image
+	wp     *wordpress.Client
+}
+
+func (w *Publisher) newPublication(ctx context.Context, p tasks.Payload) (*publication, error) {
+	draft, err := w.store.GetDraft(ctx, p.TenantID, p.SubjectID)
+	if err != nil {
+		return nil, fmt.Errorf("draft %d: %w", p.SubjectID, err)
+	}
+	site, err := w.store.GetSite(ctx, p.TenantID, draft.SiteID)
+	if err != nil {
+		return nil, fmt.Errorf("site %d: %w", draft.SiteID, err)
+	}
+	images, err := w.store.ListImages(ctx, p.TenantID, draft.ID)
+	if err != nil {
+		return nil, fmt.Errorf("images of draft %d: %w", draft.ID, err)
+	}
+	wp, err := w.sites.open(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	return &publication{w: w, p: p, draft: draft, site: site, images: images, wp: wp}, nil
+}
+
+// run does the remote work and returns the post's final state and the
+// report of what WordPress kept.
+func (pub *publication) run(ctx context.Context, params tasks.PublishParams) (wordpress.Post, publishReport, error) {
+	var report publishReport
+	if err := pub.rememberStyle(ctx); err != nil {
+		return wordpress.Post{}, report, err
+	}
+	media, err := pub.uploadImages(ctx)
+	if err != nil {
+		return wordpress.Post{}, report, err
+	}
+	if err := pub.w.store.SetPhase(ctx, pub.p.JobID, phasePublishTerms); err != nil {
+		return wordpress.Post{}, report, err
+	}
+	in, err := pub.postInput(ctx, media)
+	if err != nil {
+		return wordpress.Post{}, report, err
+	}
+	if err := pub.w.store.SetPhase(ctx, pub.p.JobID, phasePublishPost); err != nil {
+		return wordpress.Post{}, report, err
+	}
+	post, err := pub.writePost(ctx, in)
+	if err != nil {
+		return wordpress.Post{}, report, err
+	}
+	report.SEO = checkSEO(pub.site.SEOPlugin, in, post)
+	if err := pub.w.store.SetPhase(ctx, pub.p.JobID, phasePublishFinal); err != nil {
+		return wordpress.Post{}, report, err
+	}
+	post, err = pub.finalStatus(ctx, post, params)
+	if err != nil {
+		return wordpress.Post{}, report, err
+	}
+	report.Status = post.Status
+	return post, report, nil
+}
+
+// rememberStyle discovers the site's REST style if it is not stored yet and
+// stores it.
+func (pub *publication) rememberStyle(ctx context.Context) error {
+	if pub.site.RESTStyle != nil {
+		return nil
+	}
+	style, err := pub.wp.Discover(ctx)
+	if err != nil {
+		return err
+	}
+	return pub.w.store.RememberRESTStyle(ctx, pub.p.TenantID, pub.site.ID, string(style))
+}
+
+// publishReport says what a publish sent and what WordPress kept.
+type publishReport struct {
+	Status string     `json:"status"`
+	SEO    *seoReport `json:"seo,omitempty"`
+}
+
+// finalStatus gives the complete post the status asked for. A future time
+// already past publishes now.
+func (pub *publication) finalStatus(ctx context.Context, post wordpress.Post, params tasks.PublishParams) (wordpress.Post, error) {
+	want := wordpress.PostInput{Status: params.Status}
+	if params.Status == tasks.PostFuture {
+		if params.PublishAt == nil || !params.PublishAt.After(time.Now().Add(time.Minute)) {
+			want.Status = tasks.PostPublish
+		} else {
+			at := params.PublishAt.UTC()
+			want.DateGMT = &at
+		}
+	}
+	if want.Status == post.Status && want.DateGMT == nil {
+		return post, nil
+	}
+	updated, err := pub.wp.UpdatePost(ctx, post.ID, want)
+	if err != nil {
+		return wordpress.Post{}, err
+	}
+	if updated.Status != want.Status {
+		return wordpress.Post{}, errs.Permanent(fmt.Errorf("WordPress set the post's status to %q, not %q",
+			updated.Status, want.Status))
+	}
+	return updated, nil
+}
+
+// classify turns a WordPress failure into the job's outcome: refused
+// credentials mark the site unhealthy and fail the job without retry;
+// field errors fail it with WordPress's words; the rest is retried.
+func (pub *publication) classify(ctx context.Context, err error) error {
+	var auth *wordpress.AuthError
+	if errors.As(err, &auth) {
+		reason := auth.Error()
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if rerr := pub.w.store.RecordSiteCheck(bg, pub.p.TenantID, pub.site.ID,
+			store.SiteCheck{Health: store.HealthUnhealthy, Reason: reason}); rerr != nil {
+			pub.w.log.Warn("recording site health", "site_id", pub.site.ID, "error", rerr)
+		}
+		return errs.Permanent(fmt.Errorf("publishing to %s failed: %s", pub.site.URL, reason))
+	}
+	var status *wordpress.StatusError
+	if errors.As(err, &status) && errors.Is(err, errs.ErrNotFound) {
+		// Not the draft's post or image (their 404s are handled where
+		// they are read): a route the site does not serve.
+		return errs.Permanent(&remoteError{msg: "WordPress answered 404 Not Found (" + status.Code +
+			"): is its REST API enabled at this address?", err: err})
+	}
+	if errs.IsPermanent(err) || errors.Is(err, errs.ErrNotFound) || errors.Is(err, store.ErrJobFinished) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return &remoteError{msg: "WordPress did not answer in time (WORDPRESS_TIMEOUT)", err: err}
+	}
+	var th *errs.ThrottledError
+	if errors.As(err, &th) {
+		return err
+	}
+	return &remoteError{msg: "WordPress failed to answer (details in the worker log)", err: err}
+}

@@ -1,0 +1,104 @@
+// Package worker runs Presswork's stages: one small worker per task type,
+// one file each, holding only what it uses; the store methods a worker
+// calls are an interface declared in its file. Register builds every
+// worker from Deps and puts it on an asynq mux behind the handler that
+// records each job's outcome. PostgreSQL is the source of truth: a task
+// only delivers a job id (package tasks holds that contract), and a worker
+// checks the job row before it works. Package jobs owns the rest of a
+// job's life: the queues, the task options, submitting and releasing.
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/secret"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// Deps is what the workers are built from.
+type Deps struct {
+	Store *store.Store
+	// Jobs submits the jobs an automation run plans and is told when a
+	// job ended, to release the tenant's held jobs (nil: nothing is
+	// released, and automation runs cannot deliver their jobs).
+	Jobs Lifecycle
+	// Writer and Embedder serve every tenant without providers of its own,
+	// with the default prompts; each job adds its tenant's prompt overrides.
+	Writer   *ai.Writer
+	Embedder ai.Embedder
+	// Tenants, if not nil, gives the providers of tenants that bring their
+	// own credentials.
+	Tenants TenantModels
+	// Image makes the images of every tenant.
+	Image ai.ImageModel
+	// Box opens the sites' application passwords and the deployments'
+	// secrets.
+	Box *secret.Box
+	// WordPressHTTP is the HTTP client for WordPress sites (one that
+	// refuses private addresses unless the operator allows them); nil means
+	// http.DefaultClient.
+	WordPressHTTP *http.Client
+	// CancelCheck is how often a running image job looks whether it was
+	// canceled, so that it can cancel its prediction; zero means a second.
+	CancelCheck time.Duration
+	Costs       config.Costs
+	Log         *slog.Logger
+	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
+	// operator's panel, for deployments that use it. A deploy waits up to
+	// DeployWait for the app to run, looking every DeployPollEvery.
+	PanelHTTP       *http.Client
+	OperatorPanel   config.EasypanelConfig
+	DeployPollEvery time.Duration
+	DeployWait      time.Duration
+}
+
+// Lifecycle is what the workers need of the job lifecycle (jobs.Client).
+type Lifecycle interface {
+	submitter
+	finisher
+}
+
+// Register builds every stage's worker from d and adds it to mux.
+func Register(mux *asynq.ServeMux, d Deps) {
+	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
+	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
+	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), log: d.Log}
+	stages := []struct {
+		typ  string
+		work workFunc
+	}{
+		{tasks.TypeCluster, (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit}).Work},
+		{tasks.TypeIdeas, (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
+		{tasks.TypeDraft, (&Drafter{store: d.Store, models: models}).Work},
+		{tasks.TypeImage, (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
+			cancelCheck: d.CancelCheck, log: d.Log}).Work},
+		{tasks.TypePublish, (&Publisher{store: d.Store, sites: sites, log: d.Log}).Work},
+		{tasks.TypeCheck, (&SiteChecker{store: d.Store, sites: sites}).Work},
+		{tasks.TypeAutomation, (&RunPlanner{store: d.Store, jobs: d.Jobs, costs: d.Costs}).Work},
+		{tasks.TypeDeploy, (&Deployer{store: d.Store, box: d.Box, http: d.PanelHTTP, operator: d.OperatorPanel,
+			pollEvery: d.DeployPollEvery, wait: d.DeployWait, log: d.Log}).Work},
+	}
+	for _, st := range stages {
+		mux.HandleFunc(st.typ, rec.handler(st.work))
+	}
+}
+
+// workFunc is a stage's work on one job.
+type workFunc func(ctx context.Context, p tasks.Payload) error
+
+// outcome builds a job's success record.
+func outcome(p tasks.Payload, job store.Job, charged int64, usage ai.Usage, result any) store.Outcome {
+	return store.Outcome{
+		TenantID: p.TenantID, JobID: p.JobID, Charged: min(charged, job.CreditsReserved),
+		Model: usage.Model, TokensIn: usage.PromptTokens, TokensOut: usage.CompletionTokens,
+		CostUSD: usage.CostUSD, Result: result,
+	}
+}
