@@ -1,6 +1,6 @@
 // Package errs is Presswork's small error vocabulary. Every package returns
 // these kinds (wrapped with %w), and the HTTP layer maps them to status codes
-// in one place; the task layer maps them to retry decisions.
+// in one place; package worker maps them to retry decisions.
 package errs
 
 import (

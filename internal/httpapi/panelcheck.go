@@ -30,13 +30,18 @@ const panelCheckPoll = 25 * time.Millisecond
 // noWorker is the service a check that no worker answered in time names.
 const noWorker = "the panel check (no worker answered)"
 
+// checkFailed is the service a check that a worker could not finish
+// names: the fault is Presswork's, not the settings'.
+const checkFailed = "the panel check"
+
 // checkPanel has a worker log in to the panel that PUT /v1/easypanel names
 // and look for its project (tasks.TypePanelCheck), so that wrong settings
 // are refused when they are given rather than when a deploy fails. The
 // problem names the field at fault: email and password for a refused
 // login, project for a missing project, url for an address that is no
 // reachable Easypanel; a panel that fails (5xx) or does not answer in
-// time, or no worker answering within tasks.PanelCheckWait, is 503.
+// time, no worker answering within tasks.PanelCheckWait, or a worker that
+// could not finish the check is 503.
 func (s *Server) checkPanel(ctx context.Context, creds store.PanelCredentials, password string) error {
 	if s.panelChecks == nil {
 		return errors.New("check the panel: the API has no panel check queue")
@@ -77,11 +82,11 @@ func awaitPanelCheck(ctx context.Context, q PanelCheckQueue, id string, poll tim
 			return result, errs.Unavailable("the queue", fmt.Errorf("read the panel check: %w", err))
 		case info.State == asynq.TaskStateCompleted:
 			if err := json.Unmarshal(info.Result, &result); err != nil {
-				return result, fmt.Errorf("decode the panel check's result: %w", err)
+				return result, errs.Unavailable(checkFailed, fmt.Errorf("decode the panel check's result: %w", err))
 			}
 			return result, nil
 		case info.State == asynq.TaskStateArchived:
-			return result, fmt.Errorf("the panel check failed in the worker: %s", info.LastErr)
+			return result, errs.Unavailable(checkFailed, fmt.Errorf("the worker failed the check: %s", info.LastErr))
 		}
 		select {
 		case <-ctx.Done():

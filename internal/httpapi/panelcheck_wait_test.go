@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,14 +36,15 @@ func (q *checkQueue) GetTaskInfo(string, string) (*asynq.TaskInfo, error) {
 func (q *checkQueue) DeleteTask(string, string) error { return nil }
 
 // TestAwaitPanelCheck: the API reads the result once the task completed;
-// a task the worker failed, a queue it cannot read and a wait that ends
-// first are errors, the last two 503s.
+// a task the worker failed, a result it cannot read, a queue it cannot
+// read and a wait that ends first are 503s, none the settings' fault.
 func TestAwaitPanelCheck(t *testing.T) {
 	t.Parallel()
 	pending := &asynq.TaskInfo{State: asynq.TaskStatePending}
 	active := &asynq.TaskInfo{State: asynq.TaskStateActive}
 	done := &asynq.TaskInfo{State: asynq.TaskStateCompleted, Result: []byte(`{"ok":true}`)}
 	failed := &asynq.TaskInfo{State: asynq.TaskStateArchived, LastErr: "open the panel check's password: undecryptable"}
+	garbled := &asynq.TaskInfo{State: asynq.TaskStateCompleted, Result: []byte(`{"ok":`)}
 	live := t.Context()
 	ended, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -53,7 +56,8 @@ func TestAwaitPanelCheck(t *testing.T) {
 		unavailable string // the service a 503 names
 	}{
 		{"answered", live, &checkQueue{states: []*asynq.TaskInfo{pending, active, done}}, true, ""},
-		{"worker failed", live, &checkQueue{states: []*asynq.TaskInfo{active, failed}}, false, ""},
+		{"worker failed", live, &checkQueue{states: []*asynq.TaskInfo{active, failed}}, false, checkFailed},
+		{"result unreadable", live, &checkQueue{states: []*asynq.TaskInfo{garbled}}, false, checkFailed},
 		{"queue unreadable", live, &checkQueue{err: errors.New("connection refused")}, false, "the queue"},
 		{"no worker answered", ended, &checkQueue{states: []*asynq.TaskInfo{pending}}, false, noWorker},
 	}
@@ -66,10 +70,10 @@ func TestAwaitPanelCheck(t *testing.T) {
 		case c.ok:
 		case err == nil:
 			t.Errorf("%s: no error", c.name)
-		case c.unavailable == "" && errors.As(err, &ue):
-			t.Errorf("%s: %v is a 503", c.name, err)
-		case c.unavailable != "" && (!errors.As(err, &ue) || ue.Service != c.unavailable):
+		case !errors.As(err, &ue) || ue.Service != c.unavailable:
 			t.Errorf("%s: %v, want %s unavailable", c.name, err, c.unavailable)
+		case problemFor(err).Status != http.StatusServiceUnavailable || strings.Contains(problemFor(err).Detail, "undecryptable"):
+			t.Errorf("%s: answered %+v, want a 503 that keeps the worker's words out", c.name, problemFor(err))
 		}
 	}
 }

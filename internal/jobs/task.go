@@ -42,9 +42,6 @@ var types = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.
 // first.
 func Types() []string { return slices.Clone(types) }
 
-// Timeout returns how long one attempt of a task type may run.
-func Timeout(taskType string) time.Duration { return specs[taskType].timeout }
-
 // NewTask builds the asynq task that delivers a job. Its id is the job id,
 // so a second enqueue of the same job is rejected by asynq.
 func NewTask(job store.Job) (*asynq.Task, error) {

@@ -4,6 +4,8 @@
 // Firing state lives in PostgreSQL (each rule's next_fire_at and a run row
 // per slot), so a replica that takes over fires exactly the slots left,
 // and run ids built from the rule and the slot make an overlap harmless.
+// What a rule's schedule means and when it fires next is package
+// schedule's; this package only fires, under the lease.
 package scheduler
 
 import (

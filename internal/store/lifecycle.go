@@ -18,13 +18,13 @@ const QuotedCost int64 = -1
 // StartJob moves a job to running and makes sure its cost is reserved, in
 // one transaction. Jobs with a quote reserved it when they were created;
 // one without (its cost is decided now) reserves cost, or its quote when
-// cost is QuotedCost (any negative cost). The cost is reserved once per job: a retried or
-// duplicated delivery finds the reservation and does not charge again. A
-// job in a final state returns ErrJobFinished. A tenant that cannot afford
-// the cost gets *errs.InsufficientCreditsError, and one no longer active a
-// permanent error for a job that costs something (free jobs, like an
-// automation run that records the suspension, still run); nothing changes
-// then.
+// cost is QuotedCost (any negative cost). The cost is reserved once per
+// job: a retried or duplicated delivery finds the reservation and does not
+// charge again. A job in a final state returns ErrJobFinished. A tenant
+// that cannot afford the cost gets *errs.InsufficientCreditsError, and one
+// no longer active a permanent error for a job that costs something (free
+// jobs, like an automation run that records the suspension, still run);
+// nothing changes then.
 func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
 	if job, ok, err := s.startReserved(ctx, tenantID, jobID, cost, phase); ok || err != nil {
 		return job, err

@@ -86,7 +86,8 @@ func PanelCheckResultOf(err error) (PanelCheckResult, error) {
 }
 
 // Err is the error the result carries, in the errs vocabulary: nil when
-// the check passed.
+// the check passed. A result that says nothing is the worker's fault, not
+// the settings': the check is unavailable.
 func (r PanelCheckResult) Err() error {
 	switch {
 	case r.OK:
@@ -96,5 +97,5 @@ func (r PanelCheckResult) Err() error {
 	case len(r.Problems) > 0:
 		return &errs.ValidationError{Problems: r.Problems}
 	}
-	return errors.New("the panel check's result says nothing")
+	return errs.Unavailable("the panel check", errors.New("its result says nothing"))
 }

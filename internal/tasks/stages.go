@@ -34,17 +34,8 @@ var Pipeline = []Stage{
 
 // StageNamed returns the stage whose automation name is name.
 func StageNamed(name string) (Stage, bool) {
-	return stageWhere(func(st Stage) bool { return st.Name == name })
-}
-
-// StageOfType returns the stage whose jobs have the task type typ.
-func StageOfType(typ string) (Stage, bool) {
-	return stageWhere(func(st Stage) bool { return st.Type == typ })
-}
-
-func stageWhere(match func(Stage) bool) (Stage, bool) {
 	for _, st := range Pipeline {
-		if match(st) {
+		if st.Name == name {
 			return st, true
 		}
 	}

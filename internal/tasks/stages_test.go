@@ -40,16 +40,10 @@ func TestStageLookups(t *testing.T) {
 		if !ok || byName.Type != tt.typ || byName.Prompt != tt.prompt {
 			t.Errorf("StageNamed(%q) = %+v, %v; want type %q, prompt %q", tt.name, byName, ok, tt.typ, tt.prompt)
 		}
-		if byType, ok := tasks.StageOfType(tt.typ); !ok || byType != byName {
-			t.Errorf("StageOfType(%q) = %+v, %v; want %+v", tt.typ, byType, ok, byName)
-		}
 	}
 	for _, unknown := range []string{"draft", "site:check", ""} {
 		if st, ok := tasks.StageNamed(unknown); ok {
 			t.Errorf("StageNamed(%q) = %+v, want none", unknown, st)
 		}
-	}
-	if st, ok := tasks.StageOfType("site:check"); ok {
-		t.Errorf("StageOfType(site:check) = %+v, want none: checks belong to no stage", st)
 	}
 }

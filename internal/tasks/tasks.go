@@ -2,9 +2,10 @@
 // names, the payload every task carries (ids only), the parameters a job
 // row holds for its worker, the stage vocabulary and the cost formulas the
 // API quotes with. PostgreSQL is the source of truth: a task only delivers
-// a job id. The handlers are package worker's; the queues, each type's
+// a job id. The workers are package worker's; the queues, each type's
 // retries and time limit, and the way jobs reach the queue are package
-// jobs'.
+// jobs'. The panel check (panelcheck.go) is no job: it has no row, a queue
+// and options of its own, and the API reads its result.
 package tasks
 
 // Task types.
