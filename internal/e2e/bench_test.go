@@ -52,7 +52,7 @@ func TestBenchTwoWorkersUnderProviderLimit(t *testing.T) {
 	}
 
 	provider := newLimitedProvider(t, rpm)
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	pipelineAPI{t: t, c: c}.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideaIDs}, &acc)
 
 	start := time.Now()
@@ -98,7 +98,7 @@ func benchIdeas(t *testing.T, h *apptest.Harness, api pipelineAPI) []int64 {
 	csv, err := os.ReadFile(sampleKeywordsPath(t))
 	apptest.Must(t, err, "read sample keywords")
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), csv, nil, "Content-Type", "text/csv")
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
 	api.waitJob(acc.Jobs[0].ID)
 	var clusters []store.Cluster
@@ -107,7 +107,7 @@ func benchIdeas(t *testing.T, h *apptest.Harness, api pipelineAPI) []int64 {
 	for i, cl := range clusters {
 		ids[i] = cl.ID
 	}
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": ids, "count": 10}, &acc)
 	api.waitBatch(acc.BatchID, len(ids))
 	var ideas []store.Idea

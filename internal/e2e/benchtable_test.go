@@ -99,7 +99,7 @@ func benchDrain(t *testing.T, n int) string {
 	// Baseline first: raw asynq on the same Redis and PostgreSQL.
 	rawRate, rawCPU := benchRawDrain(t, h, pool, n, concurrency)
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
 	if len(acc.Jobs) != n {
 		t.Fatalf("asked for %d drafts, got %d jobs", n, len(acc.Jobs))
@@ -240,7 +240,7 @@ func benchFairCase(t *testing.T, bulk, samples int, latency time.Duration) ([]ti
 	stop := h.StartWorker(t, p)
 	defer stop()
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	a.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": aIdeas}, &acc)
 	if len(acc.Jobs) != bulk {
 		t.Fatalf("asked for %d drafts, got %d jobs", bulk, len(acc.Jobs))
@@ -251,7 +251,7 @@ func benchFairCase(t *testing.T, bulk, samples int, latency time.Duration) ([]ti
 	waits := make([]time.Duration, 0, samples)
 	for _, idea := range bIdeas {
 		sent := time.Now()
-		var one pipelineAccepted
+		var one apptest.Accepted
 		b.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, &one)
 		j := benchWaitJob(t, pool, one.Jobs[0].ID)
 		waits = append(waits, j.StartedAt.Sub(sent))
@@ -277,7 +277,7 @@ func benchPickup(t *testing.T, interval string, samples int) string {
 	for i, idea := range ideas {
 		benchIdlePause(h)
 		sent := time.Now()
-		var one pipelineAccepted
+		var one apptest.Accepted
 		api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, &one)
 		j := benchWaitJob(t, pool, one.Jobs[0].ID)
 		if i > 0 { // the first warms up the connections
@@ -357,12 +357,12 @@ func benchTenant(t *testing.T, h *apptest.Harness, slug string) (pipelineAPI, st
 		"username": "editor", "application_password": "abcd efgh"}, &site)
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
 		"Content-Type", "text/csv")
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
 	api.waitJob(acc.Jobs[0].ID)
 	var clusters []store.Cluster
 	api.listAll(fmt.Sprintf("/v1/sites/%d/clusters", site.ID), &clusters)
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 10}, &acc)
 	api.waitJob(acc.Jobs[0].ID)
 	return api, site
@@ -492,7 +492,7 @@ func benchBulkEnqueue(t *testing.T, n int, inflight string) string {
 	defer inspector.Close()
 	raw := benchRawEnqueue(t, h, inspector, n, 8)
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	elapsed := benchDo(t, api, 5*time.Minute, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
 
 	// Correctness: one job per idea, each either delivered to asynq once
@@ -583,14 +583,14 @@ func benchSteadyEnqueue(t *testing.T, rate int, d time.Duration) string {
 	ideas := benchCloneIdeas(t, pool, site.ID, n+1)
 	stopSetup()
 
-	post := func(idea int64, out *pipelineAccepted) error {
+	post := func(idea int64, out *apptest.Accepted) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		return api.c.Do(ctx, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea}}, out)
 	}
-	var warm pipelineAccepted
+	var warm apptest.Accepted
 	apptest.Must(t, post(ideas[n], &warm), "warm-up request")
-	accs := make([]pipelineAccepted, n)
+	accs := make([]apptest.Accepted, n)
 	lat, errList := benchOpenLoop(n, interval, func(i int) error { return post(ideas[i], &accs[i]) })
 	ids := make([]string, 0, n)
 	for i, err := range errList {
@@ -735,7 +735,7 @@ func benchSatCase(t *testing.T, n, concurrency int, latency time.Duration, maxCo
 	ideas := benchCloneIdeas(t, pool, site.ID, n)
 	stopSetup()
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	benchDo(t, api, 5*time.Minute, http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
 	if len(acc.Jobs) != n {
 		t.Fatalf("asked for %d drafts, got %d jobs", n, len(acc.Jobs))

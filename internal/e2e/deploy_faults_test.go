@@ -39,7 +39,7 @@ func TestDeploymentTakesTheCorrectedProject(t *testing.T) {
 	const missing = `Deployment failed: the panel has no project "sites"`
 	if j.State != store.JobFailed || d.Status != "failed" || !strings.HasPrefix(d.Error, missing) {
 		t.Fatalf("deploy into a missing project: job %s %q, deployment %s %q; want failed with %q",
-			j.State, deref(j.LastError), d.Status, d.Error, missing)
+			j.State, apptest.Deref(j.LastError), d.Status, d.Error, missing)
 	}
 	if n := len(e.panel.Services()); n != 0 {
 		t.Fatalf("%d services created in a missing project", n)
@@ -51,10 +51,10 @@ func TestDeploymentTakesTheCorrectedProject(t *testing.T) {
 
 	e.putPanel("blogs")
 	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("deploy after the project was corrected: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("deploy after the project was corrected: %s %q", j.State, apptest.Deref(j.LastError))
 	}
 	d = e.deployment(site.ID)
-	app, ok := e.service(deref(d.AppService))
+	app, ok := e.service(apptest.Deref(d.AppService))
 	if d.Project != "blogs" || d.Status != "running" || !ok || app.ProjectName != "blogs" {
 		t.Errorf("after the correction: deployment project %s status %s, app %+v; want all in blogs", d.Project, d.Status, app)
 	}
@@ -71,11 +71,11 @@ func TestDeploymentRetargetsNamesChosenInTheOldProject(t *testing.T) {
 	e.panel.FailNext("services.mariadb.createService", http.StatusInternalServerError, "Project sites not found")
 	j := e.act(http.MethodPost, e.deployPath(site), wordpressImage)
 	if d := e.deployment(site.ID); j.State != store.JobFailed || d.Step != "names_chosen" || d.AppService == nil {
-		t.Fatalf("first deploy: job %s %q, deployment step %s names %v", j.State, deref(j.LastError), d.Step, d.AppService)
+		t.Fatalf("first deploy: job %s %q, deployment step %s names %v", j.State, apptest.Deref(j.LastError), d.Step, d.AppService)
 	}
 	e.putPanel("blogs")
 	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("deploy after the correction: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("deploy after the correction: %s %q", j.State, apptest.Deref(j.LastError))
 	}
 	for _, s := range e.panel.Services() {
 		if s.ProjectName != "blogs" {
@@ -95,9 +95,9 @@ func TestDeployAfterAFailedRedeployDeploys(t *testing.T) {
 	e := startDeploy(t, "redo")
 	site := e.site("Again")
 	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("deploy: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("deploy: %s %q", j.State, apptest.Deref(j.LastError))
 	}
-	app := deref(e.deployment(site.ID).AppService)
+	app := apptest.Deref(e.deployment(site.ID).AppService)
 	e.panel.FailNext("services.app.updateDeploy", http.StatusBadRequest, "Deploy refused: the build queue is full")
 	if j := e.act(http.MethodPost, e.deployPath(site)+"/redeploy", nil); j.State != store.JobFailed {
 		t.Fatalf("refused redeploy: %s", j.State)
@@ -109,7 +109,7 @@ func TestDeployAfterAFailedRedeployDeploys(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site), wordpressImage)
 	d := e.deployment(site.ID)
 	if j.State != store.JobSucceeded || d.Status != "running" || d.Step != "running" {
-		t.Errorf("deploy after a failed redeploy: job %s %q, deployment %s at %s; want running", j.State, deref(j.LastError), d.Status, d.Step)
+		t.Errorf("deploy after a failed redeploy: job %s %q, deployment %s at %s; want running", j.State, apptest.Deref(j.LastError), d.Status, d.Step)
 	}
 	if got := e.panel.Calls("services.app.updateDeploy"); got != calls+1 {
 		t.Errorf("updateDeploy called %d times by the deploy, want 1", got-calls)
@@ -129,9 +129,9 @@ func TestDeployFailuresSayWhatFailed(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site), wordpressImage)
 	d := e.deployment(site.ID)
 	const login = "Deployment failed: the panel refused Presswork's login; correct the email or password with PUT /v1/easypanel"
-	if j.State != store.JobFailed || j.Attempts != 1 || d.Error != login || deref(j.LastError) != login {
+	if j.State != store.JobFailed || j.Attempts != 1 || d.Error != login || apptest.Deref(j.LastError) != login {
 		t.Errorf("refused login: job %s after %d attempts %q, deployment %q; want failed at once with %q",
-			j.State, j.Attempts, deref(j.LastError), d.Error, login)
+			j.State, j.Attempts, apptest.Deref(j.LastError), d.Error, login)
 	}
 
 	other := e.site("Reason")
@@ -140,10 +140,10 @@ func TestDeployFailuresSayWhatFailed(t *testing.T) {
 	j = e.act(http.MethodPost, e.deployPath(other), wordpressImage)
 	d = e.deployment(other.ID)
 	const reason = "Deployment failed: the panel refused the domain: Domain blog.example.com is not allowed"
-	if j.State != store.JobFailed || !strings.HasPrefix(d.Error, reason) || !strings.HasPrefix(deref(j.LastError), reason) {
-		t.Errorf("refused domain: deployment %q, job %q; want it to start %q", d.Error, deref(j.LastError), reason)
+	if j.State != store.JobFailed || !strings.HasPrefix(d.Error, reason) || !strings.HasPrefix(apptest.Deref(j.LastError), reason) {
+		t.Errorf("refused domain: deployment %q, job %q; want it to start %q", d.Error, apptest.Deref(j.LastError), reason)
 	}
-	if strings.Contains(d.Error+deref(j.LastError), fakepanel.Password) {
+	if strings.Contains(d.Error+apptest.Deref(j.LastError), fakepanel.Password) {
 		t.Errorf("the panel's reason shows the panel password: %q", d.Error)
 	}
 }
@@ -161,10 +161,10 @@ func TestShortEnvValuesAreNotMasked(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site), body)
 	d := e.deployment(site.ID)
 	const reason = "Deployment failed: the panel refused the domain: Domain blog1.example.com is not allowed"
-	if j.State != store.JobFailed || !strings.HasPrefix(d.Error, reason) || !strings.HasPrefix(deref(j.LastError), reason) {
-		t.Errorf("refused domain: deployment %q, job %q; want it to start %q", d.Error, deref(j.LastError), reason)
+	if j.State != store.JobFailed || !strings.HasPrefix(d.Error, reason) || !strings.HasPrefix(apptest.Deref(j.LastError), reason) {
+		t.Errorf("refused domain: deployment %q, job %q; want it to start %q", d.Error, apptest.Deref(j.LastError), reason)
 	}
-	if strings.Contains(d.Error+deref(j.LastError), "salt-value-do-not-leak") {
+	if strings.Contains(d.Error+apptest.Deref(j.LastError), "salt-value-do-not-leak") {
 		t.Errorf("the panel's reason shows an environment value: %q", d.Error)
 	}
 }
@@ -185,7 +185,7 @@ func TestAppThatNeverRunsFailsAfterOneWait(t *testing.T) {
 		const never = "Deployment failed: the app did not start running within 1s"
 		if j.State != store.JobFailed || j.Attempts != 1 || d.Status != "failed" || !strings.HasPrefix(d.Error, never) {
 			t.Errorf("never running (enabled %v): job %s after %d attempts %q, deployment %s %q; want failed after one attempt with %q",
-				enabled, j.State, j.Attempts, deref(j.LastError), d.Status, d.Error, never)
+				enabled, j.State, j.Attempts, apptest.Deref(j.LastError), d.Status, d.Error, never)
 		}
 		if n := e.panel.Calls("services.app.updateDeploy") - calls; n != 1 {
 			t.Errorf("enabled %v: updateDeploy called %d times, want 1", enabled, n)
@@ -206,7 +206,7 @@ func TestOneFailedLookIsNotAFailedApp(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site), wordpressImage)
 	if d := e.deployment(site.ID); j.State != store.JobSucceeded || j.Attempts != 1 || d.Status != "running" {
 		t.Errorf("one failed look: job %s after %d attempts %q, deployment %s; want running in one attempt",
-			j.State, j.Attempts, deref(j.LastError), d.Status)
+			j.State, j.Attempts, apptest.Deref(j.LastError), d.Status)
 	}
 	if n := e.panel.Calls("services.app.inspectService"); n < 3 {
 		t.Errorf("inspectService called %d times: the injected failure was not reached", n)
@@ -224,9 +224,9 @@ func TestDeployNotRepeatedAfterItsReplyWasLost(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site), wordpressImage)
 	d := e.deployment(site.ID)
 	if j.State != store.JobSucceeded || j.Attempts < 2 || d.Status != "running" {
-		t.Fatalf("lost reply: job %s after %d attempts %q, deployment %s", j.State, j.Attempts, deref(j.LastError), d.Status)
+		t.Fatalf("lost reply: job %s after %d attempts %q, deployment %s", j.State, j.Attempts, apptest.Deref(j.LastError), d.Status)
 	}
-	if n := e.panel.DeployActions(d.Project, deref(d.AppService)); n != 1 {
+	if n := e.panel.DeployActions(d.Project, apptest.Deref(d.AppService)); n != 1 {
 		t.Errorf("the panel ran %d deploys, want 1", n)
 	}
 	if n := e.panel.Calls("services.app.updateDeploy"); n != 1 {
@@ -236,9 +236,9 @@ func TestDeployNotRepeatedAfterItsReplyWasLost(t *testing.T) {
 	// The same on a redeploy, whose deploy is not the first of the app.
 	e.panel.FailNextAfterApply("services.app.updateDeploy", http.StatusBadGateway, "bad gateway")
 	if j := e.act(http.MethodPost, e.deployPath(site)+"/redeploy", nil); j.State != store.JobSucceeded || j.Attempts < 2 {
-		t.Fatalf("lost redeploy reply: job %s after %d attempts %q", j.State, j.Attempts, deref(j.LastError))
+		t.Fatalf("lost redeploy reply: job %s after %d attempts %q", j.State, j.Attempts, apptest.Deref(j.LastError))
 	}
-	if n := e.panel.DeployActions(d.Project, deref(d.AppService)); n != 2 {
+	if n := e.panel.DeployActions(d.Project, apptest.Deref(d.AppService)); n != 2 {
 		t.Errorf("the panel ran %d deploys after the redeploy, want 2", n)
 	}
 }
@@ -254,7 +254,7 @@ func TestRunningIsTheDeploysState(t *testing.T) {
 	d := e.deployment(site.ID)
 	const want = "Deployment failed: the panel's deploy ended in error: Build failed: Dockerfile not found"
 	if j.State != store.JobFailed || d.Status != "failed" || d.Error != want {
-		t.Errorf("failed deploy of an enabled app: job %s %q, deployment %s %q; want %q", j.State, deref(j.LastError), d.Status, d.Error, want)
+		t.Errorf("failed deploy of an enabled app: job %s %q, deployment %s %q; want %q", j.State, apptest.Deref(j.LastError), d.Status, d.Error, want)
 	}
 }
 
@@ -266,9 +266,9 @@ func TestFailedDeploysReasonHidesTheDeploymentsSecrets(t *testing.T) {
 	e := startDeploy(t, "hush")
 	site := e.site("Quiet")
 	if j := e.act(http.MethodPost, e.deployPath(site), wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("deploy: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("deploy: %s %q", j.State, apptest.Deref(j.LastError))
 	}
-	db, ok := e.service(deref(e.deployment(site.ID).DBService))
+	db, ok := e.service(apptest.Deref(e.deployment(site.ID).DBService))
 	if !ok || db.Password == "" {
 		t.Fatalf("the panel has no database for the site: %+v", e.panel.Services())
 	}
@@ -279,9 +279,9 @@ func TestFailedDeploysReasonHidesTheDeploymentsSecrets(t *testing.T) {
 	const want = "Redeploy failed: the panel's deploy ended in error: Build failed: WP_SECRET_SALT="
 	if j.State != store.JobFailed || d.Status != "failed" || !strings.HasPrefix(d.Error, want) {
 		t.Fatalf("failed build on redeploy: job %s %q, deployment %s %q; want failed starting %q",
-			j.State, deref(j.LastError), d.Status, d.Error, want)
+			j.State, apptest.Deref(j.LastError), d.Status, d.Error, want)
 	}
-	shown := d.Error + "\n" + deref(j.LastError)
+	shown := d.Error + "\n" + apptest.Deref(j.LastError)
 	for _, l := range d.Log {
 		shown += "\n" + l.Message + "\n" + l.Detail
 	}
@@ -309,7 +309,7 @@ func TestDeployWaitKeepsItsDeadlineAcrossAttempts(t *testing.T) {
 	waiting := time.Now() // the wait started before this: its deadline is before waiting+wait
 	e.stopWorker()
 	if j := e.api.job(acc.JobID); j.Final() {
-		t.Fatalf("the job ended while the worker stopped: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("the job ended while the worker stopped: %s %q", j.State, apptest.Deref(j.LastError))
 	}
 	apptest.Eventually(t, 2*wait, "the wait's deadline to pass", func() (bool, error) {
 		return time.Now().After(waiting.Add(wait)), nil
@@ -325,7 +325,7 @@ func TestDeployWaitKeepsItsDeadlineAcrossAttempts(t *testing.T) {
 	never := "Deployment failed: the app did not start running within " + wait.String()
 	if d := e.deployment(site.ID); j.State != store.JobFailed || d.Status != "failed" || !strings.HasPrefix(d.Error, never) {
 		t.Errorf("resumed after the deadline: job %s %q, deployment %s %q; want failed with %q",
-			j.State, deref(j.LastError), d.Status, d.Error, never)
+			j.State, apptest.Deref(j.LastError), d.Status, d.Error, never)
 	}
 	if took >= wait {
 		t.Errorf("the resumed attempt waited %s (a new wait of %s), want it to fail at once", took, wait)
@@ -349,7 +349,7 @@ func TestRedeployBeforeTheDomainSetsIt(t *testing.T) {
 	j := e.act(http.MethodPost, e.deployPath(site)+"/redeploy", nil)
 	d := e.deployment(site.ID)
 	if j.State != store.JobSucceeded || d.Status != "running" || d.Step != "running" {
-		t.Errorf("redeploy: job %s %q, deployment %s at %s; want running at step running", j.State, deref(j.LastError), d.Status, d.Step)
+		t.Errorf("redeploy: job %s %q, deployment %s at %s; want running at step running", j.State, apptest.Deref(j.LastError), d.Status, d.Step)
 	}
 	if e.panel.Calls("domains.updateDomain") == domains {
 		t.Errorf("the redeploy did not set the domain the first deploy could not")

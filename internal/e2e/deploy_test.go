@@ -95,10 +95,10 @@ func TestDeploymentLifecycle(t *testing.T) {
 	e := startDeploy(t, "acme")
 	site := e.site("Garden Blog")
 	if j := e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment", site.ID), wordpressImage); j.State != store.JobSucceeded || j.CreditsCharged != 0 {
-		t.Fatalf("deploy job %s, charged %d (deploys are free by default): %s", j.State, j.CreditsCharged, deref(j.LastError))
+		t.Fatalf("deploy job %s, charged %d (deploys are free by default): %s", j.State, j.CreditsCharged, apptest.Deref(j.LastError))
 	}
 	d := e.deployment(site.ID)
-	if d.Status != "running" || d.Step != "running" || deref(d.AppService) != "acme-garden-blog" || deref(d.DBService) != "acme-garden-blog-db" {
+	if d.Status != "running" || d.Step != "running" || apptest.Deref(d.AppService) != "acme-garden-blog" || apptest.Deref(d.DBService) != "acme-garden-blog-db" {
 		t.Fatalf("deployment after deploy: %+v", d.Deployment)
 	}
 	app, ok := e.service("acme-garden-blog")
@@ -181,10 +181,10 @@ func TestDeploymentResumesAfterAFailureAtEveryStep(t *testing.T) {
 			d := e.deployment(site.ID)
 			if j.State != store.JobSucceeded || j.Attempts < 2 || d.Status != "running" {
 				t.Errorf("%s failing (after apply %v): job %s after %d attempts (%s), deployment %s",
-					proc, afterApply, j.State, j.Attempts, deref(j.LastError), d.Status)
+					proc, afterApply, j.State, j.Attempts, apptest.Deref(j.LastError), d.Status)
 				continue
 			}
-			for _, name := range []string{deref(d.AppService), deref(d.DBService)} {
+			for _, name := range []string{apptest.Deref(d.AppService), apptest.Deref(d.DBService)} {
 				if s, ok := e.service(name); !ok || s.Creates != 1 {
 					t.Errorf("%s failing (after apply %v): service %s created %d times", proc, afterApply, name, s.Creates)
 				}
@@ -210,11 +210,11 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 	d := e.deployment(site.ID)
 	// The panel's own reason follows the short message (#17 point 11).
 	const short = "Deployment failed: the panel refused the domain: Domain news.example.com is invalid for this panel"
-	if j.State != store.JobFailed || deref(j.LastError) != short || d.Status != "failed" || d.Error != short {
-		t.Fatalf("refused domain: job %s %q, deployment %s %q", j.State, deref(j.LastError), d.Status, d.Error)
+	if j.State != store.JobFailed || apptest.Deref(j.LastError) != short || d.Status != "failed" || d.Error != short {
+		t.Fatalf("refused domain: job %s %q, deployment %s %q", j.State, apptest.Deref(j.LastError), d.Status, d.Error)
 	}
-	if deref(d.AppService) != "clash-news-2" || deref(d.DBService) != "clash-news-2-db" {
-		t.Errorf("names with clash-news taken: %s, %s", deref(d.AppService), deref(d.DBService))
+	if apptest.Deref(d.AppService) != "clash-news-2" || apptest.Deref(d.DBService) != "clash-news-2-db" {
+		t.Errorf("names with clash-news taken: %s, %s", apptest.Deref(d.AppService), apptest.Deref(d.DBService))
 	}
 	for _, entry := range d.Log {
 		if entry.Detail != "" {
@@ -234,7 +234,7 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 		}
 	}
 	if j := e.act(http.MethodPost, path, wordpressImage); j.State != store.JobSucceeded {
-		t.Fatalf("second deploy: %s %q", j.State, deref(j.LastError))
+		t.Fatalf("second deploy: %s %q", j.State, apptest.Deref(j.LastError))
 	}
 	if app, _ := e.service("clash-news-2"); app.Creates != 1 || e.deployment(site.ID).Status != "running" {
 		t.Errorf("after the second deploy: app created %d times, status %s", app.Creates, e.deployment(site.ID).Status)
@@ -248,8 +248,8 @@ func TestDeploymentNamesFailuresAndNewerPanels(t *testing.T) {
 	e.api.do(http.MethodGet, "/v1/credits", nil, &before)
 	other := e.site("Other")
 	j = e.act(http.MethodPost, fmt.Sprintf("/v1/sites/%d/deployment", other.ID), wordpressImage)
-	if j.State != store.JobFailed || !strings.Contains(deref(j.LastError), "newer Easypanel") {
-		t.Errorf("newer panel: job %s %q, want failed naming the newer Easypanel", j.State, deref(j.LastError))
+	if j.State != store.JobFailed || !strings.Contains(apptest.Deref(j.LastError), "newer Easypanel") {
+		t.Errorf("newer panel: job %s %q, want failed naming the newer Easypanel", j.State, apptest.Deref(j.LastError))
 	}
 	var after struct {
 		Balance int64 `json:"balance"`

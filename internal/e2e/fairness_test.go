@@ -56,7 +56,7 @@ func TestBulkOfOneTenantDoesNotHoldUpAnother(t *testing.T) {
 		}
 	}()
 
-	var accA, accB pipelineAccepted
+	var accA, accB apptest.Accepted
 	a.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": aIdeas}, &accA)
 	b.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": bIdeas}, &accB)
 	if len(accA.Jobs) != 20 || len(accB.Jobs) != 2 {
@@ -104,7 +104,7 @@ func fairTenant(t *testing.T, h *apptest.Harness, slug string, perCluster int) (
 	t.Helper()
 	r, _ := startTenant(t, h, slug, "Fair "+slug)
 	r.cluster()
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{
 		"cluster_ids": []int64{r.clusters[0].ID, r.clusters[1].ID}, "count": perCluster}, &acc)
 	r.api.waitBatch(acc.BatchID, 2)

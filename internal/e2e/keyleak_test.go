@@ -79,7 +79,7 @@ func TestEchoedSecretsStayOutOfJobErrors(t *testing.T) {
 	r.api.listAll(fmt.Sprintf("/v1/drafts?site_id=%d", r.site.ID), &drafts)
 	publish := func(status int) store.Job {
 		wp.Inject(http.MethodPost, "/wp/v2/posts", fakewp.Fault{Status: status, EchoAuth: true})
-		var pub pipelineAccepted
+		var pub apptest.Accepted
 		r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": []int64{drafts[0].ID}, "status": "publish"}, &pub)
 		return r.waitFailed(pub.Jobs[0].ID)
 	}
@@ -113,9 +113,9 @@ func TestEchoedSecretsStayOutOfJobErrors(t *testing.T) {
 
 	// The capture saw the failures, redacted.
 	for _, j := range failed {
-		if !strings.Contains(deref(j.LastError), "[redacted]") {
+		if !strings.Contains(apptest.Deref(j.LastError), "[redacted]") {
 			t.Errorf("job %s (%s) failed with %q, which redacts nothing: did the fakes echo the secrets?",
-				j.ID, j.Type, deref(j.LastError))
+				j.ID, j.Type, apptest.Deref(j.LastError))
 		}
 	}
 	gotLogs := logs.String()

@@ -52,7 +52,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	csv, err := os.ReadFile(sampleKeywordsPath(t))
 	apptest.Must(t, err, "read sample keywords")
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), csv, nil, "Content-Type", "text/csv")
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
 	job := api.waitJob(acc.Jobs[0].ID)
 	if resp, err := http.Get(h.URL + "/v1/no/such/route"); err != nil {

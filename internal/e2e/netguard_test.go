@@ -56,7 +56,7 @@ func TestTenantURLsStayOffPrivateNetworks(t *testing.T) {
 	_, err = h.App.Store.SetTenantOpenAIKey(ctx, tenantID, sealed, "sk-…-key", &base)
 	apptest.Must(t, err, "store the setting")
 	j := run.waitFailed(run.startIdeas())
-	if msg := deref(j.LastError); !strings.Contains(msg, "ALLOW_PRIVATE_URLS") || j.Attempts != 1 {
+	if msg := apptest.Deref(j.LastError); !strings.Contains(msg, "ALLOW_PRIVATE_URLS") || j.Attempts != 1 {
 		t.Errorf("job against a loopback base URL: %d attempts, error %q", j.Attempts, msg)
 	}
 	if n := len(fake.Requests()); n != 0 {

@@ -68,7 +68,7 @@ func startTenant(t *testing.T, h *apptest.Harness, slug, siteName string) (tenan
 }
 
 func (r *tenantRun) cluster() store.Job {
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", r.site.ID), nil, &acc)
 	j := r.api.waitJob(acc.Jobs[0].ID)
 	r.api.listAll(fmt.Sprintf("/v1/sites/%d/clusters", r.site.ID), &r.clusters)
@@ -80,7 +80,7 @@ func (r *tenantRun) cluster() store.Job {
 
 // startIdeas asks for one idea for the first cluster and returns the job id.
 func (r *tenantRun) startIdeas() string {
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{r.clusters[0].ID}, "count": 1}, &acc)
 	return acc.Jobs[0].ID
 }
@@ -92,7 +92,7 @@ func (r *tenantRun) ideas() store.Job { return r.api.waitJob(r.startIdeas()) }
 func (r *tenantRun) draft() store.Job {
 	var ideas []store.Idea
 	r.api.listAll(fmt.Sprintf("/v1/ideas?cluster_id=%d", r.clusters[0].ID), &ideas)
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{ideas[0].ID}}, &acc)
 	return r.api.waitJob(acc.Jobs[0].ID)
 }
@@ -246,7 +246,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	}
 	for _, j := range bJobs {
 		if j.Model == nil || strings.HasPrefix(*j.Model, "gpt") {
-			t.Errorf("B's job %s (%s) recorded model %v, want the offline provider's", j.ID, j.Type, deref(j.Model))
+			t.Errorf("B's job %s (%s) recorded model %v, want the offline provider's", j.ID, j.Type, apptest.Deref(j.Model))
 		}
 	}
 	chats := 0
@@ -281,7 +281,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	// A key the server rejects fails the job at once, without the key in the message.
 	setKey(firstKey)
 	j := a.waitFailed(a.startIdeas())
-	if msg := deref(j.LastError); !strings.Contains(msg, "the API key was rejected; check the tenant's OpenAI key") || j.Attempts != 1 {
+	if msg := apptest.Deref(j.LastError); !strings.Contains(msg, "the API key was rejected; check the tenant's OpenAI key") || j.Attempts != 1 {
 		t.Errorf("job with a rejected key: %d attempts, error %q", j.Attempts, msg)
 	}
 	setKey(secondKey)
@@ -294,7 +294,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 		updated_at = updated_at + interval '1 second' WHERE tenant_id = (SELECT tenant_id FROM sites WHERE id = $1)`, a.site.ID)
 	apptest.Must(t, err, "damage the sealed key")
 	j = a.waitFailed(a.startIdeas())
-	if msg := deref(j.LastError); !strings.Contains(msg, "the tenant's OpenAI key cannot be decrypted") || j.Attempts != 1 {
+	if msg := apptest.Deref(j.LastError); !strings.Contains(msg, "the tenant's OpenAI key cannot be decrypted") || j.Attempts != 1 {
 		t.Errorf("job with an undecryptable key: %d attempts, error %q", j.Attempts, msg)
 	}
 
@@ -302,7 +302,7 @@ func TestTenantOpenAIKey(t *testing.T) {
 	apptest.Must(t, aClient.Do(context.Background(), http.MethodDelete, "/v1/ai-settings/openai", nil, nil), "DELETE the key")
 	requests := len(fake.Requests())
 	if j := a.ideas(); j.Model == nil || *j.Model != offline.TextModelName {
-		t.Errorf("A's job without its key recorded model %v, want the offline one", deref(j.Model))
+		t.Errorf("A's job without its key recorded model %v, want the offline one", apptest.Deref(j.Model))
 	}
 	if n := len(fake.Requests()); n != requests {
 		t.Errorf("A's server got %d requests after its key was removed", n-requests)

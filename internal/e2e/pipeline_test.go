@@ -58,7 +58,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 	}
 
 	// Clustering.
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
 	if len(acc.Jobs) != 1 || acc.BatchID != "" {
 		t.Fatalf("clustering answer %+v, want one job and no batch", acc)
@@ -112,7 +112,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 	for i, cl := range clusters {
 		clusterIDs[i] = cl.ID
 	}
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": clusterIDs, "count": ideasPerCluster}, &acc)
 	if acc.BatchID == "" || len(acc.Jobs) != len(clusters) {
 		t.Fatalf("ideas answer has batch %q and %d jobs, want a batch of %d", acc.BatchID, len(acc.Jobs), len(clusters))
@@ -145,7 +145,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 		ideaIDs[i] = idea.ID
 		ideaByID[idea.ID] = idea
 	}
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideaIDs}, &acc)
 	if acc.BatchID == "" || len(acc.Jobs) != len(ideas) {
 		t.Fatalf("drafts answer has batch %q and %d jobs, want a batch of %d", acc.BatchID, len(acc.Jobs), len(ideas))
@@ -181,7 +181,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 	for i, d := range drafts {
 		draftIDs[i] = d.ID
 	}
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/images/generate", map[string]any{"draft_ids": draftIDs}, &acc)
 	if acc.BatchID == "" || len(acc.Jobs) != len(drafts) || acc.CreditsQuoted != int64(len(drafts))*costs.Image {
 		t.Fatalf("images answer %+v, want a batch of %d jobs quoted %d credits", acc, len(drafts), int64(len(drafts))*costs.Image)
@@ -400,15 +400,6 @@ func sampleKeywordsPath(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-keywords.csv")
 }
 
-type pipelineAccepted struct {
-	BatchID       string `json:"batch_id"`
-	CreditsQuoted int64  `json:"credits_quoted"`
-	Jobs          []struct {
-		ID        string `json:"id"`
-		SubjectID int64  `json:"subject_id"`
-	} `json:"jobs"`
-}
-
 // pipelineAPI calls the API as one tenant and fails the test on errors.
 type pipelineAPI struct {
 	t *testing.T
@@ -440,7 +431,7 @@ func (a pipelineAPI) waitJob(id string) store.Job {
 		return j.Final(), nil
 	})
 	if j.State != store.JobSucceeded {
-		a.t.Fatalf("job %s ended %s: %v", id, j.State, deref(j.LastError))
+		a.t.Fatalf("job %s ended %s: %v", id, j.State, apptest.Deref(j.LastError))
 	}
 	return j
 }
@@ -525,20 +516,13 @@ func (a pipelineAPI) ledgerByJob() map[string]int64 {
 			if e.BalanceAfter < 0 {
 				a.t.Errorf("ledger entry %d leaves the balance at %d", e.ID, e.BalanceAfter)
 			}
-			sums[deref(e.JobID)] += e.Delta
+			sums[apptest.Deref(e.JobID)] += e.Delta
 		}
 		if page.NextAfter == nil {
 			return sums
 		}
 		after = *page.NextAfter
 	}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // checkImageContent fetches a draft's image file and checks that it is the

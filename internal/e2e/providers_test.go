@@ -63,7 +63,7 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
 		"Content-Type", "text/csv")
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
 	clusterJob := api.waitJob(acc.Jobs[0].ID)
 	if embedCalls.Load() == 0 {
@@ -76,7 +76,7 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 		t.Fatalf("got %d clusters, want at least 2", len(clusters))
 	}
 
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 2}, &acc)
 	checkUsage(t, api.waitJob(acc.Jobs[0].ID))
 	var ideas []store.Idea
@@ -85,7 +85,7 @@ func TestPipelineWithOpenAIProvider(t *testing.T) {
 		t.Fatalf("got %d ideas, want 2", len(ideas))
 	}
 
-	acc = pipelineAccepted{}
+	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{ideas[0].ID}}, &acc)
 	checkUsage(t, api.waitJob(acc.Jobs[0].ID))
 	var drafts []store.Draft
@@ -122,7 +122,7 @@ func checkUsage(t *testing.T, j store.Job) {
 	t.Helper()
 	if j.Model == nil || !strings.HasPrefix(*j.Model, "gpt-4o-mini") || j.TokensIn == 0 || j.CostUSD <= 0 {
 		t.Errorf("job %s (%s) recorded model %v, %d tokens in, %d out, %v USD; want gpt-4o-mini, tokens and a cost",
-			j.ID, j.Type, deref(j.Model), j.TokensIn, j.TokensOut, j.CostUSD)
+			j.ID, j.Type, apptest.Deref(j.Model), j.TokensIn, j.TokensOut, j.CostUSD)
 	}
 }
 

@@ -89,7 +89,7 @@ func TestPublishSurvivesSIGKILLAfterRemoteCreate(t *testing.T) {
 	r.wp = wp
 	stop()
 
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": r.draftIDs()}, &acc)
 	jobID := acc.Jobs[0].ID
 	var out bytes.Buffer
@@ -167,12 +167,12 @@ func TestPublishThroughFlakySite(t *testing.T) {
 	r.wp = wp
 
 	start := time.Now()
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": r.draftIDs()}, &acc)
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, j := range r.api.jobs() {
-				t.Logf("job %s %s: %s, %d attempts, phase %s, error %q", j.ID, j.Type, j.State, j.Attempts, j.Phase, deref(j.LastError))
+				t.Logf("job %s %s: %s, %d attempts, phase %s, error %q", j.ID, j.Type, j.State, j.Attempts, j.Phase, apptest.Deref(j.LastError))
 			}
 		}
 	})

@@ -40,7 +40,7 @@ func startPublishRun(t *testing.T, h *apptest.Harness, slug string, wp testenv.W
 	r.api.do(http.MethodPost, "/v1/sites", body, &r.site)
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", r.site.ID), []byte(providerTestKeywords), nil,
 		"Content-Type", "text/csv")
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", r.site.ID), nil, &acc)
 	r.api.waitJob(acc.Jobs[0].ID)
 	var clusters []store.Cluster
@@ -70,7 +70,7 @@ func (r publishRun) draftIDs() []int64 {
 // waitAll posts a request that makes jobs and waits for all to succeed.
 func (r publishRun) waitAll(path string, body any) {
 	r.api.t.Helper()
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, path, body, &acc)
 	for _, j := range acc.Jobs {
 		r.api.waitJob(j.ID)
@@ -257,14 +257,14 @@ func TestPublishToWordPress(t *testing.T) {
 // reached in the given REST style.
 func checkSiteHealthy(t *testing.T, r publishRun, style string) {
 	t.Helper()
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", r.site.ID), nil, &acc)
 	r.api.waitJob(acc.Jobs[0].ID)
 	var site store.Site
 	r.api.do(http.MethodGet, fmt.Sprintf("/v1/sites/%d", r.site.ID), nil, &site)
-	if site.Health != store.HealthHealthy || deref(site.RESTStyle) != style || site.CheckedAt == nil {
+	if site.Health != store.HealthHealthy || apptest.Deref(site.RESTStyle) != style || site.CheckedAt == nil {
 		t.Fatalf("site after check: health %q (%q), style %q, checked %v; want healthy, %q",
-			site.Health, site.HealthReason, deref(site.RESTStyle), site.CheckedAt, style)
+			site.Health, site.HealthReason, apptest.Deref(site.RESTStyle), site.CheckedAt, style)
 	}
 }
 
@@ -280,13 +280,13 @@ func checkPublished(t *testing.T, r publishRun, posts []wpPost, draftID int64, s
 		t.Fatalf("draft %d has %d posts in WordPress, want 1", draftID, len(mine))
 	}
 	p := mine[0]
-	if d.Status != store.DraftPublished || d.WPPostID == nil || *d.WPPostID != p.ID || deref(d.WPStatus) != status {
+	if d.Status != store.DraftPublished || d.WPPostID == nil || *d.WPPostID != p.ID || apptest.Deref(d.WPStatus) != status {
 		t.Errorf("draft %d records status %q, post %v, wp status %q; WordPress has post %d", draftID, d.Status,
-			d.WPPostID, deref(d.WPStatus), p.ID)
+			d.WPPostID, apptest.Deref(d.WPStatus), p.ID)
 	}
-	if p.Status != status || p.Title.Raw != d.Title || strings.TrimSpace(p.Excerpt.Raw) != d.Excerpt || p.Slug != deref(d.WPSlug) {
+	if p.Status != status || p.Title.Raw != d.Title || strings.TrimSpace(p.Excerpt.Raw) != d.Excerpt || p.Slug != apptest.Deref(d.WPSlug) {
 		t.Errorf("post %d: status %q title %q excerpt %q slug %q; want %q %q %q %q", p.ID, p.Status, p.Title.Raw,
-			p.Excerpt.Raw, p.Slug, status, d.Title, d.Excerpt, deref(d.WPSlug))
+			p.Excerpt.Raw, p.Slug, status, d.Title, d.Excerpt, apptest.Deref(d.WPSlug))
 	}
 	firstH2 := bodyH2s(d.BodyHTML)
 	if len(firstH2) == 0 || !strings.Contains(p.Content.Raw, firstH2[0]) {
@@ -320,8 +320,8 @@ func checkMedia(t *testing.T, r publishRun, d store.Draft, p wpPost) {
 			MimeType  string `json:"mime_type"`
 		}
 		wpGet(t, r.wp, fmt.Sprintf("/wp/v2/media/%d", *img.WPMediaID), url.Values{"context": {"edit"}}, &m)
-		if m.AltText != img.AltText || m.MimeType != deref(img.ContentType) {
-			t.Errorf("media %d: alt %q type %q, want %q %q", *img.WPMediaID, m.AltText, m.MimeType, img.AltText, deref(img.ContentType))
+		if m.AltText != img.AltText || m.MimeType != apptest.Deref(img.ContentType) {
+			t.Errorf("media %d: alt %q type %q, want %q %q", *img.WPMediaID, m.AltText, m.MimeType, img.AltText, apptest.Deref(img.ContentType))
 		}
 		switch img.Role {
 		case store.ImageRoleFeatured:
@@ -403,7 +403,7 @@ func TestPublishReviewAndRefusedCredentials(t *testing.T) {
 	// Wrong credentials: the check says so, and a publish fails at once.
 	r.api.do(http.MethodPatch, fmt.Sprintf("/v1/sites/%d", r.site.ID),
 		map[string]any{"application_password": "wrong pass word", "require_review": false}, nil)
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", r.site.ID), nil, &acc)
 	r.api.waitJob(acc.Jobs[0].ID)
 	var site store.Site
@@ -415,9 +415,9 @@ func TestPublishReviewAndRefusedCredentials(t *testing.T) {
 	r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": []int64{r.drafts[1].ID}}, &acc)
 	tr := tenantRun{api: r.api}
 	j := tr.waitFailed(acc.Jobs[0].ID)
-	if j.Attempts != 1 || !strings.Contains(deref(j.LastError), "application password") || j.CreditsCharged != 0 {
+	if j.Attempts != 1 || !strings.Contains(apptest.Deref(j.LastError), "application password") || j.CreditsCharged != 0 {
 		t.Errorf("publish with refused credentials: %d attempts, error %q, charged %d; want 1 attempt, the reason, nothing charged",
-			j.Attempts, deref(j.LastError), j.CreditsCharged)
+			j.Attempts, apptest.Deref(j.LastError), j.CreditsCharged)
 	}
 	if n := len(presswork(wpPosts(t, wp))); n != 1 {
 		t.Errorf("WordPress has %d posts, want still 1", n)

@@ -142,7 +142,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	r.cluster()
 	r.ideas()
 	r.draft()
-	var check pipelineAccepted
+	var check apptest.Accepted
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", r.site.ID), nil, &check)
 	r.api.waitJob(check.Jobs[0].ID)
 
@@ -154,7 +154,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			basic, fakewp.Password, fakewp.Password)})
 	var drafts []store.Draft
 	r.api.listAll(fmt.Sprintf("/v1/drafts?site_id=%d", r.site.ID), &drafts)
-	var pub pipelineAccepted
+	var pub apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": []int64{drafts[0].ID}, "status": "publish"}, &pub)
 	r.waitFailed(pub.Jobs[0].ID)
 	// 2. A site with a wrong application password.

@@ -46,7 +46,7 @@ func TestSIGTERMWorkerProcess(t *testing.T) {
 
 	var ideas []store.Idea
 	r.api.listAll(fmt.Sprintf("/v1/ideas?cluster_id=%d", r.clusters[0].ID), &ideas)
-	var acc pipelineAccepted
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{ideas[0].ID}}, &acc)
 	id := acc.Jobs[0].ID
 
@@ -64,7 +64,7 @@ func TestSIGTERMWorkerProcess(t *testing.T) {
 	apptest.Eventually(t, 60*time.Second, "draft job "+id+" runs in the worker process", func() (bool, error) {
 		j := r.api.job(id)
 		if j.Final() {
-			return false, fmt.Errorf("job ended %s: %s", j.State, deref(j.LastError))
+			return false, fmt.Errorf("job ended %s: %s", j.State, apptest.Deref(j.LastError))
 		}
 		return j.State == store.JobRunning && j.CreditsReserved == cost, nil
 	})
@@ -82,7 +82,7 @@ func TestSIGTERMWorkerProcess(t *testing.T) {
 	j := r.api.job(id)
 	if j.State == store.JobFailed || j.Final() || j.LastError != nil || j.Attempts != 1 {
 		t.Errorf("job after SIGTERM: state %s, error %q, attempts %d; want unfinished, no error, 1 attempt",
-			j.State, deref(j.LastError), j.Attempts)
+			j.State, apptest.Deref(j.LastError), j.Attempts)
 	}
 	if got, want := jobLedger(r.api, id), fmt.Sprintf("reserve:%d", -cost); got != want {
 		t.Errorf("job ledger after SIGTERM %q, want %q (no refund, no second reserve)", got, want)
@@ -119,7 +119,7 @@ func jobLedger(api pipelineAPI, id string) string {
 	api.listAll("/v1/credits/ledger", &entries)
 	var parts []string
 	for _, e := range entries {
-		if deref(e.JobID) == id {
+		if apptest.Deref(e.JobID) == id {
 			parts = append(parts, fmt.Sprintf("%s:%d", e.Kind, e.Delta))
 		}
 	}

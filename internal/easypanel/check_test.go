@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/netguard"
+	"github.com/presswork/presswork/internal/testenv"
 )
 
 // TestCheckNamesTheFieldAtFault: a check that fails names the field to
@@ -40,7 +40,7 @@ func TestCheckNamesTheFieldAtFault(t *testing.T) {
 			fields: []string{"email", "password"}, want: "the panel refused to log in with this email and password"},
 		{name: "missing project", url: panel.URL, password: fakepanel.Password, project: "shop", fields: []string{"project"},
 			want: `the panel has no project "shop" (it has "sites", "blogs"); create it in Easypanel or name one it has`},
-		{name: "nothing listens", url: closedAddress(t), password: fakepanel.Password, project: "sites",
+		{name: "nothing listens", url: testenv.ClosedURL(t), password: fakepanel.Password, project: "sites",
 			fields: []string{"url"}, want: "could not be reached: the connection was refused"},
 		{name: "not a panel", url: htmlServer(t), password: fakepanel.Password, project: "sites", fields: []string{"url"}},
 		{name: "panel fails", fault: func() { panel.FailNext("auth.login", http.StatusInternalServerError, "internal error") },
@@ -139,20 +139,6 @@ func checkOutcome(t *testing.T, name string, err error, fields []string, want st
 			t.Errorf("%s: problem %q, want %q", name, ve.Problems[0].Problem, want)
 		}
 	}
-}
-
-// closedAddress is an http:// address on loopback where nothing listens.
-func closedAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
 }
 
 // htmlServer serves a web page that is no panel.

@@ -326,7 +326,7 @@ func startWork(t testing.TB, h *apptest.Harness, key, method, path string, body 
 // that settles it at its quote.
 func startJob(t testing.TB, h *apptest.Harness, tenantID int64, jobID string) store.Outcome {
 	t.Helper()
-	j, err := h.App.Store.StartJob(context.Background(), tenantID, jobID, -1, "testing")
+	j, err := h.App.Store.StartJob(context.Background(), tenantID, jobID, "testing")
 	apptest.Must(t, err, "start job")
 	return store.Outcome{TenantID: tenantID, JobID: jobID, Charged: j.CreditsReserved, Model: "test"}
 }

@@ -39,3 +39,20 @@ func (s *Server) listAuditAdmin(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, listOf(entries, p, func(e store.AuditEntry) int64 { return e.ID }))
 }
+
+// audit records a sensitive action on the caller's tenant; a failure to
+// record is logged, not fatal.
+func (s *Server) audit(c echo.Context, action, target string) {
+	s.auditTenant(c, principal(c).TenantID, action, target)
+}
+
+// auditTenant records a sensitive action on tenantID (an operator acting on
+// a tenant: the entry is the tenant's, so its owners read it).
+func (s *Server) auditTenant(c echo.Context, tenantID int64, action, target string) {
+	p := principal(c)
+	err := s.store.RecordAudit(c.Request().Context(), store.AuditRecord{TenantID: tenantID, KeyID: p.KeyID,
+		Actor: p.Role, Action: action, Target: target})
+	if err != nil {
+		s.log.Warn("audit log write failed", "error", err, "action", action)
+	}
+}

@@ -178,42 +178,6 @@ func (s *Server) getIdea(c echo.Context) error {
 	return getByID(c, s.store.GetIdea)
 }
 
-func (s *Server) listDrafts(c echo.Context) error {
-	return listBySite(c, s.store.ListDrafts, func(d store.Draft) int64 { return d.ID })
-}
-
-func (s *Server) getDraft(c echo.Context) error {
-	return getByID(c, s.store.GetDraft)
-}
-
-// getDraftImage answers a draft's featured image without its bytes.
-func (s *Server) getDraftImage(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	img, err := s.store.GetImage(c.Request().Context(), principal(c).TenantID, id, store.ImageRoleFeatured)
-	if err != nil {
-		return errs.Public(err, "draft %d has no image", id)
-	}
-	return c.JSON(http.StatusOK, img)
-}
-
-// getDraftImageContent answers the file of a draft's ready featured image.
-func (s *Server) getDraftImageContent(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	contentType, data, err := s.store.ImageContent(c.Request().Context(), principal(c).TenantID, id, store.ImageRoleFeatured)
-	if err != nil {
-		return errs.Public(err, "draft %d has no ready image", id)
-	}
-	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
-	c.Response().Header().Set(echo.HeaderCacheControl, "private, max-age=300")
-	return c.Blob(http.StatusOK, contentType, data)
-}
-
 // getByID answers one of the tenant's rows named by the numeric id in the
 // path; a missing row is the store's not-found error.
 func getByID[T any](c echo.Context, get func(ctx context.Context, tenantID, id int64) (T, error)) error {

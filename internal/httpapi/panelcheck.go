@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -51,7 +52,7 @@ func (s *Server) checkPanel(ctx context.Context, creds store.PanelCredentials, p
 	if err != nil {
 		return fmt.Errorf("seal the panel check's password: %w", err)
 	}
-	task, err := tasks.NewPanelCheck(tasks.PanelCheckPayload{CheckID: id, TenantID: creds.TenantID,
+	task, err := jobs.NewPanelCheckTask(tasks.PanelCheckPayload{CheckID: id, TenantID: creds.TenantID,
 		URL: creds.URL, Email: creds.Email, Project: creds.Project, SealedPassword: sealed})
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func awaitPanelCheck(ctx context.Context, q PanelCheckQueue, id string, poll tim
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
-		info, err := q.GetTaskInfo(tasks.QueueChecks, id)
+		info, err := q.GetTaskInfo(jobs.QueueChecks, id)
 		switch {
 		case err != nil:
 			return result, errs.Unavailable("the queue", fmt.Errorf("read the panel check: %w", err))
@@ -101,7 +102,7 @@ func awaitPanelCheck(ctx context.Context, q PanelCheckQueue, id string, poll tim
 // finished one's sealed password does not stay. A check still running
 // cannot be deleted; its retention ends it.
 func (s *Server) dropPanelCheck(id string) {
-	if err := s.panelChecks.DeleteTask(tasks.QueueChecks, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+	if err := s.panelChecks.DeleteTask(jobs.QueueChecks, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 		s.log.Debug("panel check left to its retention", "check_id", id, "error", err)
 	}
 }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/testenv"
 )
 
 // TestPanelSettingsAreCheckedOnThePanel (#17.11): PUT /v1/easypanel logs
@@ -22,7 +22,7 @@ func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
 	f := newFixtureLite(t, h, "panelcheck")
 	panel := fakepanel.New(t)
 	panel.AddProject("blogs")
-	closed := closedAddress(t)
+	closed := testenv.ClosedURL(t)
 	notAPanel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<html>a blog</html>"))
@@ -94,18 +94,6 @@ func TestPanelSettingsAreCheckedOnThePanel(t *testing.T) {
 	if s.Project == nil || *s.Project != "blogs" {
 		t.Errorf("settings after a good PUT: project %v", s.Project)
 	}
-}
-
-// closedAddress is an http:// address on loopback where nothing listens.
-func closedAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	apptest.Must(t, ln.Close(), "close the listener")
-	return "http://" + addr
 }
 
 // testPanelURL starts a fake panel for the test that accepts the login the

@@ -5,7 +5,9 @@
 // PostgreSQL holds and asynq lost. Bulk work is paced: Finished and Release
 // put a tenant's held jobs on the queue as its room frees up. The queues,
 // the choice between them and each task type's retries and time limit live
-// here; store keeps the SQL and is handed the names and limits (Configure).
+// here, and so do the panel check's queue and task (no job, but a task
+// with options of its own); store keeps the SQL and is handed the names
+// and limits (Configure).
 package jobs
 
 import (

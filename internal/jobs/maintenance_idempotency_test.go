@@ -22,7 +22,7 @@ func TestMaintenancePrunesIdempotencyKeys(t *testing.T) {
 	post := func(name string) int {
 		t.Helper()
 		body := []byte(`{"name":"` + name + `","url":"https://` + name + `.example.com","username":"u","application_password":"abcd efgh"}`)
-		req, err := http.NewRequestWithContext(bg(t), http.MethodPost, h.URL+"/v1/sites", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(apptest.Context(t), http.MethodPost, h.URL+"/v1/sites", bytes.NewReader(body))
 		apptest.Must(t, err, "request")
 		req.Header.Set("Authorization", "Bearer "+tk.OwnerKey)
 		req.Header.Set("Content-Type", "application/json")
@@ -40,10 +40,10 @@ func TestMaintenancePrunesIdempotencyKeys(t *testing.T) {
 	}
 
 	start := time.Now()
-	m := &jobs.Maintenance{Store: h.App.Store, Inspector: inspector(t, h), Log: h.App.Log,
+	m := &jobs.Maintenance{Store: h.App.Store, Inspector: h.Inspector(t), Log: h.App.Log,
 		RetainJobs: 90 * 24 * time.Hour, RetainRuns: 30 * 24 * time.Hour, RetainArchived: 30 * 24 * time.Hour}
 	m.Now = func() time.Time { return start.Add(store.IdempotencyKeyRetention - time.Hour) }
-	rep, err := m.Once(bg(t))
+	rep, err := m.Once(apptest.Context(t))
 	apptest.Must(t, err, "maintenance within the retention")
 	if rep.IdempotencyKeys != 0 {
 		t.Errorf("within the retention the pass deleted %d keys, want 0", rep.IdempotencyKeys)
@@ -53,7 +53,7 @@ func TestMaintenancePrunesIdempotencyKeys(t *testing.T) {
 	}
 
 	m.Now = func() time.Time { return start.Add(store.IdempotencyKeyRetention + time.Hour) }
-	rep, err = m.Once(bg(t))
+	rep, err = m.Once(apptest.Context(t))
 	apptest.Must(t, err, "maintenance past the retention")
 	if rep.IdempotencyKeys != 1 {
 		t.Errorf("past the retention the pass deleted %d keys, want 1", rep.IdempotencyKeys)

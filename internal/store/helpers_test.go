@@ -79,11 +79,22 @@ func getJob(t *testing.T, st *store.Store, tenantID int64, id string) store.Job 
 	return j
 }
 
-func startJob(t *testing.T, st *store.Store, tenantID int64, id string, cost int64) store.Job {
+// startJob starts a job with its quote reserved.
+func startJob(t *testing.T, st *store.Store, tenantID int64, id string) store.Job {
 	t.Helper()
-	j, err := st.StartJob(t.Context(), tenantID, id, cost, "working")
+	j, err := st.StartJob(t.Context(), tenantID, id, "working")
 	if err != nil {
 		t.Fatalf("StartJob(%s): %v", id, err)
+	}
+	return j
+}
+
+// startJobCosting starts a job whose cost is decided as it starts.
+func startJobCosting(t *testing.T, st *store.Store, tenantID int64, id string, cost int64) store.Job {
+	t.Helper()
+	j, err := st.StartJobCosting(t.Context(), tenantID, id, cost, "working")
+	if err != nil {
+		t.Fatalf("StartJobCosting(%s): %v", id, err)
 	}
 	return j
 }
@@ -241,7 +252,7 @@ func newWorld(t *testing.T, st *store.Store) world {
 	kws := keywords(t, st, tid, w.site.ID, store.KeywordFilter{})
 
 	cj := newJob(t, st, tid, typeCluster, w.site.ID, 1)
-	startJob(t, st, tid, cj.ID, -1)
+	startJob(t, st, tid, cj.ID)
 	err := st.SaveClusters(ctx, store.Outcome{TenantID: tid, JobID: cj.ID, Charged: 1}, w.site.ID,
 		[]store.NewCluster{{Name: "Shoes", Description: "shoes", KeywordIDs: []int64{kws[0].ID, kws[1].ID}}})
 	if err != nil {
@@ -254,7 +265,7 @@ func newWorld(t *testing.T, st *store.Store) world {
 	w.cluster = cs[0]
 
 	ij := newJob(t, st, tid, typeIdeas, w.cluster.ID, 1)
-	startJob(t, st, tid, ij.ID, -1)
+	startJob(t, st, tid, ij.ID)
 	err = st.SaveIdeas(ctx, store.Outcome{TenantID: tid, JobID: ij.ID, Charged: 1}, w.cluster,
 		[]store.NewIdea{{Title: "Best running shoes", ContentType: "listicle", TargetKeywords: []string{"running shoes"},
 			Outline: []store.Heading{{Level: 2, Text: "Why"}}}})
@@ -268,7 +279,7 @@ func newWorld(t *testing.T, st *store.Store) world {
 	w.idea = ideas[0]
 
 	dj := newJob(t, st, tid, typeDraft, w.idea.ID, 3)
-	startJob(t, st, tid, dj.ID, -1)
+	startJob(t, st, tid, dj.ID)
 	err = st.SaveDraft(ctx, store.Outcome{TenantID: tid, JobID: dj.ID, Charged: 3}, w.idea,
 		store.Draft{Title: "Best running shoes", Slug: "best-running-shoes", BodyHTML: "<p>hi</p>", WordCount: 1})
 	if err != nil {

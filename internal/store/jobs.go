@@ -19,7 +19,7 @@ const (
 	JobCanceled  = "canceled"
 )
 
-// ErrJobFinished is returned by StartJob for a job that already reached a
+// ErrJobFinished is returned by StartJob and StartJobCosting for a job that already reached a
 // final state: a duplicate delivery, which must do nothing.
 var ErrJobFinished = errors.New("job already finished")
 

@@ -96,7 +96,7 @@ func TestCreateJobsAffordability(t *testing.T) {
 
 	// Once the first job reserved its cost it no longer counts as a quote,
 	// but the balance went down by as much: still 4 available.
-	startJob(t, st, tn.ID, first.ID, -1)
+	startJob(t, st, tn.ID, first.ID)
 	_, err = st.CreateJobs(ctx, tn.ID, "", []store.NewJob{nj(typeDraft, 2, 5)})
 	wantInsufficient(t, "after the reservation", err, 5, 4)
 
@@ -161,7 +161,7 @@ func TestCreateJobsSkipsWorkInFlight(t *testing.T) {
 	}
 
 	// A retried request (same job id) is skipped, even once the job is running.
-	startJob(t, st, tn.ID, a.ID, -1)
+	startJob(t, st, tn.ID, a.ID)
 	retry := store.NewJob{ID: a.ID, Type: typeDraft, Queue: "default", SiteID: 1, SubjectID: 1, Quote: 5}
 	b, err = st.CreateJobs(ctx, tn.ID, "", []store.NewJob{retry})
 	if err != nil || len(b.Created) != 0 || len(b.Skipped) != 1 {
@@ -231,7 +231,7 @@ func TestStartJobReservesOnce(t *testing.T) {
 		t.Fatalf("created job reserved %d, balance %d; want 5 and 5", j.CreditsReserved, balance(t, st, tn.ID))
 	}
 
-	got := startJob(t, st, tn.ID, j.ID, -1)
+	got := startJob(t, st, tn.ID, j.ID)
 	if got.State != store.JobRunning || got.Phase != "working" || got.Attempts != 1 || got.CreditsReserved != 5 || got.StartedAt == nil {
 		t.Fatalf("first start = %+v", got)
 	}
@@ -239,7 +239,7 @@ func TestStartJobReservesOnce(t *testing.T) {
 		t.Fatalf("balance %d, want 5", b)
 	}
 	// A duplicate delivery, even asking another cost, does not reserve again.
-	again, err := st.StartJob(ctx, tn.ID, j.ID, 3, "again")
+	again, err := st.StartJobCosting(ctx, tn.ID, j.ID, 3, "again")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +260,11 @@ func TestStartJobReservesOnce(t *testing.T) {
 	// A job without a quote (its cost is decided when it starts) reserves
 	// the cost it starts with; zero reserves nothing.
 	k := newJob(t, st, tn.ID, typeDraft, 2, 0)
-	if got := startJob(t, st, tn.ID, k.ID, 4); got.CreditsReserved != 4 {
+	if got := startJobCosting(t, st, tn.ID, k.ID, 4); got.CreditsReserved != 4 {
 		t.Fatalf("start with cost 4 reserved %d", got.CreditsReserved)
 	}
 	z := newJob(t, st, tn.ID, typeDraft, 3, 0)
-	if got := startJob(t, st, tn.ID, z.ID, 0); got.CreditsReserved != 0 || got.State != store.JobRunning {
+	if got := startJobCosting(t, st, tn.ID, z.ID, 0); got.CreditsReserved != 0 || got.State != store.JobRunning {
 		t.Fatalf("start with cost 0 = %+v", got)
 	}
 	if err := st.SetPhase(ctx, z.ID, "writing"); err != nil {
@@ -276,8 +276,15 @@ func TestStartJobReservesOnce(t *testing.T) {
 	if b := checkBooks(t, st, tn.ID); b != 1 {
 		t.Fatalf("balance %d, want 1", b)
 	}
-	_, err = st.StartJob(ctx, tn.ID, "no-such-job", store.QuotedCost, "x")
+	_, err = st.StartJob(ctx, tn.ID, "no-such-job", "x")
 	wantErrIs(t, "StartJob unknown", err, errs.ErrNotFound)
+	n := newJob(t, st, tn.ID, typeDraft, 4, 0)
+	if _, err := st.StartJobCosting(ctx, tn.ID, n.ID, -1, "x"); err == nil {
+		t.Fatal("StartJobCosting with a negative cost succeeded")
+	}
+	if got := getJob(t, st, tn.ID, n.ID); got.State != store.JobQueued || got.Attempts != 0 {
+		t.Fatalf("job after a negative cost = %+v", got)
+	}
 }
 
 func TestStartJobInsufficientChangesNothing(t *testing.T) {
@@ -290,8 +297,8 @@ func TestStartJobInsufficientChangesNothing(t *testing.T) {
 	}
 	before := ledger(t, st, tn.ID)
 
-	_, err := st.StartJob(ctx, tn.ID, j.ID, 5, "working")
-	wantInsufficient(t, "StartJob", err, 5, 2)
+	_, err := st.StartJobCosting(ctx, tn.ID, j.ID, 5, "working")
+	wantInsufficient(t, "StartJobCosting", err, 5, 2)
 	if !errs.IsPermanent(err) {
 		t.Fatalf("IsPermanent(%v) = false", err)
 	}
@@ -315,7 +322,7 @@ func TestStartJobSuspendedTenant(t *testing.T) {
 	if s, err := st.SetTenantStatus(ctx, tn.ID, "suspended"); err != nil || s.Status != "suspended" {
 		t.Fatalf("SetTenantStatus = %+v, %v", s, err)
 	}
-	_, err := st.StartJob(ctx, tn.ID, j.ID, store.QuotedCost, "working")
+	_, err := st.StartJob(ctx, tn.ID, j.ID, "working")
 	wantErrIs(t, "StartJob for a suspended tenant", err, errs.ErrPermanent)
 	// The job keeps the reservation it made when it was queued (failing it
 	// would refund it).
@@ -327,8 +334,8 @@ func TestStartJobSuspendedTenant(t *testing.T) {
 	}
 	// A job that reserves when it starts is refused as well, reserving nothing.
 	k := newJob(t, st, tn.ID, typeDraft, 2, 0)
-	_, err = st.StartJob(ctx, tn.ID, k.ID, 2, "working")
-	wantErrIs(t, "StartJob of an unquoted job for a suspended tenant", err, errs.ErrPermanent)
+	_, err = st.StartJobCosting(ctx, tn.ID, k.ID, 2, "working")
+	wantErrIs(t, "StartJobCosting for a suspended tenant", err, errs.ErrPermanent)
 	if b := checkBooks(t, st, tn.ID); b != 5 {
 		t.Fatalf("balance %d, want 5", b)
 	}
@@ -336,7 +343,7 @@ func TestStartJobSuspendedTenant(t *testing.T) {
 	if _, err := st.SetTenantStatus(ctx, tn.ID, "active"); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, tn.ID, j.ID, -1)
+	startJob(t, st, tn.ID, j.ID)
 	_, err = st.SetTenantStatus(ctx, tn.ID+1000, "active")
 	wantErrIs(t, "SetTenantStatus unknown", err, errs.ErrNotFound)
 }
@@ -361,7 +368,7 @@ func TestFinishSettlesAndRefundsUnused(t *testing.T) {
 
 	// A draft charged less than reserved: the rest is settled back.
 	j := newJob(t, st, tid, typeDraft, w.idea.ID, 5)
-	startJob(t, st, tid, j.ID, -1)
+	startJob(t, st, tid, j.ID)
 	o := store.Outcome{TenantID: tid, JobID: j.ID, Charged: 2, Model: "gpt-x", TokensIn: 100, TokensOut: 50,
 		CostUSD: 0.0125, Result: map[string]int{"words": 900}}
 	d := store.Draft{Title: "Rewritten", Slug: "rewritten", Excerpt: "e", MetaTitle: "mt", MetaDescription: "md",
@@ -395,7 +402,7 @@ func TestFinishSettlesAndRefundsUnused(t *testing.T) {
 
 	// Charging more than reserved charges the reservation only.
 	k := newJob(t, st, tid, typeIdeas, w.cluster.ID, 2)
-	startJob(t, st, tid, k.ID, -1)
+	startJob(t, st, tid, k.ID)
 	if err := st.SaveIdeas(ctx, store.Outcome{TenantID: tid, JobID: k.ID, Charged: 50}, w.cluster,
 		[]store.NewIdea{{Title: "Second", ContentType: "guide", TargetKeywords: []string{"trail shoes"}}}); err != nil {
 		t.Fatal(err)
@@ -432,7 +439,7 @@ func TestFinishSettlesAndRefundsUnused(t *testing.T) {
 	if dr, _ := st.GetDraft(ctx, tid, w.draft.ID); dr.Title != "Rewritten" {
 		t.Fatalf("a refused SaveDraft changed the draft: %q", dr.Title)
 	}
-	_, err = st.StartJob(ctx, tid, j.ID, store.QuotedCost, "again")
+	_, err = st.StartJob(ctx, tid, j.ID, "again")
 	wantErrIs(t, "StartJob on a succeeded job", err, store.ErrJobFinished)
 	wantErrIs(t, "FailJob on a succeeded job", st.FailJob(ctx, tid, j.ID, "late"), store.ErrJobFinished)
 	_, err = st.CancelJob(ctx, tid, j.ID)
@@ -462,7 +469,7 @@ func TestSaveClustersAssignsKeywords(t *testing.T) {
 	kws := keywords(t, st, tn.ID, site.ID, store.KeywordFilter{})
 
 	first := newJob(t, st, tn.ID, typeCluster, site.ID, 2)
-	startJob(t, st, tn.ID, first.ID, -1)
+	startJob(t, st, tn.ID, first.ID)
 	err := st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: first.ID, Charged: 1}, site.ID, []store.NewCluster{
 		{Name: "AB", Description: "a and b", KeywordIDs: []int64{kws[0].ID, kws[1].ID}},
 		{Name: "C", Description: "c", KeywordIDs: []int64{kws[2].ID}},
@@ -487,7 +494,7 @@ func TestSaveClustersAssignsKeywords(t *testing.T) {
 
 	// A keyword another job clustered meanwhile stays where it is.
 	second := newJob(t, st, tn.ID, typeCluster, site.ID, 0)
-	startJob(t, st, tn.ID, second.ID, 0)
+	startJobCosting(t, st, tn.ID, second.ID, 0)
 	err = st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: second.ID}, site.ID, []store.NewCluster{
 		{Name: "AD", Description: "a and d", KeywordIDs: []int64{kws[0].ID, kws[3].ID}},
 	})
@@ -510,7 +517,7 @@ func TestFailJobRefundsOnce(t *testing.T) {
 	ctx := t.Context()
 	tn := newTenant(t, st, 10)
 	j := newJob(t, st, tn.ID, typeDraft, 1, 4)
-	startJob(t, st, tn.ID, j.ID, -1)
+	startJob(t, st, tn.ID, j.ID)
 	if err := st.FailJob(ctx, tn.ID, j.ID, "provider said no"); err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +584,7 @@ func TestCancelJob(t *testing.T) {
 
 	// A running job's reservation is refunded.
 	r := newJob(t, st, tn.ID, typeDraft, 2, 3)
-	startJob(t, st, tn.ID, r.ID, -1)
+	startJob(t, st, tn.ID, r.ID)
 	if _, err := st.CancelJob(ctx, tn.ID, r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -590,7 +597,7 @@ func TestCancelJob(t *testing.T) {
 	// The worker finishing a canceled job is refused and changes nothing.
 	err = st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: r.ID, Charged: 3}, 1, nil)
 	wantErrIs(t, "finishing a canceled job", err, store.ErrJobFinished)
-	_, err = st.StartJob(ctx, tn.ID, r.ID, store.QuotedCost, "x")
+	_, err = st.StartJob(ctx, tn.ID, r.ID, "x")
 	wantErrIs(t, "starting a canceled job", err, store.ErrJobFinished)
 	if b := checkBooks(t, st, tn.ID); b != 10 {
 		t.Fatalf("balance %d, want 10", b)
@@ -602,7 +609,7 @@ func TestRetryLater(t *testing.T) {
 	ctx := t.Context()
 	tn := newTenant(t, st, 10)
 	j := newJob(t, st, tn.ID, typeDraft, 1, 4)
-	startJob(t, st, tn.ID, j.ID, -1)
+	startJob(t, st, tn.ID, j.ID)
 	if err := st.RetryLater(ctx, tn.ID, j.ID, "provider timeout"); err != nil {
 		t.Fatal(err)
 	}
@@ -616,7 +623,7 @@ func TestRetryLater(t *testing.T) {
 		t.Fatalf("Credits = %+v, %v", c, err)
 	}
 	// The retry keeps the reservation and does not reserve again.
-	got = startJob(t, st, tn.ID, j.ID, -1)
+	got = startJob(t, st, tn.ID, j.ID)
 	if got.Attempts != 2 || got.CreditsReserved != 4 || got.State != store.JobRunning {
 		t.Fatalf("restarted job = %+v", got)
 	}
@@ -630,7 +637,7 @@ func TestRetryLater(t *testing.T) {
 	if err := st.RetryLater(ctx, tn.ID, j.ID, "again"); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, tn.ID, j.ID, -1)
+	startJob(t, st, tn.ID, j.ID)
 	// RetryLater of a job that is not running changes nothing.
 	q := newJob(t, st, tn.ID, typeDraft, 2, 0)
 	if err := st.RetryLater(ctx, tn.ID, q.ID, "x"); err != nil {
@@ -657,7 +664,7 @@ func TestUnfinishedAndTouch(t *testing.T) {
 	a := newJob(t, st, tn.ID, typeDraft, 1, 0)
 	b := newJob(t, st, tn.ID, typeDraft, 2, 0)
 	c := newJob(t, st, tn.ID, typeDraft, 3, 0)
-	startJob(t, st, tn.ID, b.ID, 0)
+	startJobCosting(t, st, tn.ID, b.ID, 0)
 	if err := st.FailJob(ctx, tn.ID, c.ID, "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -694,7 +701,7 @@ func TestConcurrentStartsNeverOverdraw(t *testing.T) {
 	results := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, results[i] = st.StartJob(t.Context(), tn.ID, jobs[i].ID, 1, "working")
+			_, results[i] = st.StartJobCosting(t.Context(), tn.ID, jobs[i].ID, 1, "working")
 		})
 	}
 	wg.Wait()
@@ -710,7 +717,7 @@ func TestConcurrentStartsNeverOverdraw(t *testing.T) {
 				t.Errorf("refused job %s = %+v", j.ID, j)
 			}
 		default:
-			t.Errorf("StartJob: %v", err)
+			t.Errorf("StartJobCosting: %v", err)
 		}
 	}
 	if started != 10 || refused != 20 {
@@ -748,7 +755,7 @@ func TestConcurrentStartFailSameJob(t *testing.T) {
 	var unexpected []error
 	for i := range 20 {
 		wg.Go(func() {
-			_, err := st.StartJob(t.Context(), tn.ID, j.ID, -1, "working")
+			_, err := st.StartJob(t.Context(), tn.ID, j.ID, "working")
 			if err == nil || errors.Is(err, store.ErrJobFinished) {
 				err = st.FailJob(t.Context(), tn.ID, j.ID, fmt.Sprintf("attempt %d failed", i))
 			}
@@ -810,7 +817,7 @@ func TestConcurrentMixedOperationsKeepBooks(t *testing.T) {
 					continue
 				}
 				id := b.Created[0].ID
-				if _, err := st.StartJob(ctx, tid, id, store.QuotedCost, "working"); err != nil {
+				if _, err := st.StartJob(ctx, tid, id, "working"); err != nil {
 					report(err)
 					report(st.FailJob(ctx, tid, id, "cannot afford"))
 					continue
@@ -820,7 +827,7 @@ func TestConcurrentMixedOperationsKeepBooks(t *testing.T) {
 					report(st.FailJob(ctx, tid, id, "failed"))
 				case 1:
 					report(st.RetryLater(ctx, tid, id, "retry"))
-					if _, err := st.StartJob(ctx, tid, id, store.QuotedCost, "again"); err != nil {
+					if _, err := st.StartJob(ctx, tid, id, "again"); err != nil {
 						report(err)
 					}
 					report(st.SaveClusters(ctx, store.Outcome{TenantID: tid, JobID: id, Charged: 1}, 1, nil))
@@ -888,15 +895,15 @@ func TestGetBatchProgress(t *testing.T) {
 	if _, err := st.CreateJobs(ctx, tn.ID, "progress", in); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, tn.ID, in[0].ID, -1)
+	startJob(t, st, tn.ID, in[0].ID)
 	if err := st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: in[0].ID, Charged: 2}, 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, tn.ID, in[1].ID, -1)
+	startJob(t, st, tn.ID, in[1].ID)
 	if err := st.FailJob(ctx, tn.ID, in[1].ID, "the provider refused"); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, tn.ID, in[2].ID, -1) // running in phase "working"
+	startJob(t, st, tn.ID, in[2].ID) // running in phase "working"
 	b, err := st.GetBatch(ctx, tn.ID, "progress")
 	if err != nil {
 		t.Fatal(err)

@@ -143,7 +143,7 @@ func TestUnclusteredKeywords(t *testing.T) {
 	}
 
 	j := newJob(t, st, tn.ID, typeCluster, site.ID, 0)
-	startJob(t, st, tn.ID, j.ID, 0)
+	startJobCosting(t, st, tn.ID, j.ID, 0)
 	if err := st.SaveClusters(ctx, store.Outcome{TenantID: tn.ID, JobID: j.ID}, site.ID,
 		[]store.NewCluster{{Name: "AC", Description: "", KeywordIDs: []int64{all[0].ID, all[2].ID}}}); err != nil {
 		t.Fatal(err)

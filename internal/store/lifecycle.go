@@ -12,21 +12,33 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 )
 
-// QuotedCost, as StartJob's cost, stands for the job's own quote.
-const QuotedCost int64 = -1
+// StartJob moves a job to running with its quote reserved. A job reserves
+// its quote when it is created, so this normally touches the job's row
+// only; one found without a reservation reserves its quote now (see start).
+func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID, phase string) (Job, error) {
+	return s.start(ctx, tenantID, jobID, phase, nil)
+}
 
-// StartJob moves a job to running and makes sure its cost is reserved, in
-// one transaction. Jobs with a quote reserved it when they were created;
-// one without (its cost is decided now) reserves cost, or its quote when
-// cost is QuotedCost (any negative cost). The cost is reserved once per
-// job: a retried or duplicated delivery finds the reservation and does not
-// charge again. A job in a final state returns ErrJobFinished. A tenant
-// that cannot afford the cost gets *errs.InsufficientCreditsError, and one
-// no longer active a permanent error for a job that costs something (free
-// jobs, like an automation run that records the suspension, still run);
-// nothing changes then.
-func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
-	if job, ok, err := s.startReserved(ctx, tenantID, jobID, cost, phase); ok || err != nil {
+// StartJobCosting moves a job whose cost is decided when it runs (zero for
+// a free job) to running, reserving cost unless the job already holds a
+// reservation (see start). A negative cost is an error.
+func (s *Store) StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, error) {
+	if cost < 0 {
+		return Job{}, fmt.Errorf("start job %s: negative cost %d", jobID, cost)
+	}
+	return s.start(ctx, tenantID, jobID, phase, &cost)
+}
+
+// start moves a job to running and makes sure its cost is reserved, in one
+// transaction: cost, or the job's quote when cost is nil. The cost is
+// reserved once per job: a retried or duplicated delivery finds the
+// reservation and does not charge again. A job in a final state returns
+// ErrJobFinished. A tenant that cannot afford the cost gets
+// *errs.InsufficientCreditsError, and one no longer active a permanent
+// error for a job that costs something (free jobs, like an automation run
+// that records the suspension, still run); nothing changes then.
+func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, error) {
+	if job, ok, err := s.startReserved(ctx, tenantID, jobID, phase, cost); ok || err != nil {
 		return job, err
 	}
 	var job Job
@@ -40,14 +52,15 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 		if job.Final() {
 			return ErrJobFinished
 		}
-		if cost < 0 {
-			cost = job.CreditsQuoted
+		toReserve := job.CreditsQuoted
+		if cost != nil {
+			toReserve = *cost
 		}
-		if job.CreditsReserved == 0 && cost > 0 {
-			if err := reserve(ctx, tx, tenantID, jobID, cost); err != nil {
+		if job.CreditsReserved == 0 && toReserve > 0 {
+			if err := reserve(ctx, tx, tenantID, jobID, toReserve); err != nil {
 				return err
 			}
-			job.CreditsReserved = cost
+			job.CreditsReserved = toReserve
 		}
 		var tenantStatus string
 		err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
@@ -62,16 +75,16 @@ func (s *Store) StartJob(ctx context.Context, tenantID int64, jobID string, cost
 	return job, err
 }
 
-// startReserved is StartJob's common case in one statement: an unfinished
+// startReserved is start's common case in one statement: an unfinished
 // job that has nothing left to reserve (it reserved its quote when it was
-// queued, and its tenant is active; or it costs nothing) moves to running. ok is
-// false when the job is not such a job; StartJob then takes the long way,
-// which knows why.
-func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (Job, bool, error) {
+// queued, and its tenant is active; or it costs nothing: cost, or its quote
+// when cost is nil) moves to running. ok is false when the job is not such
+// a job; start then takes the long way, which knows why.
+func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, bool, error) {
 	job, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
-		  AND (credits_reserved > 0 OR (CASE WHEN $4::bigint < 0 THEN credits_quoted ELSE $4::bigint END) = 0)
+		  AND (credits_reserved > 0 OR coalesce($4::bigint, credits_quoted) = 0)
 		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
 		RETURNING `+jobColumns, tenantID, jobID, phase, cost))
 	if isNoRows(err) {

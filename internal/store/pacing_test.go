@@ -46,7 +46,7 @@ func TestBulkJobsBeyondTheRoomAreHeldAndReleasedInOrder(t *testing.T) {
 		t.Errorf("reconciler candidates %v (%v), want the 3 delivered jobs only", ids(unfinished), err)
 	}
 
-	startJob(t, st, tn.ID, jobs[0].ID, 3)
+	startJobCosting(t, st, tn.ID, jobs[0].ID, 3)
 	if err := st.FinishJob(t.Context(), store.Outcome{TenantID: tn.ID, JobID: jobs[0].ID, Charged: 3}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func TestFinishPublishDropsNonHTTPLink(t *testing.T) {
 	publish := func(link string) store.Draft {
 		t.Helper()
 		j := newJob(t, st, tid, "post:publish", did, 0)
-		startJob(t, st, tid, j.ID, 0)
+		startJobCosting(t, st, tid, j.ID, 0)
 		err := st.FinishPublish(t.Context(), store.Outcome{TenantID: tid, JobID: j.ID}, did,
 			store.WPPost{ID: 7, Slug: "best", Link: link, Status: "publish"}, report{Status: "publish"})
 		if err != nil {

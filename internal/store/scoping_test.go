@@ -31,7 +31,7 @@ func TestTenantScoping(t *testing.T) {
 		t.Fatal(err)
 	}
 	running := batch.Created[0]
-	startJob(t, st, aid, running.ID, -1)
+	startJob(t, st, aid, running.ID)
 	queued := batch.Created[1]
 	aBalance := balance(t, st, aid)
 
@@ -119,7 +119,7 @@ func TestTenantScoping(t *testing.T) {
 	notFound("RevokeAPIKey", err)
 	_, err = st.CancelJob(ctx, bid, queued.ID)
 	notFound("CancelJob", err)
-	_, err = st.StartJob(ctx, bid, queued.ID, store.QuotedCost, "x")
+	_, err = st.StartJob(ctx, bid, queued.ID, "x")
 	notFound("StartJob", err)
 	wantErrIs(t, "FailJob", st.FailJob(ctx, bid, running.ID, "x"), store.ErrJobFinished)
 	if err := st.RetryLater(ctx, bid, running.ID, "x"); err != nil {

@@ -109,10 +109,10 @@ func TestCreditsSummary(t *testing.T) {
 	other := newTenant(t, st, 7)
 
 	running := newJob(t, st, tn.ID, typeDraft, 1, 3)
-	startJob(t, st, tn.ID, running.ID, -1)
+	startJob(t, st, tn.ID, running.ID)
 	newJob(t, st, tn.ID, typeDraft, 2, 5) // queued: its quote is reserved
 	done := newJob(t, st, tn.ID, typeDraft, 3, 4)
-	startJob(t, st, tn.ID, done.ID, -1)
+	startJob(t, st, tn.ID, done.ID)
 	if err := st.FailJob(ctx, tn.ID, done.ID, "boom"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	a := newJob(t, st, id, typeDraft, 101, 5)
 	expect -= 5
 	check("reserve a")
-	startJob(t, st, id, a.ID, -1)
+	startJob(t, st, id, a.ID)
 	check("start a")
 	w := newWorld(t, st) // another tenant's activity must not touch these books
 	_ = w
@@ -208,11 +208,11 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	// Reserved, retried, then failed: refunded.
 	b := newJob(t, st, id, typeDraft, 102, 7)
 	expect -= 7
-	startJob(t, st, id, b.ID, -1)
+	startJob(t, st, id, b.ID)
 	if err := st.RetryLater(ctx, id, b.ID, "timeout"); err != nil {
 		t.Fatal(err)
 	}
-	startJob(t, st, id, b.ID, -1)
+	startJob(t, st, id, b.ID)
 	check("retry b")
 	if err := st.FailJob(ctx, id, b.ID, "gave up"); err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestLedgerMatchesBalance(t *testing.T) {
 
 	// Without a quote, reserved when started, and canceled: refunded.
 	c := newJob(t, st, id, typeDraft, 103, 0)
-	startJob(t, st, id, c.ID, 6)
+	startJobCosting(t, st, id, c.ID, 6)
 	expect -= 6
 	if _, err := st.CancelJob(ctx, id, c.ID); err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestLedgerMatchesBalance(t *testing.T) {
 
 	// A refused start changes nothing.
 	d := newJob(t, st, id, typeDraft, 104, 0)
-	_, err := st.StartJob(ctx, id, d.ID, 1000, "x")
+	_, err := st.StartJobCosting(ctx, id, d.ID, 1000, "x")
 	wantInsufficient(t, "start d", err, 1000, expect)
 	check("refused start d")
 

@@ -1,12 +1,9 @@
 package tasks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/errs"
 )
@@ -15,20 +12,11 @@ import (
 // worker while the API waits for the answer.
 const TypePanelCheck = "panel:check"
 
-// QueueChecks is the queue of checks a request waits for. The worker
-// serves it with a small server of its own, so that checks never wait
-// behind long AI jobs.
-const QueueChecks = "checks"
-
-// PanelCheckWait bounds how long the API waits for a check's answer: the
-// check's own 15 s on the panel and a margin for the queue, so that a
-// panel that does not answer is reported as such rather than as a worker
-// that did not.
+// PanelCheckWait bounds how long the API waits for a check's answer, and
+// how long the check's task may run: the check's own 15 s on the panel and
+// a margin for the queue, so that a panel that does not answer is reported
+// as such rather than as a worker that did not.
 const PanelCheckWait = 20 * time.Second
-
-// panelCheckRetention keeps a finished check's result in Redis until the
-// API has read it.
-const panelCheckRetention = 2 * time.Minute
 
 // PanelCheckPayload is a panel check's payload. The password is sealed
 // with PanelCheckAD, so that Redis only holds its ciphertext.
@@ -45,18 +33,6 @@ type PanelCheckPayload struct {
 // binds the ciphertext to its tenant and check.
 func PanelCheckAD(tenantID int64, checkID string) []byte {
 	return fmt.Appendf(nil, "panel-check:tenant:%d:check:%s", tenantID, checkID)
-}
-
-// NewPanelCheck builds the task of a panel check. Its id is the check id;
-// it is never retried (the request that waits for it would be gone) and
-// its result is kept for panelCheckRetention.
-func NewPanelCheck(p PanelCheckPayload) (*asynq.Task, error) {
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode the panel check: %w", err)
-	}
-	return asynq.NewTask(TypePanelCheck, payload, asynq.Queue(QueueChecks), asynq.TaskID(p.CheckID),
-		asynq.MaxRetry(0), asynq.Timeout(PanelCheckWait), asynq.Retention(panelCheckRetention)), nil
 }
 
 // PanelCheckResult is a panel check's answer, written by the worker as the

@@ -4,8 +4,8 @@
 // API quotes with. PostgreSQL is the source of truth: a task only delivers
 // a job id. The workers are package worker's; the queues, each type's
 // retries and time limit, and the way jobs reach the queue are package
-// jobs'. The panel check (panelcheck.go) is no job: it has no row, a queue
-// and options of its own, and the API reads its result.
+// jobs'. The panel check (panelcheck.go) is no job: it has no row and the
+// API reads its result; its queue and task options are package jobs' too.
 package tasks
 
 // Task types.

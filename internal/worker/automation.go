@@ -18,7 +18,7 @@ import (
 
 // automationStore is what an automation run reads and writes.
 type automationStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	LoadRun(ctx context.Context, tenantID int64, runID string) (store.RunContext, error)
 	CountUnclustered(ctx context.Context, tenantID, siteID int64) (int64, error)
 	CountCandidates(ctx context.Context, q store.CandidateQuery) (int64, error)
@@ -45,7 +45,7 @@ type RunPlanner struct {
 // again the jobs the plan made, which asynq rejects if it holds them
 // already.
 func (r *RunPlanner) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := r.store.StartJob(ctx, p.TenantID, p.JobID, 0, "planning")
+	job, err := r.store.StartJobCosting(ctx, p.TenantID, p.JobID, 0, "planning")
 	if errors.Is(err, store.ErrJobFinished) {
 		return r.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
 			return r.store.RunJobs(ctx, p.TenantID, p.JobID)

@@ -18,7 +18,7 @@ const namingParallelism = 4
 // clusterStore is what the clustering stage reads and writes.
 type clusterStore interface {
 	UnclusteredKeywords(ctx context.Context, tenantID, siteID int64, limit int) ([]store.Keyword, error)
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error
 	SetPhase(ctx context.Context, jobID, phase string) error
@@ -43,7 +43,7 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return fmt.Errorf("load keywords: %w", err)
 	}
-	job, err := c.store.StartJob(ctx, p.TenantID, p.JobID, tasks.ClusterCost(int64(len(keywords)), c.keywordsPerCredit), "embedding")
+	job, err := c.store.StartJobCosting(ctx, p.TenantID, p.JobID, tasks.ClusterCost(int64(len(keywords)), c.keywordsPerCredit), "embedding")
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func TestCreditsUnderConcurrency(t *testing.T) {
 	st := h.App.Store
 	tk, c := h.Tenant(t, "credits-race", affordable*cost)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, total, "race")
+	seed := apptest.SeedIdeas(t, st, tenant, total, "race")
 
 	var mu sync.Mutex
 	var ids []string
@@ -37,8 +37,8 @@ func TestCreditsUnderConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, idea := range seed.Ideas {
 		wg.Go(func() {
-			var acc accepted
-			err := c.Do(bg(t), http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea.ID}}, &acc)
+			var acc apptest.Accepted
+			err := c.Do(apptest.Context(t), http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{idea.ID}}, &acc)
 			mu.Lock()
 			defer mu.Unlock()
 			var apiErr *client.Error
@@ -56,23 +56,23 @@ func TestCreditsUnderConcurrency(t *testing.T) {
 	if len(ids) != affordable || refused != total-affordable {
 		t.Fatalf("%d requests accepted and %d refused, want %d and %d", len(ids), refused, affordable, total-affordable)
 	}
-	if _, err := st.GrantCredits(bg(t), tenant, -cost, "operator debit"); err == nil {
+	if _, err := st.GrantCredits(apptest.Context(t), tenant, -cost, "operator debit"); err == nil {
 		t.Fatal("a debit took credits the queued jobs reserved")
 	}
-	if jobs, err := st.ListJobs(bg(t), tenant, store.JobFilter{Type: tasks.TypeDraft}, "", 100); err != nil || len(jobs) != affordable {
+	if jobs, err := st.ListJobs(apptest.Context(t), tenant, store.JobFilter{Type: tasks.TypeDraft}, "", 100); err != nil || len(jobs) != affordable {
 		t.Fatalf("%d draft jobs written (%v), want %d", len(jobs), err, affordable)
 	}
 
 	h.StartWorker(t)
 	minBalance := int64(0)
 	apptest.Eventually(t, 60*time.Second, "every draft job finishes", func() (bool, error) {
-		tn, err := st.GetTenant(bg(t), tenant)
+		tn, err := st.GetTenant(apptest.Context(t), tenant)
 		if err != nil {
 			return false, err
 		}
 		minBalance = min(minBalance, tn.CreditBalance)
 		for _, id := range ids {
-			if !getJob(t, st, tenant, id).Final() {
+			if !apptest.Job(t, st, tenant, id).Final() {
 				return false, nil
 			}
 		}
@@ -82,26 +82,26 @@ func TestCreditsUnderConcurrency(t *testing.T) {
 		t.Errorf("balance went down to %d", minBalance)
 	}
 
-	entries := checkCredits(t, st, tenant, 0)
+	entries := apptest.CheckCredits(t, st, tenant, 0)
 	succeeded := 0
 	for _, id := range ids {
-		j := getJob(t, st, tenant, id)
+		j := apptest.Job(t, st, tenant, id)
 		if j.State != store.JobSucceeded {
-			t.Errorf("job %s ended %s (%s)", id, j.State, deref(j.LastError))
+			t.Errorf("job %s ended %s (%s)", id, j.State, apptest.Deref(j.LastError))
 			continue
 		}
 		succeeded++
 		if j.CreditsCharged != cost || j.CreditsReserved != cost {
 			t.Errorf("succeeded job %s reserved %d and charged %d, want %d", id, j.CreditsReserved, j.CreditsCharged, cost)
 		}
-		if got, want := jobLedger(entries, id), "reserve:-3"; got != want {
+		if got, want := apptest.JobLedger(entries, id), "reserve:-3"; got != want {
 			t.Errorf("succeeded job %s ledger %q, want %q", id, got, want)
 		}
 	}
 	if succeeded != affordable {
 		t.Errorf("%d jobs succeeded, want %d", succeeded, affordable)
 	}
-	drafts, err := st.ListDrafts(bg(t), tenant, seed.Site.ID, store.Page{Limit: 1000})
+	drafts, err := st.ListDrafts(apptest.Context(t), tenant, seed.Site.ID, store.Page{Limit: 1000})
 	apptest.Must(t, err, "list drafts")
 	if len(drafts) != affordable {
 		t.Errorf("%d drafts written, want %d", len(drafts), affordable)
@@ -109,7 +109,7 @@ func TestCreditsUnderConcurrency(t *testing.T) {
 
 	// asynq holds no work left over: nothing was retried. (A handler is
 	// still active for a moment after its job row is final.)
-	in := inspector(t, h)
+	in := h.Inspector(t)
 	queues, err := in.Queues()
 	apptest.Must(t, err, "list queues")
 	for _, queue := range queues {

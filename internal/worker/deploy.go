@@ -29,7 +29,7 @@ const (
 
 // deployStore is what a deployment action reads and writes.
 type deployStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	FinishJob(ctx context.Context, o store.Outcome) error
 	GetTenant(ctx context.Context, id int64) (store.Tenant, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
@@ -77,7 +77,7 @@ type deployJob struct {
 // subject. Every step is recorded as it finishes, so a retried job
 // continues after the last one and never creates a service twice.
 func (w *Deployer) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, store.QuotedCost, "deploying")
+	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, "deploying")
 	if err != nil {
 		return err
 	}

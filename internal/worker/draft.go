@@ -12,7 +12,7 @@ import (
 
 // draftStore is what the draft stage reads and writes.
 type draftStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
 	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
 }
@@ -26,7 +26,7 @@ type Drafter struct {
 // Work writes the article for an idea (the subject). It costs its quote:
 // three credits by default.
 func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, store.QuotedCost, "ai_analysis")
+	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
 		return err
 	}

@@ -29,26 +29,26 @@ func TestRedeliveryAfterSuccess(t *testing.T) {
 	const opening = 100
 	tk, c := h.Tenant(t, "redeliver", opening)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 1, "redeliver")
+	seed := apptest.SeedIdeas(t, st, tenant, 1, "redeliver")
 	h.StartWorker(t)
 
-	draftJob := waitJobState(t, st, tenant, draftJobs(t, c, seed.Ideas[0])[0], store.JobSucceeded)
-	ideasAcc := post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 2})
-	ideasJob := waitJobState(t, st, tenant, ideasAcc.Jobs[0].ID, store.JobSucceeded)
+	draftJob := apptest.WaitJobState(t, st, tenant, apptest.DraftJobs(t, c, seed.Ideas[0])[0], store.JobSucceeded)
+	ideasAcc := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 2})
+	ideasJob := apptest.WaitJobState(t, st, tenant, ideasAcc.Jobs[0].ID, store.JobSucceeded)
 
-	ideasBefore, err := st.ListIdeas(bg(t), tenant, store.IdeaFilter{SiteID: seed.Site.ID}, store.Page{Limit: 100})
+	ideasBefore, err := st.ListIdeas(apptest.Context(t), tenant, store.IdeaFilter{SiteID: seed.Site.ID}, store.Page{Limit: 100})
 	apptest.Must(t, err, "list ideas")
-	draftsBefore, err := st.ListDrafts(bg(t), tenant, seed.Site.ID, store.Page{Limit: 100})
+	draftsBefore, err := st.ListDrafts(apptest.Context(t), tenant, seed.Site.ID, store.Page{Limit: 100})
 	apptest.Must(t, err, "list drafts")
 	if len(ideasBefore) != 3 || len(draftsBefore) != 1 {
 		t.Fatalf("before the redelivery: %d ideas and %d drafts, want 3 and 1", len(ideasBefore), len(draftsBefore))
 	}
-	entriesBefore := ledger(t, st, tenant)
+	entriesBefore := apptest.Ledger(t, st, tenant)
 	balanceBefore := opening - draftJob.CreditsCharged - ideasJob.CreditsCharged
 
 	cl := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { cl.Close() })
-	in := inspector(t, h)
+	in := h.Inspector(t)
 	for _, j := range []store.Job{draftJob, ideasJob} {
 		payload, err := json.Marshal(tasks.Payload{TenantID: tenant, JobID: j.ID, SubjectID: j.SubjectID})
 		apptest.Must(t, err, "payload")
@@ -60,24 +60,24 @@ func TestRedeliveryAfterSuccess(t *testing.T) {
 		if info.Retried != 0 || info.LastErr != "" {
 			t.Errorf("duplicate of %s: retried %d, last error %q", j.Type, info.Retried, info.LastErr)
 		}
-		after := getJob(t, st, tenant, j.ID)
+		after := apptest.Job(t, st, tenant, j.ID)
 		if after.State != store.JobSucceeded || after.Attempts != j.Attempts || after.CreditsCharged != j.CreditsCharged ||
 			!after.UpdatedAt.Equal(j.UpdatedAt) {
 			t.Errorf("%s job changed by the duplicate: before %+v, after %+v", j.Type, j, after)
 		}
 	}
 
-	ideasAfter, err := st.ListIdeas(bg(t), tenant, store.IdeaFilter{SiteID: seed.Site.ID}, store.Page{Limit: 100})
+	ideasAfter, err := st.ListIdeas(apptest.Context(t), tenant, store.IdeaFilter{SiteID: seed.Site.ID}, store.Page{Limit: 100})
 	apptest.Must(t, err, "list ideas")
 	if len(ideasAfter) != len(ideasBefore) {
 		t.Errorf("%d ideas after the redelivery, want %d", len(ideasAfter), len(ideasBefore))
 	}
-	draftsAfter, err := st.ListDrafts(bg(t), tenant, seed.Site.ID, store.Page{Limit: 100})
+	draftsAfter, err := st.ListDrafts(apptest.Context(t), tenant, seed.Site.ID, store.Page{Limit: 100})
 	apptest.Must(t, err, "list drafts")
 	if len(draftsAfter) != 1 || !draftsAfter[0].UpdatedAt.Equal(draftsBefore[0].UpdatedAt) {
 		t.Errorf("drafts after the redelivery %+v, want the one draft untouched %+v", draftsAfter, draftsBefore)
 	}
-	entriesAfter := checkCredits(t, st, tenant, balanceBefore)
+	entriesAfter := apptest.CheckCredits(t, st, tenant, balanceBefore)
 	if len(entriesAfter) != len(entriesBefore) {
 		t.Errorf("the redelivery added %d ledger entries", len(entriesAfter)-len(entriesBefore))
 	}
@@ -89,7 +89,7 @@ const stageEmbed ai.Stage = "embed"
 // sumCharged adds up what the tenant's jobs were charged.
 func sumCharged(t testing.TB, st *store.Store, tenantID int64) int64 {
 	t.Helper()
-	listed, err := st.ListJobs(bg(t), tenantID, store.JobFilter{}, "", 500)
+	listed, err := st.ListJobs(apptest.Context(t), tenantID, store.JobFilter{}, "", 500)
 	apptest.Must(t, err, "list jobs")
 	var sum int64
 	for _, j := range listed {
@@ -108,7 +108,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 	const opening = 100
 	tk, c := h.Tenant(t, "concurrent", opening)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 1, "concurrent")
+	seed := apptest.SeedIdeas(t, st, tenant, 1, "concurrent")
 
 	// Both deliveries must be inside the provider at the same time, which
 	// proves each passed StartJob before either saved.
@@ -147,7 +147,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
-			wg.Go(func() { errs[i] = mux.ProcessTask(bg(t), asynq.NewTask(j.Type, payload)) })
+			wg.Go(func() { errs[i] = mux.ProcessTask(apptest.Context(t), asynq.NewTask(j.Type, payload)) })
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -158,32 +158,32 @@ func TestConcurrentDeliveries(t *testing.T) {
 	}
 
 	t.Run("draft", func(t *testing.T) {
-		id := draftJobs(t, c, seed.Ideas[0])[0]
-		run(t, getJob(t, st, tenant, id))
-		j := getJob(t, st, tenant, id)
+		id := apptest.DraftJobs(t, c, seed.Ideas[0])[0]
+		run(t, apptest.Job(t, st, tenant, id))
+		j := apptest.Job(t, st, tenant, id)
 		if j.State != store.JobSucceeded || j.CreditsCharged != 3 || j.Attempts != 2 {
 			t.Errorf("job after two deliveries: state %s, charged %d, attempts %d; want succeeded, 3, 2",
 				j.State, j.CreditsCharged, j.Attempts)
 		}
-		drafts, err := st.ListDrafts(bg(t), tenant, seed.Site.ID, store.Page{Limit: 100})
+		drafts, err := st.ListDrafts(apptest.Context(t), tenant, seed.Site.ID, store.Page{Limit: 100})
 		apptest.Must(t, err, "list drafts")
 		if len(drafts) != 1 || drafts[0].JobID != id {
 			t.Errorf("drafts %+v, want one by job %s", drafts, id)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
 	t.Run("ideas", func(t *testing.T) {
-		acc := post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 2})
+		acc := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 2})
 		id := acc.Jobs[0].ID
-		run(t, getJob(t, st, tenant, id))
-		j := getJob(t, st, tenant, id)
+		run(t, apptest.Job(t, st, tenant, id))
+		j := apptest.Job(t, st, tenant, id)
 		if j.State != store.JobSucceeded || j.CreditsCharged != 2 || j.Attempts != 2 {
 			t.Errorf("job after two deliveries: state %s, charged %d, attempts %d; want succeeded, 2, 2",
 				j.State, j.CreditsCharged, j.Attempts)
 		}
-		ideas, err := st.ListIdeas(bg(t), tenant, store.IdeaFilter{ClusterID: seed.Cluster.ID}, store.Page{Limit: 100})
+		ideas, err := st.ListIdeas(apptest.Context(t), tenant, store.IdeaFilter{ClusterID: seed.Cluster.ID}, store.Page{Limit: 100})
 		apptest.Must(t, err, "list ideas")
 		made := 0
 		for _, idea := range ideas {
@@ -194,22 +194,22 @@ func TestConcurrentDeliveries(t *testing.T) {
 		if made != 2 {
 			t.Errorf("the job saved %d ideas, want 2", made)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-2"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-2"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
 	t.Run("cluster", func(t *testing.T) {
 		var site store.Site
-		apptest.Must(t, c.Do(bg(t), http.MethodPost, "/v1/sites", map[string]string{"name": "Second site",
+		apptest.Must(t, c.Do(apptest.Context(t), http.MethodPost, "/v1/sites", map[string]string{"name": "Second site",
 			"url": "https://second.example.com", "username": "editor", "application_password": "abcd efgh ijkl mnop"}, &site),
 			"create site")
-		apptest.Must(t, c.Do(bg(t), http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), sampleKeywords(t, 90), nil,
+		apptest.Must(t, c.Do(apptest.Context(t), http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), sampleKeywords(t, 90), nil,
 			"Content-Type", "text/csv"), "import keywords")
-		acc := post(t, c, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil)
+		acc := apptest.Post(t, c, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil)
 		id := acc.Jobs[0].ID
-		run(t, getJob(t, st, tenant, id))
-		j := getJob(t, st, tenant, id)
-		clusters, err := st.ListClusters(bg(t), tenant, site.ID, store.Page{Limit: 1000})
+		run(t, apptest.Job(t, st, tenant, id))
+		j := apptest.Job(t, st, tenant, id)
+		clusters, err := st.ListClusters(apptest.Context(t), tenant, site.ID, store.Page{Limit: 1000})
 		apptest.Must(t, err, "list clusters")
 		var result struct {
 			Clusters          int   `json:"clusters"`
@@ -218,7 +218,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		apptest.Must(t, json.Unmarshal(j.Result, &result), "job result")
 		clustered := 0
 		for _, cl := range clusters {
-			kws, err := st.ClusterKeywords(bg(t), tenant, cl.ID)
+			kws, err := st.ClusterKeywords(apptest.Context(t), tenant, cl.ID)
 			apptest.Must(t, err, "cluster keywords")
 			if len(kws) != cl.KeywordCount {
 				t.Errorf("cluster %d counts %d keywords and has %d", cl.ID, cl.KeywordCount, len(kws))
@@ -234,7 +234,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		if unused := acc.CreditsQuoted - j.CreditsCharged; unused > 0 {
 			want += fmt.Sprintf(" settle:%d", unused)
 		}
-		if got := jobLedger(ledger(t, st, tenant), id); got != want || j.CreditsCharged != tasks.ClusterCost(int64(clustered), h.App.Config.Costs.KeywordsPerCredit) {
+		if got := apptest.JobLedger(apptest.Ledger(t, st, tenant), id); got != want || j.CreditsCharged != tasks.ClusterCost(int64(clustered), h.App.Config.Costs.KeywordsPerCredit) {
 			t.Errorf("job charged %d with ledger %q, want %d and %q", j.CreditsCharged, got,
 				tasks.ClusterCost(int64(clustered), h.App.Config.Costs.KeywordsPerCredit), want)
 		}
@@ -244,5 +244,5 @@ func TestConcurrentDeliveries(t *testing.T) {
 	if arrived[ai.StageDraft] != 2 || arrived[ai.StageIdeas] != 2 || arrived[stageEmbed] != 2 {
 		t.Errorf("provider calls %v, want both deliveries of each job to reach the provider", arrived)
 	}
-	checkCredits(t, st, tenant, opening-sumCharged(t, st, tenant))
+	apptest.CheckCredits(t, st, tenant, opening-sumCharged(t, st, tenant))
 }

@@ -39,8 +39,8 @@ func TestClassifiedErrors(t *testing.T) {
 	const opening = 100
 	tk, c := h.Tenant(t, "errors", opening)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 5, "errs")
-	in := inspector(t, h)
+	seed := apptest.SeedIdeas(t, st, tenant, 5, "errs")
+	in := h.Inspector(t)
 	cl := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { cl.Close() })
 
@@ -78,7 +78,7 @@ func TestClassifiedErrors(t *testing.T) {
 	// onLastAttempt creates a job without the API and enqueues its task with
 	// no retries left.
 	onLastAttempt := func(idea store.Idea) string {
-		made, err := st.CreateJobs(bg(t), tenant, "", []store.NewJob{{ID: "last-" + fmt.Sprint(idea.ID), Type: tasks.TypeDraft,
+		made, err := st.CreateJobs(apptest.Context(t), tenant, "", []store.NewJob{{ID: "last-" + fmt.Sprint(idea.ID), Type: tasks.TypeDraft,
 			Queue: jobs.QueueDefault, SiteID: idea.SiteID, SubjectID: idea.ID, Quote: cost}})
 		apptest.Must(t, err, "create job")
 		task, err := jobs.NewTask(made.Created[0])
@@ -89,9 +89,9 @@ func TestClassifiedErrors(t *testing.T) {
 	}
 
 	t.Run("permanent", func(t *testing.T) {
-		id := draftJobs(t, c, seed.Ideas[permanent])[0]
-		j := waitJobState(t, st, tenant, id, store.JobFailed)
-		if msg := deref(j.LastError); !strings.Contains(msg, `model "gpt-x" does not exist`) {
+		id := apptest.DraftJobs(t, c, seed.Ideas[permanent])[0]
+		j := apptest.WaitJobState(t, st, tenant, id, store.JobFailed)
+		if msg := apptest.Deref(j.LastError); !strings.Contains(msg, `model "gpt-x" does not exist`) {
 			t.Errorf("failed job says %q, want the provider's reason", msg)
 		}
 		info := waitTask(t, in, jobs.QueueDefault, id, asynq.TaskStateArchived)
@@ -99,51 +99,51 @@ func TestClassifiedErrors(t *testing.T) {
 			t.Errorf("permanent error: retried %d, %d model calls, %d attempts; want no retry", info.Retried,
 				callsFor(permanent), j.Attempts)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want || j.CreditsCharged != 0 {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want || j.CreditsCharged != 0 {
 			t.Errorf("job charged %d with ledger %q, want 0 and %q", j.CreditsCharged, got, want)
 		}
 	})
 
 	t.Run("retryable", func(t *testing.T) {
-		id := draftJobs(t, c, seed.Ideas[retryable])[0]
+		id := apptest.DraftJobs(t, c, seed.Ideas[retryable])[0]
 		info := waitTask(t, in, jobs.QueueDefault, id, asynq.TaskStateRetry)
 		if info.Retried != 1 {
 			t.Errorf("task after a retryable error: retried %d, want 1 (a counted failure)", info.Retried)
 		}
-		j := getJob(t, st, tenant, id)
+		j := apptest.Job(t, st, tenant, id)
 		if j.State != store.JobQueued || j.Phase != "waiting_retry" || j.CreditsReserved != cost || j.LastError == nil {
 			t.Errorf("job waiting for its retry: state %s, phase %s, reserved %d, error %q; want queued, waiting_retry, %d kept, a reason",
-				j.State, j.Phase, j.CreditsReserved, deref(j.LastError), cost)
+				j.State, j.Phase, j.CreditsReserved, apptest.Deref(j.LastError), cost)
 		}
 		// Run the retry now rather than after asynq's back-off.
 		apptest.Must(t, in.RunTask(jobs.QueueDefault, id), "run the retry")
-		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		j = apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
 		if j.Attempts != 2 || j.CreditsCharged != cost || callsFor(retryable) != 2 || j.LastError != nil {
 			t.Errorf("job after the retry: %d attempts, charged %d, %d model calls, error %q; want 2, %d, 2, none",
-				j.Attempts, j.CreditsCharged, callsFor(retryable), deref(j.LastError), cost)
+				j.Attempts, j.CreditsCharged, callsFor(retryable), apptest.Deref(j.LastError), cost)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
 
 	t.Run("retryable on the last attempt", func(t *testing.T) {
 		id := onLastAttempt(seed.Ideas[lastAttempt])
-		j := waitJobState(t, st, tenant, id, store.JobFailed)
-		if msg := deref(j.LastError); !strings.HasPrefix(msg, "gave up after 1 attempt: ") || strings.Contains(msg, "retrying") {
+		j := apptest.WaitJobState(t, st, tenant, id, store.JobFailed)
+		if msg := apptest.Deref(j.LastError); !strings.HasPrefix(msg, "gave up after 1 attempt: ") || strings.Contains(msg, "retrying") {
 			t.Errorf("failed job says %q, want a reason that says it gave up and promises no retry", msg)
 		}
 		info := waitTask(t, in, jobs.QueueDefault, id, asynq.TaskStateArchived)
 		if callsFor(lastAttempt) != 1 || info.Retried != 0 {
 			t.Errorf("%d model calls, retried %d; want 1 call and no retry", callsFor(lastAttempt), info.Retried)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
 
 	t.Run("throttled", func(t *testing.T) {
-		id := draftJobs(t, c, seed.Ideas[throttled])[0]
+		id := apptest.DraftJobs(t, c, seed.Ideas[throttled])[0]
 		info := waitTask(t, in, jobs.QueueDefault, id, asynq.TaskStateRetry)
 		if info.Retried != 0 {
 			t.Errorf("throttled task: retried %d, want 0 (not a failure)", info.Retried)
@@ -151,16 +151,16 @@ func TestClassifiedErrors(t *testing.T) {
 		if wait := time.Until(info.NextProcessAt); wait < 50*time.Minute {
 			t.Errorf("throttled task runs again in %s, want the provider's Retry-After of 1h", wait)
 		}
-		j := getJob(t, st, tenant, id)
-		if j.Final() || !strings.Contains(deref(j.LastError), "rate limit") {
-			t.Errorf("throttled job: state %s, error %q; want unfinished with a rate-limit note", j.State, deref(j.LastError))
+		j := apptest.Job(t, st, tenant, id)
+		if j.Final() || !strings.Contains(apptest.Deref(j.LastError), "rate limit") {
+			t.Errorf("throttled job: state %s, error %q; want unfinished with a rate-limit note", j.State, apptest.Deref(j.LastError))
 		}
 		apptest.Must(t, in.RunTask(jobs.QueueDefault, id), "run the retry")
-		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		j = apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
 		if j.CreditsCharged != cost || callsFor(throttled) != 2 {
 			t.Errorf("job charged %d after %d model calls, want %d after 2", j.CreditsCharged, callsFor(throttled), cost)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
@@ -172,34 +172,34 @@ func TestClassifiedErrors(t *testing.T) {
 		id := onLastAttempt(seed.Ideas[throttledLast])
 		var j store.Job
 		apptest.Eventually(t, 30*time.Second, "the throttled attempt is recorded", func() (bool, error) {
-			j = getJob(t, st, tenant, id)
+			j = apptest.Job(t, st, tenant, id)
 			return j.Phase == "waiting_retry", nil
 		})
 		apptest.Eventually(t, 30*time.Second, "asynq lets go of the task", func() (bool, error) {
-			return taskInfo(t, in, jobs.QueueDefault, id) == nil, nil
+			return apptest.TaskInfo(t, in, jobs.QueueDefault, id) == nil, nil
 		})
-		j = getJob(t, st, tenant, id)
-		if j.State != store.JobQueued || !strings.Contains(deref(j.LastError), "rate limit") || j.CreditsReserved != cost {
+		j = apptest.Job(t, st, tenant, id)
+		if j.State != store.JobQueued || !strings.Contains(apptest.Deref(j.LastError), "rate limit") || j.CreditsReserved != cost {
 			t.Errorf("throttled job: state %s, error %q, reserved %d; want queued with a rate-limit note, %d kept",
-				j.State, deref(j.LastError), j.CreditsReserved, cost)
+				j.State, apptest.Deref(j.LastError), j.CreditsReserved, cost)
 		}
 		r, closeFn := schedulerapp.NewReconciler(h.App)
 		defer closeFn()
 		r.Grace = time.Millisecond
 		apptest.Eventually(t, 5*time.Second, "the job is older than the grace", func() (bool, error) {
-			unfinished, err := st.Unfinished(bg(t), time.Now().Add(-r.Grace), 10)
+			unfinished, err := st.Unfinished(apptest.Context(t), time.Now().Add(-r.Grace), 10)
 			return len(unfinished) == 1, err
 		})
-		rep, err := r.Once(bg(t))
+		rep, err := r.Once(apptest.Context(t))
 		apptest.Must(t, err, "reconcile")
 		if rep.Reenqueued != 1 || rep.Failed != 0 {
 			t.Errorf("reconciler did %+v, want the job re-enqueued", rep)
 		}
-		j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+		j = apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
 		if j.CreditsCharged != cost || callsFor(throttledLast) != 2 {
 			t.Errorf("job charged %d after %d model calls, want %d after 2", j.CreditsCharged, callsFor(throttledLast), cost)
 		}
-		if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
 		}
 	})
@@ -211,7 +211,7 @@ func TestClassifiedErrors(t *testing.T) {
 	if q.Failed != 3 {
 		t.Errorf("asynq counted %d failures, want 3 (throttling is not a failure)", q.Failed)
 	}
-	checkCredits(t, st, tenant, opening-3*cost)
+	apptest.CheckCredits(t, st, tenant, opening-3*cost)
 }
 
 // secretSource serves a tenant's jobs with its own text model and names
@@ -248,7 +248,7 @@ func TestFailuresHideTheTenantsSecrets(t *testing.T) {
 	st := h.App.Store
 	tk, _ := h.Tenant(t, "secrets", 100)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 2, "secrets")
+	seed := apptest.SeedIdeas(t, st, tenant, 2, "secrets")
 	const key = "sk-tenant/Own+Key=0123&abc"
 	echo := fmt.Sprintf("invalid key %s (base64 %s, escaped %s)", key,
 		base64.StdEncoding.EncodeToString([]byte(key)), url.QueryEscape(key))
@@ -268,21 +268,21 @@ func TestFailuresHideTheTenantsSecrets(t *testing.T) {
 		Log:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 
 	for i, wantState := range []string{store.JobFailed, store.JobQueued} {
-		made, err := st.CreateJobs(bg(t), tenant, "", []store.NewJob{{ID: fmt.Sprintf("secret-%d", i), Type: tasks.TypeDraft,
+		made, err := st.CreateJobs(apptest.Context(t), tenant, "", []store.NewJob{{ID: fmt.Sprintf("secret-%d", i), Type: tasks.TypeDraft,
 			Queue: jobs.QueueDefault, SiteID: seed.Site.ID, SubjectID: seed.Ideas[i].ID, Quote: h.App.Config.Costs.Draft}})
 		apptest.Must(t, err, "create job")
 		task, err := jobs.NewTask(made.Created[0])
 		apptest.Must(t, err, "task")
-		handlerErr := mux.ProcessTask(bg(t), task)
+		handlerErr := mux.ProcessTask(apptest.Context(t), task)
 		if handlerErr == nil {
 			t.Fatalf("job %d succeeded, want a failure", i)
 		}
 		if permanent := errors.Is(handlerErr, asynq.SkipRetry); permanent != (i == 0) {
 			t.Errorf("job %d: the handler's error %v skips retries: %v", i, handlerErr, permanent)
 		}
-		j := getJob(t, st, tenant, made.Created[0].ID)
+		j := apptest.Job(t, st, tenant, made.Created[0].ID)
 		if j.State != wantState || j.LastError == nil {
-			t.Fatalf("job %d: state %s, error %q; want %s with an error", i, j.State, deref(j.LastError), wantState)
+			t.Fatalf("job %d: state %s, error %q; want %s with an error", i, j.State, apptest.Deref(j.LastError), wantState)
 		}
 		for where, text := range map[string]string{"the job's error": *j.LastError, "the handler's error": handlerErr.Error()} {
 			if found := shownForms(text, key); len(found) > 0 {

@@ -13,7 +13,7 @@ import (
 
 // ideasStore is what the ideas stage reads and writes.
 type ideasStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetCluster(ctx context.Context, tenantID, id int64) (store.Cluster, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
@@ -32,7 +32,7 @@ type IdeaWriter struct {
 // Work writes content ideas for a cluster (the subject). It costs its
 // quote: one credit per idea by default.
 func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, store.QuotedCost, "ai_analysis")
+	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
 		return err
 	}

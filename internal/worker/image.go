@@ -43,7 +43,7 @@ var errJobCanceled = errors.New("the job was canceled")
 
 // imageStore is what the image stage reads and writes.
 type imageStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetJob(ctx context.Context, tenantID int64, id string) (store.Job, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
@@ -92,7 +92,7 @@ type Illustrator struct {
 // the running prediction and forgets its id. A canceled job whose task is
 // delivered later (a retry) cancels the predictions its rows still name.
 func (w *Illustrator) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, store.QuotedCost, phaseImagePrompt)
+	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, phaseImagePrompt)
 	if errors.Is(err, store.ErrJobFinished) {
 		w.cancelLeftPredictions(ctx, p)
 		return err

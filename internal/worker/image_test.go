@@ -31,15 +31,15 @@ import (
 // written straight to the store by free jobs.
 func seedDraft(t testing.TB, st *store.Store, tenantID int64, prefix string) store.Draft {
 	t.Helper()
-	seed := seedIdeas(t, st, tenantID, 1, prefix)
-	jobID := freeJob(t, st, tenantID, tasks.TypeDraft, seed.Site.ID, seed.Ideas[0].ID)
-	apptest.Must(t, st.SaveDraft(bg(t), store.Outcome{TenantID: tenantID, JobID: jobID}, seed.Ideas[0], store.Draft{
+	seed := apptest.SeedIdeas(t, st, tenantID, 1, prefix)
+	jobID := apptest.FreeJob(t, st, tenantID, tasks.TypeDraft, seed.Site.ID, seed.Ideas[0].ID)
+	apptest.Must(t, st.SaveDraft(apptest.Context(t), store.Outcome{TenantID: tenantID, JobID: jobID}, seed.Ideas[0], store.Draft{
 		Title: "Choosing an Espresso Grinder", Slug: "espresso-grinder", Excerpt: "How to pick a grinder for espresso.",
 		MetaTitle: "Espresso grinder", MetaDescription: "How to choose an espresso grinder for home use.",
 		FocusKeyword: "espresso grinder",
 		BodyHTML:     "<p>Intro.</p><h2>Why grind size matters</h2><p>x</p><h2>How to choose</h2><p>y</p>",
 		WordCount:    9}), "save draft")
-	drafts, err := st.ListDrafts(bg(t), tenantID, seed.Site.ID, store.Page{Limit: 10})
+	drafts, err := st.ListDrafts(apptest.Context(t), tenantID, seed.Site.ID, store.Page{Limit: 10})
 	apptest.Must(t, err, "list drafts")
 	return drafts[0]
 }
@@ -48,7 +48,7 @@ func seedDraft(t testing.TB, st *store.Store, tenantID int64, prefix string) sto
 // job id.
 func imageJob(t testing.TB, c *client.Client, draftID int64) string {
 	t.Helper()
-	acc := post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{draftID}})
+	acc := apptest.Post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{draftID}})
 	if len(acc.Jobs) != 1 || acc.BatchID != "" || acc.CreditsQuoted != 1 {
 		t.Fatalf("image answer %+v, want one job quoted 1 credit", acc)
 	}
@@ -57,7 +57,7 @@ func imageJob(t testing.TB, c *client.Client, draftID int64) string {
 
 func getImage(t testing.TB, st *store.Store, tenantID, draftID int64) store.Image {
 	t.Helper()
-	img, err := st.GetImage(bg(t), tenantID, draftID, store.ImageRoleFeatured)
+	img, err := st.GetImage(apptest.Context(t), tenantID, draftID, store.ImageRoleFeatured)
 	apptest.Must(t, err, "get image")
 	return img
 }
@@ -65,7 +65,7 @@ func getImage(t testing.TB, st *store.Store, tenantID, draftID int64) store.Imag
 // imageContent fetches a draft's image file through the API.
 func imageContent(t testing.TB, c *client.Client, draftID int64) (status int, contentType string, body []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(bg(t), http.MethodGet,
+	req, err := http.NewRequestWithContext(apptest.Context(t), http.MethodGet,
 		fmt.Sprintf("%s/v1/drafts/%d/image/content", c.BaseURL, draftID), nil)
 	apptest.Must(t, err, "request")
 	req.Header.Set("Authorization", "Bearer "+c.Key)
@@ -90,14 +90,14 @@ func TestImageOffline(t *testing.T) {
 	draft := seedDraft(t, st, tenant, "offline")
 	h.StartWorker(t)
 
-	job := waitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
+	job := apptest.WaitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
 	if job.CreditsCharged != 1 || job.Model == nil || *job.Model != "offline-image-v1" {
-		t.Errorf("job charged %d with model %v, want 1 credit and offline-image-v1", job.CreditsCharged, deref(job.Model))
+		t.Errorf("job charged %d with model %v, want 1 credit and offline-image-v1", job.CreditsCharged, apptest.Deref(job.Model))
 	}
-	checkCredits(t, st, tenant, opening-1)
+	apptest.CheckCredits(t, st, tenant, opening-1)
 
 	var meta store.Image
-	apptest.Must(t, c.Do(bg(t), http.MethodGet, fmt.Sprintf("/v1/drafts/%d/image", draft.ID), nil, &meta), "GET image")
+	apptest.Must(t, c.Do(apptest.Context(t), http.MethodGet, fmt.Sprintf("/v1/drafts/%d/image", draft.ID), nil, &meta), "GET image")
 	if meta.State != store.ImageReady || meta.JobID != job.ID || meta.Role != "featured" || meta.PredictionID != nil ||
 		len(meta.Prompt) < 20 || len(meta.AltText) < 5 {
 		t.Errorf("image metadata %+v", meta)
@@ -115,12 +115,12 @@ func TestImageOffline(t *testing.T) {
 	}
 
 	// A second job for the same draft finishes at no charge and keeps the image.
-	again := waitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
+	again := apptest.WaitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
 	if again.CreditsCharged != 0 || !bytes.Equal(getImage(t, st, tenant, draft.ID).SHA256, meta.SHA256) {
 		t.Errorf("second job charged %d; image changed: %v", again.CreditsCharged,
 			!bytes.Equal(getImage(t, st, tenant, draft.ID).SHA256, meta.SHA256))
 	}
-	checkCredits(t, st, tenant, opening-1)
+	apptest.CheckCredits(t, st, tenant, opening-1)
 
 	// Another tenant gets 404s.
 	_, other := h.Tenant(t, "image-other", 10)
@@ -128,7 +128,7 @@ func TestImageOffline(t *testing.T) {
 		t.Errorf("another tenant's GET of the content: status %d, want 404", status)
 	}
 	var ce *client.Error
-	err = other.Do(bg(t), http.MethodGet, fmt.Sprintf("/v1/drafts/%d/image", draft.ID), nil, &meta)
+	err = other.Do(apptest.Context(t), http.MethodGet, fmt.Sprintf("/v1/drafts/%d/image", draft.ID), nil, &meta)
 	if !errors.As(err, &ce) || ce.Status != http.StatusNotFound {
 		t.Errorf("another tenant's GET of the metadata: %v, want 404", err)
 	}
@@ -165,7 +165,7 @@ func TestImageReplicate(t *testing.T) {
 	draft := seedDraft(t, st, tenant, "replicate")
 	h.StartWorker(t, replicateProviders(t, fake, nil))
 
-	job := waitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
+	job := apptest.WaitJobState(t, st, tenant, imageJob(t, c, draft.ID), store.JobSucceeded)
 	img := getImage(t, st, tenant, draft.ID)
 	if img.State != store.ImageReady || img.PredictionID == nil || fake.Status(*img.PredictionID) != "succeeded" ||
 		img.Model == nil || *img.Model != "black-forest-labs/flux-schnell" {
@@ -178,10 +178,10 @@ func TestImageReplicate(t *testing.T) {
 	if status != http.StatusOK || !bytes.Equal(body, fake.PNG) {
 		t.Errorf("content: status %d, %d bytes; want the fake's %d-byte PNG", status, len(body), len(fake.PNG))
 	}
-	checkCredits(t, st, tenant, opening-1)
+	apptest.CheckCredits(t, st, tenant, opening-1)
 
 	// A duplicate delivery of the finished job does nothing.
-	entriesBefore := ledger(t, st, tenant)
+	entriesBefore := apptest.Ledger(t, st, tenant)
 	cl := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { cl.Close() })
 	payload, err := json.Marshal(tasks.Payload{TenantID: tenant, JobID: job.ID, SubjectID: job.SubjectID})
@@ -189,13 +189,13 @@ func TestImageReplicate(t *testing.T) {
 	_, err = cl.Enqueue(asynq.NewTask(tasks.TypeImage, payload), asynq.TaskID("dup-"+job.ID),
 		asynq.Queue(jobs.QueueDefault), asynq.Retention(time.Hour))
 	apptest.Must(t, err, "enqueue the duplicate")
-	waitTask(t, inspector(t, h), jobs.QueueDefault, "dup-"+job.ID, asynq.TaskStateCompleted)
-	after := getJob(t, st, tenant, job.ID)
+	waitTask(t, h.Inspector(t), jobs.QueueDefault, "dup-"+job.ID, asynq.TaskStateCompleted)
+	after := apptest.Job(t, st, tenant, job.ID)
 	if after.Attempts != job.Attempts || !after.UpdatedAt.Equal(job.UpdatedAt) || fake.Creates() != 1 ||
 		!getImage(t, st, tenant, draft.ID).UpdatedAt.Equal(img.UpdatedAt) {
 		t.Errorf("the duplicate changed something: job %+v -> %+v, %d creates", job, after, fake.Creates())
 	}
-	if n := len(checkCredits(t, st, tenant, opening-1)); n != len(entriesBefore) {
+	if n := len(apptest.CheckCredits(t, st, tenant, opening-1)); n != len(entriesBefore) {
 		t.Errorf("the duplicate added %d ledger entries", n-len(entriesBefore))
 	}
 }
@@ -220,11 +220,11 @@ func TestImageRetryResumesPrediction(t *testing.T) {
 		return nil
 	})
 	h.StartWorker(t, replicateProviders(t, fake, text))
-	in := inspector(t, h)
+	in := h.Inspector(t)
 
 	jobID := imageJob(t, c, draft.ID)
 	waitTask(t, in, jobs.QueueDefault, jobID, asynq.TaskStateRetry)
-	job := getJob(t, st, tenant, jobID)
+	job := apptest.Job(t, st, tenant, jobID)
 	img := getImage(t, st, tenant, draft.ID)
 	if job.State != store.JobQueued || img.State != store.ImagePending || img.PredictionID == nil || fake.Creates() != 1 {
 		t.Fatalf("after the interrupted attempt: job %s, image %+v, %d creates; want queued, pending with a prediction, 1",
@@ -232,11 +232,11 @@ func TestImageRetryResumesPrediction(t *testing.T) {
 	}
 	apptest.Must(t, in.RunTask(jobs.QueueDefault, jobID), "run the retry now")
 
-	job = waitJobState(t, st, tenant, jobID, store.JobSucceeded)
+	job = apptest.WaitJobState(t, st, tenant, jobID, store.JobSucceeded)
 	ready := getImage(t, st, tenant, draft.ID)
 	if fake.Creates() != 1 || ready.PredictionID == nil || *ready.PredictionID != *img.PredictionID || ready.Prompt != img.Prompt {
 		t.Errorf("after the retry: %d creates, prediction %v (was %s), prompt %q (was %q); want the same prediction",
-			fake.Creates(), deref(ready.PredictionID), *img.PredictionID, ready.Prompt, img.Prompt)
+			fake.Creates(), apptest.Deref(ready.PredictionID), *img.PredictionID, ready.Prompt, img.Prompt)
 	}
 	if n := prompts.get(string(ai.StageImagePrompt)); n != 1 {
 		t.Errorf("image prompt written %d times, want once", n)
@@ -244,8 +244,8 @@ func TestImageRetryResumesPrediction(t *testing.T) {
 	if job.Attempts != 2 || job.CreditsCharged != 1 {
 		t.Errorf("job attempts %d, charged %d; want 2 and 1", job.Attempts, job.CreditsCharged)
 	}
-	entries := checkCredits(t, st, tenant, opening-1)
-	if got := jobLedger(entries, jobID); got != "reserve:-1" {
+	entries := apptest.CheckCredits(t, st, tenant, opening-1)
+	if got := apptest.JobLedger(entries, jobID); got != "reserve:-1" {
 		t.Errorf("job ledger %q, want one reservation", got)
 	}
 }
@@ -268,7 +268,7 @@ func TestImageCancelCancelsPrediction(t *testing.T) {
 	jobID := imageJob(t, c, draft.ID)
 	var predictionID string
 	apptest.Eventually(t, 30*time.Second, "the prediction id is stored", func() (bool, error) {
-		img, err := st.GetImage(bg(t), tenant, draft.ID, store.ImageRoleFeatured)
+		img, err := st.GetImage(apptest.Context(t), tenant, draft.ID, store.ImageRoleFeatured)
 		if err != nil || img.PredictionID == nil {
 			return false, nil
 		}
@@ -276,20 +276,20 @@ func TestImageCancelCancelsPrediction(t *testing.T) {
 		return true, nil
 	})
 	var canceled store.Job
-	apptest.Must(t, c.Do(bg(t), http.MethodPost, "/v1/jobs/"+jobID+"/cancel", nil, &canceled), "cancel")
+	apptest.Must(t, c.Do(apptest.Context(t), http.MethodPost, "/v1/jobs/"+jobID+"/cancel", nil, &canceled), "cancel")
 	if canceled.State != store.JobCanceled {
 		t.Fatalf("cancel answered state %s", canceled.State)
 	}
 	apptest.Eventually(t, 30*time.Second, "the prediction is canceled and forgotten", func() (bool, error) {
-		img, err := st.GetImage(bg(t), tenant, draft.ID, store.ImageRoleFeatured)
+		img, err := st.GetImage(apptest.Context(t), tenant, draft.ID, store.ImageRoleFeatured)
 		return err == nil && fake.Cancels() == 1 && img.PredictionID == nil, err
 	})
 	if status := fake.Status(predictionID); status != "canceled" || fake.Creates() != 1 || fake.Cancels() != 1 {
 		t.Errorf("prediction %s, %d creates, %d cancels; want canceled, 1, 1", status, fake.Creates(), fake.Cancels())
 	}
-	job := getJob(t, st, tenant, jobID)
-	entries := checkCredits(t, st, tenant, opening)
-	if got := jobLedger(entries, jobID); job.State != store.JobCanceled || got != "reserve:-1 refund:1" {
+	job := apptest.Job(t, st, tenant, jobID)
+	entries := apptest.CheckCredits(t, st, tenant, opening)
+	if got := apptest.JobLedger(entries, jobID); job.State != store.JobCanceled || got != "reserve:-1 refund:1" {
 		t.Errorf("job %s with ledger %q, want canceled and refunded", job.State, got)
 	}
 }
@@ -311,7 +311,7 @@ func (m hookImageModel) Generate(ctx context.Context, req ai.ImageRequest) (ai.I
 // setInlineImages makes a site ask for n in-article images per draft.
 func setInlineImages(t testing.TB, st *store.Store, tenantID, siteID int64, n int) {
 	t.Helper()
-	_, err := st.UpdateSite(bg(t), tenantID, siteID, store.SiteFields{InlineImages: &n})
+	_, err := st.UpdateSite(apptest.Context(t), tenantID, siteID, store.SiteFields{InlineImages: &n})
 	apptest.Must(t, err, "set inline images")
 }
 
@@ -319,7 +319,7 @@ func setInlineImages(t testing.TB, st *store.Store, tenantID, siteID int64, n in
 // and returns the job id.
 func imageJobQuoted(t testing.TB, c *client.Client, draftID, quote int64) string {
 	t.Helper()
-	acc := post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{draftID}})
+	acc := apptest.Post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{draftID}})
 	if len(acc.Jobs) != 1 || acc.CreditsQuoted != quote {
 		t.Fatalf("image answer %+v, want one job quoted %d credits", acc, quote)
 	}
@@ -332,12 +332,12 @@ func imageJobQuoted(t testing.TB, c *client.Client, draftID, quote int64) string
 // dimensions and SHA-256 describing the stored PNG. It returns them.
 func checkImages(t testing.TB, st *store.Store, tenantID int64, draft store.Draft, inline int) []store.Image {
 	t.Helper()
-	imgs, err := st.ListImages(bg(t), tenantID, draft.ID)
+	imgs, err := st.ListImages(apptest.Context(t), tenantID, draft.ID)
 	apptest.Must(t, err, "list images")
 	if len(imgs) != 1+inline {
 		t.Fatalf("%d images, want %d", len(imgs), 1+inline)
 	}
-	full, err := st.GetDraft(bg(t), tenantID, draft.ID) // a listed draft has no body
+	full, err := st.GetDraft(apptest.Context(t), tenantID, draft.ID) // a listed draft has no body
 	apptest.Must(t, err, "get draft")
 	headings := map[string]bool{}
 	for _, h := range markup.Headings(full.BodyHTML) {
@@ -359,7 +359,7 @@ func checkImages(t testing.TB, st *store.Store, tenantID int64, draft store.Draf
 			t.Errorf("image %d follows heading %q: not one of %v or a repeat", i, img.Heading, headings)
 		}
 		seen[img.Heading] = true
-		ct, data, err := st.ImageContentByID(bg(t), tenantID, img.ID)
+		ct, data, err := st.ImageContentByID(apptest.Context(t), tenantID, img.ID)
 		apptest.Must(t, err, "image content")
 		cfg, err := png.DecodeConfig(bytes.NewReader(data))
 		apptest.Must(t, err, "decode the PNG")
@@ -406,11 +406,11 @@ func TestImageInline(t *testing.T) {
 		return nil
 	}}
 	h.StartWorker(t, p)
-	in := inspector(t, h)
+	in := h.Inspector(t)
 
 	jobID := imageJobQuoted(t, c, draft.ID, 3)
 	waitTask(t, in, jobs.QueueDefault, jobID, asynq.TaskStateRetry)
-	imgs, err := st.ListImages(bg(t), tenant, draft.ID)
+	imgs, err := st.ListImages(apptest.Context(t), tenant, draft.ID)
 	apptest.Must(t, err, "list images")
 	var states []string
 	for _, img := range imgs {
@@ -421,7 +421,7 @@ func TestImageInline(t *testing.T) {
 	}
 	apptest.Must(t, in.RunTask(jobs.QueueDefault, jobID), "run the retry now")
 
-	job := waitJobState(t, st, tenant, jobID, store.JobSucceeded)
+	job := apptest.WaitJobState(t, st, tenant, jobID, store.JobSucceeded)
 	imgs = checkImages(t, st, tenant, draft, 2)
 	if job.Attempts != 2 || job.CreditsCharged != 3 {
 		t.Errorf("job attempts %d, charged %d; want 2 and 3", job.Attempts, job.CreditsCharged)
@@ -438,17 +438,17 @@ func TestImageInline(t *testing.T) {
 			t.Errorf("image %d made by job %s, want %s", img.ID, img.JobID, jobID)
 		}
 	}
-	entries := checkCredits(t, st, tenant, opening-3)
-	if got := jobLedger(entries, jobID); got != "reserve:-3" {
+	entries := apptest.CheckCredits(t, st, tenant, opening-3)
+	if got := apptest.JobLedger(entries, jobID); got != "reserve:-3" {
 		t.Errorf("job ledger %q, want one reservation of 3", got)
 	}
 
 	// A second job finds every image ready: no charge, nothing generated.
-	again := waitJobState(t, st, tenant, imageJobQuoted(t, c, draft.ID, 3), store.JobSucceeded)
+	again := apptest.WaitJobState(t, st, tenant, imageJobQuoted(t, c, draft.ID, 3), store.JobSucceeded)
 	if again.CreditsCharged != 0 || calls.get("all") != 4 {
 		t.Errorf("second job charged %d after %d image model calls; want 0 and 4", again.CreditsCharged, calls.get("all"))
 	}
-	checkCredits(t, st, tenant, opening-3)
+	apptest.CheckCredits(t, st, tenant, opening-3)
 }
 
 // TestImageInlineFewerHeadings asks for more in-article images than the
@@ -467,25 +467,25 @@ func TestImageInlineFewerHeadings(t *testing.T) {
 	h.StartWorker(t)
 
 	jobID := imageJobQuoted(t, c, draft.ID, 6)
-	job := waitJobState(t, st, tenant, jobID, store.JobSucceeded)
+	job := apptest.WaitJobState(t, st, tenant, jobID, store.JobSucceeded)
 	checkImages(t, st, tenant, draft, 2)
-	entries := checkCredits(t, st, tenant, opening-3)
-	if got := jobLedger(entries, jobID); job.CreditsCharged != 3 || got != "reserve:-6 settle:3" {
+	entries := apptest.CheckCredits(t, st, tenant, opening-3)
+	if got := apptest.JobLedger(entries, jobID); job.CreditsCharged != 3 || got != "reserve:-6 settle:3" {
 		t.Errorf("job charged %d with ledger %q, want 3 and reserve:-6 settle:3", job.CreditsCharged, got)
 	}
 
 	// Featured image first, in-article images later.
 	other := seedDraft(t, st, tenant, "later")
 	setInlineImages(t, st, tenant, other.SiteID, 0)
-	first := waitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 1), store.JobSucceeded)
+	first := apptest.WaitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 1), store.JobSucceeded)
 	featured := checkImages(t, st, tenant, other, 0)[0]
 	setInlineImages(t, st, tenant, other.SiteID, 1)
-	second := waitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 2), store.JobSucceeded)
+	second := apptest.WaitJobState(t, st, tenant, imageJobQuoted(t, c, other.ID, 2), store.JobSucceeded)
 	imgs := checkImages(t, st, tenant, other, 1)
 	if first.CreditsCharged != 1 || second.CreditsCharged != 1 || imgs[0].JobID != first.ID ||
 		!imgs[0].UpdatedAt.Equal(featured.UpdatedAt) || imgs[1].JobID != second.ID {
 		t.Errorf("jobs charged %d and %d; images %+v; want 1 each, the featured image kept", first.CreditsCharged,
 			second.CreditsCharged, imgs)
 	}
-	checkCredits(t, st, tenant, opening-5)
+	apptest.CheckCredits(t, st, tenant, opening-5)
 }

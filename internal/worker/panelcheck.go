@@ -11,6 +11,7 @@ import (
 
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/easypanel"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/tasks"
@@ -20,11 +21,11 @@ import (
 const checkConcurrency = 2
 
 // CheckServerConfig is the configuration of the worker's server of
-// checks: tasks.QueueChecks only, with a concurrency of its own.
+// checks: jobs.QueueChecks only, with a concurrency of its own.
 func CheckServerConfig(c config.Config, log *slog.Logger) asynq.Config {
 	return asynq.Config{
 		Concurrency:       checkConcurrency,
-		Queues:            map[string]int{tasks.QueueChecks: 1},
+		Queues:            map[string]int{jobs.QueueChecks: 1},
 		TaskCheckInterval: c.TaskCheckInterval,
 		ShutdownTimeout:   c.ShutdownTimeout,
 		Logger:            asynqLogger{log},

@@ -19,7 +19,7 @@ func TestUnusablePromptOverrideFailsTheJob(t *testing.T) {
 	const opening = 100
 	tk, c := h.Tenant(t, "bad-prompts", opening)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 2, "bad")
+	seed := apptest.SeedIdeas(t, st, tenant, 2, "bad")
 	h.StartWorker(t)
 
 	for i, tt := range []struct {
@@ -29,18 +29,18 @@ func TestUnusablePromptOverrideFailsTheJob(t *testing.T) {
 		{"Write {{if .Title}}", []string{"draft prompt templates (version 1) cannot be used", "user: does not parse"}},
 		{"Write {{.Nope}}", []string{"render user prompt", "can't evaluate field Nope"}},
 	} {
-		_, _, err := st.SavePromptOverride(bg(t), tenant, 0, "draft", "You write.", tt.user)
+		_, _, err := st.SavePromptOverride(apptest.Context(t), tenant, 0, "draft", "You write.", tt.user)
 		apptest.Must(t, err, "store the override")
-		id := draftJobs(t, c, seed.Ideas[i])[0]
-		j := waitJobState(t, st, tenant, id, store.JobFailed)
+		id := apptest.DraftJobs(t, c, seed.Ideas[i])[0]
+		j := apptest.WaitJobState(t, st, tenant, id, store.JobFailed)
 		for _, s := range tt.says {
-			if !strings.Contains(deref(j.LastError), s) {
-				t.Errorf("override %q: job error %q does not say %q", tt.user, deref(j.LastError), s)
+			if !strings.Contains(apptest.Deref(j.LastError), s) {
+				t.Errorf("override %q: job error %q does not say %q", tt.user, apptest.Deref(j.LastError), s)
 			}
 		}
 		if j.Attempts != 1 {
 			t.Errorf("override %q: %d attempts, want 1 (a permanent failure)", tt.user, j.Attempts)
 		}
 	}
-	checkCredits(t, st, tenant, opening)
+	apptest.CheckCredits(t, st, tenant, opening)
 }

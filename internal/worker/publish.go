@@ -26,7 +26,7 @@ const (
 // publishStore is what the publish stage reads and writes.
 type publishStore interface {
 	LockDraft(ctx context.Context, draftID int64) (*store.DraftLock, error)
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
@@ -69,7 +69,7 @@ func (w *Publisher) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	defer lock.Unlock()
-	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, 0, phasePublishMedia)
+	job, err := w.store.StartJobCosting(ctx, p.TenantID, p.JobID, 0, phasePublishMedia)
 	if err != nil {
 		return err
 	}

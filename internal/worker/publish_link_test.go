@@ -58,7 +58,7 @@ func TestPublishDropsNonHTTPLink(t *testing.T) {
 	}
 	j := r.job(t, id)
 	if j.State != store.JobSucceeded {
-		t.Fatalf("job %s (%s), want succeeded", j.State, deref(j.LastError))
+		t.Fatalf("job %s (%s), want succeeded", j.State, apptest.Deref(j.LastError))
 	}
 	r.checkFree(t, j)
 	d := r.getDraft(t)

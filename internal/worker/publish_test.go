@@ -62,11 +62,11 @@ func newPublishRig(t *testing.T, h *apptest.Harness, slug string, cfg fakewp.Con
 	if seoPlugin != "" {
 		fields.SEOPlugin = &seoPlugin
 	}
-	_, err = st.UpdateSite(bg(t), tenant, draft.SiteID, fields)
+	_, err = st.UpdateSite(apptest.Context(t), tenant, draft.SiteID, fields)
 	apptest.Must(t, err, "point the site at the fake")
-	apptest.Must(t, st.RecordSiteCheck(bg(t), tenant, draft.SiteID, store.SiteCheck{Health: store.HealthHealthy}),
+	apptest.Must(t, st.RecordSiteCheck(apptest.Context(t), tenant, draft.SiteID, store.SiteCheck{Health: store.HealthHealthy}),
 		"record the site healthy")
-	site, err := st.GetSite(bg(t), tenant, draft.SiteID)
+	site, err := st.GetSite(apptest.Context(t), tenant, draft.SiteID)
 	apptest.Must(t, err, "get site")
 
 	hc := h.App.WordPressClient()
@@ -83,7 +83,7 @@ func newPublishRig(t *testing.T, h *apptest.Harness, slug string, cfg fakewp.Con
 func (r *publishRig) publishJob(t *testing.T) string {
 	t.Helper()
 	id := uuid.NewString()
-	_, err := r.st.CreateJobs(bg(t), r.tenant, "", []store.NewJob{{ID: id, Type: tasks.TypePublish,
+	_, err := r.st.CreateJobs(apptest.Context(t), r.tenant, "", []store.NewJob{{ID: id, Type: tasks.TypePublish,
 		Queue: jobs.QueueDefault, SiteID: r.site.ID, SubjectID: r.draft.ID, Params: json.RawMessage(`{"status":"publish"}`)}})
 	apptest.Must(t, err, "create publish job")
 	return id
@@ -95,24 +95,24 @@ func (r *publishRig) deliver(t *testing.T, jobID string) error {
 	t.Helper()
 	payload, err := json.Marshal(tasks.Payload{TenantID: r.tenant, JobID: jobID, SubjectID: r.draft.ID})
 	apptest.Must(t, err, "payload")
-	return r.mux.ProcessTask(bg(t), asynq.NewTask(tasks.TypePublish, payload))
+	return r.mux.ProcessTask(apptest.Context(t), asynq.NewTask(tasks.TypePublish, payload))
 }
 
 func (r *publishRig) job(t *testing.T, id string) store.Job {
 	t.Helper()
-	return getJob(t, r.st, r.tenant, id)
+	return apptest.Job(t, r.st, r.tenant, id)
 }
 
 func (r *publishRig) getDraft(t *testing.T) store.Draft {
 	t.Helper()
-	d, err := r.st.GetDraft(bg(t), r.tenant, r.draft.ID)
+	d, err := r.st.GetDraft(apptest.Context(t), r.tenant, r.draft.ID)
 	apptest.Must(t, err, "get draft")
 	return d
 }
 
 func (r *publishRig) getSite(t *testing.T) store.Site {
 	t.Helper()
-	s, err := r.st.GetSite(bg(t), r.tenant, r.site.ID)
+	s, err := r.st.GetSite(apptest.Context(t), r.tenant, r.site.ID)
 	apptest.Must(t, err, "get site")
 	return s
 }
@@ -121,8 +121,8 @@ func (r *publishRig) getSite(t *testing.T) store.Site {
 // entry, the tenant's balance untouched.
 func (r *publishRig) checkFree(t *testing.T, j store.Job) {
 	t.Helper()
-	entries := checkCredits(t, r.st, r.tenant, r.opening)
-	if got := jobLedger(entries, j.ID); j.CreditsCharged != 0 || got != "" {
+	entries := apptest.CheckCredits(t, r.st, r.tenant, r.opening)
+	if got := apptest.JobLedger(entries, j.ID); j.CreditsCharged != 0 || got != "" {
 		t.Errorf("publish job charged %d with ledger %q, want nothing", j.CreditsCharged, got)
 	}
 }
@@ -135,11 +135,11 @@ func (r *publishRig) published(t *testing.T, jobID string, attempts int) store.D
 	d := r.getDraft(t)
 	if j.State != store.JobSucceeded || j.Attempts != attempts {
 		t.Fatalf("job %s after %d attempts (error %q), want succeeded after %d", j.State, j.Attempts,
-			deref(j.LastError), attempts)
+			apptest.Deref(j.LastError), attempts)
 	}
-	if d.Status != store.DraftPublished || d.WPPostID == nil || deref(d.WPStatus) != "publish" {
+	if d.Status != store.DraftPublished || d.WPPostID == nil || apptest.Deref(d.WPStatus) != "publish" {
 		t.Fatalf("draft status %s, post %v, post status %q; want published with a stored publish post",
-			d.Status, d.WPPostID, deref(d.WPStatus))
+			d.Status, d.WPPostID, apptest.Deref(d.WPStatus))
 	}
 	var result struct {
 		PostID int64 `json:"post_id"`
@@ -176,7 +176,7 @@ func TestPublish(t *testing.T) {
 		if j.State != store.JobFailed || j.Attempts != 1 {
 			t.Errorf("job %s after %d attempts, want failed after 1", j.State, j.Attempts)
 		}
-		if msg := deref(j.LastError); !strings.Contains(msg, "content: The block markup is not allowed.") ||
+		if msg := apptest.Deref(j.LastError); !strings.Contains(msg, "content: The block markup is not allowed.") ||
 			!strings.Contains(msg, "rest_invalid_param") {
 			t.Errorf("job error %q, want WordPress's field message", msg)
 		}
@@ -206,9 +206,9 @@ func TestPublish(t *testing.T) {
 			t.Errorf("delivery returned %v, want a failure without retry", err)
 		}
 		j := r.job(t, id)
-		if j.State != store.JobFailed || j.Attempts != 1 || !strings.Contains(deref(j.LastError), "incorrect_password") {
+		if j.State != store.JobFailed || j.Attempts != 1 || !strings.Contains(apptest.Deref(j.LastError), "incorrect_password") {
 			t.Errorf("job %s after %d attempts with error %q; want failed after 1, naming incorrect_password",
-				j.State, j.Attempts, deref(j.LastError))
+				j.State, j.Attempts, apptest.Deref(j.LastError))
 		}
 		r.checkFree(t, j)
 		s := r.getSite(t)
@@ -270,7 +270,7 @@ func TestPublish(t *testing.T) {
 			j := r.job(t, id)
 			if j.State != store.JobQueued || j.LastError == nil {
 				t.Errorf("job %s with error %q after the lost reply, want queued for a retry with a reason",
-					j.State, deref(j.LastError))
+					j.State, apptest.Deref(j.LastError))
 			}
 			if r.wp.Posts() != 1 || r.getDraft(t).WPPostID != nil {
 				t.Fatalf("%d posts on the site, draft stores %v; want the created post unknown to Presswork",

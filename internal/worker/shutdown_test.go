@@ -26,8 +26,8 @@ func TestShutdownWithJobInFlight(t *testing.T) {
 	const opening = 50
 	tk, c := h.Tenant(t, "shutdown", opening)
 	tenant := tk.Tenant.ID
-	seed := seedIdeas(t, st, tenant, 1, "shutdown")
-	in := inspector(t, h)
+	seed := apptest.SeedIdeas(t, st, tenant, 1, "shutdown")
+	in := h.Inspector(t)
 
 	entered := make(chan struct{})
 	var once sync.Once
@@ -40,27 +40,27 @@ func TestShutdownWithJobInFlight(t *testing.T) {
 		return ctx.Err()
 	})
 	stop := h.StartWorker(t, offlineWith(blocking))
-	id := draftJobs(t, c, seed.Ideas[0])[0]
+	id := apptest.DraftJobs(t, c, seed.Ideas[0])[0]
 	select {
 	case <-entered:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the worker never started writing the draft")
 	}
-	if j := getJob(t, st, tenant, id); j.State != store.JobRunning || j.CreditsReserved != cost {
+	if j := apptest.Job(t, st, tenant, id); j.State != store.JobRunning || j.CreditsReserved != cost {
 		t.Fatalf("job in flight: state %s, reserved %d; want running with %d reserved", j.State, j.CreditsReserved, cost)
 	}
 
 	stop()
 
-	j := getJob(t, st, tenant, id)
+	j := apptest.Job(t, st, tenant, id)
 	if j.State == store.JobFailed || j.Final() || j.LastError != nil || j.Attempts != 1 {
 		t.Errorf("job after the shutdown: state %s, error %q, attempts %d; want unfinished, no error, 1 attempt",
-			j.State, deref(j.LastError), j.Attempts)
+			j.State, apptest.Deref(j.LastError), j.Attempts)
 	}
-	if got, want := jobLedger(ledger(t, st, tenant), id), "reserve:-3"; got != want {
+	if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 		t.Errorf("job ledger after the shutdown %q, want %q (no refund)", got, want)
 	}
-	info := taskInfo(t, in, jobs.QueueDefault, id)
+	info := apptest.TaskInfo(t, in, jobs.QueueDefault, id)
 	if info == nil || info.State != asynq.TaskStatePending || info.Retried != 0 || info.LastErr != "" {
 		t.Errorf("task after the shutdown: %+v, want pending, not retried, no error", info)
 	}
@@ -71,15 +71,15 @@ func TestShutdownWithJobInFlight(t *testing.T) {
 	}
 
 	h.StartWorker(t)
-	j = waitJobState(t, st, tenant, id, store.JobSucceeded)
+	j = apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
 	if j.CreditsCharged != cost || j.Attempts != 2 {
 		t.Errorf("job charged %d in %d attempts, want %d in 2", j.CreditsCharged, j.Attempts, cost)
 	}
-	entries := checkCredits(t, st, tenant, opening-cost)
-	if got, want := jobLedger(entries, id), "reserve:-3"; got != want {
+	entries := apptest.CheckCredits(t, st, tenant, opening-cost)
+	if got, want := apptest.JobLedger(entries, id), "reserve:-3"; got != want {
 		t.Errorf("job ledger %q, want %q", got, want)
 	}
-	drafts, err := st.ListDrafts(bg(t), tenant, seed.Site.ID, store.Page{Limit: 10})
+	drafts, err := st.ListDrafts(apptest.Context(t), tenant, seed.Site.ID, store.Page{Limit: 10})
 	apptest.Must(t, err, "list drafts")
 	if len(drafts) != 1 {
 		t.Errorf("%d drafts, want 1", len(drafts))

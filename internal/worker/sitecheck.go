@@ -11,7 +11,7 @@ import (
 
 // siteCheckStore is what the site check reads and writes.
 type siteCheckStore interface {
-	StartJob(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
+	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	RecordSiteCheck(ctx context.Context, tenantID, id int64, c store.SiteCheck) error
 	FinishJob(ctx context.Context, o store.Outcome) error
@@ -29,7 +29,7 @@ type SiteChecker struct {
 // costs nothing. A site that cannot be reached is retried a few times; on
 // the last attempt it is recorded unhealthy with what went wrong.
 func (c *SiteChecker) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := c.store.StartJob(ctx, p.TenantID, p.JobID, 0, "checking")
+	job, err := c.store.StartJobCosting(ctx, p.TenantID, p.JobID, 0, "checking")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package apptest boots the real Presswork processes for end-to-end tests:
 // the API on an httptest server and, when asked, a worker, each on a
-// database and a Redis database of the test's own.
+// database and a Redis database of the test's own; and it gives those
+// tests helpers to seed data, follow jobs and check the credit ledger.
 package apptest
 
 import (

@@ -60,7 +60,7 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 
 // NewChecks builds the small asynq server that answers the checks a
 // request waits for (PUT /v1/easypanel's panel checks): it serves
-// tasks.QueueChecks only, so that checks never wait behind long AI jobs.
+// jobs.QueueChecks only, so that checks never wait behind long AI jobs.
 func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypePanelCheck, &worker.PanelChecker{Box: a.Box, AllowPrivateURLs: a.Config.AllowPrivateURLs, Log: a.Log})

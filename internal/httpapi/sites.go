@@ -9,116 +9,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
-
-func (s *Server) getTenant(c echo.Context) error {
-	t, err := s.store.GetTenant(c.Request().Context(), principal(c).TenantID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, t)
-}
-
-func (s *Server) getCredits(c echo.Context) error {
-	cr, err := s.store.Credits(c.Request().Context(), principal(c).TenantID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"balance": cr.Balance, "reserved_by_unfinished_jobs": cr.Reserved,
-		"available_for_new_work": cr.Balance, "costs": map[string]int64{
-			"clustering_keywords_per_credit": s.cfg.Costs.KeywordsPerCredit, "idea": s.cfg.Costs.Idea, "draft": s.cfg.Costs.Draft},
-	})
-}
-
-func (s *Server) getLedger(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	entries, err := s.store.Ledger(c.Request().Context(), principal(c).TenantID, p)
-	if err != nil {
-		return err
-	}
-	l := List[store.LedgerEntry]{Items: entries}
-	if len(entries) == p.Limit {
-		l.NextAfter = entries[len(entries)-1].ID // newest first: the next page is older
-	}
-	return c.JSON(http.StatusOK, l)
-}
-
-type createKeyRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-}
-
-// createdKey is the one answer that shows a key's secret.
-type createdKey struct {
-	store.APIKey
-	Key string `json:"key"`
-}
-
-func (s *Server) createAPIKey(c echo.Context) error {
-	var req createKeyRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	p := principal(c)
-	v := &errs.ValidationError{}
-	v.CheckText("name", req.Name, 1, 100)
-	if !slices.Contains(auth.TenantRoles, req.Role) {
-		v.Add("role", "must be one of %s", strings.Join(auth.TenantRoles, ", "))
-	} else if req.Role == "owner" && p.Role != "owner" {
-		return errs.Public(errs.ErrForbidden, "only an owner may create owner keys")
-	}
-	if err := v.OrNil(); err != nil {
-		return err
-	}
-	key, prefix, hash := auth.NewAPIKey()
-	k, err := s.store.CreateAPIKey(c.Request().Context(), p.TenantID, req.Role, req.Name, prefix, hash)
-	if err != nil {
-		return err
-	}
-	s.audit(c, "api_key.create", fmt.Sprintf("api_key:%d role:%s", k.ID, k.Role))
-	// A retry with the same Idempotency-Key gets the key without its secret.
-	if err := setReplayBody(c, k); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, createdKey{APIKey: k, Key: key})
-}
-
-func (s *Server) listAPIKeys(c echo.Context) error {
-	keys, err := s.store.ListAPIKeys(c.Request().Context(), principal(c).TenantID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, List[store.APIKey]{Items: keys})
-}
-
-func (s *Server) revokeAPIKey(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	p := principal(c)
-	k, err := s.store.GetAPIKey(c.Request().Context(), p.TenantID, id)
-	if err != nil {
-		return err
-	}
-	if k.Role == "owner" && p.Role != "owner" {
-		return errs.Public(errs.ErrForbidden, "only an owner may revoke owner keys")
-	}
-	if k, err = s.store.RevokeAPIKey(c.Request().Context(), p.TenantID, id); err != nil {
-		return err
-	}
-	s.audit(c, "api_key.revoke", fmt.Sprintf("api_key:%d", id))
-	return c.JSON(http.StatusOK, k)
-}
 
 // siteRequest is the body of site writes; on update nil fields are kept.
 type siteRequest struct {
@@ -353,19 +250,18 @@ func (s *Server) deleteSite(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// audit records a sensitive action on the caller's tenant; a failure to
-// record is logged, not fatal.
-func (s *Server) audit(c echo.Context, action, target string) {
-	s.auditTenant(c, principal(c).TenantID, action, target)
-}
-
-// auditTenant records a sensitive action on tenantID (an operator acting on
-// a tenant: the entry is the tenant's, so its owners read it).
-func (s *Server) auditTenant(c echo.Context, tenantID int64, action, target string) {
-	p := principal(c)
-	err := s.store.RecordAudit(c.Request().Context(), store.AuditRecord{TenantID: tenantID, KeyID: p.KeyID,
-		Actor: p.Role, Action: action, Target: target})
+// checkSiteConnection queues a connection check of a site.
+func (s *Server) checkSiteConnection(c echo.Context) error {
+	siteID, err := pathID(c, "id")
 	if err != nil {
-		s.log.Warn("audit log write failed", "error", err, "action", action)
+		return err
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
+	if _, err := s.store.GetSite(c.Request().Context(), principal(c).TenantID, siteID); err != nil {
+		return err
+	}
+	return s.createJobs(c, []store.NewJob{{ID: newID(c, "check", siteID), Type: tasks.TypeCheck,
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID}})
 }
