@@ -4,7 +4,7 @@
 # The fuzz tests today: FuzzParseCSV, FuzzParseJSON (internal/kwimport),
 # FuzzOfflineDraft, FuzzValidateDraft (internal/ai/offline), FuzzSanitizeHTML,
 # FuzzParseModelOutputs (internal/ai), FuzzParseSchedule and
-# FuzzNextAcrossDaylightSaving (internal/schedule).
+# FuzzNextAcrossDaylightSaving (internal/cronspec).
 # New ones are found by name; only packages with a fuzz test are compiled.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presswork/presswork/internal/cronspec"
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/schedule"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -45,13 +45,13 @@ func (l Limits) DefaultRules(siteID int64, d Defaults, now time.Time) ([]store.R
 	if d.Timezone != nil && strings.TrimSpace(*d.Timezone) != "" {
 		tz = strings.TrimSpace(*d.Timezone)
 	}
-	if _, err := schedule.Location(tz); err != nil {
+	if _, err := cronspec.Location(tz); err != nil {
 		return nil, errs.Invalid("timezone", "%s", err.Error())
 	}
 	rules := make([]store.Rule, len(defaultRules))
 	for i, dr := range defaultRules {
 		// The product's own cadences, whatever the minimum interval.
-		sched, err := schedule.Parse(dr.schedule, tz, 0)
+		sched, err := cronspec.Parse(dr.schedule, tz, 0)
 		if err != nil {
 			return nil, fmt.Errorf("default rule %q: %w", dr.name, err)
 		}

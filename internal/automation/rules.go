@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presswork/presswork/internal/cronspec"
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/schedule"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -145,7 +145,7 @@ func (w *ruleWrite) name() {
 // the rule fires by. changed says whether either was written (always on a
 // create): then the schedule must keep minInterval. The error is a stored
 // schedule that no longer parses.
-func (w *ruleWrite) timing(minInterval time.Duration) (sched schedule.Schedule, changed bool, err error) {
+func (w *ruleWrite) timing(minInterval time.Duration) (sched cronspec.Schedule, changed bool, err error) {
 	changed = w.create || w.ch.Schedule != nil || w.ch.Timezone != nil
 	tzOK := w.timezone()
 	if w.required("schedule", w.ch.Schedule != nil) {
@@ -158,12 +158,12 @@ func (w *ruleWrite) timing(minInterval time.Duration) (sched schedule.Schedule, 
 		if !tzOK {
 			tz = defaultTimezone // still say what is wrong with the schedule itself
 		}
-		if sched, err = schedule.Parse(w.r.Schedule, tz, minInterval); err != nil {
+		if sched, err = cronspec.Parse(w.r.Schedule, tz, minInterval); err != nil {
 			w.problems.Add("schedule", "%s", err.Error())
 		}
 	default:
 		// The stored schedule: the minimum interval it was accepted under holds.
-		if sched, err = schedule.Parse(w.r.Schedule, w.r.Timezone, 0); err != nil {
+		if sched, err = cronspec.Parse(w.r.Schedule, w.r.Timezone, 0); err != nil {
 			return sched, false, fmt.Errorf("stored schedule of rule %d: %w", w.r.ID, err)
 		}
 	}
@@ -179,7 +179,7 @@ func (w *ruleWrite) timezone() bool {
 			w.r.Timezone = defaultTimezone
 		}
 	}
-	if _, err := schedule.Location(w.r.Timezone); err != nil {
+	if _, err := cronspec.Location(w.r.Timezone); err != nil {
 		w.problems.Add("timezone", "%s", err.Error())
 		return false
 	}

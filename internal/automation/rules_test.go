@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/presswork/presswork/internal/cronspec"
 	"github.com/presswork/presswork/internal/errs"
-	"github.com/presswork/presswork/internal/schedule"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -44,12 +44,12 @@ func problems(t *testing.T, err error) []errs.FieldProblem {
 
 // scheduleProblem is what schedule says of spec read in tz.
 func scheduleProblem(spec, tz string, minInterval time.Duration) string {
-	_, err := schedule.Parse(spec, tz, minInterval)
+	_, err := cronspec.Parse(spec, tz, minInterval)
 	return err.Error()
 }
 
 func timezoneProblem(tz string) string {
-	_, err := schedule.Location(tz)
+	_, err := cronspec.Location(tz)
 	return err.Error()
 }
 

@@ -5,7 +5,7 @@
 // per slot), so a replica that takes over fires exactly the slots left,
 // and run ids built from the rule and the slot make an overlap harmless.
 // What a rule's schedule means and when it fires next is package
-// schedule's; this package only fires, under the lease.
+// cronspec's; this package only fires, under the lease.
 package scheduler
 
 import (

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/presswork/presswork/internal/schedule"
+	"github.com/presswork/presswork/internal/cronspec"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -87,7 +87,7 @@ const maxCountedMisses = 1000
 // disabled, when its schedule no longer parses or never fires again), and
 // the slots between that it missed.
 func (s *Scheduler) next(r store.Rule, now time.Time) store.Advance {
-	sched, err := schedule.Parse(r.Schedule, r.Timezone, 0)
+	sched, err := cronspec.Parse(r.Schedule, r.Timezone, 0)
 	if err != nil {
 		s.Log.Warn("disabling a rule whose schedule no longer parses", "rule", r.ID, "tenant", r.TenantID, "error", err)
 		return store.Advance{}

@@ -1,4 +1,4 @@
-// Package schedule reads automation rules' schedules: a cron expression
+// Package cronspec reads automation rules' schedules: a cron expression
 // (five fields, or six with seconds first) or a descriptor such as
 // "@every 6h" or "@daily", in a time zone, parsed by robfig/cron. It also
 // decides when a rule fires next, across daylight saving changes as Vixie
@@ -6,7 +6,7 @@
 // API's next_fire_at) agrees; and that a rule that missed slots (the
 // scheduler was down or behind) fires once to catch up, not once per slot,
 // and which slots it missed.
-package schedule
+package cronspec
 
 import (
 	"fmt"
