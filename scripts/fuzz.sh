@@ -2,7 +2,7 @@
 # Runs every fuzz test of the module for the given time each (default 20s),
 # starting from the seeds in the code and in testdata/fuzz/<FuzzName>/.
 # The fuzz tests today: FuzzParseCSV, FuzzParseJSON (internal/kwimport),
-# FuzzOfflineDraft, FuzzValidateDraft (internal/ai/offline), FuzzSanitizeHTML,
+# FuzzOfflineDraft, FuzzValidateDraft (internal/ai/offline), FuzzSanitizeHTML (internal/markup),
 # FuzzParseModelOutputs (internal/ai), FuzzParseSchedule and
 # FuzzNextAcrossDaylightSaving (internal/cronspec).
 # New ones are found by name; only packages with a fuzz test are compiled.
