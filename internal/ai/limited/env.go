@@ -29,6 +29,8 @@ const maxPerMinute = 1_000_000_000
 // ("openai/gpt-4o-mini"; "openai-compatible/..." and "azure-openai/..." for
 // the other OpenAI API types), or what WithKey or WithStageKey say. A key
 // that no entry names is unlimited. Unset or empty, every key is unlimited.
+// The worker refuses an entry whose key none of its models is limited
+// under (see providers.FromEnv).
 // Errors name the variable and the entry at fault.
 func LimitsFromEnv(getenv func(string) string) (map[string]ratelimit.Limits, error) {
 	limits, err := ParseLimits(getenv(EnvVar))

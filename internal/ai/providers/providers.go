@@ -77,11 +77,12 @@ func (s Set) CountedIn(r *metrics.Registry) Set {
 // OpenAI-compatible text and embedding models when OPENAI_API_KEY is set,
 // Replicate images when REPLICATE_API_TOKEN is set, and the offline
 // provider for whatever is not configured. A configuration that is set but
-// invalid is an error, never a silent fallback. With rdb, the remote
-// providers share the request and token limits of AI_LIMITS with every
-// worker process through Redis, and a 429 pauses them all. The OPENAI_*
-// variables other than the key also configure the models of tenants that
-// bring their own key, whether or not OPENAI_API_KEY is set.
+// invalid is an error, never a silent fallback; so is an AI_LIMITS key
+// that neither these models nor tenants' own are limited under. With rdb,
+// the remote providers share the request and token limits of AI_LIMITS
+// with every worker process through Redis, and a 429 pauses them all. The
+// OPENAI_* variables other than the key also configure the models of
+// tenants that bring their own key, whether or not OPENAI_API_KEY is set.
 func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Logger) (Set, error) {
 	p := Offline()
 	limits, err := limited.LimitsFromEnv(getenv)
@@ -92,37 +93,45 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	if rdb != nil {
 		operator.lim = ratelimit.New(rdb, "presswork:ratelimit")
 	}
-	if err := operator.openAIFromEnv(&p, getenv, log); err != nil {
+	textKeys, err := operator.openAIFromEnv(&p, getenv, log)
+	if err != nil {
 		return p, err
 	}
 	tc, err := openai.ConfigFromEnvWithKey(getenv, tenantKeyPlaceholder)
 	if err != nil {
 		return p, fmt.Errorf("OpenAI configuration (for tenants' own keys): %w", err)
 	}
-	p.TenantOpenAI = TenantOpenAI{Config: tc, Limiter: operator.lim, Limits: limits}
-	if err := operator.replicateFromEnv(&p, getenv, log); err != nil {
+	tenantKeys, err := tenantOpenAIKeys(tc)
+	if err != nil {
 		return p, err
 	}
-	return p, nil
+	p.TenantOpenAI = TenantOpenAI{Config: tc, Limiter: operator.lim, Limits: limits}
+	imageKeys, err := operator.replicateFromEnv(&p, getenv, log)
+	if err != nil {
+		return p, err
+	}
+	keys := limitKeys{operator: append(textKeys, imageKeys...), tenant: tenantKeys}
+	return p, keys.check(limits)
 }
 
 // openAIFromEnv sets p's text and embedding models to the
-// OpenAI-compatible ones when OPENAI_API_KEY is set.
-func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger) error {
+// OpenAI-compatible ones when OPENAI_API_KEY is set, and returns the keys
+// they are limited under.
+func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger) ([]string, error) {
 	oc, ok, err := openai.ConfigFromEnv(getenv)
 	if err != nil {
-		return fmt.Errorf("OpenAI configuration: %w", err)
+		return nil, fmt.Errorf("OpenAI configuration: %w", err)
 	}
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	text, err := openai.NewTextModel(oc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	emb, err := openai.NewEmbedder(oc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
 	p.Embedder = s.embedder(emb)
@@ -130,24 +139,25 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	if unpriced := oc.UnpricedModels(); len(unpriced) > 0 {
 		log.Warn("models without a price in OPENAI_PRICES are costed at 0 USD", "models", unpriced)
 	}
-	return nil
+	return openAIKeys(text, emb, oc), nil
 }
 
 // replicateFromEnv sets p's image model to Replicate's when
-// REPLICATE_API_TOKEN is set.
-func (s stack) replicateFromEnv(p *Set, getenv func(string) string, log *slog.Logger) error {
+// REPLICATE_API_TOKEN is set, and returns the key it is limited under.
+func (s stack) replicateFromEnv(p *Set, getenv func(string) string, log *slog.Logger) ([]string, error) {
 	rc, ok, err := replicate.ConfigFromEnv(getenv)
 	if err != nil {
-		return fmt.Errorf("Replicate configuration: %w", err)
+		return nil, fmt.Errorf("Replicate configuration: %w", err)
 	}
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	img, err := replicate.NewImageModel(rc, replicate.WithLogger(log))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.Image = s.image(img, limited.WithKey("replicate/"+img.Name()))
+	key := "replicate/" + img.Name()
+	p.Image = s.image(img, limited.WithKey(key))
 	log.Info("Replicate image provider", "config", rc, "limits", s.limits)
-	return nil
+	return []string{key}, nil
 }

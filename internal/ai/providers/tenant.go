@@ -113,7 +113,7 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (ai.TextM
 		return ai.TextModels{}, "", errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
 	}
 	tenant := stack{metricsKey: metrics.KeyTenant, lim: m.cfg.Limiter, limits: m.cfg.Limits}
-	prefix := fmt.Sprintf("tenant-%d/", tenantID)
+	prefix := tenantKeyPrefix(tenantID)
 	stageKey := limited.StageKey(text.Name(), cfg.Model, cfg.ModelFor)
 	p := ai.TextModels{
 		Text:     tenant.text(text, limited.WithStageKey(func(s ai.Stage) string { return prefix + stageKey(s) })),
