@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -76,10 +77,11 @@ func (pub *publication) termIDs(ctx context.Context, tax wordpress.Taxonomy, nam
 	return ids, nil
 }
 
-// content is the post body: the sanitized draft with each inline image
-// after its heading, and the draft's marker.
+// content is the post body: the draft sanitized for the site (links to
+// the site's own host stay followed) with each inline image after its
+// heading, and the draft's marker.
 func (pub *publication) content(media map[int64]wordpress.Media) string {
-	body := markup.SanitizeHTML(pub.draft.BodyHTML)
+	body := markup.SanitizeForSite(pub.draft.BodyHTML, siteHost(pub.site.URL))
 	figures := make(map[string]string) // heading text -> figure
 	for _, img := range pub.images {
 		m, ok := media[img.ID]
@@ -97,6 +99,16 @@ func (pub *publication) content(media map[int64]wordpress.Media) string {
 		})
 	}
 	return body + "\n" + pub.markerComment()
+}
+
+// siteHost is the host (with its port, if any) of the site URL siteURL,
+// "" if it does not parse.
+func siteHost(siteURL string) string {
+	u, err := url.Parse(siteURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // writePost updates the draft's post (stored id, else found by its marker)
