@@ -9,6 +9,8 @@ package ai
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // Stage names the pipeline step a model call serves; it selects the prompt,
@@ -154,6 +156,12 @@ type Draft struct {
 	MetaDescription string `json:"meta_description"`
 	FocusKeyword    string `json:"focus_keyword"`
 	BodyHTML        string `json:"body_html"`
+
+	// Fixes are the faults of the model's answer that were repaired
+	// without asking the model again, and Warnings the soft rules the draft
+	// does not meet (docs/ai-repair.md). Neither is part of the answer.
+	Fixes    []errs.FieldProblem `json:"-"`
+	Warnings []errs.FieldProblem `json:"-"`
 }
 
 // MaxInlineImages is the most in-article images one draft may ask for.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/presswork/presswork/internal/errs"
@@ -80,6 +81,33 @@ func checkLen(ve *errs.ValidationError, field, value string, lo, hi int) {
 	case n > hi:
 		ve.Add(field, "must be at most %d characters, got %d", hi, n)
 	}
+}
+
+// cutAtWord shortens s to at most n runes: at the last space when the cut
+// would fall inside a word and one is not too far back (in the second
+// half), without the spaces and separating punctuation that would dangle
+// at the end.
+func cutAtWord(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := r[:n]
+	if !unicode.IsSpace(r[n]) {
+		for i := len(cut) - 1; i >= n/2; i-- {
+			if unicode.IsSpace(cut[i]) {
+				cut = cut[:i]
+				break
+			}
+		}
+	}
+	out := strings.TrimRightFunc(string(cut), func(c rune) bool {
+		return unicode.IsSpace(c) || strings.ContainsRune(",;:-–—/&|(", c)
+	})
+	if out == "" {
+		out = strings.TrimSpace(string(r[:n]))
+	}
+	return out
 }
 
 // truncateRunes cuts s to n runes and marks the cut with an ellipsis.

@@ -12,7 +12,8 @@ func (w *Writer) NameCluster(ctx context.Context, in ClusterNameInput) (ClusterN
 	if err := validateClusterNameInput(in); err != nil {
 		return ClusterName{}, Usage{}, err
 	}
-	return runStage(ctx, w, StageClusterName, in, clusterNameMaxTokens, ParseClusterName)
+	return runStage(ctx, w, stageCall{stage: StageClusterName, input: in, maxTokens: clusterNameMaxTokens},
+		ParseClusterName)
 }
 
 // ParseClusterName decodes a cluster_name answer strictly (no unknown

@@ -18,13 +18,20 @@ func (w *Writer) Draft(ctx context.Context, in DraftInput) (Draft, Usage, error)
 	if err := validateDraftInput(in); err != nil {
 		return Draft{}, Usage{}, err
 	}
-	return runStage(ctx, w, StageDraft, in, draftMaxTokens, func(content []byte) (Draft, error) {
+	schema, err := draftSchema(in)
+	if err != nil {
+		return Draft{}, Usage{}, err
+	}
+	call := stageCall{stage: StageDraft, input: in, maxTokens: draftMaxTokens, schema: schema}
+	return runStage(ctx, w, call, func(content []byte) (Draft, error) {
 		return ParseDraft(in, content)
 	})
 }
 
 // ParseDraft decodes a draft answer strictly, trims its fields, sanitizes
-// its body with markup.SanitizeHTML and validates it against in.
+// its body with markup.SanitizeHTML, repairs what needs no model call
+// (recorded in Fixes), validates it against in and records the soft rules
+// it does not meet in Warnings.
 func ParseDraft(in DraftInput, content []byte) (Draft, error) {
 	var d Draft
 	if err := decodeStrict(content, &d); err != nil {
@@ -37,18 +44,21 @@ func ParseDraft(in DraftInput, content []byte) (Draft, error) {
 	d.MetaDescription = oneLine(d.MetaDescription)
 	d.FocusKeyword = oneLine(d.FocusKeyword)
 	d.BodyHTML = strings.TrimSpace(markup.SanitizeHTML(d.BodyHTML))
+	repairDraft(in, &d)
 	if err := ValidateDraft(in, d); err != nil {
 		return Draft{}, err
 	}
+	d.Warnings = draftWarnings(in, d)
 	return d, nil
 }
 
 // slugRE matches a slug: lower-case ASCII words joined by single hyphens.
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
-// ValidateDraft checks a draft's fields and that its body contains every
-// heading of in.Outline, in order, as an <h2>/<h3> of the same level with the
-// same text.
+// ValidateDraft checks a draft's fields, that its focus keyword is one of
+// in's target keywords (normalized as targetKeywords does) and that its
+// body contains every heading of in.Outline, in order, as an <h2>/<h3> of
+// the same level with the same text.
 func ValidateDraft(in DraftInput, d Draft) error {
 	ve := &errs.ValidationError{}
 	checkLen(ve, "title", d.Title, minTitleLen, maxTitleLen)
@@ -63,8 +73,12 @@ func ValidateDraft(in DraftInput, d Draft) error {
 	checkLen(ve, "excerpt", d.Excerpt, 1, maxExcerptLen)
 	checkLen(ve, "meta_title", d.MetaTitle, 1, maxMetaTitleLen)
 	checkLen(ve, "meta_description", d.MetaDescription, minMetaDescriptionLen, maxMetaDescriptionLen)
-	if strings.TrimSpace(d.FocusKeyword) == "" {
+	targets := targetKeywords(in)
+	switch {
+	case strings.TrimSpace(d.FocusKeyword) == "":
 		ve.Add("focus_keyword", "must not be empty")
+	case len(targets) > 0 && !containsString(targets, d.FocusKeyword):
+		ve.Add("focus_keyword", "must be one of the target keywords, got %q", truncateRunes(d.FocusKeyword, 100))
 	}
 	if strings.TrimSpace(d.BodyHTML) == "" {
 		ve.Add("body_html", "must not be empty")
@@ -80,33 +94,57 @@ func ValidateDraft(in DraftInput, d Draft) error {
 }
 
 // unmatchedHeadings returns the indexes of the outline headings that are not
-// part of a longest in-order match between outline and found, so that one
-// misplaced heading is reported once rather than with all the ones after it.
+// part of a longest in-order match between outline and found (same level,
+// same text), so that one misplaced heading is reported once rather than
+// with all the ones after it.
 func unmatchedHeadings(outline []Heading, found []markup.Heading) []int {
+	want := outlineTexts(outline)
+	pairs := alignHeadings(len(outline), len(found), func(i, j int) bool {
+		return found[j].Level == outline[i].Level && (found[j].Text == want[i][0] || found[j].Text == want[i][1])
+	})
+	var missing []int
+	for i, j := range pairs {
+		if j < 0 {
+			missing = append(missing, i)
+		}
+	}
+	return missing
+}
+
+// outlineTexts returns, for each outline heading, the two texts a heading
+// of the body may show for it: its text as written and with its entities
+// decoded, both normalized by markup.HeadingText.
+func outlineTexts(outline []Heading) [][2]string {
 	want := make([][2]string, len(outline))
 	for i, h := range outline {
 		want[i] = [2]string{markup.HeadingText(h.Text), markup.HeadingText(html.UnescapeString(h.Text))}
 	}
-	match := func(i, j int) bool {
-		return found[j].Level == outline[i].Level && (found[j].Text == want[i][0] || found[j].Text == want[i][1])
+	return want
+}
+
+// alignHeadings matches n outline headings with m found headings in order,
+// with match(i, j) saying whether found[j] may stand for outline[i], and
+// returns for each outline heading the index of its found heading, or -1.
+// The match is a longest one.
+func alignHeadings(n, m int, match func(i, j int) bool) []int {
+	pairs := make([]int, n)
+	for i := range pairs {
+		pairs[i] = -1
 	}
-	n, m := len(outline), len(found)
-	var missing []int
 	if (n+1)*(m+1) > 1<<20 {
 		// Too big for the table: match greedily.
 		next := 0
-		for i := range outline {
+		for i := 0; i < n; i++ {
 			j := next
 			for j < m && !match(i, j) {
 				j++
 			}
-			if j == m {
-				missing = append(missing, i)
-				continue
+			if j < m {
+				pairs[i] = j
+				next = j + 1
 			}
-			next = j + 1
 		}
-		return missing
+		return pairs
 	}
 	// lcs[i][j] is the length of the longest in-order match of outline[i:]
 	// and found[j:].
@@ -130,16 +168,16 @@ func unmatchedHeadings(outline []Heading, found []markup.Heading) []int {
 	for i < n {
 		switch {
 		case j < m && match(i, j) && lcs[i][j] == lcs[i+1][j+1]+1:
+			pairs[i] = j
 			i++
 			j++
 		case j == m || lcs[i+1][j] == lcs[i][j]:
-			missing = append(missing, i)
 			i++
 		default:
 			j++
 		}
 	}
-	return missing
+	return pairs
 }
 
 // validateDraftInput checks, before the model is asked, the title, the focus

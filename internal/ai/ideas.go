@@ -13,8 +13,13 @@ func (w *Writer) Ideas(ctx context.Context, in IdeasInput) ([]Idea, Usage, error
 	if err := validateIdeasInput(in); err != nil {
 		return nil, Usage{}, err
 	}
-	budget := ideasBaseMaxTokens + ideasPerIdeaTokens*in.Count
-	return runStage(ctx, w, StageIdeas, in, budget, func(content []byte) ([]Idea, error) {
+	schema, err := ideasSchema(in.Count)
+	if err != nil {
+		return nil, Usage{}, err
+	}
+	call := stageCall{stage: StageIdeas, input: in, maxTokens: ideasBaseMaxTokens + ideasPerIdeaTokens*in.Count,
+		schema: schema}
+	return runStage(ctx, w, call, func(content []byte) ([]Idea, error) {
 		return ParseIdeas(in, content)
 	})
 }

@@ -20,8 +20,13 @@ func (w *Writer) ImagePrompt(ctx context.Context, in ImagePromptInput) (ImagePro
 		return ImagePrompt{}, Usage{}, err
 	}
 	in = clampInline(in)
-	budget := imagePromptMaxTokens + inlinePromptTokens*in.InlineCount
-	return runStage(ctx, w, StageImagePrompt, in, budget, func(content []byte) (ImagePrompt, error) {
+	schema, err := imagePromptSchema(in)
+	if err != nil {
+		return ImagePrompt{}, Usage{}, err
+	}
+	call := stageCall{stage: StageImagePrompt, input: in,
+		maxTokens: imagePromptMaxTokens + inlinePromptTokens*in.InlineCount, schema: schema}
+	return runStage(ctx, w, call, func(content []byte) (ImagePrompt, error) {
 		return ParseImagePrompt(in, content)
 	})
 }

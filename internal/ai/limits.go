@@ -32,7 +32,30 @@ const (
 	promptTitles   = 100
 	// maxReportedProblems caps the problems quoted back to the model.
 	maxReportedProblems = 12
+	// maxRepairAnswerRunes caps the previous answer quoted in a repair
+	// request (a full draft is about 8,000 tokens, some 35,000 runes).
+	maxRepairAnswerRunes = 48000
 )
+
+// minDraftWordsByType is the soft minimum length of a draft in words, by
+// content type; a shorter draft is accepted with a warning.
+var minDraftWordsByType = map[string]int{
+	"post":       500,
+	"guide":      800,
+	"listicle":   600,
+	"comparison": 600,
+	"how_to":     600,
+	"review":     600,
+}
+
+// minDraftWords is the soft minimum length of a draft of content type t;
+// an unknown type counts as a post.
+func minDraftWords(t string) int {
+	if n, ok := minDraftWordsByType[t]; ok {
+		return n
+	}
+	return minDraftWordsByType["post"]
+}
 
 // Token budgets per stage.
 const (

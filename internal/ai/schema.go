@@ -1,6 +1,7 @@
 package ai
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -45,11 +46,14 @@ var stageSchemas = sync.OnceValues(func() (map[Stage]json.RawMessage, error) {
 		}},
 		{StageIdeas, IdeaList{}, func(root map[string]any) {
 			idea := []string{"ideas", "[]"}
+			setItems(root, 1, MaxIdeaCount, "ideas")
 			describe(root, "10 to 120 characters", append(idea, "title")...)
 			setKey(root, "enum", toAnySlice(ContentTypes), append(idea, "content_type")...)
 			describe(root, "1 to 10 keywords from the cluster, the primary keyword first",
 				append(idea, "target_keywords")...)
+			setItems(root, minTargetKeywords, maxTargetKeywords, append(idea, "target_keywords")...)
 			describe(root, "3 to 15 headings; the first has level 2", append(idea, "outline")...)
+			setItems(root, minOutlineHeadings, maxOutlineHeadings, append(idea, "outline")...)
 			setKey(root, "enum", []any{2, 3}, append(idea, "outline", "[]", "level")...)
 			describe(root, "1 to 120 characters", append(idea, "outline", "[]", "text")...)
 		}},
@@ -68,6 +72,7 @@ var stageSchemas = sync.OnceValues(func() (map[Stage]json.RawMessage, error) {
 			describe(root, "the image's alt text for readers who cannot see it, 5 to 125 characters", "alt_text")
 			describe(root, "the in-article images: exactly as many as asked for (none when none is asked for), "+
 				"each after a different section heading", "inline_images")
+			setItems(root, 0, MaxInlineImages, "inline_images")
 			describe(root, "the section heading the image follows, copied exactly from the list given",
 				"inline_images", "[]", "heading")
 			describe(root, "a description of the image for an image model, 20 to 1000 characters",
@@ -85,6 +90,53 @@ var stageSchemas = sync.OnceValues(func() (map[Stage]json.RawMessage, error) {
 	}
 	return out, nil
 })
+
+// ideasSchema is the ideas schema for a request of count ideas.
+func ideasSchema(count int) (json.RawMessage, error) {
+	return editedSchema(StageIdeas, func(root map[string]any) {
+		setItems(root, count, count, "ideas")
+	})
+}
+
+// imagePromptSchema is the image_prompt schema for a request of count
+// in-article images after the headings of in.
+func imagePromptSchema(in ImagePromptInput) (json.RawMessage, error) {
+	return editedSchema(StageImagePrompt, func(root map[string]any) {
+		count := max(in.InlineCount, 0)
+		setItems(root, count, count, "inline_images")
+		if headings := InlineHeadings(in); count > 0 && len(headings) > 0 {
+			setKey(root, "enum", toAnySlice(headings), "inline_images", "[]", "heading")
+		}
+	})
+}
+
+// draftSchema is the draft schema for in: the focus keyword is one of its
+// target keywords.
+func draftSchema(in DraftInput) (json.RawMessage, error) {
+	return editedSchema(StageDraft, func(root map[string]any) {
+		if targets := targetKeywords(in); len(targets) > 0 {
+			setKey(root, "enum", toAnySlice(targets), "focus_keyword")
+		}
+	})
+}
+
+// editedSchema returns a copy of a stage's schema changed by edit.
+func editedSchema(stage Stage, edit func(root map[string]any)) (json.RawMessage, error) {
+	raw, err := Schema(stage)
+	if err != nil {
+		return nil, err
+	}
+	var root map[string]any
+	if err := json.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("ai: schema for %s: %w", stage, err)
+	}
+	edit(root)
+	var buf bytes.Buffer
+	if err := encodeSchemaNode(&buf, root); err != nil {
+		return nil, fmt.Errorf("ai: schema for %s: %w", stage, err)
+	}
+	return buf.Bytes(), nil
+}
 
 // Schema returns the strict JSON schema a stage's answer must match.
 func Schema(stage Stage) (json.RawMessage, error) {

@@ -244,6 +244,15 @@ func setKey(root map[string]any, key string, value any, path ...string) {
 	node[key] = value
 }
 
+// setItems bounds the number of items of the array schema at path (see
+// setKey): minItems lo unless it is 0, maxItems hi.
+func setItems(root map[string]any, lo, hi int, path ...string) {
+	if lo > 0 {
+		setKey(root, "minItems", lo, path...)
+	}
+	setKey(root, "maxItems", hi, path...)
+}
+
 // describe sets the description of the schema node at path (see setKey).
 func describe(root map[string]any, text string, path ...string) {
 	setKey(root, "description", text, path...)

@@ -38,59 +38,107 @@ func NewWriter(model TextModel) (*Writer, error) {
 	return &Writer{model: model, prompts: prompts, schemas: schemas}, nil
 }
 
+// stageCall is one stage's request before its prompts are rendered.
+type stageCall struct {
+	stage     Stage
+	input     any
+	maxTokens int
+	// schema overrides the stage's schema for this request (for counts
+	// known only from the input); nil keeps the stage's.
+	schema json.RawMessage
+}
+
 // runStage renders the prompts, calls the model, and parses and validates its
 // answer, with one repair attempt when the answer is a refusal, truncated or
-// invalid.
-func runStage[T any](ctx context.Context, w *Writer, stage Stage, input any, maxTokens int,
+// invalid. The repair request carries the previous answer and its problems
+// and asks for a corrected document.
+func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 	parse func([]byte) (T, error)) (T, Usage, error) {
 	var zero T
 	var usage Usage
-	system, user, err := renderPrompt(w.prompts, stage, input)
+	stage := call.stage
+	system, user, err := renderPrompt(w.prompts, stage, call.input)
 	if err != nil {
 		return zero, usage, err
+	}
+	schema := call.schema
+	if schema == nil {
+		schema = w.schemas[stage]
 	}
 	req := JSONRequest{
 		Stage:      stage,
 		System:     system,
 		Prompt:     user,
 		SchemaName: schemaName(stage),
-		Schema:     w.schemas[stage],
-		Input:      input,
-		MaxTokens:  maxTokens,
+		Schema:     schema,
+		Input:      call.input,
+		MaxTokens:  call.maxTokens,
 	}
 	var problem string
 	for attempt := 0; attempt < 2; attempt++ {
-		if attempt > 0 {
-			if err := ctx.Err(); err != nil {
-				return zero, usage, fmt.Errorf("%s: %w", stage, err)
-			}
-			req.Prompt = user + "\n\nYour previous answer was invalid: " + problem +
-				". Answer again with JSON that matches the schema."
+		if err := ctx.Err(); attempt > 0 && err != nil {
+			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
 		resp, err := w.model.GenerateJSON(ctx, req)
 		usage.Add(resp.Usage)
 		if err != nil {
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
-		if resp.Refusal != "" {
-			problem = "the model refused to answer (" + resp.Refusal + "); the request is for ordinary editorial content"
-			continue
-		}
-		if resp.Truncated {
-			problem = fmt.Sprintf("it was cut off at the limit of %d tokens before the JSON was complete; "+
-				"write a shorter answer", req.MaxTokens)
-			// Give the repair a little more room as well.
-			req.MaxTokens += req.MaxTokens / 2
-			continue
-		}
-		v, err := parse(resp.Content)
-		if err == nil {
+		var v T
+		v, problem = judgeAnswer(resp, req.MaxTokens, parse)
+		if problem == "" {
 			return v, usage, nil
 		}
-		problem = describeProblem(err)
+		if resp.Truncated {
+			// Give the repair a little more room as well.
+			req.MaxTokens += req.MaxTokens / 2
+		}
+		req.Prompt = repairPrompt(user, problem, resp.Content)
 	}
 	return zero, usage, errs.Permanent(fmt.Errorf(
 		"%s: the model's answer was unusable after one repair attempt: %s", stage, problem))
+}
+
+// judgeAnswer parses resp, or says what is wrong with it: a refusal, a cut
+// off answer (at maxTokens) or the problems parse found.
+func judgeAnswer[T any](resp JSONResponse, maxTokens int, parse func([]byte) (T, error)) (T, string) {
+	var zero T
+	switch {
+	case resp.Refusal != "":
+		return zero, "the model refused to answer (" + resp.Refusal + "); the request is for ordinary editorial content"
+	case resp.Truncated:
+		return zero, fmt.Sprintf("it was cut off at the limit of %d tokens before the JSON was complete; "+
+			"write a shorter answer", maxTokens)
+	}
+	v, err := parse(resp.Content)
+	if err != nil {
+		return zero, describeProblem(err)
+	}
+	return v, ""
+}
+
+// repairPrompt is the user prompt of a repair: the original prompt, the
+// problems of the previous answer and, when it had any content, that
+// answer, with the request to return it corrected.
+func repairPrompt(user, problem string, previous []byte) string {
+	var b strings.Builder
+	b.WriteString(user)
+	b.WriteString("\n\nYour previous answer was invalid: ")
+	b.WriteString(problem)
+	b.WriteString(".")
+	prev := strings.TrimSpace(strings.ToValidUTF8(string(previous), ""))
+	if prev == "" {
+		b.WriteString(" Answer again with JSON that matches the schema.")
+		return b.String()
+	}
+	if runes(prev) > maxRepairAnswerRunes {
+		prev = string([]rune(prev)[:maxRepairAnswerRunes]) + "\n[cut here]"
+	}
+	b.WriteString("\n\nYour previous answer:\n<previous_answer>\n")
+	b.WriteString(prev)
+	b.WriteString("\n</previous_answer>\n\nReturn the whole document corrected: fix the problems listed above, " +
+		"keep what was right as it was, and answer with JSON that matches the schema.")
+	return b.String()
 }
 
 // describeProblem turns a parse or validation error into text for the repair

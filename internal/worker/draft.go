@@ -46,6 +46,12 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		MetaDescription: out.MetaDescription, FocusKeyword: out.FocusKeyword, BodyHTML: out.BodyHTML,
 		WordCount: markup.WordCount(out.BodyHTML)}
 	result := map[string]any{"idea_id": idea.ID, "word_count": row.WordCount}
+	if len(out.Fixes) > 0 {
+		result["fixes"] = out.Fixes
+	}
+	if len(out.Warnings) > 0 {
+		result["warnings"] = out.Warnings
+	}
 	return d.store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
 }
 
