@@ -77,7 +77,7 @@ var nothingToDo = map[string]string{
 		"wait for new ones, or for POST /v1/sites/:id/clustering), or a clustering job is in flight",
 	store.StageIdeas:   "nothing to do: every cluster has its ideas or an ideas job in flight",
 	store.StageDrafts:  "nothing to do: every idea has a draft or a draft job in flight",
-	store.StageImages:  "nothing to do: every unpublished draft has images or an image job in flight",
+	store.StageImages:  "nothing to do: every unpublished draft has images, an image job in flight, or failed images waiting for their retry (back-off) or past the retry limit",
 	store.StagePublish: "nothing to do: no draft is ready to publish",
 }
 

@@ -174,7 +174,8 @@ type generateImagesRequest struct {
 
 // generateImages makes the images of each draft, its featured image and
 // the in-article images its site asks for: one job per draft, quoted one
-// image cost per image.
+// image cost per image. A draft whose images failed gets them made again,
+// at once: automation's limit and back-off do not apply to a request.
 func (s *Server) generateImages(c echo.Context) error {
 	var req generateImagesRequest
 	if err := decodeJSON(c, &req); err != nil {

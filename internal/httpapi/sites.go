@@ -28,6 +28,9 @@ type siteRequest struct {
 	InlineImages        *int    `json:"inline_images"`
 	// DefaultCategories is nil when absent; an empty list clears it.
 	DefaultCategories *[]string `json:"default_categories"`
+	// PublishWithoutImage true publishes a draft whose featured image
+	// failed without one.
+	PublishWithoutImage *bool `json:"publish_without_image"`
 	// Enabled false makes automation rules leave the site alone.
 	Enabled *bool `json:"enabled"`
 }
@@ -156,7 +159,7 @@ func (r siteRequest) fields(enc []byte) store.SiteFields {
 	}
 	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc,
 		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages,
-		Enabled: r.Enabled}
+		PublishWithoutImage: r.PublishWithoutImage, Enabled: r.Enabled}
 	if r.DefaultCategories != nil {
 		f.DefaultCategories = trimmed(*r.DefaultCategories)
 	}

@@ -52,7 +52,9 @@ type CandidateQuery struct {
 	IdeasPerCluster int
 	// AutoApprove: the publish stage takes drafts nobody approved as well.
 	AutoApprove bool
-	// NeedImages: the publish stage takes only drafts with a featured image.
+	// NeedImages: the publish stage takes only drafts with a ready featured
+	// image, or, on a site that publishes without one, drafts whose featured
+	// image failed ImageRetryLimit times.
 	NeedImages bool
 }
 
@@ -78,6 +80,23 @@ const unseenKeywords = `(EXISTS (SELECT 1 FROM keywords k WHERE k.tenant_id = $1
 		AND o.state IN ('queued', 'running', 'blocked', 'failed', 'canceled')
 		AND EXISTS (SELECT 1 FROM keywords k WHERE k.site_id = x.id AND k.cluster_id IS NULL AND k.outlier_job = o.id)))`
 
+// imageRetryDue is true when the draft aliased x has failed images that
+// automation retries now: each failed fewer than $4 times, and the last
+// failure is at least $5 seconds * 2^(failures-1) ago.
+const imageRetryDue = `coalesce((SELECT max(im.failures) < $4 AND max(im.failed_at) <= now()
+		- make_interval(secs => $5::float8 * power(2, max(im.failures) - 1))
+	FROM images im WHERE im.draft_id = x.id AND im.state = 'failed'), false)`
+
+// featuredFailed is true when the draft aliased x has a failed featured
+// image; featuredGivenUp when automation retries it no more (failed $4
+// times).
+const (
+	featuredFailed = `EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id AND im.role = 'featured'
+		AND im.state = 'failed')`
+	featuredGivenUp = `EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id AND im.role = 'featured'
+		AND im.state = 'failed' AND im.failures >= $4)`
+)
+
 // candidateSQL returns the query of a stage's candidates (columns id, need,
 // params) and its arguments after the tenant, site and job type.
 func candidateSQL(q CandidateQuery) (string, []any, error) {
@@ -97,16 +116,25 @@ func candidateSQL(q CandidateQuery) (string, []any, error) {
 		return `SELECT x.id, 1::bigint AS need, NULL::jsonb FROM ideas x WHERE x.tenant_id = $1 AND x.site_id = $2
 		        AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.idea_id = x.id) AND` + inflightFree, nil, nil
 	case StageImages:
+		// Drafts without images, and drafts whose failed images are due
+		// for a retry.
 		return `SELECT x.id, 1::bigint AS need, NULL::jsonb FROM drafts x WHERE x.tenant_id = $1 AND x.site_id = $2
-		        AND x.wp_post_id IS NULL AND NOT EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id)
-		        AND` + inflightFree, nil, nil
+		        AND x.wp_post_id IS NULL AND (NOT EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id)
+		                                      OR ` + imageRetryDue + `)
+		        AND` + inflightFree, []any{ImageRetryLimit, ImageRetryBase.Seconds()}, nil
 	case StagePublish:
+		// A draft whose featured image failed waits for it, unless its site
+		// publishes without one; in a run that makes images, such a site
+		// waits until automation gave up retrying the image.
 		return `SELECT x.id, 1::bigint AS need, x.publish_request FROM drafts x
+		        JOIN sites s ON s.id = x.site_id
 		        WHERE x.tenant_id = $1 AND x.site_id = $2 AND x.wp_post_id IS NULL
-		        AND (x.status = 'approved' OR ($4::bool AND x.status = 'draft'))
-		        AND (NOT $5::bool OR EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id
-		                                     AND im.role = 'featured' AND im.state = 'ready'))
-		        AND` + inflightFree, []any{q.AutoApprove, q.NeedImages}, nil
+		        AND (x.status = 'approved' OR ($5::bool AND x.status = 'draft'))
+		        AND (s.publish_without_image OR NOT ` + featuredFailed + `)
+		        AND (NOT $6::bool OR EXISTS (SELECT 1 FROM images im WHERE im.draft_id = x.id
+		                                     AND im.role = 'featured' AND im.state = 'ready')
+		             OR (s.publish_without_image AND ` + featuredGivenUp + `))
+		        AND` + inflightFree, []any{ImageRetryLimit, q.AutoApprove, q.NeedImages}, nil
 	}
 	return "", nil, fmt.Errorf("unknown automation stage %q", q.Stage)
 }

@@ -14,9 +14,21 @@ import (
 const (
 	ImagePending = "pending"
 	ImageReady   = "ready"
+	// ImageFailed is an image whose job failed for good; Image.Error says
+	// why. A later job (automation's, within ImageRetryLimit and with
+	// back-off, or one asked for through the API) makes it pending again.
+	ImageFailed = "failed"
 
 	ImageRoleFeatured = "featured"
 	ImageRoleInline   = "inline"
+)
+
+// Automation's retries of failed images: a draft whose images failed is
+// retried while each has failed fewer than ImageRetryLimit times, no
+// sooner than ImageRetryBase * 2^(failures-1) after the last failure.
+const (
+	ImageRetryLimit = 3
+	ImageRetryBase  = 10 * time.Minute
 )
 
 // Image is a draft's generated image without its bytes. The featured image
@@ -30,19 +42,24 @@ type Image struct {
 	Position int    `json:"position"`
 	Heading  string `json:"heading"`
 	// WPMediaID is the WordPress media item made by the upload, once made.
-	WPMediaID    *int64    `json:"wp_media_id"`
-	Prompt       string    `json:"prompt"`
-	AltText      string    `json:"alt_text"`
-	Model        *string   `json:"model"`
-	PredictionID *string   `json:"prediction_id"`
-	ContentType  *string   `json:"content_type"`
-	SizeBytes    *int      `json:"size_bytes"`
-	Width        *int      `json:"width"`
-	Height       *int      `json:"height"`
-	SHA256       []byte    `json:"sha256"`
-	State        string    `json:"state"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	WPMediaID    *int64  `json:"wp_media_id"`
+	Prompt       string  `json:"prompt"`
+	AltText      string  `json:"alt_text"`
+	Model        *string `json:"model"`
+	PredictionID *string `json:"prediction_id"`
+	ContentType  *string `json:"content_type"`
+	SizeBytes    *int    `json:"size_bytes"`
+	Width        *int    `json:"width"`
+	Height       *int    `json:"height"`
+	SHA256       []byte  `json:"sha256"`
+	State        string  `json:"state"`
+	// Error is why the image's last job failed; null once it is ready.
+	Error *string `json:"error"`
+	// Failures counts the image's failed jobs, FailedAt is the last one.
+	Failures  int        `json:"failures"`
+	FailedAt  *time.Time `json:"failed_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // ImageFile is a generated image's file and what is known about it.
@@ -56,12 +73,12 @@ type ImageFile struct {
 }
 
 const imageColumns = `id, draft_id, job_id, role, position, heading, wp_media_id, prompt, alt_text, model,
-	prediction_id, content_type, size_bytes, width, height, sha256, state, created_at, updated_at`
+	prediction_id, content_type, size_bytes, width, height, sha256, state, error, failures, failed_at, created_at, updated_at`
 
 func scanImage(r pgx.Row) (i Image, err error) {
 	err = r.Scan(&i.ID, &i.DraftID, &i.JobID, &i.Role, &i.Position, &i.Heading, &i.WPMediaID, &i.Prompt, &i.AltText,
 		&i.Model, &i.PredictionID, &i.ContentType, &i.SizeBytes, &i.Width, &i.Height, &i.SHA256, &i.State,
-		&i.CreatedAt, &i.UpdatedAt)
+		&i.Error, &i.Failures, &i.FailedAt, &i.CreatedAt, &i.UpdatedAt)
 	return i, err
 }
 
@@ -92,7 +109,7 @@ func (s *Store) ListImages(ctx context.Context, tenantID, draftID int64) ([]Imag
 
 // ImageContent returns the bytes and content type of a draft's ready image
 // in a role (the one with the lowest position); a missing or pending image
-// is not found.
+// is not found (so is a failed one).
 func (s *Store) ImageContent(ctx context.Context, tenantID, draftID int64, role string) (contentType string, data []byte, err error) {
 	err = s.pool.QueryRow(ctx, `SELECT content_type, data FROM images
 		WHERE tenant_id = $1 AND draft_id = $2 AND role = $3 AND state = 'ready' ORDER BY position LIMIT 1`,
@@ -101,7 +118,7 @@ func (s *Store) ImageContent(ctx context.Context, tenantID, draftID int64, role 
 }
 
 // ImageContentByID returns the bytes and content type of a tenant's ready
-// image; a missing or pending image is not found.
+// image; a missing, pending or failed image is not found.
 func (s *Store) ImageContentByID(ctx context.Context, tenantID, imageID int64) (contentType string, data []byte, err error) {
 	err = s.pool.QueryRow(ctx, `SELECT content_type, data FROM images
 		WHERE tenant_id = $1 AND id = $2 AND state = 'ready'`, tenantID, imageID).Scan(&contentType, &data)
@@ -121,10 +138,11 @@ type ImageSlot struct {
 
 // PrepareImages makes sure a tenant's draft has a row for every slot, in
 // one transaction, and returns them in slot order: a missing row is written
-// pending with the slot's heading, prompt and alt text; a pending row of an
-// earlier attempt or job keeps its own (and its prediction id, so that the
-// prediction is resumed) and is handed to job; a ready row is returned as
-// it is. A draft that is gone is not found.
+// pending with the slot's heading, prompt and alt text; a pending or failed
+// row of an earlier attempt or job keeps its own (and its prediction id, so
+// that the prediction is resumed, or replaced when it failed) and is handed
+// to job, pending; a ready row is returned as it is. A draft that is gone is
+// not found.
 func (s *Store) PrepareImages(ctx context.Context, tenantID, draftID int64, jobID string, slots []ImageSlot) ([]Image, error) {
 	out := make([]Image, 0, len(slots))
 	err := s.transact(ctx, func(tx pgx.Tx) error {
@@ -137,8 +155,9 @@ func (s *Store) PrepareImages(ctx context.Context, tenantID, draftID int64, jobI
 		for _, sl := range slots {
 			i, err := scanImage(tx.QueryRow(ctx, `INSERT INTO images (tenant_id, draft_id, job_id, role, position, heading,
 				prompt, alt_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-				ON CONFLICT (draft_id, role, position) DO UPDATE SET job_id = excluded.job_id, updated_at = now()
-				  WHERE images.state = 'pending'
+				ON CONFLICT (draft_id, role, position) DO UPDATE SET job_id = excluded.job_id, state = 'pending',
+				  updated_at = now()
+				  WHERE images.state IN ('pending', 'failed')
 				RETURNING `+imageColumns, tenantID, draftID, jobID, sl.Role, sl.Position, sl.Heading, sl.Prompt, sl.AltText))
 			if isNoRows(err) {
 				// The row is ready: the update did not apply.
@@ -218,7 +237,7 @@ func lockRunningJob(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string
 func storeImage(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, imageID int64, f ImageFile) error {
 	tag, err := tx.Exec(ctx, `UPDATE images SET data = $3, content_type = $4, size_bytes = $5, width = nullif($6, 0),
 		height = nullif($7, 0), sha256 = $8, model = nullif($9, ''), prediction_id = coalesce(nullif($10, ''), prediction_id),
-		job_id = $11, state = 'ready', updated_at = now()
+		job_id = $11, state = 'ready', error = NULL, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND state = 'pending'`,
 		tenantID, imageID, f.Data, f.ContentType, len(f.Data), f.Width, f.Height, f.SHA256, f.Model,
 		f.PredictionID, jobID)
@@ -259,4 +278,17 @@ func (s *Store) ClearImagePrediction(ctx context.Context, tenantID, imageID int6
 	_, err := s.pool.Exec(ctx, `UPDATE images SET prediction_id = NULL, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND state = 'pending' AND prediction_id = $3`, tenantID, imageID, predictionID)
 	return translate(err)
+}
+
+// failJobImages marks the pending images of a job that failed for good
+// failed, with the job's message as their error, counting the failure.
+// Images of other jobs, and those the job made ready, are left alone.
+func failJobImages(ctx context.Context, tx pgx.Tx, tenantID int64, jobID, message string) error {
+	_, err := tx.Exec(ctx, `UPDATE images SET state = 'failed', error = nullif($3, ''), failures = failures + 1,
+		failed_at = now(), updated_at = now()
+		WHERE tenant_id = $1 AND job_id = $2 AND state = 'pending'`, tenantID, jobID, message)
+	if err != nil {
+		return fmt.Errorf("fail the images of job %s: %w", jobID, err)
+	}
+	return nil
 }

@@ -174,7 +174,8 @@ func giveBack(ctx context.Context, tx pgx.Tx, tenantID int64, jobID, kind string
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // FailJob ends a queued or running job as failed with a message and refunds
-// what it reserved, in one transaction. A job already final is left as it is
+// what it reserved, in one transaction; the images the job left pending
+// turn failed with the message. A job already final is left as it is
 // (ErrJobFinished).
 func (s *Store) FailJob(ctx context.Context, tenantID int64, jobID, message string) error {
 	return s.endUnfinished(ctx, tenantID, jobID, JobFailed, message)
@@ -208,6 +209,12 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state,
 		}
 		if err != nil {
 			return fmt.Errorf("end job %s: %w", jobID, err)
+		}
+		// An image job that failed leaves its pending images failed.
+		if state == JobFailed {
+			if err := failJobImages(ctx, tx, tenantID, jobID, message); err != nil {
+				return err
+			}
 		}
 		// An automation run's job ends its run's record too.
 		if _, err := tx.Exec(ctx, `UPDATE automation_runs SET status = 'failed', finished_at = now(),

@@ -2,13 +2,72 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// UsageRow is what a tenant's finished jobs of one stage consumed on one
-// day (UTC) with one model.
+// Kinds of model a usage entry was spent with.
+const (
+	UsageChat      = "chat"
+	UsageEmbedding = "embedding"
+	UsageImage     = "image"
+)
+
+// UsageEntry is what one attempt of a job spent with one model.
+type UsageEntry struct {
+	Stage     string
+	Model     string
+	Kind      string // UsageChat, UsageEmbedding or UsageImage
+	TokensIn  int64
+	TokensOut int64
+	CostUSD   float64
+}
+
+// RecordUsage stores what attempt of a job spent, failed attempts too, and
+// sets the job's tokens and cost to the sums over all its attempts (and its
+// model, if it has none yet, to its main one).
+func (s *Store) RecordUsage(ctx context.Context, tenantID int64, jobID string, attempt int, entries []UsageEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, e := range entries {
+			if _, err := tx.Exec(ctx,
+				`INSERT INTO ai_usage (tenant_id, job_id, attempt, stage, model, kind, tokens_in, tokens_out, cost_usd)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				tenantID, jobID, attempt, e.Stage, e.Model, e.Kind, e.TokensIn, e.TokensOut, e.CostUSD); err != nil {
+				return fmt.Errorf("record usage of job %s: %w", jobID, translate(err))
+			}
+		}
+		_, err := tx.Exec(ctx,
+			`UPDATE jobs SET (tokens_in, tokens_out, cost_usd) =
+			   (SELECT sum(tokens_in)::integer, sum(tokens_out)::integer, sum(cost_usd) FROM ai_usage WHERE job_id = $2 AND tenant_id = $1),
+			   model = coalesce(model, nullif($3, ''))
+			 WHERE id = $2 AND tenant_id = $1`, tenantID, jobID, mainModel(entries))
+		if err != nil {
+			return fmt.Errorf("total the usage of job %s: %w", jobID, translate(err))
+		}
+		return nil
+	})
+}
+
+// mainModel is the model a job that finished without naming one is filed
+// under: its first chat model, else its first model.
+func mainModel(entries []UsageEntry) string {
+	for _, e := range entries {
+		if e.Kind == UsageChat {
+			return e.Model
+		}
+	}
+	return entries[0].Model
+}
+
+// UsageRow is what a tenant's jobs of one stage consumed on one day (UTC)
+// with one model. Tokens and cost count every attempt, failed ones too, on
+// the day it was spent, under the model that served it; Jobs and Credits
+// count the jobs that finished that day, under the job's model.
 type UsageRow struct {
 	Day       string  `json:"day"`
 	Stage     string  `json:"stage"`
@@ -20,15 +79,26 @@ type UsageRow struct {
 	Credits   int64   `json:"credits_charged"`
 }
 
-// Usage sums a tenant's finished jobs by day, stage and model, for jobs
-// finished in [from, to).
+// Usage sums a tenant's spending in [from, to) by day, stage and model,
+// with the jobs finished and the credits they were charged.
 func (s *Store) Usage(ctx context.Context, tenantID int64, from, to time.Time) ([]UsageRow, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, type, coalesce(model, ''),
-		        count(*), sum(tokens_in), sum(tokens_out), sum(cost_usd)::float8, sum(credits_charged)
-		 FROM jobs
-		 WHERE tenant_id = $1 AND state IN ('succeeded', 'failed') AND finished_at >= $2 AND finished_at < $3
-		 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, tenantID, from, to)
+		`WITH spent AS (
+		   SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, stage, model,
+		          sum(tokens_in)::bigint AS tokens_in, sum(tokens_out)::bigint AS tokens_out, sum(cost_usd) AS cost_usd
+		   FROM ai_usage
+		   WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+		   GROUP BY 1, 2, 3),
+		 finished AS (
+		   SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, type AS stage,
+		          coalesce(model, '') AS model, count(*) AS jobs, sum(credits_charged)::bigint AS credits
+		   FROM jobs
+		   WHERE tenant_id = $1 AND state IN ('succeeded', 'failed') AND finished_at >= $2 AND finished_at < $3
+		   GROUP BY 1, 2, 3)
+		 SELECT day, stage, model, coalesce(jobs, 0), coalesce(tokens_in, 0), coalesce(tokens_out, 0),
+		        coalesce(cost_usd, 0)::float8, coalesce(credits, 0)
+		 FROM spent FULL JOIN finished USING (day, stage, model)
+		 ORDER BY 1, 2, 3`, tenantID, from, to)
 	if err != nil {
 		return nil, translate(err)
 	}

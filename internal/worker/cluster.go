@@ -89,6 +89,7 @@ func (c *Clusterer) groupKeywords(ctx context.Context, embedder ai.Embedder, job
 		phrases[i] = k.Phrase
 	}
 	vectors, usage, err := embedder.Embed(ctx, phrases)
+	spent(ctx, store.UsageEmbedding, usage)
 	if err != nil {
 		return cluster.Result{}, usage, fmt.Errorf("embed keywords: %w", err)
 	}
@@ -109,6 +110,7 @@ func nameClusters(ctx context.Context, writer *ai.Writer, siteName string, keywo
 		g.Go(func() error {
 			in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(keywords, members, 10)}
 			name, usage, err := writer.NameCluster(gctx, in)
+			spent(gctx, store.UsageChat, usage)
 			if err != nil {
 				return fmt.Errorf("name cluster: %w", err)
 			}

@@ -39,6 +39,7 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	out, usage, err := writer.Draft(ctx, draftInput(idea))
+	spent(ctx, store.UsageChat, usage)
 	if err != nil {
 		return fmt.Errorf("write draft: %w", err)
 	}

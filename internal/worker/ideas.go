@@ -49,6 +49,7 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	ideas, usage, err := writer.Ideas(ctx, in)
+	spent(ctx, store.UsageChat, usage)
 	if err != nil {
 		return fmt.Errorf("write ideas: %w", err)
 	}

@@ -76,8 +76,9 @@ type Illustrator struct {
 //
 // Phase "prompt" asks the text model once for the prompts and alt texts of
 // the images the draft does not have yet and writes them all as pending
-// rows in one transaction; rows left by an earlier attempt or job keep
-// their prompts, and their predictions. Phase "generate" runs the image
+// rows in one transaction; rows left by an earlier attempt or job, pending
+// or failed, turn pending and keep their prompts and their predictions (a
+// failed prediction is replaced by a new one). Phase "generate" runs the image
 // model for each pending image in turn, resuming the row's prediction if it
 // has one, and records a new prediction's id on the row the moment it
 // exists; each finished image is stored (and marked ready) at once, so a
@@ -85,6 +86,8 @@ type Illustrator struct {
 // end, charging for the images it made ready over all its attempts: images
 // ready before it started (an earlier job's) are not charged again, and a
 // draft whose images are all ready finishes the job without charge.
+// A job that fails for good leaves its pending images failed with the
+// reason (store.FailJob), for automation or the API to retry.
 //
 // Cancel: the API only marks the job canceled in PostgreSQL (it never calls
 // a provider). While the model runs, the worker looks at the job row every
@@ -131,6 +134,7 @@ func (w *Illustrator) Work(ctx context.Context, p tasks.Payload) error {
 			}
 			usage.Model = file.Model
 			usage.CostUSD += cost
+			spent(ctx, store.UsageImage, ai.Usage{Model: file.Model, CostUSD: cost})
 			if err := w.store.StoreImage(ctx, p.TenantID, p.JobID, img.ID, file); err != nil {
 				return fmt.Errorf("store image %d: %w", img.ID, err)
 			}
@@ -299,6 +303,7 @@ func (w *Illustrator) imagePrompt(ctx context.Context, tenantID int64, d store.D
 	in := ai.ImagePromptInput{SiteName: site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
 		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline}
 	prompt, usage, err := writer.ImagePrompt(ctx, in)
+	spent(ctx, store.UsageChat, usage)
 	if err != nil {
 		return ai.ImagePrompt{}, usage, fmt.Errorf("write image prompt: %w", err)
 	}

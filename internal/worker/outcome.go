@@ -47,13 +47,16 @@ type recorder struct {
 	jobs finisher
 	// secrets, if not nil, names the tenants' secrets to scrub.
 	secrets secretNamer
-	log     *slog.Logger
+	// usage, if not nil, records what each attempt spent.
+	usage usageStore
+	log   *slog.Logger
 }
 
 // handler turns a stage's work into an asynq handler that records the
 // outcome on the job row: a permanent failure or the last attempt fails the
 // job and refunds its credits; any other failure is recorded and retried. A
-// throttled attempt is never a failure, not even the last one.
+// throttled attempt is never a failure, not even the last one. What the
+// attempt spent with each model is recorded whatever its outcome.
 func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p tasks.Payload
@@ -61,7 +64,9 @@ func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
 			return fmt.Errorf("task %s: unreadable payload: %w", t.Type(), asynq.SkipRetry)
 		}
 		log := r.log.With("task_type", t.Type(), "task_id", p.JobID, "tenant", p.TenantID)
-		err := work(ctx, p)
+		workCtx, spending := withMeter(ctx, t.Type())
+		err := work(workCtx, p)
+		r.recordUsage(ctx, log, p, spending)
 		if err == nil || errors.Is(err, store.ErrJobFinished) {
 			r.finished(ctx, p.TenantID)
 			return nil
@@ -71,6 +76,20 @@ func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
 			r.finished(ctx, p.TenantID)
 		}
 		return err
+	}
+}
+
+// recordUsage stores what an attempt spent, with a fresh context: the
+// task's own may have timed out or been canceled.
+func (r *recorder) recordUsage(ctx context.Context, log *slog.Logger, p tasks.Payload, m *meter) {
+	entries := m.spending()
+	if r.usage == nil || len(entries) == 0 {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.usage.RecordUsage(bg, p.TenantID, p.JobID, attempts(ctx), entries); err != nil {
+		log.Error("recording usage", "error", err, "usage", entries)
 	}
 }
 

@@ -114,11 +114,32 @@ func (w *Publisher) newPublication(ctx context.Context, p tasks.Payload) (*publi
 	if err != nil {
 		return nil, fmt.Errorf("images of draft %d: %w", draft.ID, err)
 	}
+	if err := featuredFailure(site, images); err != nil {
+		return nil, err
+	}
 	wp, err := w.sites.open(ctx, site)
 	if err != nil {
 		return nil, err
 	}
 	return &publication{w: w, p: p, draft: draft, site: site, images: images, wp: wp}, nil
+}
+
+// featuredFailure refuses to publish a draft whose featured image failed
+// to a site that does not publish without one (Site.PublishWithoutImage).
+// A draft with no featured image row, or a pending one, is published
+// without it.
+func featuredFailure(site store.Site, images []store.Image) error {
+	if site.PublishWithoutImage {
+		return nil
+	}
+	for _, img := range images {
+		if img.Role == store.ImageRoleFeatured && img.State == store.ImageFailed {
+			return errs.Permanent(fmt.Errorf("the featured image of the draft failed (%s): generate it again "+
+				"(POST /v1/images/generate) or let the site publish without it (publish_without_image)",
+				deref(img.Error)))
+		}
+	}
+	return nil
 }
 
 // run does the remote work and returns the post's final state and the

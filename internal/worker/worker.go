@@ -70,7 +70,7 @@ type Lifecycle interface {
 func Register(mux *asynq.ServeMux, d Deps) {
 	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
-	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), log: d.Log}
+	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store, log: d.Log}
 	stages := []struct {
 		typ  string
 		work workFunc

@@ -86,6 +86,7 @@ type Server struct {
 	requests []Request
 	seq      int
 	forget   bool
+	spent    map[string]Spent // by model
 }
 
 // New starts a server and closes it when the test ends.
@@ -229,7 +230,9 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 				"Incorrect API key provided: "+got+". You can find your API key at https://platform.openai.com/account/api-keys.")
 			return
 		}
-		b(w, req)
+		tw := &teeWriter{ResponseWriter: w}
+		b(tw, req)
+		s.countUsage(tw.status, tw.body.Bytes())
 	}
 }
 

@@ -1,0 +1,133 @@
+package e2e_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+	"github.com/presswork/presswork/internal/ai/providers"
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// usageReport is the part of GET /v1/usage this test reads.
+type usageReport struct {
+	Days  []store.UsageRow `json:"days"`
+	Total store.UsageRow   `json:"total"`
+}
+
+// TestUsageEqualsProviderTotals runs a clustering, an ideas job whose first
+// attempt fails after spending tokens (an invalid answer, then a server
+// error on the repair) and an ideas job that fails for good (two invalid
+// answers) against the OpenAI fake: GET /v1/usage reports what the fake
+// says it served, model by model, embeddings under the embedding model.
+func TestUsageEqualsProviderTotals(t *testing.T) {
+	t.Parallel()
+	fake := fakeopenai.New(t)
+	fake.SetContent(answerFromPrompt)
+	emb := offline.NewEmbedder(0)
+	fake.SetEmbeddings(func(input []string, _ int) [][]float32 {
+		vectors, _, err := emb.Embed(t.Context(), input)
+		apptest.Must(t, err, "offline embeddings")
+		return vectors
+	})
+	env := map[string]string{
+		"OPENAI_API_KEY":              "sk-fake-key",
+		"OPENAI_BASE_URL":             fake.BaseURL(),
+		"OPENAI_MODEL":                "gpt-4o-mini",
+		"OPENAI_EMBEDDING_MODEL":      "text-embedding-3-small",
+		"OPENAI_EMBEDDING_DIMENSIONS": fmt.Sprint(emb.Dimensions()),
+	}
+	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "50ms"), apptest.WithEnv("RETRY_MAX_DELAY", "200ms"))
+	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
+	apptest.Must(t, err, "redis URL")
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	models, err := providers.FromEnv(func(k string) string { return env[k] }, rdb, slog.New(slog.DiscardHandler))
+	apptest.Must(t, err, "providers")
+	h.StartWorker(t, models)
+	_, c := h.Tenant(t, "usage", 500)
+	api := pipelineAPI{t: t, c: c}
+
+	var site store.Site
+	api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Trail Kitchen",
+		"url": "https://trail.example.com", "username": "editor", "application_password": "abcd efgh ijkl mnop"}, &site)
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
+		"Content-Type", "text/csv")
+	var acc apptest.Accepted
+	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/clustering", site.ID), nil, &acc)
+	api.waitJob(acc.Jobs[0].ID)
+	var clusters []store.Cluster
+	api.listAll(fmt.Sprintf("/v1/sites/%d/clusters", site.ID), &clusters)
+	if len(clusters) < 2 {
+		t.Fatalf("got %d clusters, want at least 2", len(clusters))
+	}
+
+	fake.Push(fakeopenai.InvalidJSON(), fakeopenai.ServerError())
+	acc = apptest.Accepted{}
+	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 2}, &acc)
+	retried := api.waitJob(acc.Jobs[0].ID)
+	if retried.Attempts < 2 {
+		t.Errorf("the ideas job took %d attempts, want a failed one first", retried.Attempts)
+	}
+
+	fake.Push(fakeopenai.InvalidJSON(), fakeopenai.InvalidJSON())
+	acc = apptest.Accepted{}
+	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[1].ID}, "count": 2}, &acc)
+	var failed store.Job
+	apptest.Eventually(t, time.Minute, "the second ideas job fails", func() (bool, error) {
+		failed = api.job(acc.Jobs[0].ID)
+		return failed.Final(), nil
+	})
+	if failed.State != store.JobFailed || failed.TokensIn == 0 {
+		t.Errorf("second ideas job: %s with %d tokens in, want failed with the tokens it spent", failed.State, failed.TokensIn)
+	}
+
+	var report usageReport
+	api.do(http.MethodGet, "/v1/usage", nil, &report)
+	checkUsageMatches(t, report, fake.Spent())
+	if report.Total.Jobs != 3 {
+		t.Errorf("usage counts %d finished jobs, want 3", report.Total.Jobs)
+	}
+}
+
+// checkUsageMatches compares the usage report, model by model, with what
+// the provider served.
+func checkUsageMatches(t *testing.T, report usageReport, spent map[string]fakeopenai.Spent) {
+	t.Helper()
+	got := map[string]fakeopenai.Spent{}
+	for _, row := range report.Days {
+		if row.TokensIn == 0 && row.TokensOut == 0 {
+			continue
+		}
+		s := got[row.Model]
+		s.PromptTokens += int(row.TokensIn)
+		s.CompletionTokens += int(row.TokensOut)
+		got[row.Model] = s
+	}
+	var wantIn, wantOut int
+	for model, want := range spent {
+		wantIn += want.PromptTokens
+		wantOut += want.CompletionTokens
+		if g := got[model]; g.PromptTokens != want.PromptTokens || g.CompletionTokens != want.CompletionTokens {
+			t.Errorf("model %s: usage reports %d in / %d out, the provider served %d / %d",
+				model, g.PromptTokens, g.CompletionTokens, want.PromptTokens, want.CompletionTokens)
+		}
+	}
+	if len(got) != len(spent) {
+		t.Errorf("usage reports models %v, the provider served %v", got, spent)
+	}
+	if report.Total.TokensIn != int64(wantIn) || report.Total.TokensOut != int64(wantOut) {
+		t.Errorf("usage total %d in / %d out, the provider served %d / %d",
+			report.Total.TokensIn, report.Total.TokensOut, wantIn, wantOut)
+	}
+	if spent["text-embedding-3-small"].PromptTokens == 0 {
+		t.Errorf("the provider served no embeddings: %v", spent)
+	}
+}
