@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	xhtml "golang.org/x/net/html"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/markup"
@@ -178,50 +177,11 @@ func fitSlug(slug, focus, title string) (string, string) {
 		return slug, ""
 	}
 	for _, src := range []string{slug, focus, title} {
-		if s := slugify(src, maxSlugLen); s != "" {
+		if s := markup.Slug(src, maxSlugLen); s != "" {
 			return s, fmt.Sprintf("%q was not a slug; %q is used", truncateRunes(slug, 100), s)
 		}
 	}
 	return slug, ""
-}
-
-// slugLetters spells letters that do not decompose into ASCII.
-var slugLetters = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ð': "d", 'ł': "l", 'þ': "th", 'ħ': "h", 'ı': "i",
-}
-
-// slugify turns s into lower-case ASCII words joined by single hyphens, at
-// most max bytes long, cut at a hyphen where one is not too far back.
-// Accents are dropped; what has no ASCII spelling separates words.
-func slugify(s string, max int) string {
-	var b strings.Builder
-	hyphen := true // suppress a leading hyphen
-	for _, r := range norm.NFKD.String(s) {
-		if unicode.Is(unicode.Mn, r) || r == '\'' || r == '’' {
-			continue
-		}
-		r = unicode.ToLower(r)
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			hyphen = false
-		case slugLetters[r] != "":
-			b.WriteString(slugLetters[r])
-			hyphen = false
-		case !hyphen:
-			b.WriteByte('-')
-			hyphen = true
-		}
-	}
-	slug := strings.Trim(b.String(), "-")
-	if len(slug) > max {
-		slug = slug[:max]
-		if i := strings.LastIndexByte(slug, '-'); i >= max/2 {
-			slug = slug[:i]
-		}
-		slug = strings.Trim(slug, "-")
-	}
-	return slug
 }
 
 // headingKey is the form in which a heading of the body is compared with

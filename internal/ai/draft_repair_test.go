@@ -221,7 +221,7 @@ func TestFitFields(t *testing.T) {
 		{"long title", func(d *Draft) { d.Title = strings.Repeat("Trail ", 25) }, "title",
 			func(d Draft) string { return d.Title }, strings.TrimSpace(strings.Repeat("Trail ", 20))},
 		{"slug slugified", func(d *Draft) { d.Slug = "Größe & Straße: Trail-Schuhé!" }, "slug",
-			func(d Draft) string { return d.Slug }, "grosse-strasse-trail-schuhe"},
+			func(d Draft) string { return d.Slug }, "grosse-and-strasse-trail-schuhe"},
 		{"slug from the focus keyword", func(d *Draft) { d.Slug = "ランニング" }, "slug",
 			func(d Draft) string { return d.Slug }, "how-to-choose-trail-running-shoes"},
 		{"slug too long", func(d *Draft) { d.Slug = strings.Repeat("trail-", 20) + "shoes" }, "slug",

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
-	"unicode"
 
-	textnorm "golang.org/x/text/unicode/norm"
+	"github.com/presswork/presswork/internal/markup"
 )
 
 func (w *draftWriter) excerpt(focus string, h2s []string) string {
@@ -74,60 +73,11 @@ func metaTitle(title string) string {
 	return t
 }
 
-// translit spells letters that do not decompose into ASCII.
-var translit = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ð': "d", 'ł': "l", 'þ': "th",
-	'ħ': "h", 'ı': "i", 'ŋ': "n", 'ŧ': "t", '&': "and",
-}
-
-// slugify turns s into lower-case ASCII words joined by single hyphens, at
-// most max bytes long, cut at a hyphen where possible.
-func slugify(s string, max int) string {
-	var b strings.Builder
-	hyphen := true // suppress a leading hyphen
-	for _, r := range textnorm.NFKD.String(s) {
-		if unicode.Is(unicode.Mn, r) || r == '\'' || r == '’' {
-			continue
-		}
-		r = unicode.ToLower(r)
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			hyphen = false
-		case translit[r] != "":
-			if r == '&' && !hyphen {
-				b.WriteByte('-')
-			}
-			b.WriteString(translit[r])
-			if r == '&' {
-				b.WriteByte('-')
-				hyphen = true
-			} else {
-				hyphen = false
-			}
-		default:
-			if !hyphen {
-				b.WriteByte('-')
-				hyphen = true
-			}
-		}
-	}
-	slug := strings.Trim(b.String(), "-")
-	if len(slug) > max {
-		slug = slug[:max]
-		if i := strings.LastIndexByte(slug, '-'); i >= max/2 {
-			slug = slug[:i]
-		}
-		slug = strings.Trim(slug, "-")
-	}
-	return slug
-}
-
 func makeSlug(title, focus string) string {
-	if s := slugify(title, 80); s != "" {
+	if s := markup.Slug(title, 80); s != "" {
 		return s
 	}
-	if s := slugify(focus, 80); s != "" {
+	if s := markup.Slug(focus, 80); s != "" {
 		return s
 	}
 	h := fnv.New32a()
