@@ -32,25 +32,35 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID int64, jobID string, a
 	if len(entries) == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, e := range entries {
-			if _, err := tx.Exec(ctx,
-				`INSERT INTO ai_usage (tenant_id, job_id, attempt, stage, model, kind, tokens_in, tokens_out, cost_usd)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				tenantID, jobID, attempt, e.Stage, e.Model, e.Kind, e.TokensIn, e.TokensOut, e.CostUSD); err != nil {
-				return fmt.Errorf("record usage of job %s: %w", jobID, translate(err))
-			}
-		}
-		_, err := tx.Exec(ctx,
-			`UPDATE jobs SET (tokens_in, tokens_out, cost_usd) =
-			   (SELECT sum(tokens_in)::integer, sum(tokens_out)::integer, sum(cost_usd) FROM ai_usage WHERE job_id = $2 AND tenant_id = $1),
-			   model = coalesce(model, nullif($3, ''))
-			 WHERE id = $2 AND tenant_id = $1`, tenantID, jobID, mainModel(entries))
-		if err != nil {
-			return fmt.Errorf("total the usage of job %s: %w", jobID, translate(err))
-		}
-		return nil
-	})
+	var stages, models, kinds []string
+	var tokensIn, tokensOut []int64
+	var costs []float64
+	for _, e := range entries {
+		stages, models, kinds = append(stages, e.Stage), append(models, e.Model), append(kinds, e.Kind)
+		tokensIn, tokensOut, costs = append(tokensIn, e.TokensIn), append(tokensOut, e.TokensOut), append(costs, e.CostUSD)
+	}
+	// One statement: the rows the CTE inserts are not yet visible to the
+	// sums over ai_usage, so the job's totals add the earlier attempts'
+	// rows and the ones just added.
+	_, err := s.pool.Exec(ctx, `
+		WITH added AS (
+			INSERT INTO ai_usage (tenant_id, job_id, attempt, stage, model, kind, tokens_in, tokens_out, cost_usd)
+			SELECT $1, $2, $3, u.stage, u.model, u.kind, u.tokens_in, u.tokens_out, u.cost_usd
+			FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::float8[])
+			     AS u(stage, model, kind, tokens_in, tokens_out, cost_usd)
+			RETURNING tokens_in, tokens_out, cost_usd),
+		all_rows AS (
+			SELECT tokens_in, tokens_out, cost_usd FROM ai_usage WHERE job_id = $2 AND tenant_id = $1
+			UNION ALL SELECT tokens_in, tokens_out, cost_usd FROM added)
+		UPDATE jobs SET (tokens_in, tokens_out, cost_usd) =
+		    (SELECT sum(tokens_in)::integer, sum(tokens_out)::integer, sum(cost_usd) FROM all_rows),
+		    model = coalesce(model, nullif($10, ''))
+		WHERE id = $2 AND tenant_id = $1`,
+		tenantID, jobID, attempt, stages, models, kinds, tokensIn, tokensOut, costs, mainModel(entries))
+	if err != nil {
+		return fmt.Errorf("record usage of job %s: %w", jobID, translate(err))
+	}
+	return nil
 }
 
 // mainModel is the model a job that finished without naming one is filed
