@@ -113,11 +113,11 @@ func unmatchedHeadings(outline []Heading, found []markup.Heading) []int {
 
 // outlineTexts returns, for each outline heading, the two texts a heading
 // of the body may show for it: its text as written and with its entities
-// decoded, both normalized by markup.HeadingText.
+// decoded, both normalized by markup.CleanText.
 func outlineTexts(outline []Heading) [][2]string {
 	want := make([][2]string, len(outline))
 	for i, h := range outline {
-		want[i] = [2]string{markup.HeadingText(h.Text), markup.HeadingText(html.UnescapeString(h.Text))}
+		want[i] = [2]string{markup.CleanText(h.Text), markup.CleanText(html.UnescapeString(h.Text))}
 	}
 	return want
 }
@@ -192,7 +192,7 @@ func validateDraftInput(in DraftInput) error {
 	}
 	validateOutline(ve, "outline", in.Outline, 1, maxDraftOutlineHeadings)
 	for i, h := range in.Outline {
-		if strings.TrimSpace(h.Text) != "" && markup.HeadingText(h.Text) == "" {
+		if strings.TrimSpace(h.Text) != "" && markup.CleanText(h.Text) == "" {
 			ve.Add(fmt.Sprintf("outline[%d].text", i), "has no printable text")
 		}
 	}

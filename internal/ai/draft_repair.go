@@ -131,11 +131,11 @@ func cutNote(n int, cut string) string {
 }
 
 // targetKeywords returns in's target keywords normalized by
-// markup.HeadingText, without empty ones and repeats, in order.
+// markup.CleanText, without empty ones and repeats, in order.
 func targetKeywords(in DraftInput) []string {
 	var out []string
 	for _, k := range in.TargetKeywords {
-		if k = markup.HeadingText(k); k != "" && !containsString(out, k) {
+		if k = markup.CleanText(k); k != "" && !containsString(out, k) {
 			out = append(out, k)
 		}
 	}
@@ -150,7 +150,7 @@ func fitFocusKeyword(in DraftInput, focus string) (string, string) {
 	if len(targets) == 0 || containsString(targets, focus) {
 		return focus, ""
 	}
-	key := strings.ToLower(markup.HeadingText(focus))
+	key := strings.ToLower(markup.CleanText(focus))
 	pick := ""
 	for _, t := range targets {
 		if strings.ToLower(t) == key {
@@ -185,7 +185,7 @@ func fitSlug(slug, focus, title string) (string, string) {
 }
 
 // headingKey is the form in which a heading of the body is compared with
-// the outline when repairing: text (normalized by markup.HeadingText)
+// the outline when repairing: text (normalized by markup.CleanText)
 // without punctuation and spaces at its ends, in lower case.
 func headingKey(text string) string {
 	return strings.ToLower(strings.TrimFunc(text, func(r rune) bool {

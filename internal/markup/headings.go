@@ -11,12 +11,12 @@ import (
 // Heading is an <h2> or <h3> element of an HTML fragment.
 type Heading struct {
 	Level int    // 2 or 3
-	Text  string // normalized by HeadingText
+	Text  string // normalized by CleanText
 }
 
 // Headings returns the <h2> and <h3> elements of an HTML fragment, in
 // order, with their text (entities decoded, inner tags dropped) normalized
-// by HeadingText. It returns an empty, non-nil slice when there are none.
+// by CleanText. It returns an empty, non-nil slice when there are none.
 func Headings(body string) []Heading {
 	z := html.NewTokenizer(strings.NewReader(body))
 	out := []Heading{}
@@ -24,7 +24,7 @@ func Headings(body string) []Heading {
 	level := 0
 	flush := func() {
 		if level != 0 {
-			out = append(out, Heading{Level: level, Text: HeadingText(cur.String())})
+			out = append(out, Heading{Level: level, Text: CleanText(cur.String())})
 		}
 		level = 0
 		cur.Reset()
@@ -77,7 +77,7 @@ func AfterH2(body string, insert func(text string) string) string {
 		case html.EndTagToken:
 			if name, _ := z.TagName(); headingLevel(name) == 2 && inH2 {
 				inH2 = false
-				out.WriteString(insert(HeadingText(text.String())))
+				out.WriteString(insert(CleanText(text.String())))
 			}
 		case html.TextToken:
 			if inH2 {
@@ -95,9 +95,10 @@ func headingLevel(name []byte) int {
 	return 0
 }
 
-// HeadingText normalizes heading text for comparison: invalid UTF-8,
-// control characters and U+FFFD are dropped and whitespace is folded.
-func HeadingText(s string) string {
+// CleanText normalizes text for comparison (headings, titles, keywords):
+// invalid UTF-8, control characters and U+FFFD are dropped and whitespace
+// is folded.
+func CleanText(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || (unicode.IsControl(r) && !unicode.IsSpace(r)) {

@@ -40,8 +40,8 @@ func TestHeadingText(t *testing.T) {
 		{"bad \xff utf8 \ufffd", "bad utf8"},
 	}
 	for _, tt := range tests {
-		if got := HeadingText(tt.in); got != tt.want {
-			t.Errorf("HeadingText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := CleanText(tt.in); got != tt.want {
+			t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

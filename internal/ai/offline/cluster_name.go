@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/markup"
 )
 
 var themeStopWords = map[string]bool{
@@ -41,7 +42,7 @@ func themeWords(k string) []string {
 func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 	kws := cleanKeywords(in.Keywords)
 	if len(kws) == 0 {
-		site := cutWords(cleanText(in.SiteName), 60)
+		site := cutWords(markup.CleanText(in.SiteName), 60)
 		name := "General Topics"
 		if site != "" {
 			name = cutWords("Topics for "+site, 80)

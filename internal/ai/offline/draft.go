@@ -74,10 +74,10 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 		focus = kws[0]
 	}
 	if focus == "" {
-		focus = strings.ToLower(cutWords(cleanText(in.ClusterName), maxKeywordRunes))
+		focus = strings.ToLower(cutWords(markup.CleanText(in.ClusterName), maxKeywordRunes))
 	}
 	if focus == "" {
-		focus = strings.ToLower(cutWords(coreTopic(cleanText(in.Title)), maxKeywordRunes))
+		focus = strings.ToLower(cutWords(coreTopic(markup.CleanText(in.Title)), maxKeywordRunes))
 	}
 	if focus == "" {
 		focus = "this topic"
@@ -95,7 +95,7 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	}
 	w.noun = contentNoun(in.ContentType)
 
-	title := cleanText(in.Title)
+	title := markup.CleanText(in.Title)
 	if title == "" {
 		title = titleCase(cutWords(focus, 100))
 	}
@@ -112,7 +112,7 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 		if level != 3 {
 			level = 2
 		}
-		sections[i] = section{level: level, text: cleanText(h.Text)}
+		sections[i] = section{level: level, text: markup.CleanText(h.Text)}
 	}
 	var h2s, h3s []string
 	for _, s := range sections {

@@ -39,7 +39,7 @@ const metaFiller = "Practical advice, clear explanations and answers to the most
 
 func (w *draftWriter) metaDescription(focus, site string) string {
 	f := shortKeyword(focus)
-	site = cutWords(cleanText(site), 40)
+	site = cutWords(markup.CleanText(site), 40)
 	var s string
 	switch w.rng.IntN(3) {
 	case 0:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/markup"
 )
 
 // ideaPlan is a candidate title and the outline variant that goes with it.
@@ -22,9 +23,9 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 	count := min(max(in.Count, 0), maxIdeas)
 	kws := cleanKeywords(in.Keywords)
 	if len(kws) == 0 {
-		fallback := strings.ToLower(cutWords(cleanText(in.ClusterName), maxKeywordRunes))
+		fallback := strings.ToLower(cutWords(markup.CleanText(in.ClusterName), maxKeywordRunes))
 		if fallback == "" {
-			fallback = strings.ToLower(cutWords(cleanText(in.SiteName), maxKeywordRunes))
+			fallback = strings.ToLower(cutWords(markup.CleanText(in.SiteName), maxKeywordRunes))
 		}
 		if fallback == "" {
 			fallback = "this topic"
@@ -130,7 +131,7 @@ func secondTopic(x, other string) string {
 
 // fitTitle makes a title 10 to 120 runes long.
 func fitTitle(t string) string {
-	t = cutWords(cleanText(t), 120)
+	t = cutWords(markup.CleanText(t), 120)
 	if runeLen(t) < 10 {
 		t = cutWords(t+": A Practical Guide", 120)
 	}

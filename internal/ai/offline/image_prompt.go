@@ -1,6 +1,9 @@
 package offline
 
-import "github.com/presswork/presswork/internal/ai"
+import (
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/markup"
+)
 
 // Bounds of the offline image prompt, within the stage's limits.
 const (
@@ -13,9 +16,9 @@ const (
 // images are asked for, it places them after headings spread over the
 // article, each describing its section.
 func writeImagePrompt(in ai.ImagePromptInput) ai.ImagePrompt {
-	topic := cleanText(in.FocusKeyword)
+	topic := markup.CleanText(in.FocusKeyword)
 	if topic == "" {
-		topic = cleanText(in.Title)
+		topic = markup.CleanText(in.Title)
 	}
 	topic = cutWords(topic, imageTopicRunes)
 	if topic == "" {
@@ -37,7 +40,7 @@ func writeImagePrompt(in ai.ImagePromptInput) ai.ImagePrompt {
 	for i := range n {
 		// Spread the images over the article: the i-th of n sections.
 		h := headings[i*len(headings)/n]
-		section := cutWords(cleanText(h), imageTopicRunes)
+		section := cutWords(markup.CleanText(h), imageTopicRunes)
 		if section == "" {
 			section = "one step of the article"
 		}

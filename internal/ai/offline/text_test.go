@@ -184,7 +184,7 @@ func checkDraft(t *testing.T, in ai.DraftInput, d ai.Draft) {
 	t.Helper()
 	pos := 0
 	for _, h := range in.Outline {
-		tag := fmt.Sprintf("<h%d>%s</h%d>", h.Level, html.EscapeString(cleanText(h.Text)), h.Level)
+		tag := fmt.Sprintf("<h%d>%s</h%d>", h.Level, html.EscapeString(markup.CleanText(h.Text)), h.Level)
 		i := strings.Index(d.BodyHTML[pos:], tag)
 		if i < 0 {
 			t.Errorf("draft %q: heading %s missing or out of order", d.Title, tag)
@@ -195,7 +195,7 @@ func checkDraft(t *testing.T, in ai.DraftInput, d ai.Draft) {
 	if n := markup.WordCount(d.BodyHTML); n < draftMinWords || n > draftMaxWords {
 		t.Errorf("draft %q (%d headings): %d words, want %d-%d", d.Title, len(in.Outline), n, draftMinWords, draftMaxWords)
 	}
-	if want := cutWords(cleanText(in.TargetKeywords[0]), maxKeywordRunes); d.FocusKeyword != want {
+	if want := cutWords(markup.CleanText(in.TargetKeywords[0]), maxKeywordRunes); d.FocusKeyword != want {
 		t.Errorf("focus keyword = %q, want %q", d.FocusKeyword, in.TargetKeywords[0])
 	}
 	if !strings.Contains(strings.ToLower(d.BodyHTML), strings.ToLower(html.EscapeString(d.FocusKeyword))) {

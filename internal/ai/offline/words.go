@@ -7,21 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/markup"
 )
-
-// cleanText drops invalid UTF-8, U+FFFD and control characters and folds
-// whitespace; it is the normalization the draft validator compares headings
-// with.
-func cleanText(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (unicode.IsControl(r) && !unicode.IsSpace(r)) {
-			return -1
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
@@ -121,7 +108,7 @@ func cleanPhrases(ps []string) []string {
 	var out []string
 	seen := make(map[string]bool, len(ps))
 	for _, p := range ps {
-		p = cutWords(cleanText(p), maxKeywordRunes)
+		p = cutWords(markup.CleanText(p), maxKeywordRunes)
 		key := strings.ToLower(p)
 		if p == "" || seen[key] {
 			continue
