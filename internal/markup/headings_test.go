@@ -31,7 +31,7 @@ func TestHeadings(t *testing.T) {
 	}
 }
 
-func TestHeadingText(t *testing.T) {
+func TestCleanText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"  plain  ", "plain"},
