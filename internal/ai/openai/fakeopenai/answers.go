@@ -21,6 +21,11 @@ var (
 	focusLineRe    = regexp.MustCompile(`(?m)^Focus keyword: (.+)$`)
 )
 
+// filler is a paragraph of a long draft, before its focus keyword.
+const filler = "Start with what matters most, compare the options side by side, test the choice on a small scale first, " +
+	"and write down what worked so the next attempt goes faster; readers who follow these steps avoid the usual " +
+	"mistakes and get better results with"
+
 // Writer answers chat requests the way a model would: a valid answer for
 // the stage named by the request's JSON schema (cluster_name, idea_list,
 // draft, image_prompt; "{}" for any other), from what the default prompt
@@ -30,6 +35,10 @@ var (
 type Writer struct {
 	// SlugPrefix starts every draft's slug ("article-" if empty).
 	SlugPrefix string
+	// DraftWords, if not zero, makes drafts about that many words long, as
+	// a model writes what the prompt asks for (1,000 to 1,800); zero writes
+	// a sentence per heading.
+	DraftWords int
 	counter    atomic.Int64
 }
 
@@ -68,10 +77,14 @@ func (wr *Writer) Answer(r *Request) string {
 		title := firstMatch(titleLineRe, prompt, "An article")
 		focus := firstMatch(focusLineRe, prompt, "keyword")
 		var body strings.Builder
-		for _, m := range headingLineRe.FindAllStringSubmatch(prompt, -1) {
+		headings := headingLineRe.FindAllStringSubmatch(prompt, -1)
+		for _, m := range headings {
 			tag := strings.ToLower(m[1])
 			fmt.Fprintf(&body, "<%s>%s</%s><p>Plain, useful advice about %s for readers who want to get it right the first time.</p>",
 				tag, strings.TrimSpace(m[2]), tag, focus)
+			for words := 0; words < wr.DraftWords/max(len(headings), 1); words += len(strings.Fields(filler)) + 1 {
+				fmt.Fprintf(&body, "<p>%s %s.</p>", filler, focus)
+			}
 		}
 		answer = map[string]string{"title": title, "slug": cmp.Or(wr.SlugPrefix, "article-") + strconv.FormatInt(wr.counter.Add(1), 10),
 			"excerpt": "A practical article about " + focus + ".", "meta_title": "About " + focus,
