@@ -20,6 +20,36 @@ type Writer struct {
 	model   TextModel
 	prompts promptSet
 	schemas map[Stage]json.RawMessage
+	retry   Retry // nil: each call once
+}
+
+// Retry runs a model call again after a passing fault (a server error, a
+// timeout), as long as the caller's job allows, and returns its last
+// error. A stage retries the call that failed, not the ones before it: a
+// repair whose request fails is sent again, not the first request.
+type Retry func(ctx context.Context, call func() error) error
+
+// WithRetry returns a copy of w whose model calls go through retry.
+func (w *Writer) WithRetry(retry Retry) *Writer {
+	cp := *w
+	cp.retry = retry
+	return &cp
+}
+
+// generate sends req to the model, through w.retry if set, adding what
+// every try consumed to usage.
+func (w *Writer) generate(ctx context.Context, req JSONRequest, usage *Usage) (JSONResponse, error) {
+	var resp JSONResponse
+	call := func() error {
+		var err error
+		resp, err = w.model.GenerateJSON(ctx, req)
+		usage.Add(resp.Usage)
+		return err
+	}
+	if w.retry == nil {
+		return resp, call()
+	}
+	return resp, w.retry(ctx, call)
 }
 
 // NewWriter returns a Writer for model with the embedded default prompts.
@@ -79,8 +109,7 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 		if err := ctx.Err(); attempt > 0 && err != nil {
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
-		resp, err := w.model.GenerateJSON(ctx, req)
-		usage.Add(resp.Usage)
+		resp, err := w.generate(ctx, req, &usage)
 		if err != nil {
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
@@ -89,15 +118,24 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 		if problem == "" {
 			return v, usage, nil
 		}
+		previous := resp.Content
 		if resp.Truncated {
-			// Give the repair a little more room as well.
+			// Give the repair a little more room. The partial answer
+			// stays out of it: the whole document is written again
+			// anyway, and sending half of it back would only be paid for.
 			req.MaxTokens += req.MaxTokens / 2
+			previous = nil
 		}
-		req.Prompt = repairPrompt(user, problem, resp.Content)
+		req.Prompt = repairPrompt(user, problem, previous)
 	}
-	return zero, usage, errs.Permanent(fmt.Errorf(
-		"%s: the model's answer was unusable after one repair attempt: %s", stage, problem))
+	return zero, usage, errs.Permanent(fmt.Errorf("%s: %w: %s", stage, ErrUnusableAnswer, problem))
 }
+
+// ErrUnusableAnswer is the cause of a stage that got no usable answer from
+// a working model: a refusal, a cut-off or an invalid answer, twice. A job
+// that makes many calls may fall back for that one call (see
+// worker.Clusterer) where an error of the provider itself must fail it.
+var ErrUnusableAnswer = errors.New("the model's answer was unusable after one repair attempt")
 
 // judgeAnswer parses resp, or says what is wrong with it: a refusal, a cut
 // off answer (at maxTokens) or the problems parse found.

@@ -50,6 +50,10 @@ type Config struct {
 	RetryBaseDelay time.Duration
 	// RetryMaxDelay caps the wait between retries.
 	RetryMaxDelay time.Duration
+	// AICallRetryDelay is the first wait before a model call that failed
+	// for a passing reason is sent again inside its job (doubling, 4 tries
+	// in all) before the attempt fails and the job's retry takes over.
+	AICallRetryDelay time.Duration
 	// RetryCheckInterval is how often a worker moves retries (and delayed
 	// tasks) whose time has come back to their queue.
 	RetryCheckInterval time.Duration
@@ -179,6 +183,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:       r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		RetryBaseDelay:        r.duration("RETRY_BASE_DELAY", 15*time.Second),
 		RetryMaxDelay:         r.duration("RETRY_MAX_DELAY", time.Hour),
+		AICallRetryDelay:      r.duration("AI_CALL_RETRY_DELAY", time.Second),
 		RetryCheckInterval:    r.duration("RETRY_CHECK_INTERVAL", time.Second),
 		ReconcileEvery:        r.duration("RECONCILE_EVERY", 30*time.Second),
 		ReconcileGrace:        r.duration("RECONCILE_GRACE", 2*time.Minute),

@@ -68,6 +68,7 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout:       20 * time.Second,
 		RetryBaseDelay:        15 * time.Second,
 		RetryMaxDelay:         time.Hour,
+		AICallRetryDelay:      time.Second,
 		RetryCheckInterval:    time.Second,
 		WordPressTimeout:      time.Minute,
 		ReconcileEvery:        30 * time.Second,

@@ -62,12 +62,15 @@ func TestEchoedSecretsStayOutOfJobErrors(t *testing.T) {
 	r.ideas()
 	r.draft()
 
-	// OpenAI: a refusal (permanent) and a server error (retried, then
+	// OpenAI: a refusal (permanent) and server errors through all of a
+	// call's tries in the job (the attempt fails and is retried, then
 	// answered), each echoing the key everywhere.
 	fake.SetFallback(fakeopenai.EchoKey(http.StatusBadRequest))
 	failedIdeas := r.waitFailed(r.startIdeas())
 	fake.SetFallback(nil)
-	fake.Push(fakeopenai.EchoKey(http.StatusInternalServerError))
+	for range callTries {
+		fake.Push(fakeopenai.EchoKey(http.StatusInternalServerError))
+	}
 	retried := r.ideas()
 	if retried.Attempts < 2 {
 		t.Errorf("the ideas job after a 500 took %d attempts, want a retry", retried.Attempts)

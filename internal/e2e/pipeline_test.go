@@ -425,8 +425,15 @@ func (a pipelineAPI) job(id string) store.Job {
 // waitJob waits for a job to succeed and returns it.
 func (a pipelineAPI) waitJob(id string) store.Job {
 	a.t.Helper()
+	return a.waitJobFor(id, 60*time.Second)
+}
+
+// waitJobFor waits up to timeout for a job to end, which must be
+// succeeded.
+func (a pipelineAPI) waitJobFor(id string, timeout time.Duration) store.Job {
+	a.t.Helper()
 	var j store.Job
-	apptest.Eventually(a.t, 60*time.Second, "job "+id+" finishes", func() (bool, error) {
+	apptest.Eventually(a.t, timeout, "job "+id+" finishes", func() (bool, error) {
 		j = a.job(id)
 		return j.Final(), nil
 	})

@@ -2,19 +2,18 @@ package e2e_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
-	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/store"
 )
+
+// callTries is how many times a model call meets a server error before
+// the attempt fails (worker.callAttempts).
+const callTries = 4
 
 // usageReport is the part of GET /v1/usage this test reads.
 type usageReport struct {
@@ -23,41 +22,16 @@ type usageReport struct {
 }
 
 // TestUsageEqualsProviderTotals runs a clustering, an ideas job whose first
-// attempt fails after spending tokens (an invalid answer, then a server
-// error on the repair) and an ideas job that fails for good (two invalid
-// answers) against the OpenAI fake: GET /v1/usage reports what the fake
+// attempt fails after spending tokens (an invalid answer, then server
+// errors on every try of the repair) and an ideas job that fails for good
+// (four invalid answers: two runs of a call and its repair) against the
+// OpenAI fake: GET /v1/usage reports what the fake
 // says it served, model by model, embeddings under the embedding model.
 func TestUsageEqualsProviderTotals(t *testing.T) {
 	t.Parallel()
-	fake := fakeopenai.New(t)
-	fake.SetContent(answerFromPrompt)
-	emb := offline.NewEmbedder(0)
-	fake.SetEmbeddings(func(input []string, _ int) [][]float32 {
-		vectors, _, err := emb.Embed(t.Context(), input)
-		apptest.Must(t, err, "offline embeddings")
-		return vectors
-	})
-	env := map[string]string{
-		"OPENAI_API_KEY":              "sk-fake-key",
-		"OPENAI_BASE_URL":             fake.BaseURL(),
-		"OPENAI_MODEL":                "gpt-4o-mini",
-		"OPENAI_EMBEDDING_MODEL":      "text-embedding-3-small",
-		"OPENAI_EMBEDDING_DIMENSIONS": fmt.Sprint(emb.Dimensions()),
-	}
-	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "50ms"), apptest.WithEnv("RETRY_MAX_DELAY", "200ms"))
-	opts, err := redis.ParseURL(h.Env["REDIS_URL"])
-	apptest.Must(t, err, "redis URL")
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	models, err := providers.FromEnv(func(k string) string { return env[k] }, rdb, slog.New(slog.DiscardHandler))
-	apptest.Must(t, err, "providers")
-	h.StartWorker(t, models)
-	_, c := h.Tenant(t, "usage", 500)
-	api := pipelineAPI{t: t, c: c}
-
-	var site store.Site
-	api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Trail Kitchen",
-		"url": "https://trail.example.com", "username": "editor", "application_password": "abcd efgh ijkl mnop"}, &site)
+	fake := newFakeOpenAI(t)
+	api := startFakeOpenAIWorker(t, fake, "usage", 500)
+	site := api.site("Trail Kitchen", "https://trail.example.com")
 	api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", site.ID), []byte(providerTestKeywords), nil,
 		"Content-Type", "text/csv")
 	var acc apptest.Accepted
@@ -69,7 +43,12 @@ func TestUsageEqualsProviderTotals(t *testing.T) {
 		t.Fatalf("got %d clusters, want at least 2", len(clusters))
 	}
 
-	fake.Push(fakeopenai.InvalidJSON(), fakeopenai.ServerError())
+	// An invalid answer, then server errors on every try of its repair:
+	// the attempt fails having paid for the first answer.
+	fake.Push(fakeopenai.InvalidJSON())
+	for range callTries {
+		fake.Push(fakeopenai.ServerError())
+	}
 	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[0].ID}, "count": 2}, &acc)
 	retried := api.waitJob(acc.Jobs[0].ID)
@@ -77,7 +56,9 @@ func TestUsageEqualsProviderTotals(t *testing.T) {
 		t.Errorf("the ideas job took %d attempts, want a failed one first", retried.Attempts)
 	}
 
-	fake.Push(fakeopenai.InvalidJSON(), fakeopenai.InvalidJSON())
+	// Invalid answers through both runs of the stage (a call and its
+	// repair each): the job fails for good.
+	fake.Push(fakeopenai.InvalidJSON(), fakeopenai.InvalidJSON(), fakeopenai.InvalidJSON(), fakeopenai.InvalidJSON())
 	acc = apptest.Accepted{}
 	api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{clusters[1].ID}, "count": 2}, &acc)
 	var failed store.Job

@@ -12,14 +12,25 @@ import (
 
 // Cluster is a group of a site's keywords on one topic.
 type Cluster struct {
-	ID           int64     `json:"id"`
-	SiteID       int64     `json:"site_id"`
-	JobID        string    `json:"job_id"`
-	Name         string    `json:"name"`
-	Description  string    `json:"description"`
+	ID          int64  `json:"id"`
+	SiteID      int64  `json:"site_id"`
+	JobID       string `json:"job_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// NameSource says who named the cluster: NameByModel, NameByFallback
+	// (the model gave no usable name; named after its most central
+	// keyword, to be renamed) or NameByUser.
+	NameSource   string    `json:"name_source"`
 	KeywordCount int       `json:"keyword_count"`
 	CreatedAt    time.Time `json:"created_at"`
 }
+
+// Who named a cluster (Cluster.NameSource).
+const (
+	NameByModel    = "model"
+	NameByFallback = "fallback"
+	NameByUser     = "user"
+)
 
 // Heading is one outline entry of an idea.
 type Heading struct {
@@ -78,6 +89,7 @@ type Draft struct {
 type NewCluster struct {
 	Name        string
 	Description string
+	NameSource  string // NameByModel if empty
 	KeywordIDs  []int64
 }
 
@@ -88,9 +100,9 @@ func (s *Store) SaveClusters(ctx context.Context, o Outcome, siteID int64, clust
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		for _, c := range clusters {
 			var id int64
-			err := tx.QueryRow(ctx, `INSERT INTO clusters (tenant_id, site_id, job_id, name, description, keyword_count)
-				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-				o.TenantID, siteID, o.JobID, c.Name, c.Description, len(c.KeywordIDs)).Scan(&id)
+			err := tx.QueryRow(ctx, `INSERT INTO clusters (tenant_id, site_id, job_id, name, description,
+				name_source, keyword_count) VALUES ($1, $2, $3, $4, $5, coalesce(nullif($6, ''), 'model'), $7) RETURNING id`,
+				o.TenantID, siteID, o.JobID, c.Name, c.Description, c.NameSource, len(c.KeywordIDs)).Scan(&id)
 			if err != nil {
 				return fmt.Errorf("insert cluster: %w", err)
 			}
@@ -104,11 +116,18 @@ func (s *Store) SaveClusters(ctx context.Context, o Outcome, siteID int64, clust
 	})
 }
 
-const clusterColumns = `id, site_id, job_id, name, description, keyword_count, created_at`
+const clusterColumns = `id, site_id, job_id, name, description, name_source, keyword_count, created_at`
 
 func scanCluster(r pgx.Row) (c Cluster, err error) {
-	err = r.Scan(&c.ID, &c.SiteID, &c.JobID, &c.Name, &c.Description, &c.KeywordCount, &c.CreatedAt)
+	err = r.Scan(&c.ID, &c.SiteID, &c.JobID, &c.Name, &c.Description, &c.NameSource, &c.KeywordCount, &c.CreatedAt)
 	return c, err
+}
+
+// RenameCluster sets a cluster's name and description, named by a user.
+func (s *Store) RenameCluster(ctx context.Context, tenantID, id int64, name, description string) (Cluster, error) {
+	c, err := scanCluster(s.pool.QueryRow(ctx, `UPDATE clusters SET name = $3, description = $4, name_source = 'user'
+		WHERE tenant_id = $1 AND id = $2 RETURNING `+clusterColumns, tenantID, id, name, description))
+	return c, translate(err)
 }
 
 // GetCluster returns one of a tenant's clusters.

@@ -119,6 +119,18 @@ func (s *Store) UnclusteredKeywords(ctx context.Context, tenantID, siteID int64,
 	return s.ListKeywords(ctx, tenantID, siteID, KeywordFilter{Unclustered: true}, Page{Limit: limit})
 }
 
+// UnclusteredByIDs returns the site's keywords among ids that belong to no
+// cluster, in id order.
+func (s *Store) UnclusteredByIDs(ctx context.Context, tenantID, siteID int64, ids []int64) ([]Keyword, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keywordColumns+` FROM keywords
+		WHERE tenant_id = $1 AND site_id = $2 AND id = ANY($3) AND cluster_id IS NULL ORDER BY id`,
+		tenantID, siteID, ids)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanKeyword)
+}
+
 // CountUnclustered counts a site's keywords that belong to no cluster.
 func (s *Store) CountUnclustered(ctx context.Context, tenantID, siteID int64) (int64, error) {
 	var n int64

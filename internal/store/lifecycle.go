@@ -146,9 +146,18 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 		return fmt.Errorf("encode result: %w", err)
 	}
 	var reserved int64
-	err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'succeeded', phase = 'completed',
-		credits_charged = least($3, credits_reserved), model = nullif($4, ''), tokens_in = $5, tokens_out = $6,
-		cost_usd = $7, result = $8, last_error = NULL, finished_at = now(), updated_at = now()
+	// The job's usage is this attempt's (recorded in ai_usage only after
+	// the attempt) plus its earlier attempts' (already there): an attempt
+	// that resumed from checkpoints may spend nothing itself.
+	err = tx.QueryRow(ctx, `WITH earlier AS (
+			SELECT coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
+			       coalesce(sum(cost_usd), 0) AS cost_usd
+			FROM ai_usage WHERE tenant_id = $1 AND job_id = $2)
+		UPDATE jobs SET state = 'succeeded', phase = 'completed',
+		credits_charged = least($3, credits_reserved), model = nullif($4, ''),
+		tokens_in = $5 + earlier.tokens_in, tokens_out = $6 + earlier.tokens_out,
+		cost_usd = $7 + earlier.cost_usd, result = $8, last_error = NULL, finished_at = now(), updated_at = now()
+		FROM earlier
 		WHERE tenant_id = $1 AND id = $2 AND state = 'running' RETURNING credits_reserved`,
 		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result).Scan(&reserved)
 	if err != nil {
@@ -156,6 +165,9 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 			return ErrJobFinished
 		}
 		return fmt.Errorf("finish job %s: %w", o.JobID, err)
+	}
+	if err := deleteCheckpoints(ctx, tx, o.JobID); err != nil {
+		return err
 	}
 	if unused := reserved - min(o.Charged, reserved); unused > 0 {
 		return giveBack(ctx, tx, o.TenantID, o.JobID, "settle", unused, "unused part of the reservation")
@@ -209,6 +221,9 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state,
 		}
 		if err != nil {
 			return fmt.Errorf("end job %s: %w", jobID, err)
+		}
+		if err := deleteCheckpoints(ctx, tx, jobID); err != nil {
+			return err
 		}
 		// An image job that failed leaves its pending images failed.
 		if state == JobFailed {

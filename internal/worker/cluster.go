@@ -2,7 +2,15 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -12,17 +20,34 @@ import (
 	"github.com/presswork/presswork/internal/tasks"
 )
 
-// namingParallelism bounds concurrent naming calls of one clustering job.
-const namingParallelism = 4
+const (
+	// namingParallelism bounds concurrent naming calls of one clustering job.
+	namingParallelism = 4
+	// embedChunk is the most texts one embeddings call of a clustering
+	// sends; each chunk is cached as soon as it is answered.
+	embedChunk = 500
+	// maxFallbackNameRunes keeps a fallback name within a cluster name's limit.
+	maxFallbackNameRunes = 80
+)
+
+// Checkpoint steps of a clustering job.
+const (
+	stepGrouping   = "grouping"
+	stepNamePrefix = "name/"
+)
 
 // clusterStore is what the clustering stage reads and writes.
 type clusterStore interface {
+	checkpointStore
 	UnclusteredKeywords(ctx context.Context, tenantID, siteID int64, limit int) ([]store.Keyword, error)
+	UnclusteredByIDs(ctx context.Context, tenantID, siteID int64, ids []int64) ([]store.Keyword, error)
 	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error
 	SetPhase(ctx context.Context, jobID, phase string) error
 	SaveClusters(ctx context.Context, o store.Outcome, siteID int64, clusters []store.NewCluster) error
+	CachedEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte) (map[string][]float32, error)
+	CacheEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte, vectors [][]float32) error
 }
 
 // Clusterer runs keywords:cluster jobs.
@@ -30,6 +55,29 @@ type Clusterer struct {
 	store             clusterStore
 	models            *Models
 	keywordsPerCredit int64
+	retry             callRetry
+}
+
+// grouping is a clustering's checkpointed grouping: the keyword ids of
+// each group, most central first, and of the outliers.
+type grouping struct {
+	Clusters [][]int64 `json:"clusters"`
+	Outliers []int64   `json:"outliers"`
+}
+
+func (g grouping) keywordIDs() []int64 {
+	ids := append([]int64(nil), g.Outliers...)
+	for _, c := range g.Clusters {
+		ids = append(ids, c...)
+	}
+	return ids
+}
+
+// clusterName is a group's checkpointed name.
+type clusterName struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Source      string `json:"source"`
 }
 
 // Work groups a site's unclustered keywords (the subject is the site),
@@ -38,8 +86,22 @@ type Clusterer struct {
 // as this job's so that automation leaves them until new keywords arrive.
 // Every unclustered keyword is taken, outliers of earlier jobs too: a job
 // started by hand is how they are tried again.
+//
+// The work is checkpointed: vectors are cached by tenant, model and text
+// as each embeddings call answers; the grouping is saved before naming
+// starts and each name as it comes. A retried job reads them back, so it
+// never pays twice for an embedding or a name. A group whose name cannot
+// be had from the model (unusable answers twice over) is named after its
+// most central keyword and marked so (store.NameByFallback); provider
+// errors that outlast the call's retries fail the attempt instead, to be
+// resumed by the job's retry.
 func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
-	keywords, err := c.store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, tasks.MaxKeywordsPerClustering)
+	saved, err := c.store.Checkpoints(ctx, p.TenantID, p.JobID, "")
+	if err != nil {
+		return err
+	}
+	plan, hasPlan := savedGrouping(saved)
+	keywords, err := c.keywords(ctx, p, plan, hasPlan)
 	if err != nil {
 		return fmt.Errorf("load keywords: %w", err)
 	}
@@ -59,63 +121,196 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
-	groups, usage, err := c.groupKeywords(ctx, embedder, p.JobID, keywords)
-	if err != nil {
-		return err
+	var usage ai.Usage
+	if !hasPlan {
+		if plan, usage, err = c.group(ctx, p, embedder, keywords); err != nil {
+			return err
+		}
 	}
+	groups, outliers := plan.resolve(keywords)
 	// Automation does not cluster these again on their own (they would stay
 	// outliers and cost embeddings each time) once this job has succeeded.
-	if err := c.store.MarkOutliers(ctx, p.TenantID, site.ID, p.JobID, keywordIDs(keywords, groups.Outliers)); err != nil {
+	if err := c.store.MarkOutliers(ctx, p.TenantID, site.ID, p.JobID, outliers); err != nil {
 		return err
 	}
 	if err := c.store.SetPhase(ctx, p.JobID, "naming"); err != nil {
 		return err
 	}
-	clusters, nameUsage, err := nameClusters(ctx, writer, site.Name, keywords, groups.Clusters)
+	clusters, nameUsage, err := c.nameClusters(ctx, p, writer, site.Name, groups, saved)
+	usage.Add(nameUsage)
 	if err != nil {
 		return err
 	}
-	usage.Add(nameUsage)
-	clustered := int64(len(keywords) - len(groups.Outliers))
+	clustered := int64(len(keywords) - len(outliers))
+	fallbacks := 0
+	for _, cl := range clusters {
+		if cl.NameSource == store.NameByFallback {
+			fallbacks++
+		}
+	}
 	done := outcome(p, job, tasks.ClusterCost(clustered, c.keywordsPerCredit), usage, map[string]any{
-		"clusters": len(clusters), "keywords_clustered": clustered, "outliers": len(groups.Outliers),
+		"clusters": len(clusters), "keywords_clustered": clustered, "outliers": len(outliers),
+		"names_fallback": fallbacks,
 	})
 	return c.store.SaveClusters(ctx, done, site.ID, clusters)
 }
 
-func (c *Clusterer) groupKeywords(ctx context.Context, embedder ai.Embedder, jobID string, keywords []store.Keyword) (cluster.Result, ai.Usage, error) {
+// savedGrouping returns the grouping an earlier attempt checkpointed.
+func savedGrouping(saved map[string]json.RawMessage) (grouping, bool) {
+	var g grouping
+	raw, ok := saved[stepGrouping]
+	if !ok || json.Unmarshal(raw, &g) != nil {
+		return grouping{}, false
+	}
+	return g, true
+}
+
+// keywords returns the keywords to cluster: those of the saved grouping
+// that are still unclustered, or the site's unclustered keywords.
+func (c *Clusterer) keywords(ctx context.Context, p tasks.Payload, plan grouping, hasPlan bool) ([]store.Keyword, error) {
+	if hasPlan {
+		return c.store.UnclusteredByIDs(ctx, p.TenantID, p.SubjectID, plan.keywordIDs())
+	}
+	return c.store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, tasks.MaxKeywordsPerClustering)
+}
+
+// group embeds the keywords (what the cache lacks), groups them and
+// checkpoints the grouping.
+func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword) (grouping, ai.Usage, error) {
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
 	}
-	vectors, usage, err := embedder.Embed(ctx, phrases)
-	spent(ctx, store.UsageEmbedding, usage)
+	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, phrases)
 	if err != nil {
-		return cluster.Result{}, usage, fmt.Errorf("embed keywords: %w", err)
+		return grouping{}, usage, fmt.Errorf("embed keywords: %w", err)
 	}
-	if err := c.store.SetPhase(ctx, jobID, "grouping"); err != nil {
-		return cluster.Result{}, usage, err
+	if err := c.store.SetPhase(ctx, p.JobID, "grouping"); err != nil {
+		return grouping{}, usage, err
 	}
-	groups, err := cluster.Group(ctx, vectors, cluster.Options{})
-	return groups, usage, err
+	res, err := cluster.Group(ctx, vectors, cluster.Options{})
+	if err != nil {
+		return grouping{}, usage, err
+	}
+	g := grouping{Clusters: make([][]int64, len(res.Clusters)), Outliers: indexIDs(keywords, res.Outliers)}
+	for i, members := range res.Clusters {
+		g.Clusters[i] = indexIDs(keywords, members)
+	}
+	return g, usage, c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, stepGrouping, g)
 }
 
-// nameClusters asks the writer to name each group, a few at a time.
-func nameClusters(ctx context.Context, writer *ai.Writer, siteName string, keywords []store.Keyword, groups [][]int) ([]store.NewCluster, ai.Usage, error) {
+// embed returns the vectors of texts: cached ones from the store, the
+// others from the embedder, a chunk per call, each chunk cached as soon as
+// it is answered.
+func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embedder, texts []string) ([][]float32, ai.Usage, error) {
+	var usage ai.Usage
+	model := fmt.Sprintf("%s/%d", embedder.Name(), embedder.Dimensions())
+	hashes := make([][]byte, len(texts))
+	for i, t := range texts {
+		h := sha256.Sum256([]byte(t))
+		hashes[i] = h[:]
+	}
+	cached, err := c.store.CachedEmbeddings(ctx, tenantID, model, hashes)
+	if err != nil {
+		return nil, usage, err
+	}
+	vectors := make([][]float32, len(texts))
+	var missing []int
+	for i, h := range hashes {
+		if v, ok := cached[string(h)]; ok && len(v) == embedder.Dimensions() {
+			vectors[i] = v
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	for chunk := range slices.Chunk(missing, embedChunk) {
+		batch, batchHashes := make([]string, len(chunk)), make([][]byte, len(chunk))
+		for j, i := range chunk {
+			batch[j], batchHashes[j] = texts[i], hashes[i]
+		}
+		var got [][]float32
+		err := c.retry.do(ctx, func() error {
+			var u ai.Usage
+			var err error
+			got, u, err = embedder.Embed(ctx, batch)
+			spent(ctx, store.UsageEmbedding, u)
+			usage.Add(u)
+			return err
+		})
+		if err != nil {
+			return nil, usage, err
+		}
+		if err := c.store.CacheEmbeddings(ctx, tenantID, model, batchHashes, got); err != nil {
+			return nil, usage, err
+		}
+		for j, i := range chunk {
+			vectors[i] = got[j]
+		}
+	}
+	return vectors, usage, nil
+}
+
+// resolve returns the groups of g as keywords, most central first, and the
+// outliers' ids, keeping only keywords among those given (a keyword
+// clustered or deleted since g was saved is left out; an empty group goes).
+func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, outliers []int64) {
+	byID := make(map[int64]store.Keyword, len(keywords))
+	for _, k := range keywords {
+		byID[k.ID] = k
+	}
+	for _, ids := range g.Clusters {
+		var members []store.Keyword
+		for _, id := range ids {
+			if k, ok := byID[id]; ok {
+				members = append(members, k)
+			}
+		}
+		groups = append(groups, members)
+	}
+	for _, id := range g.Outliers {
+		if _, ok := byID[id]; ok {
+			outliers = append(outliers, id)
+		}
+	}
+	return groups, outliers
+}
+
+// nameClusters names each group, a few at a time, checkpointing each name
+// as it comes; names saved by an earlier attempt are reused. After a
+// failure no new name is asked for, but the calls in flight finish and
+// keep their names: they are paid for. A group left empty is skipped (its
+// index keeps its checkpoint step).
+func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *ai.Writer, siteName string,
+	groups [][]store.Keyword, saved map[string]json.RawMessage) ([]store.NewCluster, ai.Usage, error) {
 	out := make([]store.NewCluster, len(groups))
 	usages := make([]ai.Usage, len(groups))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(namingParallelism)
+	var failed atomic.Bool
 	for i, members := range groups {
+		if len(members) == 0 {
+			continue
+		}
+		step := fmt.Sprintf("%s%d", stepNamePrefix, i)
+		var name clusterName
+		if raw, ok := saved[step]; ok && json.Unmarshal(raw, &name) == nil && name.Name != "" {
+			out[i] = name.cluster(members)
+			continue
+		}
 		g.Go(func() error {
-			in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(keywords, members, 10)}
-			name, usage, err := writer.NameCluster(gctx, in)
-			spent(gctx, store.UsageChat, usage)
+			if failed.Load() {
+				return nil
+			}
+			name, usage, err := c.nameOne(ctx, writer, siteName, members)
+			usages[i] = usage
+			if err == nil {
+				out[i] = name.cluster(members)
+				err = c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, step, name)
+			}
 			if err != nil {
+				failed.Store(true)
 				return fmt.Errorf("name cluster: %w", err)
 			}
-			out[i], usages[i] = store.NewCluster{Name: name.Name, Description: name.Description,
-				KeywordIDs: keywordIDs(keywords, members)}, usage
 			return nil
 		})
 	}
@@ -124,11 +319,45 @@ func nameClusters(ctx context.Context, writer *ai.Writer, siteName string, keywo
 	for _, u := range usages {
 		total.Add(u)
 	}
-	return out, total, err
+	return slices.DeleteFunc(out, func(c store.NewCluster) bool { return c.Name == "" }), total, err
 }
 
-// keywordIDs returns the ids of keywords at the indexes members.
-func keywordIDs(keywords []store.Keyword, members []int) []int64 {
+// nameOne asks the model for a group's name (callRetry.ask); when its
+// answers stay unusable the group is named after its most central keyword.
+func (c *Clusterer) nameOne(ctx context.Context, writer *ai.Writer, siteName string, members []store.Keyword) (clusterName, ai.Usage, error) {
+	in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(members, 10)}
+	var total ai.Usage
+	name, err := askChat(ctx, &total, func() (ai.ClusterName, ai.Usage, error) { return writer.NameCluster(ctx, in) })
+	switch {
+	case errors.Is(err, ai.ErrUnusableAnswer):
+		return fallbackName(members[0].Phrase), total, nil
+	case err != nil:
+		return clusterName{}, total, err
+	}
+	return clusterName{Name: name.Name, Description: name.Description, Source: store.NameByModel}, total, nil
+}
+
+// fallbackName names a cluster after its most central keyword.
+func fallbackName(phrase string) clusterName {
+	phrase = strings.Join(strings.Fields(phrase), " ")
+	if utf8.RuneCountInString(phrase) > maxFallbackNameRunes {
+		phrase = string([]rune(phrase)[:maxFallbackNameRunes])
+	}
+	r, size := utf8.DecodeRuneInString(phrase)
+	name := string(unicode.ToUpper(r)) + phrase[size:]
+	return clusterName{Name: name, Description: "Searches around “" + phrase + "”.", Source: store.NameByFallback}
+}
+
+func (n clusterName) cluster(members []store.Keyword) store.NewCluster {
+	ids := make([]int64, len(members))
+	for i, k := range members {
+		ids[i] = k.ID
+	}
+	return store.NewCluster{Name: n.Name, Description: n.Description, NameSource: n.Source, KeywordIDs: ids}
+}
+
+// indexIDs returns the ids of keywords at the indexes members.
+func indexIDs(keywords []store.Keyword, members []int) []int64 {
 	ids := make([]int64, len(members))
 	for i, m := range members {
 		ids[i] = keywords[m].ID
@@ -136,11 +365,11 @@ func keywordIDs(keywords []store.Keyword, members []int) []int64 {
 	return ids
 }
 
-// keywordInfos returns up to limit keywords of a group, most central first.
-func keywordInfos(keywords []store.Keyword, members []int, limit int) []ai.KeywordInfo {
+// keywordInfos returns up to limit keywords, most central first.
+func keywordInfos(members []store.Keyword, limit int) []ai.KeywordInfo {
 	infos := make([]ai.KeywordInfo, 0, min(limit, len(members)))
-	for _, m := range members[:min(limit, len(members))] {
-		infos = append(infos, keywordInfo(keywords[m]))
+	for _, k := range members[:min(limit, len(members))] {
+		infos = append(infos, keywordInfo(k))
 	}
 	return infos
 }

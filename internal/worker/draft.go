@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/markup"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -12,6 +13,7 @@ import (
 
 // draftStore is what the draft stage reads and writes.
 type draftStore interface {
+	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
 	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
@@ -24,7 +26,8 @@ type Drafter struct {
 }
 
 // Work writes the article for an idea (the subject). It costs its quote:
-// three credits by default.
+// three credits by default. The model's answer is checkpointed, so a
+// retry after a failed save does not pay for it again.
 func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
@@ -38,11 +41,16 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
-	out, usage, err := writer.Draft(ctx, draftInput(idea))
-	spent(ctx, store.UsageChat, usage)
+	var usage ai.Usage
+	answer, err := remembered(ctx, d.store, p, stepAnswer, func() (draftAnswer, error) {
+		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, draftInput(idea)) })
+		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
+	})
 	if err != nil {
 		return fmt.Errorf("write draft: %w", err)
 	}
+	out := answer.Draft
+	out.Fixes, out.Warnings = answer.Fixes, answer.Warnings
 	row := store.Draft{Title: out.Title, Slug: out.Slug, Excerpt: out.Excerpt, MetaTitle: out.MetaTitle,
 		MetaDescription: out.MetaDescription, FocusKeyword: out.FocusKeyword, BodyHTML: out.BodyHTML,
 		WordCount: markup.WordCount(out.BodyHTML)}
@@ -54,6 +62,14 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		result["warnings"] = out.Warnings
 	}
 	return d.store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
+}
+
+// draftAnswer is a draft stage's checkpointed answer: the draft and what
+// its repair found (which ai.Draft does not encode).
+type draftAnswer struct {
+	Draft    ai.Draft            `json:"draft"`
+	Fixes    []errs.FieldProblem `json:"fixes,omitempty"`
+	Warnings []errs.FieldProblem `json:"warnings,omitempty"`
 }
 
 func draftInput(idea store.IdeaInContext) ai.DraftInput {

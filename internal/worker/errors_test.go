@@ -27,10 +27,12 @@ import (
 
 // TestClassifiedErrors runs draft jobs against a model that fails in each
 // of the ways a provider can: permanently (no retry, failed, refunded),
-// retryably (retried, then succeeds with one charge), retryably on the last
-// attempt (failed, refunded, with a message that does not promise a retry)
-// and throttled (retried after Retry-After without counting a failure, even
-// on the last attempt).
+// passingly once (the call is sent again inside the job, which succeeds on
+// its first attempt), retryably through all of a call's tries (the
+// attempt fails and is retried, then succeeds with one charge), retryably
+// on the last attempt (failed, refunded, with a message that does not
+// promise a retry) and throttled (retried after Retry-After without
+// counting a failure, even on the last attempt).
 func TestClassifiedErrors(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
@@ -39,7 +41,7 @@ func TestClassifiedErrors(t *testing.T) {
 	const opening = 100
 	tk, c := h.Tenant(t, "errors", opening)
 	tenant := tk.Tenant.ID
-	seed := apptest.SeedIdeas(t, st, tenant, 5, "errs")
+	seed := apptest.SeedIdeas(t, st, tenant, 6, "errs")
 	in := h.Inspector(t)
 	cl := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { cl.Close() })
@@ -50,7 +52,9 @@ func TestClassifiedErrors(t *testing.T) {
 		lastAttempt
 		throttled
 		throttledLast
+		passing
 	)
+	const callTries = 4 // worker.callAttempts
 	var calls counter
 	model := hooked(func(ctx context.Context, req ai.JSONRequest) error {
 		di, ok := req.Input.(ai.DraftInput)
@@ -65,7 +69,7 @@ func TestClassifiedErrors(t *testing.T) {
 		switch {
 		case which == permanent:
 			return errs.Permanent(errors.New(`the provider rejected the request: model "gpt-x" does not exist`))
-		case which == retryable && n == 1, which == lastAttempt:
+		case which == retryable && n <= callTries, which == lastAttempt, which == passing && n == 1:
 			return errors.New("provider answered HTTP 503")
 		case (which == throttled || which == throttledLast) && n == 1:
 			return &errs.ThrottledError{RetryAfter: time.Hour, Err: errors.New("HTTP 429: rate limit reached")}
@@ -118,9 +122,9 @@ func TestClassifiedErrors(t *testing.T) {
 		// Run the retry now rather than after asynq's back-off.
 		apptest.Must(t, in.RunTask(jobs.QueueDefault, id), "run the retry")
 		j = apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
-		if j.Attempts != 2 || j.CreditsCharged != cost || callsFor(retryable) != 2 || j.LastError != nil {
-			t.Errorf("job after the retry: %d attempts, charged %d, %d model calls, error %q; want 2, %d, 2, none",
-				j.Attempts, j.CreditsCharged, callsFor(retryable), apptest.Deref(j.LastError), cost)
+		if j.Attempts != 2 || j.CreditsCharged != cost || callsFor(retryable) != callTries+1 || j.LastError != nil {
+			t.Errorf("job after the retry: %d attempts, charged %d, %d model calls, error %q; want 2, %d, %d, none",
+				j.Attempts, j.CreditsCharged, callsFor(retryable), apptest.Deref(j.LastError), cost, callTries+1)
 		}
 		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
@@ -134,8 +138,8 @@ func TestClassifiedErrors(t *testing.T) {
 			t.Errorf("failed job says %q, want a reason that says it gave up and promises no retry", msg)
 		}
 		info := waitTask(t, in, jobs.QueueDefault, id, asynq.TaskStateArchived)
-		if callsFor(lastAttempt) != 1 || info.Retried != 0 {
-			t.Errorf("%d model calls, retried %d; want 1 call and no retry", callsFor(lastAttempt), info.Retried)
+		if callsFor(lastAttempt) != callTries || info.Retried != 0 {
+			t.Errorf("%d model calls, retried %d; want %d calls and no retry", callsFor(lastAttempt), info.Retried, callTries)
 		}
 		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3 refund:3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
@@ -162,6 +166,15 @@ func TestClassifiedErrors(t *testing.T) {
 		}
 		if got, want := apptest.JobLedger(apptest.Ledger(t, st, tenant), id), "reserve:-3"; got != want {
 			t.Errorf("job ledger %q, want %q", got, want)
+		}
+	})
+
+	t.Run("passing", func(t *testing.T) {
+		id := apptest.DraftJobs(t, c, seed.Ideas[passing])[0]
+		j := apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
+		if j.Attempts != 1 || callsFor(passing) != 2 || j.CreditsCharged != cost {
+			t.Errorf("job after one passing fault: %d attempts, %d model calls, charged %d; want 1, 2, %d",
+				j.Attempts, callsFor(passing), j.CreditsCharged, cost)
 		}
 	})
 
@@ -211,7 +224,7 @@ func TestClassifiedErrors(t *testing.T) {
 	if q.Failed != 3 {
 		t.Errorf("asynq counted %d failures, want 3 (throttling is not a failure)", q.Failed)
 	}
-	apptest.CheckCredits(t, st, tenant, opening-3*cost)
+	apptest.CheckCredits(t, st, tenant, opening-4*cost)
 }
 
 // secretSource serves a tenant's jobs with its own text model and names

@@ -13,6 +13,7 @@ import (
 
 // ideasStore is what the ideas stage reads and writes.
 type ideasStore interface {
+	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetCluster(ctx context.Context, tenantID, id int64) (store.Cluster, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
@@ -30,7 +31,8 @@ type IdeaWriter struct {
 }
 
 // Work writes content ideas for a cluster (the subject). It costs its
-// quote: one credit per idea by default.
+// quote: one credit per idea by default. The model's answer is
+// checkpointed, so a retry after a failed save does not pay for it again.
 func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	job, err := w.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
@@ -48,8 +50,10 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
-	ideas, usage, err := writer.Ideas(ctx, in)
-	spent(ctx, store.UsageChat, usage)
+	var usage ai.Usage
+	ideas, err := remembered(ctx, w.store, p, stepAnswer, func() ([]ai.Idea, error) {
+		return askChat(ctx, &usage, func() ([]ai.Idea, ai.Usage, error) { return writer.Ideas(ctx, in) })
+	})
 	if err != nil {
 		return fmt.Errorf("write ideas: %w", err)
 	}

@@ -302,8 +302,8 @@ func (w *Illustrator) imagePrompt(ctx context.Context, tenantID int64, d store.D
 	}
 	in := ai.ImagePromptInput{SiteName: site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
 		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline}
-	prompt, usage, err := writer.ImagePrompt(ctx, in)
-	spent(ctx, store.UsageChat, usage)
+	var usage ai.Usage
+	prompt, err := askChat(ctx, &usage, func() (ai.ImagePrompt, ai.Usage, error) { return writer.ImagePrompt(ctx, in) })
 	if err != nil {
 		return ai.ImagePrompt{}, usage, fmt.Errorf("write image prompt: %w", err)
 	}

@@ -17,6 +17,8 @@ type promptSource interface {
 
 // Models gives a job the AI models that serve its tenant.
 type Models struct {
+	// retry retries each model call of a stage after a passing fault.
+	retry ai.Retry
 	// writer and embedder serve every tenant without providers of its own.
 	writer   *ai.Writer
 	embedder ai.Embedder
@@ -31,9 +33,13 @@ type Models struct {
 
 // For returns the writer and embedder of a tenant's job: the tenant's own
 // providers if it has them, else the worker's, and the tenant's active
-// prompt override of stage, if any.
+// prompt override of stage, if any. The writer retries each call after a
+// passing fault (m.retry).
 func (m *Models) For(ctx context.Context, tenantID int64, stage ai.Stage) (*ai.Writer, ai.Embedder, error) {
-	w, emb := m.writer, m.embedder
+	if m.writer == nil {
+		return nil, nil, errs.Permanent(errors.New("the worker has no text model"))
+	}
+	w, emb := m.writer.WithRetry(m.retry), m.embedder
 	if m.tenants != nil {
 		p, ok, err := m.tenants.ForTenant(ctx, tenantID)
 		if err != nil {

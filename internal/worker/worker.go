@@ -49,8 +49,13 @@ type Deps struct {
 	// CancelCheck is how often a running image job looks whether it was
 	// canceled, so that it can cancel its prediction; zero means a second.
 	CancelCheck time.Duration
-	Costs       config.Costs
-	Log         *slog.Logger
+	// CallRetryBase is the first wait before a model call (a clustering's
+	// embeddings and names, an ideas or draft answer) is tried again inside
+	// its job after a passing fault, doubled after each try; zero means a
+	// second.
+	CallRetryBase time.Duration
+	Costs         config.Costs
+	Log           *slog.Logger
 	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
 	// operator's panel, for deployments that use it. A deploy waits up to
 	// DeployWait for the app to run, looking every DeployPollEvery.
@@ -68,14 +73,16 @@ type Lifecycle interface {
 
 // Register builds every stage's worker from d and adds it to mux.
 func Register(mux *asynq.ServeMux, d Deps) {
-	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
+	retry := callRetry{base: d.CallRetryBase}
+	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
 	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store, log: d.Log}
 	stages := []struct {
 		typ  string
 		work workFunc
 	}{
-		{tasks.TypeCluster, (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit}).Work},
+		{tasks.TypeCluster, (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
+			retry: retry}).Work},
 		{tasks.TypeIdeas, (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
 		{tasks.TypeDraft, (&Drafter{store: d.Store, models: models}).Work},
 		{tasks.TypeImage, (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,

@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -151,5 +152,35 @@ func TestWriterThrottledPassesThrough(t *testing.T) {
 	}
 	if n := len(s.Requests()); n != 1 {
 		t.Errorf("requests = %d, want 1 (no repair for a provider error)", n)
+	}
+}
+
+// TestWriterDraftLongMetaTitleOneCall: a draft whose only fault is a
+// 61-character meta title is cut at a word boundary, without a second
+// request.
+func TestWriterDraftLongMetaTitleOneCall(t *testing.T) {
+	s := fakeopenai.New(t)
+	const long = "How to Choose Trail Running Shoes: Grip, Fit and Terrain Tips" // 61 characters
+	s.SetContent(func(r *fakeopenai.Request) string {
+		var d map[string]any
+		if err := json.Unmarshal([]byte((&fakeopenai.Writer{}).Answer(r)), &d); err != nil {
+			t.Errorf("fake answer: %v", err)
+		}
+		d["meta_title"] = long
+		b, _ := json.Marshal(d)
+		return string(b)
+	})
+	in := ai.DraftInput{SiteName: "Trail Blog", ClusterName: "Trail shoes", Title: "Choosing trail running shoes",
+		ContentType: "guide", TargetKeywords: []string{"trail running shoes"},
+		Outline: []ai.Heading{{Level: 2, Text: "Know your terrain"}, {Level: 2, Text: "Fit and comfort"}}}
+	got, _, err := newWriter(t, s).Draft(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Requests()); n != 1 {
+		t.Errorf("requests = %d, want 1", n)
+	}
+	if want := "How to Choose Trail Running Shoes: Grip, Fit and Terrain"; got.MetaTitle != want {
+		t.Errorf("meta title = %q, want %q", got.MetaTitle, want)
 	}
 }

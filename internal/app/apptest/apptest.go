@@ -60,6 +60,8 @@ func Start(t testing.TB, opts ...Option) *Harness {
 		"RETRY_CHECK_INTERVAL": "100ms",
 		"SHUTDOWN_TIMEOUT":     "3s",
 		"WORKER_CONCURRENCY":   "10",
+		// A model call that met a server error is tried again at once.
+		"AI_CALL_RETRY_DELAY": "5ms",
 		// The fakes of paid services listen on loopback.
 		"ALLOW_PRIVATE_URLS": "true",
 		// Tests make requests faster than any client should; the rate

@@ -83,7 +83,8 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Box: a.Box,
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
-		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait}
+		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait,
+		CallRetryBase: a.Config.AICallRetryDelay}
 	mux := asynq.NewServeMux()
 	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))
 	worker.Register(mux, deps)
