@@ -163,6 +163,8 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"draft_ids":[` + missingID + `],"status":"draft"}`)
 	case "PATCH /v1/drafts/:id":
 		return j(`{"title":"Edited title"}`)
+	case "PATCH /v1/clusters/:id":
+		return j(`{"name":"Renamed cluster"}`)
 	case "POST /v1/sites/:id/check":
 		return "", nil
 	case "POST /v1/admin/tenants":

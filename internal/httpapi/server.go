@@ -219,6 +219,7 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/sites/:id/clustering", auth.PermContent, true, s.startClustering)
 	s.add(get, "/v1/sites/:id/clusters", auth.PermRead, true, s.listClusters)
 	s.add(get, "/v1/clusters/:id", auth.PermRead, true, s.getCluster)
+	s.add(patch, "/v1/clusters/:id", auth.PermContent, true, s.renameCluster)
 	s.add(post, "/v1/ideas/generate", auth.PermContent, false, s.generateIdeas)
 	s.add(get, "/v1/ideas", auth.PermRead, false, s.listIdeas)
 	s.add(get, "/v1/ideas/:id", auth.PermRead, true, s.getIdea)
