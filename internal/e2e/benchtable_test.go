@@ -67,6 +67,7 @@ func TestBenchTable(t *testing.T) {
 	row("steady-enqueue", one(func(t *testing.T) string { return benchSteadyEnqueue(t, 20, 10*time.Second) }))
 	row("keyword-import", one(func(t *testing.T) string { return benchKeywordImport(t, 100000) }))
 	row("saturation", func(t *testing.T) []string { return benchSaturation(t, 3000, 1000, 2*time.Second) })
+	row("cost-per-article", one(benchCostPerArticle))
 
 	var b strings.Builder
 	b.WriteString("| measure | figure | baseline (same run) | ratio / target |\n")
