@@ -144,6 +144,9 @@ type DraftInput struct {
 	ContentType    string    `json:"content_type"`
 	TargetKeywords []string  `json:"target_keywords"`
 	Outline        []Heading `json:"outline"`
+	// MinWords is the draft's soft minimum length in words (a shorter one
+	// is accepted with a warning); zero means the content type's default.
+	MinWords int `json:"min_words,omitempty"`
 }
 
 // Draft is a written article. BodyHTML contains the outline's headings as

@@ -43,9 +43,12 @@ func repairDraft(in DraftInput, d *Draft) {
 }
 
 // draftWarnings returns the soft rules d does not meet: a draft shorter
-// than its content type's minimum (minDraftWords).
+// than its minimum (in.MinWords, else its content type's default).
 func draftWarnings(in DraftInput, d Draft) []errs.FieldProblem {
-	want := minDraftWords(in.ContentType)
+	want := in.MinWords
+	if want <= 0 {
+		want = minDraftWords(in.ContentType)
+	}
 	if n := markup.WordCount(d.BodyHTML); n < want {
 		return []errs.FieldProblem{{Field: "body_html",
 			Problem: fmt.Sprintf("has %d words, fewer than the %d expected of a %s", n, want, contentTypeName(in.ContentType))}}

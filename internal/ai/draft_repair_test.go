@@ -352,3 +352,39 @@ func TestDraftFixesAreNotInTheAnswer(t *testing.T) {
 		t.Errorf("schema names the fixes: %s", raw)
 	}
 }
+
+// TestDraftMinWordsFromTheInput: a configured minimum replaces the content
+// type's default, in the warning and in the prompt.
+func TestDraftMinWordsFromTheInput(t *testing.T) {
+	in := sampleDraftInput()
+	in.MinWords = 50
+	m := answers(JSONResponse{Content: jsonOf(t, sampleDraft())})
+	got, _, err := newWriter(t, m).Draft(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Warnings != nil || !strings.Contains(m.calls[0].Prompt, "Length: at least 50 words.") {
+		t.Errorf("with a minimum of 50 words: warnings %+v; prompt:\n%s", got.Warnings, m.calls[0].Prompt)
+	}
+	in.MinWords = 5000
+	m = answers(JSONResponse{Content: jsonOf(t, sampleDraft())})
+	got, _, _ = newWriter(t, m).Draft(context.Background(), in)
+	if len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0].Problem, "fewer than the 5000 expected") {
+		t.Errorf("with a minimum of 5000 words: warnings %+v", got.Warnings)
+	}
+}
+
+func TestParseMinWords(t *testing.T) {
+	got, err := ParseMinWords(" post=300, guide = 1500 ,")
+	if err != nil || len(got) != 2 || got["post"] != 300 || got["guide"] != 1500 {
+		t.Errorf("ParseMinWords = %v, %v", got, err)
+	}
+	if got, err := ParseMinWords(""); err != nil || len(got) != 0 {
+		t.Errorf("ParseMinWords(\"\") = %v, %v", got, err)
+	}
+	for _, bad := range []string{"post", "essay=500", "post=0", "post=-5", "post=lots", "post=20001", "post=5,post=6"} {
+		if _, err := ParseMinWords(bad); err == nil {
+			t.Errorf("ParseMinWords(%q) accepted", bad)
+		}
+	}
+}

@@ -1,5 +1,11 @@
 package ai
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Limits the stages enforce on their input and on the model's answers. Lengths
 // are counted in runes.
 const (
@@ -48,13 +54,44 @@ var minDraftWordsByType = map[string]int{
 	"review":     600,
 }
 
-// minDraftWords is the soft minimum length of a draft of content type t;
-// an unknown type counts as a post.
+// minDraftWords is the soft minimum length of a draft of content type t
+// by default; an unknown type counts as a post.
 func minDraftWords(t string) int {
 	if n, ok := minDraftWordsByType[t]; ok {
 		return n
 	}
 	return minDraftWordsByType["post"]
+}
+
+// MaxMinWords bounds a configured minimum length of a draft.
+const MaxMinWords = 20000
+
+// ParseMinWords reads the operator's minimum draft lengths by content type
+// (DRAFT_MIN_WORDS), "post=500,guide=1200": each type one of ContentTypes,
+// each minimum 1 to MaxMinWords words. Types left out keep their defaults.
+func ParseMinWords(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		typ, num, ok := strings.Cut(part, "=")
+		typ = strings.TrimSpace(typ)
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%q: want type=words, like post=500", part)
+		case !isContentType(typ):
+			return nil, fmt.Errorf("%q: unknown content type %q (one of %s)", part, typ, strings.Join(ContentTypes, ", "))
+		case err != nil || n < 1 || n > MaxMinWords:
+			return nil, fmt.Errorf("%q: the minimum must be a whole number of words from 1 to %d", part, MaxMinWords)
+		case out[typ] != 0:
+			return nil, fmt.Errorf("%q: %s is given twice", part, typ)
+		}
+		out[typ] = n
+	}
+	return out, nil
 }
 
 // Token budgets per stage.

@@ -23,6 +23,8 @@ type draftStore interface {
 type Drafter struct {
 	store  draftStore
 	models *Models
+	// minWords are the operator's minimum lengths by content type.
+	minWords map[string]int
 }
 
 // Work writes the article for an idea (the subject). It costs its quote:
@@ -43,7 +45,7 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	var usage ai.Usage
 	answer, err := remembered(ctx, d.store, p, stepAnswer, func() (draftAnswer, error) {
-		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, draftInput(idea)) })
+		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, d.input(idea)) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
 	})
 	if err != nil {
@@ -72,11 +74,12 @@ type draftAnswer struct {
 	Warnings []errs.FieldProblem `json:"warnings,omitempty"`
 }
 
-func draftInput(idea store.IdeaInContext) ai.DraftInput {
+func (d *Drafter) input(idea store.IdeaInContext) ai.DraftInput {
 	outline := make([]ai.Heading, len(idea.Outline))
 	for i, h := range idea.Outline {
 		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
 	}
 	return ai.DraftInput{SiteName: idea.SiteName, ClusterName: idea.ClusterName, Title: idea.Title,
-		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline}
+		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline,
+		MinWords: d.minWords[idea.ContentType]}
 }

@@ -54,6 +54,9 @@ type Deps struct {
 	// its job after a passing fault, doubled after each try; zero means a
 	// second.
 	CallRetryBase time.Duration
+	// DraftMinWords are the soft minimum lengths of drafts by content
+	// type; a type not listed keeps its default.
+	DraftMinWords map[string]int
 	Costs         config.Costs
 	Log           *slog.Logger
 	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
@@ -84,7 +87,7 @@ func Register(mux *asynq.ServeMux, d Deps) {
 		{tasks.TypeCluster, (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
 			retry: retry}).Work},
 		{tasks.TypeIdeas, (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
-		{tasks.TypeDraft, (&Drafter{store: d.Store, models: models}).Work},
+		{tasks.TypeDraft, (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords}).Work},
 		{tasks.TypeImage, (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},
 		{tasks.TypePublish, (&Publisher{store: d.Store, sites: sites, log: d.Log}).Work},

@@ -27,6 +27,9 @@ type Set struct {
 	ai.TextModels
 	Image        ai.ImageModel
 	TenantOpenAI TenantOpenAI
+	// DraftMinWords are the operator's soft minimum lengths of drafts by
+	// content type (DRAFT_MIN_WORDS); a type not listed keeps its default.
+	DraftMinWords map[string]int
 }
 
 // TenantOpenAI is how the worker builds the text and embedding models of a
@@ -88,6 +91,9 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	limits, err := limited.LimitsFromEnv(getenv)
 	if err != nil {
 		return p, err
+	}
+	if p.DraftMinWords, err = ai.ParseMinWords(getenv("DRAFT_MIN_WORDS")); err != nil {
+		return p, fmt.Errorf("DRAFT_MIN_WORDS: %w", err)
 	}
 	operator := stack{metricsKey: metrics.KeyOperator, limits: limits}
 	if rdb != nil {

@@ -22,6 +22,15 @@ func TestFromEnvDefaultsToOffline(t *testing.T) {
 		p.Image.Name() != offline.ImageModelName {
 		t.Errorf("providers = %s, %s, %s; want the offline ones", p.Text.Name(), p.Embedder.Name(), p.Image.Name())
 	}
+	if len(p.DraftMinWords) != 0 {
+		t.Errorf("draft minimums %v without DRAFT_MIN_WORDS", p.DraftMinWords)
+	}
+	p, err = providers.FromEnv(func(k string) string {
+		return map[string]string{"DRAFT_MIN_WORDS": "guide=1500"}[k]
+	}, nil, slog.New(slog.DiscardHandler))
+	if err != nil || p.DraftMinWords["guide"] != 1500 {
+		t.Errorf("with DRAFT_MIN_WORDS=guide=1500: %v, %v", p.DraftMinWords, err)
+	}
 }
 
 func TestFromEnvRefusesBadConfiguration(t *testing.T) {
@@ -30,6 +39,7 @@ func TestFromEnvRefusesBadConfiguration(t *testing.T) {
 		{"OPENAI_API_KEY": "sk-test", "OPENAI_EMBEDDING_DIMENSIONS": "-3"},
 		{"REPLICATE_API_TOKEN": "r8_test", "REPLICATE_IMAGE_MODEL": "no-slash"},
 		{"OPENAI_API_KEY": "sk-test", "AI_LIMITS": "openai/gpt-4o-mini=fast"},
+		{"DRAFT_MIN_WORDS": "essay=500"},
 	} {
 		_, err := providers.FromEnv(func(k string) string { return env[k] }, nil, slog.New(slog.DiscardHandler))
 		if err == nil {
