@@ -147,6 +147,12 @@ func TestEditorInBrowser(t *testing.T) {
 		chromedp.Click("#cluster-btn"),
 		batchesDone(1),
 		poll(`document.querySelectorAll("#clusters-table .row-select").length >= 3`),
+		// Rename the first cluster in place (its field starts with the old name).
+		chromedp.Click("#clusters-table tbody tr:first-child .rename"),
+		poll(`(document.querySelector("#clusters-table .rename-input").value = "", true)`),
+		chromedp.SendKeys("#clusters-table .rename-input", "Renamed by the editor"),
+		chromedp.Click("#clusters-table .rename-save"),
+		poll(`document.querySelector("#clusters-table tbody tr:first-child").textContent.includes("Renamed by the editor")`),
 		chromedp.Click("#clusters-table tbody tr:first-child .row-select"),
 		chromedp.Click("#gen-ideas"),
 		batchesDone(2),

@@ -190,9 +190,23 @@ const pages = {
   async site(id) {
     const withoutDraft = document.getElementById("ideas-without-draft");
     const status = document.getElementById("draft-status");
+    // A cluster the model could not name carries its main keyword as a
+    // name: say so, and let the editor rename any cluster in place.
+    const clusterNameCell = c => {
+      const td = el("td", {}, c.name, " ",
+        c.name_source === "fallback" ? el("span", { class: "badge fallback", title: "The AI gave no usable name; this is the cluster's main keyword." }, "unnamed") : null, " ");
+      const rename = () => {
+        const input = el("input", { type: "text", class: "rename-input", value: c.name, maxlength: 80, "aria-label": "New name of " + c.name });
+        const save = () => guard(async () => { await api("PATCH", "/v1/clusters/" + c.id, { name: input.value }); say("Renamed."); loadClusters(); });
+        td.replaceChildren(input, " ", el("button", { type: "button", class: "rename-save", onclick: save }, "Save"));
+        input.focus();
+      };
+      td.append(el("button", { type: "button", class: "rename", "aria-label": "Rename " + c.name, onclick: rename }, "Rename"));
+      return td;
+    };
     const loadClusters = () => guard(async () => {
       const cs = await listAll("/v1/sites/" + id + "/clusters");
-      fill("clusters-table", cs, c => el("tr", {}, selectBox(c.id, c.name), el("td", {}, c.name), el("td", {}, c.keyword_count), el("td", { class: "wide-only" }, c.description)));
+      fill("clusters-table", cs, c => el("tr", {}, selectBox(c.id, c.name), clusterNameCell(c), el("td", {}, c.keyword_count), el("td", { class: "wide-only" }, c.description)));
     });
     const loadIdeas = () => guard(async () => {
       const ideas = await listAll("/v1/ideas?site_id=" + id + (withoutDraft.checked ? "&without_draft=true" : ""));
