@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/presswork/presswork/internal/auth"
 )
 
 // TestHelpWithoutConfiguration (#20): every command's -h prints its flags
@@ -51,5 +55,33 @@ func TestHelpWithoutConfiguration(t *testing.T) {
 	err = run(ctx, []string{"tenant", "create", "-name", "X", "-slug", "x"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Errorf("tenant create without SECRET_KEY: %v, want a configuration error naming SECRET_KEY", err)
+	}
+}
+
+// TestTenantCreateAsDocumented (#20): the README and the `make run` banner
+// show the same "tenant create" command, and its -plan is a plan the
+// command takes.
+func TestTenantCreateAsDocumented(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for _, file := range []string{"../../README.md", "../../scripts/run.sh"} {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, line, ok := strings.Cut(string(raw), "bin/presswork tenant create ")
+		if !ok {
+			t.Fatalf("%s shows no bin/presswork tenant create", file)
+		}
+		line, _, _ = strings.Cut(line, "\n")
+		lines = append(lines, line)
+	}
+	if lines[0] != lines[1] {
+		t.Errorf("README: tenant create %s\nmake run: tenant create %s", lines[0], lines[1])
+	}
+	_, plan, _ := strings.Cut(lines[0], "-plan ")
+	plan, _, _ = strings.Cut(plan, " ")
+	if !slices.Contains(auth.Plans, plan) {
+		t.Errorf("the README's tenant create has -plan %q, not one of %v", plan, auth.Plans)
 	}
 }
