@@ -66,8 +66,10 @@ bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 
 chaos: ## fault-injection run (root, a few minutes): own PostgreSQL, Redis and WordPress; kills and outages mid-pipeline; see docs/reliability.md
 	$(GO) run ./cmd/chaos $(CHAOS_ARGS)
 
-build: ## build the binaries into bin/
-	$(GO) build -o bin/ ./cmd/...
+build: ## build the binaries into bin/ (the first build takes minutes: it compiles every dependency)
+	@if [ -e bin/presswork ]; then echo "building bin/ (go build)"; else \
+	  echo "building bin/ for the first time: go fetches and compiles every dependency, which takes several minutes (later builds take seconds)"; fi
+	@start=$$SECONDS; $(GO) build -o bin/ ./cmd/... && echo "built bin/ in $$((SECONDS - start)) s"
 
 env: ## create .presswork.env with a random secret key (once)
 	@test -f $(ENV_FILE) || { echo "SECRET_KEY=$$(head -c 32 /dev/urandom | base64)" > $(ENV_FILE); \
