@@ -4,6 +4,12 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 
 GO       ?= go
 DB_NAME  ?= presswork
+# The demo's own PostgreSQL database and Redis logical database: every demo adds a demo
+# tenant, kept out of make run's database, and a worker of make run's running at the same time
+# takes no demo task (Redis database 15: the tests take 1-14, make run 0).
+DEMO_DB  ?= presswork_demo
+export DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(or $(PRESSWORK_PG_PORT),5432)/$(DEMO_DB)?sslmode=disable
+export DEMO_REDIS_URL    ?= redis://127.0.0.1:$(or $(PRESSWORK_REDIS_PORT),6379)/15
 ENV_FILE := .presswork.env
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
@@ -27,14 +33,16 @@ test: ## everything CI runs: format and vet checks, unit and integration tests w
 	@if [ -d /usr/share/wordpress ] && command -v php >/dev/null; then \
 	  $(MAKE) --no-print-directory demo-wordpress DEMO_ARGS=--down; else $(MAKE) --no-print-directory demo; fi
 
-demo: build env ## import the sample keywords and run clustering, ideas and drafts (and publish, if DEMO_WP_URL is set); prints a summary
+demo: build env ## in its own database (DEMO_DB): import the sample keywords and run clustering, ideas and drafts (and publish, if DEMO_WP_URL is set); prints a summary
 	@scripts/services.sh
-	@scripts/services.sh createdb $(DB_NAME)
-	@set -a; source $(ENV_FILE); set +a; bin/presswork demo
+	@scripts/services.sh createdb $(DEMO_DB)
+	@echo "demo databases: PostgreSQL $(DEMO_DB), Redis $$DEMO_REDIS_URL (make run's are left alone)"
+	@set -a; source $(ENV_FILE); set +a; DATABASE_URL="$$DEMO_DATABASE_URL" REDIS_URL="$$DEMO_REDIS_URL" bin/presswork demo
 
 demo-wordpress: build env ## the demo, ending with posts published to a local WordPress it starts (scripts/wordpress.sh)
 	@scripts/services.sh
 	@scripts/services.sh createdb $(DB_NAME)
+	@scripts/services.sh createdb $(DEMO_DB)
 	@scripts/demo-wordpress.sh $(DEMO_ARGS)
 
 wordpress: ## install WordPress, PHP and MariaDB from Debian's packages for the publishing tests (root)
