@@ -13,6 +13,8 @@ export DEMO_REDIS_URL    ?= redis://127.0.0.1:$(or $(PRESSWORK_REDIS_PORT),6379)
 ENV_FILE := .presswork.env
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+# The Redis logical databases the tests take (internal/testenv), one per test at a time.
+export TEST_REDIS_DBS    ?= 1-14
 
 .DEFAULT_GOAL := help
 
@@ -26,6 +28,9 @@ run: build env ## run the API, the worker and the scheduler on this machine (off
 
 test: ## everything CI runs: format and vet checks, unit and integration tests with -race, each fuzz test for 5 s, the demo
 	@scripts/services.sh
+	@echo "tests use Redis $$(sed -E 's#//[^@/]*@#//#' <<<"$$TEST_REDIS_URL"): logical databases $$TEST_REDIS_DBS, each emptied" \
+	  "before and after the test that takes it (their locks are in the URL's database; one holding keys the tests" \
+	  "did not write is refused, not emptied); the demo at the end uses $$DEMO_REDIS_URL"
 	@scripts/check-format.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
