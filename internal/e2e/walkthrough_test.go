@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -187,14 +186,17 @@ func requireWalkthroughTools(t *testing.T) {
 	}
 }
 
-// moduleRootDir is the repository's folder (two up from this file's).
+// moduleRootDir is the repository's folder: go test runs a test in its
+// package's folder, two below it.
 func moduleRootDir(t *testing.T) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the test file")
+	dir, err := os.Getwd()
+	apptest.Must(t, err, "working directory")
+	root := filepath.Join(dir, "..", "..")
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("no go.mod two folders above %s: %v", dir, err)
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return root
 }
 
 // raceBuild reports whether the test binary was built with -race, so that
