@@ -80,14 +80,24 @@ func markLinks(s, siteHost string) string {
 // followed reports whether the link a stays followed: its href is
 // relative (no scheme, no host), mailto, or an http, https or
 // protocol-relative URL of the form //siteHost... without user info.
-// Browsers read a backslash before the host as a slash, so a relative
-// href starting with two slashes of either kind is not followed.
+// The href is judged as a browser reads it.
 func followed(a html.Token, siteHost string) bool {
 	i := slices.IndexFunc(a.Attr, func(attr html.Attribute) bool { return attr.Key == "href" })
 	if i < 0 {
 		return true
 	}
-	href := a.Attr[i].Val
+	// Judge the address a browser would follow: browsers skip white space
+	// and control characters in it and read a backslash as a slash
+	// (http:\/host is http://host).
+	href := strings.Map(func(r rune) rune {
+		switch {
+		case r <= ' ' || r == 0x7f:
+			return -1
+		case r == '\\':
+			return '/'
+		}
+		return r
+	}, a.Attr[i].Val)
 	u, err := url.Parse(href)
 	if err != nil {
 		return false
