@@ -79,7 +79,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID int64) ([]APIKey, erro
 func (s *Store) GetAPIKey(ctx context.Context, tenantID, id int64) (APIKey, error) {
 	k, err := scanAPIKey(s.pool.QueryRow(ctx,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return k, translate(err)
+	return k, missing(translate(err), "API key", id)
 }
 
 // RevokeAPIKey revokes a key; revoking twice is not an error.

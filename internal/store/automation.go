@@ -114,7 +114,7 @@ func (s *Store) CreateRule(ctx context.Context, tenantID int64, r Rule) (Rule, e
 func (s *Store) GetRule(ctx context.Context, tenantID, id int64) (Rule, error) {
 	rl, err := scanRule(s.pool.QueryRow(ctx,
 		`SELECT `+ruleColumns+` FROM automation_rules WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return rl, translate(err)
+	return rl, missing(translate(err), "automation rule", id)
 }
 
 // ListRules returns a tenant's rules, optionally of one site (siteID 0:
@@ -498,7 +498,7 @@ func (s *Store) GetRun(ctx context.Context, tenantID int64, id string) (Run, err
 		WHERE tenant_id = $1 AND id = coalesce((SELECT j.result->>'folded_into' FROM jobs j
 		      WHERE j.tenant_id = $1 AND j.id = $2 AND j.type = $3 AND j.state = 'succeeded'
 		        AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = $2)), $2)`, tenantID, id, s.runType))
-	return run, translate(err)
+	return run, missing(translate(err), "automation run", id)
 }
 
 // ListRuns returns a rule's runs, newest first, fired before before (zero:

@@ -134,7 +134,7 @@ func (s *Store) RenameCluster(ctx context.Context, tenantID, id int64, name, des
 func (s *Store) GetCluster(ctx context.Context, tenantID, id int64) (Cluster, error) {
 	c, err := scanCluster(s.pool.QueryRow(ctx,
 		`SELECT `+clusterColumns+` FROM clusters WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return c, translate(err)
+	return c, missing(translate(err), "cluster", id)
 }
 
 // ListClusters returns a site's clusters in id order.
@@ -222,7 +222,7 @@ func scanIdeaWith(r pgx.Row, i *Idea, extra ...any) error {
 func (s *Store) GetIdea(ctx context.Context, tenantID, id int64) (Idea, error) {
 	i, err := scanIdea(s.pool.QueryRow(ctx,
 		`SELECT `+ideaColumns+ideaFrom+`WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id))
-	return i, translate(err)
+	return i, missing(translate(err), "idea", id)
 }
 
 // IdeaInContext is an idea with the names a draft of it is written
@@ -241,7 +241,7 @@ func (s *Store) GetIdeaInContext(ctx context.Context, tenantID, id int64) (IdeaI
 		JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
 		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id)
 	err := scanIdeaWith(row, &ic.Idea, &ic.ClusterName, &ic.SiteName)
-	return ic, translate(err)
+	return ic, missing(translate(err), "idea", id)
 }
 
 // IdeaFilter narrows an idea listing; zero fields match everything.
@@ -333,7 +333,7 @@ func scanDraft(r pgx.Row) (d Draft, err error) {
 func (s *Store) GetDraft(ctx context.Context, tenantID, id int64) (Draft, error) {
 	d, err := scanDraft(s.pool.QueryRow(ctx,
 		`SELECT `+draftColumns+` FROM drafts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return d, translate(err)
+	return d, missing(translate(err), "draft", id)
 }
 
 // ListDrafts returns a tenant's drafts without their bodies, in id order.

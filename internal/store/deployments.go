@@ -198,7 +198,7 @@ func (s *Store) insertActionJob(ctx context.Context, tx pgx.Tx, d Deployment, jo
 func (s *Store) GetDeployment(ctx context.Context, tenantID, id int64) (Deployment, error) {
 	d, err := scanDeployment(s.pool.QueryRow(ctx,
 		`SELECT `+deploymentColumns+` FROM deployments WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return d, translate(err)
+	return d, missing(translate(err), "deployment", id)
 }
 
 // SiteDeployment returns the deployment of one of a tenant's sites.

@@ -225,7 +225,7 @@ func skippedJobs(asked []NewJob, created []Job) []NewJob {
 func (s *Store) GetJob(ctx context.Context, tenantID int64, id string) (Job, error) {
 	j, err := scanJob(s.pool.QueryRow(ctx,
 		`SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return j, translate(err)
+	return j, missing(translate(err), "job", id)
 }
 
 // JobFilter narrows a job listing; empty fields match everything.
@@ -275,12 +275,12 @@ func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchS
 	err := s.pool.QueryRow(ctx, `SELECT type, total, created_at FROM batches WHERE tenant_id = $1 AND id = $2`,
 		tenantID, id).Scan(&b.Type, &b.Total, &b.CreatedAt)
 	if err != nil {
-		return b, translate(err)
+		return b, missing(translate(err), "batch", id)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT state, phase, count(*), sum(credits_charged) FROM jobs
 		WHERE batch_id = $1 AND tenant_id = $2 GROUP BY state, phase`, id, tenantID)
 	if err != nil {
-		return b, translate(err)
+		return b, missing(translate(err), "batch", id)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -288,7 +288,7 @@ func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchS
 		var n int
 		var charged int64
 		if err := rows.Scan(&state, &phase, &n, &charged); err != nil {
-			return b, translate(err)
+			return b, missing(translate(err), "batch", id)
 		}
 		b.ByState[state] += n
 		b.CreditsCharged += charged
@@ -297,7 +297,7 @@ func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchS
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return b, translate(err)
+		return b, missing(translate(err), "batch", id)
 	}
 	b.Done = b.ByState[JobSucceeded] + b.ByState[JobFailed] + b.ByState[JobCanceled]
 	b.Errors, err = s.batchErrors(ctx, tenantID, id)

@@ -92,7 +92,7 @@ func (s *Store) CreateSite(ctx context.Context, tenantID int64, f SiteFields) (S
 func (s *Store) GetSite(ctx context.Context, tenantID, id int64) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
 		`SELECT `+siteColumns+` FROM sites WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return st, translate(err)
+	return st, missing(translate(err), "site", id)
 }
 
 // SitesByIDs returns the tenant's sites among ids, by id.

@@ -125,6 +125,16 @@ func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // translate maps driver errors onto the errs vocabulary, keeping the
 // original in the chain for logs.
+// missing names what a lookup did not find: ErrNotFound becomes a
+// PublicError saying so ("no site 4 in this tenant"), which the API shows
+// as the 404's detail; other errors pass.
+func missing(err error, what string, id any) error {
+	if errors.Is(err, errs.ErrNotFound) {
+		return errs.Public(err, "no %s %v in this tenant", what, id)
+	}
+	return err
+}
+
 func translate(err error) error {
 	if err == nil || errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrUnavailable) {
 		return err
