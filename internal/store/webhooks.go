@@ -385,9 +385,10 @@ func (s *Store) RecordDeliveryResult(ctx context.Context, r DeliveryResult) erro
 			status = DeliveryFailed
 		}
 		var tenantID, webhookID int64
-		err := tx.QueryRow(ctx, `UPDATE webhook_deliveries SET status = $3, response_code = nullif($4, 0),
-			error = nullif($5, ''), last_attempt_at = $6, delivered_at = CASE WHEN $3 = 'delivered' THEN $6 END,
-			next_attempt_at = coalesce($7, next_attempt_at)
+		err := tx.QueryRow(ctx, `UPDATE webhook_deliveries SET status = $3::text, response_code = nullif($4::int, 0),
+			error = nullif($5::text, ''), last_attempt_at = $6::timestamptz,
+			delivered_at = CASE WHEN $3::text = 'delivered' THEN $6::timestamptz END,
+			next_attempt_at = coalesce($7::timestamptz, next_attempt_at)
 			WHERE id = $1 AND attempts = $2 AND status = 'pending' RETURNING tenant_id, webhook_id`,
 			r.ID, r.Attempt, status, r.Code, r.Error, r.At, nullTime(r.RetryAt)).Scan(&tenantID, &webhookID)
 		if isNoRows(err) {
