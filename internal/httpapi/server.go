@@ -264,6 +264,7 @@ func (s *Server) addRoutes() {
 	s.add(put, "/v1/easypanel", auth.PermKeys, false, s.putPanelSettings)
 	s.add(del, "/v1/easypanel", auth.PermKeys, false, s.deletePanelSettings)
 
+	s.add(get, "/v1/events", auth.PermRead, false, s.listEvents)
 	s.add(get, "/v1/webhooks", auth.PermKeys, false, s.listWebhooks)
 	s.add(post, "/v1/webhooks", auth.PermKeys, false, s.createWebhook)
 	s.add(get, "/v1/webhooks/:id", auth.PermKeys, true, s.getWebhook)

@@ -191,15 +191,24 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := page(c)
+	limit, err := queryInt(c, "limit", 50, 1, 500)
 	if err != nil {
 		return err
 	}
-	ds, err := s.store.ListDeliveries(c.Request().Context(), principal(c).TenantID, id, p)
+	before, err := queryInt(c, "before", 0, 0, 1<<62)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, listOf(ds, p, func(d store.Delivery) int64 { return d.ID }))
+	ds, err := s.store.ListDeliveries(c.Request().Context(), principal(c).TenantID, id,
+		store.Page{After: before, Limit: int(limit)})
+	if err != nil {
+		return err
+	}
+	l := List[store.Delivery]{Items: ds}
+	if len(ds) == int(limit) {
+		l.NextBefore = ds[len(ds)-1].ID
+	}
+	return c.JSON(http.StatusOK, l)
 }
 
 // redeliver sends a delivery again, whatever became of it; the dispatcher

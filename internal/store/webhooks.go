@@ -122,6 +122,20 @@ func draftReady(ctx context.Context, tx pgx.Tx, o Outcome, idea Idea) error {
 		"draft_id": id, "idea_id": idea.ID, "site_id": idea.SiteID, "job_id": o.JobID, "title": title, "word_count": words})
 }
 
+// deploymentSettled records deployment.finished when a deployment comes to
+// rest from another status.
+func deploymentSettled(ctx context.Context, tx pgx.Tx, tenantID, id int64, before, after, userError string) error {
+	if before == after || !slices.Contains([]string{"running", "stopped", "failed", "destroyed"}, after) {
+		return nil
+	}
+	var siteID int64
+	if err := tx.QueryRow(ctx, `SELECT site_id FROM deployments WHERE id = $1`, id).Scan(&siteID); err != nil {
+		return fmt.Errorf("read deployment %d: %w", id, err)
+	}
+	return recordEvent(ctx, tx, tenantID, EventDeploymentFinished, fmt.Sprintf("deployment:%d", id), map[string]any{
+		"deployment_id": id, "site_id": siteID, "status": after, "error": userError})
+}
+
 // EventsAfter returns the tenant's events with ids above after, oldest
 // first.
 func (s *Store) EventsAfter(ctx context.Context, tenantID, after int64, limit int) ([]Event, error) {
@@ -131,6 +145,13 @@ func (s *Store) EventsAfter(ctx context.Context, tenantID, after int64, limit in
 		return nil, translate(err)
 	}
 	return collect(rows, scanEvent)
+}
+
+// LatestEventID is the id of the tenant's latest event, 0 when none.
+func (s *Store) LatestEventID(ctx context.Context, tenantID int64) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE tenant_id = $1`, tenantID).Scan(&id)
+	return id, translate(err)
 }
 
 func scanEvent(r pgx.Row) (e Event, err error) {
@@ -266,8 +287,8 @@ func scanDelivery(r pgx.Row) (d Delivery, err error) {
 	return d, err
 }
 
-// ListDeliveries pages through a webhook's deliveries, newest first
-// (page.After, when set, is the last id of the previous page).
+// ListDeliveries pages through a webhook's deliveries, newest first:
+// those with ids below page.After when it is set.
 func (s *Store) ListDeliveries(ctx context.Context, tenantID, webhookID int64, page Page) ([]Delivery, error) {
 	if _, err := s.GetWebhook(ctx, tenantID, webhookID); err != nil {
 		return nil, err
