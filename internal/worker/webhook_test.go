@@ -420,3 +420,49 @@ func TestBatchFinishedOnce(t *testing.T) {
 		t.Errorf("%d deliveries, want one per batch finished", len(ds))
 	}
 }
+
+// TestWebhookThroughTheWorkerProcess: the worker process as it ships
+// (workerapp, offline providers) writes two drafts; each draft.ready and
+// the batch's batch.finished reach an endpoint through the dispatcher and
+// the process's own webhook sender (plain http on loopback, which
+// ALLOW_PRIVATE_URLS allows).
+func TestWebhookThroughTheWorkerProcess(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, api := h.Tenant(t, "hooks-e2e", 1000)
+	var mu sync.Mutex
+	got := map[string]string{} // webhook-id -> type
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b worker.WebhookBody
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		got[r.Header.Get("webhook-id")] = b.Type
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+	apptest.Must(t, api.Do(t.Context(), "POST", "/v1/webhooks", map[string]any{"url": recv.URL,
+		"events": []string{store.EventDraftReady, store.EventBatchFinished}}, nil), "create webhook")
+	seeded := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 2, "hooks")
+	h.StartWorker(t)
+	for _, id := range apptest.DraftJobs(t, api, seeded.Ideas...) {
+		apptest.WaitJobState(t, h.App.Store, tk.Tenant.ID, id, store.JobSucceeded)
+	}
+	queue := asynq.NewClient(h.App.Redis)
+	t.Cleanup(func() { queue.Close() })
+	disp := &jobs.Dispatcher{Store: h.App.Store, Client: queue, Log: h.App.Log, Now: time.Now}
+	apptest.Eventually(t, 10*time.Second, "three events delivered", func() (bool, error) {
+		if _, err := disp.Once(t.Context()); err != nil {
+			return false, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 3, nil
+	})
+	counts := map[string]int{}
+	for _, typ := range got {
+		counts[typ]++
+	}
+	if counts[store.EventDraftReady] != 2 || counts[store.EventBatchFinished] != 1 {
+		t.Errorf("received %v, want two draft.ready and one batch.finished", got)
+	}
+}
