@@ -466,3 +466,53 @@ func TestWebhookThroughTheWorkerProcess(t *testing.T) {
 		t.Errorf("received %v, want two draft.ready and one batch.finished", got)
 	}
 }
+
+// TestContentEvents: saving a draft, holding it for review and recording
+// it published each record their event with the change; a save that
+// loses to a duplicate delivery (the job already finished) records none.
+func TestContentEvents(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	tk, _ := h.Tenant(t, "content-events", 100)
+	tid := tk.Tenant.ID
+	seeded := apptest.SeedIdeas(t, st, tid, 1, "events")
+	idea := seeded.Ideas[0]
+	draftJob := apptest.FreeJob(t, st, tid, tasks.TypeDraft, seeded.Site.ID, idea.ID)
+	draft := store.Draft{Title: "Grinders", Slug: "grinders", BodyHTML: "<p>x</p>", WordCount: 1}
+	apptest.Must(t, st.SaveDraft(t.Context(), store.Outcome{TenantID: tid, JobID: draftJob}, idea, draft), "save draft")
+	if err := st.SaveDraft(t.Context(), store.Outcome{TenantID: tid, JobID: draftJob}, idea, draft); err == nil {
+		t.Fatal("a second save of a finished job: no error")
+	}
+	drafts, err := st.ListDrafts(t.Context(), tid, seeded.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "drafts")
+	id := drafts[0].ID
+	_, err = st.HoldForReview(t.Context(), tid, []int64{id}, json.RawMessage(`{"status":"publish"}`))
+	apptest.Must(t, err, "hold")
+	pubJob := apptest.FreeJob(t, st, tid, tasks.TypePublish, seeded.Site.ID, id)
+	apptest.Must(t, st.FinishPublish(t.Context(), store.Outcome{TenantID: tid, JobID: pubJob}, id,
+		store.WPPost{ID: 77, Slug: "grinders", Link: "https://seed.example.com/grinders/", Status: "publish"}, nil), "publish")
+
+	evs, err := st.EventsAfter(t.Context(), tid, 0, 100)
+	apptest.Must(t, err, "events")
+	subject := fmt.Sprintf("draft:%d", id)
+	want := []string{store.EventDraftReady, store.EventDraftAwaitingReview, store.EventPostPublished}
+	var got []string
+	for _, e := range evs {
+		if e.Subject != subject {
+			t.Errorf("event %+v about another subject", e)
+		}
+		got = append(got, e.Type)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	var published struct {
+		Link   string `json:"link"`
+		PostID int64  `json:"post_id"`
+	}
+	apptest.Must(t, json.Unmarshal(evs[2].Data, &published), "data")
+	if published.Link != "https://seed.example.com/grinders/" || published.PostID != 77 {
+		t.Errorf("post.published data %s", evs[2].Data)
+	}
+}
