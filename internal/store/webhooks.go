@@ -147,6 +147,14 @@ func (s *Store) EventsAfter(ctx context.Context, tenantID, after int64, limit in
 	return collect(rows, scanEvent)
 }
 
+// PruneEvents deletes events recorded before cutoff that no delivery is
+// still pending for, with their deliveries, and says how many.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	return s.pruneLoop(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') LIMIT $2)`,
+		cutoff)
+}
+
 // LatestEventID is the id of the tenant's latest event, 0 when none.
 func (s *Store) LatestEventID(ctx context.Context, tenantID int64) (int64, error) {
 	var id int64
