@@ -68,3 +68,19 @@ func TestEventsWithTheirChange(t *testing.T) {
 		t.Error("another tenant lists the deliveries")
 	}
 }
+
+// TestSiteUnhealthyOnlyWhenItTurns: site.unhealthy is recorded when a
+// site's health turns unhealthy, not while it stays so or recovers.
+func TestSiteUnhealthyOnlyWhenItTurns(t *testing.T) {
+	st := newStore(t)
+	tn := newTenant(t, st, 0)
+	site := newSite(t, st, tn.ID)
+	ctx := t.Context()
+	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnknown, store.HealthUnhealthy, "no such host"))
+	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnhealthy, store.HealthUnhealthy, "still"))
+	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnhealthy, store.HealthHealthy, ""))
+	got := eventTypes(t, st, tn.ID)
+	if len(got) != 1 || got[0] != fmt.Sprintf("site.unhealthy site:%d", site.ID) {
+		t.Fatalf("events %q, want one site.unhealthy", got)
+	}
+}

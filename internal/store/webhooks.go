@@ -136,6 +136,18 @@ func deploymentSettled(ctx context.Context, tx pgx.Tx, tenantID, id int64, befor
 		"deployment_id": id, "site_id": siteID, "status": after, "error": userError})
 }
 
+// siteHealthChanged records site.unhealthy when a site's health turns
+// unhealthy from another value, inside tx, the transaction that stores the
+// new health. (RecordSiteCheck and the publish failures that mark a site
+// are to call it; see the report of branch h-hooks.)
+func siteHealthChanged(ctx context.Context, tx pgx.Tx, tenantID, siteID int64, before, after, reason string) error {
+	if after != HealthUnhealthy || before == HealthUnhealthy {
+		return nil
+	}
+	return recordEvent(ctx, tx, tenantID, EventSiteUnhealthy, fmt.Sprintf("site:%d", siteID), map[string]any{
+		"site_id": siteID, "reason": reason, "previous": before})
+}
+
 // EventsAfter returns the tenant's events with ids above after, oldest
 // first.
 func (s *Store) EventsAfter(ctx context.Context, tenantID, after int64, limit int) ([]Event, error) {
