@@ -118,6 +118,11 @@ func (s *Server) createWebhook(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "webhook.create", fmt.Sprintf("webhook:%d", w.ID))
+	// A retry with the same Idempotency-Key gets the webhook without its
+	// secret: the secret is neither kept in the clear nor shown twice.
+	if err := setReplayBody(c, w); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/webhooks/%d", w.ID))
 	return c.JSON(http.StatusCreated, createdWebhook{Webhook: w, Secret: secretText})
 }
