@@ -66,11 +66,13 @@ type receiver struct {
 	accepted map[string]int // webhook-id -> times accepted
 	bodies   map[string]worker.WebhookBody
 	arrived  chan string // each request's webhook-id, as it arrives
+	// abandoned: the webhook-id of each stalled request its sender gave up.
+	abandoned chan string
 }
 
 func newReceiver(t *testing.T, now func() time.Time) *receiver {
 	r := &receiver{t: t, now: now, accepted: map[string]int{}, bodies: map[string]worker.WebhookBody{},
-		arrived: make(chan string, 100)}
+		arrived: make(chan string, 100), abandoned: make(chan string, 100)}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r
@@ -88,6 +90,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		select {
 		case <-stall:
 		case <-req.Context().Done():
+			r.abandoned <- id
 			return
 		}
 	}
@@ -310,6 +313,11 @@ func TestWebhookWorkerKilledMidDelivery(t *testing.T) {
 	kill() // the worker dies while the receiver holds the request
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted send: %v, want context.Canceled", err)
+	}
+	select {
+	case <-e.recv.abandoned: // the receiver saw the sender go
+	case <-time.After(10 * time.Second):
+		t.Fatal("the receiver never saw the interrupted request end")
 	}
 	close(stall)
 	e.recv.set(func(r *receiver) { r.stall = nil })
