@@ -39,6 +39,10 @@ const (
 	WebhookFirstRetry   = 30 * time.Second
 	WebhookMaxRetry     = 2 * time.Hour
 	WebhookDisableAfter = 24 * time.Hour
+	// WebhookRequestTimeout bounds one request, within the task's time
+	// limit (jobs.WebhookTimeout), so that an endpoint that never answers
+	// is a failed send, recorded and retried like any other.
+	WebhookRequestTimeout = 20 * time.Second
 )
 
 // WebhookSender makes one send of a webhook delivery: the event as JSON,
@@ -54,6 +58,8 @@ type WebhookSender struct {
 	HTTP *http.Client
 	Now  func() time.Time
 	Log  *slog.Logger
+	// RequestTimeout bounds each request; zero means WebhookRequestTimeout.
+	RequestTimeout time.Duration
 }
 
 // RegisterWebhooks adds the webhook sender to mux.
@@ -105,7 +111,8 @@ func (s *WebhookSender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	code, sendErr := s.send(ctx, d)
 	if ctx.Err() != nil {
-		// Interrupted (the worker is stopping, or the time limit passed):
+		// Interrupted (the worker is stopping, or the task's time limit
+		// passed; a request that timed out by itself is a failed send):
 		// nothing is recorded, and the dispatcher hands the delivery out
 		// again when its lease ends.
 		return ctx.Err()
@@ -159,6 +166,12 @@ func (s *WebhookSender) send(ctx context.Context, d store.OutgoingDelivery) (int
 	if err != nil {
 		return 0, err
 	}
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = WebhookRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("webhook request: %w", err)

@@ -524,3 +524,25 @@ func TestContentEvents(t *testing.T) {
 		t.Errorf("post.published data %s", evs[2].Data)
 	}
 }
+
+// TestWebhookEndpointThatNeverAnswers: a request that times out is a
+// failed send, recorded and retried, not an interrupted one made again
+// forever.
+func TestWebhookEndpointThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	e := newHookEnv(t, store.EventJobFailed)
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	e.recv.set(func(r *receiver) { r.stall = stall })
+	e.sender.RequestTimeout = 100 * time.Millisecond
+	e.startWorker(t)
+	e.failJob(t)
+	e.dispatch(t, 1)
+	d := e.waitDelivery(t, 1, store.DeliveryPending)
+	if d.Error == nil || !strings.Contains(*d.Error, "deadline") || d.ResponseCode != nil || d.NextAttemptAt == nil {
+		t.Fatalf("after a request that timed out: %+v", d)
+	}
+	if w, _ := e.h.App.Store.GetWebhook(t.Context(), e.tenantID, e.hookID); w.FailingSince == nil {
+		t.Errorf("webhook %+v, want its failure recorded", w)
+	}
+}
