@@ -29,6 +29,9 @@ set -a
 # shellcheck disable=SC1091
 source .presswork.env
 set +a
+# The demo's own databases (the Makefile's DEMO_DATABASE_URL, DEMO_REDIS_URL), not make run's.
+[ -z "${DEMO_DATABASE_URL:-}" ] || export DATABASE_URL="$DEMO_DATABASE_URL"
+[ -z "${DEMO_REDIS_URL:-}" ] || export REDIS_URL="$DEMO_REDIS_URL"
 # The site is on this machine: let the worker reach loopback.
 export ALLOW_PRIVATE_URLS=true
 bin/presswork demo

@@ -17,9 +17,11 @@ cat <<MSG
 
 Presswork is running (offline AI provider):
   API        http://$API_ADDR   (health: /healthz, readiness: /readyz)
-  first key  set -a; source .presswork.env; set +a
-             bin/presswork tenant create -name "My Media" -slug my-media -credits 500
-  then       curl -H "Authorization: Bearer <owner key>" http://$API_ADDR/v1/tenant
+  walkthrough  README.md, "After \`make run\`" (tenant to a published post; start with
+               ALLOW_PRIVATE_URLS=true make run to publish to the local WordPress)
+  first key    set -a; source .presswork.env; set +a
+               bin/presswork tenant create -name "My Media" -slug my-media -plan pro -credits 500
+               (-plan: free, starter (the default), pro or agency; -h lists the flags)
 Ctrl-C stops everything.
 
 MSG

@@ -3,7 +3,7 @@
 # are installed, running and reachable, and create test databases.
 #
 # Usage:
-#   scripts/services.sh [postgres] [redis]   # no arguments = both
+#   scripts/services.sh [postgres] [redis]   # no arguments = both, and jq
 #   scripts/services.sh createdb NAME        # create database NAME if missing
 #
 # Idempotent and quiet when all is well: prints "postgres: ready" and/or
@@ -281,6 +281,23 @@ ensure_redis() {
 	say "redis: ready"
 }
 
+# ------------------------------------------------------------------------ jq
+
+# The README's walkthrough reads ids from the API's answers with jq. Its
+# absence fails nothing here: as root it is installed, otherwise named.
+ensure_jq() {
+	if command -v jq >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! is_root; then
+		warn "jq is missing (the README's walkthrough uses it); install it with (as root):"
+		warn "  apt-get update && apt-get install -y jq"
+		return 0
+	fi
+	say "jq: installing jq (the README's walkthrough uses it)"
+	apt_install jq
+}
+
 # ------------------------------------------------------------------ createdb
 
 createdb_if_missing() {
@@ -346,6 +363,7 @@ main() {
 
 	[ "$want_pg" -eq 0 ] || ensure_postgres
 	[ "$want_redis" -eq 0 ] || ensure_redis
+	[ "$#" -gt 0 ] || ensure_jq
 	[ "$FAILED" -eq 0 ] || exit 1
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,8 +24,8 @@ import (
 // runDemo boots the API and a worker in this process, creates a demo
 // tenant and site, and drives keywords -> clusters -> ideas -> drafts
 // through the real HTTP API with the offline provider.
-func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+func runDemo(ctx context.Context, open opener, args []string, out io.Writer) error {
+	fs := commandFlags("demo", out)
 	keywordsFile := fs.String("keywords", "testdata/sample-keywords.csv", "CSV file of keywords to import")
 	ideasPerCluster := fs.Int("ideas", 2, "ideas per cluster")
 	publishN := fs.Int("publish", 5, "drafts to illustrate and publish when DEMO_WP_URL names a WordPress")
@@ -36,6 +35,10 @@ func runDemo(ctx context.Context, a *app.App, args []string, out io.Writer) erro
 	csv, err := os.ReadFile(*keywordsFile)
 	if err != nil {
 		return fmt.Errorf("read keywords: %w", err)
+	}
+	a, err := open()
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()

@@ -54,73 +54,110 @@ func main() {
 	}
 }
 
+// opener opens the App the first time it is called: a command calls it
+// once its flags are parsed, so -h and flag errors need no configuration
+// or database.
+type opener func() (*app.App, error)
+
+// opened is the opener of an App already open.
+func opened(a *app.App) opener { return func() (*app.App, error) { return a, nil } }
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, usage)
 		return errors.New("no command given")
-	}
-	// A plan change's flags are parsed first: -h and flag errors need no
-	// configuration or database.
-	var planTenant int64
-	var plan string
-	if len(args) > 1 && args[0] == "tenant" && args[1] == "plan" {
-		var help bool
-		var err error
-		if planTenant, plan, help, err = planFlags(args[2:], out); help || err != nil {
-			return err
-		}
-	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	log := cfg.Logger(io.Discard, "presswork")
-	if os.Getenv("PRESSWORK_VERBOSE") != "" {
-		log = cfg.Logger(os.Stderr, "presswork")
 	}
 	cmd := args[0]
 	if len(args) > 1 && (cmd == "tenant" || cmd == "credits" || cmd == "operator-key" || cmd == "secrets" || cmd == "user") {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
+	var a *app.App
+	open := func() (*app.App, error) {
+		if a != nil {
+			return a, nil
+		}
+		cfg, err := config.FromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("configuration: %w", err)
+		}
+		log := cfg.Logger(io.Discard, "presswork")
+		if os.Getenv("PRESSWORK_VERBOSE") != "" {
+			log = cfg.Logger(os.Stderr, "presswork")
+		}
+		a, err = app.Open(ctx, cfg, log)
+		return a, err
 	}
-	defer a.Close()
+	defer func() {
+		if a != nil {
+			a.Close()
+		}
+	}()
+	err := dispatch(ctx, cmd, args[1:], open, out)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the flags were printed: asking for them is no failure
+	}
+	return err
+}
+
+// dispatch runs command cmd with its arguments args.
+func dispatch(ctx context.Context, cmd string, args []string, open opener, out io.Writer) error {
 	switch cmd {
 	case "migrate":
+		if _, err := open(); err != nil {
+			return err
+		}
 		fmt.Fprintln(out, "migrations are current")
 		return nil
 	case "tenant create":
-		return createTenant(ctx, a, args[1:], out)
+		return createTenant(ctx, open, args, out)
 	case "tenant plan":
-		return changePlan(ctx, a, planTenant, plan, out)
+		tenant, plan, help, err := planFlags(args, out)
+		if help || err != nil {
+			return err
+		}
+		a, err := open()
+		if err != nil {
+			return err
+		}
+		return changePlan(ctx, a, tenant, plan, out)
 	case "credits grant":
-		return grantCredits(ctx, a, args[1:], out)
+		return grantCredits(ctx, open, args, out)
 	case "operator-key create":
-		return createOperatorKey(ctx, a, args[1:], out)
+		return createOperatorKey(ctx, open, args, out)
 	case "user create":
-		return createUser(ctx, a, args[1:], os.Stdin, out)
+		return createUser(ctx, open, args, os.Stdin, out)
 	case "secrets rotate", "secrets check":
-		return runSecrets(ctx, a.Store, a.Store, a.Box, args, out)
+		return secretsCommand(ctx, open, cmd, args, out)
 	case "demo":
-		return runDemo(ctx, a, args[1:], out)
+		return runDemo(ctx, open, args, out)
 	case "queue":
-		return runQueue(a.Redis, args[1:], out)
+		return runQueue(open, args, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+// commandFlags is a command's flag set, printing its help and errors to
+// out.
+func commandFlags(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}
+
+func createTenant(ctx context.Context, open opener, args []string, out io.Writer) error {
+	fs := commandFlags("tenant create", out)
 	var req auth.NewTenantRequest
 	fs.StringVar(&req.Name, "name", "", "tenant name (required)")
 	fs.StringVar(&req.Slug, "slug", "", "tenant slug: lower-case letters, digits, hyphens (required)")
 	fs.StringVar(&req.Plan, "plan", "starter", "plan: "+strings.Join(auth.Plans, ", "))
 	fs.Int64Var(&req.Credits, "credits", 200, "opening credits")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := open()
+	if err != nil {
 		return err
 	}
 	t, err := auth.CreateTenant(ctx, a.Store, req)
@@ -135,8 +172,8 @@ func createTenant(ctx context.Context, a *app.App, args []string, out io.Writer)
 	return nil
 }
 
-func grantCredits(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("credits grant", flag.ContinueOnError)
+func grantCredits(ctx context.Context, open opener, args []string, out io.Writer) error {
+	fs := commandFlags("credits grant", out)
 	tenant := fs.Int64("tenant", 0, "tenant id (required)")
 	amount := fs.Int64("amount", 0, "credits to add (required, positive)")
 	note := fs.String("note", "granted by an operator", "ledger note")
@@ -145,6 +182,10 @@ func grantCredits(ctx context.Context, a *app.App, args []string, out io.Writer)
 	}
 	if *tenant <= 0 || *amount <= 0 {
 		return errors.New("-tenant and -amount must be positive")
+	}
+	a, err := open()
+	if err != nil {
+		return err
 	}
 	balance, err := a.Store.GrantCredits(ctx, *tenant, *amount, *note)
 	if err != nil {
@@ -157,10 +198,14 @@ func grantCredits(ctx context.Context, a *app.App, args []string, out io.Writer)
 	return nil
 }
 
-func createOperatorKey(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("operator-key create", flag.ContinueOnError)
+func createOperatorKey(ctx context.Context, open opener, args []string, out io.Writer) error {
+	fs := commandFlags("operator-key create", out)
 	name := fs.String("name", "operator", "key name")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := open()
+	if err != nil {
 		return err
 	}
 	key, prefix, hash := auth.NewAPIKey()

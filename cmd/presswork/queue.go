@@ -56,15 +56,30 @@ var queueStates = []string{"pending", "active", "scheduled", "retry", "archived"
 const listLimit = 500
 
 // runQueue carries out one "presswork queue" subcommand against Redis.
-func runQueue(redis asynq.RedisConnOpt, args []string, out io.Writer) error {
-	insp := asynq.NewInspector(redis)
+// Help needs no configuration: "queue -h", and "queue SUB -h" (its first
+// flag -h, so the subcommand's flag parsing stops there, before it uses
+// the inspector, which it is not given).
+func runQueue(open opener, args []string, out io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) || (len(args) > 1 && isHelp(args[1]) && args[1] != "help") {
+		return queueCommand(nil, args, out)
+	}
+	a, err := open()
+	if err != nil {
+		return err
+	}
+	insp := asynq.NewInspector(a.Redis)
 	defer insp.Close()
 	return queueCommand(insp, args, out)
 }
 
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return slices.Contains([]string{"help", "-h", "-help", "--h", "--help"}, arg)
+}
+
 // queueCommand carries out one "presswork queue" subcommand with insp.
 func queueCommand(insp *asynq.Inspector, args []string, out io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(out, queueUsage)
 		if len(args) == 0 {
 			return errors.New("queue: no subcommand given")
@@ -122,9 +137,7 @@ func checkQueue(insp *asynq.Inspector, queue string) error {
 }
 
 func newFlagSet(name string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("queue "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	return fs
+	return commandFlags("queue "+name, out)
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -171,17 +170,25 @@ type auditor interface {
 	RecordAudit(ctx context.Context, r store.AuditRecord) error
 }
 
-func runSecrets(ctx context.Context, st sealedStore, aud auditor, box *secret.Box, args []string, out io.Writer) error {
-	if len(args) == 0 || (args[0] != "rotate" && args[0] != "check") {
-		return errors.New(`usage: presswork secrets rotate [-batch N] | presswork secrets check [-batch N]`)
-	}
-	fs := flag.NewFlagSet("secrets "+args[0], flag.ContinueOnError)
+// secretsCommand is "presswork secrets rotate" or "secrets check" (cmd)
+// with flags args.
+func secretsCommand(ctx context.Context, open opener, cmd string, args []string, out io.Writer) error {
+	fs := commandFlags(cmd, out)
 	batch := fs.Int("batch", 500, "rows read per query")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if args[0] == "check" {
-		bad, stale, err := checkSealed(ctx, st, box, *batch)
+	a, err := open()
+	if err != nil {
+		return err
+	}
+	return runSecrets(ctx, a.Store, a.Store, a.Box, cmd == "secrets check", *batch, out)
+}
+
+// runSecrets checks (check) or rotates the sealed values, batch rows a query.
+func runSecrets(ctx context.Context, st sealedStore, aud auditor, box *secret.Box, check bool, batch int, out io.Writer) error {
+	if check {
+		bad, stale, err := checkSealed(ctx, st, box, batch)
 		if err != nil {
 			return err
 		}
@@ -194,7 +201,7 @@ func runSecrets(ctx context.Context, st sealedStore, aud auditor, box *secret.Bo
 		fmt.Fprintf(out, "every sealed value opens; the current key is %d\n", box.CurrentKeyID())
 		return nil
 	}
-	report, err := rotateSecrets(ctx, st, box, *batch)
+	report, err := rotateSecrets(ctx, st, box, batch)
 	total := 0
 	for _, r := range report {
 		fmt.Fprintf(out, "%-40s %6d values, %6d re-encrypted, %6d already under key %d\n",

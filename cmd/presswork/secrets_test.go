@@ -152,7 +152,7 @@ func TestRotateSecrets(t *testing.T) {
 	// Key 2 becomes current, key 1 stays as an old key.
 	rotating := box(t, 2, 1, 2)
 	var out bytes.Buffer
-	if err := runSecrets(ctx, st, st, rotating, []string{"rotate", "-batch", "2"}, &out); err != nil {
+	if err := runSecrets(ctx, st, st, rotating, false, 2, &out); err != nil {
 		t.Fatalf("rotate: %v\n%s", err, out.String())
 	}
 	for _, col := range []string{"sites.app_password_enc", "tenant_ai_settings.openai_api_key_enc",
@@ -170,7 +170,7 @@ func TestRotateSecrets(t *testing.T) {
 
 	// A second run changes nothing.
 	out.Reset()
-	if err := runSecrets(ctx, st, st, rotating, []string{"rotate"}, &out); err != nil {
+	if err := runSecrets(ctx, st, st, rotating, false, 500, &out); err != nil {
 		t.Fatalf("second rotate: %v", err)
 	}
 	if regexpMatch(t, `[1-9]\d* re-encrypted`, out.String()) {
@@ -203,7 +203,7 @@ func TestRotateRefusesUndecryptable(t *testing.T) {
 	_, before := openAll(t, st, box(t, 1, 1, 3))
 
 	var out bytes.Buffer
-	err = runSecrets(ctx, st, st, box(t, 2, 1, 2), []string{"rotate"}, &out)
+	err = runSecrets(ctx, st, st, box(t, 2, 1, 2), false, 500, &out)
 	if err == nil {
 		t.Fatal("rotation with an undecryptable value succeeded")
 	}

@@ -6,21 +6,19 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
-	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/web"
 )
 
 // createUser adds a person who signs in to the web interface. The password
 // comes from the first line of in, so it is never in the shell's history
 // or the process list; with none a random one is made and printed once.
-func createUser(ctx context.Context, a *app.App, args []string, in io.Reader, out io.Writer) error {
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+func createUser(ctx context.Context, open opener, args []string, in io.Reader, out io.Writer) error {
+	fs := commandFlags("user create", out)
 	tenant := fs.Int64("tenant", 0, "tenant id (required)")
 	email := fs.String("email", "", "e-mail address, used to sign in (required)")
 	role := fs.String("role", "owner", "role: owner, admin, editor, viewer, or operator (with no -tenant)")
@@ -35,6 +33,10 @@ func createUser(ctx context.Context, a *app.App, args []string, in io.Reader, ou
 	}
 	if (*role == "operator") != (*tenant == 0) || *tenant < 0 {
 		return errors.New("-tenant is required, except for an operator, who belongs to no tenant")
+	}
+	a, err := open()
+	if err != nil {
+		return err
 	}
 	password, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -20,7 +20,7 @@ func TestCreateUser(t *testing.T) {
 	ctx := context.Background()
 	tenant := []string{"-tenant", itoa(tk.Tenant.ID)}
 	var out bytes.Buffer
-	err := createUser(ctx, h.App, append(tenant, "-email", "Ann@Example.com", "-role", "editor"),
+	err := createUser(ctx, opened(h.App), append(tenant, "-email", "Ann@Example.com", "-role", "editor"),
 		strings.NewReader("a long enough password\n"), &out)
 	if err != nil {
 		t.Fatalf("create user: %v", err)
@@ -33,14 +33,14 @@ func TestCreateUser(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := createUser(ctx, h.App, append(tenant, "-email", "bob@example.com"), strings.NewReader(""), &out); err != nil {
+	if err := createUser(ctx, opened(h.App), append(tenant, "-email", "bob@example.com"), strings.NewReader(""), &out); err != nil {
 		t.Fatalf("create user with a generated password: %v", err)
 	}
 	if !strings.Contains(out.String(), "password (shown once, keep it): ") {
 		t.Errorf("no generated password printed: %q", out.String())
 	}
 	out.Reset()
-	if err := createUser(ctx, h.App, []string{"-email", "op@example.com", "-role", "operator"}, strings.NewReader("an operator password\n"), &out); err != nil {
+	if err := createUser(ctx, opened(h.App), []string{"-email", "op@example.com", "-role", "operator"}, strings.NewReader("an operator password\n"), &out); err != nil {
 		t.Fatalf("create an operator: %v", err)
 	}
 	if !strings.Contains(out.String(), "(operator)") {
@@ -57,7 +57,7 @@ func TestCreateUser(t *testing.T) {
 		{append(tenant, "-email", "fay@example.com", "-role", "operator"), "a long enough password\n"},
 		{[]string{"-email", "gil@example.com"}, "a long enough password\n"}, // no tenant
 	} {
-		if err := createUser(ctx, h.App, tc.args, strings.NewReader(tc.stdin), &out); err == nil {
+		if err := createUser(ctx, opened(h.App), tc.args, strings.NewReader(tc.stdin), &out); err == nil {
 			t.Errorf("createUser(%v) succeeded, want an error", tc.args)
 		}
 	}

@@ -266,6 +266,9 @@ func (c Config) SecretBox() (*secret.Box, error) {
 }
 
 func maskURL(raw string) string {
+	if raw == "" {
+		return "(unset)"
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable)"

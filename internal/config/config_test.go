@@ -354,6 +354,28 @@ func TestLogValueKeepsUsefulFields(t *testing.T) {
 	}
 }
 
+// TestLogValueOfUnsetURL (#20): an optional URL left unset is logged as
+// unset, not as "(not a URL)"; a set one is logged.
+func TestLogValueOfUnsetURL(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                           "(unset)",
+		"https://panel.example.com/": "https://panel.example.com/",
+	} {
+		c := load(t, map[string]string{"EASYPANEL_URL": env, "EASYPANEL_EMAIL": "ops@example.com", "EASYPANEL_PASSWORD": "panel-pw"})
+		var buf bytes.Buffer
+		c.Logger(&buf, "api").Info("starting", "config", c)
+		var line struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+			t.Fatalf("log line is not JSON: %v: %s", err, buf.String())
+		}
+		if got := line.Config["easypanel_url"]; got != want {
+			t.Errorf("EASYPANEL_URL=%q logged as %v, want %q", env, got, want)
+		}
+	}
+}
+
 func TestLoggerLevel(t *testing.T) {
 	c := load(t, map[string]string{"LOG_LEVEL": "warn"})
 	var buf bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/testenv"
 )
@@ -257,9 +258,7 @@ func TestPublishToWordPress(t *testing.T) {
 // reached in the given REST style.
 func checkSiteHealthy(t *testing.T, r publishRun, style string) {
 	t.Helper()
-	var acc apptest.Accepted
-	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", r.site.ID), nil, &acc)
-	r.api.waitJob(acc.Jobs[0].ID)
+	r.api.waitJob(r.api.checkSite(r.site.ID).ID)
 	var site store.Site
 	r.api.do(http.MethodGet, fmt.Sprintf("/v1/sites/%d", r.site.ID), nil, &site)
 	if site.Health != store.HealthHealthy || apptest.Deref(site.RESTStyle) != style || site.CheckedAt == nil {
@@ -403,21 +402,23 @@ func TestPublishReviewAndRefusedCredentials(t *testing.T) {
 	// Wrong credentials: the check says so, and a publish fails at once.
 	r.api.do(http.MethodPatch, fmt.Sprintf("/v1/sites/%d", r.site.ID),
 		map[string]any{"application_password": "wrong pass word", "require_review": false}, nil)
-	var acc apptest.Accepted
-	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", r.site.ID), nil, &acc)
-	r.api.waitJob(acc.Jobs[0].ID)
+	if j := r.api.checkSite(r.site.ID); j.State != store.JobFailed || apptest.Deref(j.ErrorCode) != errs.CodeAuthRejected {
+		t.Errorf("check with a wrong password: job %s, code %q; want failed, auth_rejected", j.State, apptest.Deref(j.ErrorCode))
+	}
 	var site store.Site
 	r.api.do(http.MethodGet, fmt.Sprintf("/v1/sites/%d", r.site.ID), nil, &site)
 	if site.Health != store.HealthUnhealthy || !strings.Contains(site.HealthReason, "application password") {
 		t.Errorf("site with a wrong password: health %q, reason %q; want unhealthy naming the application password",
 			site.Health, site.HealthReason)
 	}
+	var acc apptest.Accepted
 	r.api.do(http.MethodPost, "/v1/drafts/publish", map[string]any{"draft_ids": []int64{r.drafts[1].ID}}, &acc)
 	tr := tenantRun{api: r.api}
 	j := tr.waitFailed(acc.Jobs[0].ID)
-	if j.Attempts != 1 || !strings.Contains(apptest.Deref(j.LastError), "application password") || j.CreditsCharged != 0 {
-		t.Errorf("publish with refused credentials: %d attempts, error %q, charged %d; want 1 attempt, the reason, nothing charged",
-			j.Attempts, apptest.Deref(j.LastError), j.CreditsCharged)
+	if j.Attempts != 1 || !strings.Contains(apptest.Deref(j.LastError), "application password") || j.CreditsCharged != 0 ||
+		apptest.Deref(j.ErrorCode) != errs.CodeAuthRejected {
+		t.Errorf("publish with refused credentials: %d attempts, error %q (%q), charged %d; want 1 attempt, the reason, auth_rejected, nothing charged",
+			j.Attempts, apptest.Deref(j.LastError), apptest.Deref(j.ErrorCode), j.CreditsCharged)
 	}
 	if n := len(presswork(wpPosts(t, wp))); n != 1 {
 		t.Errorf("WordPress has %d posts, want still 1", n)

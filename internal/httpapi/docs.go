@@ -2,20 +2,38 @@ package httpapi
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 )
 
+// redocVersion is the version of the vendored Redoc bundle (docs/README.md,
+// scripts/vendor-redoc.sh); the page asks for the bundle with it, so a new
+// bundle is never taken from a cache.
+const redocVersion = "2.5.4"
+
+// docsBundlePath is where the Redoc bundle is served.
+const docsBundlePath = "/docs/redoc.standalone.js"
+
+// redocBundle is Redoc's standalone bundle, from npm (docs/README.md).
+//
+//go:embed docs/redoc.standalone.js
+var redocBundle []byte
+
+// docsCSP is the Content-Security-Policy of the /docs page: the bundle and
+// the document come from this server, nothing from anywhere else. Redoc
+// needs inline styles (styled-components writes <style> elements) and runs
+// its search in a worker made from a blob: URL.
+const docsCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // apiDocs is the OpenAPI document rendered once at start: as JSON for
-// /openapi.json and as a plain HTML page for /docs.
+// /openapi.json, and the /docs page that renders it with Redoc.
 type apiDocs struct {
 	json []byte
 	html []byte
@@ -37,8 +55,11 @@ func newAPIDocs(spec []byte) (*apiDocs, error) {
 	if !ok {
 		return nil, fmt.Errorf("the OpenAPI document is a %T, not an object", doc)
 	}
+	info, _ := m["info"].(map[string]any)
+	title, _ := info["title"].(string)
 	var page bytes.Buffer
-	if err := docsPage.Execute(&page, docsData(m)); err != nil {
+	err = docsPage.Execute(&page, docsView{Title: title, Bundle: docsBundlePath + "?v=" + redocVersion, Spec: "/openapi.json"})
+	if err != nil {
 		return nil, fmt.Errorf("render the docs page: %w", err)
 	}
 	return &apiDocs{json: js, html: page.Bytes()}, nil
@@ -68,97 +89,25 @@ func jsonCompatible(v any) any {
 	return v
 }
 
-type docsOp struct {
-	ID, Method, Path, Summary, Permission string
-}
-
-type docsTag struct {
-	Name, Description string
-	Ops               []docsOp
-}
-
 type docsView struct {
-	Title, Version string
-	Tags           []docsTag
+	Title, Bundle, Spec string
 }
 
-var docsMethods = []string{"get", "put", "post", "patch", "delete", "head", "options", "trace"}
-
-// docsData groups the operations by their first tag, in the document's tag
-// order; within a tag by path, then method.
-func docsData(doc map[string]any) docsView {
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	info, _ := doc["info"].(map[string]any)
-	v := docsView{Title: str(info, "title"), Version: str(info, "version")}
-	index := map[string]int{}
-	addTag := func(name, desc string) int {
-		if i, ok := index[name]; ok {
-			return i
-		}
-		index[name] = len(v.Tags)
-		v.Tags = append(v.Tags, docsTag{Name: name, Description: desc})
-		return index[name]
-	}
-	tags, _ := doc["tags"].([]any)
-	for _, t := range tags {
-		if tm, ok := t.(map[string]any); ok {
-			addTag(str(tm, "name"), str(tm, "description"))
-		}
-	}
-	paths, _ := doc["paths"].(map[string]any)
-	for _, path := range slices.Sorted(maps.Keys(paths)) {
-		item, _ := paths[path].(map[string]any)
-		for _, method := range docsMethods {
-			op, ok := item[method].(map[string]any)
-			if !ok {
-				continue
-			}
-			tag := "other"
-			if ts, _ := op["tags"].([]any); len(ts) > 0 {
-				tag = fmt.Sprint(ts[0])
-			}
-			perm := str(op, "x-permission")
-			if perm == "" {
-				perm = "public"
-			}
-			i := addTag(tag, "")
-			v.Tags[i].Ops = append(v.Tags[i].Ops, docsOp{ID: str(op, "operationId"), Method: strings.ToUpper(method),
-				Path: path, Summary: str(op, "summary"), Permission: perm})
-		}
-	}
-	v.Tags = slices.DeleteFunc(v.Tags, func(t docsTag) bool { return len(t.Ops) == 0 })
-	return v
-}
-
+// docsPage loads Redoc, which renders the <redoc> element from spec-url
+// when its script runs (so the script comes after it). The theme names
+// only fonts the reader's system has: nothing is fetched for them.
 var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
-th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-code { font-size: .95em; }
-.method { font-weight: bold; width: 5rem; }
-</style>
 </head>
 <body>
-<h1>{{.Title}} <small>(version {{.Version}})</small></h1>
-<p>The full document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Send an API key as
-<code>Authorization: Bearer &lt;key&gt;</code>; the permission column names what the key's role needs.</p>
-<nav><ul>{{range .Tags}}<li><a href="#tag-{{.Name}}">{{.Name}}</a></li>{{end}}</ul></nav>
-{{range .Tags}}
-<h2 id="tag-{{.Name}}">{{.Name}}</h2>
-{{with .Description}}<p>{{.}}</p>{{end}}
-<table>
-<thead><tr><th>Method</th><th>Path</th><th>Summary</th><th>Permission</th></tr></thead>
-<tbody>
-{{range .Ops}}<tr id="{{.ID}}"><td class="method">{{.Method}}</td><td><code>{{.Path}}</code></td><td>{{.Summary}}</td><td>{{.Permission}}</td></tr>
-{{end}}</tbody>
-</table>
-{{end}}
+<noscript><p>This page needs JavaScript. The OpenAPI document itself is at <a href="{{.Spec}}">{{.Spec}}</a>.</p></noscript>
+<redoc spec-url="{{.Spec}}" expand-responses="200,201,202" required-props-first="true"
+ theme='{"typography":{"fontFamily":"system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif","headings":{"fontFamily":"system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"},"code":{"fontFamily":"ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"}}}'></redoc>
+<script src="{{.Bundle}}"></script>
 </body>
 </html>
 `))
@@ -168,5 +117,15 @@ func (s *Server) openAPIJSON(c echo.Context) error {
 }
 
 func (s *Server) docsHTML(c echo.Context) error {
+	c.Response().Header().Set("Content-Security-Policy", docsCSP)
 	return c.HTMLBlob(http.StatusOK, s.docs.html)
+}
+
+// docsBundle serves the Redoc bundle. The page names it with its version,
+// so it may be cached for a year.
+func (s *Server) docsBundle(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", redocBundle)
 }

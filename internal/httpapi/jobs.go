@@ -27,6 +27,12 @@ func (s *Server) listJobs(c echo.Context) error {
 	if f.BatchID, err = queryTextID(c, "batch_id"); err != nil {
 		return err
 	}
+	if f.Phase, err = queryWord(c, "phase"); err != nil {
+		return err
+	}
+	if f.ErrorCode, err = queryWord(c, "error_code"); err != nil {
+		return err
+	}
 	after, err := queryTextID(c, "after")
 	if err != nil {
 		return err
@@ -67,4 +73,14 @@ func (s *Server) cancelJob(c echo.Context) error {
 
 func (s *Server) getBatch(c echo.Context) error {
 	return getByTextID(c, "batch", s.store.GetBatch)
+}
+
+// queryWord reads an optional query parameter that names something in
+// lower-case words joined by underscores (a phase, an error code).
+func queryWord(c echo.Context, name string) (string, error) {
+	v := c.QueryParam(name)
+	if len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return "", errs.Invalid(name, "must be lower-case letters and underscores, at most 64")
+	}
+	return v, nil
 }

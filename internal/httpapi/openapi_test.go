@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/presswork/presswork/internal/auth"
@@ -342,6 +345,171 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			case !operator && !has:
 				t.Errorf("%s: a POST needs the Idempotency-Key header parameter", o)
 			}
+		}
+	}
+}
+
+// exampleNotNeeded reports whether a media type's bodies are binary, which
+// no example in the document can show (images).
+func exampleNotNeeded(mediaType string) bool { return strings.HasPrefix(mediaType, "image/") }
+
+// jsonMediaType reports whether a media type's bodies are JSON.
+func jsonMediaType(mediaType string) bool {
+	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
+}
+
+// pointerToken escapes one JSON pointer token.
+func pointerToken(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// derefAt is deref that also returns the JSON pointer ("#/...") of the node
+// it ends at.
+func derefAt(t *testing.T, doc map[string]any, node any, at string) (map[string]any, string) {
+	t.Helper()
+	for range 10 {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return nil, at
+		}
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			return m, at
+		}
+		if node, ok = mustResolve(t, doc, ref); !ok {
+			return nil, at
+		}
+		at = ref
+	}
+	t.Errorf("$ref chain too long at %s", at)
+	return nil, at
+}
+
+// mediaExamples returns the example values of a media type object (its
+// example, or the values of its examples, $refs resolved) by name.
+func mediaExamples(t *testing.T, doc map[string]any, media map[string]any) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	if v, ok := media["example"]; ok {
+		out["example"] = v
+	}
+	examples, _ := media["examples"].(map[string]any)
+	for name, e := range examples {
+		em, at := derefAt(t, doc, e, "")
+		if em == nil {
+			t.Errorf("examples.%s: want an Example object, got %T", name, e)
+			continue
+		}
+		v, ok := em["value"]
+		if !ok {
+			t.Errorf("examples.%s (%s): no value", name, at)
+			continue
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// TestOpenAPIExamples checks that every operation's request body and every
+// answer with a body of a 2xx status has a schema and an example (binary
+// bodies need no example), and that each example in the operations (of any
+// status) validates against its schema. It also checks that each example
+// of components/examples is used.
+func TestOpenAPIExamples(t *testing.T) {
+	doc := loadOpenAPI(t)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatalf("encode the document as JSON: %v", err)
+	}
+	jsonDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("decode the document for the validator: %v", err)
+	}
+	// OpenAPI 3.1's schemas are JSON Schema 2020-12 (its extra keywords, such as
+	// example, are ignored). Formats are asserted: a date-time must be one.
+	compiler := jsonschema.NewCompiler()
+	compiler.DefaultDraft(jsonschema.Draft2020)
+	compiler.AssertFormat()
+	const docURL = "https://presswork.test/openapi.json"
+	if err := compiler.AddResource(docURL, jsonDoc); err != nil {
+		t.Fatalf("add the document to the validator: %v", err)
+	}
+
+	// checkBody checks the content of a request body or an answer, found at
+	// the pointer at.
+	checkBody := func(o openAPIOp, what string, content any, at string, required bool) {
+		t.Helper()
+		cm, _ := content.(map[string]any)
+		if len(cm) == 0 && required {
+			t.Errorf("%s: %s has no content", o, what)
+		}
+		for mediaType, mt := range cm {
+			where := fmt.Sprintf("%s: %s %s", o, what, mediaType)
+			media, _ := mt.(map[string]any)
+			if _, ok := media["schema"]; !ok {
+				t.Errorf("%s: no schema", where)
+				continue
+			}
+			examples := mediaExamples(t, doc, media)
+			if len(examples) == 0 && required && !exampleNotNeeded(mediaType) {
+				t.Errorf("%s: no example (add examples: {name: {$ref: \"#/components/examples/...\"}})", where)
+			}
+			if !jsonMediaType(mediaType) {
+				for name, v := range examples {
+					if s, ok := v.(string); !ok || s == "" {
+						t.Errorf("%s: example %s: want a non-empty string (a %s body), got %T", where, name, mediaType, v)
+					}
+				}
+				continue
+			}
+			loc := docURL + strings.ReplaceAll(at+"/content/"+pointerToken(mediaType)+"/schema", "%", "%25")
+			schema, err := compiler.Compile(loc)
+			if err != nil {
+				t.Errorf("%s: compile the schema: %v", where, err)
+				continue
+			}
+			for name, v := range examples {
+				// The validator wants JSON's values (json.Number for numbers).
+				b, err := json.Marshal(v)
+				if err != nil {
+					t.Errorf("%s: example %s: %v", where, name, err)
+					continue
+				}
+				jv, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+				if err != nil {
+					t.Errorf("%s: example %s: %v", where, name, err)
+					continue
+				}
+				if err := schema.Validate(jv); err != nil {
+					t.Errorf("%s: example %s does not match the schema:\n%v", where, name, err)
+				}
+			}
+		}
+	}
+
+	for _, o := range openAPIOps(t, doc) {
+		opAt := "#/paths/" + pointerToken(o.path) + "/" + strings.ToLower(o.method)
+		if rb, ok := o.op["requestBody"]; ok {
+			body, at := derefAt(t, doc, rb, opAt+"/requestBody")
+			checkBody(o, "request", body["content"], at, true)
+		}
+		responses, _ := o.op["responses"].(map[string]any)
+		for code, r := range responses {
+			resp, at := derefAt(t, doc, r, opAt+"/responses/"+pointerToken(code))
+			checkBody(o, "answer "+code, resp["content"], at, strings.HasPrefix(code, "2") && resp["content"] != nil)
+		}
+	}
+
+	// Every example of components/examples is used somewhere.
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"\$ref":"#/components/examples/([^"]+)"`).FindAllStringSubmatch(string(raw), -1) {
+		used[m[1]] = true
+	}
+	components, _ := doc["components"].(map[string]any)
+	examples, _ := components["examples"].(map[string]any)
+	for name := range examples {
+		if !used[name] {
+			t.Errorf("components/examples/%s is not used by any operation", name)
 		}
 	}
 }

@@ -195,6 +195,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/readyz", "", false, s.readyz)
 	s.add(get, "/openapi.json", "", false, s.openAPIJSON)
 	s.add(get, "/docs", "", false, s.docsHTML)
+	s.add(get, docsBundlePath, "", false, s.docsBundle)
 	s.add(get, "/metrics", "", false, echo.WrapHandler(s.metrics.Handler()))
 
 	s.add(get, "/v1/tenant", auth.PermRead, false, s.getTenant)

@@ -24,7 +24,8 @@ func (s *Server) getCredits(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"balance": cr.Balance, "reserved_by_unfinished_jobs": cr.Reserved,
 		"available_for_new_work": cr.Balance, "costs": map[string]int64{
-			"clustering_keywords_per_credit": s.cfg.Costs.KeywordsPerCredit, "idea": s.cfg.Costs.Idea, "draft": s.cfg.Costs.Draft},
+			"clustering_keywords_per_credit": s.cfg.Costs.KeywordsPerCredit, "idea": s.cfg.Costs.Idea,
+			"draft": s.cfg.Costs.Draft, "image": s.cfg.Costs.Image},
 	})
 }
 

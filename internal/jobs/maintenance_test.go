@@ -74,7 +74,7 @@ func TestMaintenancePrunesWhatIsOld(t *testing.T) {
 	_, err := st.StartJob(apptest.Context(t), tenant, done, "ai_analysis")
 	apptest.Must(t, err, "start")
 	apptest.Must(t, st.FinishJob(apptest.Context(t), store.Outcome{TenantID: tenant, JobID: done, Charged: 3}), "finish")
-	apptest.Must(t, st.FailJob(apptest.Context(t), tenant, failed, "test"), "fail")
+	apptest.Must(t, st.FailJob(apptest.Context(t), tenant, failed, store.Failure{Message: "test"}), "fail")
 	in := h.Inspector(t)
 	apptest.Must(t, in.ArchiveTask(jobs.QueueBulk, queued), "archive by hand")
 	// A rule with a run that ended.
@@ -84,7 +84,7 @@ func TestMaintenancePrunesWhatIsOld(t *testing.T) {
 	apptest.Must(t, err, "rule")
 	run, _, err := st.StartManualRun(apptest.Context(t), tenant, rule.ID, "run-prune", time.Now())
 	apptest.Must(t, err, "run")
-	apptest.Must(t, st.FailJob(apptest.Context(t), tenant, run.ID, "test"), "end the run")
+	apptest.Must(t, st.FailJob(apptest.Context(t), tenant, run.ID, store.Failure{Message: "test"}), "end the run")
 	if got, err := st.GetRun(apptest.Context(t), tenant, run.ID); err != nil || got.Status != "failed" || got.FinishedAt == nil {
 		t.Fatalf("a run whose job failed: %+v (%v), want failed and finished", got, err)
 	}

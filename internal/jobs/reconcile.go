@@ -160,7 +160,7 @@ func (r *Reconciler) stuck(job store.Job) bool {
 // fail fails a job and refunds its reservation; a job that finished in
 // the meantime is left as it is.
 func (r *Reconciler) fail(ctx context.Context, job store.Job, msg string) error {
-	err := r.Store.FailJob(ctx, job.TenantID, job.ID, msg)
+	err := r.Store.FailJob(ctx, job.TenantID, job.ID, store.Failure{Message: msg})
 	if err != nil && !errors.Is(err, store.ErrJobFinished) {
 		return err
 	}

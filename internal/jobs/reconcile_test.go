@@ -48,7 +48,7 @@ func TestReconciler(t *testing.T) {
 	archived := apptest.DraftJobs(t, c, seed.Ideas[3])[0]
 	_, err = st.StartJob(apptest.Context(t), tenant, archived, "ai_analysis")
 	apptest.Must(t, err, "start the job")
-	apptest.Must(t, st.RetryLater(apptest.Context(t), tenant, archived, "temporary failure; retrying"), "record a retry")
+	apptest.Must(t, st.RetryLater(apptest.Context(t), tenant, archived, store.Failure{Message: "temporary failure; retrying"}), "record a retry")
 	apptest.Must(t, in.ArchiveTask(jobs.QueueDefault, archived), "archive the task")
 
 	r, closeFn := schedulerapp.NewReconciler(h.App)

@@ -135,7 +135,7 @@ func TestEachSlotFiresOnceWithItsOwnTask(t *testing.T) {
 		// The run's job is still queued (no worker): the next slot of the
 		// rule must still be recorded, but skipped, not piled up.
 		if slot == 0 {
-			if err := e.store.FailJob(t.Context(), e.tenant.ID, id, "test: let the next slot run"); err != nil {
+			if err := e.store.FailJob(t.Context(), e.tenant.ID, id, store.Failure{Message: "test: let the next slot run"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -210,7 +210,7 @@ func TestTwoSchedulersFiringTogetherRecordEachSlotOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, j := range queued {
-			if err := e.store.FailJob(t.Context(), e.tenant.ID, j.ID, "test"); err != nil {
+			if err := e.store.FailJob(t.Context(), e.tenant.ID, j.ID, store.Failure{Message: "test"}); err != nil {
 				t.Fatal(err)
 			}
 		}

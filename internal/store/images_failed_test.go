@@ -23,7 +23,7 @@ func failImageJob(t *testing.T, st *store.Store, w world, reason string) store.I
 		Role: store.ImageRoleFeatured, Prompt: "a shoe", AltText: "A shoe"}}); err != nil {
 		t.Fatalf("PrepareImages: %v", err)
 	}
-	if err := st.FailJob(t.Context(), w.tenant.ID, j.ID, reason); err != nil {
+	if err := st.FailJob(t.Context(), w.tenant.ID, j.ID, store.Failure{Message: reason}); err != nil {
 		t.Fatalf("FailJob: %v", err)
 	}
 	img, err := st.GetImage(t.Context(), w.tenant.ID, w.draft.ID, store.ImageRoleFeatured)

@@ -25,18 +25,24 @@ var ErrJobFinished = errors.New("job already finished")
 
 // Job is the durable record of one task.
 type Job struct {
-	ID              string          `json:"id"`
-	TenantID        int64           `json:"-"`
-	Type            string          `json:"type"`
-	Queue           string          `json:"queue"`
-	SiteID          int64           `json:"site_id"`
-	SubjectID       int64           `json:"subject_id"`
-	BatchID         *string         `json:"batch_id"`
-	Params          json.RawMessage `json:"params"`
-	State           string          `json:"state"`
-	Phase           string          `json:"phase"`
-	Attempts        int             `json:"attempts"`
-	LastError       *string         `json:"error"`
+	ID        string          `json:"id"`
+	TenantID  int64           `json:"-"`
+	Type      string          `json:"type"`
+	Queue     string          `json:"queue"`
+	SiteID    int64           `json:"site_id"`
+	SubjectID int64           `json:"subject_id"`
+	BatchID   *string         `json:"batch_id"`
+	Params    json.RawMessage `json:"params"`
+	State     string          `json:"state"`
+	Phase     string          `json:"phase"`
+	Attempts  int             `json:"attempts"`
+	LastError *string         `json:"error"`
+	// ErrorCode names the last failure stably (errs.Code*); RetryAt and
+	// RetriesLeft say, while the job waits to retry, when the next
+	// attempt is due and how many retries remain after it.
+	ErrorCode       *string         `json:"error_code"`
+	RetryAt         *time.Time      `json:"retry_at"`
+	RetriesLeft     *int            `json:"retries_left"`
 	CreditsQuoted   int64           `json:"credits_quoted"`
 	CreditsReserved int64           `json:"credits_reserved"`
 	CreditsCharged  int64           `json:"credits_charged"`
@@ -61,13 +67,13 @@ func (j Job) Final() bool {
 
 const jobColumns = `id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, phase, attempts,
 	last_error, credits_quoted, credits_reserved, credits_charged, model, tokens_in, tokens_out,
-	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held`
+	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held, error_code, retry_at, retries_left`
 
 func scanJob(r pgx.Row) (j Job, err error) {
 	err = r.Scan(&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
 		&j.State, &j.Phase, &j.Attempts, &j.LastError, &j.CreditsQuoted, &j.CreditsReserved,
 		&j.CreditsCharged, &j.Model, &j.TokensIn, &j.TokensOut, &j.CostUSD, &j.Result,
-		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held)
+		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held, &j.ErrorCode, &j.RetryAt, &j.RetriesLeft)
 	return j, err
 }
 
@@ -225,6 +231,9 @@ func (s *Store) GetJob(ctx context.Context, tenantID int64, id string) (Job, err
 // JobFilter narrows a job listing; empty fields match everything.
 type JobFilter struct {
 	State, Type, BatchID string
+	// Phase and ErrorCode match the job's phase ("waiting_retry": jobs
+	// that failed an attempt and will try again) and last failure's code.
+	Phase, ErrorCode string
 }
 
 // ListJobs returns a tenant's jobs, newest first, after the job id cursor.
@@ -232,8 +241,9 @@ func (s *Store) ListJobs(ctx context.Context, tenantID int64, f JobFilter, after
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE tenant_id = $1 AND ($2 = '' OR state = $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR batch_id = $4)
 		  AND ($5 = '' OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $5 AND tenant_id = $1))
+		  AND ($7 = '' OR phase = $7) AND ($8 = '' OR error_code = $8)
 		ORDER BY created_at DESC, id DESC LIMIT $6`,
-		tenantID, f.State, f.Type, f.BatchID, after, limit)
+		tenantID, f.State, f.Type, f.BatchID, after, limit, f.Phase, f.ErrorCode)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -109,14 +109,14 @@ func TestCreateJobsAffordability(t *testing.T) {
 	newJob(t, st, tn.ID, typeDraft, 3, 0)
 
 	// A job waiting for a retry keeps its reservation and is not counted twice.
-	if err := st.RetryLater(ctx, tn.ID, first.ID, "timeout"); err != nil {
+	if err := st.RetryLater(ctx, tn.ID, first.ID, store.Failure{Message: "timeout"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = st.CreateJobs(ctx, tn.ID, "", []store.NewJob{nj(typeDraft, 4, 1)})
 	wantInsufficient(t, "with a job waiting for a retry", err, 1, 0)
 
 	// A refund makes room again.
-	if err := st.FailJob(ctx, tn.ID, first.ID, "gave up"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, first.ID, store.Failure{Message: "gave up"}); err != nil {
 		t.Fatal(err)
 	}
 	newJob(t, st, tn.ID, typeDraft, 4, 6)
@@ -172,7 +172,7 @@ func TestCreateJobsSkipsWorkInFlight(t *testing.T) {
 	}
 
 	// Once the job is final the same work may be asked for again.
-	if err := st.FailJob(ctx, tn.ID, a.ID, "boom"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, a.ID, store.Failure{Message: "boom"}); err != nil {
 		t.Fatal(err)
 	}
 	again := newJob(t, st, tn.ID, typeDraft, 1, 5)
@@ -441,10 +441,10 @@ func TestFinishSettlesAndRefundsUnused(t *testing.T) {
 	}
 	_, err = st.StartJob(ctx, tid, j.ID, "again")
 	wantErrIs(t, "StartJob on a succeeded job", err, store.ErrJobFinished)
-	wantErrIs(t, "FailJob on a succeeded job", st.FailJob(ctx, tid, j.ID, "late"), store.ErrJobFinished)
+	wantErrIs(t, "FailJob on a succeeded job", st.FailJob(ctx, tid, j.ID, store.Failure{Message: "late"}), store.ErrJobFinished)
 	_, err = st.CancelJob(ctx, tid, j.ID)
 	wantErrIs(t, "CancelJob on a succeeded job", err, errs.ErrConflict)
-	if err := st.RetryLater(ctx, tid, j.ID, "late"); err != nil {
+	if err := st.RetryLater(ctx, tid, j.ID, store.Failure{Message: "late"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := getJob(t, st, tid, j.ID); got.State != store.JobSucceeded || got.LastError != nil {
@@ -518,10 +518,10 @@ func TestFailJobRefundsOnce(t *testing.T) {
 	tn := newTenant(t, st, 10)
 	j := newJob(t, st, tn.ID, typeDraft, 1, 4)
 	startJob(t, st, tn.ID, j.ID)
-	if err := st.FailJob(ctx, tn.ID, j.ID, "provider said no"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, j.ID, store.Failure{Message: "provider said no"}); err != nil {
 		t.Fatal(err)
 	}
-	wantErrIs(t, "second FailJob", st.FailJob(ctx, tn.ID, j.ID, "again"), store.ErrJobFinished)
+	wantErrIs(t, "second FailJob", st.FailJob(ctx, tn.ID, j.ID, store.Failure{Message: "again"}), store.ErrJobFinished)
 	got := getJob(t, st, tn.ID, j.ID)
 	if got.State != store.JobFailed || got.LastError == nil || *got.LastError != "provider said no" || got.CreditsCharged != 0 || got.FinishedAt == nil {
 		t.Fatalf("failed job = %+v", got)
@@ -535,7 +535,7 @@ func TestFailJobRefundsOnce(t *testing.T) {
 
 	// A queued job without a reservation fails without a refund.
 	q := newJob(t, st, tn.ID, typeDraft, 2, 0)
-	if err := st.FailJob(ctx, tn.ID, q.ID, "bad input"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, q.ID, store.Failure{Message: "bad input"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := getJob(t, st, tn.ID, q.ID); got.State != store.JobFailed {
@@ -547,7 +547,7 @@ func TestFailJobRefundsOnce(t *testing.T) {
 	if b := checkBooks(t, st, tn.ID); b != 10 {
 		t.Fatalf("balance %d, want 10", b)
 	}
-	wantErrIs(t, "FailJob unknown", st.FailJob(ctx, tn.ID, "no-such-job", "x"), store.ErrJobFinished)
+	wantErrIs(t, "FailJob unknown", st.FailJob(ctx, tn.ID, "no-such-job", store.Failure{Message: "x"}), store.ErrJobFinished)
 }
 
 func TestCancelJob(t *testing.T) {
@@ -610,7 +610,7 @@ func TestRetryLater(t *testing.T) {
 	tn := newTenant(t, st, 10)
 	j := newJob(t, st, tn.ID, typeDraft, 1, 4)
 	startJob(t, st, tn.ID, j.ID)
-	if err := st.RetryLater(ctx, tn.ID, j.ID, "provider timeout"); err != nil {
+	if err := st.RetryLater(ctx, tn.ID, j.ID, store.Failure{Message: "provider timeout"}); err != nil {
 		t.Fatal(err)
 	}
 	got := getJob(t, st, tn.ID, j.ID)
@@ -634,19 +634,19 @@ func TestRetryLater(t *testing.T) {
 	if _, err := st.GrantCredits(ctx, tn.ID, -6, "spent"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RetryLater(ctx, tn.ID, j.ID, "again"); err != nil {
+	if err := st.RetryLater(ctx, tn.ID, j.ID, store.Failure{Message: "again"}); err != nil {
 		t.Fatal(err)
 	}
 	startJob(t, st, tn.ID, j.ID)
 	// RetryLater of a job that is not running changes nothing.
 	q := newJob(t, st, tn.ID, typeDraft, 2, 0)
-	if err := st.RetryLater(ctx, tn.ID, q.ID, "x"); err != nil {
+	if err := st.RetryLater(ctx, tn.ID, q.ID, store.Failure{Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := getJob(t, st, tn.ID, q.ID); got.Phase != "queued" || got.LastError != nil {
 		t.Fatalf("RetryLater on a queued job: %+v", got)
 	}
-	if err := st.FailJob(ctx, tn.ID, j.ID, "gave up"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, j.ID, store.Failure{Message: "gave up"}); err != nil {
 		t.Fatal(err)
 	}
 	if l := jobLedger(t, st, tn.ID, j.ID); !slices.Equal(kinds(l), []string{"reserve-4", "refund+4"}) {
@@ -665,7 +665,7 @@ func TestUnfinishedAndTouch(t *testing.T) {
 	b := newJob(t, st, tn.ID, typeDraft, 2, 0)
 	c := newJob(t, st, tn.ID, typeDraft, 3, 0)
 	startJobCosting(t, st, tn.ID, b.ID, 0)
-	if err := st.FailJob(ctx, tn.ID, c.ID, "x"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, c.ID, store.Failure{Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := getJob(t, st, tn.ID, b.ID).UpdatedAt.Add(time.Microsecond)
@@ -757,7 +757,7 @@ func TestConcurrentStartFailSameJob(t *testing.T) {
 		wg.Go(func() {
 			_, err := st.StartJob(t.Context(), tn.ID, j.ID, "working")
 			if err == nil || errors.Is(err, store.ErrJobFinished) {
-				err = st.FailJob(t.Context(), tn.ID, j.ID, fmt.Sprintf("attempt %d failed", i))
+				err = st.FailJob(t.Context(), tn.ID, j.ID, store.Failure{Message: fmt.Sprintf("attempt %d failed", i)})
 			}
 			if err != nil && !errors.Is(err, store.ErrJobFinished) {
 				mu.Lock()
@@ -819,14 +819,14 @@ func TestConcurrentMixedOperationsKeepBooks(t *testing.T) {
 				id := b.Created[0].ID
 				if _, err := st.StartJob(ctx, tid, id, "working"); err != nil {
 					report(err)
-					report(st.FailJob(ctx, tid, id, "cannot afford"))
+					report(st.FailJob(ctx, tid, id, store.Failure{Message: "cannot afford"}))
 					continue
 				}
 				switch (w + r) % 5 {
 				case 0:
-					report(st.FailJob(ctx, tid, id, "failed"))
+					report(st.FailJob(ctx, tid, id, store.Failure{Message: "failed"}))
 				case 1:
-					report(st.RetryLater(ctx, tid, id, "retry"))
+					report(st.RetryLater(ctx, tid, id, store.Failure{Message: "retry"}))
 					if _, err := st.StartJob(ctx, tid, id, "again"); err != nil {
 						report(err)
 					}
@@ -900,7 +900,7 @@ func TestGetBatchProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	startJob(t, st, tn.ID, in[1].ID)
-	if err := st.FailJob(ctx, tn.ID, in[1].ID, "the provider refused"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, in[1].ID, store.Failure{Message: "the provider refused"}); err != nil {
 		t.Fatal(err)
 	}
 	startJob(t, st, tn.ID, in[2].ID) // running in phase "working"

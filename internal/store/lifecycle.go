@@ -64,7 +64,7 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 		}
 		var tenantStatus string
 		err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
-			credits_reserved = $3, started_at = coalesce(started_at, now()), updated_at = now()
+			credits_reserved = $3, started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now()
 			WHERE id = $1 RETURNING state, phase, attempts, started_at, (SELECT status FROM tenants WHERE id = tenant_id)`,
 			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt, &tenantStatus)
 		if err == nil && job.CreditsReserved > 0 && tenantStatus != "active" {
@@ -82,7 +82,7 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 // a job; start then takes the long way, which knows why.
 func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, bool, error) {
 	job, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
-			started_at = coalesce(started_at, now()), updated_at = now()
+			started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
 		  AND (credits_reserved > 0 OR coalesce($4::bigint, credits_quoted) = 0)
 		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
@@ -156,7 +156,8 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 		UPDATE jobs SET state = 'succeeded', phase = 'completed',
 		credits_charged = least($3, credits_reserved), model = nullif($4, ''),
 		tokens_in = $5 + earlier.tokens_in, tokens_out = $6 + earlier.tokens_out,
-		cost_usd = $7 + earlier.cost_usd, result = $8, last_error = NULL, finished_at = now(), updated_at = now()
+		cost_usd = $7 + earlier.cost_usd, result = $8, last_error = NULL, error_code = NULL, retry_at = NULL,
+		retries_left = NULL, finished_at = now(), updated_at = now()
 		FROM earlier
 		WHERE tenant_id = $1 AND id = $2 AND state = 'running' RETURNING credits_reserved`,
 		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result).Scan(&reserved)
@@ -188,12 +189,22 @@ func giveBack(ctx context.Context, tx pgx.Tx, tenantID int64, jobID, kind string
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
-// FailJob ends a queued or running job as failed with a message and refunds
-// what it reserved, in one transaction; the images the job left pending
-// turn failed with the message. A job already final is left as it is
+// Failure is what a failed attempt records on its job: the words a user
+// reads and their code (errs.Code*); for an attempt that will be retried,
+// when the next one is due and how many retries remain after it.
+type Failure struct {
+	Message     string
+	Code        string
+	RetryAt     *time.Time
+	RetriesLeft *int
+}
+
+// FailJob ends a queued or running job as failed with f and refunds what
+// it reserved, in one transaction; the images the job left pending turn
+// failed with the message. A job already final is left as it is
 // (ErrJobFinished).
-func (s *Store) FailJob(ctx context.Context, tenantID int64, jobID, message string) error {
-	return s.endUnfinished(ctx, tenantID, jobID, JobFailed, message)
+func (s *Store) FailJob(ctx context.Context, tenantID int64, jobID string, f Failure) error {
+	return s.endUnfinished(ctx, tenantID, jobID, JobFailed, f)
 }
 
 // CancelJob ends a queued or running job as canceled and refunds what it
@@ -202,7 +213,7 @@ func (s *Store) CancelJob(ctx context.Context, tenantID int64, jobID string) (Jo
 	if _, err := s.GetJob(ctx, tenantID, jobID); err != nil {
 		return Job{}, err
 	}
-	err := s.endUnfinished(ctx, tenantID, jobID, JobCanceled, "canceled by request")
+	err := s.endUnfinished(ctx, tenantID, jobID, JobCanceled, Failure{Message: "canceled by request"})
 	if errors.Is(err, ErrJobFinished) {
 		return Job{}, fmt.Errorf("job %s has already finished: %w", jobID, errs.ErrConflict)
 	}
@@ -212,13 +223,15 @@ func (s *Store) CancelJob(ctx context.Context, tenantID int64, jobID string) (Jo
 	return s.GetJob(ctx, tenantID, jobID)
 }
 
-func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state, message string) error {
+func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state string, f Failure) error {
+	message := f.Message
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		var reserved int64
 		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
+			error_code = nullif($5, ''), retry_at = NULL, retries_left = NULL,
 			credits_charged = 0, finished_at = now(), updated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running') RETURNING credits_reserved`,
-			tenantID, jobID, state, message).Scan(&reserved)
+			tenantID, jobID, state, message, f.Code).Scan(&reserved)
 		if isNoRows(err) {
 			return ErrJobFinished
 		}
@@ -251,10 +264,12 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state,
 }
 
 // RetryLater records a failed attempt that will be retried: the job goes
-// back to queued, keeping its reservation.
-func (s *Store) RetryLater(ctx context.Context, tenantID int64, jobID, message string) error {
+// back to queued, keeping its reservation, with f's reason, code and
+// retry time.
+func (s *Store) RetryLater(ctx context.Context, tenantID int64, jobID string, f Failure) error {
 	_, err := s.pool.Exec(ctx, `UPDATE jobs SET state = 'queued', phase = 'waiting_retry', last_error = $3,
-		updated_at = now() WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, tenantID, jobID, message)
+		error_code = nullif($4, ''), retry_at = $5, retries_left = $6, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, tenantID, jobID, f.Message, f.Code, f.RetryAt, f.RetriesLeft)
 	return translate(err)
 }
 

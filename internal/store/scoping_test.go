@@ -121,8 +121,8 @@ func TestTenantScoping(t *testing.T) {
 	notFound("CancelJob", err)
 	_, err = st.StartJob(ctx, bid, queued.ID, "x")
 	notFound("StartJob", err)
-	wantErrIs(t, "FailJob", st.FailJob(ctx, bid, running.ID, "x"), store.ErrJobFinished)
-	if err := st.RetryLater(ctx, bid, running.ID, "x"); err != nil {
+	wantErrIs(t, "FailJob", st.FailJob(ctx, bid, running.ID, store.Failure{Message: "x"}), store.ErrJobFinished)
+	if err := st.RetryLater(ctx, bid, running.ID, store.Failure{Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	err = st.SaveIdeas(ctx, store.Outcome{TenantID: bid, JobID: running.ID, Charged: 1}, a.cluster,

@@ -20,9 +20,11 @@ type Site struct {
 	RESTStyle *string `json:"rest_style"`
 	// Health is "unknown", "healthy" or "unhealthy", with HealthReason
 	// saying why, in words a person can act on.
-	Health       string     `json:"health"`
-	HealthReason string     `json:"health_reason"`
-	CheckedAt    *time.Time `json:"checked_at"`
+	Health       string `json:"health"`
+	HealthReason string `json:"health_reason"`
+	// HealthCode names an unhealthy site's reason stably (errs.Code*).
+	HealthCode *string    `json:"health_code"`
+	CheckedAt  *time.Time `json:"checked_at"`
 	// RequireReview holds drafts in awaiting_review until an editor
 	// approves them.
 	RequireReview bool `json:"require_review"`
@@ -63,12 +65,12 @@ const (
 	HealthUnhealthy = "unhealthy"
 )
 
-const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, checked_at,
+const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, health_code, checked_at,
 	require_review, seo_plugin, inline_images, default_categories, publish_without_image, enabled, created_at, updated_at`
 
 func scanSite(r pgx.Row) (st Site, err error) {
 	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.RESTStyle, &st.Health, &st.HealthReason,
-		&st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
+		&st.HealthCode, &st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
 		&st.PublishWithoutImage, &st.Enabled, &st.CreatedAt, &st.UpdatedAt)
 	return st, err
 }
@@ -136,6 +138,8 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		                      THEN health ELSE 'unknown' END,
 		        health_reason = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
 		                      THEN health_reason ELSE '' END,
+		        health_code = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
+		                      THEN health_code END,
 		        updated_at = now()
 		 WHERE tenant_id = $1 AND id = $2 RETURNING `+siteColumns,
 		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
@@ -179,13 +183,15 @@ type SiteCheck struct {
 	RESTStyle string // "" leaves the stored style
 	Health    string
 	Reason    string
+	Code      string // the reason's code (errs.Code*); "" for none
 }
 
-// RecordSiteCheck stores a site's health, the reason, and the REST style
-// found.
+// RecordSiteCheck stores a site's health, the reason and its code, and the
+// REST style found.
 func (s *Store) RecordSiteCheck(ctx context.Context, tenantID, id int64, c SiteCheck) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE sites SET rest_style = coalesce(nullif($3, ''), rest_style),
-		health = $4, health_reason = $5, checked_at = now() WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id, c.RESTStyle, c.Health, c.Reason)
+		health = $4, health_reason = $5, health_code = nullif($6, ''), checked_at = now()
+		WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, c.RESTStyle, c.Health, c.Reason, c.Code)
 	return oneRow(tag.RowsAffected(), err)
 }

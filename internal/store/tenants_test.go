@@ -113,7 +113,7 @@ func TestCreditsSummary(t *testing.T) {
 	newJob(t, st, tn.ID, typeDraft, 2, 5) // queued: its quote is reserved
 	done := newJob(t, st, tn.ID, typeDraft, 3, 4)
 	startJob(t, st, tn.ID, done.ID)
-	if err := st.FailJob(ctx, tn.ID, done.ID, "boom"); err != nil {
+	if err := st.FailJob(ctx, tn.ID, done.ID, store.Failure{Message: "boom"}); err != nil {
 		t.Fatal(err)
 	}
 	newJob(t, st, other.ID, typeDraft, 4, 2) // another tenant's queued job counts for it only
@@ -209,12 +209,12 @@ func TestLedgerMatchesBalance(t *testing.T) {
 	b := newJob(t, st, id, typeDraft, 102, 7)
 	expect -= 7
 	startJob(t, st, id, b.ID)
-	if err := st.RetryLater(ctx, id, b.ID, "timeout"); err != nil {
+	if err := st.RetryLater(ctx, id, b.ID, store.Failure{Message: "timeout"}); err != nil {
 		t.Fatal(err)
 	}
 	startJob(t, st, id, b.ID)
 	check("retry b")
-	if err := st.FailJob(ctx, id, b.ID, "gave up"); err != nil {
+	if err := st.FailJob(ctx, id, b.ID, store.Failure{Message: "gave up"}); err != nil {
 		t.Fatal(err)
 	}
 	expect += 7

@@ -20,7 +20,7 @@ func TestUsageCountsEveryAttempt(t *testing.T) {
 	if err := st.RecordUsage(ctx, tn.ID, job.ID, 1, []store.UsageEntry{chat}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RetryLater(ctx, tn.ID, job.ID, "temporary failure"); err != nil {
+	if err := st.RetryLater(ctx, tn.ID, job.ID, store.Failure{Message: "temporary failure"}); err != nil {
 		t.Fatal(err)
 	}
 	startJob(t, st, tn.ID, job.ID)

@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,13 +168,28 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// redisDatabases are the Redis logical databases handed out to tests; 0
-// holds the locks.
-const redisDatabases = 16
+// defaultRedisDBs are the Redis logical databases handed out to tests
+// (TEST_REDIS_DBS, "first-last"): not 0, which holds the locks (and `make
+// run`'s queues), nor 15, `make demo`'s.
+const defaultRedisDBs = "1-14"
+
+// RedisDBs returns the Redis logical databases tests may take, from
+// TEST_REDIS_DBS: first and last, inclusive.
+func RedisDBs() (first, last int, err error) {
+	v := env("TEST_REDIS_DBS", defaultRedisDBs)
+	a, b, ok := strings.Cut(v, "-")
+	first, err1 := strconv.Atoi(strings.TrimSpace(a))
+	last, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || first < 0 || last < first {
+		return 0, 0, fmt.Errorf("TEST_REDIS_DBS must be a range of Redis logical databases such as %s, not %q", defaultRedisDBs, v)
+	}
+	return first, last, nil
+}
 
 // RedisURL returns the URL of a Redis logical database that no other test
 // uses until this one ends, emptied first. Test processes coordinate
-// through lock keys in database 0.
+// through lock keys in TEST_REDIS_URL's database. A database holding keys
+// that testenv did not write is refused, not emptied (redisDBForeign).
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
@@ -180,6 +197,13 @@ func RedisURL(t testing.TB) string {
 	opts, err := redis.ParseURL(base)
 	if err != nil {
 		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	first, last, err := RedisDBs()
+	if err == nil && opts.DB >= first && opts.DB <= last {
+		err = fmt.Errorf("TEST_REDIS_DBS (%d-%d) must not hold TEST_REDIS_URL's database %d, where the tests keep their locks", first, last, opts.DB)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	locks := redis.NewClient(opts)
 	defer locks.Close()
@@ -189,14 +213,13 @@ func RedisURL(t testing.TB) string {
 	owner := randomHex(8)
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		for db := 1; db < redisDatabases; db++ {
-			key := fmt.Sprintf("presswork:testdb:%d", db)
-			ok, err := locks.SetNX(ctx, key, owner, 15*time.Minute).Result()
+		for db := first; db <= last; db++ {
+			ok, err := locks.SetNX(ctx, redisLockKey(db), owner, 15*time.Minute).Result()
 			if err != nil {
 				t.Fatalf("redis lock: %v", err)
 			}
 			if ok {
-				return claimRedisDB(t, opts, db, key, owner)
+				return claimRedisDB(t, opts, db, owner)
 			}
 		}
 		time.Sleep(200 * time.Millisecond) // every database is taken: wait for a test to finish
@@ -205,24 +228,71 @@ func RedisURL(t testing.TB) string {
 	return ""
 }
 
-func claimRedisDB(t testing.TB, opts *redis.Options, db int, key, owner string) string {
+// redisLockKey is the lock of test database db, held while a test uses it.
+func redisLockKey(db int) string { return fmt.Sprintf("presswork:testdb:%d", db) }
+
+// redisMarkerKey is testenv's marker of test database db, kept with the
+// locks: set when a test claims the database and deleted once the database
+// is emptied after it, so the keys of a test run that was killed are known
+// to be testenv's, while the tests' own keys and key counts are untouched.
+func redisMarkerKey(db int) string { return fmt.Sprintf("presswork:testdb:%d:in-use", db) }
+
+// redisDBForeign returns an error when database db (data) holds keys but
+// testenv's marker of it is not set (locks): keys testenv did not write,
+// which the tests must not empty.
+func redisDBForeign(ctx context.Context, locks, data *redis.Client, db int) error {
+	n, err := data.DBSize(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("count the keys of Redis database %d: %w", db, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	marked, err := locks.Exists(ctx, redisMarkerKey(db)).Result()
+	if err != nil {
+		return fmt.Errorf("read testenv's marker of Redis database %d: %w", db, err)
+	}
+	if marked == 0 {
+		lo := locks.Options()
+		host, port, _ := net.SplitHostPort(lo.Addr)
+		return fmt.Errorf("redis database %d at %s holds %d key(s) that the tests did not write (no %s key in database %d): "+
+			"the tests empty the databases they use (TEST_REDIS_DBS, default %s), so they refuse this one. "+
+			"Point TEST_REDIS_URL at a Redis of its own or TEST_REDIS_DBS at free databases; "+
+			"if the keys may go, empty the database: redis-cli -h %s -p %s -n %d FLUSHDB",
+			db, lo.Addr, n, redisMarkerKey(db), lo.DB, defaultRedisDBs, host, port, db)
+	}
+	return nil
+}
+
+func claimRedisDB(t testing.TB, opts *redis.Options, db int, owner string) string {
 	t.Helper()
+	ctx := context.Background()
 	o := *opts
 	o.DB = db
-	c := redis.NewClient(&o)
-	defer c.Close()
-	if err := c.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("flush redis db %d: %v", db, err)
+	lc := redis.NewClient(opts)
+	dc := redis.NewClient(&o)
+	release := func() {
+		if v, _ := lc.Get(ctx, redisLockKey(db)).Result(); v == owner {
+			lc.Del(ctx, redisLockKey(db))
+		}
+		lc.Close()
+		dc.Close()
+	}
+	err := redisDBForeign(ctx, lc, dc, db)
+	if err == nil {
+		err = lc.Set(ctx, redisMarkerKey(db), "a test of presswork (internal/testenv) uses this database", 0).Err()
+	}
+	if err == nil {
+		err = dc.FlushDB(ctx).Err()
+	}
+	if err != nil {
+		release()
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		lockOpts := *opts
-		lc := redis.NewClient(&lockOpts)
-		defer lc.Close()
-		dc := redis.NewClient(&o)
-		defer dc.Close()
-		_ = dc.FlushDB(context.Background()).Err()
-		if v, _ := lc.Get(context.Background(), key).Result(); v == owner {
-			lc.Del(context.Background(), key)
+		defer release()
+		if dc.FlushDB(ctx).Err() == nil {
+			lc.Del(ctx, redisMarkerKey(db))
 		}
 	})
 	u := &url.URL{Scheme: "redis", Host: opts.Addr, Path: fmt.Sprintf("/%d", db)}

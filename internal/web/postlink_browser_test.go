@@ -85,12 +85,7 @@ func TestPostLinksInBrowser(t *testing.T) {
 	var draftShown bool
 	var checks []bool
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(h.URL+"/ui/login"),
-		chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", email),
-		chromedp.SendKeys("#password", password),
-		chromedp.Click("#signin"),
-		chromedp.WaitVisible("#add-site"),
+		signInBrowser(h.URL, email, password),
 
 		chromedp.Navigate(h.URL+"/ui/drafts/1"),
 		poll(`document.querySelector("#draft-status")?.textContent === "published"`),

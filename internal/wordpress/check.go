@@ -32,12 +32,23 @@ func (c *Client) Discover(ctx context.Context) (Style, error) {
 			c.setStyle(style)
 			return style, nil
 		}
-		if !errs.IsPermanent(err) {
+		if !errs.IsPermanent(err) || connectionFailed(err) {
 			return "", c.redact(err)
 		}
 		failures = append(failures, err)
 	}
 	return "", c.redact(noAPIError(c.site, failures))
+}
+
+// connectionFailed reports whether err is a connection that could not be
+// made (a name, a certificate, an address): the other style would meet it
+// too.
+func connectionFailed(err error) bool {
+	switch errs.CodeOf(err) {
+	case errs.CodeDNSNotFound, errs.CodeTLSInvalid, errs.CodeUnreachable, errs.CodeTimeout:
+		return true
+	}
+	return false
 }
 
 // probe asks for the REST index in style and checks the answer is it.
@@ -87,8 +98,9 @@ func noAPIError(site *url.URL, failures []error) error {
 	for i, f := range failures {
 		msgs[i] = f.Error()
 	}
-	return errs.Permanent(fmt.Errorf("wordpress: %w at %s (is it a WordPress site with the REST API enabled?): %s",
-		errNoAPI, site.Redacted(), strings.Join(msgs, "; ")))
+	return errs.Permanent(errs.WithCode(errs.CodeRESTDisabled,
+		fmt.Sprintf("no WordPress REST API answers at %s (is it a WordPress site, with the REST API enabled and not blocked by a plugin or the web server?): %s",
+			site.Redacted(), strings.Join(msgs, "; ")), errNoAPI))
 }
 
 // CheckResult is what a connection test found.
@@ -96,6 +108,7 @@ type CheckResult struct {
 	Style   Style  // the REST style in use
 	Healthy bool   // the site can take Presswork's posts and images
 	Reason  string // why not, in plain language; a note when healthy but limited
+	Code    string // why not, stably (errs.Code*); "" when healthy
 	// User is the user's display name, Username their login.
 	User, Username string
 	// The capabilities the publisher needs: publish_posts, upload_files, and
@@ -133,6 +146,9 @@ func (c *Client) Check(ctx context.Context) (CheckResult, error) {
 	res.CanUpload = truthy(me.Capabilities["upload_files"])
 	res.CanManageTerms = truthy(me.Capabilities["manage_categories"])
 	res.Healthy, res.Reason = judgeCapabilities(res, me.Capabilities != nil)
+	if !res.Healthy {
+		res.Code = errs.CodePermission
+	}
 	return res, nil
 }
 
@@ -143,6 +159,7 @@ func judgeError(res CheckResult, err error) (CheckResult, error) {
 		return res, err
 	}
 	var ae *AuthError
+	res.Code = errs.CodeOf(err)
 	switch {
 	case errors.As(err, &ae) && ae.Anonymous():
 		res.Reason = "WordPress answered as if nobody was logged in: " + AnonymousReason + "."
@@ -152,6 +169,9 @@ func judgeError(res CheckResult, err error) (CheckResult, error) {
 		res.Reason = "WordPress does not let this user see their own profile (" + wpDetail(ae.Status, ae.Code, ae.Message) + "); give the user the Author, Editor or Administrator role."
 	default:
 		res.Reason = err.Error()
+		if msg, ok := errs.MessageOf(err); ok {
+			res.Reason = msg
+		}
 	}
 	return res, nil
 }

@@ -77,7 +77,10 @@ func TestCheck(t *testing.T) {
 			if !strings.Contains(got.Reason, tt.wantReason) || (tt.wantReason == "" && got.Reason != "") {
 				t.Errorf("Reason = %q, want it to contain %q", got.Reason, tt.wantReason)
 			}
-			got.Reason = ""
+			if (got.Code == "") != got.Healthy {
+				t.Errorf("Code = %q for a check that is healthy %v", got.Code, got.Healthy)
+			}
+			got.Reason, got.Code = "", ""
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
 			}

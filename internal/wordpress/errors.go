@@ -63,6 +63,9 @@ func (e *AuthError) Error() string {
 // Unwrap makes the error permanent.
 func (e *AuthError) Unwrap() error { return errs.ErrPermanent }
 
+// ErrorCode is errs.CodeAuthRejected.
+func (e *AuthError) ErrorCode() string { return errs.CodeAuthRejected }
+
 // Anonymous reports whether WordPress ran the request without a user,
 // although credentials were sent: application passwords are unavailable or
 // the Authorization header did not reach WordPress.
@@ -109,6 +112,9 @@ func (e *FieldError) Error() string {
 // Unwrap makes the error permanent.
 func (e *FieldError) Unwrap() error { return errs.ErrPermanent }
 
+// ErrorCode is errs.CodeSiteRejected.
+func (e *FieldError) ErrorCode() string { return errs.CodeSiteRejected }
+
 // StatusError is any other error answer: 404 (errors.Is(err,
 // errs.ErrNotFound) holds), 429 (inside an *errs.ThrottledError), 5xx and
 // the rarer 4xx.
@@ -126,6 +132,18 @@ func (e *StatusError) Error() string {
 		s += ": " + e.Body
 	}
 	return s
+}
+
+// ErrorCode is errs.CodeSiteError for a 5xx, errs.CodeSiteRejected for a
+// 4xx other than 404 and 429 (whose meaning depends on what was asked).
+func (e *StatusError) ErrorCode() string {
+	switch {
+	case e.Status >= 500:
+		return errs.CodeSiteError
+	case e.Status != http.StatusNotFound && e.Status != http.StatusTooManyRequests:
+		return errs.CodeSiteRejected
+	}
+	return ""
 }
 
 // Unwrap gives errs.ErrNotFound for a 404.

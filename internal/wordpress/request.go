@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/netguard"
 	"github.com/presswork/presswork/internal/secret"
 )
 
@@ -176,12 +177,21 @@ func sendError(ctx context.Context, k call, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("wordpress: %s: %w", k.op, cerr)
 	}
-	what := "no answer from the site"
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
-		what = "the site did not answer in time"
+	detail := fmt.Errorf("wordpress: %s: %w", k.op, err)
+	if coded := netguard.Classify(err); coded != nil {
+		var ce *errs.CodedError
+		errors.As(coded, &ce)
+		return errs.WithCode(ce.Code, ce.Msg+mayHaveApplied(k, 0), wrapKind(coded, detail))
 	}
-	return fmt.Errorf("wordpress: %s: %s%s: %w", k.op, what, mayHaveApplied(k, 0), err)
+	return errs.WithCode(errs.CodeUnreachable, "no answer from the site"+mayHaveApplied(k, 0), detail)
+}
+
+// wrapKind returns detail, permanent when coded is.
+func wrapKind(coded, detail error) error {
+	if errs.IsPermanent(coded) {
+		return errs.Permanent(detail)
+	}
+	return detail
 }
 
 // readError explains an answer that was cut off.

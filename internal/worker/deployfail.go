@@ -55,7 +55,18 @@ func (dp *deployJob) fail(ctx context.Context, step, userMsg string, err error) 
 	if serr := dp.state(ctx, dp.d.Step, status, userMsg); serr != nil {
 		dp.w.log.Warn("recording a failed deployment", "deployment", dp.d.ID, "error", serr)
 	}
-	return errs.Permanent(&remoteError{msg: userMsg, err: err})
+	return errs.Permanent(&remoteError{msg: userMsg, code: deployCode(err), err: err})
+}
+
+// deployCode is the code of a failed deployment step.
+func deployCode(err error) string {
+	if errors.Is(err, easypanel.ErrLoginRefused) {
+		return errs.CodePanelLogin
+	}
+	if code := errs.CodeOf(err); code != errs.CodeInternal {
+		return code
+	}
+	return errs.CodeDeployFailed
 }
 
 // maxReasonLen bounds the panel's reason in a user's message.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
@@ -18,8 +19,8 @@ import (
 
 // outcomeStore records a job's failed attempt.
 type outcomeStore interface {
-	FailJob(ctx context.Context, tenantID int64, jobID, message string) error
-	RetryLater(ctx context.Context, tenantID int64, jobID, message string) error
+	FailJob(ctx context.Context, tenantID int64, jobID string, f store.Failure) error
+	RetryLater(ctx context.Context, tenantID int64, jobID string, f store.Failure) error
 }
 
 // finisher is told that one of a tenant's jobs on queue ended.
@@ -49,6 +50,9 @@ type recorder struct {
 	secrets secretNamer
 	// usage, if not nil, records what each attempt spent.
 	usage usageStore
+	// delay, if not nil, is the back-off of a failed attempt: the recorder
+	// plans it, writes it on the job and hands it to asynq (plannedRetry).
+	delay asynq.RetryDelayFunc
 	log   *slog.Logger
 }
 
@@ -109,7 +113,7 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 	// one of them missed a field.
 	secrets := r.tenantSecrets(p.TenantID)
 	err = secret.ScrubError(err, secrets...)
-	msg := secret.Scrub(publicMessage(err), secrets...)
+	f := store.Failure{Message: secret.Scrub(publicMessage(err, p.JobID), secrets...), Code: failureCode(err)}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		// The worker is shutting down: asynq puts the task back without
 		// counting a failure; the job stays running until it is picked up.
@@ -122,17 +126,18 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 	throttled := isThrottled(err)
 	if errs.IsPermanent(err) || (isLastAttempt(ctx) && !throttled) {
 		if !errs.IsPermanent(err) {
-			msg = gaveUp(attempts(ctx)) + msg
+			f.Message = gaveUp(attempts(ctx)) + f.Message
 		}
-		log.Warn("job failed", "error", err)
-		if ferr := r.store.FailJob(bg, p.TenantID, p.JobID, msg); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
+		log.Warn("job failed", "error", err, "error_code", f.Code)
+		if ferr := r.store.FailJob(bg, p.TenantID, p.JobID, f); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
 			log.Error("recording job failure", "error", ferr)
-			return fmt.Errorf("%s: %w", msg, ferr)
+			return fmt.Errorf("%s: %w", f.Message, ferr)
 		}
-		return fmt.Errorf("%s: %w", msg, asynq.SkipRetry)
+		return fmt.Errorf("%s: %w", f.Message, asynq.SkipRetry)
 	}
-	log.Info("job attempt failed; will retry", "error", err)
-	if rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, msg); rerr != nil {
+	log.Info("job attempt failed; will retry", "error", err, "error_code", f.Code)
+	planned := r.planRetry(ctx, err, &f)
+	if rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, f); rerr != nil {
 		log.Error("recording job retry", "error", rerr)
 	}
 	if throttled && isLastAttempt(ctx) {
@@ -142,9 +147,51 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 		// PostgreSQL and the reconciler delivers it again, with its
 		// retries renewed, once the grace period has passed.
 		log.Info("throttled on the last attempt; the reconciler will deliver the job again")
-		return fmt.Errorf("%s: %w", msg, asynq.RevokeTask)
+		return fmt.Errorf("%s: %w", f.Message, asynq.RevokeTask)
 	}
-	return err
+	return planned
+}
+
+// planRetry decides when a failed attempt is tried again and how many
+// retries remain after it (a throttled attempt does not count), notes both
+// on f, and returns err carrying the delay for asynq (plannedRetry), so
+// that the job row shows the time asynq keeps.
+func (r *recorder) planRetry(ctx context.Context, err error, f *store.Failure) error {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, ok := asynq.GetMaxRetry(ctx)
+	if ok {
+		left := max(maxRetry-retried-1, 0)
+		if isThrottled(err) {
+			left = max(maxRetry-retried, 0)
+		}
+		f.RetriesLeft = &left
+	}
+	if r.delay == nil {
+		return err
+	}
+	d := r.delay(retried, err, nil)
+	at := time.Now().Add(d)
+	f.RetryAt = &at
+	return &plannedRetry{delay: d, err: err}
+}
+
+// plannedRetry is a failed attempt's error with the back-off the recorder
+// chose; the server's RetryDelayFunc (plannedDelay) uses it.
+type plannedRetry struct {
+	delay time.Duration
+	err   error
+}
+
+func (e *plannedRetry) Error() string { return e.err.Error() }
+func (e *plannedRetry) Unwrap() error { return e.err }
+
+// failureCode is the stable code of a failure (errs.CodeOf), an AI stage's
+// unusable answers being provider_refused.
+func failureCode(err error) string {
+	if errors.Is(err, ai.ErrUnusableAnswer) {
+		return errs.CodeProviderRefused
+	}
+	return errs.CodeOf(err)
 }
 
 // tenantSecrets returns the tenant's own secrets, if secrets names them.
@@ -176,16 +223,20 @@ func gaveUp(attempts int) string {
 
 // publicMessage is the text a user reads on a failed or retrying job: the
 // words of errors Presswork wrote for people, and a plain summary of
-// anything else (whose detail goes to the worker log only). It promises no
-// retry: the job's state says whether one will come.
-func publicMessage(err error) string {
+// anything else (whose detail goes to the worker log, found by the job's
+// id). It promises no retry: the job's state says whether one will come.
+func publicMessage(err error, jobID string) string {
 	var ve *errs.ValidationError
 	var ic *errs.InsufficientCreditsError
 	var th *errs.ThrottledError
 	var re *remoteError
+	var um interface{ UserMessage() string }
+	msg, coded := errs.MessageOf(err)
 	switch {
 	case errors.As(err, &re):
 		return re.msg
+	case coded:
+		return msg
 	case errors.As(err, &ic):
 		return ic.Error()
 	case errors.As(err, &th):
@@ -198,16 +249,27 @@ func publicMessage(err error) string {
 		return err.Error()
 	case errors.Is(err, errs.ErrUnavailable):
 		return "a service Presswork depends on was unavailable"
+	case errors.As(err, &um):
+		return um.UserMessage()
 	}
-	return "temporary failure (details in the worker log)"
+	return "an unexpected error; the worker log has the details under job " + jobID
 }
 
 // remoteError is a failure of a remote site (WordPress, Easypanel) with the
 // words a user reads on the job; the detail goes to the worker log.
 type remoteError struct {
-	msg string
-	err error
+	msg  string
+	code string // errs.Code*; "" leaves it to err
+	err  error
 }
 
 func (e *remoteError) Error() string { return e.msg + ": " + e.err.Error() }
 func (e *remoteError) Unwrap() error { return e.err }
+
+// ErrorCode is the error's own code, if it has one (errs.Coder).
+func (e *remoteError) ErrorCode() string {
+	if e.code != "" {
+		return e.code
+	}
+	return errs.CodeOf(e.err)
+}

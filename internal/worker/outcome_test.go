@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/secret"
 	"github.com/presswork/presswork/internal/store"
@@ -40,12 +42,41 @@ func TestPublicMessage(t *testing.T) {
 		{"permanent", permanent, permanent.Error()},
 		{"unavailable", errs.Unavailable("the database", errors.New("dial tcp 10.0.0.1:5432")),
 			"a service Presswork depends on was unavailable"},
+		{"coded", fmt.Errorf("check: %w", errs.WithCode(errs.CodeDNSNotFound, "the name blog.invalid does not exist (DNS)",
+			errors.New("lookup blog.invalid: no such host"))), "the name blog.invalid does not exist (DNS)"},
+		{"a provider's own words", fmt.Errorf("ideas: %w", userWords("the AI provider answered HTTP 500")),
+			"the AI provider answered HTTP 500"},
 		{"anything else", errors.New("dial tcp 10.0.0.1:443: connection refused"),
-			"temporary failure (details in the worker log)"},
+			"an unexpected error; the worker log has the details under job j7"},
 	}
 	for _, tt := range tests {
-		if got := publicMessage(tt.err); got != tt.want {
+		if got := publicMessage(tt.err, "j7"); got != tt.want {
 			t.Errorf("%s: publicMessage = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// userWords is an error that has words for users, as a provider's has.
+type userWords string
+
+func (u userWords) Error() string       { return "detail: " + string(u) }
+func (u userWords) UserMessage() string { return string(u) }
+
+func TestFailureCode(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("draft: %w", errs.Permanent(fmt.Errorf("draft: %w: x", ai.ErrUnusableAnswer))), errs.CodeProviderRefused},
+		{errs.WithCode(errs.CodeTLSInvalid, "bad certificate", errors.New("x509")), errs.CodeTLSInvalid},
+		{&errs.InsufficientCreditsError{Needed: 3}, errs.CodeInsufficientCredits},
+		{fmt.Errorf("x: %w", &errs.ThrottledError{}), errs.CodeRateLimited},
+		{fmt.Errorf("idea 4: %w", errs.ErrNotFound), errs.CodeNotFound},
+		{errors.New("what"), errs.CodeInternal},
+	} {
+		if got := failureCode(c.err); got != c.want {
+			t.Errorf("failureCode(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
 }
@@ -63,16 +94,17 @@ func TestGaveUp(t *testing.T) {
 // fakeOutcomes records what a recorder wrote.
 type fakeOutcomes struct {
 	failed, retried []string // messages
+	last            store.Failure
 	finished        int
 }
 
-func (f *fakeOutcomes) FailJob(_ context.Context, _ int64, _, msg string) error {
-	f.failed = append(f.failed, msg)
+func (f *fakeOutcomes) FailJob(_ context.Context, _ int64, _ string, fl store.Failure) error {
+	f.failed, f.last = append(f.failed, fl.Message), fl
 	return nil
 }
 
-func (f *fakeOutcomes) RetryLater(_ context.Context, _ int64, _, msg string) error {
-	f.retried = append(f.retried, msg)
+func (f *fakeOutcomes) RetryLater(_ context.Context, _ int64, _ string, fl store.Failure) error {
+	f.retried, f.last = append(f.retried, fl.Message), fl
 	return nil
 }
 
@@ -96,7 +128,7 @@ func TestRecorderOutcomes(t *testing.T) {
 		{"finished already", fmt.Errorf("start: %w", store.ErrJobFinished), false, 0, 0, 1, ""},
 		{"permanent", errs.Permanent(errors.New("bad key sk-own-secret")), true, 1, 0, 1, "bad key " + secret.Redacted},
 		{"retryable", errors.New("HTTP 503 for sk-own-secret"), false, 0, 1, 0,
-			"temporary failure (details in the worker log)"},
+			"an unexpected error; the worker log has the details under job j1"},
 	}
 	for _, tt := range tests {
 		rec := &fakeOutcomes{}
@@ -130,5 +162,27 @@ func TestRecorderRefusesUnreadablePayload(t *testing.T) {
 		if !errors.Is(err, asynq.SkipRetry) || called {
 			t.Errorf("payload %s: error %v, work called %v; want skip retry without work", payload, err, called)
 		}
+	}
+}
+
+// TestRecorderPlansTheRetry: a retried attempt's job row gets the time of
+// the next attempt, which asynq then keeps (plannedDelay), the retries left
+// and the failure's code.
+func TestRecorderPlansTheRetry(t *testing.T) {
+	t.Parallel()
+	rec := &fakeOutcomes{}
+	r := &recorder{store: rec, jobs: rec, log: slog.New(slog.DiscardHandler),
+		delay: func(n int, _ error, _ *asynq.Task) time.Duration { return time.Duration(n+1) * time.Minute }}
+	cause := errs.WithCode(errs.CodeTimeout, "the server did not answer in time", errors.New("i/o timeout"))
+	before := time.Now()
+	err := r.recordFailure(context.Background(), r.log, tasks.Payload{TenantID: 1, JobID: "j1"}, cause)
+	if rec.last.Code != errs.CodeTimeout || rec.last.Message != "the server did not answer in time" || rec.last.RetryAt == nil {
+		t.Fatalf("recorded %+v", rec.last)
+	}
+	if at := rec.last.RetryAt.Sub(before); at < time.Minute || at > time.Minute+time.Second {
+		t.Errorf("retry at +%s, want +1m", at)
+	}
+	if got := plannedDelay(nil)(0, err, nil); got != time.Minute {
+		t.Errorf("asynq is told to wait %s, want the planned 1m", got)
 	}
 }

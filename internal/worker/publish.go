@@ -224,37 +224,63 @@ func (pub *publication) finalStatus(ctx context.Context, post wordpress.Post, pa
 	return updated, nil
 }
 
-// classify turns a WordPress failure into the job's outcome: refused
-// credentials mark the site unhealthy and fail the job without retry;
-// field errors fail it with WordPress's words; the rest is retried.
+// classify turns a WordPress failure into the job's outcome, with the
+// site's health when the failure is the site's (its address, certificate,
+// login or REST API, or no answer): refused credentials and reasons no
+// waiting heals fail the job without retry; field errors fail it with
+// WordPress's words; the rest is retried.
 func (pub *publication) classify(ctx context.Context, err error) error {
 	var auth *wordpress.AuthError
 	if errors.As(err, &auth) {
 		reason := auth.Error()
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if rerr := pub.w.store.RecordSiteCheck(bg, pub.p.TenantID, pub.site.ID,
-			store.SiteCheck{Health: store.HealthUnhealthy, Reason: reason}); rerr != nil {
-			pub.w.log.Warn("recording site health", "site_id", pub.site.ID, "error", rerr)
-		}
-		return errs.Permanent(fmt.Errorf("publishing to %s failed: %s", pub.site.URL, reason))
+		pub.markUnhealthy(ctx, reason, errs.CodeAuthRejected)
+		return errs.Permanent(errs.WithCode(errs.CodeAuthRejected,
+			fmt.Sprintf("publishing to %s failed: %s", pub.site.URL, reason), err))
 	}
 	var status *wordpress.StatusError
 	if errors.As(err, &status) && errors.Is(err, errs.ErrNotFound) {
 		// Not the draft's post or image (their 404s are handled where
 		// they are read): a route the site does not serve.
-		return errs.Permanent(&remoteError{msg: "WordPress answered 404 Not Found (" + status.Code +
-			"): is its REST API enabled at this address?", err: err})
+		reason := "WordPress answered 404 Not Found (" + status.Code + "): is its REST API enabled at this address?"
+		pub.markUnhealthy(ctx, reason, errs.CodeRESTDisabled)
+		return errs.Permanent(&remoteError{msg: reason, err: errs.WithCode(errs.CodeRESTDisabled, reason, err)})
+	}
+	if msg, ok := errs.MessageOf(err); ok && siteCodes[errs.CodeOf(err)] {
+		reason := "WordPress at " + pub.site.URL + ": " + msg
+		pub.markUnhealthy(ctx, reason, errs.CodeOf(err))
+		return &remoteError{msg: "Publishing failed: " + reason, err: err}
 	}
 	if errs.IsPermanent(err) || errors.Is(err, errs.ErrNotFound) || errors.Is(err, store.ErrJobFinished) {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		return &remoteError{msg: "WordPress did not answer in time (WORDPRESS_TIMEOUT)", err: err}
+		pub.markUnhealthy(ctx, "WordPress did not answer in time", errs.CodeTimeout)
+		return &remoteError{msg: "WordPress did not answer in time (WORDPRESS_TIMEOUT)", err: errs.WithCode(errs.CodeTimeout, "timeout", err)}
 	}
 	var th *errs.ThrottledError
 	if errors.As(err, &th) {
 		return err
 	}
-	return &remoteError{msg: "WordPress failed to answer (details in the worker log)", err: err}
+	if errors.As(err, &status) {
+		return &remoteError{msg: fmt.Sprintf("WordPress failed to answer (HTTP %d)", status.Status), err: err}
+	}
+	return &remoteError{msg: "WordPress failed to answer; the worker log has the details under job " + pub.p.JobID, err: err}
+}
+
+// siteCodes are the codes of failures that are the site's, not the post's:
+// a publish that meets one marks the site unhealthy.
+var siteCodes = map[string]bool{
+	errs.CodeDNSNotFound: true, errs.CodeTLSInvalid: true, errs.CodeUnreachable: true,
+	errs.CodeTimeout: true, errs.CodeRESTDisabled: true, errs.CodeAuthRejected: true,
+}
+
+// markUnhealthy records the site unhealthy with a publish's reason; a
+// failure to record it is logged, the publish's own failure is what counts.
+func (pub *publication) markUnhealthy(ctx context.Context, reason, code string) {
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := pub.w.store.RecordSiteCheck(bg, pub.p.TenantID, pub.site.ID,
+		store.SiteCheck{Health: store.HealthUnhealthy, Reason: reason, Code: code}); err != nil {
+		pub.w.log.Warn("recording site health", "site_id", pub.site.ID, "error", err)
+	}
 }

@@ -27,7 +27,7 @@ func TestPublishWithFailedFeaturedImage(t *testing.T) {
 	_, err := r.st.PrepareImages(ctx, r.tenant, r.draft.ID, imageJob, []store.ImageSlot{{
 		Role: store.ImageRoleFeatured, Prompt: "a grinder", AltText: "A grinder"}})
 	apptest.Must(t, err, "prepare the image")
-	apptest.Must(t, r.st.FailJob(ctx, r.tenant, imageJob, "the prediction failed: NSFW"), "fail the image job")
+	apptest.Must(t, r.st.FailJob(ctx, r.tenant, imageJob, store.Failure{Message: "the prediction failed: NSFW"}), "fail the image job")
 
 	refused := r.publishJob(t)
 	if err := r.deliver(t, refused); !errors.Is(err, asynq.SkipRetry) {

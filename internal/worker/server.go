@@ -23,7 +23,7 @@ func ServerConfig(c config.Config, log *slog.Logger) asynq.Config {
 		TaskCheckInterval: c.TaskCheckInterval,
 		ShutdownTimeout:   c.ShutdownTimeout,
 		IsFailure:         func(err error) bool { return !isThrottled(err) },
-		RetryDelayFunc:    retryDelay(c.RetryBaseDelay, c.RetryMaxDelay),
+		RetryDelayFunc:    plannedDelay(RetryDelay(c)),
 		// asynq's default (5 s) would add up to 5 s to every retry.
 		DelayedTaskCheckInterval: c.RetryCheckInterval,
 		Logger:                   asynqLogger{log},
@@ -34,6 +34,23 @@ func ServerConfig(c config.Config, log *slog.Logger) asynq.Config {
 func isThrottled(err error) bool {
 	var t *errs.ThrottledError
 	return errors.As(err, &t)
+}
+
+// RetryDelay is the back-off of failed attempts under c (retryDelay).
+func RetryDelay(c config.Config) asynq.RetryDelayFunc {
+	return retryDelay(c.RetryBaseDelay, c.RetryMaxDelay)
+}
+
+// plannedDelay is the delay the recorder planned and wrote on the job row
+// (plannedRetry), else fallback's.
+func plannedDelay(fallback asynq.RetryDelayFunc) asynq.RetryDelayFunc {
+	return func(n int, err error, t *asynq.Task) time.Duration {
+		var pr *plannedRetry
+		if errors.As(err, &pr) {
+			return pr.delay
+		}
+		return fallback(n, err, t)
+	}
 }
 
 // retryDelay honours a throttled error's Retry-After and otherwise backs off

@@ -54,6 +54,9 @@ type Deps struct {
 	// its job after a passing fault, doubled after each try; zero means a
 	// second.
 	CallRetryBase time.Duration
+	// RetryDelay is the back-off of failed attempts (RetryDelay(config));
+	// nil leaves a retrying job without its next attempt's time.
+	RetryDelay asynq.RetryDelayFunc
 	// DraftMinWords are the soft minimum lengths of drafts by content
 	// type; a type not listed keeps its default.
 	DraftMinWords map[string]int
@@ -79,7 +82,8 @@ func Register(mux *asynq.ServeMux, d Deps) {
 	retry := callRetry{base: d.CallRetryBase}
 	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
-	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store, log: d.Log}
+	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store,
+		delay: d.RetryDelay, log: d.Log}
 	stages := []struct {
 		typ  string
 		work workFunc

@@ -189,6 +189,25 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// ErrorCode is errs.CodeProviderError for a 5xx or 408,
+// errs.CodeRateLimited for a 429 rate limit, errs.CodeProviderRejected for
+// the rest (a rejected key, no quota, an unknown model, a bad request).
+func (e *Error) ErrorCode() string {
+	switch s := e.StatusCode; {
+	case s >= 500 || s == http.StatusRequestTimeout:
+		return errs.CodeProviderError
+	case s == http.StatusTooManyRequests && e.Code != "insufficient_quota" && e.Type != "insufficient_quota":
+		return errs.CodeRateLimited
+	}
+	return errs.CodeProviderRejected
+}
+
+// Message is the error's words for a user: what the provider's answer means
+// and what to check, without the server's own text.
+func (e *Error) UserMessage() string {
+	return fmt.Sprintf("the AI provider answered HTTP %d to the %s: %s", e.StatusCode, e.Op, e.hint)
+}
+
 func (c *client) classify(ctx context.Context, op string, ex *exchange, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("openai: %s: %w", op, ctxErr)

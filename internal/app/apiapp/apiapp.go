@@ -20,8 +20,9 @@ import (
 
 // New builds the HTTP API with a client that enqueues to Redis; close the
 // returned client when done. The queue dashboard (asynqmon) is mounted at
-// /monitoring for operator keys (Serve closes its Redis connections); the
-// API's and the sign-in's rate limits use the App's Redis client.
+// /monitoring for operators, by key or web session (Serve closes its Redis
+// connections); the API's and the sign-in's rate limits use the App's Redis
+// client.
 func New(a *app.App) (*httpapi.Server, *asynq.Client) {
 	client := asynq.NewClient(a.Redis)
 	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: a.Redis, ReadOnly: false})

@@ -84,7 +84,8 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
 		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait,
-		CallRetryBase: a.Config.AICallRetryDelay, DraftMinWords: p.DraftMinWords}
+		CallRetryBase: a.Config.AICallRetryDelay, DraftMinWords: p.DraftMinWords,
+		RetryDelay: worker.RetryDelay(a.Config)}
 	mux := asynq.NewServeMux()
 	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))
 	worker.Register(mux, deps)

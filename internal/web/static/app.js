@@ -171,7 +171,7 @@ const pages = {
       const sites = await listAll("/v1/sites");
       fill("sites-table", sites, s => el("tr", {},
         el("td", {}, el("a", { href: "/ui/sites/" + s.id }, s.name)),
-        el("td", {}, s.url), el("td", {}, healthBadge(s.health)), el("td", {}, s.health_reason || ""),
+        el("td", {}, s.url), el("td", {}, healthBadge(s.health)), el("td", {}, s.health_reason || "", s.health_code ? el("code", { class: "error-code" }, " " + s.health_code) : null),
         el("td", {}, el("button", { type: "button", onclick: () => run("Check " + s.name, "POST", "/v1/sites/" + s.id + "/check", undefined, load) }, "Check connection"))));
     });
     const form = document.getElementById("add-site");
@@ -332,10 +332,16 @@ const pages = {
   },
 
   async jobs() {
+    // Failed jobs, and jobs whose last attempt failed and that will try
+    // again, each with its reason and, for the latter, when and how often.
+    const status = j => j.state === "failed" ? "failed"
+      : "retrying" + (j.retry_at ? " at " + fmtTime(j.retry_at) : "") + (j.retries_left != null ? " (" + j.retries_left + " retries left)" : "");
     const load = () => guard(async () => {
-      const jobs = (await api("GET", "/v1/jobs?state=failed&limit=200")).items || [];
-      fill("jobs-table", jobs, j => el("tr", {}, el("td", {}, fmtTime(j.created_at)), el("td", {}, j.type), el("td", {}, j.error || ""),
-        el("td", {}, retryButton(j, load))));
+      const [failed, retrying] = await Promise.all([api("GET", "/v1/jobs?state=failed&limit=200"), api("GET", "/v1/jobs?phase=waiting_retry&limit=200")]);
+      const jobs = [...(retrying.items || []), ...(failed.items || [])];
+      fill("jobs-table", jobs, j => el("tr", { "data-state": j.state }, el("td", {}, fmtTime(j.created_at)), el("td", {}, j.type), el("td", {}, status(j)),
+        el("td", {}, j.error || "", j.error_code ? el("code", { class: "error-code" }, " " + j.error_code) : null),
+        el("td", {}, j.state === "failed" ? retryButton(j, load) : null)));
     });
     load();
   },
