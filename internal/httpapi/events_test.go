@@ -87,7 +87,7 @@ func TestEventStream(t *testing.T) {
 	b, _ := h.Tenant(t, "stream-b", 100)
 	failJob := func(tenantID int64) string {
 		job := apptest.FreeJob(t, h.App.Store, tenantID, "site:check", 0, 0)
-		apptest.Must(t, h.App.Store.FailJob(t.Context(), tenantID, job, "no such host"), "fail job")
+		apptest.Must(t, h.App.Store.FailJob(t.Context(), tenantID, job, store.Failure{Message: "no such host", Code: "dns_not_found"}), "fail job")
 		return job
 	}
 	early := failJob(a.Tenant.ID) // before the stream: not sent to a stream opened without a cursor

@@ -234,7 +234,7 @@ func webhookWithDelivery(t testing.TB, h *apptest.Harness, f fixture) (hookID, d
 	callJSON(t, h, f.Key, "POST", "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/alpha",
 		"events": []string{"job.failed"}}).must(t, http.StatusCreated, &hook)
 	job := apptest.FreeJob(t, h.App.Store, f.tenantID(), "site:check", f.SiteID, f.SiteID)
-	apptest.Must(t, h.App.Store.FailJob(t.Context(), f.tenantID(), job, "failed for the test"), "fail a job")
+	apptest.Must(t, h.App.Store.FailJob(t.Context(), f.tenantID(), job, store.Failure{Message: "failed for the test"}), "fail a job")
 	var deliveries struct{ Items []struct{ ID int64 } }
 	callJSON(t, h, f.Key, "GET", fmt.Sprintf("/v1/webhooks/%d/deliveries", hook.ID), nil).must(t, http.StatusOK, &deliveries)
 	if len(deliveries.Items) != 1 {

@@ -42,8 +42,8 @@ func TestEventsWithTheirChange(t *testing.T) {
 	apptestMust(t, err)
 
 	job := newJob(t, st, d.TenantID, "site:check", next(), 0)
-	apptestMust(t, st.FailJob(ctx, d.TenantID, job.ID, "boom"))
-	if err := st.FailJob(ctx, d.TenantID, job.ID, "again"); err == nil {
+	apptestMust(t, st.FailJob(ctx, d.TenantID, job.ID, store.Failure{Message: "boom"}))
+	if err := st.FailJob(ctx, d.TenantID, job.ID, store.Failure{Message: "again"}); err == nil {
 		t.Fatal("failing a failed job again: no error")
 	}
 	apptestMust(t, st.SetDeploymentState(ctx, d.TenantID, d.ID, "database_created", "deploying", ""))
@@ -76,9 +76,16 @@ func TestSiteUnhealthyOnlyWhenItTurns(t *testing.T) {
 	tn := newTenant(t, st, 0)
 	site := newSite(t, st, tn.ID)
 	ctx := t.Context()
-	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnknown, store.HealthUnhealthy, "no such host"))
-	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnhealthy, store.HealthUnhealthy, "still"))
-	apptestMust(t, st.SiteHealthChanged(ctx, tn.ID, site.ID, store.HealthUnhealthy, store.HealthHealthy, ""))
+	for _, c := range []store.SiteCheck{
+		{Health: store.HealthUnhealthy, Reason: "no such host", Code: "dns_not_found"},
+		{Health: store.HealthUnhealthy, Reason: "still no such host", Code: "dns_not_found"},
+		{Health: store.HealthHealthy},
+	} {
+		apptestMust(t, st.RecordSiteCheck(ctx, tn.ID, site.ID, c))
+	}
+	if err := st.RecordSiteCheck(ctx, tn.ID+1000000, site.ID, store.SiteCheck{Health: store.HealthUnhealthy}); err == nil {
+		t.Error("another tenant records a check of the site")
+	}
 	got := eventTypes(t, st, tn.ID)
 	if len(got) != 1 || got[0] != fmt.Sprintf("site.unhealthy site:%d", site.ID) {
 		t.Fatalf("events %q, want one site.unhealthy", got)

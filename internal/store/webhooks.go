@@ -77,14 +77,16 @@ func recordEvent(ctx context.Context, tx pgx.Tx, tenantID int64, typ, subject st
 // one's end and reports the batch.
 func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string) error {
 	var typ, state string
-	var batchID, lastError *string
+	var batchID, lastError, errorCode *string
 	var subjectID *int64
-	if err := tx.QueryRow(ctx, `SELECT type, state, batch_id, last_error, subject_id FROM jobs
-		WHERE tenant_id = $1 AND id = $2`, tenantID, jobID).Scan(&typ, &state, &batchID, &lastError, &subjectID); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT type, state, batch_id, last_error, error_code, subject_id FROM jobs
+		WHERE tenant_id = $1 AND id = $2`, tenantID, jobID).Scan(&typ, &state, &batchID, &lastError, &errorCode,
+		&subjectID); err != nil {
 		return fmt.Errorf("read ended job %s: %w", jobID, err)
 	}
 	if state == JobFailed {
-		data := map[string]any{"job_id": jobID, "type": typ, "error": lastError, "subject_id": subjectID, "batch_id": batchID}
+		data := map[string]any{"job_id": jobID, "type": typ, "error": lastError, "error_code": errorCode,
+			"subject_id": subjectID, "batch_id": batchID}
 		if err := recordEvent(ctx, tx, tenantID, EventJobFailed, "job:"+jobID, data); err != nil {
 			return err
 		}
@@ -138,14 +140,13 @@ func deploymentSettled(ctx context.Context, tx pgx.Tx, tenantID, id int64, befor
 
 // siteHealthChanged records site.unhealthy when a site's health turns
 // unhealthy from another value, inside tx, the transaction that stores the
-// new health. (RecordSiteCheck and the publish failures that mark a site
-// are to call it; see the report of branch h-hooks.)
-func siteHealthChanged(ctx context.Context, tx pgx.Tx, tenantID, siteID int64, before, after, reason string) error {
-	if after != HealthUnhealthy || before == HealthUnhealthy {
+// new health.
+func siteHealthChanged(ctx context.Context, tx pgx.Tx, tenantID, siteID int64, before string, c SiteCheck) error {
+	if c.Health != HealthUnhealthy || before == HealthUnhealthy {
 		return nil
 	}
 	return recordEvent(ctx, tx, tenantID, EventSiteUnhealthy, fmt.Sprintf("site:%d", siteID), map[string]any{
-		"site_id": siteID, "reason": reason, "previous": before})
+		"site_id": siteID, "reason": c.Reason, "code": c.Code, "previous": before})
 }
 
 // EventsAfter returns the tenant's events with ids above after, oldest

@@ -195,7 +195,7 @@ func (e *hookEnv) startWorker(t *testing.T) {
 func (e *hookEnv) failJob(t *testing.T) string {
 	t.Helper()
 	job := apptest.FreeJob(t, e.h.App.Store, e.tenantID, tasks.TypeCheck, 0, 0)
-	apptest.Must(t, e.h.App.Store.FailJob(t.Context(), e.tenantID, job, "no such host"), "fail job")
+	apptest.Must(t, e.h.App.Store.FailJob(t.Context(), e.tenantID, job, store.Failure{Message: "no such host", Code: "dns_not_found"}), "fail job")
 	return job
 }
 
@@ -277,9 +277,11 @@ func TestWebhookReceiverDownThenUp(t *testing.T) {
 		var data struct {
 			JobID string `json:"job_id"`
 			Error string `json:"error"`
+			Code  string `json:"error_code"`
 		}
 		_ = json.Unmarshal(b.Data, &data)
-		if b.Type != store.EventJobFailed || b.Subject != "job:"+job || data.JobID != job || data.Error != "no such host" {
+		if b.Type != store.EventJobFailed || b.Subject != "job:"+job || data.JobID != job || data.Error != "no such host" ||
+			data.Code != "dns_not_found" {
 			t.Errorf("body %+v (data %s), want job.failed of %s", b, b.Data, job)
 		}
 	})
@@ -398,7 +400,9 @@ func TestBatchFinishedOnce(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for b := range batches {
-		wg.Go(func() { apptest.Must(t, st.FailJob(context.Background(), e.tenantID, ids[b][0], "boom"), "fail") })
+		wg.Go(func() {
+			apptest.Must(t, st.FailJob(context.Background(), e.tenantID, ids[b][0], store.Failure{Message: "boom"}), "fail")
+		})
 		wg.Go(func() {
 			_, err := st.CancelJob(context.Background(), e.tenantID, ids[b][1])
 			apptest.Must(t, err, "cancel")
