@@ -190,6 +190,12 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"source":{"type":"image","image":"wordpress:6"},"domain":"sample.example.com"}`)
 	case "PATCH /v1/sites/:id/deployment":
 		return j(`{"domain":"renamed.example.com"}`)
+	case "POST /v1/webhooks":
+		return j(`{"url":"https://hooks.example.com/presswork","events":["job.failed","draft.ready"]}`)
+	case "PATCH /v1/webhooks/:id":
+		return j(`{"events":["batch.finished"]}`)
+	case "POST /v1/webhooks/:id/deliveries/:delivery/redeliver":
+		return "", nil
 	case "POST /v1/sites/:id/deployment/redeploy", "POST /v1/sites/:id/deployment/stop",
 		"POST /v1/sites/:id/deployment/start", "POST /v1/sites/:id/deployment/destroy":
 		return "", nil
@@ -207,8 +213,14 @@ var suffixes atomic.Int64
 func nextSuffix() string { return fmt.Sprintf("s%d", suffixes.Add(1)) }
 
 // withID puts id in the place of :id, and a stage in the place of :stage.
+// An id "A|B" puts A in the place of :id and B in the place of :delivery;
+// a plain id takes both places.
 func withID(path, id string) string {
-	return strings.Replace(strings.Replace(path, ":id", id, 1), ":stage", "draft", 1)
+	first, second, ok := strings.Cut(id, "|")
+	if !ok {
+		second = id
+	}
+	return strings.NewReplacer(":id", first, ":stage", "draft", ":delivery", second).Replace(path)
 }
 
 // fixture is a tenant with one of everything: a site with keywords, two

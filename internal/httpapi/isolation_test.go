@@ -38,6 +38,7 @@ func TestTenantIsolation(t *testing.T) {
 	setPanel(t, h, a.Key)
 	setPanel(t, h, b.Key)
 	deployment := deploySample(t, h, a.Key, a.SiteID)
+	hookID, deliveryID := webhookWithDelivery(t, h, a)
 
 	// The id of A's row each tenant-owned route names. A route added
 	// without an entry here fails the test.
@@ -64,11 +65,14 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/automation/runs/:id":           runID,
 		"/v1/sites/:id/automation/defaults": fmt.Sprint(a.SiteID),
 		// The deployment routes name the deployment by its site.
-		"/v1/sites/:id/deployment":          fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/deployment/redeploy": fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/deployment/stop":     fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/deployment/start":    fmt.Sprint(a.SiteID),
-		"/v1/sites/:id/deployment/destroy":  fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment":                        fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/redeploy":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/stop":                   fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/start":                  fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/deployment/destroy":                fmt.Sprint(a.SiteID),
+		"/v1/webhooks/:id":                                fmt.Sprint(hookID),
+		"/v1/webhooks/:id/deliveries":                     fmt.Sprint(hookID),
+		"/v1/webhooks/:id/deliveries/:delivery/redeliver": fmt.Sprintf("%d|%d", hookID, deliveryID),
 	}
 	var owned []string
 	for _, rt := range h.API.Routes() {
@@ -220,6 +224,23 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s %s as its own tenant: status %d, want 2xx; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
 		}
 	}
+}
+
+// webhookWithDelivery gives the fixture's tenant a webhook and one
+// delivery to it: a free job of the tenant's that failed.
+func webhookWithDelivery(t testing.TB, h *apptest.Harness, f fixture) (hookID, deliveryID int64) {
+	t.Helper()
+	var hook struct{ ID int64 }
+	callJSON(t, h, f.Key, "POST", "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/alpha",
+		"events": []string{"job.failed"}}).must(t, http.StatusCreated, &hook)
+	job := apptest.FreeJob(t, h.App.Store, f.tenantID(), "site:check", f.SiteID, f.SiteID)
+	apptest.Must(t, h.App.Store.FailJob(t.Context(), f.tenantID(), job, store.Failure{Message: "failed for the test"}), "fail a job")
+	var deliveries struct{ Items []struct{ ID int64 } }
+	callJSON(t, h, f.Key, "GET", fmt.Sprintf("/v1/webhooks/%d/deliveries", hook.ID), nil).must(t, http.StatusOK, &deliveries)
+	if len(deliveries.Items) != 1 {
+		t.Fatalf("deliveries of the failed job: %+v, want one", deliveries.Items)
+	}
+	return hook.ID, deliveries.Items[0].ID
 }
 
 // addImage gives the fixture's draft a ready featured image, made by a

@@ -13,7 +13,8 @@ import (
 )
 
 // Maintenance deletes what is kept only for a while: finished jobs, the
-// records of automation runs, and the tasks asynq archived.
+// records of automation runs, events and their webhook deliveries, and
+// the tasks asynq archived.
 type Maintenance struct {
 	Store     *store.Store
 	Inspector *asynq.Inspector
@@ -28,6 +29,8 @@ type MaintenanceReport struct {
 	Jobs, Runs, ArchivedTasks int64
 	// IdempotencyKeys older than store.IdempotencyKeyRetention.
 	IdempotencyKeys int64
+	// Events recorded RetainJobs ago, with their webhook deliveries.
+	Events int64
 }
 
 // archivedPage is how many archived tasks one listing reads.
@@ -36,9 +39,10 @@ const archivedPage = 500
 // Once makes one maintenance pass.
 func (m *Maintenance) Once(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
-	var err1, err2, err3, err4 error
+	var err1, err2, err3, err4, err5 error
 	now := m.Now()
 	rep.Jobs, err1 = m.Store.PruneJobs(ctx, now.Add(-m.RetainJobs))
+	rep.Events, err5 = m.Store.PruneEvents(ctx, now.Add(-m.RetainJobs))
 	rep.Runs, err2 = m.Store.PruneRuns(ctx, now.Add(-m.RetainRuns))
 	rep.IdempotencyKeys, err3 = m.Store.PruneIdempotencyKeys(ctx, now.Add(-store.IdempotencyKeyRetention))
 	for queue := range Queues {
@@ -46,7 +50,7 @@ func (m *Maintenance) Once(ctx context.Context) (MaintenanceReport, error) {
 		rep.ArchivedTasks += n
 		err4 = errors.Join(err4, err)
 	}
-	return rep, errors.Join(err1, err2, err3, err4)
+	return rep, errors.Join(err1, err2, err3, err4, err5)
 }
 
 // pruneArchived deletes a queue's tasks archived before cutoff. asynq
@@ -87,8 +91,9 @@ func (m *Maintenance) Pass(ctx context.Context) {
 	if err != nil {
 		m.Log.Warn("maintenance pass failed", "error", err)
 	}
-	if rep.Jobs+rep.Runs+rep.ArchivedTasks+rep.IdempotencyKeys > 0 {
+	if rep.Jobs+rep.Runs+rep.ArchivedTasks+rep.IdempotencyKeys+rep.Events > 0 {
 		m.Log.Info("maintenance", "jobs_deleted", rep.Jobs, "runs_deleted", rep.Runs,
-			"archived_tasks_deleted", rep.ArchivedTasks, "idempotency_keys_deleted", rep.IdempotencyKeys)
+			"archived_tasks_deleted", rep.ArchivedTasks, "idempotency_keys_deleted", rep.IdempotencyKeys,
+			"events_deleted", rep.Events)
 	}
 }

@@ -101,8 +101,9 @@ func TestMaintenancePrunesWhatIsOld(t *testing.T) {
 	rep, err = m.Once(apptest.Context(t))
 	apptest.Must(t, err, "maintenance in 91 days")
 	// The seeding's own finished jobs go as well.
-	if rep.Jobs < 3 || rep.Runs != 1 || rep.ArchivedTasks != 0 {
-		t.Errorf("maintenance 91 days on did %+v, want the finished jobs deleted and the hand-archived task kept", rep)
+	// The events: the failed draft job's and the run's job.failed.
+	if rep.Jobs < 3 || rep.Runs != 1 || rep.ArchivedTasks != 0 || rep.Events != 2 {
+		t.Errorf("maintenance 91 days on did %+v, want the finished jobs and their events deleted and the hand-archived task kept", rep)
 	}
 	left, err := st.ListJobs(apptest.Context(t), tenant, store.JobFilter{}, "", 100)
 	apptest.Must(t, err, "list")

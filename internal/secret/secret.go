@@ -149,3 +149,9 @@ func (b *Box) Reseal(ciphertext, associated []byte) (out []byte, changed bool, e
 	}
 	return out, true, nil
 }
+
+// WebhookSecretAD is the associated data of a webhook's signing secret,
+// bound to its tenant.
+func WebhookSecretAD(tenantID int64) []byte {
+	return fmt.Appendf(nil, "webhook-secret:tenant:%d", tenantID)
+}

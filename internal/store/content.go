@@ -307,6 +307,9 @@ func (s *Store) SaveDraft(ctx context.Context, o Outcome, idea Idea, d Draft) er
 			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
+		if err := draftReady(ctx, tx, o, idea); err != nil {
+			return err
+		}
 		return finishJob(ctx, tx, o)
 	})
 }

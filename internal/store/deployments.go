@@ -231,10 +231,19 @@ func (s *Store) ChooseDeploymentNames(ctx context.Context, tenantID, id int64, n
 
 // SetDeploymentState records a deployment's step, status and the error a
 // user reads ("" when none).
+// A deployment that comes to rest (running, stopped, failed or destroyed)
+// from another status records deployment.finished in the same transaction.
 func (s *Store) SetDeploymentState(ctx context.Context, tenantID, id int64, step, status, userError string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE deployments SET step = $3, status = $4, error = $5, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, id, step, status, userError)
-	return oneRow(tag.RowsAffected(), err)
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		var before string
+		err := tx.QueryRow(ctx, `WITH old AS (SELECT status FROM deployments WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+			UPDATE deployments d SET step = $3, status = $4, error = $5, updated_at = now() FROM old
+			WHERE d.tenant_id = $1 AND d.id = $2 RETURNING old.status`, tenantID, id, step, status, userError).Scan(&before)
+		if err != nil {
+			return err // no row: not found
+		}
+		return deploymentSettled(ctx, tx, tenantID, id, before, status, userError)
+	})
 }
 
 // DeploymentLogEntry is one thing an action did. Detail is the panel's

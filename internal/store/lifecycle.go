@@ -170,6 +170,9 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 	if err := deleteCheckpoints(ctx, tx, o.JobID); err != nil {
 		return err
 	}
+	if err := jobEnded(ctx, tx, o.TenantID, o.JobID); err != nil {
+		return err
+	}
 	if unused := reserved - min(o.Charged, reserved); unused > 0 {
 		return giveBack(ctx, tx, o.TenantID, o.JobID, "settle", unused, "unused part of the reservation")
 	}
@@ -236,6 +239,9 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 			return fmt.Errorf("end job %s: %w", jobID, err)
 		}
 		if err := deleteCheckpoints(ctx, tx, jobID); err != nil {
+			return err
+		}
+		if err := jobEnded(ctx, tx, tenantID, jobID); err != nil {
 			return err
 		}
 		// An image job that failed leaves its pending images failed.

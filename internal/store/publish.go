@@ -46,16 +46,29 @@ func (s *Store) EditDraft(ctx context.Context, tenantID, id int64, e DraftEdit) 
 // publish that waits for an editor's approval. Published drafts are held
 // too: an edit of a live post is reviewed like a new one.
 func (s *Store) HoldForReview(ctx context.Context, tenantID int64, ids []int64, request json.RawMessage) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `WITH held AS (
-		UPDATE drafts SET status = 'awaiting_review', publish_request = $3, updated_at = now()
-		WHERE tenant_id = $1 AND id = ANY($2) RETURNING id) SELECT id FROM held ORDER BY id`, tenantID, ids, request)
-	if err != nil {
-		return nil, translate(err)
-	}
-	return collect(rows, func(r pgx.Row) (id int64, err error) {
-		err = r.Scan(&id)
-		return id, err
+	var held []int64
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH held AS (
+			UPDATE drafts SET status = 'awaiting_review', publish_request = $3, updated_at = now()
+			WHERE tenant_id = $1 AND id = ANY($2) RETURNING id) SELECT id FROM held ORDER BY id`, tenantID, ids, request)
+		if err != nil {
+			return err
+		}
+		if held, err = collect(rows, func(r pgx.Row) (id int64, err error) {
+			err = r.Scan(&id)
+			return id, err
+		}); err != nil {
+			return err
+		}
+		for _, id := range held {
+			if err := recordEvent(ctx, tx, tenantID, EventDraftAwaitingReview, fmt.Sprintf("draft:%d", id),
+				map[string]any{"draft_id": id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	return held, err
 }
 
 // ApproveDrafts marks the tenant's drafts among ids approved and returns
@@ -149,6 +162,10 @@ func (s *Store) FinishPublish(ctx context.Context, o Outcome, draftID int64, p W
 			publish_report = $7 WHERE tenant_id = $1 AND id = $2`,
 			o.TenantID, draftID, p.ID, p.Slug, link, p.Status, encoded)
 		if err := oneRow(tag.RowsAffected(), err); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, o.TenantID, EventPostPublished, fmt.Sprintf("draft:%d", draftID), map[string]any{
+			"draft_id": draftID, "job_id": o.JobID, "post_id": p.ID, "link": link, "wp_status": p.Status}); err != nil {
 			return err
 		}
 		return finishJob(ctx, tx, o)

@@ -187,11 +187,19 @@ type SiteCheck struct {
 }
 
 // RecordSiteCheck stores a site's health, the reason and its code, and the
-// REST style found.
+// REST style found; a site turning unhealthy records site.unhealthy in the
+// same transaction.
 func (s *Store) RecordSiteCheck(ctx context.Context, tenantID, id int64, c SiteCheck) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE sites SET rest_style = coalesce(nullif($3, ''), rest_style),
-		health = $4, health_reason = $5, health_code = nullif($6, ''), checked_at = now()
-		WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id, c.RESTStyle, c.Health, c.Reason, c.Code)
-	return oneRow(tag.RowsAffected(), err)
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		var before string
+		err := tx.QueryRow(ctx, `WITH old AS (SELECT health FROM sites WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+			UPDATE sites SET rest_style = coalesce(nullif($3, ''), rest_style),
+			health = $4, health_reason = $5, health_code = nullif($6, ''), checked_at = now()
+			FROM old WHERE tenant_id = $1 AND id = $2 RETURNING old.health`,
+			tenantID, id, c.RESTStyle, c.Health, c.Reason, c.Code).Scan(&before)
+		if err != nil {
+			return err // no row: not found
+		}
+		return siteHealthChanged(ctx, tx, tenantID, id, before, c)
+	})
 }

@@ -1,6 +1,6 @@
 // Package schedulerapp wires the scheduler process on the shared App: the
 // automation scheduler with its lease in Redis, and, while it leads, the
-// reconciler and the maintenance passes; it exports the metrics that
+// reconciler, the maintenance passes and the webhook dispatcher; it exports the metrics that
 // concern the whole deployment.
 package schedulerapp
 
@@ -67,6 +67,9 @@ func Run(ctx context.Context, a *app.App) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.ReconcileEvery, r.Pass) })
 	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.MaintenanceEvery, m.Pass) })
+	hooks := &jobs.Dispatcher{Store: a.Store, Client: asynq.NewClient(a.Redis), Log: a.Log, Now: time.Now}
+	defer hooks.Client.Close()
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.SchedulerTick, hooks.Pass) })
 	s.Run(ctx, a.Config.SchedulerTick)
 	wg.Wait()
 	return nil

@@ -89,6 +89,8 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 	mux := asynq.NewServeMux()
 	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))
 	worker.Register(mux, deps)
+	worker.RegisterWebhooks(mux, &worker.WebhookSender{Store: a.Store, Box: a.Box, HTTP: a.WordPressClient(),
+		Now: time.Now, Log: a.Log})
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
 	closeClient := func() {
 		if err := client.Close(); err != nil {
