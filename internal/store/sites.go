@@ -198,7 +198,7 @@ func (s *Store) RecordSiteCheck(ctx context.Context, tenantID, id int64, c SiteC
 			FROM old WHERE tenant_id = $1 AND id = $2 RETURNING old.health`,
 			tenantID, id, c.RESTStyle, c.Health, c.Reason, c.Code).Scan(&before)
 		if err != nil {
-			return err // no row: not found
+			return translate(err) // no row: not found
 		}
 		return siteHealthChanged(ctx, tx, tenantID, id, before, c)
 	})
