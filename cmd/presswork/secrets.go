@@ -30,6 +30,8 @@ func associatedData(v store.SealedValue) ([]byte, error) {
 		return secret.PanelPasswordAD(v.TenantID), nil
 	case "db-password", "db-root-password", "env":
 		return secret.DeploymentSecretAD(v.TenantID, v.SiteID, v.Column.What), nil
+	case "webhook-secret":
+		return secret.WebhookSecretAD(v.TenantID), nil
 	}
 	return nil, fmt.Errorf("no associated data known for %s", v.Column)
 }

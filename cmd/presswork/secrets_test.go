@@ -89,6 +89,13 @@ func sealedFixture(t *testing.T, st *store.Store, b *secret.Box, n int) map[stri
 			DBRootPasswordEnc: seal(t, b, rootPW, secret.DeploymentSecretAD(tn.ID, site.ID, "db-root-password"))}); err != nil {
 			t.Fatal(err)
 		}
+		hookSecret, hookURL := fmt.Sprintf("whsec_rotate%d", i), "https://hooks.example.com/presswork"
+		hook, err := st.CreateWebhook(ctx, tn.ID, store.WebhookFields{URL: &hookURL, Events: []string{"job.failed"},
+			SecretEnc: seal(t, b, hookSecret, secret.WebhookSecretAD(tn.ID))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[fmt.Sprintf("webhooks.secret_enc %d", hook.ID)] = hookSecret
 		want[fmt.Sprintf("deployments.env_enc %d", d.ID)] = env
 		want[fmt.Sprintf("deployments.db_password_enc %d", d.ID)] = dbPW
 		want[fmt.Sprintf("deployments.db_root_password_enc %d", d.ID)] = rootPW
@@ -156,7 +163,8 @@ func TestRotateSecrets(t *testing.T) {
 		t.Fatalf("rotate: %v\n%s", err, out.String())
 	}
 	for _, col := range []string{"sites.app_password_enc", "tenant_ai_settings.openai_api_key_enc",
-		"panel_credentials.password_enc", "deployments.db_password_enc", "deployments.db_root_password_enc", "deployments.env_enc"} {
+		"panel_credentials.password_enc", "deployments.db_password_enc", "deployments.db_root_password_enc", "deployments.env_enc",
+		"webhooks.secret_enc"} {
 		if !strings.Contains(out.String(), col) || !regexpMatch(t, col+`\s+3 values,\s+3 re-encrypted,\s+0 already`, out.String()) {
 			t.Errorf("report lacks %s with 3 re-encrypted:\n%s", col, out.String())
 		}

@@ -36,6 +36,7 @@ var SealedColumns = []SealedColumn{
 	{Table: "deployments", Column: "db_password_enc", What: "db-password", key: "id", site: "site_id"},
 	{Table: "deployments", Column: "db_root_password_enc", What: "db-root-password", key: "id", site: "site_id"},
 	{Table: "deployments", Column: "env_enc", What: "env", key: "id", site: "site_id"},
+	{Table: "webhooks", Column: "secret_enc", What: "webhook-secret", key: "id"},
 }
 
 // SealedValue is one sealed value and the row it belongs to.
