@@ -78,8 +78,7 @@ func TestClusteringUnderFaults(t *testing.T) {
 		}
 	}
 	checkEmbeddedOnce(t, fake, phrases)
-	var report usageReport
-	api.do(http.MethodGet, "/v1/usage", nil, &report)
+	report := api.usageOnceRecorded(spent)
 	checkUsageMatches(t, report, spent)
 }
 

@@ -114,8 +114,7 @@ func runArticleCost(t *testing.T, slug string, mix *fakeopenai.FaultMix) article
 	for _, s := range fake.Spent() {
 		cost.tokens += s.PromptTokens + s.CompletionTokens
 	}
-	var report usageReport
-	api.do(http.MethodGet, "/v1/usage", nil, &report)
+	report := api.usageOnceRecorded(fake.Spent())
 	checkUsageMatches(t, report, fake.Spent())
 	cost.usd = report.Total.CostUSD
 	return cost

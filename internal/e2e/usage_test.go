@@ -70,12 +70,30 @@ func TestUsageEqualsProviderTotals(t *testing.T) {
 		t.Errorf("second ideas job: %s with %d tokens in, want failed with the tokens it spent", failed.State, failed.TokensIn)
 	}
 
-	var report usageReport
-	api.do(http.MethodGet, "/v1/usage", nil, &report)
+	report := api.usageOnceRecorded(fake.Spent())
 	checkUsageMatches(t, report, fake.Spent())
 	if report.Total.Jobs != 3 {
 		t.Errorf("usage counts %d finished jobs, want 3", report.Total.Jobs)
 	}
+}
+
+// usageOnceRecorded reads GET /v1/usage once it counts what the provider
+// served, or after 10 s. A job's usage rows are written by the worker just
+// after the job's final state (the attempt's whole spending, whatever its
+// outcome), so a report read the moment a job ends may not have them yet.
+func (a pipelineAPI) usageOnceRecorded(spent map[string]fakeopenai.Spent) usageReport {
+	a.t.Helper()
+	want := 0
+	for _, s := range spent {
+		want += s.PromptTokens + s.CompletionTokens
+	}
+	var report usageReport
+	apptest.Eventually(a.t, 10*time.Second, "GET /v1/usage counts the provider's tokens", func() (bool, error) {
+		report = usageReport{}
+		a.do(http.MethodGet, "/v1/usage", nil, &report)
+		return int(report.Total.TokensIn+report.Total.TokensOut) >= want, nil
+	})
+	return report
 }
 
 // checkUsageMatches compares the usage report, model by model, with what
