@@ -64,7 +64,7 @@ lint: ## gofmt and go vet
 fuzz: ## run each fuzz test for 20 seconds
 	@scripts/fuzz.sh 20s
 
-bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 rules firing, the #7 table; writes docs/benchmarks.md
+bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 rules firing, the #7 table and the cost per article under AI faults; writes docs/benchmarks.md
 	@mkdir -p docs
 	@scripts/bench-header.sh > docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/ | tee -a docs/benchmarks.md.raw

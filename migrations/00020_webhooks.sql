@@ -57,7 +57,13 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
 
+-- jobs_batch_unfinished: whether a batch still has unfinished jobs, asked
+-- at every job's end (batch.finished), without reading the batch's
+-- finished jobs.
+CREATE INDEX jobs_batch_unfinished ON jobs (batch_id) WHERE state IN ('queued', 'running') AND batch_id IS NOT NULL;
+
 -- +goose Down
+DROP INDEX jobs_batch_unfinished;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhooks;
 DROP TABLE events;

@@ -20,20 +20,21 @@ const stepAnswer = "answer"
 // remembered returns the value an earlier attempt of the job saved as
 // step, or calls make and saves what it returns before returning it: a job
 // whose model answered but which failed afterwards (its save, a crash)
-// does not pay for the answer again.
-func remembered[T any](ctx context.Context, cs checkpointStore, p tasks.Payload, step string,
+// does not pay for the answer again. The first attempt (attempt 1: the
+// job row counts every start) has no earlier one to read.
+func remembered[T any](ctx context.Context, cs checkpointStore, p tasks.Payload, attempt int, step string,
 	make func() (T, error)) (T, error) {
 	var v T
-	saved, err := cs.Checkpoints(ctx, p.TenantID, p.JobID, step)
-	if err != nil {
-		return v, err
-	}
-	if raw, ok := saved[step]; ok {
-		if err := json.Unmarshal(raw, &v); err == nil {
+	if attempt > 1 {
+		saved, err := cs.Checkpoints(ctx, p.TenantID, p.JobID, step)
+		if err != nil {
+			return v, err
+		}
+		if raw, ok := saved[step]; ok && json.Unmarshal(raw, &v) == nil {
 			return v, nil
 		}
 	}
-	v, err = make()
+	v, err := make()
 	if err != nil {
 		return v, err
 	}

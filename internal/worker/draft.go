@@ -44,7 +44,7 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	var usage ai.Usage
-	answer, err := remembered(ctx, d.store, p, stepAnswer, func() (draftAnswer, error) {
+	answer, err := remembered(ctx, d.store, p, job.Attempts, stepAnswer, func() (draftAnswer, error) {
 		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, d.input(idea)) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
 	})

@@ -51,7 +51,7 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	var usage ai.Usage
-	ideas, err := remembered(ctx, w.store, p, stepAnswer, func() ([]ai.Idea, error) {
+	ideas, err := remembered(ctx, w.store, p, job.Attempts, stepAnswer, func() ([]ai.Idea, error) {
 		return askChat(ctx, &usage, func() ([]ai.Idea, ai.Usage, error) { return writer.Ideas(ctx, in) })
 	})
 	if err != nil {
