@@ -173,6 +173,8 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"status":"active"}`)
 	case "POST /v1/admin/tenants/:id/credits":
 		return j(`{"amount":1,"note":"sample"}`)
+	case "PUT /v1/credits/alert":
+		return j(`{"low_balance":10}`)
 	case "PUT /v1/prompts/:stage":
 		return j(`{"system":"You write for {{with .SiteName}}{{oneline .}}{{else}}a blog{{end}}.","user":"Write {{oneline .Title}}."}`)
 	case "POST /v1/automation/rules":

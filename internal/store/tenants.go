@@ -160,12 +160,16 @@ func grant(ctx context.Context, tx pgx.Tx, tenantID, amount int64, note string) 
 
 // addBalance changes a balance by delta, refusing to take it below zero
 // (*errs.InsufficientCreditsError). A missing tenant is errs.ErrNotFound.
+//
+// A charge that takes the balance from at or above the tenant's
+// credits_low_threshold to below it records credits.low in the same
+// transaction: once per crossing, however the balance fell.
 func addBalance(ctx context.Context, tx pgx.Tx, tenantID, delta int64) (int64, error) {
-	var balance int64
+	var balance, threshold int64
 	err := tx.QueryRow(ctx,
 		`UPDATE tenants SET credit_balance = credit_balance + $2
-		 WHERE id = $1 AND credit_balance + $2 >= 0 RETURNING credit_balance`,
-		tenantID, delta).Scan(&balance)
+		 WHERE id = $1 AND credit_balance + $2 >= 0 RETURNING credit_balance, credits_low_threshold`,
+		tenantID, delta).Scan(&balance, &threshold)
 	if isNoRows(err) {
 		// No row: either no tenant, or the change would overdraw it.
 		err = tx.QueryRow(ctx, `SELECT credit_balance FROM tenants WHERE id = $1`, tenantID).Scan(&balance)
@@ -176,7 +180,19 @@ func addBalance(ctx context.Context, tx pgx.Tx, tenantID, delta int64) (int64, e
 	if err != nil {
 		return 0, fmt.Errorf("change balance of tenant %d: %w", tenantID, translate(err))
 	}
+	if crossedBelow(balance-delta, balance, threshold) {
+		if err := recordEvent(ctx, tx, tenantID, EventCreditsLow, fmt.Sprintf("tenant:%d", tenantID),
+			map[string]int64{"balance": balance, "threshold": threshold, "change": delta}); err != nil {
+			return 0, err
+		}
+	}
 	return balance, nil
+}
+
+// crossedBelow reports whether a balance going from before to after fell
+// below threshold (0: no alert).
+func crossedBelow(before, after, threshold int64) bool {
+	return threshold > 0 && before >= threshold && after < threshold
 }
 
 func appendLedger(ctx context.Context, tx pgx.Tx, tenantID int64, jobID *string, kind string, delta, balance int64, note string) error {
@@ -219,17 +235,27 @@ type CreditSummary struct {
 	Balance   int64 `json:"balance"`
 	Reserved  int64 `json:"reserved_by_unfinished_jobs"`
 	LedgerSum int64 `json:"ledger_sum"`
+	// LowThreshold is the balance below which the tenant hears
+	// credits.low; 0 when the alert is off.
+	LowThreshold int64 `json:"low_balance_alert"`
 }
 
 // Credits summarizes a tenant's credits.
 func (s *Store) Credits(ctx context.Context, tenantID int64) (CreditSummary, error) {
 	var c CreditSummary
 	err := s.pool.QueryRow(ctx, `
-		SELECT t.credit_balance,
+		SELECT t.credit_balance, t.credits_low_threshold,
 		       (SELECT coalesce(sum(delta), 0) FROM credit_ledger WHERE tenant_id = t.id),
 		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running'))
-		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LedgerSum, &c.Reserved)
+		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LowThreshold, &c.LedgerSum, &c.Reserved)
 	return c, translate(err)
+}
+
+// SetCreditsLowThreshold sets the balance below which the tenant hears
+// credits.low (0 turns the alert off).
+func (s *Store) SetCreditsLowThreshold(ctx context.Context, tenantID, threshold int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tenants SET credits_low_threshold = $2 WHERE id = $1`, tenantID, threshold)
+	return oneRow(tag.RowsAffected(), err)
 }
 
 // Page bounds a listing: Limit rows after the cursor After (an id; 0 = start).

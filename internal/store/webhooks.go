@@ -22,13 +22,14 @@ const (
 	EventPostPublished        = "post.published"
 	EventSiteUnhealthy        = "site.unhealthy"
 	EventDeploymentFinished   = "deployment.finished"
+	EventCreditsLow           = "credits.low"
 	EventWebhookDisabled      = "webhook.disabled"
 	webhookDisabledAfterFails = "failing for a day"
 )
 
 // EventTypes lists the event types a webhook may subscribe to.
 var EventTypes = []string{EventJobFailed, EventBatchFinished, EventDraftReady, EventDraftAwaitingReview,
-	EventPostPublished, EventSiteUnhealthy, EventDeploymentFinished, EventWebhookDisabled}
+	EventPostPublished, EventSiteUnhealthy, EventDeploymentFinished, EventCreditsLow, EventWebhookDisabled}
 
 // Event is one thing that happened to a tenant's objects.
 type Event struct {
