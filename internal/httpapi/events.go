@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +47,81 @@ func (s *Server) listEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.streamEvents(c, tenantID, after)
+	watch, err := watchedWork(c)
+	if err != nil {
+		return err
+	}
+	return s.streamEvents(c, tenantID, after, watch)
+}
+
+// maxWatched bounds the batches and jobs one stream follows.
+const maxWatched = 50
+
+// watched is the work a stream reports the progress of (?batch=, ?job=),
+// and what it last said of each.
+type watched struct {
+	batches, jobs []string
+	said          map[string]store.Progress
+}
+
+// watchedWork reads ?batch= and ?job= (each repeated, or comma-separated):
+// the batches and jobs whose progress the stream sends.
+func watchedWork(c echo.Context) (*watched, error) {
+	w := &watched{said: map[string]store.Progress{}}
+	v := &errs.ValidationError{}
+	for _, f := range []struct {
+		name string
+		ids  *[]string
+	}{{"batch", &w.batches}, {"job", &w.jobs}} {
+		for _, raw := range c.QueryParams()[f.name] {
+			for _, id := range strings.Split(raw, ",") {
+				if id = strings.TrimSpace(id); id == "" || len(id) > 100 {
+					v.Add(f.name, "must be ids of batches or jobs (1-100 characters each)")
+					return nil, v
+				}
+				*f.ids = append(*f.ids, id)
+			}
+		}
+	}
+	if len(w.batches)+len(w.jobs) > maxWatched {
+		v.Add("batch", "at most %d batches and jobs in all", maxWatched)
+		return nil, v
+	}
+	return w, nil
+}
+
+// sendProgress writes batch.progress and job.progress for the watched work
+// whose progress changed since the stream last said, and stops watching
+// what has finished. These are not events of the outbox: they carry no id
+// and a reconnecting client asks for them afresh.
+func (s *Server) sendProgress(ctx context.Context, w *echo.Response, tenantID int64, watch *watched) (bool, error) {
+	if len(watch.batches)+len(watch.jobs) == 0 {
+		return false, nil
+	}
+	ps, err := s.store.WatchProgress(ctx, tenantID, watch.batches, watch.jobs)
+	if err != nil {
+		return false, err
+	}
+	wrote := false
+	for _, p := range ps {
+		key := p.Kind + ":" + p.ID
+		if last, ok := watch.said[key]; ok && sameProgress(last, p) {
+			continue
+		}
+		watch.said[key] = p
+		data, _ := json.Marshal(p)
+		fmt.Fprintf(w, "event: %s.progress\ndata: %s\n\n", p.Kind, data)
+		wrote = true
+		if p.Finished() {
+			watch.batches = slices.DeleteFunc(watch.batches, func(id string) bool { return p.Kind == "batch" && id == p.ID })
+			watch.jobs = slices.DeleteFunc(watch.jobs, func(id string) bool { return p.Kind == "job" && id == p.ID })
+		}
+	}
+	return wrote, nil
+}
+
+func sameProgress(a, b store.Progress) bool {
+	return a.Done == b.Done && a.Failed == b.Failed && a.Total == b.Total && a.State == b.State && a.Phase == b.Phase
 }
 
 // streamStart is the id a stream starts after: Last-Event-ID, else
@@ -66,7 +142,7 @@ func (s *Server) streamStart(c echo.Context, after int64) (int64, error) {
 	return s.store.LatestEventID(c.Request().Context(), principal(c).TenantID)
 }
 
-func (s *Server) streamEvents(c echo.Context, tenantID, after int64) error {
+func (s *Server) streamEvents(c echo.Context, tenantID, after int64, watch *watched) error {
 	ctx := c.Request().Context()
 	w := c.Response()
 	// The stream outlives the server's write timeout.
@@ -93,7 +169,14 @@ func (s *Server) streamEvents(c echo.Context, tenantID, after int64) error {
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data)
 			after = e.ID
 		}
-		if len(evs) > 0 {
+		moved, err := s.sendProgress(ctx, w, tenantID, watch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("event stream ended", "tenant", tenantID, "error", err)
+			}
+			return nil
+		}
+		if len(evs) > 0 || moved {
 			w.Flush()
 		}
 		if len(evs) == eventBatch {

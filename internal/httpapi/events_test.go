@@ -18,15 +18,20 @@ import (
 type sseEvent struct {
 	ID, Type string
 	Event    store.Event
+	Data     string // the data line as sent
 }
 
 // openStream opens GET /v1/events as an event stream and returns its
 // events as they come; it ends with the test.
 func openStream(t *testing.T, h *apptest.Harness, key, lastEventID string) <-chan sseEvent {
+	return openStreamAt(t, h, key, lastEventID, "/v1/events")
+}
+
+func openStreamAt(t *testing.T, h *apptest.Harness, key, lastEventID, path string) <-chan sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, "GET", h.URL+"/v1/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", h.URL+path, nil)
 	apptest.Must(t, err, "request")
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Accept", "text/event-stream")
@@ -52,8 +57,9 @@ func openStream(t *testing.T, h *apptest.Harness, key, lastEventID string) <-cha
 			case strings.HasPrefix(line, "event: "):
 				e.Type = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
-				_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &e.Event)
-			case line == "" && e.ID != "":
+				e.Data = strings.TrimPrefix(line, "data: ")
+				_ = json.Unmarshal([]byte(e.Data), &e.Event)
+			case line == "" && e.Type != "":
 				out <- e
 				e = sseEvent{}
 			}
@@ -121,4 +127,75 @@ func TestEventStream(t *testing.T) {
 	}
 	call(t, h, a.OwnerKey, "GET", "/v1/events", "", nil, "Accept", "text/event-stream", "Last-Event-ID", "x").
 		problem(t, 400)
+}
+
+// TestProgressStream: a stream opened with ?batch= and ?job= sends
+// batch.progress and job.progress when the watched work moves, once per
+// change, until it has finished; only the tenant's own work is reported,
+// and bad ids are a 400 naming the parameter.
+func TestProgressStream(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, c := h.Tenant(t, "progress", 100)
+	other, _ := h.Tenant(t, "progress-other", 100)
+	seeded := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 3, "progress")
+	acc := apptest.Post(t, c, "/v1/drafts/generate", map[string]any{"idea_ids": []int64{seeded.Ideas[0].ID, seeded.Ideas[1].ID, seeded.Ideas[2].ID}})
+	if acc.BatchID == "" || len(acc.Jobs) != 3 {
+		t.Fatalf("accepted %+v, want a batch of 3", acc)
+	}
+	check := apptest.FreeJob(t, h.App.Store, tk.Tenant.ID, "site:check", seeded.Site.ID, seeded.Site.ID)
+	otherSite := apptest.SeedIdeas(t, h.App.Store, other.Tenant.ID, 1, "other").Site
+	foreign := apptest.FreeJob(t, h.App.Store, other.Tenant.ID, "site:check", otherSite.ID, otherSite.ID)
+	events := openStreamAt(t, h, tk.OwnerKey, "", fmt.Sprintf("/v1/events?batch=%s&job=%s,%s", acc.BatchID, check, foreign))
+
+	next := func() store.Progress {
+		t.Helper()
+		e := nextEvent(t, events)
+		for e.ID != "" { // an event of the outbox (job.failed, batch.finished), read by TestEventStream
+			e = nextEvent(t, events)
+		}
+		var p store.Progress
+		if err := json.Unmarshal([]byte(e.Data), &p); err != nil || e.Type != p.Kind+".progress" {
+			t.Fatalf("event %s %s: want a progress event (%v)", e.Type, e.Data, err)
+		}
+		return p
+	}
+	want := func(got store.Progress, kind, id string, done, failed int, state string) {
+		t.Helper()
+		if got.Kind != kind || got.ID != id || got.Done != done || got.Failed != failed || got.State != state {
+			t.Fatalf("progress %+v, want %s %s with %d done, %d failed, state %q", got, kind, id, done, failed, state)
+		}
+	}
+	want(next(), "batch", acc.BatchID, 0, 0, "")
+	want(next(), "job", check, 0, 0, store.JobRunning) // the other tenant's job is not reported
+
+	ctx := t.Context()
+	started := apptest.Job(t, h.App.Store, tk.Tenant.ID, acc.Jobs[0].ID)
+	_, err := h.App.Store.StartJob(ctx, tk.Tenant.ID, started.ID, "writing")
+	apptest.Must(t, err, "start a draft job")
+	apptest.Must(t, h.App.Store.FailJob(ctx, tk.Tenant.ID, started.ID, store.Failure{Message: "the model refused", Code: "provider_refused"}), "fail")
+	want(next(), "batch", acc.BatchID, 1, 1, "")
+	for _, j := range acc.Jobs[1:] {
+		call(t, h, tk.OwnerKey, "POST", "/v1/jobs/"+j.ID+"/cancel", "", nil).must(t, 200, nil)
+	}
+	p := next()
+	if p.Done == 2 { // the two cancels fell on either side of a read
+		p = next()
+	}
+	want(p, "batch", acc.BatchID, 3, 1, "")
+	apptest.Must(t, h.App.Store.FailJob(ctx, tk.Tenant.ID, check, store.Failure{Message: "no such host", Code: "dns_not_found"}), "fail the check")
+	p = next()
+	want(p, "job", check, 1, 1, store.JobFailed)
+	if apptest.Deref(p.ErrorCode) != "dns_not_found" || apptest.Deref(p.Error) != "no such host" {
+		t.Errorf("failed job's progress %+v, want its reason and code", p)
+	}
+
+	for _, q := range []string{"batch=", "job=a,,b", "batch=" + strings.Repeat("x", 101),
+		"job=" + strings.TrimSuffix(strings.Repeat("j,", 51), ",")} {
+		a := call(t, h, tk.OwnerKey, "GET", "/v1/events?"+q, "", nil, "Accept", "text/event-stream")
+		a.problem(t, http.StatusBadRequest)
+		if !strings.Contains(string(a.Body), `"batch"`) && !strings.Contains(string(a.Body), `"job"`) {
+			t.Errorf("?%s: %s, want the parameter named", q, a.Body)
+		}
+	}
 }

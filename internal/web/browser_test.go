@@ -117,7 +117,7 @@ func TestEditorInBrowser(t *testing.T) {
 	csv, err := filepath.Abs("../../testdata/sample-keywords.csv")
 	apptest.Must(t, err)
 
-	var published int
+	var published, polls int
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(h.URL+"/"),
 		chromedp.WaitVisible("#email"),
@@ -173,6 +173,8 @@ func TestEditorInBrowser(t *testing.T) {
 		poll(`document.querySelectorAll('#drafts-table tr[data-status="published"]').length === 2`),
 		screenshot(dir, "published"),
 		evaluate(`document.querySelectorAll('#drafts-table tr[data-status="published"] a[href^="http"]').length`, &published),
+		// The bars moved on the event stream: the page never asked for a batch or a job to poll it.
+		evaluate(`performance.getEntriesByType("resource").filter(r => /\/v1\/(batches|jobs)\//.test(r.name)).length`, &polls),
 
 		chromedp.Click("#drafts-table tbody tr:first-child td:nth-child(2) a"),
 		chromedp.WaitVisible("#edit-draft"),
@@ -182,6 +184,9 @@ func TestEditorInBrowser(t *testing.T) {
 		chromedp.Navigate(h.URL+"/ui/credits"),
 		poll(`document.querySelectorAll("#chart .bar").length >= 1 && document.querySelectorAll("#ledger-table tbody tr").length >= 3`),
 		screenshot(dir, "credits"),
+		chromedp.SetValue("#low-balance", "150"),
+		chromedp.Click("#low-alert button[type=submit]"),
+		poll(`document.querySelector("#messages").textContent.includes("below 150 credits")`),
 		chromedp.Navigate(h.URL+"/ui/automation"),
 		poll(`document.querySelectorAll("#defaults-site option").length === 1`),
 		chromedp.Click("#defaults button[type=submit]"),
@@ -212,6 +217,16 @@ func TestEditorInBrowser(t *testing.T) {
 	}
 	if published != 2 {
 		t.Errorf("drafts table links %d published posts, want 2", published)
+	}
+	if polls != 0 {
+		t.Errorf("the site page polled batches or jobs %d times; its progress bars should follow the event stream", polls)
+	}
+	var credits struct {
+		LowBalanceAlert int64 `json:"low_balance_alert"`
+	}
+	apptest.Must(t, api.Do(t.Context(), http.MethodGet, "/v1/credits", nil, &credits), "read credits")
+	if credits.LowBalanceAlert != 150 {
+		t.Errorf("low balance alert after saving 150 on the credits page: %d", credits.LowBalanceAlert)
 	}
 	// The posts are in WordPress itself.
 	var posts []map[string]any

@@ -112,8 +112,38 @@ async function listAll(path) {
   return items;
 }
 
+// The page's one event stream: it follows the batches and jobs whose bars
+// are shown (GET /v1/events?batch=&job=, batch.progress and job.progress),
+// is reopened when a bar is added and closed when none is left.
+const watching = new Map(); // "batch:<id>" or "job:<id>" -> update(progress)
+let progressStream = null;
+
+function followProgress() {
+  if (progressStream) { progressStream.close(); progressStream = null; }
+  if (!watching.size) return;
+  const q = new URLSearchParams();
+  for (const key of watching.keys()) {
+    const at = key.indexOf(":");
+    q.append(key.slice(0, at), key.slice(at + 1));
+  }
+  progressStream = new EventSource("/v1/events?" + q);
+  const update = ev => {
+    const p = JSON.parse(ev.data);
+    const f = watching.get(p.kind + ":" + p.id);
+    if (f) f(p);
+  };
+  progressStream.addEventListener("batch.progress", update);
+  progressStream.addEventListener("job.progress", update);
+}
+
+function unwatch(key) {
+  watching.delete(key);
+  if (!watching.size && progressStream) { progressStream.close(); progressStream = null; }
+}
+
 // track shows a progress bar for the work an accepted request queued and
-// updates it until every job has finished; then calls done.
+// moves it as the event stream reports progress (a browser without
+// EventSource polls), until every job has finished; then calls done.
 function track(label, accepted, done) {
   const box = document.getElementById("batches");
   const jobs = accepted.jobs || [];
@@ -129,28 +159,35 @@ function track(label, accepted, done) {
     if (done) done();
     return;
   }
-  const final = s => ["succeeded", "failed", "canceled"].includes(s);
-  const poll = async () => {
-    let total = jobs.length, finished = 0, failed = 0;
-    try {
-      if (accepted.batch_id) {
-        const b = await api("GET", "/v1/batches/" + accepted.batch_id);
-        total = b.total; finished = b.done; failed = (b.by_state && b.by_state.failed) || 0;
-      } else {
-        const j = await api("GET", "/v1/jobs/" + jobs[0].id);
-        finished = final(j.state) ? 1 : 0; failed = j.state === "failed" ? 1 : 0;
-        if (j.state === "failed" && j.error) text.title = j.error;
-      }
-    } catch (e) { text.textContent = e.message; }
+  // show draws the bar and reports whether the work has finished.
+  const show = (total, finished, failed, error) => {
     const pct = total ? Math.round(100 * finished / total) : 100;
     bar.value = pct;
     text.textContent = finished + " / " + total + " done (" + pct + "%)" + (failed ? ", " + failed + " failed" : "");
-    if (finished >= total) {
-      item.dataset.state = failed ? "failed" : "done";
-      if (done) done();
-      return;
-    }
-    setTimeout(poll, 400);
+    if (error) text.title = error;
+    if (finished < total) return false;
+    item.dataset.state = failed ? "failed" : "done";
+    if (done) done();
+    return true;
+  };
+  const key = accepted.batch_id ? "batch:" + accepted.batch_id : "job:" + jobs[0].id;
+  if (window.EventSource) {
+    watching.set(key, p => { if (show(p.total, p.done, p.failed, p.error)) unwatch(key); });
+    followProgress();
+    return;
+  }
+  const final = s => ["succeeded", "failed", "canceled"].includes(s);
+  const poll = async () => {
+    try {
+      if (accepted.batch_id) {
+        const b = await api("GET", "/v1/batches/" + accepted.batch_id);
+        if (show(b.total, b.done, (b.by_state && b.by_state.failed) || 0)) return;
+      } else {
+        const j = await api("GET", "/v1/jobs/" + jobs[0].id);
+        if (show(1, final(j.state) ? 1 : 0, j.state === "failed" ? 1 : 0, j.error)) return;
+      }
+    } catch (e) { text.textContent = e.message; }
+    setTimeout(poll, 1000);
   };
   poll();
 }
@@ -311,6 +348,15 @@ const pages = {
     guard(async () => {
       const c = await api("GET", "/v1/credits");
       document.getElementById("balance").textContent = c.balance + " credits (" + c.reserved_by_unfinished_jobs + " held by unfinished jobs)";
+      const alertForm = document.getElementById("low-alert"), alertInput = document.getElementById("low-balance");
+      alertInput.value = c.low_balance_alert;
+      alertForm.addEventListener("submit", ev => {
+        ev.preventDefault();
+        guard(async () => {
+          const saved = await api("PUT", "/v1/credits/alert", { low_balance: Number(alertInput.value) });
+          say(saved.low_balance_alert ? "You will hear credits.low below " + saved.low_balance_alert + " credits." : "The low-balance alert is off.");
+        });
+      });
       const u = await api("GET", "/v1/usage");
       const byDay = {};
       for (const r of u.days || []) byDay[r.day] = (byDay[r.day] || 0) + r.credits_charged;
