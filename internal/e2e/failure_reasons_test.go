@@ -21,10 +21,12 @@ import (
 // TestSiteFailureReasons checks each class of site failure end to end: a
 // site check on a name that does not exist, a certificate the worker cannot
 // trust, a trusted certificate issued for another name, a wrong application
-// password and a site without a REST API each fail the check at once (one attempt, not hours of retries), with the
-// reason and its code on the job and on the site; a site that refuses
-// connections keeps its reason while its check retries, with the time of
-// the next attempt and the retries left on the job.
+// password and a site without a REST API (over HTTP, and over HTTPS with a
+// certificate of a CA the operator added) each fail the check at once (one
+// attempt, not hours of retries), with the reason and its code on the job
+// and on the site; a site that refuses connections keeps its reason while
+// its check retries, with the time of the next attempt and the retries
+// left on the job.
 func TestSiteFailureReasons(t *testing.T) {
 	t.Parallel()
 	if !nxdomainResolves() {
