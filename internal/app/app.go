@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -114,12 +115,16 @@ func (a *App) Ready(ctx context.Context, client *asynq.Client) error {
 }
 
 // WordPressClient is the HTTP client for WordPress sites: bounded by
-// WORDPRESS_TIMEOUT, and refusing loopback and private addresses unless
+// WORDPRESS_TIMEOUT, trusting the authorities of EXTRA_CA_FILE beside the
+// system's, and refusing loopback and private addresses unless
 // ALLOW_PRIVATE_URLS is set.
 func (a *App) WordPressClient() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if !a.Config.AllowPrivateURLs {
 		transport = netguard.Transport()
+	}
+	if a.Config.RootCAs != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: a.Config.RootCAs}
 	}
 	return &http.Client{Transport: transport, Timeout: a.Config.WordPressTimeout}
 }

@@ -4,6 +4,8 @@
 package config
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +90,14 @@ type Config struct {
 	AllowPrivateURLs bool
 	// WordPressTimeout bounds one request to a WordPress site.
 	WordPressTimeout time.Duration
+	// ExtraCAFile (EXTRA_CA_FILE) names a PEM file of certificate
+	// authorities trusted beside the system's on the worker's connections
+	// to tenants' sites, panels and webhook endpoints: an operator's
+	// private CA, or a test's. Empty: the system's only.
+	ExtraCAFile string
+	// RootCAs is the system's authorities and ExtraCAFile's, read at
+	// start; nil (the system's) when ExtraCAFile is empty.
+	RootCAs *x509.CertPool
 	// BulkInFlight is how many bulk jobs a tenant of each plan may have on
 	// the queue at once; the rest wait in PostgreSQL (fair sharing). Empty:
 	// no limit.
@@ -235,6 +245,8 @@ func Load(getenv func(string) string) (Config, error) {
 		r.check(u.Host != "", "REDIS_URL", fmt.Sprintf("must name a host, as in redis://host:6379/0, got %q", maskURL(c.RedisURL)))
 	}
 	c.Redis = r.redis()
+	c.ExtraCAFile = r.str("EXTRA_CA_FILE", "")
+	c.RootCAs = r.rootCAs("EXTRA_CA_FILE", c.ExtraCAFile)
 	return c, errors.Join(r.problems...)
 }
 
@@ -256,6 +268,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("costs", c.Costs),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
 		slog.String("easypanel_url", maskURL(c.Easypanel.URL)),
+		slog.String("extra_ca_file", c.ExtraCAFile),
 		slog.Any("deploy_reserved_domains", c.DeployReservedDomains),
 	)
 }
@@ -482,6 +495,45 @@ func (r *reader) domainSuffixes(name string) []string {
 		out = append(out, suffix)
 	}
 	return out
+}
+
+// rootCAs reads the PEM file at path (nothing when path is empty) and
+// returns the system's authorities with its certificates added. A file
+// that cannot be read, holds no certificate or holds anything else (a
+// private key put there by mistake) is refused: trust that silently
+// failed to load would show up only as a site's "unknown authority".
+func (r *reader) rootCAs(name, path string) *x509.CertPool {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		r.check(false, name, "must name a readable PEM file of CA certificates: "+err.Error())
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system store here: trust the file's authorities alone
+	}
+	found := 0
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			r.check(false, name, fmt.Sprintf("must hold only CERTIFICATE blocks; %s holds a %s", path, block.Type))
+			return nil
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			r.check(false, name, fmt.Sprintf("holds a certificate that cannot be read (%s, number %d): %v", path, found+1, err))
+			return nil
+		}
+		pool.AddCert(cert)
+		found++
+	}
+	if found == 0 {
+		r.check(false, name, fmt.Sprintf("must hold PEM certificates (-----BEGIN CERTIFICATE-----); %s holds none", path))
+		return nil
+	}
+	return pool
 }
 
 func (r *reader) urlScheme(name, raw string, schemes ...string) {

@@ -2,15 +2,19 @@ package config_test
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/presswork/presswork/internal/config"
+	"github.com/presswork/presswork/internal/testenv"
 )
 
 var (
@@ -503,5 +507,49 @@ func TestLogValueHidesRedisPasswords(t *testing.T) {
 		if !strings.Contains(out, string(c.Redis.Mode())) || !strings.Contains(out, ":6379") && !strings.Contains(out, ":26379") {
 			t.Errorf("log lacks the Redis mode and addresses: %s", out)
 		}
+	}
+}
+
+// TestExtraCAFile: the authorities of EXTRA_CA_FILE are trusted beside the
+// system's, and a file that would add no trust stops the boot with the
+// variable's name.
+func TestExtraCAFile(t *testing.T) {
+	ca := testenv.NewCA(t)
+	c := load(t, map[string]string{"EXTRA_CA_FILE": ca.File(t)})
+	leaf, err := x509.ParseCertificate(ca.Issue(t, "blog.example").Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RootCAs == nil {
+		t.Fatal("EXTRA_CA_FILE set, no RootCAs")
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: "blog.example", Roots: c.RootCAs}); err != nil {
+		t.Errorf("a certificate of the extra CA does not verify: %v", err)
+	}
+	if unset := load(t, nil); unset.RootCAs != nil || unset.ExtraCAFile != "" {
+		t.Errorf("EXTRA_CA_FILE unset: RootCAs %v, file %q; want the system's (nil)", unset.RootCAs, unset.ExtraCAFile)
+	}
+
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, c := range []struct{ name, path, says string }{
+		{"missing", filepath.Join(dir, "absent.pem"), "no such file"},
+		{"empty", write("empty.pem", ""), "holds none"},
+		{"not PEM", write("text.pem", "not a certificate\n"), "holds none"},
+		{"a key", write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "holds a PRIVATE KEY"},
+		{"broken", write("broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), "cannot be read"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := loadErr(t, map[string]string{"EXTRA_CA_FILE": c.path})
+			if !strings.Contains(msg, "EXTRA_CA_FILE") || !strings.Contains(msg, c.says) {
+				t.Errorf("error %q; want it to name EXTRA_CA_FILE and say %q", msg, c.says)
+			}
+		})
 	}
 }

@@ -14,43 +14,56 @@ import (
 	"github.com/presswork/presswork/internal/easypanel/fakepanel"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/testenv"
 	"github.com/presswork/presswork/internal/wordpress/fakewp"
 )
 
 // TestSiteFailureReasons checks each class of site failure end to end: a
 // site check on a name that does not exist, a certificate the worker cannot
-// trust, a wrong application password and a site without a REST API each
-// fail the check at once (one attempt, not hours of retries), with the
-// reason and its code on the job and on the site; a site that refuses
-// connections keeps its reason while its check retries, with the time of
-// the next attempt and the retries left on the job.
+// trust, a trusted certificate issued for another name, a wrong application
+// password and a site without a REST API (over HTTP, and over HTTPS with a
+// certificate of a CA the operator added) each fail the check at once (one
+// attempt, not hours of retries), with the reason and its code on the job
+// and on the site; a site that refuses connections keeps its reason while
+// its check retries, with the time of the next attempt and the retries
+// left on the job.
 func TestSiteFailureReasons(t *testing.T) {
 	t.Parallel()
 	if !nxdomainResolves() {
 		t.Skip("this machine has no DNS resolver that answers NXDOMAIN for .invalid names")
 	}
-	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "1h"))
+	// The worker trusts ca (EXTRA_CA_FILE), so that wrongName fails on its
+	// name alone, as a site with a valid certificate for another name does.
+	ca := testenv.NewCA(t)
+	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "1h"), apptest.WithEnv("EXTRA_CA_FILE", ca.File(t)))
 	h.StartWorker(t)
 	_, c := h.Tenant(t, "reasons", 100)
 	api := pipelineAPI{t: t, c: c}
 
 	tlsSite := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate no system trusts
 	t.Cleanup(tlsSite.Close)
+	wrongName := ca.TLSServer(t, http.NotFoundHandler(), "other.example") // no 127.0.0.1 among its names
 	wp := fakewp.New(t, fakewp.Config{RefuseWrongPassword: true})
-	noREST := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	notHere := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, "<html><body>Not here</body></html>")
-	}))
+	})
+	noREST := httptest.NewServer(notHere)
 	t.Cleanup(noREST.Close)
+	// A certificate of ca for the site's own address passes: its check
+	// gets as far as the missing REST API.
+	trustedNoREST := ca.TLSServer(t, notHere, "127.0.0.1")
 
 	for _, c := range []struct {
 		name, url, password, code, says string
 	}{
 		{"dns", "https://blog.invalid", "abcd efgh", errs.CodeDNSNotFound, "does not exist"},
-		{"tls", tlsSite.URL, "abcd efgh", errs.CodeTLSInvalid, "certificate"},
+		{"tls authority", tlsSite.URL, "abcd efgh", errs.CodeTLSInvalid, "certificate is not signed by a known authority"},
+		{"tls name", wrongName.URL, "abcd efgh", errs.CodeTLSInvalid, "certificate is for other.example, not 127.0.0.1"},
 		{"password", wp.SiteURL(), "wrong wrong wrong", errs.CodeAuthRejected, "application password"},
 		{"rest", noREST.URL, "abcd efgh", errs.CodeRESTDisabled, "REST API"},
+		{"rest over trusted tls", trustedNoREST.URL, "abcd efgh", errs.CodeRESTDisabled, "REST API"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var site store.Site

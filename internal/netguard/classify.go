@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/presswork/presswork/internal/errs"
@@ -32,8 +34,7 @@ func Classify(err error) error {
 	case errors.As(err, &dns):
 		return errs.WithCode(errs.CodeUnreachable, "the name "+dns.Name+" could not be looked up (DNS)", err)
 	case errors.As(err, &host):
-		return errs.Permanent(errs.WithCode(errs.CodeTLSInvalid,
-			"the TLS certificate is not valid for "+host.Host+"; the address or the certificate is wrong", err))
+		return errs.Permanent(errs.WithCode(errs.CodeTLSInvalid, nameMismatch(host), err))
 	case errors.As(err, &authority):
 		return errs.Permanent(errs.WithCode(errs.CodeTLSInvalid,
 			"the TLS certificate is not signed by a known authority (a self-signed certificate?)", err))
@@ -49,4 +50,33 @@ func Classify(err error) error {
 		return errs.WithCode(errs.CodeTimeout, "the server did not answer in time", err)
 	}
 	return nil
+}
+
+// namesShown is how many of a certificate's names a message lists.
+const namesShown = 5
+
+// nameMismatch says, of a certificate that is not for the host asked for,
+// which names it is for: the usual cause is a site served under an address
+// its certificate does not cover (a bare IP address, a missing www., a
+// shared host's default certificate).
+func nameMismatch(h x509.HostnameError) string {
+	const wrong = "; the address or the certificate is wrong"
+	c := h.Certificate
+	if c == nil {
+		return "the TLS certificate is not valid for " + h.Host + wrong
+	}
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	switch {
+	case len(names) == 0 && strings.EqualFold(c.Subject.CommonName, h.Host):
+		return "the TLS certificate names its host only in the obsolete Common Name field (" + c.Subject.CommonName +
+			"), which is no longer accepted; it needs a Subject Alternative Name for " + h.Host
+	case len(names) == 0:
+		return "the TLS certificate names no host, so it is not valid for " + h.Host + wrong
+	case len(names) > namesShown:
+		names = append(names[:namesShown], "and "+strconv.Itoa(len(names)-namesShown)+" more")
+	}
+	return "the TLS certificate is for " + strings.Join(names, ", ") + ", not " + h.Host + wrong
 }

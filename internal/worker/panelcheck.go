@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -39,7 +41,10 @@ type PanelChecker struct {
 	Box *secret.Box
 	// AllowPrivateURLs lets checks reach loopback and private addresses.
 	AllowPrivateURLs bool
-	Log              *slog.Logger
+	// RootCAs are the authorities a panel's certificate may come from;
+	// nil: the system's.
+	RootCAs *x509.CertPool
+	Log     *slog.Logger
 }
 
 // ProcessTask runs one check. A check's outcome, good or bad, is its
@@ -79,6 +84,9 @@ func (c *PanelChecker) client() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if !c.AllowPrivateURLs {
 		transport = netguard.Transport()
+	}
+	if c.RootCAs != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: c.RootCAs}
 	}
 	transport.DisableKeepAlives = true // one check's client: keep no connection behind
 	return &http.Client{Transport: transport, Timeout: easypanel.CheckTimeout}

@@ -63,7 +63,8 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 // jobs.QueueChecks only, so that checks never wait behind long AI jobs.
 func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 	mux := asynq.NewServeMux()
-	mux.Handle(tasks.TypePanelCheck, &worker.PanelChecker{Box: a.Box, AllowPrivateURLs: a.Config.AllowPrivateURLs, Log: a.Log})
+	mux.Handle(tasks.TypePanelCheck, &worker.PanelChecker{Box: a.Box, AllowPrivateURLs: a.Config.AllowPrivateURLs,
+		RootCAs: a.Config.RootCAs, Log: a.Log})
 	return asynq.NewServer(a.Redis, worker.CheckServerConfig(a.Config, a.Log)), mux
 }
 
