@@ -172,6 +172,44 @@ func (s *Store) FinishPublish(ctx context.Context, o Outcome, draftID int64, p W
 	})
 }
 
+// PublishFailure is a publish of a draft that failed, as the draft's
+// publish_report shows it under "failed": the job's public message and
+// code, and whether the job tries again (when, and how many tries remain)
+// or has failed for good.
+type PublishFailure struct {
+	JobID       string     `json:"job_id"`
+	Error       string     `json:"error"`
+	ErrorCode   string     `json:"error_code"`
+	At          time.Time  `json:"at"`
+	Final       bool       `json:"final"`
+	RetryAt     *time.Time `json:"retry_at"`
+	RetriesLeft *int       `json:"retries_left"`
+}
+
+// RecordPublishFailure shows f on the draft's publish_report, beside what
+// the last successful publish reported (the post WordPress still holds); a
+// later successful publish replaces the whole report (FinishPublish). It
+// writes only while f's job is in the state f describes (failed when
+// final, else queued for its retry), so that a late or repeated record of
+// an attempt never hides what a newer one did.
+func (s *Store) RecordPublishFailure(ctx context.Context, tenantID, draftID int64, f PublishFailure) error {
+	encoded, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode publish failure: %w", err)
+	}
+	state := JobQueued
+	if f.Final {
+		state = JobFailed
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE drafts SET publish_report =
+			CASE WHEN jsonb_typeof(publish_report) = 'object' THEN publish_report ELSE '{}' END
+			|| jsonb_build_object('failed', $3::jsonb)
+		WHERE tenant_id = $1 AND id = $2
+			AND EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND id = $4 AND state = $5)`,
+		tenantID, draftID, encoded, f.JobID, state)
+	return translate(err)
+}
+
 // withReportNote adds key: note to an encoded publish report (a JSON
 // object, or null for none).
 func withReportNote(report []byte, key, note string) ([]byte, error) {

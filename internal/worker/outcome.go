@@ -41,6 +41,11 @@ func secretNamerOf(tenants TenantModels) secretNamer {
 	return n
 }
 
+// failureNote shows a recorded failure of a job on the object a user looks
+// at for it (a publish's draft): final says the job failed for good, else
+// it retries as f says.
+type failureNote func(ctx context.Context, p tasks.Payload, f store.Failure, final bool) error
+
 // recorder records the outcome of each delivery on the job row.
 type recorder struct {
 	store outcomeStore
@@ -60,8 +65,9 @@ type recorder struct {
 // outcome on the job row: a permanent failure or the last attempt fails the
 // job and refunds its credits; any other failure is recorded and retried. A
 // throttled attempt is never a failure, not even the last one. What the
-// attempt spent with each model is recorded whatever its outcome.
-func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
+// attempt spent with each model is recorded whatever its outcome. note, if
+// not nil, shows each recorded failure on the job's subject too.
+func (r *recorder) handler(work workFunc, note failureNote) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p tasks.Payload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.JobID == "" || p.TenantID == 0 {
@@ -75,7 +81,7 @@ func (r *recorder) handler(work workFunc) asynq.HandlerFunc {
 			r.finished(ctx, p.TenantID)
 			return nil
 		}
-		err = r.recordFailure(ctx, log, p, err)
+		err = r.recordFailure(ctx, log, p, err, note)
 		if errors.Is(err, asynq.SkipRetry) {
 			r.finished(ctx, p.TenantID)
 		}
@@ -106,7 +112,7 @@ func (r *recorder) finished(ctx context.Context, tenantID int64) {
 	}
 }
 
-func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.Payload, err error) error {
+func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.Payload, err error, note failureNote) error {
 	// The last line of defence: each provider's client scrubs what its
 	// remote side said, but what a failure shows (the job's error, the
 	// log, asynq's record) must not hold the tenant's own secrets even if
@@ -129,9 +135,13 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 			f.Message = gaveUp(attempts(ctx)) + f.Message
 		}
 		log.Warn("job failed", "error", err, "error_code", f.Code)
-		if ferr := r.store.FailJob(bg, p.TenantID, p.JobID, f); ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
+		ferr := r.store.FailJob(bg, p.TenantID, p.JobID, f)
+		if ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
 			log.Error("recording job failure", "error", ferr)
 			return fmt.Errorf("%s: %w", f.Message, ferr)
+		}
+		if ferr == nil {
+			r.note(bg, log, note, p, f, true)
 		}
 		return fmt.Errorf("%s: %w", f.Message, asynq.SkipRetry)
 	}
@@ -139,6 +149,8 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 	planned := r.planRetry(ctx, err, &f)
 	if rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, f); rerr != nil {
 		log.Error("recording job retry", "error", rerr)
+	} else {
+		r.note(bg, log, note, p, f, false)
 	}
 	if throttled && isLastAttempt(ctx) {
 		// asynq archives a task whose retries are used up whatever the
@@ -150,6 +162,17 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 		return fmt.Errorf("%s: %w", f.Message, asynq.RevokeTask)
 	}
 	return planned
+}
+
+// note shows a recorded failure with note, if any. A failure to show it is
+// logged: the job's own record is what counts.
+func (r *recorder) note(ctx context.Context, log *slog.Logger, note failureNote, p tasks.Payload, f store.Failure, final bool) {
+	if note == nil {
+		return
+	}
+	if err := note(ctx, p, f, final); err != nil {
+		log.Error("showing the failure on the job's subject", "error", err)
+	}
 }
 
 // planRetry decides when a failed attempt is tried again and how many

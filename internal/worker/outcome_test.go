@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/ai"
@@ -96,11 +97,12 @@ type fakeOutcomes struct {
 	failed, retried []string // messages
 	last            store.Failure
 	finished        int
+	failErr         error // FailJob's answer
 }
 
 func (f *fakeOutcomes) FailJob(_ context.Context, _ int64, _ string, fl store.Failure) error {
 	f.failed, f.last = append(f.failed, fl.Message), fl
-	return nil
+	return f.failErr
 }
 
 func (f *fakeOutcomes) RetryLater(_ context.Context, _ int64, _ string, fl store.Failure) error {
@@ -133,7 +135,7 @@ func TestRecorderOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		rec := &fakeOutcomes{}
 		r := &recorder{store: rec, jobs: rec, secrets: namedSecrets{"sk-own-secret"}, log: slog.New(slog.DiscardHandler)}
-		err := r.handler(func(context.Context, tasks.Payload) error { return tt.err })(context.Background(),
+		err := r.handler(func(context.Context, tasks.Payload) error { return tt.err }, nil)(context.Background(),
 			asynq.NewTask(tasks.TypeDraft, payload))
 		if (err == nil) != (tt.err == nil || errors.Is(tt.err, store.ErrJobFinished)) || errors.Is(err, asynq.SkipRetry) != tt.skipRetry {
 			t.Errorf("%s: handler returned %v, want skip retry %v", tt.name, err, tt.skipRetry)
@@ -156,7 +158,7 @@ func TestRecorderRefusesUnreadablePayload(t *testing.T) {
 	rec := &fakeOutcomes{}
 	r := &recorder{store: rec, log: slog.New(slog.DiscardHandler)}
 	called := false
-	h := r.handler(func(context.Context, tasks.Payload) error { called = true; return nil })
+	h := r.handler(func(context.Context, tasks.Payload) error { called = true; return nil }, nil)
 	for _, payload := range []string{`{`, `{"tenant_id":1}`, `{"job_id":"j"}`} {
 		err := h(context.Background(), asynq.NewTask(tasks.TypeDraft, []byte(payload)))
 		if !errors.Is(err, asynq.SkipRetry) || called {
@@ -175,7 +177,7 @@ func TestRecorderPlansTheRetry(t *testing.T) {
 		delay: func(n int, _ error, _ *asynq.Task) time.Duration { return time.Duration(n+1) * time.Minute }}
 	cause := errs.WithCode(errs.CodeTimeout, "the server did not answer in time", errors.New("i/o timeout"))
 	before := time.Now()
-	err := r.recordFailure(context.Background(), r.log, tasks.Payload{TenantID: 1, JobID: "j1"}, cause)
+	err := r.recordFailure(context.Background(), r.log, tasks.Payload{TenantID: 1, JobID: "j1"}, cause, nil)
 	if rec.last.Code != errs.CodeTimeout || rec.last.Message != "the server did not answer in time" || rec.last.RetryAt == nil {
 		t.Fatalf("recorded %+v", rec.last)
 	}
@@ -184,5 +186,57 @@ func TestRecorderPlansTheRetry(t *testing.T) {
 	}
 	if got := plannedDelay(nil)(0, err, nil); got != time.Minute {
 		t.Errorf("asynq is told to wait %s, want the planned 1m", got)
+	}
+}
+
+// TestRecorderNotesFailures: a stage's note sees each failure the job row
+// got (scrubbed, final or with its retry), not one another delivery
+// already ended, and its own failure changes nothing of the job's outcome.
+func TestRecorderNotesFailures(t *testing.T) {
+	t.Parallel()
+	type noted struct {
+		f     store.Failure
+		final bool
+	}
+	permanent := errs.Permanent(errs.WithCode(errs.CodeAuthRejected, "wrong password sk-own-secret", errors.New("401")))
+	for _, tt := range []struct {
+		name      string
+		err       error
+		failErr   error
+		noteErr   error
+		want      []noted
+		skipRetry bool
+	}{
+		{name: "final", err: permanent, skipRetry: true,
+			want: []noted{{store.Failure{Message: "wrong password " + secret.Redacted, Code: errs.CodeAuthRejected}, true}}},
+		{name: "retry", err: errors.New("HTTP 503"),
+			want: []noted{{store.Failure{Message: "an unexpected error; the worker log has the details under job j1",
+				Code: errs.CodeInternal}, false}}},
+		{name: "ended by another delivery", err: permanent, failErr: store.ErrJobFinished, skipRetry: true},
+		{name: "note fails", err: permanent, noteErr: errors.New("database down"), skipRetry: true,
+			want: []noted{{store.Failure{Message: "wrong password " + secret.Redacted, Code: errs.CodeAuthRejected}, true}}},
+	} {
+		rec := &fakeOutcomes{failErr: tt.failErr}
+		r := &recorder{store: rec, secrets: namedSecrets{"sk-own-secret"}, log: slog.New(slog.DiscardHandler),
+			delay: func(int, error, *asynq.Task) time.Duration { return time.Hour }}
+		var got []noted
+		note := func(_ context.Context, p tasks.Payload, f store.Failure, final bool) error {
+			if p.JobID != "j1" || p.SubjectID != 9 {
+				t.Errorf("%s: note of payload %+v", tt.name, p)
+			}
+			if !final && (f.RetryAt == nil || time.Until(*f.RetryAt) < 59*time.Minute) {
+				t.Errorf("%s: a retry noted without its time: %+v", tt.name, f)
+			}
+			f.RetryAt = nil
+			got = append(got, noted{f, final})
+			return tt.noteErr
+		}
+		err := r.recordFailure(context.Background(), r.log, tasks.Payload{TenantID: 1, JobID: "j1", SubjectID: 9}, tt.err, note)
+		if errors.Is(err, asynq.SkipRetry) != tt.skipRetry {
+			t.Errorf("%s: recordFailure returned %v, want skip retry %v", tt.name, err, tt.skipRetry)
+		}
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(noted{})); diff != "" {
+			t.Errorf("%s: noted (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }

@@ -39,6 +39,7 @@ type publishStore interface {
 	RememberRESTStyle(ctx context.Context, tenantID, id int64, style string) error
 	RecordSiteCheck(ctx context.Context, tenantID, id int64, c store.SiteCheck) error
 	FinishPublish(ctx context.Context, o store.Outcome, draftID int64, p store.WPPost, report any) error
+	RecordPublishFailure(ctx context.Context, tenantID, draftID int64, f store.PublishFailure) error
 }
 
 // Publisher runs post:publish jobs.
@@ -89,6 +90,21 @@ func (w *Publisher) Work(ctx context.Context, p tasks.Payload) error {
 		"link": store.PostLink(post.Link), "report": report}
 	return w.store.FinishPublish(ctx, outcome(p, job, 0, ai.Usage{}, result), pub.draft.ID,
 		store.WPPost{ID: post.ID, Slug: post.Slug, Link: post.Link, Status: post.Status}, report)
+}
+
+// noteFailure shows a publish job's recorded failure on its draft (the
+// subject), in the words and code of the job's: an editor looking at the
+// draft sees why it is not published, and whether and when it is tried
+// again. A successful publish replaces it (FinishPublish).
+func (w *Publisher) noteFailure(ctx context.Context, p tasks.Payload, f store.Failure, final bool) error {
+	pf := store.PublishFailure{JobID: p.JobID, Error: f.Message, ErrorCode: f.Code, At: time.Now().UTC(), Final: final}
+	if !final {
+		pf.RetryAt, pf.RetriesLeft = f.RetryAt, f.RetriesLeft
+	}
+	if err := w.store.RecordPublishFailure(ctx, p.TenantID, p.SubjectID, pf); err != nil {
+		return fmt.Errorf("publish failure of draft %d: %w", p.SubjectID, err)
+	}
+	return nil
 }
 
 // publication is the publish of one draft.

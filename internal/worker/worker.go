@@ -84,24 +84,26 @@ func Register(mux *asynq.ServeMux, d Deps) {
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
 	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store,
 		delay: d.RetryDelay, log: d.Log}
+	publisher := &Publisher{store: d.Store, sites: sites, log: d.Log}
 	stages := []struct {
 		typ  string
 		work workFunc
+		note failureNote // nil: the job row alone shows a failure
 	}{
-		{tasks.TypeCluster, (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
+		{typ: tasks.TypeCluster, work: (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
 			retry: retry}).Work},
-		{tasks.TypeIdeas, (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
-		{tasks.TypeDraft, (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords}).Work},
-		{tasks.TypeImage, (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
+		{typ: tasks.TypeIdeas, work: (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
+		{typ: tasks.TypeDraft, work: (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords}).Work},
+		{typ: tasks.TypeImage, work: (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},
-		{tasks.TypePublish, (&Publisher{store: d.Store, sites: sites, log: d.Log}).Work},
-		{tasks.TypeCheck, (&SiteChecker{store: d.Store, sites: sites}).Work},
-		{tasks.TypeAutomation, (&RunPlanner{store: d.Store, jobs: d.Jobs, costs: d.Costs}).Work},
-		{tasks.TypeDeploy, (&Deployer{store: d.Store, box: d.Box, http: d.PanelHTTP, operator: d.OperatorPanel,
+		{typ: tasks.TypePublish, work: publisher.Work, note: publisher.noteFailure},
+		{typ: tasks.TypeCheck, work: (&SiteChecker{store: d.Store, sites: sites}).Work},
+		{typ: tasks.TypeAutomation, work: (&RunPlanner{store: d.Store, jobs: d.Jobs, costs: d.Costs}).Work},
+		{typ: tasks.TypeDeploy, work: (&Deployer{store: d.Store, box: d.Box, http: d.PanelHTTP, operator: d.OperatorPanel,
 			pollEvery: d.DeployPollEvery, wait: d.DeployWait, log: d.Log}).Work},
 	}
 	for _, st := range stages {
-		mux.HandleFunc(st.typ, rec.handler(st.work))
+		mux.HandleFunc(st.typ, rec.handler(st.work, st.note))
 	}
 }
 
