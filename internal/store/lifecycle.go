@@ -250,6 +250,9 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 				return err
 			}
 		}
+		if err := endAnnouncedRetry(ctx, tx, tenantID, jobID); err != nil {
+			return err
+		}
 		// An automation run's job ends its run's record too.
 		if _, err := tx.Exec(ctx, `UPDATE automation_runs SET status = 'failed', finished_at = now(),
 			skipped = jsonb_build_array(jsonb_build_object('reason', 'the run was ' || $3 || ': ' || $2::text))
@@ -261,6 +264,23 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 		}
 		return nil
 	})
+}
+
+// endAnnouncedRetry makes final the failure of jobID that its subject's
+// publish report shows (RecordPublishFailure), if it shows one: a job
+// canceled or failed while waiting to retry (by a user, the reconciler)
+// is not tried again, whatever the report said. The report names its job,
+// so no other job's subject is touched.
+func endAnnouncedRetry(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string) error {
+	_, err := tx.Exec(ctx, `UPDATE drafts SET publish_report = jsonb_set(publish_report, '{failed}',
+			publish_report->'failed' || '{"final": true, "retry_at": null, "retries_left": null}')
+		WHERE tenant_id = $1 AND id = (SELECT subject_id FROM jobs WHERE id = $2)
+			AND publish_report->'failed'->>'job_id' = $2 AND publish_report->'failed'->>'final' = 'false'`,
+		tenantID, jobID)
+	if err != nil {
+		return fmt.Errorf("end the retry job %s announced: %w", jobID, err)
+	}
+	return nil
 }
 
 // RetryLater records a failed attempt that will be retried: the job goes
