@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/testenv"
 )
 
@@ -19,13 +21,20 @@ import (
 // and code in the sites table (a missing REST API; a certificate for
 // another name, which says whose it is), and the failed check shows them
 // on the failed jobs page, beside a job waiting to retry with its next
-// attempt.
+// attempt. A draft whose publish failed shows the reason and code on its
+// page, with the next attempt or that none comes.
 func TestFailureReasonsInBrowser(t *testing.T) {
 	ctx := browser(t)
 	ca := testenv.NewCA(t) // trusted, so that wrongName fails on its name alone
 	h := apptest.Start(t, apptest.WithEnv("RETRY_BASE_DELAY", "1h"), apptest.WithEnv("EXTRA_CA_FILE", ca.File(t)))
 	h.StartWorker(t)
 	tk, c := h.Tenant(t, "reasons-ui", 10)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 2, "reasons")
+	refused := seedPublishFailure(t, h.App.Store, tk.Tenant.ID, seed.Ideas[0], store.Failure{Code: "auth_rejected",
+		Message: "WordPress refused the application password of editor"})
+	left := 2
+	retrying := seedPublishFailure(t, h.App.Store, tk.Tenant.ID, seed.Ideas[1], store.Failure{Code: "site_error",
+		Message: "WordPress failed to answer (HTTP 503)", RetryAt: new(time.Now().Add(time.Hour)), RetriesLeft: &left})
 	email, password := "owner@example.com", "owner password 1"
 	createUser(t, h, tk.Tenant.ID, email, password, "owner")
 	noREST := httptest.NewServer(http.NotFoundHandler())
@@ -56,6 +65,12 @@ func TestFailureReasonsInBrowser(t *testing.T) {
 		poll(`[...document.querySelectorAll('#jobs-table tr[data-state="failed"]')].some(tr => tr.textContent.includes("rest_disabled"))`),
 		poll(`[...document.querySelectorAll('#jobs-table tr[data-state="queued"]')].some(tr =>
 			tr.textContent.includes("refused the connection") && tr.textContent.includes("retrying at") && tr.textContent.includes("2 retries left"))`),
+		chromedp.Navigate(fmt.Sprintf("%s/ui/drafts/%d", h.URL, refused)),
+		poll(`(t => t.includes("Publishing failed: WordPress refused the application password") && t.includes("auth_rejected") &&
+			t.includes("will not be tried again"))(document.querySelector("#publish-failure:not([hidden])")?.textContent || "")`),
+		chromedp.Navigate(fmt.Sprintf("%s/ui/drafts/%d", h.URL, retrying)),
+		poll(`(t => t.includes("HTTP 503") && t.includes("site_error") && t.includes("next attempt") && t.includes("2 retries left"))(
+			document.querySelector("#publish-failure:not([hidden])")?.textContent || "")`),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v\npage: %s", err, pageText(t, ctx, artifactsDir(t)))
@@ -79,4 +94,31 @@ func signInBrowser(base, email, password string) chromedp.Action[chromedp.Void] 
 		}
 		return nil
 	})
+}
+
+// seedPublishFailure writes a draft of idea and a publish job of it that
+// failed with f: for good, or waiting to retry when f has a retry time.
+// The draft shows the failure (RecordPublishFailure); it returns its id.
+func seedPublishFailure(t *testing.T, st *store.Store, tenantID int64, idea store.Idea, f store.Failure) int64 {
+	t.Helper()
+	ctx := apptest.Context(t)
+	draftJob := apptest.FreeJob(t, st, tenantID, tasks.TypeDraft, idea.SiteID, idea.ID)
+	apptest.Must(t, st.SaveDraft(ctx, store.Outcome{TenantID: tenantID, JobID: draftJob}, idea, store.Draft{Title: idea.Title,
+		Slug: fmt.Sprint("draft-", idea.ID), BodyHTML: "<p>Two words</p>", WordCount: 2}), "save draft")
+	drafts, err := st.ListDrafts(ctx, tenantID, idea.SiteID, store.Page{Limit: 100})
+	apptest.Must(t, err, "list drafts")
+	i := slices.IndexFunc(drafts, func(d store.Draft) bool { return d.IdeaID == idea.ID })
+	if i < 0 {
+		t.Fatalf("no draft of idea %d", idea.ID)
+	}
+	pub := apptest.FreeJob(t, st, tenantID, tasks.TypePublish, idea.SiteID, drafts[i].ID)
+	final := f.RetryAt == nil
+	if final {
+		apptest.Must(t, st.FailJob(ctx, tenantID, pub, f), "fail the publish")
+	} else {
+		apptest.Must(t, st.RetryLater(ctx, tenantID, pub, f), "retry the publish")
+	}
+	apptest.Must(t, st.RecordPublishFailure(ctx, tenantID, drafts[i].ID, store.PublishFailure{JobID: pub, Error: f.Message,
+		ErrorCode: f.Code, At: time.Now(), Final: final, RetryAt: f.RetryAt, RetriesLeft: f.RetriesLeft}), "show the failure")
+	return drafts[i].ID
 }

@@ -309,6 +309,17 @@ const pages = {
 
   async draft(id) {
     let draft;
+    // The last publish's failure, if one failed since the last success: its
+    // reason and code, and whether and when it is tried again.
+    const showPublishFailure = f => {
+      const box = document.getElementById("publish-failure");
+      box.hidden = !f;
+      if (!f) return box.replaceChildren();
+      const next = f.final ? "it will not be tried again: correct the cause and publish again"
+        : "next attempt " + (f.retry_at ? fmtTime(f.retry_at) : "soon") + (f.retries_left != null ? " (" + f.retries_left + " retries left)" : "");
+      box.replaceChildren(el("strong", { class: "error" }, "Publishing failed: "), f.error || "", " ",
+        f.error_code ? el("code", { class: "error-code" }, f.error_code) : "", " · " + fmtTime(f.at) + " · " + next + " · job " + f.job_id);
+    };
     const fields = ["title", "slug", "excerpt", "meta_title", "meta_description", "focus_keyword"];
     const load = () => guard(async () => {
       draft = await api("GET", "/v1/drafts/" + id);
@@ -317,6 +328,7 @@ const pages = {
       document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
         " · " + draft.word_count + " words", link ? el("span", {}, " · ", el("a", { href: link, rel: "noopener" }, "view the post")) : "",
         " · ", el("a", { href: "/ui/sites/" + draft.site_id }, "back to the site"));
+      showPublishFailure((draft.publish_report || {}).failed);
       document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(draft.title) + "</h1>" + (draft.body_html || "");
       for (const f of fields) document.getElementById("f-" + f).value = draft[f] || "";
       const imgs = await api("GET", "/v1/drafts/" + id + "/images").catch(() => ({ items: [] }));
