@@ -153,3 +153,30 @@ func TestWriteSection(t *testing.T) {
 	}
 	write(SectionHeading+"\n\nnew\n", "# B\n\n"+SectionHeading+"\n\nnew\n\n## make eval (#21), before\n\nkept\n")
 }
+
+// TestMirrorsWorker fails when the worker's stages stop calling what Run
+// and CheckWriter copy (they cannot call the stages themselves, which need
+// the store): change the eval with them, so that make eval keeps measuring
+// what a job does.
+func TestMirrorsWorker(t *testing.T) {
+	calls := map[string][]string{
+		"../worker/cluster.go": {
+			"cluster.Group(ctx, vectors, cluster.Options{})",
+			fmt.Sprintf("embedChunk = %d", embedChunk),
+			fmt.Sprintf("keywordInfos(members, %d)", nameKeywords),
+		},
+		"../worker/ideas.go": {fmt.Sprintf("keywords[:min(len(keywords), %d)]", ideaKeywords)},
+		"../store/content.go": {"ORDER BY volume DESC NULLS LAST, id"},
+	}
+	for path, wants := range calls {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(src), want) {
+				t.Errorf("%s no longer has %q: update internal/eval to do what the worker does", path, want)
+			}
+		}
+	}
+}
