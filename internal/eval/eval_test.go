@@ -165,7 +165,7 @@ func TestMirrorsWorker(t *testing.T) {
 			fmt.Sprintf("embedChunk = %d", embedChunk),
 			fmt.Sprintf("keywordInfos(members, %d)", nameKeywords),
 		},
-		"../worker/ideas.go": {fmt.Sprintf("keywords[:min(len(keywords), %d)]", ideaKeywords)},
+		"../worker/ideas.go":  {fmt.Sprintf("keywords[:min(len(keywords), %d)]", ideaKeywords)},
 		"../store/content.go": {"ORDER BY volume DESC NULLS LAST, id"},
 	}
 	for path, wants := range calls {
