@@ -76,6 +76,9 @@ bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 
 	@rm -f docs/benchmarks.md.raw
 	@echo "wrote docs/benchmarks.md"
 
+eval: ## score clustering (purity, ARI, coverage, modifier-held clusters) on testdata/eval's labelled sets and the sample, and check the offline writer's output (#21); writes docs/benchmarks.md's "make eval" section
+	@set -o pipefail; PRESSWORK_EVAL=1 PRESSWORK_EVAL_OUT=$(CURDIR)/docs/benchmarks.md $(GO) test -run '^TestEval$$' -count=1 -v -timeout 5m ./internal/eval/ | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok '
+
 chaos: ## fault-injection run (root, a few minutes): own PostgreSQL, Redis and WordPress; kills and outages mid-pipeline; see docs/reliability.md
 	$(GO) run ./cmd/chaos $(CHAOS_ARGS)
 
@@ -89,4 +92,4 @@ env: ## create .presswork.env with a random secret key (once)
 	  echo "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(DB_NAME)?sslmode=disable" >> $(ENV_FILE); \
 	  echo "created $(ENV_FILE) (keep its SECRET_KEY: it encrypts the stored site passwords)"; }
 
-.PHONY: help run test demo demo-wordpress wordpress migrate lint fuzz bench chaos build env
+.PHONY: help run test demo demo-wordpress wordpress migrate lint fuzz bench eval chaos build env
