@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,11 +17,13 @@ import (
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/testenv"
+	"github.com/presswork/presswork/internal/wordpress/fakewp"
 )
 
 // TestFailureReasonsInBrowser: a site whose check failed shows its reason
 // and code in the sites table (a missing REST API; a certificate for
-// another name, which says whose it is), and the failed check shows them
+// another name, which says whose it is; a wrong application password; a
+// name that does not exist), and the failed check shows them
 // on the failed jobs page, beside a job waiting to retry with its next
 // attempt. A draft whose publish failed shows the reason and code on its
 // page, with the next attempt or that none comes.
@@ -44,10 +48,22 @@ func TestFailureReasonsInBrowser(t *testing.T) {
 	downURL := down.URL
 	down.Close() // refuses connections: its check retries
 
-	for name, url := range map[string]string{"No API": noREST.URL, "Down": downURL, "Wrong name": wrongName.URL} {
+	wp := fakewp.New(t, fakewp.Config{RefuseWrongPassword: true})
+	sites := []struct{ name, url, password string }{
+		{"No API", noREST.URL, "abcd efgh"}, {"Down", downURL, "abcd efgh"}, {"Wrong name", wrongName.URL, "abcd efgh"},
+		{"Wrong password", wp.SiteURL(), "wrong wrong wrong"},
+	}
+	_, lookupErr := net.LookupHost("presswork-check.invalid")
+	var dnsErr *net.DNSError
+	nxdomain := errors.As(lookupErr, &dnsErr) && dnsErr.IsNotFound
+	if nxdomain { // a machine whose resolver does not answer NXDOMAIN cannot show this case
+		sites = append(sites, struct{ name, url, password string }{"No such name", "https://blog.invalid", "abcd efgh"})
+	}
+	for _, s := range sites {
+		name, url := s.name, s.url
 		var site store.Site
 		apptest.Must(t, c.Do(context.Background(), http.MethodPost, "/v1/sites", map[string]string{"name": name, "url": url,
-			"username": "editor", "application_password": "abcd efgh"}, &site), "add site")
+			"username": fakewp.User, "application_password": s.password}, &site), "add site")
 		var acc apptest.Accepted
 		apptest.Must(t, c.Do(context.Background(), http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", site.ID), nil, &acc), "check")
 		apptest.Eventually(t, 30*time.Second, "the check of "+name+" fails an attempt", func() (bool, error) {
@@ -61,8 +77,13 @@ func TestFailureReasonsInBrowser(t *testing.T) {
 		poll(`document.querySelector("#sites-table").textContent.includes("rest_disabled")`),
 		poll(`[...document.querySelectorAll("#sites-table tr")].some(tr => tr.textContent.includes("Wrong name") &&
 			tr.textContent.includes("the TLS certificate is for other.example, not 127.0.0.1") && tr.textContent.includes("tls_invalid"))`),
+		poll(`[...document.querySelectorAll("#sites-table tr")].some(tr => tr.textContent.includes("Wrong password") &&
+			tr.textContent.includes("application password") && tr.textContent.includes("auth_rejected"))`),
+		poll(fmt.Sprintf(`%t || [...document.querySelectorAll("#sites-table tr")].some(tr => tr.textContent.includes("No such name") &&
+			tr.textContent.includes("does not exist") && tr.textContent.includes("dns_not_found"))`, !nxdomain)),
 		chromedp.Navigate(h.URL+"/ui/jobs"),
 		poll(`[...document.querySelectorAll('#jobs-table tr[data-state="failed"]')].some(tr => tr.textContent.includes("rest_disabled"))`),
+		poll(`[...document.querySelectorAll('#jobs-table tr[data-state="failed"]')].some(tr => tr.textContent.includes("auth_rejected"))`),
 		poll(`[...document.querySelectorAll('#jobs-table tr[data-state="queued"]')].some(tr =>
 			tr.textContent.includes("refused the connection") && tr.textContent.includes("retrying at") && tr.textContent.includes("2 retries left"))`),
 		chromedp.Navigate(fmt.Sprintf("%s/ui/drafts/%d", h.URL, refused)),
