@@ -66,6 +66,7 @@ fuzz: ## run each fuzz test for 20 seconds
 
 bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 rules firing, the #7 table and the cost per article under AI faults; writes docs/benchmarks.md
 	@mkdir -p docs
+	@sed -n '/^## make eval/,$$p' docs/benchmarks.md > docs/benchmarks.md.eval 2>/dev/null || true
 	@scripts/bench-header.sh > docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kwimport/ ./internal/cluster/ ./internal/ai/offline/ | tee -a docs/benchmarks.md.raw
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestTwoProcessesUnderProviderLimit$$' -count=1 -v ./internal/ratelimit/ | tee -a docs/benchmarks.md.raw
@@ -73,7 +74,7 @@ bench: ## benchmarks (a few minutes): micro-benchmarks, provider limits, 10,000 
 	PRESSWORK_BENCH=1 $(GO) test -run '^TestBenchFiringTenThousandRules$$' -count=1 -v ./internal/scheduler/ | tee -a docs/benchmarks.md.raw
 	PRESSWORK_BENCH=1 PRESSWORK_BENCH_OUT=$(CURDIR)/docs/benchmarks.md $(GO) test -run '^TestBenchTable$$' -count=1 -v -timeout 15m ./internal/e2e/
 	@{ echo; echo '## Other benchmarks of the same run'; echo; echo '```'; grep -E '^(Benchmark|\| scheduler|.*served|.*limit)' docs/benchmarks.md.raw; echo '```'; } >> docs/benchmarks.md
-	@rm -f docs/benchmarks.md.raw
+	@{ echo; cat docs/benchmarks.md.eval; } >> docs/benchmarks.md; rm -f docs/benchmarks.md.raw docs/benchmarks.md.eval
 	@echo "wrote docs/benchmarks.md"
 
 eval: ## score clustering (purity, ARI, coverage, modifier-held clusters) on testdata/eval's labelled sets and the sample, and check the offline writer's output (#21); writes docs/benchmarks.md's "make eval" section
