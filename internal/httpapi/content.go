@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -152,67 +150,6 @@ func (s *Server) getCluster(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, clusterWithKeywords{Cluster: cl, Keywords: kws})
-}
-
-// clusterRename is the body of PATCH /v1/clusters/{id}; a field left out
-// or null is kept.
-type clusterRename struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
-}
-
-// The lengths of a cluster's name and description, as the model's are
-// held to.
-const (
-	maxClusterName        = 80
-	maxClusterDescription = 300
-)
-
-func (r clusterRename) validate() error {
-	v := &errs.ValidationError{}
-	if r.Name == nil && r.Description == nil {
-		v.Add("name", "give a name, a description or both")
-	}
-	if r.Name != nil {
-		v.CheckText("name", *r.Name, 1, maxClusterName)
-	}
-	if r.Description != nil {
-		v.CheckText("description", *r.Description, 1, maxClusterDescription)
-	}
-	return v.OrNil()
-}
-
-// renameCluster names a cluster by hand (its name_source becomes user):
-// the fix for a cluster named by fallback, or any name an editor prefers.
-func (s *Server) renameCluster(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var req clusterRename
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	if err := req.validate(); err != nil {
-		return err
-	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	cl, err := s.store.GetCluster(ctx, tenant, id)
-	if err != nil {
-		return err
-	}
-	name, description := cl.Name, cl.Description
-	if req.Name != nil {
-		name = strings.TrimSpace(*req.Name)
-	}
-	if req.Description != nil {
-		description = strings.TrimSpace(*req.Description)
-	}
-	if cl, err = s.store.RenameCluster(ctx, tenant, id, name, description); err != nil {
-		return err
-	}
-	s.audit(c, "cluster.rename", fmt.Sprintf("cluster:%d", id))
-	return c.JSON(http.StatusOK, cl)
 }
 
 func (s *Server) listIdeas(c echo.Context) error {

@@ -20,9 +20,15 @@ type Cluster struct {
 	// NameSource says who named the cluster: NameByModel, NameByFallback
 	// (the model gave no usable name; named after its most central
 	// keyword, to be renamed) or NameByUser.
-	NameSource   string    `json:"name_source"`
-	KeywordCount int       `json:"keyword_count"`
-	CreatedAt    time.Time `json:"created_at"`
+	NameSource   string `json:"name_source"`
+	KeywordCount int    `json:"keyword_count"`
+	// Locked keeps automatic clustering from changing the cluster; its
+	// user may still edit it (see Editor).
+	Locked bool `json:"locked"`
+	// Edited is set once a user changed the cluster's keywords (a move,
+	// a removal, a merge or a split): a full re-cluster keeps it as it is.
+	Edited    bool      `json:"edited"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Who named a cluster (Cluster.NameSource).
@@ -116,18 +122,12 @@ func (s *Store) SaveClusters(ctx context.Context, o Outcome, siteID int64, clust
 	})
 }
 
-const clusterColumns = `id, site_id, job_id, name, description, name_source, keyword_count, created_at`
+const clusterColumns = `id, site_id, job_id, name, description, name_source, keyword_count, locked, edited, created_at`
 
 func scanCluster(r pgx.Row) (c Cluster, err error) {
-	err = r.Scan(&c.ID, &c.SiteID, &c.JobID, &c.Name, &c.Description, &c.NameSource, &c.KeywordCount, &c.CreatedAt)
+	err = r.Scan(&c.ID, &c.SiteID, &c.JobID, &c.Name, &c.Description, &c.NameSource, &c.KeywordCount, &c.Locked,
+		&c.Edited, &c.CreatedAt)
 	return c, err
-}
-
-// RenameCluster sets a cluster's name and description, named by a user.
-func (s *Store) RenameCluster(ctx context.Context, tenantID, id int64, name, description string) (Cluster, error) {
-	c, err := scanCluster(s.pool.QueryRow(ctx, `UPDATE clusters SET name = $3, description = $4, name_source = 'user'
-		WHERE tenant_id = $1 AND id = $2 RETURNING `+clusterColumns, tenantID, id, name, description))
-	return c, translate(err)
 }
 
 // GetCluster returns one of a tenant's clusters.
