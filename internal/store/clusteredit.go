@@ -87,7 +87,7 @@ func (s *Store) MergeClusters(ctx context.Context, tenantID, into int64, ids []i
 			// The merged clusters' ideas are about the same topic now: they
 			// follow their keywords rather than vanish with their cluster.
 			`UPDATE ideas SET cluster_id = $2 WHERE tenant_id = $1 AND cluster_id = ANY($3)`,
-			`DELETE FROM clusters WHERE tenant_id = $1 AND id = ANY($3)`,
+			`DELETE FROM clusters WHERE tenant_id = $1 AND id <> $2 AND id = ANY($3)`,
 		} {
 			if _, err := tx.Exec(ctx, q, tenantID, into, ids); err != nil {
 				return fmt.Errorf("merge clusters: %w", err)
