@@ -165,6 +165,12 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"title":"Edited title"}`)
 	case "PATCH /v1/clusters/:id":
 		return j(`{"name":"Renamed cluster"}`)
+	case "POST /v1/clusters/merge":
+		return j(`{"cluster_ids":[` + missingID + `],"into":1` + missingID + `}`)
+	case "POST /v1/clusters/:id/keywords", "POST /v1/clusters/:id/keywords/remove":
+		return j(`{"keyword_ids":[` + missingID + `]}`)
+	case "POST /v1/clusters/:id/split":
+		return j(`{"keyword_ids":[` + missingID + `],"name":"Split off"}`)
 	case "POST /v1/sites/:id/check":
 		return "", nil
 	case "POST /v1/admin/tenants":

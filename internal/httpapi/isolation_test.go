@@ -50,6 +50,9 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/clusters/:id/keywords":         fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/clusters/:id/keywords/remove":  fmt.Sprint(a.ClusterIDs[0]),
+		"/v1/clusters/:id/split":            fmt.Sprint(a.ClusterIDs[0]),
 		"/v1/ideas/:id":                     fmt.Sprint(a.IdeaIDs[0]),
 		"/v1/drafts/:id":                    fmt.Sprint(a.DraftID),
 		"/v1/drafts/:id/image":              fmt.Sprint(a.DraftID),
@@ -150,6 +153,22 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 
+	// The cluster edits name A's keywords: its unclustered one moves into
+	// the first cluster and out again, then a clustered one is split off.
+	unclustered, clustered := a.KeywordIDs[5], a.KeywordIDs[0]
+	ownBodies := map[string]string{
+		"POST /v1/clusters/:id/keywords":        fmt.Sprintf(`{"keyword_ids":[%d]}`, unclustered),
+		"POST /v1/clusters/:id/keywords/remove": fmt.Sprintf(`{"keyword_ids":[%d]}`, unclustered),
+		"POST /v1/clusters/:id/split":           fmt.Sprintf(`{"keyword_ids":[%d],"name":"Split off"}`, clustered),
+	}
+	// Their bodies naming A's keywords are not found for B either.
+	for route, body := range ownBodies {
+		method, path, _ := strings.Cut(route, " ")
+		call(t, h, b.Key, method, withID(path, ids[path]), "application/json", []byte(body)).problem(t, http.StatusNotFound)
+	}
+	callJSON(t, h, b.Key, "POST", "/v1/clusters/merge", map[string]any{"cluster_ids": a.ClusterIDs[1:],
+		"into": a.ClusterIDs[0]}).problem(t, http.StatusNotFound)
+
 	// Nothing of A changed; B's attempts wrote nothing for B either.
 	sameState(t, "another tenant's requests", aBefore, state(t, h, a.Key, aGets...))
 	sameState(t, "requests for another tenant's rows", bBefore, state(t, h, b.Key))
@@ -219,6 +238,9 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 		ct, body := sampleRequest(t, rt.Method, rt.Path)
+		if own, ok := ownBodies[rt.Method+" "+rt.Path]; ok {
+			body = []byte(own)
+		}
 		path := withID(rt.Path, ids[rt.Path])
 		if ans := call(t, h, a.Key, rt.Method, path, ct, body); ans.Status >= 300 {
 			t.Errorf("%s %s as its own tenant: status %d, want 2xx; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
