@@ -423,6 +423,7 @@ func badInputs() []badCase {
 	cases = append(cases, badInputsPanel()...)
 	cases = append(cases, badInputsAuth()...)
 	cases = append(cases, badInputsAutomation()...)
+	cases = append(cases, badInputsClusters()...)
 	return cases
 }
 

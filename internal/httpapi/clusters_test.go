@@ -60,3 +60,112 @@ func TestRenameCluster(t *testing.T) {
 		t.Errorf("a refused rename changed the cluster: %+v", got)
 	}
 }
+
+// TestEditClusters walks the cluster edits through the API: split, move
+// back, drop, assign the outlier, lock, merge; each answers the cluster
+// and leaves one audit entry; the refusals name their field and change
+// nothing.
+func TestEditClusters(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	a := newFixtureLite(t, h, "edit-a")
+	seeded := apptest.SeedIdeas(t, h.App.Store, a.TenantID, 1, "edit")
+	cl := seeded.Cluster
+	var kws struct{ Items []store.Keyword }
+	callJSON(t, h, a.Key, "GET", fmt.Sprintf("/v1/clusters/%d/keywords?limit=500", cl.ID), nil).must(t, 200, &kws)
+	if len(kws.Items) != 4 || kws.Items[0].Volume == nil {
+		t.Fatalf("the seeded cluster's keywords: %+v, want 4 with volumes", kws.Items)
+	}
+	k := func(i int) int64 { return kws.Items[i].ID }
+	path := func(f string, args ...any) string { return fmt.Sprintf("/v1/clusters/%d", cl.ID) + fmt.Sprintf(f, args...) }
+	refuse := func(what string, status int, field, method, p string, body any) {
+		t.Helper()
+		pr := callJSON(t, h, a.Key, method, p, body).problem(t, status)
+		if field != "" && !slices.Contains(fields(pr), field) {
+			t.Errorf("%s: the problem names %v, want %s (%s)", what, fields(pr), field, pr.Detail)
+		}
+		if field == "" && pr.Detail == "" {
+			t.Errorf("%s: the problem says nothing", what)
+		}
+	}
+	other := apptest.SeedIdeas(t, h.App.Store, a.TenantID, 1, "other") // another site of the same tenant
+	before := state(t, h, a.Key, path(""))
+
+	refuse("splitting off every keyword", 400, "keyword_ids", "POST", path("/split"), map[string]any{
+		"keyword_ids": []int64{k(0), k(1), k(2), k(3)}, "name": "Everything"})
+	refuse("splitting under the cluster's own name", 409, "name", "POST", path("/split"), map[string]any{
+		"keyword_ids": []int64{k(3)}, "name": strings.ToUpper(cl.Name)})
+	refuse("merging into itself", 400, "cluster_ids", "POST", "/v1/clusters/merge", map[string]any{
+		"cluster_ids": []int64{cl.ID}, "into": cl.ID})
+	refuse("moving a missing keyword", 404, "", "POST", path("/keywords"), map[string]any{"keyword_ids": []int64{999999999}})
+	refuse("merging a cluster of another site", 400, "cluster_ids", "POST", "/v1/clusters/merge", map[string]any{
+		"cluster_ids": []int64{other.Cluster.ID}, "into": cl.ID})
+	otherKws, err := h.App.Store.ClusterKeywords(t.Context(), a.TenantID, other.Cluster.ID)
+	apptest.Must(t, err, "other keywords")
+	refuse("moving a keyword of another site", 400, "keyword_ids", "POST", path("/keywords"), map[string]any{
+		"keyword_ids": []int64{otherKws[0].ID}})
+	sameState(t, "refused edits", before, state(t, h, a.Key, path("")))
+
+	// Split two keywords off, move one back, drop the other, assign it again.
+	var split, got store.Cluster
+	ans := callJSON(t, h, a.Key, "POST", path("/split"), map[string]any{"keyword_ids": []int64{k(2), k(3)}, "name": " Hand grinders "})
+	ans.must(t, 201, &split)
+	if split.Name != "Hand grinders" || split.KeywordCount != 2 || !split.Edited || ans.Header.Get("Location") != fmt.Sprintf("/v1/clusters/%d", split.ID) {
+		t.Errorf("split: %+v (Location %q)", split, ans.Header.Get("Location"))
+	}
+	callJSON(t, h, a.Key, "POST", path("/keywords"), map[string]any{"keyword_ids": []int64{k(2)}}).must(t, 200, &got)
+	if got.KeywordCount != 3 {
+		t.Errorf("after moving one back: %d keywords, want 3", got.KeywordCount)
+	}
+	callJSON(t, h, a.Key, "POST", path("/keywords"), map[string]any{"keyword_ids": []int64{k(2)}}).must(t, 200, &got)
+	if got.KeywordCount != 3 {
+		t.Errorf("moving it again: %d keywords, want still 3", got.KeywordCount)
+	}
+	splitPath := fmt.Sprintf("/v1/clusters/%d", split.ID)
+	callJSON(t, h, a.Key, "POST", splitPath+"/keywords/remove", map[string]any{"keyword_ids": []int64{k(3)}}).must(t, 200, &got)
+	if got.KeywordCount != 0 {
+		t.Errorf("after dropping its last keyword: %+v", got)
+	}
+	var outliers struct{ Items []store.Keyword }
+	callJSON(t, h, a.Key, "GET", fmt.Sprintf("/v1/sites/%d/keywords?unclustered=true", seeded.Site.ID), nil).must(t, 200, &outliers)
+	if len(outliers.Items) != 1 || outliers.Items[0].ID != k(3) || !outliers.Items[0].Outlier {
+		t.Errorf("unclustered after the drop: %+v, want keyword %d as an outlier", outliers.Items, k(3))
+	}
+	callJSON(t, h, a.Key, "POST", splitPath+"/keywords", map[string]any{"keyword_ids": []int64{k(3)}}).must(t, 200, &got)
+	if got.KeywordCount != 1 {
+		t.Errorf("after assigning the outlier: %+v", got)
+	}
+
+	// Lock, and merge the split cluster (with the seeded ideas' cluster as
+	// the one kept): a user may edit a locked cluster.
+	callJSON(t, h, a.Key, "PATCH", splitPath, map[string]any{"locked": true}).must(t, 200, &got)
+	if !got.Locked || got.Name != "Hand grinders" {
+		t.Errorf("after locking: %+v", got)
+	}
+	callJSON(t, h, a.Key, "POST", "/v1/clusters/merge", map[string]any{"cluster_ids": []int64{cl.ID}, "into": split.ID,
+		"name": "Espresso grinders at home"}).must(t, 200, &got)
+	if got.KeywordCount != 4 || got.Name != "Espresso grinders at home" {
+		t.Errorf("after merging: %+v", got)
+	}
+	callJSON(t, h, a.Key, "GET", path(""), nil).problem(t, 404)
+	idea := seeded.Ideas[0]
+	callJSON(t, h, a.Key, "GET", fmt.Sprintf("/v1/ideas/%d", idea.ID), nil).must(t, 200, &idea)
+	if idea.ClusterID != split.ID {
+		t.Errorf("the idea of the merged-away cluster is in cluster %d, want %d", idea.ClusterID, split.ID)
+	}
+
+	var audit struct{ Items []store.AuditEntry }
+	callJSON(t, h, a.Key, "GET", "/v1/audit?limit=50", nil).must(t, 200, &audit)
+	var actions []string
+	for _, e := range audit.Items {
+		if strings.HasPrefix(e.Action, "cluster.") {
+			actions = append(actions, e.Action)
+		}
+	}
+	slices.Reverse(actions)
+	want := []string{"cluster.split", "cluster.keywords.add", "cluster.keywords.add", "cluster.keywords.remove",
+		"cluster.keywords.add", "cluster.lock", "cluster.merge"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("audit actions %v, want %v", actions, want)
+	}
+}
