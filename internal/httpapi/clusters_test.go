@@ -77,7 +77,9 @@ func TestEditClusters(t *testing.T) {
 		t.Fatalf("the seeded cluster's keywords: %+v, want 4 with volumes", kws.Items)
 	}
 	k := func(i int) int64 { return kws.Items[i].ID }
-	path := func(f string, args ...any) string { return fmt.Sprintf("/v1/clusters/%d", cl.ID) + fmt.Sprintf(f, args...) }
+	path := func(f string, args ...any) string {
+		return fmt.Sprintf("/v1/clusters/%d", cl.ID) + fmt.Sprintf(f, args...)
+	}
 	refuse := func(what string, status int, field, method, p string, body any) {
 		t.Helper()
 		pr := callJSON(t, h, a.Key, method, p, body).problem(t, status)
