@@ -73,6 +73,14 @@ function fill(tableID, rows, render) {
   applyFilter(tableID);
 }
 
+// refill fills a table again keeping the rows selected (when keep): a
+// reload that lands while the editor picks rows must not undo the picks.
+function refill(tableID, rows, render, keep) {
+  const picked = new Set(keep ? selected(tableID) : []);
+  fill(tableID, rows, render);
+  for (const c of document.querySelectorAll("#" + tableID + " .row-select")) if (picked.has(Number(c.value))) c.checked = true;
+}
+
 function applyFilter(tableID) {
   const input = document.querySelector('[data-filter="' + tableID + '"]');
   const q = input ? input.value.trim().toLowerCase() : "";
@@ -241,9 +249,79 @@ const pages = {
       td.append(el("button", { type: "button", class: "rename", "aria-label": "Rename " + c.name, onclick: rename }, "Rename"));
       return td;
     };
-    const loadClusters = () => guard(async () => {
-      const cs = await listAll("/v1/sites/" + id + "/clusters");
-      fill("clusters-table", cs, c => el("tr", {}, selectBox(c.id, c.name), clusterNameCell(c), el("td", {}, c.keyword_count), el("td", { class: "wide-only" }, c.description)));
+    // Cluster editing (#21): open a cluster to see its keywords with volume
+    // and intent, split some off, move them to another cluster or drop
+    // them; assign unclustered keywords; merge selected clusters; lock a
+    // cluster against automatic clustering (its editor can still edit it).
+    const canEdit = !!document.getElementById("merge-clusters");
+    // loading counts the cluster loads in flight on body[data-loading],
+    // so a test (or a style) can tell when the tables are settled.
+    let loads = 0;
+    const loading = fn => async () => {
+      document.body.dataset.loading = ++loads;
+      try { return await fn(); } finally { document.body.dataset.loading = --loads; }
+    };
+    let clusters = [], openID = null;
+    const keywordRow = k => el("tr", {}, selectBox(k.id, k.phrase), el("td", {}, k.phrase, k.outlier ? el("span", { class: "badge fallback", title: "Clustering could not group it" }, " outlier") : null),
+      el("td", {}, k.volume ?? ""), el("td", {}, k.intent || ""));
+    const targets = (selectID, except) => {
+      const sel = document.getElementById(selectID);
+      if (sel) sel.replaceChildren(...clusters.filter(c => c.id !== except).map(c => el("option", { value: c.id }, c.name)));
+    };
+    const openCluster = cid => guard(loading(async () => {
+      const c = clusters.find(x => x.id === cid);
+      if (!c) { openID = null; document.getElementById("cluster-detail").hidden = true; return; }
+      const same = openID === cid;
+      openID = cid;
+      document.getElementById("cluster-detail").hidden = false;
+      document.getElementById("cluster-detail-h").textContent = "Keywords of " + c.name + (c.locked ? " (locked)" : "");
+      const kws = await listAll("/v1/clusters/" + cid + "/keywords");
+      refill("cluster-keywords", kws, keywordRow, same);
+      targets("move-target", cid);
+    }));
+    const loadOutliers = () => guard(loading(async () => {
+      refill("outliers-table", await listAll("/v1/sites/" + id + "/keywords?unclustered=true"), keywordRow, true);
+    }));
+    const lockBox = c => el("input", { type: "checkbox", class: "lock", checked: c.locked, disabled: !canEdit, "aria-label": "Lock " + c.name,
+      onchange: ev => guard(async () => { await api("PATCH", "/v1/clusters/" + c.id, { locked: ev.target.checked }); say((ev.target.checked ? "Locked " : "Unlocked ") + c.name + "."); loadClusters(); }) });
+    const loadClusters = () => guard(loading(async () => {
+      clusters = await listAll("/v1/sites/" + id + "/clusters");
+      fill("clusters-table", clusters, c => el("tr", { "data-id": c.id }, selectBox(c.id, c.name), clusterNameCell(c),
+        el("td", {}, el("button", { type: "button", class: "open-cluster", "aria-label": "Keywords of " + c.name, onclick: () => openCluster(c.id) }, String(c.keyword_count))),
+        el("td", {}, lockBox(c)), el("td", { class: "wide-only" }, c.description)));
+      targets("assign-target");
+      if (openID !== null) openCluster(openID);
+    }));
+    // edit sends one cluster edit, then shows what changed.
+    const edit = (method, path, body, msg) => guard(loading(async () => {
+      await api(method, path, body); say(msg); await loadClusters(); loadOutliers(); loadIdeas();
+    }));
+    const onClick = (btn, fn) => { const b = document.getElementById(btn); if (b) b.addEventListener("click", fn); };
+    onClick("merge-clusters", () => {
+      const ids = selected("clusters-table");
+      if (ids.length < 2) return say("Select two clusters or more to merge.", true);
+      const into = clusters.find(c => c.id === ids[0]);
+      edit("POST", "/v1/clusters/merge", { cluster_ids: ids.slice(1), into: ids[0] }, "Merged " + ids.length + " clusters into " + into.name + ".");
+    });
+    onClick("split", () => {
+      const ids = selected("cluster-keywords"), name = document.getElementById("split-name").value;
+      if (!ids.length) return say("Select keywords first.", true);
+      edit("POST", "/v1/clusters/" + openID + "/split", { keyword_ids: ids, name }, "Split " + ids.length + " keyword(s) off into " + name.trim() + ".");
+    });
+    onClick("move", () => {
+      const ids = selected("cluster-keywords"), to = Number(document.getElementById("move-target").value);
+      if (!ids.length) return say("Select keywords first.", true);
+      edit("POST", "/v1/clusters/" + to + "/keywords", { keyword_ids: ids }, "Moved " + ids.length + " keyword(s).");
+    });
+    onClick("drop", () => {
+      const ids = selected("cluster-keywords");
+      if (!ids.length) return say("Select keywords first.", true);
+      edit("POST", "/v1/clusters/" + openID + "/keywords/remove", { keyword_ids: ids }, "Dropped " + ids.length + " keyword(s) from the cluster.");
+    });
+    onClick("assign", () => {
+      const ids = selected("outliers-table"), to = Number(document.getElementById("assign-target").value);
+      if (!ids.length) return say("Select unclustered keywords first.", true);
+      edit("POST", "/v1/clusters/" + to + "/keywords", { keyword_ids: ids }, "Assigned " + ids.length + " keyword(s).");
     });
     const loadIdeas = () => guard(async () => {
       const ideas = await listAll("/v1/ideas?site_id=" + id + (withoutDraft.checked ? "&without_draft=true" : ""));
@@ -260,7 +338,7 @@ const pages = {
           el("td", {}, d.word_count), el("td", {}, link ? el("a", { href: link, rel: "noopener" }, "view post") : ""));
       });
     });
-    const loadAll = () => { loadClusters(); loadIdeas(); loadDrafts(); };
+    const loadAll = () => { loadClusters(); loadOutliers(); loadIdeas(); loadDrafts(); };
     withoutDraft.addEventListener("change", loadIdeas);
     status.addEventListener("change", loadDrafts);
     guard(async () => {
