@@ -262,7 +262,7 @@ const pages = {
       try { return await fn(); } finally { document.body.dataset.loading = --loads; }
     };
     let clusters = [], openID = null;
-    const keywordRow = k => el("tr", {}, selectBox(k.id, k.phrase), el("td", {}, k.phrase, k.outlier ? el("span", { class: "badge fallback", title: "Clustering could not group it" }, " outlier") : null),
+    const keywordRow = k => el("tr", {}, selectBox(k.id, k.phrase), el("td", {}, k.phrase, k.outlier ? " " : null, k.outlier ? el("span", { class: "badge fallback", title: "Clustering could not group it" }, "outlier") : null),
       el("td", {}, k.volume ?? ""), el("td", {}, k.intent || ""));
     const targets = (selectID, except) => {
       const sel = document.getElementById(selectID);
