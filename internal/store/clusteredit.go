@@ -202,8 +202,9 @@ func (s *Store) MoveKeywords(ctx context.Context, tenantID, id int64, keywordIDs
 }
 
 // RemoveKeywords takes the keywords keywordIDs out of the cluster id: they
-// become outliers of the clustering that grouped them, which automation
-// leaves alone (POST /v1/sites/:id/clustering tries them again). A
+// become outliers of the clustering that grouped them: automation leaves
+// them alone until new keywords arrive, and POST /v1/sites/:id/clustering
+// tries them again. A
 // keyword already in no cluster stays so; one in another cluster is
 // refused naming keyword_ids.
 func (s *Store) RemoveKeywords(ctx context.Context, tenantID, id int64, keywordIDs []int64, by Editor) (Cluster, error) {
@@ -311,8 +312,10 @@ func (e *NameTakenError) Unwrap() error { return errs.ErrConflict }
 // keywordsOf returns the tenant's keywords ids, in the order given; an id
 // that names none is not found.
 func keywordsOf(ctx context.Context, tx pgx.Tx, tenantID int64, ids []int64) ([]Keyword, error) {
-	rows, err := tx.Query(ctx, `SELECT `+keywordColumns+` FROM keywords WHERE tenant_id = $1 AND id = ANY($2)`,
-		tenantID, ids)
+	// Locked, so a clustering job saving its clusters meanwhile cannot move
+	// them between the check and the edit.
+	rows, err := tx.Query(ctx, `SELECT `+keywordColumns+` FROM keywords WHERE tenant_id = $1 AND id = ANY($2)
+		ORDER BY id FOR UPDATE OF keywords`, tenantID, ids)
 	if err != nil {
 		return nil, translate(err)
 	}
