@@ -171,3 +171,34 @@ func TestEditClusters(t *testing.T) {
 		t.Errorf("audit actions %v, want %v", actions, want)
 	}
 }
+
+// TestClusterEditRetried: a split or a merge sent again with the same
+// Idempotency-Key answers as the first did and changes nothing more.
+func TestClusterEditRetried(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	a := newFixtureLite(t, h, "edit-retry")
+	seeded := apptest.SeedIdeas(t, h.App.Store, a.TenantID, 1, "retry")
+	kws, err := h.App.Store.ClusterKeywords(t.Context(), a.TenantID, seeded.Cluster.ID)
+	apptest.Must(t, err, "keywords")
+	split := fmt.Sprintf("/v1/clusters/%d/split", seeded.Cluster.ID)
+	body := map[string]any{"keyword_ids": []int64{kws[0].ID}, "name": "Split once"}
+	var first, again store.Cluster
+	callJSON(t, h, a.Key, "POST", split, body, "Idempotency-Key", "split-1").must(t, 201, &first)
+	callJSON(t, h, a.Key, "POST", split, body, "Idempotency-Key", "split-1").must(t, 201, &again)
+	if first.ID != again.ID {
+		t.Errorf("the retried split made cluster %d, the first %d", again.ID, first.ID)
+	}
+	merge := map[string]any{"cluster_ids": []int64{first.ID}, "into": seeded.Cluster.ID}
+	callJSON(t, h, a.Key, "POST", "/v1/clusters/merge", merge, "Idempotency-Key", "merge-1").must(t, 200, &first)
+	callJSON(t, h, a.Key, "POST", "/v1/clusters/merge", merge, "Idempotency-Key", "merge-1").must(t, 200, &again)
+	// Without the key, the merge is not found: the cluster merged away is gone.
+	if p := callJSON(t, h, a.Key, "POST", "/v1/clusters/merge", merge).problem(t, 404); !strings.Contains(p.Detail, fmt.Sprint(merge["cluster_ids"].([]int64)[0])) {
+		t.Errorf("a merge of a cluster merged away: %q, want it named", p.Detail)
+	}
+	cs, err := h.App.Store.ListClusters(t.Context(), a.TenantID, seeded.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "clusters")
+	if len(cs) != 1 || cs[0].KeywordCount != 4 || first.KeywordCount != 4 || again.KeywordCount != 4 {
+		t.Errorf("after the retries: %+v (answers %+v, %+v), want the one cluster with its 4 keywords", cs, first, again)
+	}
+}
