@@ -39,29 +39,53 @@ func cutWords(s string, max int) string {
 	return trimmed
 }
 
-var smallWords = map[string]bool{
-	"a": true, "an": true, "the": true, "and": true, "or": true, "but": true, "nor": true,
-	"for": true, "of": true, "in": true, "on": true, "at": true, "to": true, "by": true,
-	"with": true, "from": true, "vs": true, "vs.": true, "versus": true, "as": true, "per": true,
+// danglingWords cannot end a title or a phrase cut short: a cut after one
+// of them leaves a phrase unfinished ("A Practical Guide for", "Pros, Cons
+// and").
+var danglingWords = map[string]bool{
+	"a": true, "an": true, "the": true, "and": true, "or": true, "nor": true, "but": true, "of": true,
+	"for": true, "to": true, "in": true, "on": true, "at": true, "by": true, "with": true, "from": true,
+	"into": true, "onto": true, "about": true, "as": true, "per": true, "than": true, "that": true,
+	"if": true, "even": true, "when": true, "while": true, "so": true, "your": true, "my": true,
+	"our": true, "their": true, "its": true, "you": true, "i": true, "we": true, "is": true, "are": true,
+	"was": true, "were": true, "be": true, "can": true, "will": true, "should": true, "do": true,
+	"does": true, "vs": true, "vs.": true, "versus": true, "how": true, "what": true, "which": true,
+	"who": true, "why": true, "where": true, "more": true, "most": true, "very": true, "get": true,
+	"near": true, "under": true, "without": true, "like": true,
 }
 
-// titleCase capitalizes words except small words after the first; words that
-// already have capitals after their first letter (iPhone, SEO) are kept.
-func titleCase(s string) string {
-	words := strings.Fields(s)
-	for i, w := range words {
-		if hasInnerUpper(w) {
-			continue
-		}
-		lw := strings.ToLower(w)
-		if i > 0 && smallWords[lw] {
-			words[i] = lw
-			continue
-		}
-		words[i] = upperFirst(lw)
+// cutPhrase shortens s like cutWords and, when it had to cut, drops the
+// dangling words and separators left at the end, so that the cut ends on
+// a word that can end a phrase. Nothing is dropped that would leave fewer
+// than two words.
+func cutPhrase(s string, max int) string {
+	cut := cutWords(s, max)
+	if cut == s {
+		return s
 	}
-	return strings.Join(words, " ")
+	return trimDangling(cut)
 }
+
+// trimDangling drops dangling words and separators from the end of s.
+func trimDangling(s string) string {
+	words := strings.Fields(s)
+	for len(words) > 2 {
+		last := strings.ToLower(strings.TrimRight(words[len(words)-1], ",;:-–—/&|(+"))
+		if last != "" && !danglingWords[last] {
+			break
+		}
+		words = words[:len(words)-1]
+	}
+	out := strings.Join(words, " ")
+	return strings.TrimRightFunc(out, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;:-–—/&|(+", r)
+	})
+}
+
+// titleCase capitalizes words except small words after the first; words
+// that already have capitals after their first letter (iPhone, SEO) are
+// kept, and acronyms and brands get their spelling (ai.TitleName).
+func titleCase(s string) string { return ai.TitleName(s, nil) }
 
 func hasInnerUpper(w string) bool {
 	prev := rune(-1)
