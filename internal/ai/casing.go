@@ -41,6 +41,9 @@ var titleSmallWords = map[string]bool{
 	"a": true, "an": true, "the": true, "and": true, "or": true, "but": true, "nor": true,
 	"for": true, "of": true, "in": true, "on": true, "at": true, "to": true, "by": true,
 	"with": true, "from": true, "vs": true, "vs.": true, "versus": true, "as": true, "per": true,
+	// The commonest of a few other languages ("Écoles de Ski").
+	"de": true, "du": true, "des": true, "la": true, "le": true, "les": true, "et": true, "für": true,
+	"und": true, "der": true, "die": true, "das": true, "y": true, "el": true, "del": true,
 }
 
 // CaseWord returns the spelling a word keeps in any case: a known
@@ -85,6 +88,18 @@ func CaseWord(w string) (string, bool) {
 // CaseWord's spellings; and a word that one of keywords spells with
 // capitals (the user's own casing) as the keyword does.
 func TitleName(name string, keywords []string) string {
+	return caseWords(name, keywords, true)
+}
+
+// FixCasing gives the words of a name the spellings TitleName gives them
+// (known acronyms and brands, model numbers, the user's casing in
+// keywords) and leaves every other word as it is: a model's name in any
+// language keeps its own capitalization.
+func FixCasing(name string, keywords []string) string {
+	return caseWords(name, keywords, false)
+}
+
+func caseWords(name string, keywords []string, title bool) string {
 	userCasing := map[string]string{}
 	for _, k := range keywords {
 		for _, w := range splitWords(k) {
@@ -95,14 +110,14 @@ func TitleName(name string, keywords []string) string {
 	}
 	words := strings.Fields(name)
 	for i, w := range words {
-		words[i] = titleWord(w, i == 0, userCasing)
+		words[i] = titleWord(w, i == 0, title, userCasing)
 	}
 	return strings.Join(words, " ")
 }
 
 // titleWord cases one space-separated word of a title; its punctuation
 // ("(EV)", "Tips:") stays around it.
-func titleWord(w string, first bool, userCasing map[string]string) string {
+func titleWord(w string, first, title bool, userCasing map[string]string) string {
 	start := strings.IndexFunc(w, isWordRune)
 	if start < 0 {
 		return w
@@ -118,6 +133,8 @@ func titleWord(w string, first bool, userCasing map[string]string) string {
 	default:
 		if c, ok := CaseWord(core); ok {
 			core = c
+		} else if !title {
+			// as given
 		} else if !first && titleSmallWords[lc] {
 			core = lc
 		} else {

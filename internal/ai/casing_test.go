@@ -32,3 +32,43 @@ func TestTitleName(t *testing.T) {
 		}
 	}
 }
+
+func TestFixCasing(t *testing.T) {
+	cases := map[string]string{
+		"Laufschuhe für Damen":  "Laufschuhe für Damen",
+		"Bornes de recharge ev": "Bornes de recharge EV",
+		"wordpress hosting":     "WordPress hosting",
+		"Trail running shoes":   "Trail running shoes",
+	}
+	for in, want := range cases {
+		if got := FixCasing(in, nil); got != want {
+			t.Errorf("FixCasing(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUniqueName(t *testing.T) {
+	taken := map[string]bool{NameKey("Trail Running Shoes"): true, NameKey("Beginners"): true,
+		NameKey("Guitar Beginners"): true, NameKey("EV Chargers"): true}
+	cases := []struct {
+		name     string
+		keywords []string
+		want     string
+	}{
+		{"Coffee Grinders", []string{"coffee grinder"}, "Coffee Grinders"},
+		{"trail running shoes", []string{"best waterproof trail running shoes", "waterproof trail shoes review",
+			"hoka trail running shoes"}, "Waterproof Trail Running Shoes"},
+		// The first head term makes a taken name: the next one.
+		{"Beginners", []string{"guitar chords for beginners", "guitar for beginners", "chess for beginners",
+			"chess openings for beginners", "guitar tabs"},
+			"Chess Beginners"},
+		// Nothing but modifiers and the name's own words: numbered.
+		{"Beginners", []string{"best for beginners", "beginners"}, "Beginners 2"},
+		{"Ev Chargers", []string{"home ev charger", "best ev charger"}, "Home EV Chargers"},
+	}
+	for _, c := range cases {
+		if got := UniqueName(c.name, c.keywords, taken); got != c.want {
+			t.Errorf("UniqueName(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}

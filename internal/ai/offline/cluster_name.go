@@ -38,7 +38,7 @@ func themeWords(k string) []string {
 
 // nameCluster names a cluster after the words most of its first keywords
 // share (else after the first keyword) and describes it with example
-// keywords and their count.
+// keywords and the cluster's size.
 func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 	kws := cleanKeywords(in.Keywords)
 	if len(kws) == 0 {
@@ -94,8 +94,10 @@ func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 		themeText = name
 	}
 
-	count := fmt.Sprintf("%d keywords", len(kws))
-	if len(kws) == 1 {
+	// The count is the cluster's, not that of the keywords listed.
+	size := max(in.Size(), len(kws))
+	count := fmt.Sprintf("%d keywords", size)
+	if size == 1 {
 		count = "1 keyword"
 	}
 	templates := []string{
