@@ -1,8 +1,10 @@
 package offline
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -72,11 +74,7 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 		}
 		used[ctype]++
 
-		nTargets := min(len(kws), 2+rng.IntN(3), 10)
-		targets := make([]string, 0, nTargets)
-		for j := 0; j < nTargets; j++ {
-			targets = append(targets, kws[(i+j)%len(kws)])
-		}
+		targets := relatedTargets(primary, kws, min(len(kws), 2+rng.IntN(3), 10))
 
 		items := 3 + rng.IntN(4)
 		plans := titlePlans(ctype, primary, other, items)
@@ -313,4 +311,51 @@ func repeatsWord(t string) bool {
 		seen[w] = true
 	}
 	return false
+}
+
+// relatedTargets returns primary and up to n-1 keywords of kws that are
+// close variants of it, most alike first: they share a theme word with it
+// and add at most one of their own ("sourdough starter", "rye sourdough
+// starter" for "how to make sourdough starter", not "gluten free sourdough
+// starter"), so that an article written for the targets stays on its
+// focus keyword. A keyword with no such variant is its idea's only target.
+func relatedTargets(primary string, kws []string, n int) []string {
+	targets := []string{primary}
+	own := map[string]bool{}
+	for _, w := range themeWords(rephrase(primary)) {
+		own[w] = true
+	}
+	type candidate struct {
+		k             string
+		shared, extra int
+	}
+	var cands []candidate
+	for _, k := range kws {
+		if strings.EqualFold(k, primary) {
+			continue
+		}
+		c := candidate{k: k}
+		seen := map[string]bool{}
+		for _, w := range themeWords(rephrase(k)) {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+			if own[w] {
+				c.shared++
+			} else {
+				c.extra++
+			}
+		}
+		if c.shared > 0 && c.extra <= 1 {
+			cands = append(cands, c)
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(b.shared, a.shared), cmp.Compare(a.extra, b.extra))
+	})
+	for _, c := range cands[:min(len(cands), n-1)] {
+		targets = append(targets, c.k)
+	}
+	return targets
 }
