@@ -43,3 +43,21 @@ func TestClusterName(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestClusterNameOfModifierCluster: keywords that share only a query
+// modifier are named by the kind of search they all are, not after the
+// first of them.
+func TestClusterNameOfModifierCluster(t *testing.T) {
+	cases := map[string][]string{
+		"Reviews":     {"bloomscape review", "df64 grinder review", "kreg jig review", "willer express review"},
+		"Comparisons": {"pasmo vs suica", "brooks cascadia 17 vs 18", "circular saw vs table saw", "cortado vs flat white"},
+		"Trail Running Shoes": {"trail running shoes review", "best trail running shoes", "trail running shoes vs hiking boots",
+			"waterproof trail running shoes"},
+	}
+	for want, phrases := range cases {
+		got := nameCluster(ai.ClusterNameInput{Keywords: keywords(phrases...)}, newRand(0))
+		if got.Name != want {
+			t.Errorf("name of %q = %q, want %q", phrases, got.Name, want)
+		}
+	}
+}
