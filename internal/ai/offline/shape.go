@@ -30,24 +30,35 @@ var questionWords = map[string]bool{
 	"whats": true, "what's": true, "hows": true, "how's": true, "whose": true,
 }
 
-// rephrase returns a keyword whose question trails its subject with the
-// question first ("snake plant root rot how to fix" -> "how to fix snake
-// plant root rot"), or without the question when it cannot lead ("keto flu
-// symptoms how long" -> "keto flu symptoms"). Other keywords are returned
-// as they are.
+// rephrase returns a keyword whose "how" question trails its subject with
+// the question first ("snake plant root rot how to fix" -> "how to fix
+// snake plant root rot"), or without a short question that cannot lead
+// ("keto flu symptoms how long" -> "keto flu symptoms"). Other keywords,
+// and a "how" that continues a clause ("learn how to knit", "tips and how
+// to ..."), are returned as they are; so are other question words, which
+// mid-phrase usually start a relative clause ("things to do when it rains").
 func rephrase(k string) string {
 	words := strings.Fields(k)
-	for i := 1; i < len(words); i++ {
-		if !questionWords[strings.ToLower(words[i])] {
+	for i := 2; i < len(words); i++ {
+		if !strings.EqualFold(words[i], "how") || clauseLeads[strings.ToLower(words[i-1])] {
 			continue
 		}
 		head, tail := words[:i], words[i:]
-		if len(tail) >= 3 && strings.EqualFold(tail[1], "to") {
+		switch {
+		case len(tail) >= 3 && strings.EqualFold(tail[1], "to"):
 			return strings.Join(append(append([]string(nil), tail...), head...), " ")
+		case len(tail) <= 3:
+			return strings.Join(head, " ")
 		}
-		return strings.Join(head, " ")
+		return k
 	}
 	return k
+}
+
+// clauseLeads are words after which "how" continues the phrase.
+var clauseLeads = map[string]bool{
+	"learn": true, "know": true, "see": true, "show": true, "teach": true, "explain": true, "explained": true,
+	"and": true, "or": true, "about": true, "on": true, "of": true, "knowing": true, "learning": true,
 }
 
 // shapeOf returns the shape of a keyword (rephrased first).

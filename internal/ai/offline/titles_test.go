@@ -48,6 +48,10 @@ func TestRephrase(t *testing.T) {
 		"keto flu symptoms how long":                    "keto flu symptoms",
 		"how to fix espresso channeling":                "how to fix espresso channeling",
 		"trail running shoes":                           "trail running shoes",
+		"things to do when it rains":                    "things to do when it rains",
+		"learn how to knit":                             "learn how to knit",
+		"guitar tips and how to practice":               "guitar tips and how to practice",
+		"shoes for people who overpronate":              "shoes for people who overpronate",
 	}
 	for in, want := range cases {
 		if got := rephrase(in); got != want {
