@@ -72,3 +72,18 @@ func TestUniqueName(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimDangling(t *testing.T) {
+	cases := map[string]string{
+		"Camping Checklist Review: Pros, Cons and":                    "Camping Checklist Review: Pros, Cons",
+		"How to Make Sourdough Starter from Scratch, Even If You Are": "How to Make Sourdough Starter from Scratch",
+		"A Practical Guide for":                                       "A Practical Guide",
+		"Trail Running Shoes":                                         "Trail Running Shoes",
+		"Guide to":                                                    "Guide to", // never fewer than two words
+	}
+	for in, want := range cases {
+		if got := TrimDangling(in); got != want {
+			t.Errorf("TrimDangling(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -39,48 +39,19 @@ func cutWords(s string, max int) string {
 	return trimmed
 }
 
-// danglingWords cannot end a title or a phrase cut short: a cut after one
-// of them leaves a phrase unfinished ("A Practical Guide for", "Pros, Cons
-// and").
-var danglingWords = map[string]bool{
-	"a": true, "an": true, "the": true, "and": true, "or": true, "nor": true, "but": true, "of": true,
-	"for": true, "to": true, "in": true, "on": true, "at": true, "by": true, "with": true, "from": true,
-	"into": true, "onto": true, "about": true, "as": true, "per": true, "than": true, "that": true,
-	"if": true, "even": true, "when": true, "while": true, "so": true, "your": true, "my": true,
-	"our": true, "their": true, "its": true, "you": true, "i": true, "we": true, "is": true, "are": true,
-	"was": true, "were": true, "be": true, "can": true, "will": true, "should": true, "do": true,
-	"does": true, "vs": true, "vs.": true, "versus": true, "how": true, "what": true, "which": true,
-	"who": true, "why": true, "where": true, "more": true, "most": true, "very": true, "get": true,
-	"near": true, "under": true, "without": true, "like": true,
-}
-
 // cutPhrase shortens s like cutWords and, when it had to cut, drops the
-// dangling words and separators left at the end, so that the cut ends on
-// a word that can end a phrase. Nothing is dropped that would leave fewer
-// than two words.
+// dangling words and separators left at the end (ai.TrimDangling), so that
+// the cut ends on a word that can end a phrase.
 func cutPhrase(s string, max int) string {
 	cut := cutWords(s, max)
 	if cut == s {
 		return s
 	}
-	return trimDangling(cut)
+	return ai.TrimDangling(cut)
 }
 
 // trimDangling drops dangling words and separators from the end of s.
-func trimDangling(s string) string {
-	words := strings.Fields(s)
-	for len(words) > 2 {
-		last := strings.ToLower(strings.TrimRight(words[len(words)-1], ",;:-–—/&|(+"))
-		if last != "" && !danglingWords[last] {
-			break
-		}
-		words = words[:len(words)-1]
-	}
-	out := strings.Join(words, " ")
-	return strings.TrimRightFunc(out, func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune(",;:-–—/&|(+", r)
-	})
-}
+func trimDangling(s string) string { return ai.TrimDangling(s) }
 
 // titleCase capitalizes words except small words after the first; words
 // that already have capitals after their first letter (iPhone, SEO) are
