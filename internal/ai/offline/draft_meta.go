@@ -32,7 +32,7 @@ func (w *draftWriter) excerpt(focus string, h2s []string) string {
 	} else {
 		s = fmt.Sprintf("Clear, practical advice on %s, with tips you can use straight away.", f)
 	}
-	return cutWords(upperFirst(s), 300)
+	return cutPhrase(upperFirst(s), 300)
 }
 
 const metaFiller = "Practical advice, clear explanations and answers to the most common questions."
