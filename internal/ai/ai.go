@@ -91,11 +91,19 @@ type KeywordInfo struct {
 	Intent     string `json:"intent,omitempty"`
 }
 
-// ClusterNameInput holds a cluster's keywords, most central first.
+// ClusterNameInput holds a cluster's keywords, most central first: all of
+// them, or the first few of KeywordCount.
 type ClusterNameInput struct {
 	SiteName string        `json:"site_name"`
 	Keywords []KeywordInfo `json:"keywords"`
+	// KeywordCount is how many keywords the cluster has, when Keywords
+	// lists only the most central ones (a description's count is this one).
+	KeywordCount int `json:"keyword_count,omitempty"`
 }
+
+// Size is how many keywords the cluster has: KeywordCount, or the keywords
+// listed when they are more.
+func (in ClusterNameInput) Size() int { return max(in.KeywordCount, len(in.Keywords)) }
 
 // ClusterName is the model's name and description for a cluster.
 type ClusterName struct {

@@ -71,11 +71,11 @@ func fitTitle(in DraftInput, title string) (string, string) {
 	n := runes(title)
 	switch {
 	case n > maxTitleLen:
-		if cut := cutAtWord(title, maxTitleLen); runes(cut) >= minTitleLen {
+		if cut := cutPhrase(title, maxTitleLen); runes(cut) >= minTitleLen {
 			return cut, cutNote(n, cut)
 		}
 	case n < minTitleLen:
-		if planned := cutAtWord(oneLine(in.Title), maxTitleLen); runes(planned) >= minTitleLen {
+		if planned := cutPhrase(oneLine(in.Title), maxTitleLen); runes(planned) >= minTitleLen {
 			return planned, fmt.Sprintf("had %d characters; the planned title is used", n)
 		}
 	}
@@ -88,10 +88,10 @@ func fitMetaTitle(metaTitle, title string) (string, string) {
 	n := runes(metaTitle)
 	switch {
 	case n > maxMetaTitleLen:
-		cut := cutAtWord(metaTitle, maxMetaTitleLen)
+		cut := cutPhrase(metaTitle, maxMetaTitleLen)
 		return cut, cutNote(n, cut)
 	case n == 0 && title != "":
-		return cutAtWord(title, maxMetaTitleLen), "was empty; made from the title"
+		return cutPhrase(title, maxMetaTitleLen), "was empty; made from the title"
 	}
 	return metaTitle, ""
 }
@@ -102,10 +102,10 @@ func fitExcerpt(excerpt, metaDescription string) (string, string) {
 	n := runes(excerpt)
 	switch {
 	case n > maxExcerptLen:
-		cut := cutAtWord(excerpt, maxExcerptLen)
+		cut := cutPhrase(excerpt, maxExcerptLen)
 		return cut, cutNote(n, cut)
 	case n == 0 && metaDescription != "":
-		return cutAtWord(metaDescription, maxExcerptLen), "was empty; made from the meta description"
+		return cutPhrase(metaDescription, maxExcerptLen), "was empty; made from the meta description"
 	}
 	return excerpt, ""
 }
@@ -117,11 +117,11 @@ func fitMetaDescription(desc, excerpt string) (string, string) {
 	n := runes(desc)
 	switch {
 	case n > maxMetaDescriptionLen:
-		if cut := cutAtWord(desc, maxMetaDescriptionLen); runes(cut) >= minMetaDescriptionLen {
+		if cut := cutPhrase(desc, maxMetaDescriptionLen); runes(cut) >= minMetaDescriptionLen {
 			return cut, cutNote(n, cut)
 		}
 	case n < minMetaDescriptionLen:
-		if alt := cutAtWord(excerpt, maxMetaDescriptionLen); runes(alt) >= minMetaDescriptionLen {
+		if alt := cutPhrase(excerpt, maxMetaDescriptionLen); runes(alt) >= minMetaDescriptionLen {
 			return alt, fmt.Sprintf("had %d characters; made from the excerpt", n)
 		}
 	}
@@ -130,7 +130,7 @@ func fitMetaDescription(desc, excerpt string) (string, string) {
 
 // cutNote describes a cut from n runes to cut.
 func cutNote(n int, cut string) string {
-	return fmt.Sprintf("cut from %d to %d characters at a word boundary", n, runes(cut))
+	return fmt.Sprintf("cut from %d to %d characters at a word boundary, with no dangling last word", n, runes(cut))
 }
 
 // targetKeywords returns in's target keywords normalized by

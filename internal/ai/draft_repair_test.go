@@ -204,10 +204,11 @@ func TestFitFields(t *testing.T) {
 		want      func(d Draft) string
 		wantValue string
 	}{
+		// Cut at a word, and not after "of".
 		{"long meta description cut at a word", func(d *Draft) { d.MetaDescription = long }, "meta_description",
 			func(d Draft) string { return d.MetaDescription },
 			"Trail running shoes: how to choose grip, fit and protection for every trail and season, " +
-				"and the mistakes beginners make when buying their very first pair of"},
+				"and the mistakes beginners make when buying their very first pair"},
 		{"short meta description from the excerpt", func(d *Draft) { d.MetaDescription = "Too short." }, "meta_description",
 			func(d Draft) string { return d.MetaDescription }, sampleDraft().Excerpt},
 		{"empty meta title from the title", func(d *Draft) { d.MetaTitle = "" }, "meta_title",

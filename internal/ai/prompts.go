@@ -446,6 +446,7 @@ func promptSamples(stage Stage) []any {
 		return []any{
 			ClusterNameInput{SiteName: "Trail & Tarmac", Keywords: keywords},
 			ClusterNameInput{Keywords: minimal},
+			ClusterNameInput{Keywords: keywords[:10], KeywordCount: 27},
 		}
 	case StageIdeas:
 		return []any{

@@ -17,8 +17,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/offline"
@@ -147,8 +145,9 @@ const (
 
 // Run clusters set as a keywords:cluster job of the worker does
 // (worker.Clusterer: embed every phrase, cluster.Group with the default
-// options, name each group from its ten most central keywords, a group
-// whose names stay unusable named after its most central keyword), with
+// options, name each group from its ten most central keywords and its
+// size, a group whose names stay unusable named after its most central
+// keyword, then each name made unique on the site, here a new one), with
 // the offline embedder and writer.
 func Run(ctx context.Context, set Set) (Clustering, error) {
 	phrases := make([]string, len(set.Keywords))
@@ -179,7 +178,8 @@ func Run(ctx context.Context, set Set) (Clustering, error) {
 			infos = append(infos, set.Keywords[i].info())
 		}
 		c := Cluster{Members: members, NameSource: "model"}
-		name, _, err := writer.NameCluster(ctx, ai.ClusterNameInput{SiteName: SiteName, Keywords: infos})
+		name, _, err := writer.NameCluster(ctx, ai.ClusterNameInput{SiteName: SiteName, Keywords: infos,
+			KeywordCount: len(members)})
 		switch {
 		case errors.Is(err, ai.ErrUnusableAnswer):
 			c.Name, c.Description, c.NameSource = fallbackName(phrases[members[0]]), "", "fallback"
@@ -190,6 +190,11 @@ func Run(ctx context.Context, set Set) (Clustering, error) {
 		}
 		out.Clusters = append(out.Clusters, c)
 	}
+	taken := map[string]bool{}
+	for i, c := range out.Clusters {
+		out.Clusters[i].Name = ai.UniqueName(c.Name, out.Phrases(c), taken)
+		taken[ai.NameKey(out.Clusters[i].Name)] = true
+	}
 	return out, nil
 }
 
@@ -198,9 +203,8 @@ func (k Keyword) info() ai.KeywordInfo {
 }
 
 // fallbackName is the worker's name for a cluster the model could not
-// name: its most central keyword, first letter upper-cased.
+// name: its most central keyword in title case.
 func fallbackName(phrase string) string {
 	phrase = strings.Join(strings.Fields(phrase), " ")
-	r, size := utf8.DecodeRuneInString(phrase)
-	return string(unicode.ToUpper(r)) + phrase[size:]
+	return ai.TitleName(phrase, []string{phrase})
 }

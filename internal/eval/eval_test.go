@@ -163,7 +163,10 @@ func TestMirrorsWorker(t *testing.T) {
 		"../worker/cluster.go": {
 			"cluster.Group(ctx, vectors, cluster.Options{})",
 			fmt.Sprintf("embedChunk = %d", embedChunk),
-			fmt.Sprintf("keywordInfos(members, %d)", nameKeywords),
+			fmt.Sprintf("keywordInfos(members, %d), KeywordCount: len(members)}", nameKeywords),
+			"ai.TitleName(phrase, []string{phrase})",
+			"out[i].Name = ai.UniqueName(out[i].Name, phrases, taken)",
+			"taken, err := c.siteClusterNames(",
 		},
 		"../worker/ideas.go":  {fmt.Sprintf("keywords[:min(len(keywords), %d)]", ideaKeywords)},
 		"../store/content.go": {"ORDER BY volume DESC NULLS LAST, id"},

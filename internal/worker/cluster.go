@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
@@ -44,6 +43,7 @@ type clusterStore interface {
 	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error
+	ListClusters(ctx context.Context, tenantID, siteID int64, page store.Page) ([]store.Cluster, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
 	SaveClusters(ctx context.Context, o store.Outcome, siteID int64, clusters []store.NewCluster) error
 	CachedEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte) (map[string][]float32, error)
@@ -136,7 +136,11 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err := c.store.SetPhase(ctx, p.JobID, "naming"); err != nil {
 		return err
 	}
-	clusters, nameUsage, err := c.nameClusters(ctx, p, writer, site.Name, groups, saved)
+	taken, err := c.siteClusterNames(ctx, p.TenantID, site.ID)
+	if err != nil {
+		return err
+	}
+	clusters, nameUsage, err := c.nameClusters(ctx, p, writer, site.Name, groups, saved, taken)
 	usage.Add(nameUsage)
 	if err != nil {
 		return err
@@ -279,9 +283,10 @@ func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, o
 // as it comes; names saved by an earlier attempt are reused. After a
 // failure no new name is asked for, but the calls in flight finish and
 // keep their names: they are paid for. A group left empty is skipped (its
-// index keeps its checkpoint step).
+// index keeps its checkpoint step). Names are then made unique on the site
+// (taken holds the ai.NameKey of its names).
 func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *ai.Writer, siteName string,
-	groups [][]store.Keyword, saved map[string]json.RawMessage) ([]store.NewCluster, ai.Usage, error) {
+	groups [][]store.Keyword, saved map[string]json.RawMessage, taken map[string]bool) ([]store.NewCluster, ai.Usage, error) {
 	out := make([]store.NewCluster, len(groups))
 	usages := make([]ai.Usage, len(groups))
 	var g errgroup.Group
@@ -319,13 +324,51 @@ func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *a
 	for _, u := range usages {
 		total.Add(u)
 	}
+	distinctNames(out, groups, taken)
 	return slices.DeleteFunc(out, func(c store.NewCluster) bool { return c.Name == "" }), total, err
+}
+
+// distinctNames makes each name unique on the site (ai.UniqueName: a name
+// already taken gets its cluster's distinguishing head term), in group
+// order, after the checkpointed names, so that a retried job names alike.
+func distinctNames(out []store.NewCluster, groups [][]store.Keyword, taken map[string]bool) {
+	for i := range out {
+		if out[i].Name == "" {
+			continue
+		}
+		phrases := make([]string, len(groups[i]))
+		for j, k := range groups[i] {
+			phrases[j] = k.Phrase
+		}
+		out[i].Name = ai.UniqueName(out[i].Name, phrases, taken)
+		taken[ai.NameKey(out[i].Name)] = true
+	}
+}
+
+// siteClusterNames returns the ai.NameKey of each of a site's cluster names.
+func (c *Clusterer) siteClusterNames(ctx context.Context, tenantID, siteID int64) (map[string]bool, error) {
+	taken := map[string]bool{}
+	page := store.Page{Limit: 500}
+	for {
+		cs, err := c.store.ListClusters(ctx, tenantID, siteID, page)
+		if err != nil {
+			return nil, fmt.Errorf("list cluster names: %w", err)
+		}
+		for _, cl := range cs {
+			taken[ai.NameKey(cl.Name)] = true
+		}
+		if len(cs) < page.Limit {
+			return taken, nil
+		}
+		page.After = cs[len(cs)-1].ID
+	}
 }
 
 // nameOne asks the model for a group's name (callRetry.ask); when its
 // answers stay unusable the group is named after its most central keyword.
 func (c *Clusterer) nameOne(ctx context.Context, writer *ai.Writer, siteName string, members []store.Keyword) (clusterName, ai.Usage, error) {
-	in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(members, 10)}
+	// The model sees the ten most central keywords and the cluster's size.
+	in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(members, 10), KeywordCount: len(members)}
 	var total ai.Usage
 	name, err := askChat(ctx, &total, func() (ai.ClusterName, ai.Usage, error) { return writer.NameCluster(ctx, in) })
 	switch {
@@ -337,14 +380,14 @@ func (c *Clusterer) nameOne(ctx context.Context, writer *ai.Writer, siteName str
 	return clusterName{Name: name.Name, Description: name.Description, Source: store.NameByModel}, total, nil
 }
 
-// fallbackName names a cluster after its most central keyword.
+// fallbackName names a cluster after its most central keyword, in title
+// case (ai.TitleName).
 func fallbackName(phrase string) clusterName {
 	phrase = strings.Join(strings.Fields(phrase), " ")
 	if utf8.RuneCountInString(phrase) > maxFallbackNameRunes {
 		phrase = string([]rune(phrase)[:maxFallbackNameRunes])
 	}
-	r, size := utf8.DecodeRuneInString(phrase)
-	name := string(unicode.ToUpper(r)) + phrase[size:]
+	name := ai.TitleName(phrase, []string{phrase})
 	return clusterName{Name: name, Description: "Searches around “" + phrase + "”.", Source: store.NameByFallback}
 }
 

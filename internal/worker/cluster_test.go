@@ -51,8 +51,11 @@ func TestGroupingResolve(t *testing.T) {
 func TestFallbackName(t *testing.T) {
 	t.Parallel()
 	n := fallbackName("  écoles   de ski ")
-	if n.Name != "Écoles de ski" || n.Source != store.NameByFallback || n.Description != "Searches around “écoles de ski”." {
+	if n.Name != "Écoles de Ski" || n.Source != store.NameByFallback || n.Description != "Searches around “écoles de ski”." {
 		t.Errorf("fallbackName = %+v", n)
+	}
+	if n := fallbackName("ev charger for wordpress sites"); n.Name != "EV Charger for WordPress Sites" {
+		t.Errorf("fallbackName = %q, want title case with acronyms and brands", n.Name)
 	}
 	long := fallbackName(strings.Repeat("word ", 40))
 	if utf8.RuneCountInString(long.Name) > maxFallbackNameRunes {
@@ -65,5 +68,30 @@ func TestDraftHeadings(t *testing.T) {
 	body := "<p>intro</p><h2>Why grind size matters</h2><h3>Burrs</h3><p>x</p><h2>How to <em>choose</em></h2>"
 	if got, want := draftHeadings(body), []string{"Why grind size matters", "How to choose"}; !slices.Equal(got, want) {
 		t.Errorf("draftHeadings = %q, want %q", got, want)
+	}
+}
+
+// TestDistinctNames: a name the site has, or that an earlier group of the
+// job took, gets its group's head term; an empty slot stays empty.
+func TestDistinctNames(t *testing.T) {
+	t.Parallel()
+	kws := func(phrases ...string) []store.Keyword {
+		out := make([]store.Keyword, len(phrases))
+		for i, p := range phrases {
+			out[i] = store.Keyword{Phrase: p}
+		}
+		return out
+	}
+	out := []store.NewCluster{{Name: "Trail Running Shoes"}, {}, {Name: "Trail Running Shoes"}, {Name: "Espresso"}}
+	groups := [][]store.Keyword{kws("trail running shoes", "best trail running shoes"), nil,
+		kws("waterproof trail running shoes", "waterproof trail shoes"), kws("espresso grind size")}
+	taken := map[string]bool{ai.NameKey("espresso"): true}
+	distinctNames(out, groups, taken)
+	var got []string
+	for _, c := range out {
+		got = append(got, c.Name)
+	}
+	if want := []string{"Trail Running Shoes", "", "Waterproof Trail Running Shoes", "Grind Espresso"}; !slices.Equal(got, want) {
+		t.Errorf("names = %q, want %q", got, want)
 	}
 }

@@ -18,6 +18,48 @@ var themeStopWords = map[string]bool{
 	"can": true, "should": true, "which": true, "who": true, "when": true, "where": true,
 	"at": true, "by": true, "from": true, "it": true, "be": true, "review": true, "reviews": true,
 	"guide": true, "tips": true, "vs.": true,
+	// Query modifiers: they say what kind of search it is, not what about.
+	"beginners": true, "beginner": true, "much": true, "many": true, "long": true, "often": true,
+	"worth": true, "pricing": true, "price": true, "cost": true, "cheap": true, "explained": true,
+	"ideas": true, "under": true, "take": true,
+}
+
+// modifierKinds name a cluster whose keywords share only a query
+// modifier by the kind of search they are, which is true of the whole
+// cluster ("Reviews"), rather than after its first keyword, which is
+// true of one ("Bloomscape"). The first that most keywords match wins.
+var modifierKinds = []struct {
+	name    string
+	matches func(l string) bool // l: " keyword " lower-cased
+}{
+	{"Comparisons", func(l string) bool { return strings.Contains(l, " vs ") || strings.Contains(l, " versus ") }},
+	{"Reviews", func(l string) bool { return strings.Contains(l, " review ") || strings.Contains(l, " reviews ") }},
+	{"How-To Guides", func(l string) bool { return strings.Contains(l, " how to ") }},
+	{"Beginner Guides", func(l string) bool { return strings.Contains(l, " beginner") }},
+	{"Local Searches", func(l string) bool { return strings.Contains(l, " near me ") }},
+	{"Costs and Prices", func(l string) bool {
+		return strings.Contains(l, " how much ") || strings.Contains(l, " cost ") || strings.Contains(l, " price") ||
+			strings.Contains(l, " pricing ")
+	}},
+	{"Worth-It Questions", func(l string) bool { return strings.Contains(l, " worth it ") }},
+	{"Buying Guides", func(l string) bool { return strings.HasPrefix(l, " best ") || strings.HasPrefix(l, " top ") }},
+}
+
+// modifierKind returns the name of the kind of search that at least
+// threshold of kws are, or "".
+func modifierKind(kws []string, threshold int) string {
+	for _, k := range modifierKinds {
+		n := 0
+		for _, kw := range kws {
+			if k.matches(" " + strings.ToLower(kw) + " ") {
+				n++
+			}
+		}
+		if n >= threshold {
+			return k.name
+		}
+	}
+	return ""
 }
 
 // themeWords lists the lower-cased words of k that can name a theme: no
@@ -38,7 +80,7 @@ func themeWords(k string) []string {
 
 // nameCluster names a cluster after the words most of its first keywords
 // share (else after the first keyword) and describes it with example
-// keywords and their count.
+// keywords and the cluster's size.
 func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 	kws := cleanKeywords(in.Keywords)
 	if len(kws) == 0 {
@@ -82,7 +124,11 @@ func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 		}
 	}
 	name := titleCase(cutWords(strings.Join(theme, " "), 80))
-	if len(theme) == 0 {
+	if len(theme) == 0 && len(top) > 1 {
+		// Nothing in common but a query modifier: name the kind of search.
+		name = modifierKind(top, threshold)
+	}
+	if name == "" {
 		// One keyword, or nothing in common: name it after the first.
 		name = titleCase(cutWords(nounForm(top[0]), 80))
 	}
@@ -94,8 +140,10 @@ func nameCluster(in ai.ClusterNameInput, rng *rand.Rand) ai.ClusterName {
 		themeText = name
 	}
 
-	count := fmt.Sprintf("%d keywords", len(kws))
-	if len(kws) == 1 {
+	// The count is the cluster's, not that of the keywords listed.
+	size := max(in.Size(), len(kws))
+	count := fmt.Sprintf("%d keywords", size)
+	if size == 1 {
 		count = "1 keyword"
 	}
 	templates := []string{

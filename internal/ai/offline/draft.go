@@ -87,7 +87,7 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	}
 	seen := map[string]bool{}
 	for _, k := range kws {
-		k = shortKeyword(nounForm(k))
+		k = ai.FixCasing(shortKeyword(nounForm(k)), nil) // "ev charger" reads "EV charger"
 		if !seen[strings.ToLower(k)] {
 			seen[strings.ToLower(k)] = true
 			w.kws = append(w.kws, k)
@@ -129,9 +129,9 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 		openers = openers[:3] // the ones that read well with "how to ..."
 	}
 	parts := strings.SplitN(w.choose(openers), "{F}", 2)
-	focusText := focus
+	focusText := ai.FixCasing(focus, nil)
 	if parts[0] == "" {
-		focusText = upperFirst(focus)
+		focusText = upperFirst(focusText)
 	}
 	intro := html.EscapeString(parts[0]) + "<strong>" + html.EscapeString(focusText) + "</strong>"
 	if len(parts) == 2 {

@@ -32,7 +32,7 @@ func (w *draftWriter) excerpt(focus string, h2s []string) string {
 	} else {
 		s = fmt.Sprintf("Clear, practical advice on %s, with tips you can use straight away.", f)
 	}
-	return cutWords(upperFirst(s), 300)
+	return cutPhrase(upperFirst(s), 300)
 }
 
 const metaFiller = "Practical advice, clear explanations and answers to the most common questions."
@@ -56,16 +56,34 @@ func (w *draftWriter) metaDescription(focus, site string) string {
 	if runeLen(s) < 50 {
 		s += " " + metaFiller
 	}
-	if runeLen(s) > 160 {
-		s = cutWords(s, 159) + "…"
+	if runeLen(s) > maxMetaDescriptionRunes {
+		s = cutPhrase(s, maxMetaDescriptionRunes-1) + "."
 	}
 	return s
 }
 
+// metaTitle is the title when it fits; else its head before a colon or a
+// question mark when that reads on its own ("How Much House Can I
+// Afford?"), else the title cut at a word boundary and without a dangling
+// last word ("..., Even If You Are" becomes "...").
 func metaTitle(title string) string {
-	t := cutWords(title, 60)
+	if runeLen(title) <= maxMetaTitleRunes {
+		return title
+	}
+	for _, sep := range []string{"? ", ": ", " – ", " — "} {
+		i := strings.Index(title, sep)
+		if i < 0 {
+			continue
+		}
+		head := strings.TrimSpace(title[:i] + strings.TrimSpace(sep[:1]))
+		head = strings.TrimSuffix(strings.TrimSuffix(head, ":"), "–")
+		if n := runeLen(head); n >= 20 && n <= maxMetaTitleRunes {
+			return strings.TrimSpace(head)
+		}
+	}
+	t := cutPhrase(title, maxMetaTitleRunes)
 	if strings.TrimSpace(t) == "" {
-		t = string([]rune(title)[:min(60, runeLen(title))])
+		t = string([]rune(title)[:min(maxMetaTitleRunes, runeLen(title))])
 	}
 	if strings.TrimSpace(t) == "" {
 		t = "Article"

@@ -1,10 +1,13 @@
 package offline
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/markup"
@@ -49,7 +52,7 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 		if len(kws) > 1 {
 			other = kws[(i+1)%len(kws)]
 		}
-		detected := detectType(primary)
+		detected := detectType(rephrase(primary))
 		ctype := detected
 		if ctype == "" || used[ctype] > i/len(ai.ContentTypes) {
 			// Rotate to the least used type that suits the keyword.
@@ -71,11 +74,7 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 		}
 		used[ctype]++
 
-		nTargets := min(len(kws), 2+rng.IntN(3), 10)
-		targets := make([]string, 0, nTargets)
-		for j := 0; j < nTargets; j++ {
-			targets = append(targets, kws[(i+j)%len(kws)])
-		}
+		targets := relatedTargets(primary, kws, min(len(kws), 2+rng.IntN(3), 10))
 
 		items := 3 + rng.IntN(4)
 		plans := titlePlans(ctype, primary, other, items)
@@ -116,9 +115,10 @@ func suits(t, detected string) bool {
 }
 
 // secondTopic is the topic of the other keyword, or "" when it overlaps x
-// ("Trail Shoes" and "Trail Shoes for Beginners" make no comparison).
+// ("Trail Shoes" and "Trail Shoes for Beginners" make no comparison) or
+// is no noun phrase (a question, a comparison).
 func secondTopic(x, other string) string {
-	if other == "" {
+	if other == "" || shapeOf(other) == shapeQuestion || shapeOf(other) == shapeVersus {
 		return ""
 	}
 	y := titleCase(cutWords(nounForm(other), topicRunes))
@@ -131,9 +131,9 @@ func secondTopic(x, other string) string {
 
 // fitTitle makes a title 10 to 120 runes long.
 func fitTitle(t string) string {
-	t = cutWords(markup.CleanText(t), 120)
+	t = cutPhrase(markup.CleanText(t), 120)
 	if runeLen(t) < 10 {
-		t = cutWords(t+": A Practical Guide", 120)
+		t = cutPhrase(t+": A Practical Guide", 120)
 	}
 	return t
 }
@@ -155,15 +155,67 @@ func uniqueTitle(p ideaPlan, taken map[string]bool) ideaPlan {
 }
 
 // titlePlans lists the candidate titles of an idea; the variant selects the
-// matching outline.
+// matching outline. A keyword that cannot fill a noun slot (a question, or
+// a comparison outside a comparison) heads its titles whole.
 func titlePlans(ctype, primary, other string, items int) []ideaPlan {
-	x := topic(primary)
-	y := secondTopic(x, other)
+	primary = rephrase(primary)
 	n := strconv.Itoa(items)
 	var ts []string
+	switch shape := shapeOf(primary); {
+	case shape == shapeQuestion:
+		ts = wholeKeywordTitles(ctype, questionTitle(primary), n)
+	case shape == shapeVersus && ctype != "comparison":
+		a, b, _ := splitVersus(primary)
+		ts = wholeKeywordTitles(ctype, titleCase(cutWords(a, 50))+" vs "+titleCase(cutWords(b, 50)), n)
+	default:
+		ts = nounTitles(ctype, primary, other, n)
+	}
+	ts = dropRepeats(ts)
+	plans := make([]ideaPlan, 0, len(ts))
+	for i, t := range ts {
+		if t != "" {
+			plans = append(plans, ideaPlan{title: fitTitle(t), variant: i})
+		}
+	}
+	return plans
+}
+
+// wholeKeywordTitles are the titles headed by a whole keyword, a question
+// or a comparison, that no noun slot can take. None ends on a noun a
+// question cannot have ("... Review", "... Tips"). Listicle titles keep
+// the order of the item pools (tips, things to know, mistakes, ways).
+func wholeKeywordTitles(ctype, head, n string) []string {
+	var rests []string
 	switch ctype {
 	case "guide":
-		ts = []string{
+		rests = []string{"A Complete Guide", "Everything You Need to Know", "What Beginners Should Know"}
+	case "listicle":
+		rests = []string{n + " Pointers That Make It Easier", n + " Things to Know Before You Decide",
+			n + " Common Mistakes to Avoid", n + " Smart Ways to Get It Right"}
+	case "how_to":
+		rests = []string{"A Step-by-Step Guide", "A Step-by-Step Answer", "How to Work It Out"}
+	case "comparison":
+		rests = []string{"The Options Compared", "Comparing the Main Options", "How the Options Stack Up"}
+	case "review":
+		rests = []string{"An Honest Verdict", "Pros, Cons and Our Verdict", "Our Honest Take"}
+	default:
+		rests = []string{"What You Should Know First", "The Honest Answer", "What Most People Get Wrong",
+			"The Short Answer and the Long One"}
+	}
+	ts := make([]string, len(rests))
+	for i, r := range rests {
+		ts[i] = headed(head, r)
+	}
+	return ts
+}
+
+// nounTitles are the titles of a keyword that reads as a noun phrase.
+func nounTitles(ctype, primary, other, n string) []string {
+	x := topic(primary)
+	y := secondTopic(x, other)
+	switch ctype {
+	case "guide":
+		return []string{
 			"The Complete Guide to " + x,
 			x + ": A Practical Guide for Beginners",
 			"Everything You Need to Know About " + x,
@@ -171,7 +223,7 @@ func titlePlans(ctype, primary, other string, items int) []ideaPlan {
 		}
 	case "listicle":
 		// The variant picks the item pool: tips, things to know, mistakes, ways.
-		ts = []string{
+		return []string{
 			n + " Practical " + x + " Tips That Actually Work",
 			n + " Things to Know Before You Choose " + x,
 			n + " Common " + x + " Mistakes and How to Avoid Them",
@@ -180,17 +232,16 @@ func titlePlans(ctype, primary, other string, items int) []ideaPlan {
 	case "how_to":
 		if strings.HasPrefix(strings.ToLower(primary), "how to ") {
 			full := titleCase(cutWords(primary, topicRunes+7))
-			ts = []string{
+			return []string{
 				full + ": A Step-by-Step Guide",
 				"How to " + x + " the Right Way",
 				"How to " + x + ", Even If You Are a Beginner",
 			}
-		} else {
-			ts = []string{
-				"How to Choose the Right " + x,
-				"How to Get Started with " + x,
-				"How to Get the Most Out of " + x + ": A Step-by-Step Guide",
-			}
+		}
+		return []string{
+			"How to Choose the Right " + x,
+			"How to Get Started with " + x,
+			"How to Get the Most Out of " + x + ": A Step-by-Step Guide",
 		}
 	case "comparison":
 		a, b := x, y
@@ -198,35 +249,113 @@ func titlePlans(ctype, primary, other string, items int) []ideaPlan {
 			a, b = titleCase(cutWords(va, 50)), titleCase(cutWords(vb, 50))
 		}
 		if b != "" {
-			ts = []string{
+			return []string{
 				a + " vs " + b + ": Which Is Right for You?",
 				a + " vs " + b + ": Key Differences Explained",
 				a + " or " + b + "? An Honest Comparison",
 			}
-		} else {
-			ts = []string{
-				x + " Compared: How the Main Options Stack Up",
-				"Comparing " + x + ": Which Option Suits You Best?",
-				x + " Alternatives Compared",
-			}
+		}
+		return []string{
+			x + " Compared: How the Main Options Stack Up",
+			"Comparing " + x + ": Which Option Suits You Best?",
+			x + " Alternatives Compared",
 		}
 	case "review":
-		ts = []string{
+		return []string{
 			x + " Review: Is It Worth It?",
 			"An Honest Review of " + x,
 			x + " Review: Pros, Cons and Verdict",
 		}
-	default:
-		ts = []string{
-			"Why It Pays to Understand " + x,
-			"What Most People Get Wrong About " + x,
-			x + ": What You Should Know First",
-			"The Real Benefits of " + x,
+	}
+	return []string{
+		"Why It Pays to Understand " + x,
+		"What Most People Get Wrong About " + x,
+		x + ": What You Should Know First",
+		"The Real Benefits of " + x,
+	}
+}
+
+// dropRepeats leaves out titles in which the template repeats a word of
+// the keyword ("Tomato Varieties for Beginners: A Practical Guide for
+// Beginners"), unless every title does. Left-out titles keep their place
+// (an empty title) so that variants still match their outlines.
+func dropRepeats(ts []string) []string {
+	out := make([]string, len(ts))
+	kept := 0
+	for i, t := range ts {
+		if !repeatsWord(t) {
+			out[i] = t
+			kept++
 		}
 	}
-	plans := make([]ideaPlan, len(ts))
-	for i, t := range ts {
-		plans[i] = ideaPlan{title: fitTitle(t), variant: i}
+	if kept == 0 {
+		return ts
 	}
-	return plans
+	return out
+}
+
+// repeatsWord reports whether a title has a word of four letters or more
+// twice, singular and plural alike.
+func repeatsWord(t string) bool {
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '-')
+	}) {
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "s")
+		if len(w) < 4 {
+			continue
+		}
+		if seen[w] {
+			return true
+		}
+		seen[w] = true
+	}
+	return false
+}
+
+// relatedTargets returns primary and up to n-1 keywords of kws that are
+// close variants of it, most alike first: they share a theme word with it
+// and add at most one of their own ("sourdough starter", "rye sourdough
+// starter" for "how to make sourdough starter", not "gluten free sourdough
+// starter"), so that an article written for the targets stays on its
+// focus keyword. A keyword with no such variant is its idea's only target.
+func relatedTargets(primary string, kws []string, n int) []string {
+	targets := []string{primary}
+	own := map[string]bool{}
+	for _, w := range themeWords(rephrase(primary)) {
+		own[w] = true
+	}
+	type candidate struct {
+		k             string
+		shared, extra int
+	}
+	var cands []candidate
+	for _, k := range kws {
+		if strings.EqualFold(k, primary) {
+			continue
+		}
+		c := candidate{k: k}
+		seen := map[string]bool{}
+		for _, w := range themeWords(rephrase(k)) {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+			if own[w] {
+				c.shared++
+			} else {
+				c.extra++
+			}
+		}
+		if c.shared > 0 && c.extra <= 1 {
+			cands = append(cands, c)
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(b.shared, a.shared), cmp.Compare(a.extra, b.extra))
+	})
+	for _, c := range cands[:min(len(cands), n-1)] {
+		targets = append(targets, c.k)
+	}
+	return targets
 }

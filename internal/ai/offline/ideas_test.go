@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/presswork/presswork/internal/ai"
 )
 
@@ -33,5 +35,39 @@ func TestIdeasVaryContentTypesAndKeywords(t *testing.T) {
 	}
 	if len(primaries) != 10 {
 		t.Errorf("only %d distinct primary keywords across 10 ideas", len(primaries))
+	}
+}
+
+// TestIdeaTargetsStayOnFocus: an idea's other targets are close variants
+// of its primary keyword, never another topic of the cluster, and its
+// draft names no keyword outside them.
+func TestIdeaTargetsStayOnFocus(t *testing.T) {
+	kws := []string{"how to make sourdough starter from scratch", "gluten free sourdough starter", "sourdough starter",
+		"sourdough starter not rising", "rye sourdough starter", "banneton basket how to use"}
+	cases := []struct {
+		primary string
+		want    []string
+	}{
+		{kws[0], []string{kws[0], "sourdough starter", "rye sourdough starter"}},
+		{"banneton basket how to use", []string{"banneton basket how to use"}},
+		{"sourdough starter", []string{"sourdough starter", "rye sourdough starter"}},
+	}
+	for _, c := range cases {
+		got := relatedTargets(c.primary, kws, 3)
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("relatedTargets(%q) (-want +got):\n%s", c.primary, diff)
+		}
+	}
+	w := newWriter(t)
+	d, _, err := w.Draft(context.Background(), ai.DraftInput{ClusterName: "Sourdough Starter", ContentType: "how_to",
+		Title: "How to Make Sourdough Starter from Scratch", TargetKeywords: relatedTargets(kws[0], kws, 3),
+		Outline: []ai.Heading{{Level: 2, Text: "What You Need"}, {Level: 2, Text: "Steps"}, {Level: 2, Text: "Final Thoughts"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []string{"gluten", "not rising", "banneton"} {
+		if strings.Contains(strings.ToLower(d.BodyHTML), off) {
+			t.Errorf("the draft drifts to %q", off)
+		}
 	}
 }

@@ -17,6 +17,7 @@ var (
 // coreTopic strips search modifiers (how to, best, review, years) from a
 // keyword, leaving the thing it is about.
 func coreTopic(k string) string {
+	k = rephrase(k)
 	var words []string
 	for _, w := range strings.Fields(k) {
 		if !isYear(w) {
@@ -101,6 +102,7 @@ func topic(k string) string {
 // where a noun is expected: search modifiers are dropped and "how to make
 // bread" becomes "making bread".
 func nounForm(k string) string {
+	k = rephrase(k)
 	if detectType(k) == "how_to" {
 		words := strings.Fields(k)
 		for i := 1; i < len(words)-1; i++ {

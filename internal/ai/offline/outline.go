@@ -35,6 +35,10 @@ var listItemPools = [][]string{
 
 // outlineFor writes a 4-8 heading outline that fits the content type.
 func outlineFor(ctype string, variant int, primary, other string, items int, rng *rand.Rand) []ai.Heading {
+	primary = rephrase(primary)
+	if shape := shapeOf(primary); shape == shapeQuestion || (shape == shapeVersus && ctype != "comparison") {
+		return wholeKeywordOutline(ctype, variant, items, rng)
+	}
 	x := topic(primary)
 	y := secondTopic(x, other)
 	var hs []ai.Heading
@@ -123,5 +127,55 @@ func outlineFor(ctype string, variant int, primary, other string, items int, rng
 	if len(hs) > 8 {
 		hs = hs[:8]
 	}
+	return hs
+}
+
+// wholeKeywordOutline is the outline of an idea whose keyword, a question
+// or a comparison, heads its title whole: its headings answer it without
+// repeating it where a noun belongs ("An Overview of Are Air Fryers
+// Healthy").
+func wholeKeywordOutline(ctype string, variant, items int, rng *rand.Rand) []ai.Heading {
+	var hs []ai.Heading
+	h2 := func(t string) { hs = append(hs, ai.Heading{Level: 2, Text: t}) }
+	h3 := func(t string) { hs = append(hs, ai.Heading{Level: 3, Text: t}) }
+	h2(pickOne(rng, "The Short Answer", "The Answer in Brief"))
+	switch ctype {
+	case "listicle":
+		pool := append([]string(nil), listItemPools[variant%len(listItemPools)]...)
+		rng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
+		for i := 0; i < items && i < len(pool); i++ {
+			h2(strconv.Itoa(i+1) + ". " + pool[i])
+		}
+		h2(pickOne(rng, "Final Thoughts", "The Bottom Line"))
+		return hs
+	case "how_to":
+		h2("What You Need Before You Start")
+		h2("Step-by-Step Instructions")
+		steps := []string{"Plan Your Approach", "Prepare Everything You Need", "Work Through It Carefully", "Check the Result"}
+		for i := 0; i < 3+rng.IntN(2); i++ {
+			h3("Step " + strconv.Itoa(i+1) + ": " + steps[i])
+		}
+		h2("Final Thoughts")
+		return hs
+	case "comparison":
+		h2("The Main Options at a Glance")
+		h2("Key Differences")
+		h3("Price and Value")
+		h3("Ease of Use")
+		h2(pickOne(rng, "Which One Should You Choose?", "Final Verdict"))
+		return hs
+	case "review":
+		h2("What We Liked")
+		h2("What Could Be Better")
+		h2("Who It Suits")
+		h2("The Verdict")
+		return hs
+	}
+	h2("Why the Question Matters")
+	h2("What Makes the Difference")
+	h3("Your Situation and Goals")
+	h3("Cost, Time and Effort")
+	h2(pickOne(rng, "Common Misconceptions", "What Most People Get Wrong"))
+	h2(pickOne(rng, "Final Thoughts", "Key Takeaways"))
 	return hs
 }

@@ -18,12 +18,16 @@ const TextModelName = "offline-writer-v1"
 
 // Bounds of the offline writer's output.
 const (
-	maxIdeas         = 100 // more ideas than this are never written
-	maxKeywordRunes  = 200 // keywords are cut to this length
-	topicRunes       = 60  // a keyword used as a topic in a title or heading
-	draftMinWords    = 600 // the draft length aimed for
-	draftMaxWords    = 1200
-	draftMaxAttempts = 4
+	maxIdeas        = 100 // more ideas than this are never written
+	maxKeywordRunes = 200 // keywords are cut to this length
+	topicRunes      = 60  // a keyword used as a topic in a title or heading
+	// maxMetaTitleRunes and maxMetaDescriptionRunes are the draft stage's
+	// limits (internal/ai/limits.go).
+	maxMetaTitleRunes       = 60
+	maxMetaDescriptionRunes = 160
+	draftMinWords           = 600 // the draft length aimed for
+	draftMaxWords           = 1200
+	draftMaxAttempts        = 4
 )
 
 // TextModel is the offline ai.TextModel: it writes its answers from the

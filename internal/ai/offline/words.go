@@ -39,29 +39,24 @@ func cutWords(s string, max int) string {
 	return trimmed
 }
 
-var smallWords = map[string]bool{
-	"a": true, "an": true, "the": true, "and": true, "or": true, "but": true, "nor": true,
-	"for": true, "of": true, "in": true, "on": true, "at": true, "to": true, "by": true,
-	"with": true, "from": true, "vs": true, "vs.": true, "versus": true, "as": true, "per": true,
+// cutPhrase shortens s like cutWords and, when it had to cut, drops the
+// dangling words and separators left at the end (ai.TrimDangling), so that
+// the cut ends on a word that can end a phrase.
+func cutPhrase(s string, max int) string {
+	cut := cutWords(s, max)
+	if cut == s {
+		return s
+	}
+	return ai.TrimDangling(cut)
 }
 
-// titleCase capitalizes words except small words after the first; words that
-// already have capitals after their first letter (iPhone, SEO) are kept.
-func titleCase(s string) string {
-	words := strings.Fields(s)
-	for i, w := range words {
-		if hasInnerUpper(w) {
-			continue
-		}
-		lw := strings.ToLower(w)
-		if i > 0 && smallWords[lw] {
-			words[i] = lw
-			continue
-		}
-		words[i] = upperFirst(lw)
-	}
-	return strings.Join(words, " ")
-}
+// trimDangling drops dangling words and separators from the end of s.
+func trimDangling(s string) string { return ai.TrimDangling(s) }
+
+// titleCase capitalizes words except small words after the first; words
+// that already have capitals after their first letter (iPhone, SEO) are
+// kept, and acronyms and brands get their spelling (ai.TitleName).
+func titleCase(s string) string { return ai.TitleName(s, nil) }
 
 func hasInnerUpper(w string) bool {
 	prev := rune(-1)
