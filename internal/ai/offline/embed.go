@@ -17,7 +17,7 @@ import (
 const EmbedModel = "offline-ngram-v2"
 
 // DefaultDimensions is the vector length NewEmbedder uses when given none.
-const DefaultDimensions = 256
+const DefaultDimensions = 512
 
 // Feature weights: whole words and their stems count more than the character
 // trigrams that spell them.

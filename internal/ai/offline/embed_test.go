@@ -48,7 +48,7 @@ func TestEmbedderIdentity(t *testing.T) {
 	tests := []struct {
 		dims     int
 		wantDims int
-	}{{0, 256}, {-3, 256}, {64, 64}, {300, 300}}
+	}{{0, 512}, {-3, 512}, {64, 64}, {300, 300}}
 	for _, tt := range tests {
 		e := NewEmbedder(tt.dims)
 		if got := e.Dimensions(); got != tt.wantDims {
