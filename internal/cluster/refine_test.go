@@ -2,10 +2,14 @@ package cluster
 
 import (
 	"context"
+	"encoding/csv"
+	"errors"
+	"os"
 	"slices"
 	"testing"
 
 	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // grouperOf returns a grouper over the offline vectors of phrases.
@@ -79,4 +83,55 @@ func TestAttachNear(t *testing.T) {
 		t.Errorf("attachNear left %v out, clusters %v %v; want clickup review in the first, lelit bianca out",
 			rest, clusters[0].members, clusters[1].members)
 	}
+}
+
+// TestStrictness: the levels order coverage (strict places no more
+// keywords than balanced, balanced no more than inclusive), balanced is the
+// default options, and an unknown level is refused.
+func TestStrictness(t *testing.T) {
+	phrases := samplePhrases(t)
+	vecs, _, err := offline.NewEmbedder(0).Embed(context.Background(), phrases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustered := make([]int, len(Strictnesses))
+	for i, s := range Strictnesses {
+		opt, err := s.Options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Group(context.Background(), vecs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clustered[i] = len(phrases) - len(res.Outliers)
+	}
+	if !(clustered[0] <= clustered[1] && clustered[1] <= clustered[2]) || clustered[0] == clustered[2] {
+		t.Errorf("keywords clustered strict, balanced, inclusive: %v; want them rising", clustered)
+	}
+	if opt, err := Strictness("").Options(); err != nil || opt != (Options{}) {
+		t.Errorf(`Strictness("").Options() = %+v, %v; want the defaults`, opt, err)
+	}
+	if _, err := Strictness("loose").Options(); !errors.Is(err, errs.ErrPermanent) {
+		t.Errorf(`Strictness("loose").Options() error %v, want ErrPermanent`, err)
+	}
+}
+
+// samplePhrases returns the keywords of the shipped sample file.
+func samplePhrases(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("../../testdata/sample-keywords.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("sample keywords: %v", err)
+	}
+	var out []string
+	for _, r := range rows[1:] {
+		out = append(out, r[0])
+	}
+	return out
 }

@@ -146,11 +146,17 @@ const (
 )
 
 // Run clusters set as a keywords:cluster job of the worker does
-// (worker.Clusterer: embed every phrase, cluster.Group with the default
-// options, name each group from its ten most central keywords, a group
+// (worker.Clusterer: embed every phrase, cluster.Group with the options of
+// the site's strictness, "balanced" unless RunStrict says otherwise, name each group from its ten most central keywords, a group
 // whose names stay unusable named after its most central keyword), with
 // the offline embedder and writer.
 func Run(ctx context.Context, set Set) (Clustering, error) {
+	return RunStrict(ctx, set, string(cluster.Balanced))
+}
+
+// RunStrict is Run for a site whose clustering strictness is strictness
+// (store.Site.Clustering).
+func RunStrict(ctx context.Context, set Set, strictness string) (Clustering, error) {
 	phrases := make([]string, len(set.Keywords))
 	for i, k := range set.Keywords {
 		phrases[i] = k.Phrase
@@ -164,7 +170,11 @@ func Run(ctx context.Context, set Set) (Clustering, error) {
 		}
 		vectors = append(vectors, got...)
 	}
-	res, err := cluster.Group(ctx, vectors, cluster.Options{})
+	opt, err := cluster.Strictness(strictness).Options()
+	if err != nil {
+		return Clustering{}, err
+	}
+	res, err := cluster.Group(ctx, vectors, opt)
 	if err != nil {
 		return Clustering{}, err
 	}

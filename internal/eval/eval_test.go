@@ -161,7 +161,8 @@ func TestWriteSection(t *testing.T) {
 func TestMirrorsWorker(t *testing.T) {
 	calls := map[string][]string{
 		"../worker/cluster.go": {
-			"cluster.Group(ctx, vectors, cluster.Options{})",
+			"cluster.Group(ctx, vectors, opt)",
+			"cluster.Strictness(site.Clustering)",
 			fmt.Sprintf("embedChunk = %d", embedChunk),
 			fmt.Sprintf("keywordInfos(members, %d)", nameKeywords),
 		},

@@ -123,7 +123,7 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	var usage ai.Usage
 	if !hasPlan {
-		if plan, usage, err = c.group(ctx, p, embedder, keywords); err != nil {
+		if plan, usage, err = c.group(ctx, p, embedder, keywords, cluster.Strictness(site.Clustering)); err != nil {
 			return err
 		}
 	}
@@ -174,9 +174,14 @@ func (c *Clusterer) keywords(ctx context.Context, p tasks.Payload, plan grouping
 	return c.store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, tasks.MaxKeywordsPerClustering)
 }
 
-// group embeds the keywords (what the cache lacks), groups them and
-// checkpoints the grouping.
-func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword) (grouping, ai.Usage, error) {
+// group embeds the keywords (what the cache lacks), groups them as strictly
+// as the site asks and checkpoints the grouping.
+func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword,
+	strictness cluster.Strictness) (grouping, ai.Usage, error) {
+	opt, err := strictness.Options()
+	if err != nil {
+		return grouping{}, ai.Usage{}, err
+	}
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
@@ -188,7 +193,7 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 	if err := c.store.SetPhase(ctx, p.JobID, "grouping"); err != nil {
 		return grouping{}, usage, err
 	}
-	res, err := cluster.Group(ctx, vectors, cluster.Options{})
+	res, err := cluster.Group(ctx, vectors, opt)
 	if err != nil {
 		return grouping{}, usage, err
 	}
