@@ -138,6 +138,11 @@ func Group(ctx context.Context, vectors [][]float32, opt Options) (Result, error
 // group is Group with the size above which attach uses an inverted file
 // instead of an exhaustive scan (a parameter so tests reach both paths).
 func group(ctx context.Context, vectors [][]float32, opt Options, budget float64) (Result, error) {
+	return groupComparing(ctx, vectors, nil, opt, budget)
+}
+
+// groupComparing is GroupComparing with the attach budget of group.
+func groupComparing(ctx context.Context, vectors [][]float32, comparisons []Comparison, opt Options, budget float64) (Result, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Result{}, err
@@ -172,6 +177,10 @@ func group(ctx context.Context, vectors [][]float32, opt Options, budget float64
 		return Result{}, err
 	}
 	if outliers, err = g.attachNear(ctx, clusters, outliers, attachFloor, g.opt.NearThreshold); err != nil {
+		return Result{}, err
+	}
+	slices.Sort(outliers)
+	if outliers, err = g.attachSides(ctx, clusters, outliers, comparisons); err != nil {
 		return Result{}, err
 	}
 	return g.result(clusters, append(outliers, zero...)), nil

@@ -146,7 +146,8 @@ const (
 )
 
 // Run clusters set as a keywords:cluster job of the worker does
-// (worker.Clusterer: embed every phrase, cluster.Group with the options of
+// (worker.Clusterer: embed every phrase and the sides of every comparison,
+// cluster.GroupComparing with the options of
 // the site's strictness, "balanced" unless RunStrict says otherwise, name each group from its ten most central keywords, a group
 // whose names stay unusable named after its most central keyword), with
 // the offline embedder and writer.
@@ -162,8 +163,9 @@ func RunStrict(ctx context.Context, set Set, strictness string) (Clustering, err
 		phrases[i] = k.Phrase
 	}
 	embedder := offline.NewEmbedder(0)
+	sides, at := cluster.ComparisonTexts(phrases)
 	var vectors [][]float32
-	for chunk := range slices.Chunk(phrases, embedChunk) {
+	for chunk := range slices.Chunk(slices.Concat(phrases, sides), embedChunk) {
 		got, _, err := embedder.Embed(ctx, chunk)
 		if err != nil {
 			return Clustering{}, fmt.Errorf("embed: %w", err)
@@ -174,7 +176,7 @@ func RunStrict(ctx context.Context, set Set, strictness string) (Clustering, err
 	if err != nil {
 		return Clustering{}, err
 	}
-	res, err := cluster.Group(ctx, vectors, opt)
+	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
 	if err != nil {
 		return Clustering{}, err
 	}

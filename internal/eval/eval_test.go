@@ -161,7 +161,8 @@ func TestWriteSection(t *testing.T) {
 func TestMirrorsWorker(t *testing.T) {
 	calls := map[string][]string{
 		"../worker/cluster.go": {
-			"cluster.Group(ctx, vectors, opt)",
+			"cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)",
+			"slices.Concat(phrases, sides)",
 			"cluster.Strictness(site.Clustering)",
 			fmt.Sprintf("embedChunk = %d", embedChunk),
 			fmt.Sprintf("keywordInfos(members, %d)", nameKeywords),

@@ -186,14 +186,17 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
 	}
-	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, phrases)
+	// A comparison ("x vs y") is placed by its sides when it fits nowhere
+	// as a whole: they are embedded with the phrases.
+	sides, at := cluster.ComparisonTexts(phrases)
+	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, slices.Concat(phrases, sides))
 	if err != nil {
 		return grouping{}, usage, fmt.Errorf("embed keywords: %w", err)
 	}
 	if err := c.store.SetPhase(ctx, p.JobID, "grouping"); err != nil {
 		return grouping{}, usage, err
 	}
-	res, err := cluster.Group(ctx, vectors, opt)
+	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
 	if err != nil {
 		return grouping{}, usage, err
 	}
