@@ -10,6 +10,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
 )
 
 // grouperOf returns a grouper over the offline vectors of phrases.
@@ -108,6 +109,13 @@ func TestStrictness(t *testing.T) {
 	}
 	if !(clustered[0] <= clustered[1] && clustered[1] <= clustered[2]) || clustered[0] == clustered[2] {
 		t.Errorf("keywords clustered strict, balanced, inclusive: %v; want them rising", clustered)
+	}
+	var levels []string
+	for _, s := range Strictnesses {
+		levels = append(levels, string(s))
+	}
+	if !slices.Equal(levels, store.ClusteringLevels) {
+		t.Errorf("Strictnesses %v, store.ClusteringLevels %v: the API would accept what the worker refuses", levels, store.ClusteringLevels)
 	}
 	if opt, err := Strictness("").Options(); err != nil || opt != (Options{}) {
 		t.Errorf(`Strictness("").Options() = %+v, %v; want the defaults`, opt, err)

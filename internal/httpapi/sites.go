@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/presswork/presswork/internal/cluster"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/netguard"
@@ -70,10 +69,8 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 	if r.SEOPlugin != nil && !slices.Contains([]string{"none", "yoast", "rankmath"}, *r.SEOPlugin) {
 		v.Add("seo_plugin", "must be none, yoast or rankmath")
 	}
-	if r.Clustering != nil {
-		if _, err := cluster.Strictness(*r.Clustering).Options(); err != nil || *r.Clustering == "" {
-			v.Add("clustering", "must be strict, balanced or inclusive")
-		}
+	if r.Clustering != nil && !slices.Contains(store.ClusteringLevels, *r.Clustering) {
+		v.Add("clustering", "must be strict, balanced or inclusive")
 	}
 	if r.InlineImages != nil && (*r.InlineImages < 0 || *r.InlineImages > maxInlineImages) {
 		v.Add("inline_images", "must be from 0 to %d", maxInlineImages)

@@ -62,6 +62,11 @@ type SiteFields struct {
 	Clustering          *string
 }
 
+// ClusteringLevels are the values of Site.Clustering, strictest first
+// (the sites_clustering_check constraint; cluster.Strictnesses, which the
+// API must not import).
+var ClusteringLevels = []string{"strict", "balanced", "inclusive"}
+
 // Site health values.
 const (
 	HealthUnknown   = "unknown"
