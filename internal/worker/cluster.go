@@ -223,11 +223,15 @@ func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embed
 		return nil, usage, err
 	}
 	vectors := make([][]float32, len(texts))
+	// A text asked for twice (a comparison's side that is also a keyword)
+	// is embedded once: first holds the index of its first occurrence.
 	var missing []int
+	first := make(map[string]int, len(texts))
 	for i, h := range hashes {
 		if v, ok := cached[string(h)]; ok && len(v) == embedder.Dimensions() {
 			vectors[i] = v
-		} else {
+		} else if _, dup := first[string(h)]; !dup {
+			first[string(h)] = i
 			missing = append(missing, i)
 		}
 	}
@@ -253,6 +257,11 @@ func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embed
 		}
 		for j, i := range chunk {
 			vectors[i] = got[j]
+		}
+	}
+	for i, h := range hashes {
+		if vectors[i] == nil {
+			vectors[i] = vectors[first[string(h)]]
 		}
 	}
 	return vectors, usage, nil
