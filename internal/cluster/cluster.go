@@ -12,7 +12,11 @@
 // Threshold to the centroid of the others, and is examined again if it lost
 // any. Leftovers (strays and nodes smaller than MinSize) are clustered once
 // more among themselves, then attached to the most similar cluster with
-// room whose centroid is at least Threshold similar; the rest are outliers.
+// room whose centroid is at least Threshold similar. A second pass (#21)
+// then merges clusters whose centroids are MergeThreshold similar (a topic
+// the tree cut in pieces), attaches leftovers to the cluster whose centroid
+// is AttachThreshold similar, and then to the cluster holding their nearest
+// member when that member is NearThreshold similar; the rest are outliers.
 //
 // Group never builds an n x n matrix: it works on one contiguous copy of the
 // normalized vectors plus index slices, so memory is linear in n and time is
@@ -35,7 +39,12 @@ const (
 	DefaultMinSize   = 3
 	DefaultMaxSize   = 30
 	DefaultThreshold = 0.35
-	DefaultSeed      = 1
+	// DefaultMergeThreshold and DefaultAttachThreshold are the balanced
+	// second pass (see Strictness).
+	DefaultMergeThreshold  = 0.3
+	DefaultAttachThreshold = 0.25
+	DefaultNearThreshold   = 0.4
+	DefaultSeed            = 1
 )
 
 // Algorithm constants.
@@ -43,6 +52,9 @@ const (
 	maxBranch    = 8    // most children of one split
 	lloydIters   = 10   // most Lloyd iterations per split
 	attachChoice = 3    // clusters an outlier candidate may try, best first
+	maxChoice    = 4    // most clusters one proposeN call returns
+	attachRounds = 3    // rounds of attachNear
+	attachFloor  = 0.1  // least centroid similarity of a cluster attachNear tries
 	bruteBudget  = 4e6  // candidate x cluster pairs searched exhaustively
 	probeLists   = 8    // inverted lists probed per candidate beyond bruteBudget
 	checkEvery   = 1024 // candidates attached between checks of ctx
@@ -54,6 +66,12 @@ type Options struct {
 	MaxSize   int     // 30: larger groups are split
 	Threshold float32 // 0.35: minimum cosine similarity of a member to its cluster centroid for outlier attachment / cohesion
 	Seed      int64   // 1: deterministic
+	// The second pass: clusters whose centroids are MergeThreshold similar
+	// merge (when their union fits in MaxSize), then an outlier joins its
+	// nearest cluster when that one's centroid is AttachThreshold similar.
+	MergeThreshold  float32 // 0.3
+	AttachThreshold float32 // 0.25
+	NearThreshold   float32 // 0.4
 }
 
 // Result is a clustering. Clusters holds indexes into the input, each
@@ -80,16 +98,32 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
 	}
+	if o.MergeThreshold == 0 {
+		o.MergeThreshold = DefaultMergeThreshold
+	}
+	if o.AttachThreshold == 0 {
+		o.AttachThreshold = DefaultAttachThreshold
+	}
+	if o.NearThreshold == 0 {
+		o.NearThreshold = DefaultNearThreshold
+	}
 	switch {
 	case o.MinSize < 1:
 		return o, fmt.Errorf("cluster: MinSize %d is negative: %w", o.MinSize, errs.ErrPermanent)
 	case o.MaxSize < o.MinSize:
 		return o, fmt.Errorf("cluster: MaxSize %d is below MinSize %d: %w", o.MaxSize, o.MinSize, errs.ErrPermanent)
-	case !(o.Threshold >= -1 && o.Threshold <= 1): // also rejects NaN
+	case !inRange(o.Threshold): // also rejects NaN
 		return o, fmt.Errorf("cluster: Threshold %v is outside [-1, 1]: %w", o.Threshold, errs.ErrPermanent)
+	case !inRange(o.MergeThreshold):
+		return o, fmt.Errorf("cluster: MergeThreshold %v is outside [-1, 1]: %w", o.MergeThreshold, errs.ErrPermanent)
+	case !inRange(o.AttachThreshold):
+		return o, fmt.Errorf("cluster: AttachThreshold %v is outside [-1, 1]: %w", o.AttachThreshold, errs.ErrPermanent)
 	}
 	return o, nil
 }
+
+// inRange reports whether x is a cosine, in [-1, 1] (false for NaN).
+func inRange(x float32) bool { return x >= -1 && x <= 1 }
 
 // Group clusters vectors (one per keyword, all of the same length; they need
 // not be normalized). Zero vectors, and vectors with NaN or infinite
@@ -104,6 +138,11 @@ func Group(ctx context.Context, vectors [][]float32, opt Options) (Result, error
 // group is Group with the size above which attach uses an inverted file
 // instead of an exhaustive scan (a parameter so tests reach both paths).
 func group(ctx context.Context, vectors [][]float32, opt Options, budget float64) (Result, error) {
+	return groupComparing(ctx, vectors, nil, opt, budget)
+}
+
+// groupComparing is GroupComparing with the attach budget of group.
+func groupComparing(ctx context.Context, vectors [][]float32, comparisons []Comparison, opt Options, budget float64) (Result, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Result{}, err
@@ -127,8 +166,21 @@ func group(ctx context.Context, vectors [][]float32, opt Options, budget float64
 		return Result{}, err
 	}
 	clusters = append(clusters, more...)
-	outliers, err := g.attach(ctx, clusters, rest)
+	outliers, err := g.attach(ctx, clusters, rest, g.opt.Threshold)
 	if err != nil {
+		return Result{}, err
+	}
+	if clusters, err = g.merge(ctx, clusters); err != nil {
+		return Result{}, err
+	}
+	if outliers, err = g.attach(ctx, clusters, outliers, g.opt.AttachThreshold); err != nil {
+		return Result{}, err
+	}
+	if outliers, err = g.attachNear(ctx, clusters, outliers, attachFloor, g.opt.NearThreshold); err != nil {
+		return Result{}, err
+	}
+	slices.Sort(outliers)
+	if outliers, err = g.attachSides(ctx, clusters, outliers, comparisons); err != nil {
 		return Result{}, err
 	}
 	return g.result(clusters, append(outliers, zero...)), nil
@@ -550,7 +602,7 @@ type proposal struct {
 // attach adds each candidate to the most similar cluster whose centroid is
 // at least Threshold similar and which has room, the most similar
 // candidate-cluster pairs first. It returns the candidates left over, sorted.
-func (g *grouper) attach(ctx context.Context, clusters []leaf, cands []int) ([]int, error) {
+func (g *grouper) attach(ctx context.Context, clusters []leaf, cands []int, threshold float32) ([]int, error) {
 	slices.Sort(cands)
 	if len(clusters) == 0 || len(cands) == 0 {
 		return cands, nil
@@ -566,7 +618,7 @@ func (g *grouper) attach(ctx context.Context, clusters []leaf, cands []int) ([]i
 				return nil, err
 			}
 		}
-		props = idx.propose(props, cand, g.m.row(cand), g.opt.Threshold)
+		props = idx.propose(props, cand, g.m.row(cand), threshold)
 	}
 	slices.SortFunc(props, func(a, b proposal) int {
 		return cmp.Or(cmp.Compare(b.sim, a.sim), cmp.Compare(a.cand, b.cand), cmp.Compare(a.c, b.c))
@@ -622,21 +674,27 @@ func (g *grouper) newIndex(ctx context.Context, clusters []leaf, nCands int) (*i
 // propose appends to props up to attachChoice clusters whose centroid is at
 // least threshold similar to x, best first.
 func (idx *index) propose(props []proposal, cand int, x []float32, threshold float32) []proposal {
-	var top [attachChoice]proposal
-	n := 0
+	return idx.proposeN(props, cand, x, threshold, attachChoice)
+}
+
+// proposeN is propose for up to n clusters (n <= maxChoice).
+func (idx *index) proposeN(props []proposal, cand int, x []float32, threshold float32, n int) []proposal {
+	var buf [maxChoice]proposal
+	top := buf[:n]
+	found := 0
 	consider := func(c int) {
 		s := dot(x, idx.centroids.row(c))
 		if s < threshold {
 			return
 		}
-		n = insertTop(top[:], n, proposal{cand: cand, c: c, sim: s})
+		found = insertTop(top, found, proposal{cand: cand, c: c, sim: s})
 	}
 	for _, l := range idx.probe(x) {
 		for _, c := range idx.lists[l] {
 			consider(c)
 		}
 	}
-	return append(props, top[:n]...)
+	return append(props, top[:found]...)
 }
 
 // insertTop inserts p into top[:n], kept sorted by sim descending (cluster

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/cluster"
 	"github.com/presswork/presswork/internal/store"
 )
 
@@ -148,12 +150,18 @@ func (a pipelineAPI) importPhrases(siteID int64, phrases []string) {
 }
 
 // checkEmbeddedOnce checks that the provider served one embedding of each
-// phrase (the fake counts a word a token).
+// distinct text: the phrases and the sides of the comparisons among them
+// (the fake counts a word a token).
 func checkEmbeddedOnce(t *testing.T, fake *fakeopenai.Server, phrases []string) {
 	t.Helper()
+	sides, _ := cluster.ComparisonTexts(phrases)
 	want := 0
-	for _, p := range phrases {
-		want += len(strings.Fields(p))
+	seen := map[string]bool{}
+	for _, p := range slices.Concat(phrases, sides) {
+		if !seen[p] {
+			seen[p] = true
+			want += len(strings.Fields(p))
+		}
 	}
 	if got := fake.Spent()[fakeEmbeddingModel].PromptTokens; got != want {
 		t.Errorf("the fake served %d embedding tokens, one embedding of each keyword is %d", got, want)

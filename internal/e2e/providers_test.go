@@ -150,7 +150,6 @@ func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *a
 	target, err := url.Parse(fake.URL)
 	apptest.Must(t, err, "fake URL")
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	emb := offline.NewEmbedder(0)
 	mux := http.NewServeMux()
 	mux.Handle("/", proxy)
 	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
@@ -162,15 +161,17 @@ func openAIWithOfflineEmbeddings(t *testing.T, fake *fakeopenai.Server, calls *a
 		}
 		calls.Add(1)
 		var req struct {
-			Input []string `json:"input"`
-			Model string   `json:"model"`
+			Input      []string `json:"input"`
+			Model      string   `json:"model"`
+			Dimensions int      `json:"dimensions"`
 		}
 		body, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		vectors, _, err := emb.Embed(r.Context(), req.Input)
+		// The dimensions asked for, as the real API answers.
+		vectors, _, err := offline.NewEmbedder(req.Dimensions).Embed(r.Context(), req.Input)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -144,26 +144,39 @@ const (
 )
 
 // Run clusters set as a keywords:cluster job of the worker does
-// (worker.Clusterer: embed every phrase, cluster.Group with the default
-// options, name each group from its ten most central keywords and its
-// size, a group whose names stay unusable named after its most central
-// keyword, then each name made unique on the site, here a new one), with
+// (worker.Clusterer: embed every phrase and the sides of every comparison,
+// cluster.GroupComparing with the options of the site's strictness,
+// "balanced" unless RunStrict says otherwise, name each group from its ten
+// most central keywords and its size, a group whose names stay unusable
+// named after its most central keyword, then each name made unique on the
+// site, here a new one), with
 // the offline embedder and writer.
 func Run(ctx context.Context, set Set) (Clustering, error) {
+	return RunStrict(ctx, set, string(cluster.Balanced))
+}
+
+// RunStrict is Run for a site whose clustering strictness is strictness
+// (store.Site.Clustering).
+func RunStrict(ctx context.Context, set Set, strictness string) (Clustering, error) {
 	phrases := make([]string, len(set.Keywords))
 	for i, k := range set.Keywords {
 		phrases[i] = k.Phrase
 	}
 	embedder := offline.NewEmbedder(0)
+	sides, at := cluster.ComparisonTexts(phrases)
 	var vectors [][]float32
-	for chunk := range slices.Chunk(phrases, embedChunk) {
+	for chunk := range slices.Chunk(slices.Concat(phrases, sides), embedChunk) {
 		got, _, err := embedder.Embed(ctx, chunk)
 		if err != nil {
 			return Clustering{}, fmt.Errorf("embed: %w", err)
 		}
 		vectors = append(vectors, got...)
 	}
-	res, err := cluster.Group(ctx, vectors, cluster.Options{})
+	opt, err := cluster.Strictness(strictness).Options()
+	if err != nil {
+		return Clustering{}, err
+	}
+	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
 	if err != nil {
 		return Clustering{}, err
 	}

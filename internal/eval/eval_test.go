@@ -161,7 +161,9 @@ func TestWriteSection(t *testing.T) {
 func TestMirrorsWorker(t *testing.T) {
 	calls := map[string][]string{
 		"../worker/cluster.go": {
-			"cluster.Group(ctx, vectors, cluster.Options{})",
+			"cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)",
+			"slices.Concat(phrases, sides)",
+			"cluster.Strictness(site.Clustering)",
 			fmt.Sprintf("embedChunk = %d", embedChunk),
 			fmt.Sprintf("keywordInfos(members, %d), KeywordCount: len(members)}", nameKeywords),
 			"ai.TitleName(phrase, []string{phrase})",

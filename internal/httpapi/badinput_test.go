@@ -200,6 +200,8 @@ func badInputs() []badCase {
 		jsonCase("inline_images 9", "POST", "/v1/sites", siteWith(`,"inline_images":9`), 400, "inline_images"),
 		jsonCase("inline_images negative", "PATCH", "/v1/sites/{site}", `{"inline_images":-1}`, 400, "inline_images"),
 		jsonCase("require_review text", "PATCH", "/v1/sites/{site}", `{"require_review":"yes"}`, 400, "require_review"),
+		jsonCase("clustering unknown", "PATCH", "/v1/sites/{site}", `{"clustering":"loose"}`, 400, "clustering"),
+		jsonCase("clustering empty", "PATCH", "/v1/sites/{site}", `{"clustering":""}`, 400, "clustering"),
 		jsonCase("default_categories 11", "PATCH", "/v1/sites/{site}", `{"default_categories":["a","b","c","d","e","f","g","h","i","j","k"]}`, 400, "default_categories"),
 		jsonCase("default_categories empty name", "PATCH", "/v1/sites/{site}", `{"default_categories":[" "]}`, 400, "default_categories"),
 		jsonCase("check unknown field", "POST", "/v1/sites/{site}/check", `{"force":true}`, 400, "force"),

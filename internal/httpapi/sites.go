@@ -33,6 +33,8 @@ type siteRequest struct {
 	PublishWithoutImage *bool `json:"publish_without_image"`
 	// Enabled false makes automation rules leave the site alone.
 	Enabled *bool `json:"enabled"`
+	// Clustering is how strictly keywords are grouped (cluster.Strictness).
+	Clustering *string `json:"clustering"`
 }
 
 // Limits of a site's publishing settings.
@@ -66,6 +68,9 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 	}
 	if r.SEOPlugin != nil && !slices.Contains([]string{"none", "yoast", "rankmath"}, *r.SEOPlugin) {
 		v.Add("seo_plugin", "must be none, yoast or rankmath")
+	}
+	if r.Clustering != nil && !slices.Contains(store.ClusteringLevels, *r.Clustering) {
+		v.Add("clustering", "must be strict, balanced or inclusive")
 	}
 	if r.InlineImages != nil && (*r.InlineImages < 0 || *r.InlineImages > maxInlineImages) {
 		v.Add("inline_images", "must be from 0 to %d", maxInlineImages)
@@ -159,7 +164,7 @@ func (r siteRequest) fields(enc []byte) store.SiteFields {
 	}
 	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc,
 		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages,
-		PublishWithoutImage: r.PublishWithoutImage, Enabled: r.Enabled}
+		PublishWithoutImage: r.PublishWithoutImage, Enabled: r.Enabled, Clustering: r.Clustering}
 	if r.DefaultCategories != nil {
 		f.DefaultCategories = trimmed(*r.DefaultCategories)
 	}

@@ -38,9 +38,12 @@ type Site struct {
 	// published without one; otherwise it waits for its image.
 	PublishWithoutImage bool `json:"publish_without_image"`
 	// Enabled is false for a site automation rules must leave alone.
-	Enabled   bool      `json:"enabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Enabled bool `json:"enabled"`
+	// Clustering is how strictly the site's keywords are grouped: strict,
+	// balanced or inclusive (cluster.Strictness).
+	Clustering string    `json:"clustering"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // SiteFields are the writable fields of a site; nil leaves a field as it is
@@ -56,7 +59,13 @@ type SiteFields struct {
 	DefaultCategories   []string // nil: unchanged
 	PublishWithoutImage *bool
 	Enabled             *bool
+	Clustering          *string
 }
+
+// ClusteringLevels are the values of Site.Clustering, strictest first
+// (the sites_clustering_check constraint; cluster.Strictnesses, which the
+// API must not import).
+var ClusteringLevels = []string{"strict", "balanced", "inclusive"}
 
 // Site health values.
 const (
@@ -66,12 +75,13 @@ const (
 )
 
 const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, health_code, checked_at,
-	require_review, seo_plugin, inline_images, default_categories, publish_without_image, enabled, created_at, updated_at`
+	require_review, seo_plugin, inline_images, default_categories, publish_without_image, enabled, clustering,
+	created_at, updated_at`
 
 func scanSite(r pgx.Row) (st Site, err error) {
 	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.RESTStyle, &st.Health, &st.HealthReason,
 		&st.HealthCode, &st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
-		&st.PublishWithoutImage, &st.Enabled, &st.CreatedAt, &st.UpdatedAt)
+		&st.PublishWithoutImage, &st.Enabled, &st.Clustering, &st.CreatedAt, &st.UpdatedAt)
 	return st, err
 }
 
@@ -79,12 +89,12 @@ func scanSite(r pgx.Row) (st Site, err error) {
 func (s *Store) CreateSite(ctx context.Context, tenantID int64, f SiteFields) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
 		`INSERT INTO sites (tenant_id, name, url, wp_user, app_password_enc, require_review, seo_plugin,
-		                    inline_images, default_categories, enabled, publish_without_image)
+		                    inline_images, default_categories, enabled, publish_without_image, clustering)
 		 VALUES ($1, $2, $3, $4, $5, coalesce($6, false), coalesce($7, 'none'), coalesce($8, 0), coalesce($9::text[], '{}'),
-		         coalesce($10, true), coalesce($11, false))
+		         coalesce($10, true), coalesce($11, false), coalesce($12, 'balanced'))
 		 RETURNING `+siteColumns,
 		tenantID, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories, f.Enabled, f.PublishWithoutImage))
+		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering))
 	return st, translate(err)
 }
 
@@ -132,6 +142,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        require_review = coalesce($7, require_review), seo_plugin = coalesce($8, seo_plugin),
 		        inline_images = coalesce($9, inline_images), default_categories = coalesce($10::text[], default_categories),
 		        enabled = coalesce($11, enabled), publish_without_image = coalesce($12, publish_without_image),
+		        clustering = coalesce($13, clustering),
 		        -- a new address or credentials make the last check stale
 		        rest_style = CASE WHEN $4::text IS NULL OR $4 = url THEN rest_style END,
 		        health = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
@@ -143,7 +154,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        updated_at = now()
 		 WHERE tenant_id = $1 AND id = $2 RETURNING `+siteColumns,
 		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories, f.Enabled, f.PublishWithoutImage))
+		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering))
 	return st, translate(err)
 }
 

@@ -123,7 +123,7 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	var usage ai.Usage
 	if !hasPlan {
-		if plan, usage, err = c.group(ctx, p, embedder, keywords); err != nil {
+		if plan, usage, err = c.group(ctx, p, embedder, keywords, cluster.Strictness(site.Clustering)); err != nil {
 			return err
 		}
 	}
@@ -178,21 +178,29 @@ func (c *Clusterer) keywords(ctx context.Context, p tasks.Payload, plan grouping
 	return c.store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, tasks.MaxKeywordsPerClustering)
 }
 
-// group embeds the keywords (what the cache lacks), groups them and
-// checkpoints the grouping.
-func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword) (grouping, ai.Usage, error) {
+// group embeds the keywords (what the cache lacks), groups them as strictly
+// as the site asks and checkpoints the grouping.
+func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword,
+	strictness cluster.Strictness) (grouping, ai.Usage, error) {
+	opt, err := strictness.Options()
+	if err != nil {
+		return grouping{}, ai.Usage{}, err
+	}
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
 	}
-	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, phrases)
+	// A comparison ("x vs y") is placed by its sides when it fits nowhere
+	// as a whole: they are embedded with the phrases.
+	sides, at := cluster.ComparisonTexts(phrases)
+	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, slices.Concat(phrases, sides))
 	if err != nil {
 		return grouping{}, usage, fmt.Errorf("embed keywords: %w", err)
 	}
 	if err := c.store.SetPhase(ctx, p.JobID, "grouping"); err != nil {
 		return grouping{}, usage, err
 	}
-	res, err := cluster.Group(ctx, vectors, cluster.Options{})
+	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
 	if err != nil {
 		return grouping{}, usage, err
 	}
@@ -219,11 +227,15 @@ func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embed
 		return nil, usage, err
 	}
 	vectors := make([][]float32, len(texts))
+	// A text asked for twice (a comparison's side that is also a keyword)
+	// is embedded once: first holds the index of its first occurrence.
 	var missing []int
+	first := make(map[string]int, len(texts))
 	for i, h := range hashes {
 		if v, ok := cached[string(h)]; ok && len(v) == embedder.Dimensions() {
 			vectors[i] = v
-		} else {
+		} else if _, dup := first[string(h)]; !dup {
+			first[string(h)] = i
 			missing = append(missing, i)
 		}
 	}
@@ -249,6 +261,11 @@ func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embed
 		}
 		for j, i := range chunk {
 			vectors[i] = got[j]
+		}
+	}
+	for i, h := range hashes {
+		if vectors[i] == nil {
+			vectors[i] = vectors[first[string(h)]]
 		}
 	}
 	return vectors, usage, nil

@@ -3,6 +3,7 @@ package offline
 import (
 	"context"
 	"math"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -11,10 +12,12 @@ import (
 
 // EmbedModel is the name of the offline embedding model; it is also the Model
 // reported in Usage.
-const EmbedModel = "offline-ngram-v1"
+// (v2: query modifiers weigh little; a new name keeps v1 vectors cached by
+// earlier runs from being mixed with v2 ones.)
+const EmbedModel = "offline-ngram-v2"
 
 // DefaultDimensions is the vector length NewEmbedder uses when given none.
-const DefaultDimensions = 256
+const DefaultDimensions = 512
 
 // Feature weights: whole words and their stems count more than the character
 // trigrams that spell them.
@@ -106,6 +109,7 @@ type featurizer struct {
 	ends  []int  // ends[i] is the end offset of word i in words
 	pad   []byte // " word " for trigrams
 	stem  []byte // the stem of the current word
+	mods  []bool // mods[i]: word i is part of a query modifier
 }
 
 func newFeaturizer() *featurizer {
@@ -129,11 +133,23 @@ func (f *featurizer) embed(text string, v []float32) int {
 			break
 		}
 	}
+	// Modifiers weigh little, unless the text is nothing but modifiers and
+	// stop words.
+	f.mods = modifierSpans(n, f.word, f.mods)
+	weight := float32(modifierWeight)
+	if !slices.Contains(f.mods, false) {
+		weight = 1
+	}
 	for i := range n {
 		w := f.word(i)
-		if keepStop || !isEmbedStopWord(w) {
-			f.addWord(w, v)
+		if !keepStop && isEmbedStopWord(w) && !f.mods[i] {
+			continue
 		}
+		scale := float32(1)
+		if f.mods[i] {
+			scale = weight
+		}
+		f.addWord(w, v, scale)
 	}
 	normalizeVec(v)
 	return n
@@ -194,13 +210,13 @@ func appendLower(b []byte, r rune) []byte {
 
 // addWord adds the features of one word to v: the word, its stem and the
 // trigrams of " word ".
-func (f *featurizer) addWord(w []byte, v []float32) {
-	addFeature(v, tagWord, w, wordWeight)
+func (f *featurizer) addWord(w []byte, v []float32, scale float32) {
+	addFeature(v, tagWord, w, wordWeight*scale)
 	f.stem = appendStem(f.stem[:0], w)
-	addFeature(v, tagStem, f.stem, stemWeight)
+	addFeature(v, tagStem, f.stem, stemWeight*scale)
 	f.pad = append(append(append(f.pad[:0], ' '), w...), ' ')
 	for i := 0; i+3 <= len(f.pad); i++ {
-		addFeature(v, tagGram, f.pad[i:i+3], gramWeight)
+		addFeature(v, tagGram, f.pad[i:i+3], gramWeight*scale)
 	}
 }
 

@@ -48,13 +48,13 @@ func TestEmbedderIdentity(t *testing.T) {
 	tests := []struct {
 		dims     int
 		wantDims int
-	}{{0, 256}, {-3, 256}, {64, 64}, {300, 300}}
+	}{{0, 512}, {-3, 512}, {64, 64}, {300, 300}}
 	for _, tt := range tests {
 		e := NewEmbedder(tt.dims)
 		if got := e.Dimensions(); got != tt.wantDims {
 			t.Errorf("NewEmbedder(%d).Dimensions() = %d, want %d", tt.dims, got, tt.wantDims)
 		}
-		if got := e.Name(); got != "offline-ngram-v1" {
+		if got := e.Name(); got != "offline-ngram-v2" {
 			t.Errorf("Name() = %q", got)
 		}
 		if got := len(embedOne(t, e, "running shoes")); got != tt.wantDims {
@@ -120,6 +120,34 @@ func TestEmbedSimilarity(t *testing.T) {
 		if near < far+0.4 {
 			t.Errorf("cos(%q, %q) = %.3f, cos(%q, %q) = %.3f: want a clear margin", tt.a, tt.near, near, tt.a, tt.far, far)
 		}
+	}
+}
+
+// TestEmbedModifiersWeighLittle: keywords that share only a query modifier
+// are far apart, and a modifier barely moves a keyword away from its head
+// terms (#21).
+func TestEmbedModifiersWeighLittle(t *testing.T) {
+	e := NewEmbedder(0)
+	tests := []struct {
+		a, near, far string
+	}{
+		{"how to potty train a puppy", "puppy potty training schedule", "how to sharpen a chisel"},
+		{"cortado vs flat white", "flat white recipe", "pasmo vs suica"},
+		{"bloomscape review", "bloomscape plants", "df64 grinder review"},
+		{"dovetail joint for beginners", "hand cut dovetail joint", "latte art for beginners"},
+		{"best trail running shoes 2024", "trail running shoes", "best budgeting app 2024"},
+		{"road bike under $500", "road bike", "blender under $500"},
+	}
+	for _, tt := range tests {
+		near := embedCosine(embedOne(t, e, tt.a), embedOne(t, e, tt.near))
+		far := embedCosine(embedOne(t, e, tt.a), embedOne(t, e, tt.far))
+		if near < 0.4 || far > 0.2 {
+			t.Errorf("cos(%q, %q) = %.3f, cos(%q, %q) = %.3f: want >= 0.4 and <= 0.2", tt.a, tt.near, near, tt.a, tt.far, far)
+		}
+	}
+	// A text of nothing but modifiers keeps its words at full weight.
+	if v := embedOne(t, e, "how to"); embedNorm(v) < 0.99 {
+		t.Errorf("|embed(how to)| = %.3f, want 1", embedNorm(v))
 	}
 }
 

@@ -1,0 +1,37 @@
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/presswork/presswork/internal/errs"
+)
+
+// Strictness is a site's choice between precision and coverage (#21).
+type Strictness string
+
+// The strictness levels; Balanced is the default.
+const (
+	Strict    Strictness = "strict"
+	Balanced  Strictness = "balanced"
+	Inclusive Strictness = "inclusive"
+)
+
+// Strictnesses lists the levels, strictest first.
+var Strictnesses = []Strictness{Strict, Balanced, Inclusive}
+
+// Options returns the options of the level: strict asks members to be
+// closer to their cluster, and outliers and near-duplicate clusters to be
+// closer before they join; inclusive asks less. Balanced is the default
+// Options. An unknown level is an error wrapping errs.ErrPermanent; ""
+// is Balanced.
+func (s Strictness) Options() (Options, error) {
+	switch s {
+	case Strict:
+		return Options{Threshold: 0.4, MergeThreshold: 0.4, AttachThreshold: 0.35, NearThreshold: 0.5}, nil
+	case Balanced, "":
+		return Options{}, nil
+	case Inclusive:
+		return Options{Threshold: 0.3, MergeThreshold: 0.25, AttachThreshold: 0.2, NearThreshold: 0.3}, nil
+	}
+	return Options{}, fmt.Errorf("cluster: strictness %q is not strict, balanced or inclusive: %w", string(s), errs.ErrPermanent)
+}
