@@ -103,7 +103,7 @@ func caseWords(name string, keywords []string, title bool) string {
 	userCasing := map[string]string{}
 	for _, k := range keywords {
 		for _, w := range splitWords(k) {
-			if hasCapitalAfterFirst(w) {
+			if HasCapitalAfterFirst(w) {
 				userCasing[strings.ToLower(w)] = w
 			}
 		}
@@ -129,7 +129,7 @@ func titleWord(w string, first, title bool, userCasing map[string]string) string
 	switch {
 	case userCasing[lc] != "":
 		core = userCasing[lc]
-	case hasCapitalAfterFirst(core):
+	case HasCapitalAfterFirst(core):
 	default:
 		if c, ok := CaseWord(core); ok {
 			core = c
@@ -157,9 +157,9 @@ func splitWords(s string) []string {
 	})
 }
 
-// hasCapitalAfterFirst reports a capital after a word's first letter, not
+// HasCapitalAfterFirst reports a capital after a word's first letter, not
 // just after a hyphen ("iPhone", "SEO", "OM-1", but not "Step-By-Step").
-func hasCapitalAfterFirst(w string) bool {
+func HasCapitalAfterFirst(w string) bool {
 	prev := rune(-1)
 	for i, r := range w {
 		if i > 0 && unicode.IsUpper(r) && prev != '-' {

@@ -58,17 +58,6 @@ func trimDangling(s string) string { return ai.TrimDangling(s) }
 // kept, and acronyms and brands get their spelling (ai.TitleName).
 func titleCase(s string) string { return ai.TitleName(s, nil) }
 
-func hasInnerUpper(w string) bool {
-	prev := rune(-1)
-	for i, r := range w {
-		if i > 0 && unicode.IsUpper(r) && prev != '-' {
-			return true
-		}
-		prev = r
-	}
-	return false
-}
-
 func upperFirst(s string) string {
 	r, size := utf8.DecodeRuneInString(s)
 	if size == 0 || r == utf8.RuneError {
@@ -82,7 +71,7 @@ func upperFirst(s string) string {
 func lowerWords(s string) string {
 	words := strings.Fields(s)
 	for i, w := range words {
-		if !hasInnerUpper(w) {
+		if !ai.HasCapitalAfterFirst(w) {
 			words[i] = strings.ToLower(w)
 		}
 	}
@@ -116,7 +105,7 @@ func cleanPhrases(ps []string) []string {
 
 func hasInnerUpperAny(s string) bool {
 	for _, w := range strings.Fields(s) {
-		if hasInnerUpper(w) {
+		if ai.HasCapitalAfterFirst(w) {
 			return true
 		}
 	}
