@@ -18,10 +18,6 @@ func (s *Server) getTenant(c echo.Context) error {
 }
 
 func (s *Server) getCredits(c echo.Context) error {
-	return s.answerCredits(c)
-}
-
-func (s *Server) answerCredits(c echo.Context) error {
 	cr, err := s.store.Credits(c.Request().Context(), principal(c).TenantID)
 	if err != nil {
 		return err
@@ -68,7 +64,7 @@ func (s *Server) putCreditsAlert(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "credits.alert", "tenant")
-	return s.answerCredits(c)
+	return s.getCredits(c)
 }
 
 func (s *Server) getLedger(c echo.Context) error {
