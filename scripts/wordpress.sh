@@ -45,6 +45,7 @@ DB_HOST="${PRESSWORK_WP_DB_HOST:-127.0.0.1}"
 DB_PORT="${PRESSWORK_WP_DB_PORT:-3306}"
 WP_LOGIN=presswork
 WAIT_STEPS=300 # x 0.1 s = 30 s
+SITE_MARK=presswork-site.txt # holds the site's name: tells our server from another on the port
 
 SELF="$0"
 
@@ -436,9 +437,20 @@ echo WP_Application_Passwords::chunk_password(\$created[0]), "\n";
 EOF
 }
 
+# site_answers URL NAME: the REST API at URL answers and the server there is
+# site NAME's own. Another site's server can hold the port: a port picked
+# free by the caller can be taken by someone else before php binds it, and
+# then our php -S fails while theirs answers (a client would meet the other
+# site's users and be refused with 401).
 site_answers() {
-	local url="$1"
-	[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url/index.php?rest_route=/")" = 200 ]
+	local url="$1" name="$2"
+	[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url/index.php?rest_route=/")" = 200 ] &&
+		[ "$(curl -s -m 2 "$url/$SITE_MARK")" = "$name" ]
+}
+
+# port_taken DIR: php -S of the site in DIR could not bind its port.
+port_taken() {
+	grep -q -i "address already in use" "$1/server.log" 2>/dev/null
 }
 
 cmd_up() {
@@ -503,6 +515,7 @@ cmd_up() {
 	write_router "$dir" "$pretty"
 	[ -z "$seo" ] || write_seo_plugin "$dir" "$seo"
 	write_installer "$dir" "$port" "$pretty"
+	printf '%s' "$name" >"$dir/wordpress/$SITE_MARK"
 
 	local out app_password
 	out="$(cd "$dir/wordpress" && php -d display_errors=stderr "$dir/install.php")" ||
@@ -522,16 +535,18 @@ cmd_up() {
 	pid="$(cat "$dir/server.pid")"
 	local i
 	for ((i = 0; i < WAIT_STEPS; i++)); do
-		if site_answers "$url"; then
+		if site_answers "$url" "$name"; then
 			break
 		fi
 		kill -0 "$pid" 2>/dev/null || {
 			tail -n 20 "$dir/server.log" >&2 || true
+			# testenv picks another port when told "in use".
+			! port_taken "$dir" || die "port $port is already in use (php -S could not bind it)"
 			die "php -S exited (log: $dir/server.log)"
 		}
 		sleep 0.1
 	done
-	site_answers "$url" || {
+	site_answers "$url" "$name" || {
 		tail -n 20 "$dir/server.log" >&2 || true
 		die "site $url did not answer within 30 s (log: $dir/server.log)"
 	}
