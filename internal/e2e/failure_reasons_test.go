@@ -85,12 +85,8 @@ func TestSiteFailureReasons(t *testing.T) {
 	}
 
 	t.Run("refused connection", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		apptest.Must(t, err, "listen")
-		addr := l.Addr().String()
-		l.Close() // nothing listens there now
 		var site store.Site
-		api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Gone", "url": "http://" + addr,
+		api.do(http.MethodPost, "/v1/sites", map[string]string{"name": "Gone", "url": testenv.ClosedURL(t),
 			"username": fakewp.User, "application_password": "abcd efgh"}, &site)
 		var acc apptest.Accepted
 		api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/check", site.ID), nil, &acc)
