@@ -119,6 +119,9 @@ type IdeasInput struct {
 	Keywords           []KeywordInfo `json:"keywords"`
 	Count              int           `json:"count"`
 	ExistingTitles     []string      `json:"existing_titles"`
+	// TakenKeywords are the primary keywords of the site's ideas: an idea
+	// with one of them as its primary keyword is refused as a duplicate.
+	TakenKeywords []string `json:"taken_keywords"`
 }
 
 // Heading is one outline entry; Level is 2 or 3.

@@ -452,7 +452,8 @@ func promptSamples(stage Stage) []any {
 		return []any{
 			IdeasInput{SiteName: "Trail & Tarmac", ClusterName: "Trail Running Shoes",
 				ClusterDescription: "Runners choosing their first pair of trail shoes.", Keywords: keywords, Count: 3,
-				ExistingTitles: []string{"Trail Running for Beginners", "Our Favourite Running Socks"}},
+				ExistingTitles: []string{"Trail Running for Beginners", "Our Favourite Running Socks"},
+				TakenKeywords:  []string{"trail running for beginners", "running socks"}},
 			IdeasInput{ClusterName: "Trail Shoes", Keywords: minimal, Count: 1},
 		}
 	case StageDraft:

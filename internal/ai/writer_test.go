@@ -88,6 +88,7 @@ func sampleIdeasInput() IdeasInput {
 		Keywords:           in.Keywords,
 		Count:              3,
 		ExistingTitles:     []string{"Trail Running for Beginners: A Complete Guide", "Our Favourite Running Socks"},
+		TakenKeywords:      []string{"trail running for beginners", "running socks"},
 	}
 }
 

@@ -129,6 +129,28 @@ func (s *Server) listClusters(c echo.Context) error {
 	return c.JSON(http.StatusOK, listOf(clusters, p, func(c store.Cluster) int64 { return c.ID }))
 }
 
+// listIdeaConflicts lists the ideas refused on a site because the site
+// already had an idea for the same query.
+func (s *Server) listIdeaConflicts(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
+		return err
+	}
+	conflicts, err := s.store.ListIdeaConflicts(ctx, tenant, siteID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(conflicts, p, func(c store.IdeaConflict) int64 { return c.ID }))
+}
+
 // clusterWithKeywords is a cluster as GET /v1/clusters/{id} shows it.
 type clusterWithKeywords struct {
 	store.Cluster

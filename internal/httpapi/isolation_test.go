@@ -49,6 +49,7 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id/clustering":          fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/idea-conflicts":      fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),
 		"/v1/clusters/:id/keywords":         fmt.Sprint(a.ClusterIDs[0]),
 		"/v1/clusters/:id/keywords/remove":  fmt.Sprint(a.ClusterIDs[0]),

@@ -220,6 +220,7 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/sites/:id/keywords", auth.PermRead, true, s.listKeywords)
 	s.add(post, "/v1/sites/:id/clustering", auth.PermContent, true, s.startClustering)
 	s.add(get, "/v1/sites/:id/clusters", auth.PermRead, true, s.listClusters)
+	s.add(get, "/v1/sites/:id/idea-conflicts", auth.PermRead, true, s.listIdeaConflicts)
 	s.add(get, "/v1/clusters/:id", auth.PermRead, true, s.getCluster)
 	s.add(patch, "/v1/clusters/:id", auth.PermContent, true, s.renameCluster)
 	s.add(get, "/v1/clusters/:id/keywords", auth.PermRead, true, s.listClusterKeywords)

@@ -180,7 +180,17 @@ type NewIdea struct {
 // SaveIdeas stores an ideas job's ideas and finishes the job, in one
 // transaction.
 func (s *Store) SaveIdeas(ctx context.Context, o Outcome, cluster Cluster, ideas []NewIdea) error {
+	return s.SaveIdeasRefusing(ctx, o, cluster, ideas, nil)
+}
+
+// SaveIdeasRefusing stores an ideas job's ideas and the ideas it refused
+// as duplicates of the site's others, and finishes the job, in one
+// transaction.
+func (s *Store) SaveIdeasRefusing(ctx context.Context, o Outcome, cluster Cluster, ideas []NewIdea, refused []RefusedIdea) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
+		if err := saveRefused(ctx, tx, o, cluster, refused); err != nil {
+			return err
+		}
 		for _, idea := range ideas {
 			outline, err := json.Marshal(idea.Outline)
 			if err != nil {

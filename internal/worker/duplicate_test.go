@@ -241,7 +241,9 @@ func TestConcurrentDeliveries(t *testing.T) {
 	})
 	mu.Lock()
 	defer mu.Unlock()
-	if arrived[ai.StageDraft] != 2 || arrived[ai.StageIdeas] != 2 || arrived[stageEmbed] != 2 {
+	// Embeddings: each clustering delivery embeds the keywords, each ideas
+	// delivery the titles it compares with the site's ideas.
+	if arrived[ai.StageDraft] != 2 || arrived[ai.StageIdeas] != 2 || arrived[stageEmbed] != 4 {
 		t.Errorf("provider calls %v, want both deliveries of each job to reach the provider", arrived)
 	}
 	apptest.CheckCredits(t, st, tenant, opening-sumCharged(t, st, tenant))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/overlap"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -18,8 +19,10 @@ type ideasStore interface {
 	GetCluster(ctx context.Context, tenantID, id int64) (store.Cluster, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
-	IdeaTitles(ctx context.Context, tenantID, clusterID int64) ([]string, error)
-	SaveIdeas(ctx context.Context, o store.Outcome, cluster store.Cluster, ideas []store.NewIdea) error
+	SiteIdeaRefs(ctx context.Context, tenantID, siteID, clusterID int64) ([]store.IdeaRef, error)
+	SaveIdeasRefusing(ctx context.Context, o store.Outcome, cluster store.Cluster, ideas []store.NewIdea,
+		refused []store.RefusedIdea) error
+	embeddingCache
 }
 
 // IdeaWriter runs ideas:generate jobs.
@@ -28,6 +31,10 @@ type IdeaWriter struct {
 	models *Models
 	// perIdea is the credits an idea costs; zero charges the quote.
 	perIdea int64
+	retry   callRetry
+	// overlap is the title similarity from which a new idea is refused as a
+	// duplicate of the site's (overlap.Check); zero is its default.
+	overlap float32
 }
 
 // Work writes content ideas for a cluster (the subject). It costs its
@@ -42,11 +49,11 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	if err := json.Unmarshal(job.Params, &params); err != nil || params.Count < 1 {
 		return errs.Permanent(fmt.Errorf("ideas job has invalid parameters %s", job.Params))
 	}
-	in, cluster, err := w.input(ctx, p, params.Count)
+	in, cluster, siteIdeas, err := w.input(ctx, p, params.Count)
 	if err != nil {
 		return err
 	}
-	writer, _, err := w.models.For(ctx, p.TenantID, ai.StageIdeas)
+	writer, embedder, err := w.models.For(ctx, p.TenantID, ai.StageIdeas)
 	if err != nil {
 		return err
 	}
@@ -57,41 +64,120 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return fmt.Errorf("write ideas: %w", err)
 	}
-	rows := make([]store.NewIdea, len(ideas))
-	for i, idea := range ideas {
-		rows[i] = store.NewIdea{Title: idea.Title, ContentType: idea.ContentType,
-			TargetKeywords: idea.TargetKeywords, Outline: storeHeadings(idea.Outline)}
+	conflicts, embedUsage, err := w.overlaps(ctx, p.TenantID, embedder, ideas, siteIdeas)
+	usage.Add(embedUsage)
+	if err != nil {
+		return fmt.Errorf("compare the ideas with the site's: %w", err)
 	}
+	rows, refused := splitIdeas(ideas, conflicts)
 	charged := job.CreditsReserved
 	if w.perIdea > 0 {
-		charged = min(charged, int64(len(ideas))*w.perIdea)
+		charged = min(charged, int64(len(rows))*w.perIdea)
+	} else if len(ideas) > 0 {
+		// The quote is for the ideas asked for; refused ones are not paid.
+		charged = charged * int64(len(rows)) / int64(len(ideas))
 	}
-	return w.store.SaveIdeas(ctx, outcome(p, job, charged, usage, map[string]any{"ideas": len(ideas)}), cluster, rows)
+	return w.store.SaveIdeasRefusing(ctx, outcome(p, job, charged, usage,
+		map[string]any{"ideas": len(rows), "refused_duplicates": len(refused)}), cluster, rows, refused)
 }
 
-func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.IdeasInput, store.Cluster, error) {
+// overlaps returns the ideas that would compete with the site's others (or
+// with each other) for one query. Titles are embedded through the tenant's
+// cache, so a retry, and later jobs, pay only for titles never seen.
+func (w *IdeaWriter) overlaps(ctx context.Context, tenantID int64, embedder ai.Embedder, ideas []ai.Idea,
+	siteIdeas []store.IdeaRef) ([]overlap.Conflict, ai.Usage, error) {
+	candidates := make([]overlap.Entry, len(ideas))
+	texts := make([]string, 0, len(ideas)+len(siteIdeas))
+	for i, idea := range ideas {
+		candidates[i] = overlap.Entry{Title: idea.Title, Primary: firstOf(idea.TargetKeywords)}
+		texts = append(texts, idea.Title)
+	}
+	existing := make([]overlap.Entry, len(siteIdeas))
+	for i, ref := range siteIdeas {
+		existing[i] = overlap.Entry{ID: ref.ID, Title: ref.Title, Primary: ref.Primary}
+		texts = append(texts, ref.Title)
+	}
+	var usage ai.Usage
+	if embedder != nil && len(ideas) > 0 {
+		vectors, u, err := embedCached(ctx, w.store, w.retry, tenantID, embedder, texts)
+		usage = u
+		if err != nil {
+			return nil, usage, err
+		}
+		for i := range candidates {
+			candidates[i].Vector = vectors[i]
+		}
+		for i := range existing {
+			existing[i].Vector = vectors[len(candidates)+i]
+		}
+	}
+	return overlap.Check(candidates, existing, w.overlap), usage, nil
+}
+
+// splitIdeas returns the ideas to keep as rows and those refused.
+func splitIdeas(ideas []ai.Idea, conflicts []overlap.Conflict) ([]store.NewIdea, []store.RefusedIdea) {
+	refusedAt := make(map[int]overlap.Conflict, len(conflicts))
+	for _, c := range conflicts {
+		refusedAt[c.Candidate] = c
+	}
+	rows := make([]store.NewIdea, 0, len(ideas))
+	var refused []store.RefusedIdea
+	for i, idea := range ideas {
+		row := store.NewIdea{Title: idea.Title, ContentType: idea.ContentType,
+			TargetKeywords: idea.TargetKeywords, Outline: storeHeadings(idea.Outline)}
+		c, ok := refusedAt[i]
+		if !ok {
+			rows = append(rows, row)
+			continue
+		}
+		refused = append(refused, store.RefusedIdea{NewIdea: row, Reason: string(c.Reason), Similarity: c.Similarity,
+			ConflictsWith: c.With.ID, ConflictingTitle: c.With.Title})
+	}
+	return rows, refused
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// input gathers what the ideas of a cluster are written from, and the
+// site's ideas they must not repeat.
+func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.IdeasInput, store.Cluster, []store.IdeaRef, error) {
 	cluster, err := w.store.GetCluster(ctx, p.TenantID, p.SubjectID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, fmt.Errorf("cluster %d: %w", p.SubjectID, err)
+		return ai.IdeasInput{}, cluster, nil, fmt.Errorf("cluster %d: %w", p.SubjectID, err)
 	}
 	site, err := w.store.GetSite(ctx, p.TenantID, cluster.SiteID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, err
+		return ai.IdeasInput{}, cluster, nil, err
 	}
 	keywords, err := w.store.ClusterKeywords(ctx, p.TenantID, cluster.ID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, err
+		return ai.IdeasInput{}, cluster, nil, err
 	}
-	titles, err := w.store.IdeaTitles(ctx, p.TenantID, cluster.ID)
+	siteIdeas, err := w.store.SiteIdeaRefs(ctx, p.TenantID, site.ID, cluster.ID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, err
+		return ai.IdeasInput{}, cluster, nil, err
 	}
 	infos := make([]ai.KeywordInfo, 0, min(len(keywords), 30))
 	for _, k := range keywords[:min(len(keywords), 30)] {
 		infos = append(infos, keywordInfo(k))
 	}
-	return ai.IdeasInput{SiteName: site.Name, ClusterName: cluster.Name, ClusterDescription: cluster.Description,
-		Keywords: infos, Count: count, ExistingTitles: titles}, cluster, nil
+	in := ai.IdeasInput{SiteName: site.Name, ClusterName: cluster.Name, ClusterDescription: cluster.Description,
+		Keywords: infos, Count: count}
+	// The prompt lists the cluster's own ideas first, then the site's newest.
+	taken := make(map[string]bool, len(siteIdeas))
+	for _, ref := range siteIdeas {
+		in.ExistingTitles = append(in.ExistingTitles, ref.Title)
+		if key := overlap.KeywordKey(ref.Primary); key != "" && !taken[key] {
+			taken[key] = true
+			in.TakenKeywords = append(in.TakenKeywords, ref.Primary)
+		}
+	}
+	return in, cluster, siteIdeas, nil
 }
 
 func storeHeadings(hs []ai.Heading) []store.Heading {

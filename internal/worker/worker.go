@@ -92,7 +92,7 @@ func Register(mux *asynq.ServeMux, d Deps) {
 	}{
 		{typ: tasks.TypeCluster, work: (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
 			retry: retry}).Work},
-		{typ: tasks.TypeIdeas, work: (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea}).Work},
+		{typ: tasks.TypeIdeas, work: (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: retry}).Work},
 		{typ: tasks.TypeDraft, work: (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords}).Work},
 		{typ: tasks.TypeImage, work: (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/markup"
+	"github.com/presswork/presswork/internal/overlap"
 )
 
 // ideaPlan is a candidate title and the outline variant that goes with it.
@@ -35,6 +36,7 @@ func writeIdeas(in ai.IdeasInput, rng *rand.Rand) ai.IdeaList {
 		}
 		kws = []string{fallback}
 	}
+	kws = untakenFirst(kws, in.TakenKeywords)
 	taken := make(map[string]bool, len(in.ExistingTitles)+count)
 	for _, t := range in.ExistingTitles {
 		taken[ai.TitleKey(t)] = true
@@ -358,4 +360,26 @@ func relatedTargets(primary string, kws []string, n int) []string {
 		targets = append(targets, c.k)
 	}
 	return targets
+}
+
+// untakenFirst orders kws so that keywords the site's ideas do not already
+// aim at come first (in their order), then the taken ones: an idea is
+// refused when its primary keyword is taken.
+func untakenFirst(kws, taken []string) []string {
+	isTaken := make(map[string]bool, len(taken))
+	for _, k := range taken {
+		isTaken[overlap.KeywordKey(k)] = true
+	}
+	out := make([]string, 0, len(kws))
+	for _, k := range kws {
+		if !isTaken[overlap.KeywordKey(k)] {
+			out = append(out, k)
+		}
+	}
+	for _, k := range kws {
+		if isTaken[overlap.KeywordKey(k)] {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -71,3 +71,31 @@ func TestIdeaTargetsStayOnFocus(t *testing.T) {
 		}
 	}
 }
+
+// TestIdeasAvoidTakenKeywords: keywords that are already the primary
+// keyword of an idea of the site are not made primary again while others
+// are free (such an idea would be refused as a duplicate).
+func TestIdeasAvoidTakenKeywords(t *testing.T) {
+	kws := keywordSets()["many"]
+	taken := make([]string, 0, 5)
+	isTaken := map[string]bool{}
+	for _, k := range kws[:5] {
+		taken = append(taken, strings.ToUpper(k.Phrase)) // compared as keys: case does not matter
+		isTaken[k.Phrase] = true
+	}
+	in := ai.IdeasInput{ClusterName: "SEO", Keywords: kws, Count: len(kws) - 5, TakenKeywords: taken}
+	resp, err := NewTextModel().GenerateJSON(context.Background(), ai.JSONRequest{Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ideas, err := ai.ParseIdeas(in, resp.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, idea := range ideas {
+		if isTaken[idea.TargetKeywords[0]] {
+			t.Errorf("idea %q has the taken primary keyword %q while %d keywords were free",
+				idea.Title, idea.TargetKeywords[0], len(kws)-5)
+		}
+	}
+}
