@@ -6,7 +6,7 @@
 #       Install Debian's WordPress 6.1, php-cli, php-mysql, php-gd (and
 #       MariaDB if nothing answers on 127.0.0.1:3306) and make sure MariaDB
 #       runs. A quick no-op when all is there. Needs root to install.
-#   scripts/wordpress.sh up NAME PORT [--pretty] [--seo yoast|rankmath]
+#   scripts/wordpress.sh up NAME PORT [--pretty] [--seo yoast|rankmath] [--no-scripts]
 #       Create (or re-create) the isolated site NAME: database wp_NAME, files
 #       in ${WP_ROOT:-/tmp/presswork-wp}/NAME, served by `php -S
 #       127.0.0.1:PORT`. Prints exactly three lines to stdout:
@@ -19,6 +19,8 @@
 #                    /index.php?rest_route=/..., /wp-json/... answers 404).
 #         --seo X    a must-use plugin exposes the Yoast or Rank Math post
 #                    meta keys (title, description, focus keyword) over REST.
+#         --no-scripts  DISALLOW_UNFILTERED_HTML: no user may publish
+#                    <script> (WordPress's kses filter removes it).
 #   scripts/wordpress.sh down NAME
 #       Stop the site's server, drop its database, remove its folder.
 #   scripts/wordpress.sh prune
@@ -52,7 +54,7 @@ SELF="$0"
 usage() {
 	cat <<EOF
 Usage: $SELF install
-       $SELF up NAME PORT [--pretty] [--seo yoast|rankmath]
+       $SELF up NAME PORT [--pretty] [--seo yoast|rankmath] [--no-scripts]
        $SELF down NAME
        $SELF prune
 EOF
@@ -283,7 +285,7 @@ copy_wordpress() {
 random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 write_config() {
-	local dir="$1" name="$2" port="$3" key keys=""
+	local dir="$1" name="$2" port="$3" scripts="$4" key keys=""
 	for key in AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT; do
 		keys+="define('$key', '$(random_hex 32)');"$'\n'
 	done
@@ -313,6 +315,8 @@ define('FS_METHOD', 'direct');
 define('WP_DEBUG', false);
 define('WP_DEBUG_LOG', false);
 define('WP_DEBUG_DISPLAY', false);
+// --no-scripts: nobody may post unfiltered HTML (kses removes <script>).
+define('DISALLOW_UNFILTERED_HTML', $( [ "$scripts" = true ] && echo false || echo true ));
 @ini_set('display_errors', '0');   // keep notices out of JSON responses
 
 if (!defined('ABSPATH')) {
@@ -454,13 +458,14 @@ port_taken() {
 }
 
 cmd_up() {
-	local name="" port="" pretty=false seo=""
+	local name="" port="" pretty=false seo="" scripts=true
 	# stdout carries only the three result lines: keep it on fd 3 and send
 	# everything else (including any child's output) to stderr.
 	exec 3>&1 1>&2
 	while [ "$#" -gt 0 ]; do
 		case "$1" in
 		--pretty) pretty=true ;;
+		--no-scripts) scripts=false ;;
 		--seo)
 			[ "$#" -ge 2 ] || die "--seo needs yoast or rankmath"
 			seo="$2"
@@ -511,7 +516,7 @@ cmd_up() {
 	mkdir -p "$dir"
 	copy_wordpress "$dir/wordpress"
 	sql "DROP DATABASE IF EXISTS \`wp_$name\`; CREATE DATABASE \`wp_$name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
-	write_config "$dir" "$name" "$port"
+	write_config "$dir" "$name" "$port" "$scripts"
 	write_router "$dir" "$pretty"
 	[ -z "$seo" ] || write_seo_plugin "$dir" "$seo"
 	write_installer "$dir" "$port" "$pretty"

@@ -28,6 +28,10 @@ type WPOptions struct {
 	// that SEO plugin's post meta keys over REST (the plugin itself is not
 	// installed).
 	SEO string
+	// NoScripts sets DISALLOW_UNFILTERED_HTML: WordPress removes <script>
+	// elements from every post, as on sites whose users may not post
+	// unfiltered HTML.
+	NoScripts bool
 }
 
 // WordPressSite is a running test WordPress.
@@ -96,6 +100,9 @@ func WordPress(t testing.TB, o WPOptions) WordPressSite {
 		}
 		if o.SEO != "" {
 			args = append(args, "--seo", o.SEO)
+		}
+		if o.NoScripts {
+			args = append(args, "--no-scripts")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), wpUpTimeout)
 		stdout, stderr, err := runScriptSplit(ctx, script, args...)

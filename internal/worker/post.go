@@ -98,7 +98,7 @@ func (pub *publication) content(media map[int64]wordpress.Media) string {
 			return fig
 		})
 	}
-	return body + "\n" + pub.markerComment()
+	return body + pub.faqSchema() + "\n" + pub.markerComment()
 }
 
 // siteHost is the host (with its port, if any) of the site URL siteURL,

@@ -115,6 +115,9 @@ type publication struct {
 	site   store.Site
 	images []store.Image
 	wp     *wordpress.Client
+	// noScript leaves the FAQ's structured data out of the body: the site
+	// removed it from this post once already.
+	noScript bool
 }
 
 func (w *Publisher) newPublication(ctx context.Context, p tasks.Payload) (*publication, error) {
@@ -184,6 +187,9 @@ func (pub *publication) run(ctx context.Context, params tasks.PublishParams) (wo
 		return wordpress.Post{}, report, err
 	}
 	report.SEO = checkSEO(pub.site.SEOPlugin, in, post)
+	if post, report.FAQ, err = pub.keepFAQ(ctx, in, post); err != nil {
+		return wordpress.Post{}, report, err
+	}
 	if err := pub.w.store.SetPhase(ctx, pub.p.JobID, phasePublishFinal); err != nil {
 		return wordpress.Post{}, report, err
 	}
@@ -212,6 +218,7 @@ func (pub *publication) rememberStyle(ctx context.Context) error {
 type publishReport struct {
 	Status string     `json:"status"`
 	SEO    *seoReport `json:"seo,omitempty"`
+	FAQ    *faqReport `json:"faq,omitempty"`
 }
 
 // finalStatus gives the complete post the status asked for. A future time
