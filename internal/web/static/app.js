@@ -399,16 +399,34 @@ const pages = {
         f.error_code ? el("code", { class: "error-code" }, f.error_code) : "", " · " + fmtTime(f.at) + " · " + next + " · job " + f.job_id);
     };
     const fields = ["title", "slug", "excerpt", "meta_title", "meta_description", "focus_keyword"];
+    let siteHost = "";
+    const bodyBox = document.getElementById("f-body_html");
+    const preview = () => {
+      document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(document.getElementById("f-title").value) + "</h1>" + bodyBox.value;
+      const checks = bodyChecks(bodyBox.value, siteHost, document.getElementById("f-focus_keyword").value);
+      document.getElementById("body-checks").replaceChildren(...checks.map(c => el("li", { class: c.ok ? "check-ok" : "check-warn", "data-check": c.name }, c.text)));
+    };
+    bodyBox.addEventListener("input", preview);
+    document.getElementById("edit-body").addEventListener("submit", ev => {
+      ev.preventDefault();
+      guard(async () => {
+        const saved = await api("PATCH", "/v1/drafts/" + id, { body_html: bodyBox.value });
+        say("Saved the body (" + saved.word_count + " words" + (saved.body_html !== bodyBox.value ? ", sanitized as publishing does" : "") + ").");
+        load();
+      });
+    });
     const load = () => guard(async () => {
       draft = await api("GET", "/v1/drafts/" + id);
+      if (!siteHost) siteHost = await api("GET", "/v1/sites/" + draft.site_id).then(s => new URL(s.url).host).catch(() => "");
       document.querySelector("h1").textContent = draft.title;
       const link = webLink(draft.wp_link);
       document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
         " · " + draft.word_count + " words", link ? el("span", {}, " · ", el("a", { href: link, rel: "noopener" }, "view the post")) : "",
         " · ", el("a", { href: "/ui/sites/" + draft.site_id }, "back to the site"));
       showPublishFailure((draft.publish_report || {}).failed);
-      document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(draft.title) + "</h1>" + (draft.body_html || "");
       for (const f of fields) document.getElementById("f-" + f).value = draft[f] || "";
+      bodyBox.value = draft.body_html || "";
+      preview();
       const imgs = await api("GET", "/v1/drafts/" + id + "/images").catch(() => ({ items: [] }));
       const list = Array.isArray(imgs) ? imgs : (imgs.items || []);
       document.getElementById("images").replaceChildren(...(list.length ? list.map(im => el("figure", {},
@@ -548,6 +566,35 @@ function reportView(r) {
   const rows = r.invalid || [];
   if (rows.length) parts.push(el("ul", { class: "invalid" }, ...rows.slice(0, 100).map(x => el("li", {}, "row " + x.row + (x.field ? " (" + x.field + ")" : "") + ": " + x.problem))));
   return el("div", {}, ...parts);
+}
+
+// bodyChecks reads an article's HTML as an editor would check it: its
+// length, its links to the site and to other sites, its FAQ and whether
+// the focus keyword appears. Each check is {name, ok, text}.
+function bodyChecks(html, siteHost, focus) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const text = doc.body.textContent || "";
+  const words = (text.match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) || []).length;
+  let internal = 0, external = 0;
+  for (const a of doc.querySelectorAll("a[href]")) {
+    let u;
+    try { u = new URL(a.getAttribute("href"), "https://" + (siteHost || "site.invalid") + "/"); } catch { continue; }
+    if (!/^https?:$/.test(u.protocol)) continue;
+    if (u.host === siteHost || !siteHost && u.host === "site.invalid") internal++; else external++;
+  }
+  const faq = [...doc.querySelectorAll("h2")].find(h => h.id === "faq" || /faq|frequently asked|common questions|questions and answers/i.test(h.textContent));
+  let questions = 0;
+  for (let n = faq && faq.nextElementSibling; n && n.tagName !== "H2"; n = n.nextElementSibling) if (n.tagName === "H3") questions++;
+  const h2s = doc.querySelectorAll("h2").length;
+  const hasFocus = focus && text.toLowerCase().includes(focus.toLowerCase());
+  return [
+    { name: "words", ok: words >= 300, text: words + " words" + (words < 300 ? " (short for an article)" : "") },
+    { name: "sections", ok: h2s >= 2, text: h2s + " sections (H2)" },
+    { name: "internal-links", ok: internal >= 2 && internal <= 5, text: internal + " links to this site" + (internal < 2 ? " (2 to 5 help readers and search engines)" : internal > 5 ? " (more than 5)" : "") },
+    { name: "external-links", ok: true, text: external + " links to other sites (published with rel=nofollow)" },
+    { name: "faq", ok: questions > 0, text: questions ? "FAQ with " + questions + " question(s): published with FAQPage structured data" : "no FAQ section" },
+    { name: "focus", ok: !!hasFocus, text: focus ? (hasFocus ? "the focus keyword appears" : "the focus keyword \"" + focus + "\" does not appear") : "no focus keyword" },
+  ];
 }
 
 function escapeHTML(s) { return s.replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
