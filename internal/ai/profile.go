@@ -1,6 +1,7 @@
 package ai
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -244,4 +245,30 @@ func (p Profile) PointOfViewText() string {
 		return "the third person, without I, we or you"
 	}
 	return ""
+}
+
+// ProfileOf returns the effective profile of a site from its stored
+// settings document and its tenant's (JSON objects of ProfileSettings;
+// empty counts as {}).
+func ProfileOf(site, tenant []byte) (Profile, error) {
+	s, err := decodeSettings(site)
+	if err != nil {
+		return Profile{}, fmt.Errorf("the site's content profile: %w", err)
+	}
+	t, err := decodeSettings(tenant)
+	if err != nil {
+		return Profile{}, fmt.Errorf("the tenant's content profile: %w", err)
+	}
+	return EffectiveProfile(s, t), nil
+}
+
+// decodeSettings reads a stored settings document; fields it does not know
+// (written by a newer version) are ignored.
+func decodeSettings(doc []byte) (ProfileSettings, error) {
+	var s ProfileSettings
+	if len(strings.TrimSpace(string(doc))) == 0 {
+		return s, nil
+	}
+	err := json.Unmarshal(doc, &s)
+	return s, err
 }
