@@ -35,9 +35,10 @@ func ParseWordBand(s string) (int, error) {
 	return n, nil
 }
 
-// wordRange is the lengths a draft of in may have without a length repair:
-// its target plus or minus the band. ok is false when in has no target.
-func wordRange(in DraftInput) (lo, hi int, ok bool) {
+// WordRange is the lengths a draft of in may have without a length
+// repair: its word target plus or minus its band. ok is false when in has
+// no target.
+func (in DraftInput) WordRange() (lo, hi int, ok bool) {
 	target := in.WordTarget()
 	if target <= 0 {
 		return 0, 0, false
@@ -64,7 +65,7 @@ func (e *errLengthOnly) Soft() bool { return true }
 // false when it is within its target's band or has no target. summary is
 // the fault without the request.
 func lengthFault(in DraftInput, body string) (fault errs.FieldProblem, summary string, ok bool) {
-	lo, hi, ok := wordRange(in)
+	lo, hi, ok := in.WordRange()
 	if !ok {
 		return errs.FieldProblem{}, "", false
 	}

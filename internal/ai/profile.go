@@ -59,7 +59,7 @@ const (
 	MaxAudienceLen  = 300
 	MaxAvoidItems   = 30
 	MaxAvoidItemLen = 100
-	MinWordTarget   = 200
+	MinWordTarget   = 300
 	MaxWordTarget   = 10000
 )
 

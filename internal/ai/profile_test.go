@@ -176,3 +176,14 @@ func TestEffectiveProfile(t *testing.T) {
 		t.Errorf("the default profile has nil lists: %+v", got)
 	}
 }
+
+func TestIsQuestion(t *testing.T) {
+	for phrase, want := range map[string]bool{
+		"how long do trail shoes last": true, "are trail shoes worth it": true, "trail shoes?": true,
+		"Wie lange halten Laufschuhe": true, "trail running shoes": false, "how": false, "best shoes for how runners": false,
+	} {
+		if got := IsQuestion(phrase); got != want {
+			t.Errorf("IsQuestion(%q) = %v, want %v", phrase, got, want)
+		}
+	}
+}

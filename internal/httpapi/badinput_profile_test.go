@@ -26,7 +26,7 @@ func badInputsProfile() []badCase {
 			put("avoid too many", `{"avoid":[`+strings.TrimSuffix(strings.Repeat(`"x",`, 31), ",")+`]}`, "avoid"),
 			put("avoid entry too long", `{"avoid":["`+strings.Repeat("x", 101)+`"]}`, "avoid"),
 			put("word target unknown type", `{"word_targets":{"essay":1000}}`, "word_targets.essay"),
-			put("word target too small", `{"word_targets":{"guide":10}}`, "word_targets.guide"),
+			put("word target too small", `{"word_targets":{"guide":299}}`, "word_targets.guide"),
 			put("word target too big", `{"word_targets":{"guide":1000000}}`, "word_targets.guide"),
 			put("word target text", `{"word_targets":{"guide":"long"}}`, "word_targets"),
 			put("word target fraction", `{"word_targets":{"guide":1000.5}}`, "word_targets"),

@@ -16,6 +16,7 @@ type ideasStore interface {
 	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetCluster(ctx context.Context, tenantID, id int64) (store.Cluster, error)
+	profileStore
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	IdeaTitles(ctx context.Context, tenantID, clusterID int64) ([]string, error)
@@ -86,12 +87,16 @@ func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.
 	if err != nil {
 		return ai.IdeasInput{}, cluster, err
 	}
+	profile, err := siteProfile(ctx, w.store, p.TenantID, site.ID)
+	if err != nil {
+		return ai.IdeasInput{}, cluster, err
+	}
 	infos := make([]ai.KeywordInfo, 0, min(len(keywords), 30))
 	for _, k := range keywords[:min(len(keywords), 30)] {
 		infos = append(infos, keywordInfo(k))
 	}
 	return ai.IdeasInput{SiteName: site.Name, ClusterName: cluster.Name, ClusterDescription: cluster.Description,
-		Keywords: infos, Count: count, ExistingTitles: titles}, cluster, nil
+		Keywords: infos, Count: count, ExistingTitles: titles, Profile: profile}, cluster, nil
 }
 
 func storeHeadings(hs []ai.Heading) []store.Heading {
