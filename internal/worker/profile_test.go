@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/kwimport"
 	"github.com/presswork/presswork/internal/store"
@@ -108,5 +110,92 @@ func TestStagesReceiveTheProfile(t *testing.T) {
 	}
 	if n := drafted[0].WordCount; n < 700 || n > 1300 {
 		t.Errorf("the draft has %d words, want 700 to 1300 (1000 ± 30%%); job result %s", n, j.Result)
+	}
+}
+
+// shortFirstDraft is the offline text model, except that its first draft
+// answer loses all but the first paragraph of each section: far below a
+// word target. It records the draft requests.
+type shortFirstDraft struct {
+	inner ai.TextModel
+	mu    sync.Mutex
+	calls []ai.JSONRequest
+}
+
+func (m *shortFirstDraft) Name() string { return "short-first" }
+
+func (m *shortFirstDraft) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
+	resp, err := m.inner.GenerateJSON(ctx, req)
+	if err != nil || req.Stage != ai.StageDraft {
+		return resp, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if len(m.calls) > 1 {
+		return resp, nil
+	}
+	var d map[string]any
+	if err := json.Unmarshal(resp.Content, &d); err != nil {
+		return resp, err
+	}
+	body, _ := d["body_html"].(string)
+	var short strings.Builder
+	for i, part := range strings.Split(body, "<h") {
+		if i > 0 {
+			short.WriteString("<h")
+		}
+		head, _, _ := strings.Cut(part, "</p>")
+		short.WriteString(head + "</p>\n")
+	}
+	d["body_html"] = short.String()
+	resp.Content, err = json.Marshal(d)
+	return resp, err
+}
+
+// TestShortDraftIsExpanded: a draft far below its profile's word target is
+// sent back once, as a repair carrying the previous answer and the
+// sections to expand, not written again; the job records the fix.
+func TestShortDraftIsExpanded(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	tk, c := h.Tenant(t, "short-draft", 100)
+	tenant := tk.Tenant.ID
+	seed := apptest.SeedIdeas(t, st, tenant, 1, "short")
+	apptest.Must(t, st.SetSiteContentProfile(apptest.Context(t), tenant, seed.Site.ID,
+		[]byte(`{"word_targets":{"guide":800}}`)), "site profile")
+	model := &shortFirstDraft{inner: offline.NewTextModel()}
+	h.StartWorker(t, offlineWith(model))
+
+	id := apptest.DraftJobs(t, c, seed.Ideas[0])[0]
+	j := apptest.WaitJobState(t, st, tenant, id, store.JobSucceeded)
+	model.mu.Lock()
+	defer model.mu.Unlock()
+	if len(model.calls) != 2 {
+		t.Fatalf("%d draft calls, want 2 (the answer and one repair)", len(model.calls))
+	}
+	repair := model.calls[1].Prompt
+	for _, s := range []string{"outside the 560 to 1040 words expected of a guide (the target is about 800)", "expand it by about",
+		"(the shortest)", "<previous_answer>", "Return the whole document corrected"} {
+		if !strings.Contains(repair, s) {
+			t.Errorf("the second call is not the length repair: it lacks %q", s)
+		}
+	}
+	var result struct {
+		WordCount int                 `json:"word_count"`
+		Fixes     []map[string]string `json:"fixes"`
+		Warnings  []map[string]string `json:"warnings"`
+	}
+	apptest.Must(t, json.Unmarshal(j.Result, &result), "job result")
+	if result.WordCount < 560 || result.WordCount > 1040 || len(result.Warnings) != 0 {
+		t.Errorf("job result %s: want 560 to 1040 words and no warning", j.Result)
+	}
+	fixed := false
+	for _, f := range result.Fixes {
+		fixed = fixed || strings.Contains(f["problem"], "the model expanded or trimmed it to")
+	}
+	if !fixed {
+		t.Errorf("the job result records no length fix: %s", j.Result)
 	}
 }
