@@ -17,7 +17,8 @@ import (
 )
 
 // TestStagesReceiveTheProfile: the site's content profile (its own fields
-// over the tenant's defaults) reaches the draft and ideas stages as data,
+// over the tenant's defaults) reaches the draft, ideas and image prompt
+// stages as data,
 // in the input and in the rendered prompt, with the cluster's question
 // keywords for the FAQ; the draft written from it has the sections asked
 // for.
@@ -61,6 +62,13 @@ func TestStagesReceiveTheProfile(t *testing.T) {
 	j := apptest.WaitJobState(t, st, tenant, draftJob, store.JobSucceeded)
 	ideasJob := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 1}).Jobs[0].ID
 	apptest.WaitJobState(t, st, tenant, ideasJob, store.JobSucceeded)
+	drafted, err := st.ListDrafts(ctx, tenant, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "list drafts")
+	if len(drafted) != 1 {
+		t.Fatalf("%d drafts", len(drafted))
+	}
+	imageJob := apptest.Post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{drafted[0].ID}}).Jobs[0].ID
+	apptest.WaitJobState(t, st, tenant, imageJob, store.JobSucceeded)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -94,12 +102,18 @@ func TestStagesReceiveTheProfile(t *testing.T) {
 	if !strings.Contains(ideas[0].System, "Write the titles and headings in Austrian German (de-AT)") {
 		t.Errorf("the ideas prompt does not ask for the profile's language:\n%s", ideas[0].System)
 	}
-
-	drafted, err := st.ListDrafts(ctx, tenant, seed.Site.ID, store.Page{Limit: 10})
-	apptest.Must(t, err, "list drafts")
-	if len(drafted) != 1 {
-		t.Fatalf("%d drafts", len(drafted))
+	images := seen[ai.StageImagePrompt]
+	if len(images) != 1 {
+		t.Fatalf("%d image prompt calls, want 1", len(images))
 	}
+	if in, ok := images[0].Input.(ai.ImagePromptInput); !ok || !cmp.Equal(want, in.Profile) {
+		t.Errorf("the image prompt stage's input %T has profile %+v", images[0].Input, in.Profile)
+	}
+	if !strings.Contains(images[0].System, "write the alt text in Austrian German (de-AT)") ||
+		!strings.Contains(images[0].System, "the site avoids: cheap") {
+		t.Errorf("the image prompt does not carry the profile:\n%s", images[0].System)
+	}
+
 	full, err := st.GetDraft(ctx, tenant, drafted[0].ID)
 	apptest.Must(t, err, "get draft")
 	body := full.BodyHTML
