@@ -99,6 +99,9 @@ type ClusterNameInput struct {
 	// KeywordCount is how many keywords the cluster has, when Keywords
 	// lists only the most central ones (a description's count is this one).
 	KeywordCount int `json:"keyword_count,omitempty"`
+	// Profile is the site's content profile (its language names the
+	// cluster).
+	Profile Profile `json:"profile"`
 }
 
 // Size is how many keywords the cluster has: KeywordCount, or the keywords
@@ -119,6 +122,7 @@ type IdeasInput struct {
 	Keywords           []KeywordInfo `json:"keywords"`
 	Count              int           `json:"count"`
 	ExistingTitles     []string      `json:"existing_titles"`
+	Profile            Profile       `json:"profile"`
 	// TakenKeywords are the primary keywords of the site's ideas: an idea
 	// with one of them as its primary keyword is refused as a duplicate.
 	TakenKeywords []string `json:"taken_keywords"`
@@ -158,7 +162,21 @@ type DraftInput struct {
 	// MinWords is the draft's soft minimum length in words (a shorter one
 	// is accepted with a warning); zero means the content type's default.
 	MinWords int `json:"min_words,omitempty"`
+	// Profile is the site's content profile: language, voice, length
+	// targets and the sections to add.
+	Profile Profile `json:"profile"`
+	// FAQQuestions are the cluster's question keywords, for the FAQ
+	// section when the profile asks for one.
+	FAQQuestions []string `json:"faq_questions,omitempty"`
+	// WordBand is how far, in percent either side of its word target, a
+	// draft's length may be before it is sent back to be expanded or
+	// trimmed; zero means DefaultWordBand.
+	WordBand int `json:"word_band,omitempty"`
 }
+
+// WordTarget is the length the profile aims for in this draft's content
+// type, 0 when it sets none.
+func (in DraftInput) WordTarget() int { return in.Profile.WordTarget(in.ContentType) }
 
 // Draft is a written article. BodyHTML contains the outline's headings as
 // <h2>/<h3> elements, in order.
@@ -193,6 +211,7 @@ type ImagePromptInput struct {
 	Excerpt      string   `json:"excerpt"`
 	Headings     []string `json:"headings"`
 	InlineCount  int      `json:"inline_count"`
+	Profile      Profile  `json:"profile"`
 }
 
 // ImagePrompt is the model's prompt for an image model and the alt text of

@@ -23,15 +23,36 @@ func (w *Writer) Draft(ctx context.Context, in DraftInput) (Draft, Usage, error)
 		return Draft{}, Usage{}, err
 	}
 	call := stageCall{stage: StageDraft, input: in, maxTokens: draftMaxTokens, schema: schema}
+	sentBack := "" // the length fault of the first answer, summarized
 	return runStage(ctx, w, call, func(content []byte) (Draft, error) {
-		return ParseDraft(in, content)
+		d, err := ParseDraft(in, content)
+		if err != nil {
+			return d, err
+		}
+		fault, summary, bad := lengthFault(in, d.BodyHTML)
+		switch {
+		case bad && sentBack == "":
+			// Sent back once to be expanded or trimmed; if that does not
+			// help, this draft stands with the warning.
+			sentBack = summary
+			d.Warnings = append(d.Warnings, errs.FieldProblem{Field: "body_html", Problem: summary})
+			return d, &errLengthOnly{problem: fault}
+		case bad:
+			d.Warnings = append(d.Warnings, errs.FieldProblem{Field: "body_html",
+				Problem: summary + "; the length repair did not bring it within"})
+		case sentBack != "":
+			d.Fixes = append(d.Fixes, errs.FieldProblem{Field: "body_html", Problem: fmt.Sprintf(
+				"%s; the model expanded or trimmed it to %d words", sentBack, markup.WordCount(d.BodyHTML))})
+		}
+		return d, nil
 	})
 }
 
 // ParseDraft decodes a draft answer strictly, trims its fields, sanitizes
 // its body with markup.SanitizeHTML, repairs what needs no model call
-// (recorded in Fixes), validates it against in and records the soft rules
-// it does not meet in Warnings.
+// (recorded in Fixes), adds the table of contents the profile asks for,
+// validates it against in and records the soft rules it does not meet in
+// Warnings.
 func ParseDraft(in DraftInput, content []byte) (Draft, error) {
 	var d Draft
 	if err := decodeStrict(content, &d); err != nil {
@@ -45,6 +66,9 @@ func ParseDraft(in DraftInput, content []byte) (Draft, error) {
 	d.FocusKeyword = oneLine(d.FocusKeyword)
 	d.BodyHTML = strings.TrimSpace(markup.SanitizeHTML(d.BodyHTML))
 	repairDraft(in, &d)
+	if in.Profile.TableOfContents {
+		d.BodyHTML = addTableOfContents(d.BodyHTML, in.Profile.Language)
+	}
 	if err := ValidateDraft(in, d); err != nil {
 		return Draft{}, err
 	}

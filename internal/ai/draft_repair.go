@@ -43,8 +43,12 @@ func repairDraft(in DraftInput, d *Draft) {
 }
 
 // draftWarnings returns the soft rules d does not meet: a draft shorter
-// than its minimum (in.MinWords, else its content type's default).
+// than its minimum (in.MinWords, else its content type's default), unless
+// the profile sets a word target for its content type.
 func draftWarnings(in DraftInput, d Draft) []errs.FieldProblem {
+	if in.WordTarget() > 0 {
+		return nil // the profile's target and its band rule instead (lengthFault)
+	}
 	want := in.MinWords
 	if want <= 0 {
 		want = minDraftWords(in.ContentType)

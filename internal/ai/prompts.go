@@ -422,8 +422,8 @@ func argsSize(args []any) int {
 }
 
 // promptSamples returns the inputs a stage's templates are checked with: a
-// full one (every optional field set, more keywords than a prompt lists)
-// and a minimal one.
+// full one (every optional field set, a full content profile, more
+// keywords than a prompt lists) and a minimal one.
 func promptSamples(stage Stage) []any {
 	i32 := func(v int32) *int32 { return &v }
 	i16 := func(v int16) *int16 { return &v }
@@ -436,6 +436,9 @@ func promptSamples(stage Stage) []any {
 		keywords = append(keywords, KeywordInfo{Phrase: fmt.Sprintf("trail running shoes %d", i), Volume: i32(int32(10 * i))})
 	}
 	minimal := []KeywordInfo{{Phrase: "trail shoes"}}
+	profile := Profile{Language: "en-GB", Voice: "Friendly and precise.", Audience: "Beginner trail runners",
+		PointOfView: "second_person", Avoid: []string{"guaranteed"}, WordTargets: map[string]int{"how_to": 1200},
+		FAQ: true, TableOfContents: true, KeyTakeaways: true}
 	outline := []Heading{
 		{Level: 2, Text: "Why Trail Shoes Differ from Road Shoes"},
 		{Level: 2, Text: "Choosing Your Pair"},
@@ -444,7 +447,7 @@ func promptSamples(stage Stage) []any {
 	switch stage {
 	case StageClusterName:
 		return []any{
-			ClusterNameInput{SiteName: "Trail & Tarmac", Keywords: keywords},
+			ClusterNameInput{SiteName: "Trail & Tarmac", Keywords: keywords, Profile: profile},
 			ClusterNameInput{Keywords: minimal},
 			ClusterNameInput{Keywords: keywords[:10], KeywordCount: 27},
 		}
@@ -453,14 +456,15 @@ func promptSamples(stage Stage) []any {
 			IdeasInput{SiteName: "Trail & Tarmac", ClusterName: "Trail Running Shoes",
 				ClusterDescription: "Runners choosing their first pair of trail shoes.", Keywords: keywords, Count: 3,
 				ExistingTitles: []string{"Trail Running for Beginners", "Our Favourite Running Socks"},
-				TakenKeywords:  []string{"trail running for beginners", "running socks"}},
+				TakenKeywords:  []string{"trail running for beginners", "running socks"}, Profile: profile},
 			IdeasInput{ClusterName: "Trail Shoes", Keywords: minimal, Count: 1},
 		}
 	case StageDraft:
 		return []any{
 			DraftInput{SiteName: "Trail & Tarmac", ClusterName: "Trail Running Shoes",
 				Title: "How to Choose Trail Running Shoes", ContentType: "how_to",
-				TargetKeywords: []string{"how to choose trail running shoes", "trail running shoes"}, Outline: outline},
+				TargetKeywords: []string{"how to choose trail running shoes", "trail running shoes"}, Outline: outline,
+				Profile: profile, FAQQuestions: []string{"are trail shoes worth it"}},
 			DraftInput{Title: "Trail Shoes", ContentType: "post", TargetKeywords: []string{"trail shoes"},
 				Outline: outline[:1]},
 		}
@@ -469,7 +473,7 @@ func promptSamples(stage Stage) []any {
 			ImagePromptInput{SiteName: "Trail & Tarmac", Title: "How to Choose Trail Running Shoes",
 				FocusKeyword: "how to choose trail running shoes",
 				Excerpt:      "What to look for in grip, fit and protection before you buy your first pair.",
-				Headings:     []string{outline[0].Text, outline[1].Text, outline[2].Text}, InlineCount: 2},
+				Headings:     []string{outline[0].Text, outline[1].Text, outline[2].Text}, InlineCount: 2, Profile: profile},
 			ImagePromptInput{Title: "Trail Shoes"},
 		}
 	}

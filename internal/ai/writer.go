@@ -105,6 +105,9 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 		MaxTokens:  call.maxTokens,
 	}
 	var problem string
+	// kept is a usable answer with a soft fault (a draft's length) that
+	// the repair was asked to fix: if the repair is no better, it stands.
+	var kept *T
 	for attempt := 0; attempt < 2; attempt++ {
 		if err := ctx.Err(); attempt > 0 && err != nil {
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
@@ -113,10 +116,13 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 		if err != nil {
 			return zero, usage, fmt.Errorf("%s: %w", stage, err)
 		}
-		var v T
-		v, problem = judgeAnswer(resp, req.MaxTokens, parse)
-		if problem == "" {
+		v, p, soft := judgeAnswer(resp, req.MaxTokens, parse)
+		problem = p
+		if problem == "" || (soft && attempt > 0) {
 			return v, usage, nil
+		}
+		if soft {
+			kept = &v
 		}
 		previous := resp.Content
 		if resp.Truncated {
@@ -128,8 +134,15 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 		}
 		req.Prompt = repairPrompt(user, problem, previous)
 	}
+	if kept != nil {
+		return *kept, usage, nil
+	}
 	return zero, usage, errs.Permanent(fmt.Errorf("%s: %w: %s", stage, ErrUnusableAnswer, problem))
 }
+
+// softFault is a parse error that comes with a usable answer: the fault is
+// worth one repair request, not a failure.
+type softFault interface{ Soft() bool }
 
 // ErrUnusableAnswer is the cause of a stage that got no usable answer from
 // a working model: a refusal, a cut-off or an invalid answer, twice. A job
@@ -138,21 +151,26 @@ func runStage[T any](ctx context.Context, w *Writer, call stageCall,
 var ErrUnusableAnswer = errors.New("the model's answer was unusable after one repair attempt")
 
 // judgeAnswer parses resp, or says what is wrong with it: a refusal, a cut
-// off answer (at maxTokens) or the problems parse found.
-func judgeAnswer[T any](resp JSONResponse, maxTokens int, parse func([]byte) (T, error)) (T, string) {
+// off answer (at maxTokens) or the problems parse found. soft is true when
+// the problem is a softFault, whose answer v is usable as it is.
+func judgeAnswer[T any](resp JSONResponse, maxTokens int, parse func([]byte) (T, error)) (v T, problem string, soft bool) {
 	var zero T
 	switch {
 	case resp.Refusal != "":
-		return zero, "the model refused to answer (" + resp.Refusal + "); the request is for ordinary editorial content"
+		return zero, "the model refused to answer (" + resp.Refusal + "); the request is for ordinary editorial content", false
 	case resp.Truncated:
 		return zero, fmt.Sprintf("it was cut off at the limit of %d tokens before the JSON was complete; "+
-			"write a shorter answer", maxTokens)
+			"write a shorter answer", maxTokens), false
 	}
 	v, err := parse(resp.Content)
 	if err != nil {
-		return zero, describeProblem(err)
+		var sf softFault
+		if errors.As(err, &sf) && sf.Soft() {
+			return v, describeProblem(err), true
+		}
+		return zero, describeProblem(err), false
 	}
-	return v, ""
+	return v, "", false
 }
 
 // repairPrompt is the user prompt of a repair: the original prompt, the

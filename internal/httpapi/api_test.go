@@ -149,6 +149,8 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"name":"Sample","url":"https://sample.example","username":"wp","application_password":"abcd efgh"}`)
 	case "PATCH /v1/sites/:id":
 		return j(`{"name":"Renamed"}`)
+	case "PUT /v1/sites/:id/profile", "PUT /v1/profile":
+		return j(`{"language":"de","voice":"Calm and exact.","word_targets":{"guide":1500},"faq":true}`)
 	case "POST /v1/sites/:id/keywords":
 		return "text/csv", []byte("phrase\nsample keyword request\n")
 	case "POST /v1/sites/:id/clustering", "POST /v1/jobs/:id/cancel":

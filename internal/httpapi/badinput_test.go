@@ -429,6 +429,7 @@ func badInputs() []badCase {
 	cases = append(cases, badInputsAuth()...)
 	cases = append(cases, badInputsAutomation()...)
 	cases = append(cases, badInputsClusters()...)
+	cases = append(cases, badInputsProfile()...)
 	return cases
 }
 
@@ -445,6 +446,7 @@ func TestBadInput(t *testing.T) {
 	tenantsBefore, err := h.App.Store.ListTenants(ctx)
 	apptest.Must(t, err, "list tenants")
 	watched := []string{fmt.Sprintf("/v1/sites/%d", siteID), fmt.Sprintf("/v1/sites/%d/keywords", siteID),
+		fmt.Sprintf("/v1/sites/%d/profile", siteID), "/v1/profile",
 		"/v1/automation/rules?limit=500", fmt.Sprintf("/v1/automation/rules/%d/runs", ruleID), "/v1/easypanel"}
 	before := state(t, h, f.Key, watched...)
 	otherBefore := state(t, h, other.Key, "/v1/automation/rules?limit=500")

@@ -48,6 +48,7 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id/keywords":            fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clustering":          fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/profile":             fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/idea-conflicts":      fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),

@@ -215,6 +215,10 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/sites/:id/check", auth.PermContent, true, s.checkSiteConnection)
 	s.add(patch, "/v1/sites/:id", auth.PermSites, true, s.updateSite)
 	s.add(del, "/v1/sites/:id", auth.PermSites, true, s.deleteSite)
+	s.add(get, "/v1/sites/:id/profile", auth.PermRead, true, s.getSiteProfile)
+	s.add(put, "/v1/sites/:id/profile", auth.PermContent, true, s.putSiteProfile)
+	s.add(get, "/v1/profile", auth.PermRead, false, s.getTenantProfile)
+	s.add(put, "/v1/profile", auth.PermContent, false, s.putTenantProfile)
 
 	s.add(post, "/v1/sites/:id/keywords", auth.PermContent, true, s.importKeywords)
 	s.add(get, "/v1/sites/:id/keywords", auth.PermRead, true, s.listKeywords)

@@ -24,6 +24,8 @@ var sanitizer = sync.OnceValue(func() *bluemonday.Policy {
 	p.AllowURLSchemes("mailto", "http", "https")
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowElements("h2", "h3", "h4", "p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "blockquote")
+	// A table of contents and a key takeaways box (the content profile).
+	p.AllowElements("nav", "aside")
 	p.AllowAttrs("id").Matching(headingID).OnElements("h2", "h3", "h4")
 	p.AllowElements("pre", "code", "dl", "dt", "dd")
 	p.AllowElements("table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td")
@@ -34,7 +36,8 @@ var sanitizer = sync.OnceValue(func() *bluemonday.Policy {
 
 // SanitizeHTML keeps only the elements an article body may use (h2-h4 with
 // an optional slug id, paragraphs, lists, definition lists, strong/em,
-// pre and code, links with href, blockquotes and tables) and removes
+// pre and code, links with href, blockquotes, tables, and nav and aside
+// for a table of contents and a key takeaways box) and removes
 // scripts, styles, iframes, event handlers and every other attribute.
 // Every http, https or protocol-relative link gets rel="nofollow";
 // relative and mailto links stay followed.

@@ -32,6 +32,8 @@ func TestSanitizeHTML(t *testing.T) {
 		{`<h2 id="` + strings.Repeat("a", 64) + `">A</h2><h2 id="` + strings.Repeat("a", 65) + `">B</h2>`,
 			`<h2 id="` + strings.Repeat("a", 64) + `">A</h2><h2>B</h2>`},
 		{`<p id="intro">x</p><li id="a">y</li>`, `<p>x</p><li>y</li>`},
+		{`<nav class="toc" id="t"><ul><li><a href="#why-grind-size">Why</a></li></ul></nav><aside style="x"><p>K</p></aside>`,
+			`<nav><ul><li><a href="#why-grind-size">Why</a></li></ul></nav><aside><p>K</p></aside>`},
 	}
 	for _, tt := range tests {
 		if got := SanitizeHTML(tt.in); got != tt.want {

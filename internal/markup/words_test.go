@@ -1,6 +1,10 @@
 package markup
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestWordCount(t *testing.T) {
 	tests := []struct {
@@ -20,5 +24,18 @@ func TestWordCount(t *testing.T) {
 		if got := WordCount(tt.in); got != tt.want {
 			t.Errorf("WordCount(%q) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestSections(t *testing.T) {
+	body := `<p>One two three.</p><h2>First &amp; <em>best</em></h2><p>a b</p><h3>Sub</h3><p>c d e</p>` +
+		`<h2>Second</h2><h2>Third</h2><p>x</p>`
+	got := Sections(body)
+	want := []Section{{"", 3}, {"First & best", 8}, {"Second", 1}, {"Third", 2}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Sections (-want +got):\n%s", diff)
+	}
+	if got := Sections(`<h2>Only</h2><p>a</p>`); len(got) != 1 || got[0].Heading != "Only" {
+		t.Errorf("Sections without an introduction = %+v", got)
 	}
 }

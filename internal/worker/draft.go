@@ -15,7 +15,9 @@ import (
 type draftStore interface {
 	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
+	profileStore
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
+	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
 }
 
@@ -25,6 +27,8 @@ type Drafter struct {
 	models *Models
 	// minWords are the operator's minimum lengths by content type.
 	minWords map[string]int
+	// wordBand is how far (percent) a draft may be from its word target.
+	wordBand int
 }
 
 // Work writes the article for an idea (the subject). It costs its quote:
@@ -39,13 +43,17 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return fmt.Errorf("idea %d: %w", p.SubjectID, err)
 	}
+	in, err := d.input(ctx, p.TenantID, idea)
+	if err != nil {
+		return err
+	}
 	writer, _, err := d.models.For(ctx, p.TenantID, ai.StageDraft)
 	if err != nil {
 		return err
 	}
 	var usage ai.Usage
 	answer, err := remembered(ctx, d.store, p, job.Attempts, stepAnswer, func() (draftAnswer, error) {
-		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, d.input(idea)) })
+		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, in) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
 	})
 	if err != nil {
@@ -74,12 +82,54 @@ type draftAnswer struct {
 	Warnings []errs.FieldProblem `json:"warnings,omitempty"`
 }
 
-func (d *Drafter) input(idea store.IdeaInContext) ai.DraftInput {
+// input is what the draft of idea is written from: the idea, its site's
+// content profile and, when the profile asks for a FAQ, the question
+// keywords of its cluster.
+func (d *Drafter) input(ctx context.Context, tenantID int64, idea store.IdeaInContext) (ai.DraftInput, error) {
 	outline := make([]ai.Heading, len(idea.Outline))
 	for i, h := range idea.Outline {
 		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
 	}
+	profile, err := siteProfile(ctx, d.store, tenantID, idea.SiteID)
+	if err != nil {
+		return ai.DraftInput{}, err
+	}
+	var questions []string
+	if profile.FAQ {
+		keywords, err := d.store.ClusterKeywords(ctx, tenantID, idea.ClusterID)
+		if err != nil {
+			return ai.DraftInput{}, fmt.Errorf("keywords of cluster %d: %w", idea.ClusterID, err)
+		}
+		for _, k := range keywords {
+			if ai.IsQuestion(k.Phrase) && len(questions) < maxFAQQuestions {
+				questions = append(questions, k.Phrase)
+			}
+		}
+	}
 	return ai.DraftInput{SiteName: idea.SiteName, ClusterName: idea.ClusterName, Title: idea.Title,
 		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline,
-		MinWords: d.minWords[idea.ContentType]}
+		MinWords: d.minWords[idea.ContentType], Profile: profile, FAQQuestions: questions, WordBand: d.wordBand}, nil
+}
+
+// maxFAQQuestions caps the question keywords a draft's FAQ is offered.
+const maxFAQQuestions = 8
+
+// profileStore gives the content profile documents of a site and its
+// tenant.
+type profileStore interface {
+	ContentProfiles(ctx context.Context, tenantID, siteID int64) (store.ContentProfiles, error)
+}
+
+// siteProfile returns the effective content profile of a site. A stored
+// document that cannot be read is permanent: no retry reads it better.
+func siteProfile(ctx context.Context, st profileStore, tenantID, siteID int64) (ai.Profile, error) {
+	docs, err := st.ContentProfiles(ctx, tenantID, siteID)
+	if err != nil {
+		return ai.Profile{}, fmt.Errorf("content profile of site %d: %w", siteID, err)
+	}
+	p, err := ai.ProfileOf(docs.Site, docs.Tenant)
+	if err != nil {
+		return ai.Profile{}, errs.Permanent(err)
+	}
+	return p, nil
 }

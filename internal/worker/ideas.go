@@ -17,6 +17,7 @@ type ideasStore interface {
 	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetCluster(ctx context.Context, tenantID, id int64) (store.Cluster, error)
+	profileStore
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	SiteIdeaRefs(ctx context.Context, tenantID, siteID, clusterID int64) ([]store.IdeaRef, error)
@@ -162,12 +163,16 @@ func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.
 	if err != nil {
 		return ai.IdeasInput{}, cluster, nil, err
 	}
+	profile, err := siteProfile(ctx, w.store, p.TenantID, site.ID)
+	if err != nil {
+		return ai.IdeasInput{}, cluster, nil, err
+	}
 	infos := make([]ai.KeywordInfo, 0, min(len(keywords), 30))
 	for _, k := range keywords[:min(len(keywords), 30)] {
 		infos = append(infos, keywordInfo(k))
 	}
 	in := ai.IdeasInput{SiteName: site.Name, ClusterName: cluster.Name, ClusterDescription: cluster.Description,
-		Keywords: infos, Count: count}
+		Keywords: infos, Count: count, Profile: profile}
 	// The prompt lists the cluster's own ideas first, then the site's newest.
 	taken := make(map[string]bool, len(siteIdeas))
 	for _, ref := range siteIdeas {

@@ -48,6 +48,7 @@ type imageStore interface {
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
+	profileStore
 	ListImages(ctx context.Context, tenantID, draftID int64) ([]store.Image, error)
 	PrepareImages(ctx context.Context, tenantID, draftID int64, jobID string, slots []store.ImageSlot) ([]store.Image, error)
 	SetImagePrediction(ctx context.Context, tenantID, imageID int64, jobID, previous, predictionID string) error
@@ -300,8 +301,12 @@ func (w *Illustrator) imagePrompt(ctx context.Context, tenantID int64, d store.D
 	if err != nil {
 		return ai.ImagePrompt{}, ai.Usage{}, err
 	}
+	profile, err := siteProfile(ctx, w.store, tenantID, site.ID)
+	if err != nil {
+		return ai.ImagePrompt{}, ai.Usage{}, err
+	}
 	in := ai.ImagePromptInput{SiteName: site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
-		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline}
+		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline, Profile: profile}
 	var usage ai.Usage
 	prompt, err := askChat(ctx, &usage, func() (ai.ImagePrompt, ai.Usage, error) { return writer.ImagePrompt(ctx, in) })
 	if err != nil {

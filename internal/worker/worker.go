@@ -60,6 +60,10 @@ type Deps struct {
 	// DraftMinWords are the soft minimum lengths of drafts by content
 	// type; a type not listed keeps its default.
 	DraftMinWords map[string]int
+	// DraftWordBand is how far, in percent either side of its word target,
+	// a draft may be before it is sent back to be expanded or trimmed;
+	// zero is ai.DefaultWordBand.
+	DraftWordBand int
 	Costs         config.Costs
 	Log           *slog.Logger
 	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
@@ -93,7 +97,8 @@ func Register(mux *asynq.ServeMux, d Deps) {
 		{typ: tasks.TypeCluster, work: (&Clusterer{store: d.Store, models: models, keywordsPerCredit: d.Costs.KeywordsPerCredit,
 			retry: retry}).Work},
 		{typ: tasks.TypeIdeas, work: (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: retry}).Work},
-		{typ: tasks.TypeDraft, work: (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords}).Work},
+		{typ: tasks.TypeDraft, work: (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords,
+			wordBand: d.DraftWordBand}).Work},
 		{typ: tasks.TypeImage, work: (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},
 		{typ: tasks.TypePublish, work: publisher.Work, note: publisher.noteFailure},

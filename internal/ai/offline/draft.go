@@ -11,9 +11,15 @@ import (
 )
 
 // writeDraft writes the article for in, trying up to draftMaxAttempts word
-// targets until its length is within draftMinWords and draftMaxWords.
+// targets until its length is within the band of the profile's word target
+// or, without one, within draftMinWords and draftMaxWords.
 func writeDraft(in ai.DraftInput) ai.Draft {
-	// Try a few word targets until the article lands in the length range.
+	// Try a few word targets until the article lands in the length range:
+	// the profile's target and band, else draftMinWords to draftMaxWords.
+	lo, hi, profiled := in.WordRange()
+	if !profiled {
+		lo, hi = draftMinWords, draftMaxWords
+	}
 	target := 0
 	var d ai.Draft
 	for attempt := 0; attempt < draftMaxAttempts; attempt++ {
@@ -23,13 +29,16 @@ func writeDraft(in ai.DraftInput) ai.Draft {
 		}{in, attempt})
 		if attempt == 0 {
 			target = 750 + rng.IntN(300)
+			if profiled {
+				target = in.WordTarget()
+			}
 		}
 		d = (&draftWriter{rng: rng}).write(in, target)
 		n := markup.WordCount(d.BodyHTML)
 		switch {
-		case n < draftMinWords:
+		case n < lo:
 			target = target * 3 / 2
-		case n > draftMaxWords:
+		case n > hi:
 			target = target * 2 / 3
 		default:
 			return d
@@ -168,9 +177,14 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 		w.list("ul", "At a glance, this list covers:", items, true)
 	}
 
+	if in.Profile.KeyTakeaways {
+		w.keyTakeaways(h2s)
+	}
+	questions := faqQuestions(in, w.kws)
+
 	// Sections.
 	conclusionDone := false
-	reserve := 70
+	reserve := 70 + faqWords*len(questions)
 	for i, s := range sections {
 		fmt.Fprintf(&w.b, "<h%d>%s</h%d>\n", s.level, html.EscapeString(s.text), s.level)
 		w.words += countWords(s.text)
@@ -183,7 +197,7 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 		remaining := len(sections) - i
 		budget := max((target-w.words-reserve)/remaining, 25)
 		start := w.words
-		for p := 0; p < 4 && (p == 0 || w.words-start < budget-10); p++ {
+		for p := 0; p < max(4, budget/70) && (p == 0 || w.words-start < budget-10); p++ {
 			n := 2 + w.rng.IntN(3)
 			if budget-(w.words-start) < 45 {
 				n = 2
@@ -213,6 +227,7 @@ func (w *draftWriter) write(in ai.DraftInput, target int) ai.Draft {
 	if !conclusionDone {
 		w.conclusion()
 	}
+	w.faq(questions)
 
 	body := strings.TrimSpace(w.b.String())
 	return ai.Draft{

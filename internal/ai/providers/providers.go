@@ -30,6 +30,10 @@ type Set struct {
 	// DraftMinWords are the operator's soft minimum lengths of drafts by
 	// content type (DRAFT_MIN_WORDS); a type not listed keeps its default.
 	DraftMinWords map[string]int
+	// DraftWordBand is how far, in percent either side of its profile's
+	// word target, a draft may be before it is sent back to be expanded
+	// or trimmed (DRAFT_WORD_BAND).
+	DraftWordBand int
 }
 
 // TenantOpenAI is how the worker builds the text and embedding models of a
@@ -94,6 +98,9 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	}
 	if p.DraftMinWords, err = ai.ParseMinWords(getenv("DRAFT_MIN_WORDS")); err != nil {
 		return p, fmt.Errorf("DRAFT_MIN_WORDS: %w", err)
+	}
+	if p.DraftWordBand, err = ai.ParseWordBand(getenv("DRAFT_WORD_BAND")); err != nil {
+		return p, fmt.Errorf("DRAFT_WORD_BAND: %w", err)
 	}
 	operator := stack{metricsKey: metrics.KeyOperator, limits: limits}
 	if rdb != nil {

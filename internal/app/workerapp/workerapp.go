@@ -85,7 +85,7 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
 		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait,
-		CallRetryBase: a.Config.AICallRetryDelay, DraftMinWords: p.DraftMinWords,
+		CallRetryBase: a.Config.AICallRetryDelay, DraftMinWords: p.DraftMinWords, DraftWordBand: p.DraftWordBand,
 		RetryDelay: worker.RetryDelay(a.Config)}
 	mux := asynq.NewServeMux()
 	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))

@@ -210,6 +210,57 @@ async function run(label, method, path, body, done) {
 
 function healthBadge(h) { return el("span", { class: "badge " + h }, h); }
 
+// profileForm runs the content profile form (#22) of the page, if it has
+// one: it shows the fields set at this level and the effective profile, and
+// saves with PUT (an empty field or "default" is left unset, so it comes
+// from the tenant's defaults or the built-in ones).
+function profileForm() {
+  const form = document.getElementById("profile-form");
+  if (!form) return;
+  const path = form.dataset.path;
+  const field = name => form.querySelector('[data-field="' + name + '"]');
+  const avoid = document.getElementById("profile-avoid");
+  const effective = document.getElementById("profile-effective");
+  const show = ans => {
+    const p = ans.profile || {};
+    for (const name of ["language", "voice", "audience", "point_of_view"]) field(name).value = p[name] || "";
+    avoid.value = (p.avoid || []).join("\n");
+    for (const input of form.querySelectorAll(".word-target")) input.value = (p.word_targets || {})[input.dataset.type] || "";
+    for (const sel of form.querySelectorAll(".profile-flag")) { const v = p[sel.dataset.field]; sel.value = v === undefined || v === null ? "" : String(v); }
+    const e = ans.effective;
+    const targets = Object.entries(e.word_targets || {}).map(([t, n]) => t + " " + n).join(", ");
+    const sections = ["faq", "table_of_contents", "key_takeaways"].filter(k => e[k]).map(k => k.replace(/_/g, " ")).join(", ");
+    effective.textContent = "In effect: " + [
+      "language " + (e.language || "of the keywords"),
+      e.voice ? "voice “" + e.voice + "”" : null,
+      e.audience ? "audience “" + e.audience + "”" : null,
+      e.point_of_view ? e.point_of_view.replace(/_/g, " ") : null,
+      e.avoid && e.avoid.length ? "avoid " + e.avoid.join(", ") : null,
+      "word targets " + (targets || "none (the prompt's usual length)"),
+      "sections " + (sections || "none added"),
+    ].filter(Boolean).join("; ") + ".";
+  };
+  guard(async () => show(await api("GET", path)));
+  form.addEventListener("submit", ev => {
+    ev.preventDefault();
+    guard(async () => {
+      const body = {};
+      for (const name of ["language", "voice", "audience", "point_of_view"]) {
+        const v = field(name).value.trim();
+        if (v !== "") body[name] = v;
+      }
+      const lines = avoid.value.split("\n").map(l => l.trim()).filter(Boolean);
+      if (lines.length) body.avoid = lines;
+      const targets = {};
+      for (const input of form.querySelectorAll(".word-target")) if (input.value !== "") targets[input.dataset.type] = Number(input.value);
+      if (Object.keys(targets).length) body.word_targets = targets;
+      for (const sel of form.querySelectorAll(".profile-flag")) if (sel.value !== "") body[sel.dataset.field] = sel.value === "true";
+      show(await api("PUT", path, body));
+      say("Profile saved.");
+    });
+  });
+}
+
 const pages = {
   async sites() {
     const load = () => guard(async () => {
@@ -233,6 +284,7 @@ const pages = {
   },
 
   async site(id) {
+    profileForm();
     const withoutDraft = document.getElementById("ideas-without-draft");
     const status = document.getElementById("draft-status");
     // A cluster the model could not name carries its main keyword as a
@@ -530,7 +582,7 @@ const pages = {
     load();
   },
 
-  account() {},
+  account() { profileForm(); },
 
   async tenants() {
     const load = () => guard(async () => {
