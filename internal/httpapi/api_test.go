@@ -151,7 +151,7 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"name":"Renamed"}`)
 	case "POST /v1/sites/:id/keywords":
 		return "text/csv", []byte("phrase\nsample keyword request\n")
-	case "POST /v1/sites/:id/clustering", "POST /v1/jobs/:id/cancel":
+	case "POST /v1/sites/:id/clustering", "POST /v1/sites/:id/recluster", "POST /v1/jobs/:id/cancel":
 		return "", nil
 	case "POST /v1/ideas/generate":
 		return j(`{"cluster_ids":[` + missingID + `],"count":1}`)
