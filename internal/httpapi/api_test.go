@@ -153,7 +153,7 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"language":"de","voice":"Calm and exact.","word_targets":{"guide":1500},"faq":true}`)
 	case "POST /v1/sites/:id/keywords":
 		return "text/csv", []byte("phrase\nsample keyword request\n")
-	case "POST /v1/sites/:id/clustering", "POST /v1/jobs/:id/cancel":
+	case "POST /v1/sites/:id/clustering", "POST /v1/sites/:id/recluster", "POST /v1/jobs/:id/cancel":
 		return "", nil
 	case "POST /v1/ideas/generate":
 		return j(`{"cluster_ids":[` + missingID + `],"count":1}`)

@@ -3,7 +3,8 @@ package httpapi_test
 import "strings"
 
 // badInputsClusters extends the bad-input corpus (badInputs) with the
-// cluster edits of #21: bodies refused before any cluster is looked up.
+// cluster edits and the re-cluster of #21: bodies refused before any
+// cluster is looked up.
 // The refusals that need real clusters (keywords of another site or
 // cluster, splitting off every keyword, a taken name) are in
 // clusteredit_test.go.
@@ -37,5 +38,10 @@ func badInputsClusters() []badCase {
 		jsonCase("patch locked text", "PATCH", c, `{"locked":"yes"}`, 400, "locked"),
 		{name: "cluster keywords limit 0", method: "GET", path: c + "/keywords?limit=0", status: 400, field: "limit"},
 		{name: "cluster keywords id text", method: "GET", path: "/v1/clusters/abc/keywords", status: 404},
+		jsonCase("recluster unknown field", "POST", "/v1/sites/{site}/recluster", `{"keep_edited":false}`, 400, "keep_edited"),
+		{name: "recluster text/plain", method: "POST", path: "/v1/sites/{site}/recluster", contentType: "text/plain",
+			body: []byte(`x`), status: 415, field: "Content-Type"},
+		{name: "recluster site id text", method: "POST", path: "/v1/sites/x/recluster", status: 404},
+		{name: "recluster missing site", method: "POST", path: "/v1/sites/" + missingID + "/recluster", status: 404},
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestRenameCluster: PATCH /v1/clusters/{id} sets the name, the
@@ -201,4 +202,46 @@ func TestClusterEditRetried(t *testing.T) {
 	if len(cs) != 1 || cs[0].KeywordCount != 4 || first.KeywordCount != 4 || again.KeywordCount != 4 {
 		t.Errorf("after the retries: %+v (answers %+v, %+v), want the one cluster with its 4 keywords", cs, first, again)
 	}
+}
+
+// TestReclusterRequest: POST /v1/sites/{id}/recluster is quoted on the
+// unclustered keywords and those of the clusters it would replace, not on
+// clusters with ideas, locked or edited ones; with nothing to re-cluster,
+// or a clustering of the site already queued, it is a 409.
+func TestReclusterRequest(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	a := newFixtureLite(t, h, "recluster-a")
+	seeded := apptest.SeedIdeas(t, st, a.TenantID, 1, "recluster")
+	path := fmt.Sprintf("/v1/sites/%d/recluster", seeded.Site.ID)
+	if pr := callJSON(t, h, a.Key, "POST", path, nil).problem(t, 409); !strings.Contains(pr.Detail, "nothing to re-cluster") {
+		t.Errorf("re-clustering a site whose one cluster has ideas: %q", pr.Detail)
+	}
+
+	// Two clusters without ideas, one of them locked, and one keyword unclustered.
+	importCSV(t, h, a.Key, seeded.Site.ID, "phrase\nmoka pot\nmoka pot size\nstovetop espresso\nsteam wand\nmilk frothing\n")
+	kws, err := st.UnclusteredKeywords(t.Context(), a.TenantID, seeded.Site.ID, 100)
+	apptest.Must(t, err, "keywords")
+	job := apptest.FreeJob(t, st, a.TenantID, tasks.TypeCluster, seeded.Site.ID, seeded.Site.ID)
+	apptest.Must(t, st.SaveClusters(t.Context(), store.Outcome{TenantID: a.TenantID, JobID: job}, seeded.Site.ID, []store.NewCluster{
+		{Name: "Moka Pots", Description: "d", KeywordIDs: []int64{kws[0].ID, kws[1].ID, kws[2].ID}},
+		{Name: "Milk", Description: "d", KeywordIDs: []int64{kws[3].ID}},
+	}), "save clusters")
+	cs, err := st.ListClusters(t.Context(), a.TenantID, seeded.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "clusters")
+	callJSON(t, h, a.Key, "PATCH", fmt.Sprintf("/v1/clusters/%d", cs[2].ID), map[string]any{"locked": true}).must(t, 200, nil)
+
+	var acc apptest.Accepted
+	callJSON(t, h, a.Key, "POST", path, nil).must(t, 202, &acc)
+	if want := tasks.ClusterCost(4, h.App.Config.Costs.KeywordsPerCredit); acc.CreditsQuoted != want || len(acc.Jobs) != 1 {
+		t.Errorf("re-cluster quoted %d credits for %d jobs, want %d for the 3 keywords of Moka Pots and 1 unclustered",
+			acc.CreditsQuoted, len(acc.Jobs), want)
+	}
+	j := apptest.Job(t, st, a.TenantID, acc.Jobs[0].ID)
+	if j.Type != tasks.TypeCluster || string(j.Params) != `{"recluster": true}` {
+		t.Errorf("re-cluster job %s with params %s", j.Type, j.Params)
+	}
+	callJSON(t, h, a.Key, "POST", path, nil).problem(t, 409)
+	callJSON(t, h, a.Key, "POST", fmt.Sprintf("/v1/sites/%d/clustering", seeded.Site.ID), nil).problem(t, 409)
 }

@@ -120,6 +120,38 @@ func (s *Server) startClustering(c echo.Context) error {
 		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Quote: quote}})
 }
 
+// startReclustering starts a full re-cluster of a site (#21): a clustering
+// job that replaces the clusters neither locked, edited nor holding ideas
+// (their keywords are grouped again with the unclustered ones) and keeps
+// the others as they are. It is quoted on all the keywords it takes, and
+// shares the clustering's one-job-per-site rule: a clustering queued or
+// running makes it a conflict.
+func (s *Server) startReclustering(c echo.Context) error {
+	siteID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := noBody(c); err != nil {
+		return err
+	}
+	ctx, tenant := c.Request().Context(), principal(c).TenantID
+	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
+		return err
+	}
+	n, err := s.store.CountReclusterable(ctx, tenant, siteID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.Public(errs.ErrConflict,
+			"site %d has nothing to re-cluster: no unclustered keywords, and every cluster is locked, edited or has ideas", siteID)
+	}
+	params, _ := json.Marshal(tasks.ClusterParams{Recluster: true})
+	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
+	return s.createJobs(c, []store.NewJob{{ID: newID(c, "recluster", siteID), Type: tasks.TypeCluster,
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: params, Quote: quote}})
+}
+
 type generateIdeasRequest struct {
 	ClusterIDs []int64 `json:"cluster_ids"`
 	Count      *int    `json:"count"`

@@ -47,6 +47,7 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id":                     fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/keywords":            fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clustering":          fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/recluster":           fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/profile":             fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
@@ -237,6 +238,15 @@ func TestTenantIsolation(t *testing.T) {
 			if rt.Method == http.MethodPost && rt.Path == "/v1/sites/:id/deployment" {
 				apptest.Must(t, h.App.Store.SetDeploymentState(t.Context(), a.tenantID(), deployment.ID, "none", "failed",
 					"failed for the test"), "fail the deployment")
+			}
+		}
+		if rt.Path == "/v1/sites/:id/recluster" {
+			// One clustering of a site at a time: end the one queued above.
+			queued, err := h.App.Store.ListJobs(t.Context(), a.tenantID(), store.JobFilter{State: "queued", Type: tasks.TypeCluster}, "", 100)
+			apptest.Must(t, err, "list clustering jobs")
+			for _, j := range queued {
+				_, err := h.App.Store.CancelJob(t.Context(), a.tenantID(), j.ID)
+				apptest.Must(t, err, "cancel clustering job")
 			}
 		}
 		ct, body := sampleRequest(t, rt.Method, rt.Path)

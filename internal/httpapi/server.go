@@ -223,6 +223,7 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/sites/:id/keywords", auth.PermContent, true, s.importKeywords)
 	s.add(get, "/v1/sites/:id/keywords", auth.PermRead, true, s.listKeywords)
 	s.add(post, "/v1/sites/:id/clustering", auth.PermContent, true, s.startClustering)
+	s.add(post, "/v1/sites/:id/recluster", auth.PermContent, true, s.startReclustering)
 	s.add(get, "/v1/sites/:id/clusters", auth.PermRead, true, s.listClusters)
 	s.add(get, "/v1/sites/:id/idea-conflicts", auth.PermRead, true, s.listIdeaConflicts)
 	s.add(get, "/v1/clusters/:id", auth.PermRead, true, s.getCluster)

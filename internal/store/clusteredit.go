@@ -336,9 +336,11 @@ func allIn(kws []Keyword, clusterID int64) bool {
 }
 
 // touchClusters recounts a cluster's keywords after an edit, marks it
-// edited and returns it.
+// edited, clears its centroid (the next clustering of the site recomputes
+// it from its members' cached vectors) and returns it.
 func touchClusters(ctx context.Context, tx pgx.Tx, tenantID, id int64) (Cluster, error) {
 	c, err := scanCluster(tx.QueryRow(ctx, `UPDATE clusters SET edited = true,
+		centroid = NULL, centroid_model = NULL, centroid_size = NULL,
 		keyword_count = (SELECT count(*) FROM keywords k WHERE k.tenant_id = $1 AND k.cluster_id = $2)
 		WHERE tenant_id = $1 AND id = $2 RETURNING `+clusterColumns, tenantID, id))
 	if err != nil {

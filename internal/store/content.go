@@ -97,29 +97,18 @@ type NewCluster struct {
 	Description string
 	NameSource  string // NameByModel if empty
 	KeywordIDs  []int64
+	// Centroid is the mean of the members' unit vectors, over CentroidSize
+	// of them (see Clustering.Model); nil keeps none.
+	Centroid     []float32
+	CentroidSize int
 }
 
 // SaveClusters stores a clustering job's clusters, assigns their keywords
-// and finishes the job, in one transaction. Keywords that another job
-// clustered meanwhile are left where they are.
+// and finishes the job, in one transaction (SaveClustering with new
+// clusters only). Keywords that another job clustered meanwhile are left
+// where they are.
 func (s *Store) SaveClusters(ctx context.Context, o Outcome, siteID int64, clusters []NewCluster) error {
-	return s.transact(ctx, func(tx pgx.Tx) error {
-		for _, c := range clusters {
-			var id int64
-			err := tx.QueryRow(ctx, `INSERT INTO clusters (tenant_id, site_id, job_id, name, description,
-				name_source, keyword_count) VALUES ($1, $2, $3, $4, $5, coalesce(nullif($6, ''), 'model'), $7) RETURNING id`,
-				o.TenantID, siteID, o.JobID, c.Name, c.Description, c.NameSource, len(c.KeywordIDs)).Scan(&id)
-			if err != nil {
-				return fmt.Errorf("insert cluster: %w", err)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE keywords SET cluster_id = $1
-				WHERE tenant_id = $2 AND site_id = $3 AND id = ANY($4) AND cluster_id IS NULL`,
-				id, o.TenantID, siteID, c.KeywordIDs); err != nil {
-				return fmt.Errorf("assign keywords: %w", err)
-			}
-		}
-		return finishJob(ctx, tx, o)
-	})
+	return s.SaveClustering(ctx, o, siteID, Clustering{New: clusters})
 }
 
 const clusterColumns = `id, site_id, job_id, name, description, name_source, keyword_count, locked, edited, created_at`

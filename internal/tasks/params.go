@@ -2,6 +2,16 @@ package tasks
 
 import "time"
 
+// ClusterParams are the parameters of a keywords:cluster job.
+type ClusterParams struct {
+	// Recluster asks for a full re-cluster (POST /v1/sites/:id/recluster):
+	// the site's clusters that are neither locked, edited nor holding
+	// ideas give their keywords back and are replaced, and no keyword
+	// joins an edited cluster. Without it, keywords join the clusters
+	// they fit (locked ones excepted) and the rest form new clusters.
+	Recluster bool `json:"recluster,omitempty"`
+}
+
 // IdeasParams are the parameters of an ideas:generate job.
 type IdeasParams struct {
 	Count int `json:"count"`

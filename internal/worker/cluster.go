@@ -14,6 +14,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/cluster"
+	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 )
@@ -34,14 +35,18 @@ const (
 // clusterStore is what the clustering stage reads and writes.
 type clusterStore interface {
 	checkpointStore
-	UnclusteredKeywords(ctx context.Context, tenantID, siteID int64, limit int) ([]store.Keyword, error)
-	UnclusteredByIDs(ctx context.Context, tenantID, siteID int64, ids []int64) ([]store.Keyword, error)
+	GetJob(ctx context.Context, tenantID int64, id string) (store.Job, error)
+	ReleasableClusters(ctx context.Context, tenantID, siteID int64) ([]int64, error)
+	ClusterableKeywords(ctx context.Context, tenantID, siteID int64, release []int64, limit int) ([]store.Keyword, error)
+	ClusterableByIDs(ctx context.Context, tenantID, siteID int64, release, ids []int64) ([]store.Keyword, error)
+	ClusterCentroids(ctx context.Context, tenantID, siteID int64, model string) ([]store.ClusterCentroid, error)
+	ClusterPhrases(ctx context.Context, tenantID, siteID int64, ids []int64) (map[int64][]string, error)
 	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	MarkOutliers(ctx context.Context, tenantID, siteID int64, jobID string, ids []int64) error
 	ListClusters(ctx context.Context, tenantID, siteID int64, page store.Page) ([]store.Cluster, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
-	SaveClusters(ctx context.Context, o store.Outcome, siteID int64, clusters []store.NewCluster) error
+	SaveClustering(ctx context.Context, o store.Outcome, siteID int64, c store.Clustering) error
 	embeddingCache
 }
 
@@ -53,17 +58,30 @@ type Clusterer struct {
 	retry             callRetry
 }
 
-// grouping is a clustering's checkpointed grouping: the keyword ids of
-// each group, most central first, and of the outliers.
+// grouping is a clustering's checkpointed decisions: the keyword ids of
+// each new group, most central first, of the keywords that join existing
+// clusters, and of the outliers; for a re-cluster, the clusters it
+// replaces.
 type grouping struct {
 	Clusters [][]int64 `json:"clusters"`
 	Outliers []int64   `json:"outliers"`
+	Joins    []joining `json:"joins,omitempty"`
+	Release  []int64   `json:"release,omitempty"`
+}
+
+// joining is keywords that join an existing cluster.
+type joining struct {
+	Cluster  int64   `json:"cluster"`
+	Keywords []int64 `json:"keywords"`
 }
 
 func (g grouping) keywordIDs() []int64 {
 	ids := append([]int64(nil), g.Outliers...)
 	for _, c := range g.Clusters {
 		ids = append(ids, c...)
+	}
+	for _, j := range g.Joins {
+		ids = append(ids, j.Keywords...)
 	}
 	return ids
 }
@@ -75,6 +93,14 @@ type clusterName struct {
 	Source      string `json:"source"`
 }
 
+// target is an existing cluster new keywords may join, with its centroid
+// (recomputed from its members' vectors when none was kept) and what the
+// job saw of it (see store.ClusterJoin).
+type target struct {
+	store.ClusterCentroid
+	seenKeywords, seenSize int
+}
+
 // Work groups a site's unclustered keywords (the subject is the site),
 // names each group and stores the clusters. Its cost is settled on the
 // keywords actually clustered; outliers stay unclustered and free, marked
@@ -82,20 +108,39 @@ type clusterName struct {
 // Every unclustered keyword is taken, outliers of earlier jobs too: a job
 // started by hand is how they are tried again.
 //
+// Clustering is incremental (#21): a keyword that fits one of the site's
+// clusters (its centroid is Threshold similar; see cluster.Join) joins it
+// before the rest are grouped, and an outlier of the grouping joins one
+// when it is AttachThreshold similar, so clusters grow instead of gaining
+// parallel ones. Joining keywords are clustered keywords: charged alike.
+// Locked clusters take nothing. A re-cluster (tasks.ClusterParams) also
+// takes the keywords of the clusters neither locked, edited nor holding
+// ideas and replaces those clusters; edited clusters take nothing then
+// either. Centroids are kept in the clusters' rows (store.Clustering).
+//
 // The work is checkpointed: vectors are cached by tenant, model and text
-// as each embeddings call answers; the grouping is saved before naming
-// starts and each name as it comes. A retried job reads them back, so it
-// never pays twice for an embedding or a name. A group whose name cannot
-// be had from the model (unusable answers twice over) is named after its
-// most central keyword and marked so (store.NameByFallback); provider
-// errors that outlast the call's retries fail the attempt instead, to be
-// resumed by the job's retry.
+// as each embeddings call answers; the grouping (joins included) is saved
+// before naming starts and each name as it comes. A retried job reads them
+// back, so it never pays twice for an embedding or a name, nor decides
+// differently. A group whose name cannot be had from the model (unusable
+// answers twice over) is named after its most central keyword and marked
+// so (store.NameByFallback); provider errors that outlast the call's
+// retries fail the attempt instead, to be resumed by the job's retry.
 func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	saved, err := c.store.Checkpoints(ctx, p.TenantID, p.JobID, "")
 	if err != nil {
 		return err
 	}
+	params, err := c.params(ctx, p)
+	if err != nil {
+		return err
+	}
 	plan, hasPlan := savedGrouping(saved)
+	if !hasPlan && params.Recluster {
+		if plan.Release, err = c.store.ReleasableClusters(ctx, p.TenantID, p.SubjectID); err != nil {
+			return fmt.Errorf("clusters to replace: %w", err)
+		}
+	}
 	keywords, err := c.keywords(ctx, p, plan, hasPlan)
 	if err != nil {
 		return fmt.Errorf("load keywords: %w", err)
@@ -112,17 +157,30 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
+	opt, err := cluster.Strictness(site.Clustering).Options()
+	if err != nil {
+		return err
+	}
 	writer, embedder, err := c.models.For(ctx, p.TenantID, ai.StageClusterName)
 	if err != nil {
 		return err
 	}
-	var usage ai.Usage
-	if !hasPlan {
-		if plan, usage, err = c.group(ctx, p, embedder, keywords, cluster.Strictness(site.Clustering)); err != nil {
-			return err
-		}
+	targets, usage, err := c.targets(ctx, p, embedder, plan.Release, params.Recluster)
+	if err != nil {
+		return err
 	}
-	groups, outliers := plan.resolve(keywords)
+	var vectors map[int64][]float32
+	var u ai.Usage
+	if hasPlan {
+		vectors, u, err = c.vectorsOf(ctx, p.TenantID, embedder, keywords)
+	} else {
+		plan, vectors, u, err = c.group(ctx, p, embedder, keywords, opt, targets, plan.Release)
+	}
+	usage.Add(u)
+	if err != nil {
+		return err
+	}
+	groups, joins, outliers := plan.resolve(keywords)
 	// Automation does not cluster these again on their own (they would stay
 	// outliers and cost embeddings each time) once this job has succeeded.
 	if err := c.store.MarkOutliers(ctx, p.TenantID, site.ID, p.JobID, outliers); err != nil {
@@ -131,7 +189,7 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err := c.store.SetPhase(ctx, p.JobID, "naming"); err != nil {
 		return err
 	}
-	taken, err := c.siteClusterNames(ctx, p.TenantID, site.ID)
+	taken, err := c.siteClusterNames(ctx, p.TenantID, site.ID, plan.Release)
 	if err != nil {
 		return err
 	}
@@ -140,6 +198,9 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
+	for i := range clusters {
+		clusters[i].Centroid, clusters[i].CentroidSize = cluster.Mean(vectorsOf(vectors, clusters[i].KeywordIDs))
+	}
 	clustered := int64(len(keywords) - len(outliers))
 	fallbacks := 0
 	for _, cl := range clusters {
@@ -147,11 +208,35 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 			fallbacks++
 		}
 	}
-	done := outcome(p, job, tasks.ClusterCost(clustered, c.keywordsPerCredit), usage, map[string]any{
+	joined := 0
+	for _, j := range joins {
+		joined += len(j.Keywords)
+	}
+	result := map[string]any{
 		"clusters": len(clusters), "keywords_clustered": clustered, "outliers": len(outliers),
-		"names_fallback": fallbacks,
-	})
-	return c.store.SaveClusters(ctx, done, site.ID, clusters)
+		"names_fallback": fallbacks, "keywords_joined": joined, "clusters_grown": len(joins),
+	}
+	if params.Recluster {
+		result["clusters_replaced"] = len(plan.Release)
+	}
+	done := outcome(p, job, tasks.ClusterCost(clustered, c.keywordsPerCredit), usage, result)
+	return c.store.SaveClustering(ctx, done, site.ID, store.Clustering{Model: embedModel(embedder), New: clusters,
+		Joins: centroidJoins(targets, joins, vectors), Release: plan.Release, Outliers: outliers})
+}
+
+// params reads the job's parameters.
+func (c *Clusterer) params(ctx context.Context, p tasks.Payload) (tasks.ClusterParams, error) {
+	job, err := c.store.GetJob(ctx, p.TenantID, p.JobID)
+	if err != nil {
+		return tasks.ClusterParams{}, err
+	}
+	var params tasks.ClusterParams
+	if len(job.Params) > 0 {
+		if err := json.Unmarshal(job.Params, &params); err != nil {
+			return params, errs.Permanent(fmt.Errorf("clustering job has invalid parameters %s", job.Params))
+		}
+	}
+	return params, nil
 }
 
 // savedGrouping returns the grouping an earlier attempt checkpointed.
@@ -165,22 +250,73 @@ func savedGrouping(saved map[string]json.RawMessage) (grouping, bool) {
 }
 
 // keywords returns the keywords to cluster: those of the saved grouping
-// that are still unclustered, or the site's unclustered keywords.
+// that are still to be clustered, or the site's unclustered keywords (and
+// a re-cluster's released ones).
 func (c *Clusterer) keywords(ctx context.Context, p tasks.Payload, plan grouping, hasPlan bool) ([]store.Keyword, error) {
 	if hasPlan {
-		return c.store.UnclusteredByIDs(ctx, p.TenantID, p.SubjectID, plan.keywordIDs())
+		return c.store.ClusterableByIDs(ctx, p.TenantID, p.SubjectID, plan.Release, plan.keywordIDs())
 	}
-	return c.store.UnclusteredKeywords(ctx, p.TenantID, p.SubjectID, tasks.MaxKeywordsPerClustering)
+	return c.store.ClusterableKeywords(ctx, p.TenantID, p.SubjectID, plan.Release, tasks.MaxKeywordsPerClustering)
 }
 
-// group embeds the keywords (what the cache lacks), groups them as strictly
-// as the site asks and checkpoints the grouping.
-func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword,
-	strictness cluster.Strictness) (grouping, ai.Usage, error) {
-	opt, err := strictness.Options()
+// targets returns the site's clusters new keywords may join: all but the
+// locked ones and those a re-cluster replaces, and for a re-cluster not
+// the edited ones either. A cluster whose centroid was not kept for the
+// embedder's model (an edit cleared it, or the model changed) gets it
+// recomputed from its members' vectors, cached ones mostly.
+func (c *Clusterer) targets(ctx context.Context, p tasks.Payload, embedder ai.Embedder, release []int64,
+	recluster bool) ([]target, ai.Usage, error) {
+	all, err := c.store.ClusterCentroids(ctx, p.TenantID, p.SubjectID, embedModel(embedder))
 	if err != nil {
-		return grouping{}, ai.Usage{}, err
+		return nil, ai.Usage{}, fmt.Errorf("cluster centroids: %w", err)
 	}
+	released := setOf(release)
+	var out []target
+	var stale []int64
+	for _, cl := range all {
+		if cl.Locked || recluster && cl.Edited || released[cl.ClusterID] {
+			continue
+		}
+		if cl.Centroid == nil {
+			stale = append(stale, cl.ClusterID)
+			cl.Size = 0
+		}
+		out = append(out, target{ClusterCentroid: cl, seenKeywords: cl.KeywordCount, seenSize: cl.Size})
+	}
+	if len(stale) == 0 {
+		return out, ai.Usage{}, nil
+	}
+	phrases, err := c.store.ClusterPhrases(ctx, p.TenantID, p.SubjectID, stale)
+	if err != nil {
+		return nil, ai.Usage{}, fmt.Errorf("members of clusters: %w", err)
+	}
+	var texts []string
+	for _, id := range stale {
+		texts = append(texts, phrases[id]...)
+	}
+	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, texts)
+	if err != nil {
+		return nil, usage, fmt.Errorf("embed cluster members: %w", err)
+	}
+	at := 0
+	for i := range out {
+		if out[i].Centroid != nil {
+			continue
+		}
+		n := len(phrases[out[i].ClusterID])
+		out[i].Centroid, out[i].Size = cluster.Mean(vectors[at : at+n])
+		out[i].seenKeywords = n
+		at += n
+	}
+	return slices.DeleteFunc(out, func(t target) bool { return t.Centroid == nil }), usage, nil
+}
+
+// group embeds the keywords (what the cache lacks), lets those that fit an
+// existing cluster join it, groups the rest as strictly as the site asks,
+// gives the grouping's outliers a second chance at the existing clusters
+// and checkpoints the outcome. It returns the keywords' vectors by id.
+func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embedder, keywords []store.Keyword,
+	opt cluster.Options, targets []target, release []int64) (grouping, map[int64][]float32, ai.Usage, error) {
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
 		phrases[i] = k.Phrase
@@ -190,20 +326,176 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 	sides, at := cluster.ComparisonTexts(phrases)
 	vectors, usage, err := c.embed(ctx, p.TenantID, embedder, slices.Concat(phrases, sides))
 	if err != nil {
-		return grouping{}, usage, fmt.Errorf("embed keywords: %w", err)
+		return grouping{}, nil, usage, fmt.Errorf("embed keywords: %w", err)
 	}
 	if err := c.store.SetPhase(ctx, p.JobID, "grouping"); err != nil {
-		return grouping{}, usage, err
+		return grouping{}, nil, usage, err
 	}
-	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
+	kv := vectors[:len(phrases)]
+	existing := make([]cluster.Existing, len(targets))
+	for i, t := range targets {
+		existing[i] = cluster.Existing{Mean: t.Centroid, Size: t.seenKeywords}
+	}
+	joinedTo, err := cluster.Join(ctx, kv, existing, opt, false)
 	if err != nil {
-		return grouping{}, usage, err
+		return grouping{}, nil, usage, err
 	}
-	g := grouping{Clusters: make([][]int64, len(res.Clusters)), Outliers: indexIDs(keywords, res.Outliers)}
+	var rest []int // indexes into keywords of those joining nothing
+	for i, t := range joinedTo {
+		if t < 0 {
+			rest = append(rest, i)
+		} else {
+			existing[t].Size++
+		}
+	}
+	res, err := cluster.GroupComparing(ctx, pick(kv, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)
+	if err != nil {
+		return grouping{}, nil, usage, err
+	}
+	outliers := pickInts(rest, res.Outliers)
+	late, err := cluster.Join(ctx, pick(kv, outliers), existing, opt, true)
+	if err != nil {
+		return grouping{}, nil, usage, err
+	}
+	g := grouping{Clusters: make([][]int64, len(res.Clusters)), Release: release}
+	for n, i := range outliers {
+		if late[n] >= 0 {
+			joinedTo[i] = late[n]
+		} else {
+			g.Outliers = append(g.Outliers, keywords[i].ID)
+		}
+	}
 	for i, members := range res.Clusters {
-		g.Clusters[i] = indexIDs(keywords, members)
+		g.Clusters[i] = indexIDs(keywords, pickInts(rest, members))
 	}
-	return g, usage, c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, stepGrouping, g)
+	g.Joins = joinings(keywords, targets, joinedTo)
+	byID := make(map[int64][]float32, len(keywords))
+	for i, k := range keywords {
+		byID[k.ID] = kv[i]
+	}
+	return g, byID, usage, c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, stepGrouping, g)
+}
+
+// vectorsOf returns the keywords' vectors by id: from the cache, as the
+// attempt that grouped them embedded them.
+func (c *Clusterer) vectorsOf(ctx context.Context, tenantID int64, embedder ai.Embedder,
+	keywords []store.Keyword) (map[int64][]float32, ai.Usage, error) {
+	phrases := make([]string, len(keywords))
+	for i, k := range keywords {
+		phrases[i] = k.Phrase
+	}
+	vectors, usage, err := c.embed(ctx, tenantID, embedder, phrases)
+	if err != nil {
+		return nil, usage, fmt.Errorf("embed keywords: %w", err)
+	}
+	byID := make(map[int64][]float32, len(keywords))
+	for i, k := range keywords {
+		byID[k.ID] = vectors[i]
+	}
+	return byID, usage, nil
+}
+
+// joinings gathers the keywords joining each target (joinedTo holds a
+// target index per keyword, or -1), in target order.
+func joinings(keywords []store.Keyword, targets []target, joinedTo []int) []joining {
+	byTarget := make([][]int64, len(targets))
+	for i, t := range joinedTo {
+		if t >= 0 {
+			byTarget[t] = append(byTarget[t], keywords[i].ID)
+		}
+	}
+	var out []joining
+	for t, ids := range byTarget {
+		if len(ids) > 0 {
+			out = append(out, joining{Cluster: targets[t].ClusterID, Keywords: ids})
+		}
+	}
+	return out
+}
+
+// centroidJoins returns what the store writes for existing clusters: the
+// keywords joining each, with its centroid as a running mean over them,
+// and the centroids recomputed for clusters nothing joined.
+func centroidJoins(targets []target, joins []joining, vectors map[int64][]float32) []store.ClusterJoin {
+	byID := make(map[int64]target, len(targets))
+	for _, t := range targets {
+		byID[t.ClusterID] = t
+	}
+	var out []store.ClusterJoin
+	grown := make(map[int64]bool, len(joins))
+	for _, j := range joins {
+		cj := store.ClusterJoin{ClusterID: j.Cluster, KeywordIDs: j.Keywords}
+		// A cluster no longer a target (locked, or gone, since the joins
+		// were decided) gets no centroid: the store clears it.
+		if t, ok := byID[j.Cluster]; ok {
+			cj.Centroid, cj.Size = cluster.AddMean(t.Centroid, t.Size, vectorsOf(vectors, j.Keywords))
+			cj.SeenKeywords, cj.SeenSize = t.seenKeywords, t.seenSize
+		}
+		out = append(out, cj)
+		grown[j.Cluster] = true
+	}
+	for _, t := range targets {
+		if t.seenSize == 0 && !grown[t.ClusterID] {
+			out = append(out, store.ClusterJoin{ClusterID: t.ClusterID, Centroid: t.Centroid, Size: t.Size,
+				SeenKeywords: t.seenKeywords})
+		}
+	}
+	return out
+}
+
+// vectorsOf returns the vectors of the keywords ids that vectors holds.
+func vectorsOf(vectors map[int64][]float32, ids []int64) [][]float32 {
+	out := make([][]float32, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := vectors[id]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func setOf(ids []int64) map[int64]bool {
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
+
+// pick returns the vectors at the indexes at.
+func pick(vectors [][]float32, at []int) [][]float32 {
+	out := make([][]float32, len(at))
+	for n, i := range at {
+		out[n] = vectors[i]
+	}
+	return out
+}
+
+// pickInts returns outer[i] for each i of inner: indexes into a subset
+// mapped back to the whole.
+func pickInts(outer, inner []int) []int {
+	out := make([]int, len(inner))
+	for n, i := range inner {
+		out[n] = outer[i]
+	}
+	return out
+}
+
+// restComparisons keeps the comparisons among the keywords rest, with
+// their indexes into rest.
+func restComparisons(comparisons []cluster.Comparison, rest []int) []cluster.Comparison {
+	pos := make(map[int]int, len(rest))
+	for n, i := range rest {
+		pos[i] = n
+	}
+	var out []cluster.Comparison
+	for _, cp := range comparisons {
+		if n, ok := pos[cp.Index]; ok {
+			cp.Index = n
+			out = append(out, cp)
+		}
+	}
+	return out
 }
 
 // embed returns the vectors of texts, through the tenant's embedding cache.
@@ -211,10 +503,11 @@ func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embed
 	return embedCached(ctx, c.store, c.retry, tenantID, embedder, texts)
 }
 
-// resolve returns the groups of g as keywords, most central first, and the
-// outliers' ids, keeping only keywords among those given (a keyword
-// clustered or deleted since g was saved is left out; an empty group goes).
-func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, outliers []int64) {
+// resolve returns the groups of g as keywords, most central first, the
+// joins and the outliers' ids, keeping only keywords among those given (a
+// keyword clustered or deleted since g was saved is left out; an empty
+// group goes, an empty join too).
+func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, joins []joining, outliers []int64) {
 	byID := make(map[int64]store.Keyword, len(keywords))
 	for _, k := range keywords {
 		byID[k.ID] = k
@@ -228,12 +521,23 @@ func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, o
 		}
 		groups = append(groups, members)
 	}
+	for _, j := range g.Joins {
+		var ids []int64
+		for _, id := range j.Keywords {
+			if _, ok := byID[id]; ok {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			joins = append(joins, joining{Cluster: j.Cluster, Keywords: ids})
+		}
+	}
 	for _, id := range g.Outliers {
 		if _, ok := byID[id]; ok {
 			outliers = append(outliers, id)
 		}
 	}
-	return groups, outliers
+	return groups, joins, outliers
 }
 
 // nameClusters names each group, a few at a time, checkpointing each name
@@ -302,9 +606,11 @@ func distinctNames(out []store.NewCluster, groups [][]store.Keyword, taken map[s
 	}
 }
 
-// siteClusterNames returns the ai.NameKey of each of a site's cluster names.
-func (c *Clusterer) siteClusterNames(ctx context.Context, tenantID, siteID int64) (map[string]bool, error) {
+// siteClusterNames returns the ai.NameKey of each of a site's cluster
+// names, but those of the clusters a re-cluster replaces (release).
+func (c *Clusterer) siteClusterNames(ctx context.Context, tenantID, siteID int64, release []int64) (map[string]bool, error) {
 	taken := map[string]bool{}
+	released := setOf(release)
 	page := store.Page{Limit: 500}
 	for {
 		cs, err := c.store.ListClusters(ctx, tenantID, siteID, page)
@@ -312,7 +618,9 @@ func (c *Clusterer) siteClusterNames(ctx context.Context, tenantID, siteID int64
 			return nil, fmt.Errorf("list cluster names: %w", err)
 		}
 		for _, cl := range cs {
-			taken[ai.NameKey(cl.Name)] = true
+			if !released[cl.ID] {
+				taken[ai.NameKey(cl.Name)] = true
+			}
 		}
 		if len(cs) < page.Limit {
 			return taken, nil

@@ -30,12 +30,16 @@ func TestKeywordGroups(t *testing.T) {
 // emptied group stays as an empty slot (its name step keeps its index).
 func TestGroupingResolve(t *testing.T) {
 	t.Parallel()
-	g := grouping{Clusters: [][]int64{{3, 1}, {4}, {2, 5}}, Outliers: []int64{6, 7}}
-	if got := g.keywordIDs(); !slices.Equal(got, []int64{6, 7, 3, 1, 4, 2, 5}) {
+	g := grouping{Clusters: [][]int64{{3, 1}, {4}, {2, 5}}, Outliers: []int64{6, 7},
+		Joins: []joining{{Cluster: 40, Keywords: []int64{8, 9}}, {Cluster: 41, Keywords: []int64{10}}}}
+	if got := g.keywordIDs(); !slices.Equal(got, []int64{6, 7, 3, 1, 4, 2, 5, 8, 9, 10}) {
 		t.Errorf("keywordIDs = %v", got)
 	}
-	left := []store.Keyword{{ID: 1}, {ID: 2}, {ID: 3}, {ID: 5}, {ID: 7}}
-	groups, outliers := g.resolve(left)
+	left := []store.Keyword{{ID: 1}, {ID: 2}, {ID: 3}, {ID: 5}, {ID: 7}, {ID: 9}}
+	groups, joins, outliers := g.resolve(left)
+	if len(joins) != 1 || joins[0].Cluster != 40 || !slices.Equal(joins[0].Keywords, []int64{9}) {
+		t.Errorf("joins = %+v, want keyword 9 joining cluster 40", joins)
+	}
 	var ids [][]int64
 	for _, members := range groups {
 		ids = append(ids, clusterName{}.cluster(members).KeywordIDs)

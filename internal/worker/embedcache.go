@@ -20,6 +20,12 @@ type embeddingCache interface {
 	CacheEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte, vectors [][]float32) error
 }
 
+// embedModel names an embedder's vectors as the cache and the kept
+// centroids do.
+func embedModel(embedder ai.Embedder) string {
+	return fmt.Sprintf("%s/%d", embedder.Name(), embedder.Dimensions())
+}
+
 // embedCached returns the vectors of texts: cached ones (by tenant, model
 // and text) from the store, the others from the embedder, a chunk per
 // call, each chunk cached as soon as it is answered. Each call's usage is
@@ -27,7 +33,7 @@ type embeddingCache interface {
 func embedCached(ctx context.Context, cache embeddingCache, retry callRetry, tenantID int64, embedder ai.Embedder,
 	texts []string) ([][]float32, ai.Usage, error) {
 	var usage ai.Usage
-	model := fmt.Sprintf("%s/%d", embedder.Name(), embedder.Dimensions())
+	model := embedModel(embedder)
 	hashes := make([][]byte, len(texts))
 	for i, t := range texts {
 		h := sha256.Sum256([]byte(t))

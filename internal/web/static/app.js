@@ -416,6 +416,7 @@ const pages = {
         });
       });
       document.getElementById("cluster-btn").addEventListener("click", () => run("Clustering", "POST", "/v1/sites/" + id + "/clustering", undefined, loadAll));
+      document.getElementById("recluster-btn").addEventListener("click", () => run("Re-clustering", "POST", "/v1/sites/" + id + "/recluster", undefined, loadAll));
       document.getElementById("gen-ideas").addEventListener("click", () => {
         const ids = selected("clusters-table");
         if (!ids.length) return say("Select clusters first.", true);
@@ -606,7 +607,7 @@ function retryButton(j, reload) {
     "image:generate": () => ["/v1/images/generate", { draft_ids: [j.subject_id] }],
     "post:publish": () => ["/v1/drafts/publish", { draft_ids: [j.subject_id], status: "publish" }],
     "site:check": () => ["/v1/sites/" + j.site_id + "/check", undefined],
-    "keywords:cluster": () => ["/v1/sites/" + j.site_id + "/clustering", undefined],
+    "keywords:cluster": () => ["/v1/sites/" + j.site_id + (j.params && j.params.recluster ? "/recluster" : "/clustering"), undefined],
   }[j.type];
   if (!how) return "";
   return el("button", { type: "button", onclick: () => { const [p, b] = how(); run("Retry " + j.type, "POST", p, b, reload); } }, "Retry");
