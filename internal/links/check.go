@@ -74,6 +74,25 @@ func Check(body string, inventory []string, siteURL string) (string, []Removed) 
 	}
 }
 
+// OnSite reports whether link is an absolute http(s) address on the host
+// of the site at siteURL (either scheme).
+func OnSite(link, siteURL string) bool {
+	base, err := url.Parse(siteURL)
+	if err != nil || base.Host == "" {
+		return false
+	}
+	siteHost, _ := Key(base.Scheme+"://"+base.Host, nil)
+	k, ok := Key(link, nil)
+	return ok && keyHost(k) == siteHost
+}
+
+// keyHost is the host part of a Key.
+func keyHost(key string) string {
+	host, _, _ := strings.Cut(key, "/")
+	host, _, _ = strings.Cut(host, "?")
+	return host
+}
+
 func attr(t html.Token, key string) (string, bool) {
 	for _, a := range t.Attr {
 		if a.Key == key {
@@ -101,9 +120,7 @@ func internal(href string, base *url.URL, siteHost string) bool {
 	if !ok {
 		return u.Scheme == "" // a relative address that resolves to nothing usable
 	}
-	host, _, _ := strings.Cut(k, "/")
-	host, _, _ = strings.Cut(host, "?")
-	return host == siteHost
+	return keyHost(k) == siteHost
 }
 
 func mustKey(href string, base *url.URL) string {

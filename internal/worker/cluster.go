@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -211,64 +210,9 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 	return g, usage, c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, stepGrouping, g)
 }
 
-// embed returns the vectors of texts: cached ones from the store, the
-// others from the embedder, a chunk per call, each chunk cached as soon as
-// it is answered.
+// embed returns the vectors of texts (see embedCached).
 func (c *Clusterer) embed(ctx context.Context, tenantID int64, embedder ai.Embedder, texts []string) ([][]float32, ai.Usage, error) {
-	var usage ai.Usage
-	model := fmt.Sprintf("%s/%d", embedder.Name(), embedder.Dimensions())
-	hashes := make([][]byte, len(texts))
-	for i, t := range texts {
-		h := sha256.Sum256([]byte(t))
-		hashes[i] = h[:]
-	}
-	cached, err := c.store.CachedEmbeddings(ctx, tenantID, model, hashes)
-	if err != nil {
-		return nil, usage, err
-	}
-	vectors := make([][]float32, len(texts))
-	// A text asked for twice (a comparison's side that is also a keyword)
-	// is embedded once: first holds the index of its first occurrence.
-	var missing []int
-	first := make(map[string]int, len(texts))
-	for i, h := range hashes {
-		if v, ok := cached[string(h)]; ok && len(v) == embedder.Dimensions() {
-			vectors[i] = v
-		} else if _, dup := first[string(h)]; !dup {
-			first[string(h)] = i
-			missing = append(missing, i)
-		}
-	}
-	for chunk := range slices.Chunk(missing, embedChunk) {
-		batch, batchHashes := make([]string, len(chunk)), make([][]byte, len(chunk))
-		for j, i := range chunk {
-			batch[j], batchHashes[j] = texts[i], hashes[i]
-		}
-		var got [][]float32
-		err := c.retry.do(ctx, func() error {
-			var u ai.Usage
-			var err error
-			got, u, err = embedder.Embed(ctx, batch)
-			spent(ctx, store.UsageEmbedding, u)
-			usage.Add(u)
-			return err
-		})
-		if err != nil {
-			return nil, usage, err
-		}
-		if err := c.store.CacheEmbeddings(ctx, tenantID, model, batchHashes, got); err != nil {
-			return nil, usage, err
-		}
-		for j, i := range chunk {
-			vectors[i] = got[j]
-		}
-	}
-	for i, h := range hashes {
-		if vectors[i] == nil {
-			vectors[i] = vectors[first[string(h)]]
-		}
-	}
-	return vectors, usage, nil
+	return embedCached(ctx, c.store, c.retry, tenantID, embedder, texts)
 }
 
 // resolve returns the groups of g as keywords, most central first, and the
