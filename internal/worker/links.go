@@ -107,11 +107,6 @@ func newLinks(published []wordpress.Published) []store.NewLink {
 	return out
 }
 
-// LinksJob is the job that refreshes a site's inventory, with id.
-func LinksJob(id string, siteID int64) store.NewJob {
-	return store.NewJob{ID: id, Type: tasks.TypeLinks, Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID}
-}
-
 // linkPickStore is what choosing and checking a draft's links reads.
 type linkPickStore interface {
 	embeddingCache
@@ -199,7 +194,7 @@ func (h *linkHook) published(ctx context.Context, p tasks.Payload, site store.Si
 	if h.jobs == nil {
 		return
 	}
-	job := LinksJob("links-after-"+p.JobID, site.ID)
+	job := jobs.LinksJob("links-after-"+p.JobID, site.ID)
 	err := h.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
 		made, err := h.store.CreateJobs(ctx, p.TenantID, "", []store.NewJob{job})
 		return made.Deliver, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai/offline"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/wordpress/fakewp"
@@ -22,7 +23,7 @@ import (
 func refreshLinks(t *testing.T, r *publishRig, mux *asynq.ServeMux) store.Job {
 	t.Helper()
 	id := uuid.NewString()
-	_, err := r.st.CreateJobs(apptest.Context(t), r.tenant, "", []store.NewJob{worker.LinksJob(id, r.site.ID)})
+	_, err := r.st.CreateJobs(apptest.Context(t), r.tenant, "", []store.NewJob{jobs.LinksJob(id, r.site.ID)})
 	apptest.Must(t, err, "create links job")
 	payload, err := json.Marshal(tasks.Payload{TenantID: r.tenant, JobID: id, SubjectID: r.site.ID})
 	apptest.Must(t, err, "payload")
