@@ -48,6 +48,8 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id/keywords":            fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clustering":          fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/links":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/links/refresh":       fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),
 		"/v1/clusters/:id/keywords":         fmt.Sprint(a.ClusterIDs[0]),
