@@ -173,7 +173,7 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"keyword_ids":[` + missingID + `]}`)
 	case "POST /v1/clusters/:id/split":
 		return j(`{"keyword_ids":[` + missingID + `],"name":"Split off"}`)
-	case "POST /v1/sites/:id/check":
+	case "POST /v1/sites/:id/check", "POST /v1/sites/:id/links/refresh":
 		return "", nil
 	case "POST /v1/admin/tenants":
 		return j(fmt.Sprintf(`{"name":"Sample","slug":"sample-%s","plan":"free","credits":0}`, strings.ToLower(nextSuffix())))

@@ -205,6 +205,11 @@ func badInputs() []badCase {
 		jsonCase("default_categories 11", "PATCH", "/v1/sites/{site}", `{"default_categories":["a","b","c","d","e","f","g","h","i","j","k"]}`, 400, "default_categories"),
 		jsonCase("default_categories empty name", "PATCH", "/v1/sites/{site}", `{"default_categories":[" "]}`, 400, "default_categories"),
 		jsonCase("check unknown field", "POST", "/v1/sites/{site}/check", `{"force":true}`, 400, "force"),
+		jsonCase("links refresh unknown field", "POST", "/v1/sites/{site}/links/refresh", `{"full":true}`, 400, "full"),
+		jsonCase("links refresh not an object", "POST", "/v1/sites/{site}/links/refresh", `[]`, 400, "body"),
+		{name: "links limit 0", method: "GET", path: "/v1/sites/{site}/links?limit=0", status: 400, field: "limit"},
+		{name: "links limit text", method: "GET", path: "/v1/sites/{site}/links?limit=ten", status: 400, field: "limit"},
+		{name: "links after negative", method: "GET", path: "/v1/sites/{site}/links?after=-1", status: 400, field: "after"},
 
 		// Publishing, review and edits of drafts.
 		jsonCase("publish status unknown", "POST", "/v1/drafts/publish", `{"draft_ids":[1],"status":"live"}`, 400, "status"),

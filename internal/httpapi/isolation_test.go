@@ -50,6 +50,8 @@ func TestTenantIsolation(t *testing.T) {
 		"/v1/sites/:id/recluster":           fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/check":               fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/profile":             fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/links":               fmt.Sprint(a.SiteID),
+		"/v1/sites/:id/links/refresh":       fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/clusters":            fmt.Sprint(a.SiteID),
 		"/v1/sites/:id/idea-conflicts":      fmt.Sprint(a.SiteID),
 		"/v1/clusters/:id":                  fmt.Sprint(a.ClusterIDs[0]),

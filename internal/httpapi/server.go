@@ -213,6 +213,8 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/sites", auth.PermSites, false, s.createSite)
 	s.add(get, "/v1/sites/:id", auth.PermRead, true, s.getSite)
 	s.add(post, "/v1/sites/:id/check", auth.PermContent, true, s.checkSiteConnection)
+	s.add(get, "/v1/sites/:id/links", auth.PermRead, true, s.listLinks)
+	s.add(post, "/v1/sites/:id/links/refresh", auth.PermContent, true, s.refreshLinks)
 	s.add(patch, "/v1/sites/:id", auth.PermSites, true, s.updateSite)
 	s.add(del, "/v1/sites/:id", auth.PermSites, true, s.deleteSite)
 	s.add(get, "/v1/sites/:id/profile", auth.PermRead, true, s.getSiteProfile)

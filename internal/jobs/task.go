@@ -32,11 +32,14 @@ var specs = map[string]spec{
 	// A deploy waits for the app to run (DEPLOY_WAIT, 10 minutes by
 	// default); a panel that is down gets several tries.
 	tasks.TypeDeploy: {maxRetry: 8, timeout: 20 * time.Minute},
+	// A links refresh reads up to 100 pages of a site and embeds the
+	// titles the cache lacks; it is safe to run again.
+	tasks.TypeLinks: {maxRetry: 5, timeout: 10 * time.Minute},
 }
 
 // types lists the task types specs knows, in the order Types gives them.
 var types = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish,
-	tasks.TypeCheck, tasks.TypeAutomation, tasks.TypeDeploy}
+	tasks.TypeCheck, tasks.TypeAutomation, tasks.TypeDeploy, tasks.TypeLinks}
 
 // Types returns the task types jobs can be delivered as, the pipeline's
 // first.

@@ -21,6 +21,8 @@ const (
 	TypeAutomation = "automation:run"
 	// TypeDeploy is an action on a site's deployment through Easypanel.
 	TypeDeploy = "site:deploy"
+	// TypeLinks refreshes a site's link inventory from WordPress.
+	TypeLinks = "site:links"
 )
 
 // Payload is every task's payload: ids only.

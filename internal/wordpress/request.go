@@ -213,11 +213,17 @@ func decode(k call, r *reply, out any, scrub func(string) string) error {
 
 // list reads up to maxPages pages of a collection into a slice.
 func list[T any](ctx context.Context, c *Client, k call) ([]T, error) {
+	return listPages[T](ctx, c, k, maxPages)
+}
+
+// listPages reads up to limit pages of a collection into a slice, a page
+// after another while X-WP-TotalPages says there are more.
+func listPages[T any](ctx context.Context, c *Client, k call, limit int) ([]T, error) {
 	var all []T
 	if k.query == nil {
 		k.query = url.Values{}
 	}
-	for page := 1; page <= maxPages; page++ {
+	for page := 1; page <= limit; page++ {
 		k.query.Set("per_page", strconv.Itoa(perPage))
 		k.query.Set("page", strconv.Itoa(page))
 		var items []T

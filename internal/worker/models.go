@@ -67,6 +67,22 @@ func (m *Models) For(ctx context.Context, tenantID int64, stage ai.Stage) (*ai.W
 	return w, emb, nil
 }
 
+// EmbedderFor returns the embedder of a tenant's job: the tenant's own if
+// it has providers of its own, else the worker's (nil when the worker has
+// none).
+func (m *Models) EmbedderFor(ctx context.Context, tenantID int64) (ai.Embedder, error) {
+	if m.tenants != nil {
+		p, ok, err := m.tenants.ForTenant(ctx, tenantID)
+		if err != nil {
+			return nil, fmt.Errorf("AI providers: %w", err)
+		}
+		if ok {
+			return p.Embedder, nil
+		}
+	}
+	return m.embedder, nil
+}
+
 // ImageModel returns the worker's image model.
 func (m *Models) ImageModel() (ai.ImageModel, error) {
 	if m.image == nil {

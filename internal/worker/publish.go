@@ -47,6 +47,7 @@ type Publisher struct {
 	store publishStore
 	sites *siteClients
 	log   *slog.Logger
+	links *linkHook // nil: the link inventory is left to its refreshes
 }
 
 // Work publishes a draft (the subject) to its site, exactly once. It
@@ -88,8 +89,14 @@ func (w *Publisher) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	result := map[string]any{"draft_id": pub.draft.ID, "post_id": post.ID, "status": post.Status,
 		"link": store.PostLink(post.Link), "report": report}
-	return w.store.FinishPublish(ctx, outcome(p, job, 0, ai.Usage{}, result), pub.draft.ID,
-		store.WPPost{ID: post.ID, Slug: post.Slug, Link: post.Link, Status: post.Status}, report)
+	if err := w.store.FinishPublish(ctx, outcome(p, job, 0, ai.Usage{}, result), pub.draft.ID,
+		store.WPPost{ID: post.ID, Slug: post.Slug, Link: post.Link, Status: post.Status}, report); err != nil {
+		return err
+	}
+	if w.links != nil {
+		w.links.published(ctx, p, pub.site, post, pub.draft.Title)
+	}
+	return nil
 }
 
 // noteFailure shows a publish job's recorded failure on its draft (the

@@ -88,7 +88,8 @@ func Register(mux *asynq.ServeMux, d Deps) {
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
 	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store,
 		delay: d.RetryDelay, log: d.Log}
-	publisher := &Publisher{store: d.Store, sites: sites, log: d.Log}
+	publisher := &Publisher{store: d.Store, sites: sites, log: d.Log,
+		links: &linkHook{store: d.Store, jobs: d.Jobs, log: d.Log, now: time.Now}}
 	stages := []struct {
 		typ  string
 		work workFunc
@@ -103,6 +104,8 @@ func Register(mux *asynq.ServeMux, d Deps) {
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},
 		{typ: tasks.TypePublish, work: publisher.Work, note: publisher.noteFailure},
 		{typ: tasks.TypeCheck, work: (&SiteChecker{store: d.Store, sites: sites}).Work},
+		{typ: tasks.TypeLinks, work: (&LinkRefresher{store: d.Store, sites: sites, models: models, retry: retry,
+			now: time.Now}).Work},
 		{typ: tasks.TypeAutomation, work: (&RunPlanner{store: d.Store, jobs: d.Jobs, costs: d.Costs}).Work},
 		{typ: tasks.TypeDeploy, work: (&Deployer{store: d.Store, box: d.Box, http: d.PanelHTTP, operator: d.OperatorPanel,
 			pollEvery: d.DeployPollEvery, wait: d.DeployWait, log: d.Log}).Work},

@@ -1,6 +1,7 @@
 // Package schedulerapp wires the scheduler process on the shared App: the
 // automation scheduler with its lease in Redis, and, while it leads, the
-// reconciler, the maintenance passes and the webhook dispatcher; it exports the metrics that
+// reconciler, the maintenance passes, the webhook dispatcher and the daily
+// refresh of the sites' link inventories; it exports the metrics that
 // concern the whole deployment.
 package schedulerapp
 
@@ -20,6 +21,15 @@ import (
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/scheduler"
+)
+
+// Each site's link inventory is read again from WordPress once a day (and
+// after each publish); the scheduler looks for sites due every hour, up to
+// linkRefreshBatch at a time.
+const (
+	linkRefreshEvery = 24 * time.Hour
+	linkRefreshCheck = time.Hour
+	linkRefreshBatch = 500
 )
 
 // NewScheduler builds the automation scheduler with its lease in Redis;
@@ -70,6 +80,11 @@ func Run(ctx context.Context, a *app.App) error {
 	hooks := &jobs.Dispatcher{Store: a.Store, Client: asynq.NewClient(a.Redis), Log: a.Log, Now: time.Now}
 	defer hooks.Client.Close()
 	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, a.Config.SchedulerTick, hooks.Pass) })
+	linksClient := asynq.NewClient(a.Redis)
+	defer linksClient.Close()
+	refresh := &jobs.LinkRefresh{Store: a.Store, Jobs: jobs.New(a.Store, linksClient, a.Log), Log: a.Log, Now: time.Now,
+		Every: linkRefreshEvery, Batch: linkRefreshBatch}
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, linkRefreshCheck, refresh.Pass) })
 	s.Run(ctx, a.Config.SchedulerTick)
 	wg.Wait()
 	return nil

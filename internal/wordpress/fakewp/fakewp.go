@@ -2,7 +2,9 @@
 // It speaks WordPress's wire format for what the publisher uses: both REST
 // styles (/wp-json/... and /index.php?rest_route=...), application-password
 // Basic auth (and the silent fallback to anonymous when application
-// passwords are unavailable), capabilities, posts with the edit context,
+// passwords are unavailable), capabilities, posts and pages (the edit and
+// view contexts, _fields, paging with X-WP-Total and X-WP-TotalPages and
+// rest_post_invalid_page_number past the last page),
 // raw-body media uploads with their required headers, categories and tags
 // with term_exists, and WordPress's error JSON. Faults can be injected per
 // route: any error answer (one may quote the request's credentials, see
@@ -168,6 +170,30 @@ func (s *Server) DeletePost(id int64) bool {
 	_, found := s.posts[id]
 	delete(s.posts, id)
 	return found
+}
+
+// Content is a post or page made on the site by someone other than
+// Presswork.
+type Content struct {
+	// Type is post (the default) or page.
+	Type string
+	// Title is the raw title; Status defaults to publish.
+	Title, Status string
+	// Link replaces the plain permalink (?p=ID, ?page_id=ID) WordPress
+	// would give, e.g. one on another host.
+	Link string
+}
+
+// Add creates c directly, as an editor of the site would, and returns its
+// id.
+func (s *Server) Add(c Content) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &post{ID: s.nextID, Type: cmpOr(c.Type, "post"), Title: c.Title, Status: cmpOr(c.Status, "publish"), Link: c.Link}
+	s.nextID++
+	s.publishSlug(p)
+	s.posts[p.ID] = p
+	return p.ID
 }
 
 // MediaData returns the bytes stored for media item id.

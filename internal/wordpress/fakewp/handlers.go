@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -18,6 +19,8 @@ import (
 // post is a stored post.
 type post struct {
 	ID                      int64
+	Type                    string // post or page
+	Link                    string // "" is the plain permalink
 	Title, Content, Excerpt string
 	Slug, Status, DateGMT   string
 	FeaturedMedia           int64
@@ -91,7 +94,9 @@ func (s *Server) handle(r *http.Request, route string, body []byte) answer {
 			return s.me()
 		}
 	case "posts":
-		return s.handlePosts(r, id, body)
+		return s.handlePosts(r, "post", id, body)
+	case "pages":
+		return s.handlePosts(r, "page", id, body)
 	case "media":
 		return s.handleMedia(r, id, body)
 	case "categories", "tags":
@@ -141,6 +146,9 @@ func page[T any](q map[string][]string, items []T) answer {
 	n, _ := strconv.Atoi(first(q["page"]))
 	n = max(n, 1)
 	pages := (len(items) + per - 1) / per
+	if n > max(pages, 1) {
+		return fail(400, "rest_post_invalid_page_number", "The page number requested is larger than the number of pages available.")
+	}
 	lo, hi := min((n-1)*per, len(items)), min(n*per, len(items))
 	return answer{status: 200, body: append([]T{}, items[lo:hi]...), header: map[string]string{
 		"X-WP-Total": strconv.Itoa(len(items)), "X-WP-TotalPages": strconv.Itoa(pages),
@@ -154,36 +162,48 @@ func first(v []string) string {
 	return v[0]
 }
 
-// handlePosts handles /wp/v2/posts and /wp/v2/posts/{id}.
-func (s *Server) handlePosts(r *http.Request, id string, body []byte) answer {
+// handlePosts handles /wp/v2/posts and /wp/v2/posts/{id} (typ "post"),
+// and /wp/v2/pages and /wp/v2/pages/{id} (typ "page"): posts and pages
+// share their ids, as in WordPress's wp_posts table.
+func (s *Server) handlePosts(r *http.Request, typ, id string, body []byte) answer {
 	q := r.URL.Query()
 	if id == "" && r.Method == http.MethodGet {
+		if st := q.Get("status"); st != "" && st != "any" && !slices.Contains(statuses, st) {
+			return invalidParam("status", "status[0] is not one of publish, future, draft, pending, private, trash, auto-draft, inherit, request-pending, request-confirmed, request-failed, request-completed, and any.")
+		}
 		var out []map[string]any
 		for i := int64(1); i < s.nextID; i++ {
 			p := s.posts[i]
-			if p == nil || p.Status == "trash" || (q.Get("slug") != "" && p.Slug != q.Get("slug")) ||
+			if p == nil || p.Type != typ || p.Status == "trash" || (q.Get("slug") != "" && p.Slug != q.Get("slug")) ||
 				!strings.Contains(strings.ToLower(p.Title+" "+p.Content), strings.ToLower(q.Get("search"))) {
 				continue
 			}
-			if q.Get("status") != "any" && p.Status != "publish" {
+			if q.Get("status") != "any" && p.Status != cmpOr(q.Get("status"), "publish") {
 				continue
 			}
-			out = append(out, s.postJSON(p))
+			out = append(out, s.postJSON(p, q))
 		}
 		return page(q, out)
 	}
 	if id == "" && r.Method == http.MethodPost {
-		return s.savePost(&post{Status: "draft"}, body, true)
+		return s.savePost(&post{Type: typ, Status: "draft"}, body, true)
 	}
 	n, valid := idOf(id)
 	p := s.posts[n]
-	if !valid || p == nil {
+	if !valid || p == nil || p.Type != typ {
 		return fail(404, "rest_post_invalid_id", "Invalid post ID.")
 	}
 	if r.Method == http.MethodPost {
 		return s.savePost(p, body, false)
 	}
-	return ok(s.postJSON(p))
+	return ok(s.postJSON(p, q))
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // postInput is what a post create or update may send.
@@ -242,7 +262,7 @@ func (s *Server) savePost(p *post, body []byte, create bool) answer {
 	s.publishSlug(&next)
 	s.posts[next.ID] = &next
 	*p = next
-	res := ok(s.postJSON(&next))
+	res := ok(s.postJSON(&next, url.Values{"context": {"edit"}}))
 	if create {
 		res.status = http.StatusCreated
 	}
@@ -298,8 +318,9 @@ func (s *Server) slugTaken(slug string, id int64) bool {
 	return false
 }
 
-// postJSON is a post in the edit context.
-func (s *Server) postJSON(p *post) map[string]any {
+// postJSON is a post or page as WordPress sends it: raw fields only in
+// the edit context, and only the fields _fields names when it is given.
+func (s *Server) postJSON(p *post, q url.Values) map[string]any {
 	var meta any = []any{} // WordPress sends [] for no meta
 	if len(p.Meta) > 0 {
 		meta = p.Meta
@@ -308,11 +329,49 @@ func (s *Server) postJSON(p *post) map[string]any {
 	if p.DateGMT != "" {
 		date = p.DateGMT
 	}
-	return map[string]any{
-		"id": p.ID, "slug": p.Slug, "status": p.Status, "link": fmt.Sprintf("%s/?p=%d", s.SiteURL(), p.ID),
-		"date_gmt": date, "title": rendered(p.Title), "content": rendered(p.Content), "excerpt": rendered(p.Excerpt),
+	link := fmt.Sprintf("%s/?p=%d", s.SiteURL(), p.ID)
+	if p.Type == "page" {
+		link = fmt.Sprintf("%s/?page_id=%d", s.SiteURL(), p.ID)
+	}
+	if p.Link != "" {
+		link = p.Link
+	}
+	title := map[string]any{"raw": p.Title, "rendered": texturize.Replace(escapeName.Replace(p.Title))}
+	m := map[string]any{
+		"id": p.ID, "type": p.Type, "slug": p.Slug, "status": p.Status, "link": link,
+		"date_gmt": date, "title": title, "content": rendered(p.Content), "excerpt": rendered(p.Excerpt),
 		"featured_media": p.FeaturedMedia, "categories": nonNil(p.Categories), "tags": nonNil(p.Tags), "meta": meta,
 	}
+	if p.Type == "page" {
+		delete(m, "categories")
+		delete(m, "tags")
+	}
+	if q.Get("context") != "edit" {
+		for _, f := range []string{"title", "content", "excerpt"} {
+			delete(m[f].(map[string]any), "raw")
+		}
+	}
+	return onlyFields(m, q.Get("_fields"))
+}
+
+// texturize is the part of wptexturize a title shows most: apostrophes
+// become the HTML entity of a right single quote.
+var texturize = strings.NewReplacer("'", "&#8217;")
+
+// onlyFields keeps the top-level fields a comma-separated _fields names
+// (all of them when it is empty), as rest_filter_response_fields does.
+func onlyFields(m map[string]any, fields string) map[string]any {
+	if fields == "" {
+		return m
+	}
+	out := map[string]any{}
+	for _, f := range strings.Split(fields, ",") {
+		f = strings.TrimSpace(f)
+		if top, _, _ := strings.Cut(f, "."); m[top] != nil {
+			out[top] = m[top]
+		}
+	}
+	return out
 }
 
 func rendered(raw string) map[string]any {

@@ -14,7 +14,7 @@ import (
 // cached as soon as it is answered.
 const embedChunk = 500
 
-// embeddingCache keeps vectors by tenant, model and the text's SHA-256.
+// embeddingCache is the tenant's cache of text vectors by model.
 type embeddingCache interface {
 	CachedEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte) (map[string][]float32, error)
 	CacheEmbeddings(ctx context.Context, tenantID int64, model string, hashes [][]byte, vectors [][]float32) error
@@ -26,18 +26,22 @@ func embedModel(embedder ai.Embedder) string {
 	return fmt.Sprintf("%s/%d", embedder.Name(), embedder.Dimensions())
 }
 
-// embedCached returns the vectors of texts: cached ones (by tenant, model
-// and text) from the store, the others from the embedder, a chunk per
-// call, each chunk cached as soon as it is answered. Each call's usage is
-// metered as it is paid for.
+// textHash is the key of a text's vector in the embedding cache.
+func textHash(text string) []byte {
+	h := sha256.Sum256([]byte(text))
+	return h[:]
+}
+
+// embedCached returns the vectors of texts: cached ones from the store,
+// the others from the embedder, a chunk per call (each tried again by
+// retry), each chunk cached as soon as it is answered.
 func embedCached(ctx context.Context, cache embeddingCache, retry callRetry, tenantID int64, embedder ai.Embedder,
 	texts []string) ([][]float32, ai.Usage, error) {
 	var usage ai.Usage
 	model := embedModel(embedder)
 	hashes := make([][]byte, len(texts))
 	for i, t := range texts {
-		h := sha256.Sum256([]byte(t))
-		hashes[i] = h[:]
+		hashes[i] = textHash(t)
 	}
 	cached, err := cache.CachedEmbeddings(ctx, tenantID, model, hashes)
 	if err != nil {
