@@ -53,6 +53,7 @@ type Synset struct {
 	Words     []string
 	Hypernyms []ID
 	Domains   []ID   // topic domains (";c"): "chess" for "castling"
+	Wholes    []ID   // part holonyms ("#p"): "Iceland" for "Reykjavik"
 	Gloss     string // the definition, without its examples
 	Depth     int
 	Size      int
@@ -196,6 +197,8 @@ func (db *DB) readData(path string, pos POS) error {
 				s.Hypernyms = append(s.Hypernyms, ID{pos, uint32(to)})
 			case "~", "~i":
 				s.hyponyms = append(s.hyponyms, ID{pos, uint32(to)})
+			case "#p":
+				s.Wholes = append(s.Wholes, ID{pos, uint32(to)})
 			case ";c":
 				s.Domains = append(s.Domains, ID{POS(ptr[2][0]), uint32(to)})
 			}

@@ -63,11 +63,11 @@ func TestSensesAndHypernyms(t *testing.T) {
 	if diff := cmp.Diff([]string{"liana"}, liana.Words); diff != "" {
 		t.Errorf("hypernym (-want +got):\n%s", diff)
 	}
-	if liana.Depth != 3 || a.Depth != 4 || liana.Size != 3 || a.Size != 1 {
-		t.Errorf("liana depth %d size %d, pothos depth %d size %d; want 3 3 4 1", liana.Depth, liana.Size, a.Depth, a.Size)
+	if liana.Depth != 6 || a.Depth != 7 || liana.Size != 3 || a.Size != 1 {
+		t.Errorf("liana depth %d size %d, pothos depth %d size %d; want 6 3 7 1", liana.Depth, liana.Size, a.Depth, a.Size)
 	}
-	if root := db.Synset(db.Senses("entity", Noun)[0]); root.Depth != 0 || root.Size != 9 {
-		t.Errorf("entity depth %d size %d, want 0 9", root.Depth, root.Size)
+	if root := db.Synset(db.Senses("entity", Noun)[0]); root.Depth != 0 || root.Size != 12 {
+		t.Errorf("entity depth %d size %d, want 0 12", root.Depth, root.Size)
 	}
 	if a.Gloss != "a climbing plant grown indoors" {
 		t.Errorf("gloss %q: want the definition without its example", a.Gloss)
