@@ -104,6 +104,10 @@ func (f *featurizer) addBrands(v []float32) {
 			i++
 			continue
 		}
+		i += k
+		if k == 1 && !f.brandContext(b) {
+			continue
+		}
 		for _, w := range b.words {
 			if f.says(w) {
 				continue
@@ -112,8 +116,49 @@ func (f *featurizer) addBrands(v []float32) {
 			f.addWord([]byte(w), v, brandWeight*wi.scale)
 			addSemantic(wi, v, brandWeight*wi.scale)
 		}
-		i += k
 	}
+}
+
+// brandContext reports whether a one-word brand that is also an English
+// word ("purple", "ring", "shark") is the brand here: the text says
+// something of buying (a modifier such as "review", "vs" or "price"), or
+// has a model number (a word of letters and digits), or names another
+// brand. "purple mattress review" and "shark vs dyson" name brands,
+// "purple flowers" does not. A name WordNet does not know is a brand.
+func (f *featurizer) brandContext(b brand) bool {
+	if f.lex.db == nil || f.lex.db.Polysemy(b.name[0]) == 0 {
+		return true
+	}
+	for i := range f.ends {
+		w := f.word(i)
+		if string(w) == b.name[0] {
+			continue
+		}
+		if f.mods[i] && shoppingWords[string(w)] || hasLetterAndDigit(w) {
+			return true
+		}
+		if _, k := f.lex.brands.match(f, i); k > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// shoppingWords are the modifiers that say a keyword is about a product.
+var shoppingWords = map[string]bool{
+	"vs": true, "versus": true, "review": true, "reviews": true, "price": true, "prices": true,
+	"pricing": true, "cost": true, "costs": true, "deal": true, "deals": true, "sale": true,
+	"buy": true, "alternative": true, "alternatives": true, "cheap": true, "cheapest": true,
+	"best": true, "comparison": true,
+}
+
+func hasLetterAndDigit(w []byte) bool {
+	letter, digit := false, false
+	for _, c := range w {
+		letter = letter || 'a' <= c && c <= 'z'
+		digit = digit || '0' <= c && c <= '9'
+	}
+	return letter && digit
 }
 
 // says reports whether the current text has the word w.

@@ -101,6 +101,18 @@ func TestEmbedBrands(t *testing.T) {
 	if diff := cmp.Diff(embedOne(t, plain, "monday morning"), embedOne(t, e, "monday morning")); diff != "" {
 		t.Errorf("a part of a brand's name changes the vector (-without +with):\n%s", diff)
 	}
+	// A brand that is also an English word is the brand only where the
+	// keyword is about a product.
+	leaf := fixtureEmbedder(t, "leaf: electric car\n")
+	for _, tt := range []struct {
+		text  string
+		brand bool
+	}{{"leaf review", true}, {"leaf vs bolt", true}, {"leaf e+ 62kwh", true}, {"leaf colour", false}, {"autumn leaf", false}} {
+		got := embedCosine(embedOne(t, leaf, tt.text), embedOne(t, leaf, "electric car"))
+		if got >= 0.2 != tt.brand {
+			t.Errorf("cos(%q, electric car) = %.3f; want the brand's category %v", tt.text, got, tt.brand)
+		}
+	}
 }
 
 func TestParseBrands(t *testing.T) {
