@@ -3,7 +3,7 @@
 # are installed, running and reachable, and create test databases.
 #
 # Usage:
-#   scripts/services.sh [postgres] [redis]   # no arguments = both, and jq
+#   scripts/services.sh [postgres] [redis]   # no arguments = both, jq and WordNet
 #   scripts/services.sh createdb NAME        # create database NAME if missing
 #
 # Idempotent and quiet when all is well: prints "postgres: ready" and/or
@@ -298,6 +298,25 @@ ensure_jq() {
 	apt_install jq
 }
 
+# ------------------------------------------------------------------ WordNet
+
+# The offline embedder groups keywords by meaning with WordNet (Debian's
+# wordnet-base, read from ${WORDNET_DIR:-/usr/share/wordnet}); without it it
+# groups by spelling only. Its absence fails nothing here: as root it is
+# installed, otherwise named.
+ensure_wordnet() {
+	if [ -f "${WORDNET_DIR:-/usr/share/wordnet}/index.noun" ]; then
+		return 0
+	fi
+	if ! is_root; then
+		warn "WordNet is missing (the offline embedder then groups keywords by spelling only); install it with (as root):"
+		warn "  apt-get update && apt-get install -y wordnet-base"
+		return 0
+	fi
+	say "wordnet: installing wordnet-base (the offline embedder's semantic signal)"
+	apt_install wordnet-base
+}
+
 # ------------------------------------------------------------------ createdb
 
 createdb_if_missing() {
@@ -364,6 +383,7 @@ main() {
 	[ "$want_pg" -eq 0 ] || ensure_postgres
 	[ "$want_redis" -eq 0 ] || ensure_redis
 	[ "$#" -gt 0 ] || ensure_jq
+	[ "$#" -gt 0 ] || ensure_wordnet
 	[ "$FAILED" -eq 0 ] || exit 1
 }
 

@@ -16,7 +16,9 @@
 // then merges clusters whose centroids are MergeThreshold similar (a topic
 // the tree cut in pieces), attaches leftovers to the cluster whose centroid
 // is AttachThreshold similar, and then to the cluster holding their nearest
-// member when that member is NearThreshold similar; the rest are outliers.
+// member when that member is NearThreshold similar. What is left is split
+// once more into a tree held to the looser RegroupThreshold, whose strays
+// are attached the same way; the rest are outliers.
 //
 // Group never builds an n x n matrix: it works on one contiguous copy of the
 // normalized vectors plus index slices, so memory is linear in n and time is
@@ -41,10 +43,11 @@ const (
 	DefaultThreshold = 0.35
 	// DefaultMergeThreshold and DefaultAttachThreshold are the balanced
 	// second pass (see Strictness).
-	DefaultMergeThreshold  = 0.3
-	DefaultAttachThreshold = 0.25
-	DefaultNearThreshold   = 0.4
-	DefaultSeed            = 1
+	DefaultMergeThreshold   = 0.3
+	DefaultAttachThreshold  = 0.25
+	DefaultNearThreshold    = 0.3
+	DefaultRegroupThreshold = 0.25
+	DefaultSeed             = 1
 )
 
 // Algorithm constants.
@@ -71,7 +74,10 @@ type Options struct {
 	// nearest cluster when that one's centroid is AttachThreshold similar.
 	MergeThreshold  float32 // 0.3
 	AttachThreshold float32 // 0.25
-	NearThreshold   float32 // 0.4
+	NearThreshold   float32 // 0.3
+	// RegroupThreshold is the Threshold of a last tree built over the
+	// outliers left (see regroup).
+	RegroupThreshold float32 // 0.25
 }
 
 // Result is a clustering. Clusters holds indexes into the input, each
@@ -107,6 +113,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.NearThreshold == 0 {
 		o.NearThreshold = DefaultNearThreshold
 	}
+	if o.RegroupThreshold == 0 {
+		o.RegroupThreshold = DefaultRegroupThreshold
+	}
 	switch {
 	case o.MinSize < 1:
 		return o, fmt.Errorf("cluster: MinSize %d is negative: %w", o.MinSize, errs.ErrPermanent)
@@ -116,6 +125,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("cluster: Threshold %v is outside [-1, 1]: %w", o.Threshold, errs.ErrPermanent)
 	case !inRange(o.MergeThreshold):
 		return o, fmt.Errorf("cluster: MergeThreshold %v is outside [-1, 1]: %w", o.MergeThreshold, errs.ErrPermanent)
+	case !inRange(o.RegroupThreshold):
+		return o, fmt.Errorf("cluster: RegroupThreshold %v is outside [-1, 1]: %w", o.RegroupThreshold, errs.ErrPermanent)
 	case !inRange(o.AttachThreshold):
 		return o, fmt.Errorf("cluster: AttachThreshold %v is outside [-1, 1]: %w", o.AttachThreshold, errs.ErrPermanent)
 	}
@@ -177,6 +188,9 @@ func groupComparing(ctx context.Context, vectors [][]float32, comparisons []Comp
 		return Result{}, err
 	}
 	if outliers, err = g.attachNear(ctx, clusters, outliers, attachFloor, g.opt.NearThreshold); err != nil {
+		return Result{}, err
+	}
+	if clusters, outliers, err = g.regroup(ctx, clusters, outliers); err != nil {
 		return Result{}, err
 	}
 	slices.Sort(outliers)

@@ -127,3 +127,30 @@ func (g *grouper) attachNear(ctx context.Context, clusters []leaf, cands []int, 
 	}
 	return cands, nil
 }
+
+// regroup gives the outliers left a last chance to form clusters among
+// themselves, held to RegroupThreshold instead of Threshold: a topic whose
+// keywords share a word only in twos and threes ("pothos care", "monstera
+// yellow leaves", "best low light houseplants") forms no cluster in the
+// strict tree but is one. Its strays are attached as in the second pass.
+func (g *grouper) regroup(ctx context.Context, clusters []leaf, outliers []int) ([]leaf, []int, error) {
+	if len(outliers) < g.opt.MinSize {
+		return clusters, outliers, nil
+	}
+	strict := g.opt.Threshold
+	g.opt.Threshold = g.opt.RegroupThreshold
+	// A generator of its own, so that the tree does not depend on how many
+	// draws the inverted files of the passes before took.
+	g.rng = newRNG(g.opt.Seed + 1)
+	more, rest, err := g.build(ctx, outliers)
+	g.opt.Threshold = strict
+	if err != nil {
+		return nil, nil, err
+	}
+	clusters = append(clusters, more...)
+	if rest, err = g.attach(ctx, clusters, rest, g.opt.AttachThreshold); err != nil {
+		return nil, nil, err
+	}
+	rest, err = g.attachNear(ctx, clusters, rest, attachFloor, g.opt.NearThreshold)
+	return clusters, rest, err
+}

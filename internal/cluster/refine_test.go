@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
@@ -72,7 +74,7 @@ func TestAttachNear(t *testing.T) {
 	phrases := []string{
 		"asana vs trello", "jira vs asana", "clickup vs monday.com", "project management software", // 0-3
 		"espresso machine under 500", "home espresso machine", "espresso machine cleaning", // 4-6
-		"clickup review", "lelit bianca v3", // 7, 8
+		"clickup review", "vintage typewriter ribbon", // 7, 8
 	}
 	g := grouperOf(t, phrases, Options{})
 	clusters := []leaf{leafOf(g, 0, 1, 2, 3), leafOf(g, 4, 5, 6)}
@@ -81,7 +83,7 @@ func TestAttachNear(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(rest, []int{8}) || !slices.Contains(clusters[0].members, 7) {
-		t.Errorf("attachNear left %v out, clusters %v %v; want clickup review in the first, lelit bianca out",
+		t.Errorf("attachNear left %v out, clusters %v %v; want clickup review in the first, typewriter ribbon out",
 			rest, clusters[0].members, clusters[1].members)
 	}
 }
@@ -142,4 +144,77 @@ func samplePhrases(t *testing.T) []string {
 		out = append(out, r[0])
 	}
 	return out
+}
+
+// TestRegroup: keywords of one topic too loosely related for Threshold
+// (each shares a word with one or two others only) form a cluster in the
+// last tree, held to RegroupThreshold, and a keyword close to none of them
+// stays out; with RegroupThreshold at Threshold nothing forms.
+func TestRegroup(t *testing.T) {
+	const dim, n = 256, 10
+	rng := rand.New(rand.NewPCG(5, 9))
+	unit := func(v []float32) []float32 {
+		var s float64
+		for _, x := range v {
+			s += float64(x) * float64(x)
+		}
+		for i := range v {
+			v[i] /= float32(math.Sqrt(s))
+		}
+		return v
+	}
+	random := func() []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return unit(v)
+	}
+	topic := random()
+	const alpha = 0.4 // each member's share of the topic: pairwise cosines about 0.16
+	var vecs [][]float32
+	for range n {
+		r := random()
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = alpha*topic[i] + float32(math.Sqrt(1-alpha*alpha))*r[i]
+		}
+		vecs = append(vecs, unit(v))
+	}
+	vecs = append(vecs, random())
+	for _, tt := range []struct {
+		regroup  float32
+		clusters int
+	}{
+		{0.25, 1},
+		{DefaultThreshold, 0},
+	} {
+		g := &grouper{m: matrix{}, opt: Options{RegroupThreshold: tt.regroup}, rng: newRNG(1), budget: bruteBudget}
+		var err error
+		if g.opt, err = g.opt.withDefaults(); err != nil {
+			t.Fatal(err)
+		}
+		m, valid, _, err := normalized(vecs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.m = m
+		clusters, rest, err := g.build(context.Background(), valid)
+		if err != nil || len(clusters) != 0 {
+			t.Fatalf("the strict tree made %d clusters (%v); the test needs none", len(clusters), err)
+		}
+		got, rest, err := g.regroup(context.Background(), nil, rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var members [][]int
+		for _, l := range got {
+			members = append(members, slices.Sorted(slices.Values(l.members)))
+		}
+		// The topic's cluster may leave out a member or two that the noise
+		// took far; never the unrelated keyword n.
+		if len(members) != tt.clusters || tt.clusters == 1 && (len(members[0]) < n-2 || slices.Contains(members[0], n)) {
+			t.Errorf("RegroupThreshold %v: regroup gives %v (outliers %v), want %d cluster(s) of the topic", tt.regroup, members, rest, tt.clusters)
+		}
+	}
 }

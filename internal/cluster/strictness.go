@@ -27,11 +27,11 @@ var Strictnesses = []Strictness{Strict, Balanced, Inclusive}
 func (s Strictness) Options() (Options, error) {
 	switch s {
 	case Strict:
-		return Options{Threshold: 0.4, MergeThreshold: 0.4, AttachThreshold: 0.35, NearThreshold: 0.5}, nil
+		return Options{Threshold: 0.4, MergeThreshold: 0.4, AttachThreshold: 0.35, NearThreshold: 0.45, RegroupThreshold: 0.35}, nil
 	case Balanced, "":
 		return Options{}, nil
 	case Inclusive:
-		return Options{Threshold: 0.3, MergeThreshold: 0.25, AttachThreshold: 0.2, NearThreshold: 0.3}, nil
+		return Options{Threshold: 0.3, MergeThreshold: 0.25, AttachThreshold: 0.2, NearThreshold: 0.25, RegroupThreshold: 0.2}, nil
 	}
 	return Options{}, fmt.Errorf("cluster: strictness %q is not strict, balanced or inclusive: %w", string(s), errs.ErrPermanent)
 }

@@ -91,7 +91,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Errorf("cluster job duration: %v, want one observation", m)
 	}
 	wantCounter(t, workerFams, "presswork_provider_calls_total",
-		map[string]string{"provider": offline.EmbedModel, "stage": "embed", "key": "operator", "outcome": "ok"}, 1)
+		map[string]string{"provider": offline.NewEmbedder(0).Name(), "stage": "embed", "key": "operator", "outcome": "ok"}, 1)
 	wantCounter(t, workerFams, "presswork_provider_calls_total",
 		map[string]string{"provider": offline.TextModelName, "stage": "cluster_name", "key": "operator", "outcome": "ok"}, 1)
 	if got := value(series(workerFams, "presswork_credits_total", map[string]string{"kind": "reserve"})); got != float64(job.CreditsReserved) {

@@ -21,6 +21,7 @@ const (
 var sets = [][2]string{
 	{"everyday (labelled)", "../../testdata/eval/everyday.csv"},
 	{"brands (labelled)", "../../testdata/eval/brands.csv"},
+	{"holdout (labelled, not tuned on)", "../../testdata/eval/holdout.csv"},
 	{"sample (testdata/sample-keywords.csv)", "../../testdata/sample-keywords.csv"},
 }
 

@@ -186,18 +186,21 @@ const (
 // doubled words (doubled: Go's regexp has no back-references), each with
 // what it says.
 var brokenTitleRules = []struct {
-	re  *regexp.Regexp
-	why string
+	re     *regexp.Regexp
+	why    string
+	unless *regexp.Regexp // a title this matches is fine
 }{
 	// "The Real Benefits of Is the Japan Rail Pass Worth It", "Air Fryer vs
 	// Are Air Fryers Healthy": a question keyword where a noun belongs.
 	{regexp.MustCompile(`(?i)\b(of|for|about|to|with|on|in|at|from|the|a|an|your|best|top|common|practical|smart|choose|vs\.?|versus|than) (` +
-		auxiliaries + `)\b`), "a question keyword embedded mid-sentence"},
+		auxiliaries + `)\b`), "a question keyword embedded mid-sentence", nil},
 	{regexp.MustCompile(`(?i)\b(the|a|an|your|best|top|common|practical|smart|choose|vs\.?|versus|than) (` +
-		questionWords + `|do)\b`), "a question keyword embedded mid-sentence"},
+		questionWords + `|do)\b`), "a question keyword embedded mid-sentence", nil},
 	// "How Much Does a Trip to Japan Cost Review": a question made a noun.
+	// "What Most People Get Wrong About Asana Alternatives" is not one: the
+	// noun is the object of "about".
 	{regexp.MustCompile(`(?i)^(` + auxiliaries + `|do|` + questionWords + `)\b.*\b(review|reviews|alternatives|explained|mistakes|tips)$`),
-		"a question keyword used as a noun"},
+		"a question keyword used as a noun", regexp.MustCompile(`(?i)\babout\b`)},
 }
 
 // BrokenTitle returns what is wrong with a title's grammar, "" when
@@ -209,7 +212,7 @@ func BrokenTitle(title string) string {
 		return fmt.Sprintf("%q doubled", w)
 	}
 	for _, rule := range brokenTitleRules {
-		if rule.re.MatchString(title) {
+		if rule.re.MatchString(title) && (rule.unless == nil || !rule.unless.MatchString(title)) {
 			return rule.why
 		}
 	}

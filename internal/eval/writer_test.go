@@ -29,6 +29,7 @@ func TestBrokenTitle(t *testing.T) {
 		"How to Potty Train a Puppy: A Step-by-Step Guide",
 		"Sourdough Starter Ratio 1:1:1 Explained",
 		"Hoka Speedgoat 5 Review: Pros, Cons and Verdict",
+		"What Most People Get Wrong About Asana Alternatives",
 	}
 	for _, title := range fine {
 		if why := BrokenTitle(title); why != "" {

@@ -10,11 +10,15 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 )
 
-// EmbedModel is the name of the offline embedding model; it is also the Model
-// reported in Usage.
-// (v2: query modifiers weigh little; a new name keeps v1 vectors cached by
-// earlier runs from being mixed with v2 ones.)
-const EmbedModel = "offline-ngram-v2"
+// EmbedModel is the name of the offline embedding model when WordNet is
+// there (see embed_semantic.go); it is also the Model reported in Usage.
+// EmbedModelLexical is its name without WordNet, spelling only. Vectors are
+// cached by model name, so the two are never mixed, nor with those of
+// earlier versions (v2: query modifiers weigh little).
+const (
+	EmbedModel        = "offline-wordnet-v1"
+	EmbedModelLexical = "offline-ngram-v3"
+)
 
 // DefaultDimensions is the vector length NewEmbedder uses when given none.
 const DefaultDimensions = 512
@@ -49,12 +53,15 @@ const embedCheckEvery = 1000
 // digits); articles, prepositions and "and"/"or" are dropped unless the text
 // has nothing else. Each word adds three kinds of features: the word itself
 // (weight 2), a crude stem, so that "shoes" meets "shoe" and "running" meets
-// "run" (weight 2), and the character trigrams of " word " (weight 1). Each
-// feature is hashed with FNV-1a to an index and a sign, and the vector is
-// L2-normalized. The zero value uses DefaultDimensions. It is safe for
+// "run" (weight 2), and the character trigrams of " word " (weight 1); a
+// word WordNet knows adds its senses and their hypernyms, and a brand its
+// category words (embed_semantic.go). Each feature is hashed with FNV-1a
+// to an index and a sign, and the vector is L2-normalized. The zero value
+// uses DefaultDimensions and WordNet from WORDNET_DIR. It is safe for
 // concurrent use.
 type Embedder struct {
 	dims int
+	lex  *lexicon // nil: the shared one
 }
 
 var _ ai.Embedder = (*Embedder)(nil)
@@ -65,8 +72,23 @@ func NewEmbedder(dims int) *Embedder {
 	return &Embedder{dims: dims}
 }
 
-// Name returns the model name, "offline-ngram-v1".
-func (e *Embedder) Name() string { return EmbedModel }
+// Name returns the model name: EmbedModel, or EmbedModelLexical when
+// WordNet could not be read.
+func (e *Embedder) Name() string {
+	if e.lexicon().db == nil {
+		return EmbedModelLexical
+	}
+	return EmbedModel
+}
+
+// lexicon returns the embedder's lexicon, loading the shared one on first
+// use.
+func (e *Embedder) lexicon() *lexicon {
+	if e == nil || e.lex == nil {
+		return sharedLexicon()
+	}
+	return e.lex
+}
 
 // Dimensions returns the length of every vector Embed returns.
 func (e *Embedder) Dimensions() int {
@@ -85,10 +107,10 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, ai.U
 		return nil, ai.Usage{}, err
 	}
 	d := e.Dimensions()
-	usage := ai.Usage{Model: EmbedModel}
+	usage := ai.Usage{Model: e.Name()}
 	backing := make([]float32, len(texts)*d)
 	out := make([][]float32, len(texts))
-	f := newFeaturizer()
+	f := newFeaturizer(e.lexicon())
 	for i, text := range texts {
 		if i > 0 && i%embedCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -110,14 +132,22 @@ type featurizer struct {
 	pad   []byte // " word " for trigrams
 	stem  []byte // the stem of the current word
 	mods  []bool // mods[i]: word i is part of a query modifier
+	// colloc[i] is the length of the WordNet collocation starting at word
+	// i ("snake plant"), 0 for a later word of one, -1 outside any.
+	colloc []int
+	join   []byte // a collocation's words joined by "_"
+	lex    *lexicon
 }
 
-func newFeaturizer() *featurizer {
+func newFeaturizer(lex *lexicon) *featurizer {
 	return &featurizer{
-		words: make([]byte, 0, 256),
-		ends:  make([]int, 0, 32),
-		pad:   make([]byte, 0, 64),
-		stem:  make([]byte, 0, 64),
+		lex:    lex,
+		colloc: make([]int, 0, 32),
+		join:   make([]byte, 0, 64),
+		words:  make([]byte, 0, 256),
+		ends:   make([]int, 0, 32),
+		pad:    make([]byte, 0, 64),
+		stem:   make([]byte, 0, 64),
 	}
 }
 
@@ -140,17 +170,28 @@ func (f *featurizer) embed(text string, v []float32) int {
 	if !slices.Contains(f.mods, false) {
 		weight = 1
 	}
+	f.collocations()
 	for i := range n {
 		w := f.word(i)
 		if !keepStop && isEmbedStopWord(w) && !f.mods[i] {
 			continue
 		}
-		scale := float32(1)
 		if f.mods[i] {
-			scale = weight
+			f.addWord(w, v, weight)
+			continue
 		}
-		f.addWord(w, v, scale)
+		// A word of many senses says less of a topic; the meaning of a
+		// collocation is the whole's, not its words'.
+		wi := f.lex.info(w)
+		f.addWord(w, v, wi.scale)
+		switch {
+		case f.colloc[i] < 0:
+			addSemantic(wi, v, wi.scale)
+		case f.colloc[i] > 0:
+			addSemantic(f.lex.info(f.joined(i, f.colloc[i])), v, 1)
+		}
 	}
+	f.addBrands(v)
 	normalizeVec(v)
 	return n
 }
@@ -223,7 +264,11 @@ func (f *featurizer) addWord(w []byte, v []float32, scale float32) {
 // addFeature hashes the feature (tag, b) to an index and a sign and adds
 // weight there.
 func addFeature(v []float32, tag byte, b []byte, weight float32) {
-	h := fnv1a(tag, b)
+	addHashed(v, fnv1a(tag, b), weight)
+}
+
+// addHashed adds weight at the index and sign of hash h.
+func addHashed(v []float32, h uint64, weight float32) {
 	// FNV's low bits mix poorly; take the index from the high half and the
 	// sign from another bit, after a final avalanche.
 	h ^= h >> 33
