@@ -162,15 +162,17 @@ func TestWriteSection(t *testing.T) {
 func TestMirrorsWorker(t *testing.T) {
 	calls := map[string][]string{
 		"../worker/cluster.go": {
-			"cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)",
+			// On a site without clusters (the eval's case) no keyword joins an
+			// existing one, so rest holds them all and this is the eval's call.
+			"cluster.GroupComparing(ctx, pick(kv, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)",
 			"slices.Concat(phrases, sides)",
 			"cluster.Strictness(site.Clustering)",
-			fmt.Sprintf("embedChunk = %d", embedChunk),
 			fmt.Sprintf("keywordInfos(members, %d), KeywordCount: len(members)}", nameKeywords),
 			"ai.TitleName(phrase, []string{phrase})",
 			"out[i].Name = ai.UniqueName(out[i].Name, phrases, taken)",
 			"taken, err := c.siteClusterNames(",
 		},
+		"../worker/embed.go":  {fmt.Sprintf("embedChunk = %d", embedChunk)},
 		"../worker/ideas.go":  {fmt.Sprintf("keywords[:min(len(keywords), %d)]", ideaKeywords)},
 		"../store/content.go": {"ORDER BY volume DESC NULLS LAST, id"},
 	}

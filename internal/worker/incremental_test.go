@@ -3,6 +3,7 @@ package worker_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -202,19 +203,26 @@ func recluster(t *testing.T, h *apptest.Harness, c *client.Client, tenant, siteI
 	t.Helper()
 	st := h.App.Store
 	ctx := apptest.Context(t)
-	from, into := holder(members, "how to teach a dog to heel"), holder(members, "dog training")
-	kws, err := st.ClusterKeywords(ctx, tenant, from)
-	apptest.Must(t, err, "keywords")
-	var moved int64
-	for _, k := range kws {
-		if k.Phrase == "how to teach a dog to sit" {
-			moved = k.ID
+	withIdeas := holder(members, "profit first for freelancers")
+	// A keyword moves from the dog-training cluster to another (neither
+	// locked nor the one given ideas): both become edited.
+	from, into := holder(members, "how to teach a dog to heel"), int64(0)
+	ids := slices.Sorted(maps.Keys(members))
+	for _, id := range ids {
+		if id != from && id != locked && id != withIdeas && id != 0 {
+			into = id
+			break
 		}
 	}
+	kws, err := st.ClusterKeywords(ctx, tenant, from)
+	apptest.Must(t, err, "keywords")
+	if len(kws) < 2 || into == 0 {
+		t.Fatalf("cluster %d has %d keywords and no other cluster to move one to (%d)", from, len(kws), into)
+	}
+	moved := kws[len(kws)-1].ID
 	var cl store.Cluster
 	apptest.Must(t, c.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/clusters/%d/keywords", into),
 		map[string]any{"keyword_ids": []int64{moved}}, &cl), "move a keyword")
-	withIdeas := holder(members, "profit first for freelancers")
 	acc := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{withIdeas}, "count": 1})
 	apptest.WaitJobState(t, st, tenant, acc.Jobs[0].ID, store.JobSucceeded)
 	before, members := siteClusters(t, st, tenant, siteID)
