@@ -172,6 +172,15 @@ type DraftInput struct {
 	// draft's length may be before it is sent back to be expanded or
 	// trimmed; zero means DefaultWordBand.
 	WordBand int `json:"word_band,omitempty"`
+	// InternalLinks are the site's pages closest to the idea: the draft
+	// links to 2 to 5 of them, and to no other page of the site.
+	InternalLinks []LinkTarget `json:"internal_links,omitempty"`
+}
+
+// LinkTarget is a page of the site a draft may link to.
+type LinkTarget struct {
+	URL   string `json:"url"`
+	Title string `json:"title"`
 }
 
 // WordTarget is the length the profile aims for in this draft's content

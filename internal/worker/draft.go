@@ -2,10 +2,13 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/links"
 	"github.com/presswork/presswork/internal/markup"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
@@ -19,6 +22,8 @@ type draftStore interface {
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
+	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
+	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 }
 
 // Drafter runs draft:write jobs.
@@ -29,7 +34,12 @@ type Drafter struct {
 	minWords map[string]int
 	// wordBand is how far (percent) a draft may be from its word target.
 	wordBand int
+	// links finds the site's pages to link to and checks the links made.
+	links *InternalLinks
 }
+
+// draftLinkPages is how many of the site's pages a draft is offered.
+const draftLinkPages = 8
 
 // Work writes the article for an idea (the subject). It costs its quote:
 // three credits by default. The model's answer is checkpointed, so a
@@ -47,12 +57,15 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
-	writer, _, err := d.models.For(ctx, p.TenantID, ai.StageDraft)
+	writer, embedder, err := d.models.For(ctx, p.TenantID, ai.StageDraft)
 	if err != nil {
 		return err
 	}
 	var usage ai.Usage
 	answer, err := remembered(ctx, d.store, p, job.Attempts, stepAnswer, func() (draftAnswer, error) {
+		if in.InternalLinks, err = d.linkTargets(ctx, p.TenantID, idea, embedder, &usage); err != nil {
+			return draftAnswer{}, err
+		}
 		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, in) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
 	})
@@ -61,6 +74,16 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	out := answer.Draft
 	out.Fixes, out.Warnings = answer.Fixes, answer.Warnings
+	site, err := d.store.GetSite(ctx, p.TenantID, idea.SiteID)
+	if err != nil {
+		return err
+	}
+	// A link to a page of the site that is not in its inventory was made
+	// up (or the page is gone): it is removed, its text kept.
+	var removed []links.Removed
+	if out.BodyHTML, removed, err = d.links.Check(ctx, p.TenantID, site, out.BodyHTML); err != nil {
+		return err
+	}
 	row := store.Draft{Title: out.Title, Slug: out.Slug, Excerpt: out.Excerpt, MetaTitle: out.MetaTitle,
 		MetaDescription: out.MetaDescription, FocusKeyword: out.FocusKeyword, BodyHTML: out.BodyHTML,
 		WordCount: markup.WordCount(out.BodyHTML)}
@@ -70,6 +93,10 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	if len(out.Warnings) > 0 {
 		result["warnings"] = out.Warnings
+	}
+	result["internal_links"] = links.Count(out.BodyHTML, site.URL)
+	if len(removed) > 0 {
+		result["links_removed"] = removed
 	}
 	return d.store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
 }
@@ -109,6 +136,37 @@ func (d *Drafter) input(ctx context.Context, tenantID int64, idea store.IdeaInCo
 	return ai.DraftInput{SiteName: idea.SiteName, ClusterName: idea.ClusterName, Title: idea.Title,
 		ContentType: idea.ContentType, TargetKeywords: idea.TargetKeywords, Outline: outline,
 		MinWords: d.minWords[idea.ContentType], Profile: profile, FAQQuestions: questions, WordBand: d.wordBand}, nil
+}
+
+// linkTargets returns the site's pages closest to the idea, for the draft
+// to link to; never the idea's own post. What embedding them costs is
+// added to usage.
+func (d *Drafter) linkTargets(ctx context.Context, tenantID int64, idea store.IdeaInContext, embedder ai.Embedder,
+	usage *ai.Usage) ([]ai.LinkTarget, error) {
+	if d.links == nil || embedder == nil {
+		return nil, nil
+	}
+	exclude := ""
+	if idea.DraftID != nil {
+		own, err := d.store.GetDraft(ctx, tenantID, *idea.DraftID)
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			return nil, err
+		}
+		if own.WPLink != nil {
+			exclude = *own.WPLink
+		}
+	}
+	about := idea.Title + ". " + strings.Join(idea.TargetKeywords, ", ")
+	entries, u, err := d.links.Relevant(ctx, tenantID, idea.SiteID, embedder, about, exclude, draftLinkPages)
+	usage.Add(u)
+	if err != nil {
+		return nil, fmt.Errorf("pages of the site to link to: %w", err)
+	}
+	out := make([]ai.LinkTarget, len(entries))
+	for i, e := range entries {
+		out[i] = ai.LinkTarget{URL: e.URL, Title: e.Title}
+	}
+	return out, nil
 }
 
 // maxFAQQuestions caps the question keywords a draft's FAQ is offered.

@@ -99,7 +99,7 @@ func Register(mux *asynq.ServeMux, d Deps) {
 			retry: retry}).Work},
 		{typ: tasks.TypeIdeas, work: (&IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: retry}).Work},
 		{typ: tasks.TypeDraft, work: (&Drafter{store: d.Store, models: models, minWords: d.DraftMinWords,
-			wordBand: d.DraftWordBand}).Work},
+			wordBand: d.DraftWordBand, links: NewInternalLinks(d.Store, d.CallRetryBase)}).Work},
 		{typ: tasks.TypeImage, work: (&Illustrator{store: d.Store, models: models, perImage: d.Costs.Image,
 			cancelCheck: d.CancelCheck, log: d.Log}).Work},
 		{typ: tasks.TypePublish, work: publisher.Work, note: publisher.noteFailure},

@@ -34,6 +34,7 @@ func writeDraft(in ai.DraftInput) ai.Draft {
 			}
 		}
 		d = (&draftWriter{rng: rng}).write(in, target)
+		d.BodyHTML = withInternalLinks(d.BodyHTML, in.InternalLinks)
 		n := markup.WordCount(d.BodyHTML)
 		switch {
 		case n < lo:
