@@ -81,12 +81,40 @@ function refill(tableID, rows, render, keep) {
   for (const c of document.querySelectorAll("#" + tableID + " .row-select")) if (picked.has(Number(c.value))) c.checked = true;
 }
 
+// A table shows pageRows rows at a time: the rows its filter keeps, a page
+// of them, with a pager below when there is more than one page.
+const pageRows = 50;
+const pageOf = {}; // table id -> the page shown, from 0
+
 function applyFilter(tableID) {
   const input = document.querySelector('[data-filter="' + tableID + '"]');
   const q = input ? input.value.trim().toLowerCase() : "";
+  const kept = [];
   for (const tr of document.querySelectorAll("#" + tableID + " tbody tr")) {
     tr.hidden = q !== "" && !tr.textContent.toLowerCase().includes(q);
+    if (!tr.hidden) kept.push(tr);
   }
+  const pages = Math.max(1, Math.ceil(kept.length / pageRows));
+  const p = Math.min(pageOf[tableID] || 0, pages - 1);
+  pageOf[tableID] = p;
+  kept.forEach((tr, i) => { if (i < p * pageRows || i >= (p + 1) * pageRows) tr.hidden = true; });
+  pager(tableID, p, pages, kept.length);
+}
+
+// pager shows (or hides, for one page) the page buttons below a table.
+function pager(tableID, p, pages, rows) {
+  const table = document.getElementById(tableID);
+  if (!table) return;
+  let nav = document.querySelector('.pager[data-table="' + tableID + '"]');
+  if (!nav) {
+    nav = el("div", { class: "pager", "data-table": tableID });
+    (table.closest(".scroll") || table).after(nav);
+  }
+  nav.hidden = pages <= 1;
+  const go = to => () => { pageOf[tableID] = to; applyFilter(tableID); };
+  nav.replaceChildren(el("button", { type: "button", class: "page-prev", disabled: p === 0, onclick: go(p - 1) }, "Previous"),
+    " Page " + (p + 1) + " of " + pages + " (" + rows + " rows) ",
+    el("button", { type: "button", class: "page-next", disabled: p >= pages - 1, onclick: go(p + 1) }, "Next"));
 }
 
 function selectBox(id, label) {
@@ -390,7 +418,20 @@ const pages = {
           el("td", {}, d.word_count), el("td", {}, link ? el("a", { href: link, rel: "noopener" }, "view post") : ""));
       });
     });
-    const loadAll = () => { loadClusters(); loadOutliers(); loadIdeas(); loadDrafts(); };
+    const loadLinks = () => guard(async () => {
+      const inv = await listAll("/v1/sites/" + id + "/links");
+      fill("links-table", inv, l => el("tr", {}, el("td", {}, l.title), el("td", {}, l.kind), el("td", {}, l.source === "presswork" ? "Presswork" : "WordPress"),
+        el("td", { class: "wide-only" }, el("a", { href: l.url, rel: "noopener" }, l.url))));
+    });
+    const why = { same_primary_keyword: "the same primary keyword", similar_title: "a title that means the same" };
+    const loadConflicts = () => guard(async () => {
+      const refused = await listAll("/v1/sites/" + id + "/idea-conflicts");
+      fill("conflicts-table", refused, r => el("tr", {}, el("td", {}, r.title, " ", el("small", {}, "(" + r.target_keywords[0] + ")")),
+        el("td", {}, why[r.reason] || r.reason, r.similarity ? " (" + r.similarity.toFixed(2) + ")" : ""), el("td", {}, r.conflicting_title)));
+    });
+    const refreshLinks = document.getElementById("refresh-links");
+    if (refreshLinks) refreshLinks.addEventListener("click", () => run("Read the site's pages", "POST", "/v1/sites/" + id + "/links/refresh", null, loadLinks));
+    const loadAll = () => { loadClusters(); loadOutliers(); loadIdeas(); loadDrafts(); loadLinks(); loadConflicts(); };
     withoutDraft.addEventListener("change", loadIdeas);
     status.addEventListener("change", loadDrafts);
     guard(async () => {
@@ -652,7 +693,9 @@ function bodyChecks(html, siteHost, focus) {
 
 function escapeHTML(s) { return s.replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
 
-document.addEventListener("input", ev => { if (ev.target.dataset && ev.target.dataset.filter) applyFilter(ev.target.dataset.filter); });
+document.addEventListener("input", ev => {
+  if (ev.target.dataset && ev.target.dataset.filter) { pageOf[ev.target.dataset.filter] = 0; applyFilter(ev.target.dataset.filter); }
+});
 document.addEventListener("change", ev => {
   if (ev.target.classList.contains("select-all")) {
     const table = ev.target.closest("table");
