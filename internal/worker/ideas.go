@@ -21,6 +21,7 @@ type ideasStore interface {
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	SiteIdeaRefs(ctx context.Context, tenantID, siteID, clusterID int64) ([]store.IdeaRef, error)
+	SiteLinks(ctx context.Context, tenantID, siteID int64) ([]store.Link, error)
 	SaveIdeasRefusing(ctx context.Context, o store.Outcome, cluster store.Cluster, ideas []store.NewIdea,
 		refused []store.RefusedIdea) error
 	embeddingCache
@@ -162,6 +163,17 @@ func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.
 	siteIdeas, err := w.store.SiteIdeaRefs(ctx, p.TenantID, site.ID, cluster.ID)
 	if err != nil {
 		return ai.IdeasInput{}, cluster, nil, err
+	}
+	// The site's own posts and pages (not Presswork's, whose ideas are
+	// above) compete for queries too: by title, as ideas without an id.
+	pages, err := w.store.SiteLinks(ctx, p.TenantID, site.ID)
+	if err != nil {
+		return ai.IdeasInput{}, cluster, nil, err
+	}
+	for _, l := range pages {
+		if l.Source == store.LinkWordPress {
+			siteIdeas = append(siteIdeas, store.IdeaRef{Title: l.Title})
+		}
 	}
 	profile, err := siteProfile(ctx, w.store, p.TenantID, site.ID)
 	if err != nil {

@@ -2,10 +2,12 @@ package worker_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -76,9 +78,19 @@ func TestIdeasRefuseDuplicates(t *testing.T) {
 			TargetKeywords: []string{"clean espresso grinder"}, Outline: outline()},
 		{Title: "How to Clean Your Espresso Grinder", ContentType: "how_to",
 			TargetKeywords: []string{"espresso grinder cleaning tablets"}, Outline: outline()},
+		// Near-identical to the first cluster's idea.
+		{Title: "Choosing an Espresso Grinder (First Idea 0)", ContentType: "guide",
+			TargetKeywords: []string{"grinder choice"}, Outline: outline()},
+		// Near-identical to a page of the site that Presswork did not make.
+		{Title: "Descaling Guide for Espresso Machines", ContentType: "guide",
+			TargetKeywords: []string{"descaling espresso machine"}, Outline: outline()},
 	}}
+	sum := sha256.Sum256([]byte("The Espresso Machine Descaling Guide"))
+	_, err = st.ReplaceLinks(ctx, tenant, seed.Site.ID, time.Now(), []store.NewLink{{WPID: 5, Kind: "page",
+		URL: "https://seed.example.com/descaling/", Title: "The Espresso Machine Descaling Guide", TitleHash: sum[:]}})
+	apptest.Must(t, err, "store the inventory")
 	mux := workers(t, h, offlineWith(model))
-	acc := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{second.ID}, "count": 3})
+	acc := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{second.ID}, "count": 5})
 	id := acc.Jobs[0].ID
 	payload, err := json.Marshal(tasks.Payload{TenantID: tenant, JobID: id, SubjectID: second.ID})
 	apptest.Must(t, err, "payload")
@@ -90,8 +102,8 @@ func TestIdeasRefuseDuplicates(t *testing.T) {
 		Refused int `json:"refused_duplicates"`
 	}
 	apptest.Must(t, json.Unmarshal(j.Result, &result), "job result")
-	if j.State != store.JobSucceeded || result.Ideas != 1 || result.Refused != 2 {
-		t.Fatalf("job %s with result %s, want succeeded with 1 idea and 2 refused", j.State, j.Result)
+	if j.State != store.JobSucceeded || result.Ideas != 1 || result.Refused != 4 {
+		t.Fatalf("job %s with result %s, want succeeded with 1 idea and 4 refused", j.State, j.Result)
 	}
 	perIdea := h.App.Config.Costs.Idea
 	if j.CreditsCharged != perIdea {
@@ -107,8 +119,14 @@ func TestIdeasRefuseDuplicates(t *testing.T) {
 		Items []store.IdeaConflict `json:"items"`
 	}
 	apptest.Must(t, c.Do(ctx, "GET", fmt.Sprintf("/v1/sites/%d/idea-conflicts", seed.Site.ID), nil, &page), "list conflicts")
-	if len(page.Items) != 2 {
-		t.Fatalf("conflicts %+v, want 2", page.Items)
+	if len(page.Items) != 4 {
+		t.Fatalf("conflicts %+v, want 4", page.Items)
+	}
+	if c := page.Items[2]; c.Reason != "similar_title" || c.ConflictsWith == nil || *c.ConflictsWith != seed.Ideas[0].ID {
+		t.Errorf("third conflict %+v, want a similar title refused for idea %d of the other cluster", c, seed.Ideas[0].ID)
+	}
+	if c := page.Items[3]; c.Reason != "similar_title" || c.ConflictsWith != nil || c.ConflictingTitle != "The Espresso Machine Descaling Guide" {
+		t.Errorf("fourth conflict %+v, want a similar title refused for the site's own page", c)
 	}
 	first, other := page.Items[0], page.Items[1]
 	if first.Title != "The Espresso Grinders Worth Buying" || first.Reason != "same_primary_keyword" ||
@@ -128,7 +146,7 @@ func TestIdeasRefuseDuplicates(t *testing.T) {
 	apptest.Must(t, mux.ProcessTask(ctx, asynq.NewTask(tasks.TypeIdeas, payload)), "second delivery")
 	again, err := st.ListIdeaConflicts(ctx, tenant, seed.Site.ID, store.Page{Limit: 10})
 	apptest.Must(t, err, "list conflicts")
-	if len(again) != 2 || model.calls != 1 {
-		t.Errorf("after a second delivery: %d conflicts and %d model calls, want 2 and 1", len(again), model.calls)
+	if len(again) != 4 || model.calls != 1 {
+		t.Errorf("after a second delivery: %d conflicts and %d model calls, want 4 and 1", len(again), model.calls)
 	}
 }
