@@ -39,6 +39,8 @@ func TestDraftBodyEditorInBrowser(t *testing.T) {
 	apptest.Must(t, st.SaveDraft(apptest.Context(t), store.Outcome{TenantID: tid,
 		JobID: apptest.FreeJob(t, st, tid, tasks.TypeDraft, idea.SiteID, idea.ID)}, idea,
 		store.Draft{Title: idea.Title, Slug: "body-draft", BodyHTML: "<p>Two words</p>", WordCount: 2, FocusKeyword: "espresso grinder"}), "save draft")
+	apptest.Must(t, st.SetSiteContentProfile(apptest.Context(t), tid, idea.SiteID, []byte(`{"faq":true,"word_targets":{"guide":600}}`)),
+		"site profile")
 	drafts, err := st.ListDrafts(apptest.Context(t), tid, idea.SiteID, store.Page{Limit: 10})
 	apptest.Must(t, err, "list drafts")
 	id := drafts[0].ID
@@ -59,7 +61,8 @@ func TestDraftBodyEditorInBrowser(t *testing.T) {
 		chromedp.Navigate(fmt.Sprintf("%s/ui/drafts/%d", h.URL, id)))
 	step("see the body",
 		poll(`document.querySelector("#f-body_html").value === "<p>Two words</p>"`),
-		check("faq", "no FAQ section"),
+		check("faq", "no FAQ section (the profile asks for one)"),
+		check("words", "the profile aims at 600 for a guide, 420 to 780"),
 		check("internal-links", "0 links to this site"))
 	step("type a body",
 		chromedp.SetValue("#f-body_html", editedBody),

@@ -35,6 +35,7 @@ const (
 // clusterStore is what the clustering stage reads and writes.
 type clusterStore interface {
 	checkpointStore
+	profileStore
 	GetJob(ctx context.Context, tenantID int64, id string) (store.Job, error)
 	ReleasableClusters(ctx context.Context, tenantID, siteID int64) ([]int64, error)
 	ClusterableKeywords(ctx context.Context, tenantID, siteID int64, release []int64, limit int) ([]store.Keyword, error)
@@ -193,7 +194,11 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return err
 	}
-	clusters, nameUsage, err := c.nameClusters(ctx, p, writer, site.Name, groups, saved, taken)
+	profile, err := siteProfile(ctx, c.store, p.TenantID, site.ID)
+	if err != nil {
+		return err
+	}
+	clusters, nameUsage, err := c.nameClusters(ctx, p, writer, site.Name, profile, groups, saved, taken)
 	usage.Add(nameUsage)
 	if err != nil {
 		return err
@@ -546,7 +551,7 @@ func (g grouping) resolve(keywords []store.Keyword) (groups [][]store.Keyword, j
 // keep their names: they are paid for. A group left empty is skipped (its
 // index keeps its checkpoint step). Names are then made unique on the site
 // (taken holds the ai.NameKey of its names).
-func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *ai.Writer, siteName string,
+func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *ai.Writer, siteName string, profile ai.Profile,
 	groups [][]store.Keyword, saved map[string]json.RawMessage, taken map[string]bool) ([]store.NewCluster, ai.Usage, error) {
 	out := make([]store.NewCluster, len(groups))
 	usages := make([]ai.Usage, len(groups))
@@ -567,7 +572,7 @@ func (c *Clusterer) nameClusters(ctx context.Context, p tasks.Payload, writer *a
 			if failed.Load() {
 				return nil
 			}
-			name, usage, err := c.nameOne(ctx, writer, siteName, members)
+			name, usage, err := c.nameOne(ctx, writer, siteName, profile, members)
 			usages[i] = usage
 			if err == nil {
 				out[i] = name.cluster(members)
@@ -631,9 +636,11 @@ func (c *Clusterer) siteClusterNames(ctx context.Context, tenantID, siteID int64
 
 // nameOne asks the model for a group's name (callRetry.ask); when its
 // answers stay unusable the group is named after its most central keyword.
-func (c *Clusterer) nameOne(ctx context.Context, writer *ai.Writer, siteName string, members []store.Keyword) (clusterName, ai.Usage, error) {
+func (c *Clusterer) nameOne(ctx context.Context, writer *ai.Writer, siteName string, profile ai.Profile,
+	members []store.Keyword) (clusterName, ai.Usage, error) {
 	// The model sees the ten most central keywords and the cluster's size.
 	in := ai.ClusterNameInput{SiteName: siteName, Keywords: keywordInfos(members, 10), KeywordCount: len(members)}
+	in.Profile = profile // its language names the cluster
 	var total ai.Usage
 	name, err := askChat(ctx, &total, func() (ai.ClusterName, ai.Usage, error) { return writer.NameCluster(ctx, in) })
 	switch {

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +18,8 @@ import (
 )
 
 // TestStagesReceiveTheProfile: the site's content profile (its own fields
-// over the tenant's defaults) reaches the draft, ideas and image prompt
-// stages as data,
+// over the tenant's defaults) reaches the draft, ideas, image prompt and
+// cluster naming stages as data,
 // in the input and in the rendered prompt, with the cluster's question
 // keywords for the FAQ; the draft written from it has the sections asked
 // for.
@@ -69,9 +70,23 @@ func TestStagesReceiveTheProfile(t *testing.T) {
 	}
 	imageJob := apptest.Post(t, c, "/v1/images/generate", map[string]any{"draft_ids": []int64{drafted[0].ID}}).Jobs[0].ID
 	apptest.WaitJobState(t, st, tenant, imageJob, store.JobSucceeded)
+	// New keywords of another topic: a clustering names their cluster.
+	latte, err := kwimport.ParseCSV(strings.NewReader("phrase\nlatte art milk\nlatte art pitcher\nlatte art for beginners\nlatte art heart\n"), 10)
+	apptest.Must(t, err, "parse keywords")
+	_, err = st.ImportKeywords(ctx, tenant, seed.Site.ID, latte.Rows)
+	apptest.Must(t, err, "import keywords")
+	clusterJob := apptest.Post(t, c, "/v1/sites/"+fmt.Sprint(seed.Site.ID)+"/clustering", nil).Jobs[0].ID
+	apptest.WaitJobState(t, st, tenant, clusterJob, store.JobSucceeded)
 
 	mu.Lock()
 	defer mu.Unlock()
+	names := seen[ai.StageClusterName]
+	if len(names) == 0 {
+		t.Fatal("no cluster naming call")
+	}
+	if in, ok := names[0].Input.(ai.ClusterNameInput); !ok || !cmp.Equal(want, in.Profile) {
+		t.Errorf("the cluster naming stage's input %T has profile %+v", names[0].Input, in.Profile)
+	}
 	drafts := seen[ai.StageDraft]
 	if len(drafts) != 1 {
 		t.Fatalf("%d draft calls, want 1 (the offline draft meets its target)", len(drafts))

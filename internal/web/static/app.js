@@ -493,11 +493,11 @@ const pages = {
         f.error_code ? el("code", { class: "error-code" }, f.error_code) : "", " · " + fmtTime(f.at) + " · " + next + " · job " + f.job_id);
     };
     const fields = ["title", "slug", "excerpt", "meta_title", "meta_description", "focus_keyword"];
-    let siteHost = "";
+    let siteHost = "", profile = null, contentType = "";
     const bodyBox = document.getElementById("f-body_html");
     const preview = () => {
       document.getElementById("preview").srcdoc = "<h1>" + escapeHTML(document.getElementById("f-title").value) + "</h1>" + bodyBox.value;
-      const checks = bodyChecks(bodyBox.value, siteHost, document.getElementById("f-focus_keyword").value);
+      const checks = bodyChecks(bodyBox.value, siteHost, document.getElementById("f-focus_keyword").value, profile, contentType);
       document.getElementById("body-checks").replaceChildren(...checks.map(c => el("li", { class: c.ok ? "check-ok" : "check-warn", "data-check": c.name }, c.text)));
     };
     bodyBox.addEventListener("input", preview);
@@ -512,6 +512,8 @@ const pages = {
     const load = () => guard(async () => {
       draft = await api("GET", "/v1/drafts/" + id);
       if (!siteHost) siteHost = await api("GET", "/v1/sites/" + draft.site_id).then(s => new URL(s.url).host).catch(() => "");
+      if (!profile) profile = await api("GET", "/v1/sites/" + draft.site_id + "/profile").then(p => p.effective).catch(() => ({}));
+      if (!contentType) contentType = await api("GET", "/v1/ideas/" + draft.idea_id).then(i => i.content_type).catch(() => "");
       document.querySelector("h1").textContent = draft.title;
       const link = webLink(draft.wp_link);
       document.getElementById("draft-summary").replaceChildren("Status ", el("span", { class: "badge " + draft.status, id: "draft-status" }, draft.status),
@@ -665,7 +667,8 @@ function reportView(r) {
 // bodyChecks reads an article's HTML as an editor would check it: its
 // length, its links to the site and to other sites, its FAQ and whether
 // the focus keyword appears. Each check is {name, ok, text}.
-function bodyChecks(html, siteHost, focus) {
+function bodyChecks(html, siteHost, focus, profile, contentType) {
+  profile = profile || {};
   const doc = new DOMParser().parseFromString(html, "text/html");
   const text = doc.body.textContent || "";
   const words = (text.match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) || []).length;
@@ -681,12 +684,17 @@ function bodyChecks(html, siteHost, focus) {
   for (let n = faq && faq.nextElementSibling; n && n.tagName !== "H2"; n = n.nextElementSibling) if (n.tagName === "H3") questions++;
   const h2s = doc.querySelectorAll("h2").length;
   const hasFocus = focus && text.toLowerCase().includes(focus.toLowerCase());
+  const target = (profile.word_targets || {})[contentType] || 0, band = 0.3;
+  const lengthCheck = target
+    ? { name: "words", ok: Math.abs(words - target) <= band * target, text: words + " words (the profile aims at " + target + " for a " + contentType + ", " + Math.round((1 - band) * target) + " to " + Math.round((1 + band) * target) + ")" }
+    : { name: "words", ok: words >= 300, text: words + " words" + (words < 300 ? " (short for an article)" : "") };
+  const faqWanted = !!profile.faq;
   return [
-    { name: "words", ok: words >= 300, text: words + " words" + (words < 300 ? " (short for an article)" : "") },
+    lengthCheck,
     { name: "sections", ok: h2s >= 2, text: h2s + " sections (H2)" },
     { name: "internal-links", ok: internal >= 2 && internal <= 5, text: internal + " links to this site" + (internal < 2 ? " (2 to 5 help readers and search engines)" : internal > 5 ? " (more than 5)" : "") },
     { name: "external-links", ok: true, text: external + " links to other sites (published with rel=nofollow)" },
-    { name: "faq", ok: questions > 0, text: questions ? "FAQ with " + questions + " question(s): published with FAQPage structured data" : "no FAQ section" },
+    { name: "faq", ok: questions > 0 || !faqWanted, text: questions ? "FAQ with " + questions + " question(s): published with FAQPage structured data" : "no FAQ section" + (faqWanted ? " (the profile asks for one)" : "") },
     { name: "focus", ok: !!hasFocus, text: focus ? (hasFocus ? "the focus keyword appears" : "the focus keyword \"" + focus + "\" does not appear") : "no focus keyword" },
   ];
 }
