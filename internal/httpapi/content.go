@@ -110,28 +110,19 @@ func (s *Server) listKeywords(c echo.Context) error {
 }
 
 func (s *Server) listClusters(c echo.Context) error {
-	siteID, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
-		return err
-	}
-	clusters, err := s.store.ListClusters(ctx, tenant, siteID, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, listOf(clusters, p, func(c store.Cluster) int64 { return c.ID }))
+	return listOfSite(s, c, s.store.ListClusters, func(cl store.Cluster) int64 { return cl.ID })
 }
 
 // listIdeaConflicts lists the ideas refused on a site because the site
-// already had an idea for the same query.
+// already had an idea (or a page) for the same query.
 func (s *Server) listIdeaConflicts(c echo.Context) error {
+	return listOfSite(s, c, s.store.ListIdeaConflicts, func(ic store.IdeaConflict) int64 { return ic.ID })
+}
+
+// listOfSite answers a page of rows of the site named by the path's :id
+// (404 when the tenant has no such site), by id.
+func listOfSite[T any](s *Server, c echo.Context, list func(ctx context.Context, tenantID, siteID int64, p store.Page) ([]T, error),
+	id func(T) int64) error {
 	siteID, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -144,11 +135,11 @@ func (s *Server) listIdeaConflicts(c echo.Context) error {
 	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
 		return err
 	}
-	conflicts, err := s.store.ListIdeaConflicts(ctx, tenant, siteID, p)
+	rows, err := list(ctx, tenant, siteID, p)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, listOf(conflicts, p, func(c store.IdeaConflict) int64 { return c.ID }))
+	return c.JSON(http.StatusOK, listOf(rows, p, id))
 }
 
 // clusterWithKeywords is a cluster as GET /v1/clusters/{id} shows it.

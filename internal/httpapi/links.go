@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,23 +10,7 @@ import (
 
 // listLinks answers a page of a site's link inventory, by id.
 func (s *Server) listLinks(c echo.Context) error {
-	siteID, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
-		return err
-	}
-	ls, err := s.store.ListLinks(ctx, tenant, siteID, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, listOf(ls, p, func(l store.Link) int64 { return l.ID }))
+	return listOfSite(s, c, s.store.ListLinks, func(l store.Link) int64 { return l.ID })
 }
 
 // refreshLinks queues a refresh of a site's link inventory.
