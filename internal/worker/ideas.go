@@ -67,6 +67,8 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 		return fmt.Errorf("write ideas: %w", err)
 	}
 	conflicts, embedUsage, err := w.overlaps(ctx, p.TenantID, embedder, ideas, siteIdeas)
+	// The job is the chat model's: its name stays the one recorded.
+	embedUsage.Model = ""
 	usage.Add(embedUsage)
 	if err != nil {
 		return fmt.Errorf("compare the ideas with the site's: %w", err)

@@ -61,12 +61,15 @@ func (wr *Writer) Answer(r *Request) string {
 		if m := ideaCountRe.FindStringSubmatch(prompt); m != nil {
 			n, _ = strconv.Atoi(m[1])
 		}
-		kw := firstMatch(keywordLineRe, prompt, "this topic")
+		// Each idea its own primary keyword, as the prompt asks: the
+		// cluster's keywords in turn, those the site has taken last.
+		kws := freeKeywords(prompt)
 		ideas := make([]map[string]any, n)
 		for i := range ideas {
+			kw := kws[i%len(kws)]
 			k := wr.counter.Add(1)
 			ideas[i] = map[string]any{
-				"title": fmt.Sprintf("The complete guide to %s, part %d", kw, k), "content_type": "guide",
+				"title": fmt.Sprintf(ideaTitles[i%len(ideaTitles)], kw, k), "content_type": "guide",
 				"target_keywords": []string{kw},
 				"outline": []map[string]any{{"level": 2, "text": "What " + kw + " means"},
 					{"level": 3, "text": "The basics"}, {"level": 2, "text": "How to choose"}, {"level": 2, "text": "Common mistakes"}},
@@ -99,6 +102,46 @@ func (wr *Writer) Answer(r *Request) string {
 	}
 	out, _ := json.Marshal(answer)
 	return string(out)
+}
+
+// ideaTitles are the fake's title templates (keyword, a counter), each
+// idea of an answer another angle, as a model would write them.
+var ideaTitles = []string{
+	"The complete guide to %s, part %d",
+	"%s: the mistakes we made (%d)",
+	"Questions to ask before %s, round %d",
+	"Our field notes on %s, vol. %d",
+}
+
+// freeKeywords returns the keywords listed in the prompt's <keywords>
+// block, those not in its <taken_keywords> block first; "this topic" when
+// it lists none.
+func freeKeywords(prompt string) []string {
+	block := func(tag string) string {
+		_, rest, ok := strings.Cut(prompt, "<"+tag+">")
+		if !ok {
+			return ""
+		}
+		inner, _, _ := strings.Cut(rest, "</"+tag+">")
+		return inner
+	}
+	taken := map[string]bool{}
+	for _, m := range keywordLineRe.FindAllStringSubmatch(block("taken_keywords"), -1) {
+		taken[strings.ToLower(strings.TrimSpace(m[1]))] = true
+	}
+	var free, used []string
+	for _, m := range keywordLineRe.FindAllStringSubmatch(block("keywords"), -1) {
+		kw := strings.TrimSpace(m[1])
+		if taken[strings.ToLower(kw)] {
+			used = append(used, kw)
+		} else {
+			free = append(free, kw)
+		}
+	}
+	if out := append(free, used...); len(out) > 0 {
+		return out
+	}
+	return []string{"this topic"}
 }
 
 func firstMatch(re *regexp.Regexp, s, def string) string {
