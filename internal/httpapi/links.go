@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/presswork/presswork/internal/jobs"
