@@ -26,6 +26,7 @@ type backlinksStore interface {
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
+	LockDraft(ctx context.Context, draftID int64) (*store.DraftLock, error)
 	BacklinksTo(ctx context.Context, tenantID, to int64) ([]store.Backlink, error)
 	RecordBacklink(ctx context.Context, tenantID, siteID, from, to, wpPostID int64) error
 	FinishJob(ctx context.Context, o store.Outcome) error
@@ -168,11 +169,22 @@ func (b *Backlinker) choose(ctx context.Context, tenantID int64, site store.Site
 }
 
 // link adds the link to the new post to the older post l unless it has
-// one, then records the pair.
+// one, then records the pair. It holds the older draft's publish lock
+// meanwhile: two passes (for two new posts) that chose the same older post,
+// or a republish of it, would otherwise each write what they read and drop
+// the other's change.
 func (b *Backlinker) link(ctx context.Context, wp *wordpress.Client, tenantID, siteID int64, draft store.Draft,
 	l store.Link) (backlinked, error) {
 	target := *draft.WPLink
 	got := backlinked{DraftID: *l.DraftID, PostID: l.WPID, URL: l.URL, Title: l.Title}
+	lock, err := b.store.LockDraft(ctx, *l.DraftID)
+	if errors.Is(err, store.ErrLocked) {
+		return got, fmt.Errorf("the post of draft %d is being changed by another job; tried again later", *l.DraftID)
+	}
+	if err != nil {
+		return got, err
+	}
+	defer lock.Unlock()
 	post, err := wp.GetPost(ctx, l.WPID)
 	if err != nil {
 		return got, err

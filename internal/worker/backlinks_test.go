@@ -121,7 +121,8 @@ func runBacklinks(t *testing.T, r *publishRig, mux *asynq.ServeMux, job store.Jo
 // closest to its title, never the third; a pass cut off mid-way (after
 // WordPress stored an update whose answer was lost) is retried and leaves
 // every chosen post with exactly one link and one record per pair; a
-// third run changes nothing.
+// third run changes nothing. A pass that meets an older post's draft
+// locked changes nothing and is retried.
 func TestBacklinks(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
@@ -153,6 +154,20 @@ func TestBacklinks(t *testing.T) {
 	}
 	job := queued[0]
 
+	// While another job holds the cleaning post's draft (a republish, or
+	// another pass), the pass changes nothing and is retried.
+	lock, err := r.st.LockDraft(apptest.Context(t), cleaning.ID)
+	apptest.Must(t, err, "lock the cleaning draft")
+	if j, err := runBacklinks(t, r, mux, job); err == nil || j.State == store.JobSucceeded {
+		t.Fatalf("attempt while the cleaning draft is locked: %v, job %s; want a retry", err, j.State)
+	}
+	lock.Unlock()
+	for _, d := range older {
+		if content := r.wp.PostContent(*d.WPPostID); content != before[*d.WPPostID] {
+			t.Fatalf("the attempt that met the lock changed the post of %q:\n%s", d.Title, content)
+		}
+	}
+
 	// The pass takes the closest post first (the cleaning one), then the
 	// burr grinders one. The first attempt dies on the second: WordPress
 	// stores its update each time but every answer is lost, the client's
@@ -163,7 +178,7 @@ func TestBacklinks(t *testing.T) {
 	}
 	j, err := runBacklinks(t, r, mux, job)
 	if err == nil || j.State == store.JobSucceeded {
-		t.Fatalf("first attempt: %v, job %s; want it cut off", err, j.State)
+		t.Fatalf("cut-off attempt: %v, job %s; want it cut off", err, j.State)
 	}
 	if got := strings.Count(r.wp.PostContent(*burr.WPPostID), *fresh.WPLink); got != 1 {
 		t.Fatalf("after the cut-off attempt the burr post has %d links to the new post, want 1 (the lost update)", got)
