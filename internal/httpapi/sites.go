@@ -35,11 +35,15 @@ type siteRequest struct {
 	Enabled *bool `json:"enabled"`
 	// Clustering is how strictly keywords are grouped (cluster.Strictness).
 	Clustering *string `json:"clustering"`
+	// Backlinks is how many older posts get a link to a post just
+	// published (0 is off).
+	Backlinks *int `json:"backlinks"`
 }
 
 // Limits of a site's publishing settings.
 const (
 	maxInlineImages = 5
+	maxBacklinks    = 10
 	maxTermNames    = 10
 	maxTermName     = 100
 )
@@ -74,6 +78,9 @@ func (r siteRequest) validate(create, allowPrivate bool) error {
 	}
 	if r.InlineImages != nil && (*r.InlineImages < 0 || *r.InlineImages > maxInlineImages) {
 		v.Add("inline_images", "must be from 0 to %d", maxInlineImages)
+	}
+	if r.Backlinks != nil && (*r.Backlinks < 0 || *r.Backlinks > maxBacklinks) {
+		v.Add("backlinks", "must be from 0 (off) to %d", maxBacklinks)
 	}
 	if r.DefaultCategories != nil {
 		checkTermNames(v, "default_categories", *r.DefaultCategories)
@@ -164,7 +171,8 @@ func (r siteRequest) fields(enc []byte) store.SiteFields {
 	}
 	f := store.SiteFields{Name: trim(r.Name), URL: trim(r.URL), WPUser: trim(r.Username), AppPasswordEnc: enc,
 		RequireReview: r.RequireReview, SEOPlugin: r.SEOPlugin, InlineImages: r.InlineImages,
-		PublishWithoutImage: r.PublishWithoutImage, Enabled: r.Enabled, Clustering: r.Clustering}
+		PublishWithoutImage: r.PublishWithoutImage, Enabled: r.Enabled, Clustering: r.Clustering,
+		Backlinks: r.Backlinks}
 	if r.DefaultCategories != nil {
 		f.DefaultCategories = trimmed(*r.DefaultCategories)
 	}

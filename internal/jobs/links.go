@@ -15,6 +15,12 @@ func LinksJob(id string, siteID int64) store.NewJob {
 	return store.NewJob{ID: id, Type: tasks.TypeLinks, Queue: QueueDefault, SiteID: siteID, SubjectID: siteID}
 }
 
+// BacklinksJob is the job that links the older posts of a site to the
+// post of draft draftID, just published, with id.
+func BacklinksJob(id string, siteID, draftID int64) store.NewJob {
+	return store.NewJob{ID: id, Type: tasks.TypeBacklinks, Queue: QueueDefault, SiteID: siteID, SubjectID: draftID}
+}
+
 // LinkRefresh queues the refresh of every site's link inventory once per
 // Every: each pass submits a site:links job for the sites whose inventory
 // is older (store.SitesDueForLinks), up to Batch of them. A job's id holds

@@ -35,11 +35,15 @@ var specs = map[string]spec{
 	// A links refresh reads up to 100 pages of a site and embeds the
 	// titles the cache lacks; it is safe to run again.
 	tasks.TypeLinks: {maxRetry: 5, timeout: 10 * time.Minute},
+	// A back-link pass reads and updates up to 10 posts; each is recorded
+	// once done, so a retry does only what is left.
+	tasks.TypeBacklinks: {maxRetry: 10, timeout: 5 * time.Minute},
 }
 
 // types lists the task types specs knows, in the order Types gives them.
 var types = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.TypeImage, tasks.TypePublish,
-	tasks.TypeCheck, tasks.TypeAutomation, tasks.TypeDeploy, tasks.TypeLinks}
+	tasks.TypeCheck, tasks.TypeAutomation, tasks.TypeDeploy, tasks.TypeLinks,
+	tasks.TypeBacklinks}
 
 // Types returns the task types jobs can be delivered as, the pipeline's
 // first.

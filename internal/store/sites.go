@@ -41,9 +41,12 @@ type Site struct {
 	Enabled bool `json:"enabled"`
 	// Clustering is how strictly the site's keywords are grouped: strict,
 	// balanced or inclusive (cluster.Strictness).
-	Clustering string    `json:"clustering"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	Clustering string `json:"clustering"`
+	// Backlinks is how many older Presswork posts of the site on the
+	// closest topics get a link to a post just published (0-10; 0 is off).
+	Backlinks int       `json:"backlinks"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // SiteFields are the writable fields of a site; nil leaves a field as it is
@@ -60,6 +63,7 @@ type SiteFields struct {
 	PublishWithoutImage *bool
 	Enabled             *bool
 	Clustering          *string
+	Backlinks           *int
 }
 
 // ClusteringLevels are the values of Site.Clustering, strictest first
@@ -76,12 +80,12 @@ const (
 
 const siteColumns = `id, tenant_id, name, url, wp_user, rest_style, health, health_reason, health_code, checked_at,
 	require_review, seo_plugin, inline_images, default_categories, publish_without_image, enabled, clustering,
-	created_at, updated_at`
+	backlinks, created_at, updated_at`
 
 func scanSite(r pgx.Row) (st Site, err error) {
 	err = r.Scan(&st.ID, &st.TenantID, &st.Name, &st.URL, &st.WPUser, &st.RESTStyle, &st.Health, &st.HealthReason,
 		&st.HealthCode, &st.CheckedAt, &st.RequireReview, &st.SEOPlugin, &st.InlineImages, &st.DefaultCategories,
-		&st.PublishWithoutImage, &st.Enabled, &st.Clustering, &st.CreatedAt, &st.UpdatedAt)
+		&st.PublishWithoutImage, &st.Enabled, &st.Clustering, &st.Backlinks, &st.CreatedAt, &st.UpdatedAt)
 	return st, err
 }
 
@@ -89,12 +93,12 @@ func scanSite(r pgx.Row) (st Site, err error) {
 func (s *Store) CreateSite(ctx context.Context, tenantID int64, f SiteFields) (Site, error) {
 	st, err := scanSite(s.pool.QueryRow(ctx,
 		`INSERT INTO sites (tenant_id, name, url, wp_user, app_password_enc, require_review, seo_plugin,
-		                    inline_images, default_categories, enabled, publish_without_image, clustering)
+		                    inline_images, default_categories, enabled, publish_without_image, clustering, backlinks)
 		 VALUES ($1, $2, $3, $4, $5, coalesce($6, false), coalesce($7, 'none'), coalesce($8, 0), coalesce($9::text[], '{}'),
-		         coalesce($10, true), coalesce($11, false), coalesce($12, 'balanced'))
+		         coalesce($10, true), coalesce($11, false), coalesce($12, 'balanced'), coalesce($13, 0))
 		 RETURNING `+siteColumns,
 		tenantID, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering))
+		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering, f.Backlinks))
 	return st, translate(err)
 }
 
@@ -142,7 +146,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        require_review = coalesce($7, require_review), seo_plugin = coalesce($8, seo_plugin),
 		        inline_images = coalesce($9, inline_images), default_categories = coalesce($10::text[], default_categories),
 		        enabled = coalesce($11, enabled), publish_without_image = coalesce($12, publish_without_image),
-		        clustering = coalesce($13, clustering),
+		        clustering = coalesce($13, clustering), backlinks = coalesce($14, backlinks),
 		        -- a new address or credentials make the last check stale
 		        rest_style = CASE WHEN $4::text IS NULL OR $4 = url THEN rest_style END,
 		        health = CASE WHEN ($4::text IS NULL OR $4 = url) AND $5::text IS NULL AND $6::bytea IS NULL
@@ -154,7 +158,7 @@ func (s *Store) UpdateSite(ctx context.Context, tenantID, id int64, f SiteFields
 		        updated_at = now()
 		 WHERE tenant_id = $1 AND id = $2 RETURNING `+siteColumns,
 		tenantID, id, f.Name, f.URL, f.WPUser, f.AppPasswordEnc, f.RequireReview, f.SEOPlugin, f.InlineImages,
-		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering))
+		f.DefaultCategories, f.Enabled, f.PublishWithoutImage, f.Clustering, f.Backlinks))
 	return st, translate(err)
 }
 

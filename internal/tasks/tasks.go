@@ -23,6 +23,9 @@ const (
 	TypeDeploy = "site:deploy"
 	// TypeLinks refreshes a site's link inventory from WordPress.
 	TypeLinks = "site:links"
+	// TypeBacklinks adds a link to a post just published (the subject is
+	// its draft) to the older Presswork posts of its site closest to it.
+	TypeBacklinks = "post:backlinks"
 )
 
 // Payload is every task's payload: ids only.

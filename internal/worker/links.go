@@ -135,9 +135,20 @@ func NewInternalLinks(st *store.Store, retryBase time.Duration) *InternalLinks {
 func (l *InternalLinks) Relevant(ctx context.Context, tenantID, siteID int64, embedder ai.Embedder, idea string,
 	exclude string, n int) ([]links.Entry, ai.Usage, error) {
 	inv, err := l.store.SiteLinks(ctx, tenantID, siteID)
-	if err != nil || len(inv) == 0 || n <= 0 {
+	if err != nil {
 		return []links.Entry{}, ai.Usage{}, err
 	}
+	return l.closest(ctx, tenantID, siteID, embedder, idea, inv, exclude, n)
+}
+
+// closest returns up to n entries of inv closest in meaning to text, as
+// Relevant does.
+func (l *InternalLinks) closest(ctx context.Context, tenantID, siteID int64, embedder ai.Embedder, text string,
+	inv []store.Link, exclude string, n int) ([]links.Entry, ai.Usage, error) {
+	if len(inv) == 0 || n <= 0 {
+		return []links.Entry{}, ai.Usage{}, nil
+	}
+	idea := text
 	texts := make([]string, 0, len(inv)+1)
 	texts = append(texts, idea)
 	for _, e := range inv {
@@ -201,5 +212,23 @@ func (h *linkHook) published(ctx context.Context, p tasks.Payload, site store.Si
 	})
 	if err != nil {
 		h.log.Warn("queueing a links refresh after a publish failed", "tenant", p.TenantID, "site", site.ID, "error", err)
+	}
+	h.queueBacklinks(ctx, p, site, post)
+}
+
+// queueBacklinks queues the back-link pass of a post just published when
+// its site asks for one (Site.Backlinks); its id follows the publish
+// job's, so a publish delivered twice queues one pass.
+func (h *linkHook) queueBacklinks(ctx context.Context, p tasks.Payload, site store.Site, post wordpress.Post) {
+	if site.Backlinks <= 0 || post.Status != tasks.PostPublish {
+		return
+	}
+	job := jobs.BacklinksJob("backlinks-after-"+p.JobID, site.ID, p.SubjectID)
+	err := h.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
+		made, err := h.store.CreateJobs(ctx, p.TenantID, "", []store.NewJob{job})
+		return made.Deliver, err
+	})
+	if err != nil {
+		h.log.Warn("queueing the back-link pass after a publish failed", "tenant", p.TenantID, "site", site.ID, "error", err)
 	}
 }

@@ -106,6 +106,8 @@ func Register(mux *asynq.ServeMux, d Deps) {
 		{typ: tasks.TypeCheck, work: (&SiteChecker{store: d.Store, sites: sites}).Work},
 		{typ: tasks.TypeLinks, work: (&LinkRefresher{store: d.Store, sites: sites, models: models, retry: retry,
 			now: time.Now}).Work},
+		{typ: tasks.TypeBacklinks, work: (&Backlinker{store: d.Store, sites: sites, models: models,
+			links: NewInternalLinks(d.Store, d.CallRetryBase)}).Work},
 		{typ: tasks.TypeAutomation, work: (&RunPlanner{store: d.Store, jobs: d.Jobs, costs: d.Costs}).Work},
 		{typ: tasks.TypeDeploy, work: (&Deployer{store: d.Store, box: d.Box, http: d.PanelHTTP, operator: d.OperatorPanel,
 			pollEvery: d.DeployPollEvery, wait: d.DeployWait, log: d.Log}).Work},

@@ -172,6 +172,16 @@ func (s *Server) DeletePost(id int64) bool {
 	return found
 }
 
+// PostContent returns the raw content of post id ("" when there is none).
+func (s *Server) PostContent(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.posts[id]; p != nil {
+		return p.Content
+	}
+	return ""
+}
+
 // Content is a post or page made on the site by someone other than
 // Presswork.
 type Content struct {
