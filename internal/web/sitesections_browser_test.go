@@ -13,7 +13,8 @@ import (
 	"github.com/presswork/presswork/internal/tasks"
 )
 
-// TestSitePageSectionsInBrowser: the site page's tables show 50 rows a
+// TestSitePageSectionsInBrowser: the site page lists its keywords with
+// their cluster; its tables show 50 rows a
 // page with a pager (the filter searching every row, and starting again
 // from the first page), and its sections list the pages drafts link to
 // and the ideas refused as duplicates, with the reason.
@@ -46,6 +47,9 @@ func TestSitePageSectionsInBrowser(t *testing.T) {
 	err = chromedp.Do(ctx,
 		signInBrowser(h.URL, email, password),
 		chromedp.Navigate(fmt.Sprintf("%s/ui/sites/%d", h.URL, seed.Site.ID)),
+		visible("keywords-table", 4),
+		poll(`[...document.querySelectorAll("#keywords-table tr")].some(tr => tr.textContent.includes("best espresso grinder") &&
+			tr.textContent.includes("800") && tr.textContent.includes("Espresso grinders"))`),
 		visible("ideas-table", 50),
 		pagerSays("ideas-table", "Page 1 of 2 (60 rows)"),
 		chromedp.Click(`.pager[data-table="ideas-table"] .page-next`),

@@ -371,7 +371,15 @@ const pages = {
         el("td", {}, lockBox(c)), el("td", { class: "wide-only" }, c.description)));
       targets("assign-target");
       if (openID !== null) openCluster(openID);
+      loadKeywords();
     }));
+    // loadKeywords lists every keyword of the site with its cluster's name.
+    const loadKeywords = () => guard(async () => {
+      const names = new Map(clusters.map(c => [c.id, c.name]));
+      const kws = await listAll("/v1/sites/" + id + "/keywords");
+      fill("keywords-table", kws, k => el("tr", {}, el("td", {}, k.phrase), el("td", {}, k.volume ?? ""), el("td", {}, k.difficulty ?? ""),
+        el("td", {}, k.intent || ""), el("td", {}, k.cluster_id ? names.get(k.cluster_id) || "" : k.outlier ? "outlier" : "unclustered")));
+    });
     // edit sends one cluster edit, then shows what changed.
     const edit = (method, path, body, msg) => guard(loading(async () => {
       await api(method, path, body); say(msg); await loadClusters(); loadOutliers(); loadIdeas();
