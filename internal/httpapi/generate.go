@@ -97,27 +97,8 @@ func (s *Server) makeJobs(c echo.Context, js []store.NewJob) (jobsAccepted, erro
 }
 
 func (s *Server) startClustering(c echo.Context) error {
-	siteID, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := noBody(c); err != nil {
-		return err
-	}
-	ctx, tenant := c.Request().Context(), principal(c).TenantID
-	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
-		return err
-	}
-	n, err := s.store.CountUnclustered(ctx, tenant, siteID)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return errs.Public(errs.ErrConflict, "site %d has no unclustered keywords; import keywords first", siteID)
-	}
-	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
-	return s.createJobs(c, []store.NewJob{{ID: newID(c, "cluster", siteID), Type: tasks.TypeCluster,
-		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Quote: quote}})
+	return s.startSiteClustering(c, "cluster", s.store.CountUnclustered, nil,
+		"site %d has no unclustered keywords; import keywords first")
 }
 
 // startReclustering starts a full re-cluster of a site (#21): a clustering
@@ -127,6 +108,16 @@ func (s *Server) startClustering(c echo.Context) error {
 // shares the clustering's one-job-per-site rule: a clustering queued or
 // running makes it a conflict.
 func (s *Server) startReclustering(c echo.Context) error {
+	params, _ := json.Marshal(tasks.ClusterParams{Recluster: true})
+	return s.startSiteClustering(c, "recluster", s.store.CountReclusterable, params,
+		"site %d has nothing to re-cluster: no unclustered keywords, and every cluster is locked, edited or has ideas")
+}
+
+// startSiteClustering queues a clustering job of the site named by the
+// path, quoted on the keywords count says it takes (at most a job's
+// worth); with none it answers 409 with nothing (which names the site).
+func (s *Server) startSiteClustering(c echo.Context, kind string,
+	count func(ctx context.Context, tenantID, siteID int64) (int64, error), params json.RawMessage, nothing string) error {
 	siteID, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -138,17 +129,15 @@ func (s *Server) startReclustering(c echo.Context) error {
 	if _, err := s.store.GetSite(ctx, tenant, siteID); err != nil {
 		return err
 	}
-	n, err := s.store.CountReclusterable(ctx, tenant, siteID)
+	n, err := count(ctx, tenant, siteID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return errs.Public(errs.ErrConflict,
-			"site %d has nothing to re-cluster: no unclustered keywords, and every cluster is locked, edited or has ideas", siteID)
+		return errs.Public(errs.ErrConflict, nothing, siteID)
 	}
-	params, _ := json.Marshal(tasks.ClusterParams{Recluster: true})
 	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
-	return s.createJobs(c, []store.NewJob{{ID: newID(c, "recluster", siteID), Type: tasks.TypeCluster,
+	return s.createJobs(c, []store.NewJob{{ID: newID(c, kind, siteID), Type: tasks.TypeCluster,
 		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: params, Quote: quote}})
 }
 
