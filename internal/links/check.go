@@ -22,12 +22,9 @@ type Removed struct {
 // mailto: and the like, and links within the page (#anchor) are left
 // alone; so is everything but the removed tags, byte for byte.
 func Check(body string, inventory []string, siteURL string) (string, []Removed) {
-	base, err := url.Parse(siteURL)
-	if err != nil || base.Host == "" {
+	base, siteHost, ok := siteBase(siteURL)
+	if !ok {
 		return body, []Removed{}
-	}
-	if !strings.HasSuffix(base.Path, "/") {
-		base.Path += "/"
 	}
 	known := make(map[string]bool, len(inventory))
 	for _, u := range inventory {
@@ -35,7 +32,6 @@ func Check(body string, inventory []string, siteURL string) (string, []Removed) 
 			known[k] = true
 		}
 	}
-	siteHost, _ := Key(base.Scheme+"://"+base.Host, nil)
 
 	z := html.NewTokenizer(strings.NewReader(body))
 	var out strings.Builder
@@ -77,13 +73,27 @@ func Check(body string, inventory []string, siteURL string) (string, []Removed) 
 // OnSite reports whether link is an absolute http(s) address on the host
 // of the site at siteURL (either scheme).
 func OnSite(link, siteURL string) bool {
-	base, err := url.Parse(siteURL)
-	if err != nil || base.Host == "" {
+	_, siteHost, ok := siteBase(siteURL)
+	if !ok {
 		return false
 	}
-	siteHost, _ := Key(base.Scheme+"://"+base.Host, nil)
 	k, ok := Key(link, nil)
 	return ok && keyHost(k) == siteHost
+}
+
+// siteBase returns the site at siteURL as the base relative links resolve
+// against (its path ending in "/") and its host as Key writes it; false
+// when siteURL has no host.
+func siteBase(siteURL string) (*url.URL, string, bool) {
+	base, err := url.Parse(siteURL)
+	if err != nil || base.Host == "" {
+		return nil, "", false
+	}
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	host, _ := Key(base.Scheme+"://"+base.Host, nil)
+	return base, host, true
 }
 
 // keyHost is the host part of a Key.

@@ -1,7 +1,6 @@
 package links
 
 import (
-	"net/url"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -10,14 +9,10 @@ import (
 // Count returns how many links of the HTML fragment body lead to the site
 // at siteURL (relative ones included, links within the page not).
 func Count(body, siteURL string) int {
-	base, err := url.Parse(siteURL)
-	if err != nil || base.Host == "" {
+	base, siteHost, ok := siteBase(siteURL)
+	if !ok {
 		return 0
 	}
-	if !strings.HasSuffix(base.Path, "/") {
-		base.Path += "/"
-	}
-	siteHost, _ := Key(base.Scheme+"://"+base.Host, nil)
 	z := html.NewTokenizer(strings.NewReader(body))
 	n := 0
 	for {
