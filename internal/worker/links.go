@@ -148,9 +148,8 @@ func (l *InternalLinks) closest(ctx context.Context, tenantID, siteID int64, emb
 	if len(inv) == 0 || n <= 0 {
 		return []links.Entry{}, ai.Usage{}, nil
 	}
-	idea := text
 	texts := make([]string, 0, len(inv)+1)
-	texts = append(texts, idea)
+	texts = append(texts, text)
 	for _, e := range inv {
 		texts = append(texts, e.Title)
 	}
@@ -205,14 +204,7 @@ func (h *linkHook) published(ctx context.Context, p tasks.Payload, site store.Si
 	if h.jobs == nil {
 		return
 	}
-	job := jobs.LinksJob("links-after-"+p.JobID, site.ID)
-	err := h.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
-		made, err := h.store.CreateJobs(ctx, p.TenantID, "", []store.NewJob{job})
-		return made.Deliver, err
-	})
-	if err != nil {
-		h.log.Warn("queueing a links refresh after a publish failed", "tenant", p.TenantID, "site", site.ID, "error", err)
-	}
+	h.queue(ctx, p, site, jobs.LinksJob("links-after-"+p.JobID, site.ID), "a links refresh")
 	h.queueBacklinks(ctx, p, site, post)
 }
 
@@ -223,12 +215,17 @@ func (h *linkHook) queueBacklinks(ctx context.Context, p tasks.Payload, site sto
 	if site.Backlinks <= 0 || post.Status != tasks.PostPublish {
 		return
 	}
-	job := jobs.BacklinksJob("backlinks-after-"+p.JobID, site.ID, p.SubjectID)
+	h.queue(ctx, p, site, jobs.BacklinksJob("backlinks-after-"+p.JobID, site.ID, p.SubjectID), "the back-link pass")
+}
+
+// queue creates and delivers job after the publish p; a failure is only
+// logged (what names the job), since the publish is done.
+func (h *linkHook) queue(ctx context.Context, p tasks.Payload, site store.Site, job store.NewJob, what string) {
 	err := h.jobs.Submit(ctx, func(ctx context.Context) ([]store.Job, error) {
 		made, err := h.store.CreateJobs(ctx, p.TenantID, "", []store.NewJob{job})
 		return made.Deliver, err
 	})
 	if err != nil {
-		h.log.Warn("queueing the back-link pass after a publish failed", "tenant", p.TenantID, "site", site.ID, "error", err)
+		h.log.Warn("queueing "+what+" after a publish failed", "tenant", p.TenantID, "site", site.ID, "error", err)
 	}
 }
