@@ -43,7 +43,7 @@ func (pub *publication) keepFAQ(ctx context.Context, in wordpress.PostInput, pos
 	if !strings.Contains(in.Content, markup.FAQSchemaMarker) {
 		return post, nil, nil
 	}
-	report := &faqReport{Questions: len(markup.FAQ(pub.draft.BodyHTML)), Schema: faqSchemaKept}
+	report := &faqReport{Questions: len(pub.faq), Schema: faqSchemaKept}
 	if strings.Contains(post.Content, `<script type="application/ld+json">`) && strings.Contains(post.Content, markup.FAQSchemaMarker) {
 		return post, report, nil
 	}
@@ -57,5 +57,5 @@ func (pub *publication) keepFAQ(ctx context.Context, in wordpress.PostInput, pos
 
 // draftFAQSchema is the draft's FAQ JSON-LD whether or not the site keeps it.
 func (pub *publication) draftFAQSchema() string {
-	return markup.FAQSchema(markup.FAQ(pub.draft.BodyHTML))
+	return markup.FAQSchema(pub.faq)
 }

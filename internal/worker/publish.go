@@ -10,6 +10,7 @@ import (
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/markup"
 	"github.com/presswork/presswork/internal/store"
 	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/wordpress"
@@ -122,6 +123,8 @@ type publication struct {
 	site   store.Site
 	images []store.Image
 	wp     *wordpress.Client
+	// faq is the draft's FAQ section, read once.
+	faq []markup.QA
 	// noScript leaves the FAQ's structured data out of the body: the site
 	// removed it from this post once already.
 	noScript bool
@@ -147,7 +150,7 @@ func (w *Publisher) newPublication(ctx context.Context, p tasks.Payload) (*publi
 	if err != nil {
 		return nil, err
 	}
-	return &publication{w: w, p: p, draft: draft, site: site, images: images, wp: wp}, nil
+	return &publication{w: w, p: p, draft: draft, site: site, images: images, wp: wp, faq: markup.FAQ(draft.BodyHTML)}, nil
 }
 
 // featuredFailure refuses to publish a draft whose featured image failed
