@@ -173,7 +173,7 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	var vectors map[int64][]float32
 	var u ai.Usage
 	if hasPlan {
-		vectors, u, err = c.vectorsOf(ctx, p.TenantID, embedder, keywords)
+		vectors, u, err = c.keywordVectors(ctx, p.TenantID, embedder, keywords)
 	} else {
 		plan, vectors, u, err = c.group(ctx, p, embedder, keywords, opt, targets, plan.Release)
 	}
@@ -381,9 +381,9 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 	return g, byID, usage, c.store.SaveCheckpoint(ctx, p.TenantID, p.JobID, stepGrouping, g)
 }
 
-// vectorsOf returns the keywords' vectors by id: from the cache, as the
+// keywordVectors returns the keywords' vectors by id: from the cache, as the
 // attempt that grouped them embedded them.
-func (c *Clusterer) vectorsOf(ctx context.Context, tenantID int64, embedder ai.Embedder,
+func (c *Clusterer) keywordVectors(ctx context.Context, tenantID int64, embedder ai.Embedder,
 	keywords []store.Keyword) (map[int64][]float32, ai.Usage, error) {
 	phrases := make([]string, len(keywords))
 	for i, k := range keywords {
