@@ -232,8 +232,10 @@ func withReportNote(report []byte, key, note string) ([]byte, error) {
 	return out, nil
 }
 
-// DraftLock is held by the one delivery that publishes a draft.
-type DraftLock struct {
+// AdvisoryLock is a PostgreSQL advisory lock held on a connection of its
+// own: a draft's publish lock, held by the one delivery that publishes
+// it, or a site's ideas lock.
+type AdvisoryLock struct {
 	conn *pgxpool.Conn
 	key  int64
 }
@@ -242,6 +244,9 @@ type DraftLock struct {
 // (goose uses its own key).
 const publishLockSpace = int64(0x5057) << 40
 
+// ideasLockSpace keeps the sites' ideas locks apart from the others.
+const ideasLockSpace = int64(0x4944) << 40
+
 // ErrLocked means another delivery holds the lock.
 var ErrLocked = errors.New("locked by another delivery")
 
@@ -249,7 +254,20 @@ var ErrLocked = errors.New("locked by another delivery")
 // held on a connection of a pool of its own (so that holders never starve
 // the main pool), released by Unlock or when the holder's process dies and
 // its connection closes. ErrLocked means another delivery holds it.
-func (s *Store) LockDraft(ctx context.Context, draftID int64) (*DraftLock, error) {
+func (s *Store) LockDraft(ctx context.Context, draftID int64) (*AdvisoryLock, error) {
+	return s.advisoryLock(ctx, publishLockSpace|draftID, false)
+}
+
+// LockSiteIdeas takes a site's ideas lock, waiting for it: an ideas job
+// holds it from reading the site's ideas to saving its own, so that two
+// jobs of one site cannot both keep ideas that duplicate each other.
+func (s *Store) LockSiteIdeas(ctx context.Context, siteID int64) (*AdvisoryLock, error) {
+	return s.advisoryLock(ctx, ideasLockSpace|siteID, true)
+}
+
+// advisoryLock takes the advisory lock key on a connection of the lock
+// pool: waiting for it, or ErrLocked at once when another holds it.
+func (s *Store) advisoryLock(ctx context.Context, key int64, wait bool) (*AdvisoryLock, error) {
 	pool, err := s.lockPool(ctx)
 	if err != nil {
 		return nil, err
@@ -258,7 +276,15 @@ func (s *Store) LockDraft(ctx context.Context, draftID int64) (*DraftLock, error
 	if err != nil {
 		return nil, translate(err)
 	}
-	key := publishLockSpace | draftID
+	if wait {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+			// Canceled while waiting: the connection may get the lock later.
+			_ = conn.Conn().Close(context.Background())
+			conn.Release()
+			return nil, translate(err)
+		}
+		return &AdvisoryLock{conn: conn, key: key}, nil
+	}
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Release()
@@ -268,12 +294,12 @@ func (s *Store) LockDraft(ctx context.Context, draftID int64) (*DraftLock, error
 		conn.Release()
 		return nil, ErrLocked
 	}
-	return &DraftLock{conn: conn, key: key}, nil
+	return &AdvisoryLock{conn: conn, key: key}, nil
 }
 
 // Unlock releases the lock. A connection that cannot say so is closed,
 // which releases it too.
-func (l *DraftLock) Unlock() {
+func (l *AdvisoryLock) Unlock() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, l.key); err != nil {

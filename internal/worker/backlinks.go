@@ -26,7 +26,7 @@ type backlinksStore interface {
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
-	LockDraft(ctx context.Context, draftID int64) (*store.DraftLock, error)
+	LockDraft(ctx context.Context, draftID int64) (*store.AdvisoryLock, error)
 	BacklinksTo(ctx context.Context, tenantID, to int64) ([]store.Backlink, error)
 	RecordBacklink(ctx context.Context, tenantID, siteID, from, to, wpPostID int64) error
 	FinishJob(ctx context.Context, o store.Outcome) error

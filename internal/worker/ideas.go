@@ -24,6 +24,7 @@ type ideasStore interface {
 	SiteLinks(ctx context.Context, tenantID, siteID int64) ([]store.Link, error)
 	SaveIdeasRefusing(ctx context.Context, o store.Outcome, cluster store.Cluster, ideas []store.NewIdea,
 		refused []store.RefusedIdea) error
+	LockSiteIdeas(ctx context.Context, siteID int64) (*store.AdvisoryLock, error)
 	embeddingCache
 }
 
@@ -34,9 +35,6 @@ type IdeaWriter struct {
 	// perIdea is the credits an idea costs; zero charges the quote.
 	perIdea int64
 	retry   callRetry
-	// overlap is the title similarity from which a new idea is refused as a
-	// duplicate of the site's (overlap.Check); zero is its default.
-	overlap float32
 }
 
 // Work writes content ideas for a cluster (the subject). It costs its
@@ -51,7 +49,7 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	if err := json.Unmarshal(job.Params, &params); err != nil || params.Count < 1 {
 		return errs.Permanent(fmt.Errorf("ideas job has invalid parameters %s", job.Params))
 	}
-	in, cluster, siteIdeas, err := w.input(ctx, p, params.Count)
+	in, cluster, err := w.input(ctx, p, params.Count)
 	if err != nil {
 		return err
 	}
@@ -65,6 +63,19 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	})
 	if err != nil {
 		return fmt.Errorf("write ideas: %w", err)
+	}
+	// The site's ideas are read again and the answer's compared with them
+	// and saved under the site's ideas lock: another job of the site may
+	// have saved ideas since this one's prompt was written, and two jobs
+	// deciding at once would each keep what duplicates the other's.
+	lock, err := w.store.LockSiteIdeas(ctx, cluster.SiteID)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	siteIdeas, err := w.siteIdeas(ctx, p.TenantID, cluster.SiteID, cluster.ID)
+	if err != nil {
+		return err
 	}
 	conflicts, embedUsage, err := w.overlaps(ctx, p.TenantID, embedder, ideas, siteIdeas)
 	// The job is the chat model's: its name stays the one recorded.
@@ -115,7 +126,7 @@ func (w *IdeaWriter) overlaps(ctx context.Context, tenantID int64, embedder ai.E
 			existing[i].Vector = vectors[len(candidates)+i]
 		}
 	}
-	return overlap.Check(candidates, existing, w.overlap), usage, nil
+	return overlap.Check(candidates, existing, overlap.DefaultThreshold), usage, nil
 }
 
 // splitIdeas returns the ideas to keep as rows and those refused.
@@ -147,39 +158,28 @@ func firstOf(s []string) string {
 	return s[0]
 }
 
-// input gathers what the ideas of a cluster are written from, and the
+// input gathers what the ideas of a cluster are written from, with the
 // site's ideas they must not repeat.
-func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.IdeasInput, store.Cluster, []store.IdeaRef, error) {
+func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.IdeasInput, store.Cluster, error) {
 	cluster, err := w.store.GetCluster(ctx, p.TenantID, p.SubjectID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, fmt.Errorf("cluster %d: %w", p.SubjectID, err)
+		return ai.IdeasInput{}, cluster, fmt.Errorf("cluster %d: %w", p.SubjectID, err)
 	}
 	site, err := w.store.GetSite(ctx, p.TenantID, cluster.SiteID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, err
+		return ai.IdeasInput{}, cluster, err
 	}
 	keywords, err := w.store.ClusterKeywords(ctx, p.TenantID, cluster.ID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, err
+		return ai.IdeasInput{}, cluster, err
 	}
-	siteIdeas, err := w.store.SiteIdeaRefs(ctx, p.TenantID, site.ID, cluster.ID)
+	siteIdeas, err := w.siteIdeas(ctx, p.TenantID, site.ID, cluster.ID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, err
-	}
-	// The site's own posts and pages (not Presswork's, whose ideas are
-	// above) compete for queries too: by title, as ideas without an id.
-	pages, err := w.store.SiteLinks(ctx, p.TenantID, site.ID)
-	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, err
-	}
-	for _, l := range pages {
-		if l.Source == store.LinkWordPress {
-			siteIdeas = append(siteIdeas, store.IdeaRef{Title: l.Title})
-		}
+		return ai.IdeasInput{}, cluster, err
 	}
 	profile, err := siteProfile(ctx, w.store, p.TenantID, site.ID)
 	if err != nil {
-		return ai.IdeasInput{}, cluster, nil, err
+		return ai.IdeasInput{}, cluster, err
 	}
 	infos := make([]ai.KeywordInfo, 0, min(len(keywords), 30))
 	for _, k := range keywords[:min(len(keywords), 30)] {
@@ -196,7 +196,27 @@ func (w *IdeaWriter) input(ctx context.Context, p tasks.Payload, count int) (ai.
 			in.TakenKeywords = append(in.TakenKeywords, ref.Primary)
 		}
 	}
-	return in, cluster, siteIdeas, nil
+	return in, cluster, nil
+}
+
+// siteIdeas returns what a new idea of the site is compared with: the
+// site's ideas (clusterID's first) and, as ideas without an id, the titles
+// of its own posts and pages that Presswork did not make.
+func (w *IdeaWriter) siteIdeas(ctx context.Context, tenantID, siteID, clusterID int64) ([]store.IdeaRef, error) {
+	refs, err := w.store.SiteIdeaRefs(ctx, tenantID, siteID, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := w.store.SiteLinks(ctx, tenantID, siteID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range pages {
+		if l.Source == store.LinkWordPress {
+			refs = append(refs, store.IdeaRef{Title: l.Title})
+		}
+	}
+	return refs, nil
 }
 
 func storeHeadings(hs []ai.Heading) []store.Heading {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,5 +149,84 @@ func TestIdeasRefuseDuplicates(t *testing.T) {
 	apptest.Must(t, err, "list conflicts")
 	if len(again) != 4 || model.calls != 1 {
 		t.Errorf("after a second delivery: %d conflicts and %d model calls, want 4 and 1", len(again), model.calls)
+	}
+}
+
+// barrierIdeas answers every ideas request with the same idea, once all
+// of want requests have arrived: the jobs' answers are all in before any
+// of them compares and saves.
+type barrierIdeas struct {
+	want    int
+	mu      sync.Mutex
+	arrived int
+	all     chan struct{}
+}
+
+func (m *barrierIdeas) Name() string { return "barrier-ideas" }
+
+func (m *barrierIdeas) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
+	if req.Stage != ai.StageIdeas {
+		return offline.NewTextModel().GenerateJSON(ctx, req)
+	}
+	m.mu.Lock()
+	if m.arrived++; m.arrived == m.want {
+		close(m.all)
+	}
+	m.mu.Unlock()
+	select {
+	case <-m.all:
+	case <-ctx.Done():
+		return ai.JSONResponse{}, ctx.Err()
+	}
+	body, err := json.Marshal(ai.IdeaList{Ideas: []ai.Idea{{Title: "How to Clean an Espresso Grinder", ContentType: "how_to",
+		TargetKeywords: []string{"clean espresso grinder"}, Outline: outline()}}})
+	return ai.JSONResponse{Content: body, Usage: ai.Usage{PromptTokens: 10, CompletionTokens: 10}}, err
+}
+
+// TestConcurrentIdeasKeepOneDuplicate: two ideas jobs of one site, for two
+// clusters, whose answers are the same idea and arrive together: the site
+// keeps it once, and the other job refuses it, whichever saves first.
+func TestConcurrentIdeasKeepOneDuplicate(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	st := h.App.Store
+	tk, c := h.Tenant(t, "overlap-race", 100)
+	tenant := tk.Tenant.ID
+	seed := apptest.SeedIdeas(t, st, tenant, 0, "race")
+	ctx := apptest.Context(t)
+	parsed, err := kwimport.ParseCSV(strings.NewReader("phrase\nclean espresso grinder\ndescale espresso grinder\n"), 10)
+	apptest.Must(t, err, "parse keywords")
+	_, err = st.ImportKeywords(ctx, tenant, seed.Site.ID, parsed.Rows)
+	apptest.Must(t, err, "import keywords")
+	kws, err := st.UnclusteredKeywords(ctx, tenant, seed.Site.ID, 10)
+	apptest.Must(t, err, "unclustered keywords")
+	apptest.Must(t, st.SaveClusters(ctx, store.Outcome{TenantID: tenant, JobID: apptest.FreeJob(t, st, tenant, tasks.TypeCluster,
+		seed.Site.ID, seed.Site.ID)}, seed.Site.ID, []store.NewCluster{{Name: "Grinder Cleaning", KeywordIDs: []int64{kws[0].ID}},
+		{Name: "Grinder Descaling", KeywordIDs: []int64{kws[1].ID}}}), "save clusters")
+	clusters, err := st.ListClusters(ctx, tenant, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "list clusters")
+	if len(clusters) != 3 {
+		t.Fatalf("%d clusters, want 3", len(clusters))
+	}
+
+	mux := workers(t, h, offlineWith(&barrierIdeas{want: 2, all: make(chan struct{})}))
+	var wg sync.WaitGroup
+	for _, cl := range clusters[1:] {
+		id := apptest.Post(t, c, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{cl.ID}, "count": 1}).Jobs[0].ID
+		payload, err := json.Marshal(tasks.Payload{TenantID: tenant, JobID: id, SubjectID: cl.ID})
+		apptest.Must(t, err, "payload")
+		wg.Go(func() {
+			if err := mux.ProcessTask(ctx, asynq.NewTask(tasks.TypeIdeas, payload)); err != nil {
+				t.Errorf("ideas job of cluster %d: %v", cl.ID, err)
+			}
+		})
+	}
+	wg.Wait()
+	ideas, err := st.ListIdeas(ctx, tenant, store.IdeaFilter{SiteID: seed.Site.ID}, store.Page{Limit: 10})
+	apptest.Must(t, err, "list ideas")
+	refused, err := st.ListIdeaConflicts(ctx, tenant, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "list conflicts")
+	if len(ideas) != 1 || len(refused) != 1 || refused[0].ConflictsWith == nil || *refused[0].ConflictsWith != ideas[0].ID {
+		t.Errorf("the site keeps %d ideas and refused %+v, want the idea once and its duplicate refused for it", len(ideas), refused)
 	}
 }

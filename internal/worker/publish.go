@@ -26,7 +26,7 @@ const (
 
 // publishStore is what the publish stage reads and writes.
 type publishStore interface {
-	LockDraft(ctx context.Context, draftID int64) (*store.DraftLock, error)
+	LockDraft(ctx context.Context, draftID int64) (*store.AdvisoryLock, error)
 	StartJobCosting(ctx context.Context, tenantID int64, jobID string, cost int64, phase string) (store.Job, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
