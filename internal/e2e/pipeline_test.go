@@ -124,17 +124,25 @@ func TestPipelineThroughAPI(t *testing.T) {
 
 	var ideas []store.Idea
 	api.listAll(fmt.Sprintf("/v1/ideas?site_id=%d", site.ID), &ideas)
-	if len(ideas) != len(clusters)*ideasPerCluster {
-		t.Fatalf("got %d ideas, want %d (%d per cluster)", len(ideas), len(clusters)*ideasPerCluster, ideasPerCluster)
+	// An idea that would compete with another of the site is refused (and
+	// not charged): every idea asked for is kept or refused.
+	var refused []store.IdeaConflict
+	api.listAll(fmt.Sprintf("/v1/sites/%d/idea-conflicts", site.ID), &refused)
+	if len(ideas)+len(refused) != len(clusters)*ideasPerCluster || len(refused) > len(clusters) {
+		t.Fatalf("got %d ideas and %d refused, want %d in all (%d per cluster), few refused",
+			len(ideas), len(refused), len(clusters)*ideasPerCluster, ideasPerCluster)
 	}
-	perCluster := map[int64]int{}
+	perCluster, refusedOf := map[int64]int{}, map[int64]int{}
 	for _, idea := range ideas {
 		perCluster[idea.ClusterID]++
 		checkIdea(t, idea, clusterKeywords[idea.ClusterID])
 	}
+	for _, r := range refused {
+		refusedOf[r.ClusterID]++
+	}
 	for _, cl := range clusters {
-		if perCluster[cl.ID] != ideasPerCluster {
-			t.Errorf("cluster %d has %d ideas, want %d", cl.ID, perCluster[cl.ID], ideasPerCluster)
+		if perCluster[cl.ID]+refusedOf[cl.ID] != ideasPerCluster {
+			t.Errorf("cluster %d has %d ideas and %d refused, want %d", cl.ID, perCluster[cl.ID], refusedOf[cl.ID], ideasPerCluster)
 		}
 	}
 
@@ -212,7 +220,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 		case tasks.TypeCluster:
 			want = wantClusterCharge
 		case tasks.TypeIdeas:
-			want = ideasPerCluster * costs.Idea
+			want = int64(ideasPerCluster-refusedOf[j.SubjectID]) * costs.Idea
 		case tasks.TypeDraft:
 			want = costs.Draft
 		case tasks.TypeImage:
@@ -231,7 +239,7 @@ func TestPipelineThroughAPI(t *testing.T) {
 	if want := 1 + len(clusters) + 2*len(ideas); len(jobs) != want {
 		t.Errorf("tenant has %d jobs, want %d", len(jobs), want)
 	}
-	if want := int64(len(clusters)*ideasPerCluster) * costs.Idea; ideaBatch.CreditsCharged != want {
+	if want := int64(len(ideas)) * costs.Idea; ideaBatch.CreditsCharged != want {
 		t.Errorf("ideas batch charged %d, want %d", ideaBatch.CreditsCharged, want)
 	}
 	if want := int64(len(ideas)) * costs.Draft; draftBatch.CreditsCharged != want {
