@@ -125,7 +125,7 @@ func (e *Error) Error() string {
 // a bad request, a spend limit).
 func (e *Error) ErrorCode() string {
 	switch s := e.StatusCode; {
-	case s == statusOverloaded || (s == http.StatusTooManyRequests && !e.spendLimit()):
+	case s == statusOverloaded || e.Type == "overloaded_error" || (s == http.StatusTooManyRequests && !e.spendLimit()):
 		return errs.CodeRateLimited
 	case s >= 500 || s == http.StatusRequestTimeout:
 		return errs.CodeProviderError

@@ -45,7 +45,8 @@ func (m *TextModel) Name() string { return providerName + "/" + m.c.cfg.Model }
 
 // GenerateJSON asks the stage's model for a JSON object that matches
 // req.Schema, as the input of the one tool the model must call. A refusal
-// is reported in Refusal and an answer cut off at max_tokens in Truncated;
+// is reported in Refusal and an answer cut off (at max_tokens or the end of
+// the context window) in Truncated;
 // checking that Content is valid is left to the caller. An answer without
 // the tool call is a (retryable) error.
 func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
@@ -63,7 +64,7 @@ func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JS
 	tool := params.ToolChoice.OfTool.Name
 	input, found := toolInput(msg, tool)
 	switch msg.StopReason {
-	case sdk.StopReasonMaxTokens:
+	case sdk.StopReasonMaxTokens, sdk.StopReasonModelContextWindowExceeded:
 		out.Content, out.Truncated = input, true
 		return out, nil
 	case sdk.StopReasonRefusal:

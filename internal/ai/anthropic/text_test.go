@@ -189,6 +189,10 @@ func TestGenerateJSONIncompleteAnswers(t *testing.T) {
 		behavior: fakeanthropic.Truncated(`{"name":"Trail"}`),
 		want:     ai.JSONResponse{Content: []byte(`{"name":"Trail"}`), Truncated: true},
 	}, {
+		name:     "context window exceeded",
+		behavior: fakeanthropic.Complete(fakeanthropic.Reply{Input: `{"name":"Tr"}`, StopReason: "model_context_window_exceeded"}),
+		want:     ai.JSONResponse{Content: []byte(`{"name":"Tr"}`), Truncated: true},
+	}, {
 		name:     "max_tokens before the tool call",
 		behavior: fakeanthropic.Complete(fakeanthropic.Reply{Text: "Let me think", StopReason: "max_tokens"}),
 		want:     ai.JSONResponse{Truncated: true},
@@ -491,5 +495,22 @@ func TestNameAndInvalidConfig(t *testing.T) {
 	}
 	if _, err := anthropic.NewTextModel(anthropic.Config{}); err == nil {
 		t.Error("NewTextModel(Config{}) succeeded")
+	}
+}
+
+// TestSDKReadsNoEnvironment: the SDK's own environment variables change
+// nothing; the configuration is the only source of the key and the URL.
+func TestSDKReadsNoEnvironment(t *testing.T) {
+	s := fakeanthropic.New(t)
+	s.SetKey(testKey)
+	t.Setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-from-the-environment")
+	t.Setenv("ANTHROPIC_AUTH_TOKEN", "token-from-the-environment")
+	t.Setenv("ANTHROPIC_CUSTOM_HEADERS", "X-Injected: yes")
+	if _, err := newTextModel(t, testConfig(s)).GenerateJSON(context.Background(), clusterNameRequest()); err != nil {
+		t.Fatal(err)
+	}
+	if h := s.Requests()[0].Header; h.Get("X-Injected") != "" || h.Get("Authorization") != "Bearer "+testKey {
+		t.Errorf("headers %v: want only the configured key", h)
 	}
 }
