@@ -405,3 +405,23 @@ func (m *cancelModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.
 	m.cancel()
 	return m.fakeModel.GenerateJSON(ctx, req)
 }
+
+// TestBreakerDownFailsOpen: when the breaker's Redis is down, the chain
+// calls its models as if every circuit were closed.
+func TestBreakerDownFailsOpen(t *testing.T) {
+	t.Parallel()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { rdb.Close() })
+	b, err := breaker.New(rdb, "presswork:breaker", breaker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &fakeModel{name: "openai/a", script: []error{errServer}}
+	fb := &fakeModel{name: "openai/b"}
+	c := newText(t, []fallback.Link{{Model: a}, {Model: fb}}, b, fallback.Options{})
+	for _, want := range []string{`{"by":"openai/b"}`, `{"by":"openai/a"}`} {
+		if resp, err := c.GenerateJSON(context.Background(), ai.JSONRequest{}); err != nil || string(resp.Content) != want {
+			t.Fatalf("%q, %v; want %s", resp.Content, err, want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/fallback"
 	"github.com/presswork/presswork/internal/ai/openai"
@@ -152,5 +154,57 @@ func TestFailingProviderOpensItsCircuit(t *testing.T) {
 	name()
 	if n := len(failing.Requests()); n != sent+1 {
 		t.Errorf("after the cooldown the failing server got %d requests, want one probe", n-sent)
+	}
+}
+
+// TestEmbeddingsFallBackToAzure: text-embedding-3-small through OpenAI and
+// through an Azure deployment of it are one family; with OpenAI failing,
+// the Azure deployment embeds, the chain keeps OpenAI's name (the cache's
+// key), and OpenAI's circuit opens after MinCalls failures.
+func TestEmbeddingsFallBackToAzure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	down, azure := fakeopenai.New(t), fakeopenai.New(t)
+	down.SetFallback(fakeopenai.ServerError())
+	primary, err := openai.NewEmbedder(openai.Config{APIKey: "sk-test-fallback-0123456789", BaseURL: down.BaseURL(),
+		Model: "gpt-4o-mini", EmbeddingModel: "text-embedding-3-small", EmbeddingDimensions: 8, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup, err := openai.NewEmbedder(openai.Config{APIType: openai.APITypeAzure, APIKey: "azure-test-key-0123456789",
+		AzureEndpoint: azure.URL, APIVersion: openai.DefaultAzureAPIVersion,
+		AzureDeployments: map[string]string{"text-embedding-3-small": "emb-small"},
+		Model:            "gpt-4o-mini", EmbeddingModel: "text-embedding-3-small", EmbeddingDimensions: 8, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	b := newBreaker(t, clk, breaker.Config{}, nil)
+	e, err := fallback.NewEmbedder([]fallback.EmbedLink{{Embedder: primary}, {Embedder: backup}}, b, fallback.Options{})
+	if err != nil {
+		t.Fatalf("OpenAI and Azure's text-embedding-3-small refused as one family: %v", err)
+	}
+	if e.Name() != primary.Name() || e.Dimensions() != 8 {
+		t.Errorf("chain %s/%d, want the primary's name and dimensions", e.Name(), e.Dimensions())
+	}
+	for i := range 12 {
+		text := fmt.Sprintf("trail shoes %d", i)
+		vecs, usage, err := e.Embed(ctx, []string{text})
+		if err != nil || len(vecs) != 1 {
+			t.Fatalf("call %d: %d vectors, %v", i+1, len(vecs), err)
+		}
+		if diff := cmp.Diff(fakeopenai.Vector(text, 8), vecs[0]); diff != "" {
+			t.Fatalf("call %d: vector (-want +got):\n%s", i+1, diff)
+		}
+		if usage.Model != "text-embedding-3-small" || usage.PromptTokens == 0 {
+			t.Fatalf("call %d: usage %+v", i+1, usage)
+		}
+	}
+	if n := len(down.Requests()); n != breaker.DefaultMinCalls {
+		t.Errorf("the failing provider got %d requests, want %d (then its circuit opened)", n, breaker.DefaultMinCalls)
+	}
+	reqs := azure.Requests()
+	if len(reqs) != 12 || reqs[0].Deployment != "emb-small" {
+		t.Errorf("Azure got %d requests (first for deployment %q), want 12 for emb-small", len(reqs), reqs[0].Deployment)
 	}
 }
