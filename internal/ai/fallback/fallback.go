@@ -78,7 +78,10 @@ type Options struct {
 // Link is one model of a text chain.
 type Link struct {
 	Model ai.TextModel
-	// Key names the model's circuit; empty means Model.Name().
+	// Key names the model's circuit; empty means Model.Name(). Name the
+	// provider's model exactly when Model sends some stages to another
+	// model than the one its Name() says (openai.Config's per-stage
+	// models), or one stage's failures open the circuit of all.
 	Key string
 	// FallbackOnThrottle moves a call this model throttles on to the next.
 	FallbackOnThrottle bool
@@ -387,7 +390,7 @@ func (e *ExhaustedError) UserMessage() string {
 		var th *errs.ThrottledError
 		switch {
 		case errors.Is(a.Err, breaker.ErrOpen):
-			parts = append(parts, a.Model+" is failing and rested for now")
+			parts = append(parts, a.Model+" is failing and was skipped (its circuit is open)")
 		case errors.As(a.Err, &th):
 			parts = append(parts, a.Model+" is rate limiting requests")
 		case errors.As(a.Err, &um):
