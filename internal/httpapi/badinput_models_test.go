@@ -16,7 +16,9 @@ func badInputsModels() []badCase {
 	}
 	create := func(name, body, field string) badCase { return op(name, "POST", "/v1/admin/models", body, field) }
 	route := func(name, body, field string) badCase { return op(name, "PUT", "/v1/admin/routes/draft", body, field) }
-	choose := func(name, body, field string) badCase { return jsonCase(name, "PUT", "/v1/stage-models", body, 400, field) }
+	choose := func(name, body, field string) badCase {
+		return jsonCase(name, "PUT", "/v1/stage-models", body, 400, field)
+	}
 	return []badCase{
 		create("model provider unknown", `{"provider":"acme","model":"x","kind":"chat","display_name":"X"}`, "provider"),
 		create("model kind unknown", `{"provider":"openai","model":"x","kind":"audio","display_name":"X"}`, "kind"),
