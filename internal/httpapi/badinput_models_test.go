@@ -55,6 +55,7 @@ func badInputsModels() []badCase {
 		route("route fallback is the default", `{"model_id":1,"fallback_ids":[1]}`, "fallback_ids"),
 		route("route fallback of another kind", `{"model_id":1,"fallback_ids":[2]}`, "fallback_ids"),
 		route("route fallback twice", `{"model_id":1,"fallback_ids":[999998,999998]}`, "fallback_ids"),
+		route("route too many fallbacks", `{"model_id":1,"fallback_ids":[3,4,5,6,7,8]}`, "fallback_ids"),
 		route("route on throttle a string", `{"model_id":1,"fallback_on_throttle":"yes"}`, "fallback_on_throttle"),
 		{operator: true, name: "route of no stage", method: "PUT", path: "/v1/admin/routes/poems", contentType: "application/json",
 			body: []byte(`{"model_id":1}`), status: 404},

@@ -61,6 +61,7 @@ const (
 	maxCreditMultiple  = 100
 	maxModelRateLimit  = 1 << 30
 	maxModelNameLength = 200
+	maxFallbacks       = 5 // models in a stage's fallback chain
 )
 
 // AIModel is one row of the model catalogue: a model of a provider for one
@@ -110,6 +111,23 @@ func (m AIModel) CostUSD(u ModelUsage) float64 {
 		in, out = m.BatchInputPrice(), m.BatchOutputPrice()
 	}
 	return (float64(u.InputTokens)*in+float64(u.OutputTokens)*out)/1e6 + float64(u.Images)*m.PricePerImage
+}
+
+// Credits is what work quoted at base credits costs when the model serves
+// it: base times the credit multiplier, rounded up, and at least 1 when
+// base is positive.
+func (m AIModel) Credits(base int64) int64 {
+	if base <= 0 {
+		return base
+	}
+	mult := m.CreditMultiplier
+	if mult <= 0 {
+		mult = 1
+	}
+	// The multiplier has two decimals: round the product to them first, so
+	// that 3 x 1.1 is 4 (3.3 up), not 4 by float error on an exact product.
+	c := math.Ceil(math.Round(float64(base)*mult*100) / 100)
+	return max(int64(c), 1)
 }
 
 // BatchInputPrice is the batch price per million input tokens.
@@ -494,12 +512,12 @@ func (s *Store) SetRoute(ctx context.Context, r StageRoute) (StageRoute, error) 
 // or disabled before the route is written.
 func checkRoute(ctx context.Context, tx pgx.Tx, r StageRoute, kind string) error {
 	v := &errs.ValidationError{}
+	if len(r.FallbackIDs) > maxFallbacks {
+		return v.Add("fallback_ids", "may name at most %d models", maxFallbacks)
+	}
 	primary, ok, err := routeModel(ctx, tx, v, "model_id", r.ModelID, kind)
 	if err != nil {
 		return err
-	}
-	if len(r.FallbackIDs) > 5 {
-		v.Add("fallback_ids", "may name at most 5 models")
 	}
 	for i, id := range r.FallbackIDs {
 		field := fmt.Sprintf("fallback_ids[%d]", i)

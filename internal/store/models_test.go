@@ -90,6 +90,18 @@ func TestModelCost(t *testing.T) {
 	}
 }
 
+func TestModelCredits(t *testing.T) {
+	for _, tc := range []struct {
+		mult float64
+		base int64
+		want int64
+	}{{1, 3, 3}, {1.5, 3, 5}, {1.1, 10, 11}, {0.5, 3, 2}, {0.01, 3, 1}, {2, 0, 0}, {0, 3, 3}} {
+		if got := (store.AIModel{CreditMultiplier: tc.mult}).Credits(tc.base); got != tc.want {
+			t.Errorf("Credits(%d) at x%g = %d, want %d", tc.base, tc.mult, got, tc.want)
+		}
+	}
+}
+
 func TestModelCRUD(t *testing.T) {
 	st := newStore(t)
 	ctx := t.Context()
