@@ -82,7 +82,9 @@ func (s Set) CountedIn(r *metrics.Registry) Set {
 
 // FromEnv chooses the providers from the environment: the
 // OpenAI-compatible text and embedding models when OPENAI_API_KEY is set,
-// Replicate images when REPLICATE_API_TOKEN is set, and the offline
+// Anthropic's text model instead when AI_TEXT_PROVIDER says so or only
+// ANTHROPIC_API_KEY is set (see textProviderFromEnv), Replicate images
+// when REPLICATE_API_TOKEN is set, and the offline
 // provider for whatever is not configured. A configuration that is set but
 // invalid is an error, never a silent fallback; so is an AI_LIMITS key
 // that neither these models nor tenants' own are limited under. With rdb,
@@ -106,10 +108,19 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	if rdb != nil {
 		operator.lim = ratelimit.New(rdb, "presswork:ratelimit")
 	}
-	textKeys, err := operator.openAIFromEnv(&p, getenv, log)
+	textProvider, err := textProviderFromEnv(getenv)
 	if err != nil {
 		return p, err
 	}
+	textKeys, err := operator.openAIFromEnv(&p, getenv, log, textProvider == textProviderOpenAI)
+	if err != nil {
+		return p, err
+	}
+	anthropicKeys, err := operator.anthropicFromEnv(&p, getenv, log, textProvider == textProviderAnthropic)
+	if err != nil {
+		return p, err
+	}
+	textKeys = append(textKeys, anthropicKeys...)
 	tc, err := openai.ConfigFromEnvWithKey(getenv, tenantKeyPlaceholder)
 	if err != nil {
 		return p, fmt.Errorf("OpenAI configuration (for tenants' own keys): %w", err)
@@ -127,10 +138,10 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	return p, keys.check(limits)
 }
 
-// openAIFromEnv sets p's text and embedding models to the
-// OpenAI-compatible ones when OPENAI_API_KEY is set, and returns the keys
-// they are limited under.
-func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger) ([]string, error) {
+// openAIFromEnv sets p's embedding model, and its text model when
+// withText, to the OpenAI-compatible ones when OPENAI_API_KEY is set, and
+// returns the keys they are limited under.
+func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger, withText bool) ([]string, error) {
 	oc, ok, err := openai.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("OpenAI configuration: %w", err)
@@ -146,12 +157,15 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
 	p.Embedder = s.embedder(emb)
-	log.Info("OpenAI-compatible provider", "config", oc, "limits", s.limits)
+	log.Info("OpenAI-compatible provider", "config", oc, "text", withText, "limits", s.limits)
 	if unpriced := oc.UnpricedModels(); len(unpriced) > 0 {
 		log.Warn("models without a price in OPENAI_PRICES are costed at 0 USD", "models", unpriced)
 	}
+	if !withText {
+		return []string{emb.Name()}, nil
+	}
+	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
 	return openAIKeys(text, emb, oc), nil
 }
 

@@ -36,12 +36,21 @@ func RunFromEnv(ctx context.Context, a *app.App) error {
 // worker's server and the checks a request waits for on NewChecks's, then
 // shuts both down gracefully: in-flight tasks get ShutdownTimeout to finish
 // and the rest go back to the queue without counting as failures.
+//
+// While it runs, the process beats (jobs.Rescuer): its jobs are delivered
+// again within seconds if it dies, and it delivers again those of other
+// worker processes that died. It says it stopped only after its server
+// shut down.
 func Run(ctx context.Context, a *app.App, p providers.Set) error {
-	srv, mux, closeClient, err := newServer(a, p)
+	srv, mux, rescuer, closeClient, err := newServer(a, p)
 	if err != nil {
 		return err
 	}
 	defer closeClient()
+	beating, stopBeating := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeating()
+	beatDone := make(chan error, 1)
+	go func() { beatDone <- rescuer.Run(beating) }()
 	checks, checkMux := NewChecks(a)
 	if err := checks.Start(checkMux); err != nil {
 		return fmt.Errorf("start the worker's checks: %w", err)
@@ -50,11 +59,25 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 		checks.Shutdown()
 		return fmt.Errorf("start worker: %w", err)
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-beatDone:
+		// Without its row the process's jobs could not be rescued.
+		srv.Shutdown()
+		checks.Shutdown()
+		return err
+	}
 	var wg sync.WaitGroup
 	wg.Go(checks.Shutdown)
 	srv.Shutdown()
 	wg.Wait()
+	stopBeating()
+	<-beatDone
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := rescuer.Stop(stopCtx); err != nil {
+		a.Log.Warn("recording the worker's graceful stop", "error", err)
+	}
 	return nil
 }
 
@@ -68,19 +91,22 @@ func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 	return asynq.NewServer(a.Redis, worker.CheckServerConfig(a.Config, a.Log)), mux
 }
 
-// newServer builds the asynq server and its handlers; call the returned
-// function after the server shut down, to close the client automation runs
-// enqueue with.
-func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, func(), error) {
+// newServer builds the asynq server, its handlers and the process's
+// rescuer; call the returned function after the server shut down, to close
+// the client automation runs and rescues enqueue with.
+func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jobs.Rescuer, func(), error) {
 	p = p.CountedIn(a.Metrics)
 	writer, err := ai.NewWriter(p.Text)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	client := asynq.NewClient(a.Redis)
+	lifecycle := jobs.New(a.Store, client, a.Log)
+	rescuer := &jobs.Rescuer{Store: a.Store, Jobs: lifecycle, ID: jobs.NewWorkerID(), Beat: a.Config.WorkerHeartbeat,
+		LostAfter: a.Config.WorkerLostAfter, Log: a.Log}
 	tenantOpenAI := p.TenantOpenAI
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
-	deps := worker.Deps{Store: a.Store, Jobs: jobs.New(a.Store, client, a.Log), Writer: writer, Embedder: p.Embedder,
+	deps := worker.Deps{Store: a.Store, Jobs: lifecycle, WorkerID: rescuer.ID, Writer: writer, Embedder: p.Embedder,
 		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Box: a.Box,
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
@@ -98,5 +124,5 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 			a.Log.Warn("closing the worker's queue client", "error", err)
 		}
 	}
-	return asynq.NewServer(a.Redis, worker.ServerConfig(a.Config, a.Log)), mux, closeClient, nil
+	return asynq.NewServer(a.Redis, worker.ServerConfig(a.Config, a.Log)), mux, rescuer, closeClient, nil
 }
