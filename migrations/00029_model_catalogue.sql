@@ -40,6 +40,12 @@ CREATE TABLE ai_stage_routes (
     model_id             bigint NOT NULL REFERENCES ai_models (id) ON DELETE RESTRICT,
     fallback_ids         bigint[] NOT NULL DEFAULT '{}',
     fallback_on_throttle boolean NOT NULL DEFAULT false,
+    -- operator_set: an operator chose this route (API, CLI or the Models
+    -- page). A seeded route (false) leaves the stage to the worker's
+    -- environment (its OPENAI_* or ANTHROPIC_* models, else the offline
+    -- model it names), so that a server configured by its environment
+    -- keeps its models until an operator routes the stage.
+    operator_set         boolean NOT NULL DEFAULT false,
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 

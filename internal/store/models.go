@@ -449,14 +449,18 @@ type StageRoute struct {
 	FallbackIDs []int64 `json:"fallback_ids"`
 	// FallbackOnThrottle sends the work to the fallbacks when the model is
 	// throttled (429), instead of waiting for its limit.
-	FallbackOnThrottle bool      `json:"fallback_on_throttle"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	FallbackOnThrottle bool `json:"fallback_on_throttle"`
+	// OperatorSet is true once an operator set the route. A seeded route
+	// leaves the stage to the worker's environment (its own models, else
+	// the offline model the route names).
+	OperatorSet bool      `json:"operator_set"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-const routeColumns = `stage, model_id, fallback_ids, fallback_on_throttle, updated_at`
+const routeColumns = `stage, model_id, fallback_ids, fallback_on_throttle, operator_set, updated_at`
 
 func scanRoute(r pgx.Row) (rt StageRoute, err error) {
-	err = r.Scan(&rt.Stage, &rt.ModelID, &rt.FallbackIDs, &rt.FallbackOnThrottle, &rt.UpdatedAt)
+	err = r.Scan(&rt.Stage, &rt.ModelID, &rt.FallbackIDs, &rt.FallbackOnThrottle, &rt.OperatorSet, &rt.UpdatedAt)
 	return rt, err
 }
 
@@ -499,9 +503,10 @@ func (s *Store) SetRoute(ctx context.Context, r StageRoute) (StageRoute, error) 
 		}
 		var err error
 		out, err = scanRoute(tx.QueryRow(ctx, `
-			INSERT INTO ai_stage_routes (stage, model_id, fallback_ids, fallback_on_throttle) VALUES ($1, $2, $3, $4)
+			INSERT INTO ai_stage_routes (stage, model_id, fallback_ids, fallback_on_throttle, operator_set)
+			VALUES ($1, $2, $3, $4, true)
 			ON CONFLICT (stage) DO UPDATE SET model_id = excluded.model_id, fallback_ids = excluded.fallback_ids,
-			    fallback_on_throttle = excluded.fallback_on_throttle, updated_at = now()
+			    fallback_on_throttle = excluded.fallback_on_throttle, operator_set = true, updated_at = now()
 			RETURNING `+routeColumns, r.Stage, r.ModelID, r.FallbackIDs, r.FallbackOnThrottle))
 		return err
 	})
@@ -657,6 +662,10 @@ type StageChain struct {
 	// rather than the operator's default.
 	TenantChoice       bool `json:"tenant_choice"`
 	FallbackOnThrottle bool `json:"fallback_on_throttle"`
+	// Routed is true when the chain decides the stage's model: the tenant
+	// chose one or an operator set the route. Otherwise the worker's
+	// environment serves the stage (a seeded route).
+	Routed bool `json:"routed"`
 }
 
 // StageChainFor returns the models that serve stage for tenantID (0: the
@@ -677,7 +686,8 @@ func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return StageChain{}, translate(err)
 	}
-	chain := StageChain{Stage: stage, FallbackOnThrottle: rt.FallbackOnThrottle, TenantChoice: choice != nil}
+	chain := StageChain{Stage: stage, FallbackOnThrottle: rt.FallbackOnThrottle, TenantChoice: choice != nil,
+		Routed: choice != nil || rt.OperatorSet}
 	first := rt.ModelID
 	if choice != nil {
 		first = *choice

@@ -39,6 +39,9 @@ type Deps struct {
 	Tenants TenantModels
 	// Image makes the images of every tenant.
 	Image ai.ImageModel
+	// Router, if not nil, serves the stages the model catalogue routes
+	// (providers.Router).
+	Router Router
 	// Box opens the sites' application passwords and the deployments'
 	// secrets.
 	Box *secret.Box
@@ -88,7 +91,8 @@ type Lifecycle interface {
 // Register builds every stage's worker from d and adds it to mux.
 func Register(mux *asynq.ServeMux, d Deps) {
 	retry := callRetry{base: d.CallRetryBase}
-	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
+	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image,
+		prompts: d.Store, router: d.Router}
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
 	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store,
 		delay: d.RetryDelay, workerID: d.WorkerID, log: d.Log}

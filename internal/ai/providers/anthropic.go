@@ -57,6 +57,7 @@ func (s stack) anthropicFromEnv(p *Set, getenv func(string) string, log *slog.Lo
 	if !ok {
 		return nil, nil
 	}
+	p.Credentials.Anthropic = &ac
 	text, err := anthropic.NewTextModel(ac)
 	if err != nil {
 		return nil, err

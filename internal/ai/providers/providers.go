@@ -34,6 +34,9 @@ type Set struct {
 	// word target, a draft may be before it is sent back to be expanded
 	// or trimmed (DRAFT_WORD_BAND).
 	DraftWordBand int
+	// Credentials are the providers the environment configures, from
+	// which the model catalogue's routed models are built (NewRouter).
+	Credentials Credentials
 }
 
 // TenantOpenAI is how the worker builds the text and embedding models of a
@@ -66,6 +69,7 @@ func Offline() Set {
 			Embedder: operator.embedder(offline.NewEmbedder(0))},
 		Image:        operator.image(offline.NewImageModel()),
 		TenantOpenAI: TenantOpenAI{Config: openai.DefaultConfig("")},
+		Credentials:  Credentials{stack: operator},
 	}
 }
 
@@ -108,6 +112,7 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	if rdb != nil {
 		operator.lim = ratelimit.New(rdb, "presswork:ratelimit")
 	}
+	p.Credentials.stack = operator
 	textProvider, err := textProviderFromEnv(getenv)
 	if err != nil {
 		return p, err
@@ -149,6 +154,7 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	if !ok {
 		return nil, nil
 	}
+	p.Credentials.OpenAI = &oc
 	text, err := openai.NewTextModel(oc)
 	if err != nil {
 		return nil, err
@@ -179,6 +185,7 @@ func (s stack) replicateFromEnv(p *Set, getenv func(string) string, log *slog.Lo
 	if !ok {
 		return nil, nil
 	}
+	p.Credentials.Replicate = &rc
 	img, err := replicate.NewImageModel(rc, replicate.WithLogger(log))
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/breaker"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/tasks"
@@ -91,12 +92,30 @@ func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 	return asynq.NewServer(a.Redis, worker.CheckServerConfig(a.Config, a.Log)), mux
 }
 
+// newRouter builds the router of the model catalogue's routes (#23), its
+// fallback chains' circuits shared through Redis and counted in the
+// metrics.
+func newRouter(a *app.App, p providers.Set) (*providers.Router, error) {
+	circuits := a.Metrics.Circuits()
+	b, err := breaker.New(a.RedisClient(), "presswork:breaker", breaker.Config{
+		OnTransition: func(key string, from, to breaker.State) { circuits.Changed(key, from.String(), to.String()) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return providers.NewRouter(a.Store, p.Credentials, b, a.Log), nil
+}
+
 // newServer builds the asynq server, its handlers and the process's
 // rescuer; call the returned function after the server shut down, to close
 // the client automation runs and rescues enqueue with.
 func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jobs.Rescuer, func(), error) {
 	p = p.CountedIn(a.Metrics)
 	writer, err := ai.NewWriter(p.Text)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	router, err := newRouter(a, p)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -107,7 +126,7 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jo
 	tenantOpenAI := p.TenantOpenAI
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
 	deps := worker.Deps{Store: a.Store, Jobs: lifecycle, WorkerID: rescuer.ID, Writer: writer, Embedder: p.Embedder,
-		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Box: a.Box,
+		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Router: router, Box: a.Box,
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
 		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait,
