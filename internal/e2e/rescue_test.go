@@ -175,7 +175,7 @@ func TestPausedWorkerDoesNotFinishRescuedJob(t *testing.T) {
 	apptest.Must(t, child.Process.Signal(syscall.SIGCONT), "SIGCONT")
 	apptest.Must(t, child.Process.Signal(syscall.SIGUSR1), "SIGUSR1")
 	apptest.Eventually(t, 30*time.Second, "the continued worker finds it lost the job", func() (bool, error) {
-		return strings.Contains(out.String(), "this worker lost the job"), nil
+		return strings.Contains(out.String(), "delivery superseded"), nil
 	})
 	after := r.api.job(r.jobID)
 	if after.State != store.JobSucceeded || after.Attempts != 2 || after.CreditsCharged != cost ||

@@ -241,9 +241,11 @@ func TestConcurrentDeliveries(t *testing.T) {
 	})
 	mu.Lock()
 	defer mu.Unlock()
-	// Embeddings: each clustering delivery embeds the keywords, each ideas
-	// delivery the titles it compares with the site's ideas.
-	if arrived[ai.StageDraft] != 2 || arrived[ai.StageIdeas] != 2 || arrived[stageEmbed] != 4 {
+	// Embeddings: each clustering delivery embeds the keywords (they meet
+	// there); the ideas deliveries compare their titles one after the
+	// other under the site's ideas lock, and the second may find them in
+	// the embedding cache the first filled.
+	if arrived[ai.StageDraft] != 2 || arrived[ai.StageIdeas] != 2 || arrived[stageEmbed] < 3 || arrived[stageEmbed] > 4 {
 		t.Errorf("provider calls %v, want both deliveries of each job to reach the provider", arrived)
 	}
 	apptest.CheckCredits(t, st, tenant, opening-sumCharged(t, st, tenant))

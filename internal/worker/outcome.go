@@ -84,7 +84,7 @@ func (r *recorder) handler(work workFunc, note failureNote) asynq.HandlerFunc {
 		err := work(workCtx, p)
 		r.recordUsage(ctx, log, p, spending)
 		if errors.Is(err, store.ErrDeliveryLost) {
-			log.Warn("this worker lost the job: it was delivered again to another worker; its work here is dropped",
+			log.Warn("delivery superseded: the job was delivered again after its worker was taken for lost; this attempt's work is dropped",
 				"delivery", p.Delivery)
 		}
 		if err == nil || errors.Is(err, store.ErrJobFinished) {
@@ -147,7 +147,7 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 		log.Warn("job failed", "error", err, "error_code", f.Code)
 		ferr := r.store.FailJob(bg, p.TenantID, p.JobID, f)
 		if errors.Is(ferr, store.ErrDeliveryLost) {
-			log.Warn("this worker lost the job: it was delivered again to another worker; its failure here is dropped",
+			log.Warn("delivery superseded: the job was delivered again after its worker was taken for lost; this attempt's failure is dropped",
 				"delivery", p.Delivery)
 			return nil
 		}
@@ -165,7 +165,7 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 	rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, f)
 	switch {
 	case errors.Is(rerr, store.ErrDeliveryLost):
-		log.Warn("this worker lost the job: it was delivered again to another worker; its failure here is dropped",
+		log.Warn("delivery superseded: the job was delivered again after its worker was taken for lost; this attempt's failure is dropped",
 			"delivery", p.Delivery)
 		return nil
 	case rerr != nil:
