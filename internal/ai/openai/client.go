@@ -92,6 +92,8 @@ func newClient(cfg Config, opts []Option) (*client, error) {
 // providerName names the API in Name().
 func (c *client) providerName() string {
 	switch {
+	case c.cfg.Profile.Name != "":
+		return c.cfg.Profile.Name
 	case c.cfg.apiType() == APITypeAzure:
 		return "azure-openai"
 	case strings.TrimRight(c.cfg.BaseURL, "/") == DefaultBaseURL:
@@ -279,6 +281,9 @@ func (c *client) classifyStatus(e *Error, header http.Header) error {
 	case s == http.StatusUnauthorized:
 		// The server's message may quote part of the key.
 		source := c.cfg.KeySource
+		if source == "" {
+			source = c.cfg.Profile.KeyVar
+		}
 		if source == "" {
 			source = "OPENAI_API_KEY"
 		}

@@ -105,6 +105,11 @@ type Config struct {
 	// KeySource says where the key comes from, in the message of a rejected
 	// key; "" means OPENAI_API_KEY.
 	KeySource string
+
+	// Profile is the OpenAI-compatible provider's dialect: how it takes a
+	// schema and a length bound, and its name in Name() and limit keys.
+	// The zero Profile is OpenAI's (ProfileOpenAI).
+	Profile Profile
 }
 
 // DefaultConfig returns the configuration ConfigFromEnv starts from: the
@@ -155,6 +160,7 @@ func (c Config) ForKey(key Secret, baseURL, keySource string) Config {
 		out.BaseURL = DefaultBaseURL
 	}
 	out.AzureEndpoint, out.APIVersion, out.AzureDeployments = "", "", nil
+	out.Profile = ProfileOpenAI
 	return out
 }
 

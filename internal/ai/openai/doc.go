@@ -53,6 +53,16 @@
 // Config.UnpricedModels to warn about that at start. Costs ignore cached-input
 // discounts, so they are an upper bound.
 //
+// # Profiles
+//
+// Config.Profile says how a provider's OpenAI-compatible endpoint is
+// spoken to: ProfileGemini, ProfileMistral and ProfileXAI send the schema
+// and the length bound the way each provider's documentation says it
+// accepts them, and name their models "gemini/<model>", "mistral/<model>",
+// "xai/<model>"; the zero Profile is OpenAI's. ConfigForProfile builds a
+// configuration for one; package providers reads their keys
+// (GEMINI_API_KEY, MISTRAL_API_KEY, XAI_API_KEY) and base URLs.
+//
 // # Errors
 //
 // Every error is classified with package errs, from the HTTP status and

@@ -38,7 +38,7 @@ func NewTextModel(cfg Config, opts ...Option) (*TextModel, error) {
 func (m *TextModel) Name() string { return m.c.providerName() + "/" + m.c.cfg.Model }
 
 // GenerateJSON asks the stage's model for a JSON object that matches
-// req.Schema, in strict mode. A refusal, including an answer the content
+// req.Schema, in strict mode (or as the configuration's Profile says). A refusal, including an answer the content
 // filter withheld, is reported in Refusal and a cut-off answer in Truncated;
 // checking that Content is valid is left to the caller.
 func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
@@ -46,26 +46,12 @@ func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JS
 		return ai.JSONResponse{}, errs.Permanent(fmt.Errorf("openai: %s: the JSON schema is missing or invalid", req.Stage))
 	}
 	model := m.c.cfg.ModelFor(req.Stage)
-	var messages []oa.ChatCompletionMessage
-	if req.System != "" {
-		messages = append(messages, oa.ChatCompletionMessage{Role: oa.ChatMessageRoleSystem, Content: req.System})
-	}
-	messages = append(messages, oa.ChatCompletionMessage{Role: oa.ChatMessageRoleUser, Content: req.Prompt})
-	creq := oa.ChatCompletionRequest{
-		Model:               model,
-		Messages:            messages,
-		MaxCompletionTokens: max(req.MaxTokens, 0),
-		ResponseFormat: &oa.ChatCompletionResponseFormat{
-			Type: oa.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &oa.ChatCompletionResponseFormatJSONSchema{
-				Name:   schemaName(req.SchemaName),
-				Schema: req.Schema,
-				Strict: true,
-			},
-		},
+	creq, err := m.c.cfg.Profile.chatRequest(model, req.System, req.Prompt, req.SchemaName, req.Schema, req.MaxTokens)
+	if err != nil {
+		return ai.JSONResponse{}, errs.Permanent(fmt.Errorf("openai: %s: %w", req.Stage, err))
 	}
 	var resp oa.ChatCompletionResponse
-	err := m.c.do(ctx, "chat completion ("+model+")", func(ctx context.Context) error {
+	err = m.c.do(ctx, "chat completion ("+model+")", func(ctx context.Context) error {
 		var err error
 		resp, err = m.c.api.CreateChatCompletion(ctx, creq)
 		return err

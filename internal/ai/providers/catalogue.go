@@ -31,7 +31,11 @@ type Credentials struct {
 	OpenAI    *openai.Config    // OPENAI_API_KEY (OpenAI or Azure, as OPENAI_API_TYPE says)
 	Anthropic *anthropic.Config // ANTHROPIC_API_KEY
 	Replicate *replicate.Config // REPLICATE_API_TOKEN
-	stack     stack             // the operator's metrics and limiter
+	// Profiles are the providers served through their OpenAI-compatible
+	// endpoints, by provider: "gemini" (GEMINI_API_KEY), "mistral"
+	// (MISTRAL_API_KEY), "xai" (XAI_API_KEY); see profiles.go.
+	Profiles map[string]*openai.Config
+	stack    stack // the operator's metrics and limiter
 }
 
 // chainSource gives the models that serve a stage for a tenant.
@@ -214,6 +218,8 @@ func (c Credentials) build(m store.AIModel) (builtModel, error) {
 		return c.anthropicModel(m)
 	case "replicate":
 		return c.replicateModel(m)
+	case "gemini", "mistral", "xai":
+		return c.profileModel(m)
 	}
 	return builtModel{}, errNotServed
 }

@@ -22,6 +22,9 @@ const tenantKeysBaseURL = "https://openai-compatible.invalid/v1"
 type limitKeys struct {
 	operator []string
 	tenant   []string
+	// prefixes are the providers whose models are all the catalogue's
+	// ("gemini/"): any key under one names a model it may route.
+	prefixes []string
 }
 
 // tenantKeyPrefix is the prefix of the limit keys of a tenant's own models.
@@ -112,6 +115,11 @@ func (k limitKeys) matches(key string) bool {
 	if _, rest, ok := cutTenantPrefix(key); ok {
 		return slices.Contains(k.tenant, rest)
 	}
+	for _, p := range k.prefixes {
+		if model, ok := strings.CutPrefix(key, p); ok && model != "" {
+			return true
+		}
+	}
 	return slices.Contains(k.operator, key)
 }
 
@@ -136,7 +144,8 @@ func (k limitKeys) sameModel(key string) []string {
 // modelOf returns the model a key names: what follows its provider
 // ("openai/", "replicate/", ...), or the whole key without a provider.
 func modelOf(key string) string {
-	for _, provider := range []string{"openai/", "openai-compatible/", "azure-openai/", "anthropic/", "replicate/"} {
+	for _, provider := range []string{"openai/", "openai-compatible/", "azure-openai/", "anthropic/", "replicate/",
+		"gemini/", "mistral/", "xai/"} {
 		if m, ok := strings.CutPrefix(key, provider); ok {
 			return m
 		}
@@ -149,6 +158,9 @@ func (k limitKeys) describe() string {
 	own := "the worker's own models are offline and never limited (OPENAI_API_KEY and REPLICATE_API_TOKEN are unset)"
 	if len(k.operator) > 0 {
 		own = "the worker's own models are limited under " + strings.Join(k.operator, ", ")
+	}
+	if len(k.prefixes) > 0 {
+		own += "; the catalogue's models under " + strings.Join(sortedUnique(k.prefixes), ", ") + "<model>"
 	}
 	return own + "; tenants' own OpenAI keys under tenant-<id>/ followed by " + strings.Join(k.tenant, ", ")
 }

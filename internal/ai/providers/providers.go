@@ -113,6 +113,9 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 		operator.lim = ratelimit.New(rdb, "presswork:ratelimit")
 	}
 	p.Credentials.stack = operator
+	if err := p.Credentials.profilesFromEnv(getenv, log); err != nil {
+		return p, err
+	}
 	textProvider, err := textProviderFromEnv(getenv)
 	if err != nil {
 		return p, err
@@ -139,7 +142,8 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	if err != nil {
 		return p, err
 	}
-	keys := limitKeys{operator: append(textKeys, imageKeys...), tenant: tenantKeys}
+	keys := limitKeys{operator: append(textKeys, imageKeys...), tenant: tenantKeys,
+		prefixes: p.Credentials.profilePrefixes()}
 	return p, keys.check(limits)
 }
 

@@ -87,6 +87,7 @@ type Server struct {
 	seq      int
 	forget   bool
 	spent    map[string]Spent // by model
+	dialect  Dialect
 }
 
 // New starts a server and closes it when the test ends.
@@ -206,15 +207,7 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 		if !s.forget {
 			s.requests = append(s.requests, *req)
 		}
-		key := s.key
-		var b Behavior = s.Normal
-		if s.fallback != nil {
-			b = s.fallback
-		}
-		if len(s.queue) > 0 {
-			b = s.queue[0]
-			s.queue = s.queue[1:]
-		}
+		key, dialect, b := s.key, s.dialect, s.nextLocked()
 		s.mu.Unlock()
 
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -230,10 +223,30 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 				"Incorrect API key provided: "+got+". You can find your API key at https://platform.openai.com/account/api-keys.")
 			return
 		}
+		if dialect != nil {
+			if refuse := dialect(req); refuse != nil {
+				refuse(w, req)
+				return
+			}
+		}
 		tw := &teeWriter{ResponseWriter: w}
 		b(tw, req)
 		s.countUsage(tw.status, tw.body.Bytes())
 	}
+}
+
+// nextLocked takes the behaviour of the next request: the first queued,
+// else the fallback, else Normal. s.mu is held.
+func (s *Server) nextLocked() Behavior {
+	if len(s.queue) > 0 {
+		b := s.queue[0]
+		s.queue = s.queue[1:]
+		return b
+	}
+	if s.fallback != nil {
+		return s.fallback
+	}
+	return s.Normal
 }
 
 func parseRequest(r *http.Request, endpoint string) (*Request, error) {
