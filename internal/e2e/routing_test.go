@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -118,3 +119,63 @@ func TestRoutedDraftsFallBackWhenTheProviderFails(t *testing.T) {
 	}
 	t.Logf("drafts served: %v; OpenAI draft requests %d, Anthropic requests %d", served, draftCalls.Load(), len(an.Requests()))
 }
+
+// TestChosenModelCostsItsMultiplier: a tenant chooses, for its drafts and
+// ideas, a model the operator priced at 2 and 1.5 times the credits. Its
+// draft jobs are quoted and charged twice the draft cost, its ideas 1.5
+// times per idea kept, by request and by automation alike (the quote is
+// where the multiplier applies); another tenant, without a choice, pays
+// the base costs.
+func TestChosenModelCostsItsMultiplier(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	costs := h.App.Config.Costs
+	prov, name, kind, display, on := "offline", "offline-writer-v1", store.ModelKindChat, "Offline writer, premium", true
+	two, oneHalf := 2.0, 1.5
+	// Two catalogue rows cannot share provider, model and kind: the
+	// premium rows are the same offline writer under other names the
+	// router serves as the offline model.
+	premium, err := st.CreateModel(ctx, store.ModelFields{Provider: &prov, Model: ptrTo(name + "-premium"), Kind: &kind,
+		DisplayName: &display, Enabled: &on, CreditMultiplier: &two})
+	apptest.Must(t, err, "premium model")
+	display2 := "Offline writer, plus"
+	plus, err := st.CreateModel(ctx, store.ModelFields{Provider: &prov, Model: ptrTo(name + "-plus"), Kind: &kind,
+		DisplayName: &display2, Enabled: &on, CreditMultiplier: &oneHalf})
+	apptest.Must(t, err, "plus model")
+	h.StartWorker(t)
+
+	r, _ := startTenant(t, h, "premium", "Premium")
+	r.api.do(http.MethodPut, "/v1/stage-models", map[string]any{"draft": premium.ID, "ideas": plus.ID}, nil)
+	r.cluster()
+	var acc apptest.Accepted
+	r.api.do(http.MethodPost, "/v1/ideas/generate", map[string]any{"cluster_ids": []int64{r.clusters[0].ID}, "count": 3}, &acc)
+	if want := plus.Credits(3 * costs.Idea); acc.CreditsQuoted != want {
+		t.Errorf("ideas quoted %d, want %d (3 ideas at 1.5 times)", acc.CreditsQuoted, want)
+	}
+	ideasJob := r.api.waitJob(acc.Jobs[0].ID)
+	var kept struct {
+		Ideas int `json:"ideas"`
+	}
+	apptest.Must(t, json.Unmarshal(ideasJob.Result, &kept), "ideas result")
+	if want := min(ideasJob.CreditsReserved, (ideasJob.CreditsQuoted*int64(kept.Ideas)+2)/3); ideasJob.CreditsCharged != want {
+		t.Errorf("ideas job charged %d for %d ideas kept, want %d", ideasJob.CreditsCharged, kept.Ideas, want)
+	}
+	d := r.draft()
+	if want := premium.Credits(costs.Draft); d.CreditsQuoted != want || d.CreditsCharged != want {
+		t.Errorf("draft quoted %d and charged %d, want %d (twice the draft cost)", d.CreditsQuoted, d.CreditsCharged, want)
+	}
+	if apptest.Deref(d.Model) != "offline-writer-v1" {
+		t.Errorf("draft served by %q, want the offline writer", apptest.Deref(d.Model))
+	}
+
+	other, _ := startTenant(t, h, "standard", "Standard")
+	other.cluster()
+	other.ideas()
+	if d := other.draft(); d.CreditsCharged != costs.Draft {
+		t.Errorf("a tenant without a choice paid %d for a draft, want %d", d.CreditsCharged, costs.Draft)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
@@ -167,8 +168,12 @@ func (s *Server) generateIdeas(c echo.Context) error {
 		return err
 	}
 	params, _ := json.Marshal(tasks.IdeasParams{Count: count})
+	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageIdeas), int64(count)*s.cfg.Costs.Idea)
+	if err != nil {
+		return err
+	}
 	return startPerSubject(s, c, req.ClusterIDs, perSubject[store.Cluster]{
-		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: int64(count) * s.cfg.Costs.Idea,
+		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: quote,
 		load: s.store.ClustersByIDs, ref: func(cl store.Cluster) (int64, int64) { return cl.ID, cl.SiteID }})
 }
 
@@ -184,8 +189,12 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := s.idsProblem("idea_ids", req.IdeaIDs); err != nil {
 		return err
 	}
+	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
+	if err != nil {
+		return err
+	}
 	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.SubjectRef]{
-		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: s.cfg.Costs.Draft,
+		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: quote,
 		load: s.store.IdeaRefs, ref: func(i store.SubjectRef) (int64, int64) { return i.ID, i.SiteID }})
 }
 

@@ -713,3 +713,28 @@ func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string)
 	}
 	return chain, nil
 }
+
+// RoutedModel returns the model that serves tenantID's stage first when
+// the catalogue routes it (the tenant's choice or an operator's route);
+// nil when the stage is left to the worker's own models or has no route.
+func (s *Store) RoutedModel(ctx context.Context, tenantID int64, stage string) (*AIModel, error) {
+	chain, err := s.StageChainFor(ctx, tenantID, stage)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !chain.Routed) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &chain.Models[0], nil
+}
+
+// StageCredits returns what work quoted at base credits costs tenantID in
+// stage: base times the credit multiplier of its RoutedModel, base when
+// there is none.
+func (s *Store) StageCredits(ctx context.Context, tenantID int64, stage string, base int64) (int64, error) {
+	m, err := s.RoutedModel(ctx, tenantID, stage)
+	if err != nil || m == nil {
+		return base, err
+	}
+	return m.Credits(base), nil
+}

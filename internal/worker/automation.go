@@ -25,6 +25,7 @@ type automationStore interface {
 	Candidates(ctx context.Context, q store.CandidateQuery, limit int) ([]store.Candidate, error)
 	FinishRun(ctx context.Context, o store.Outcome, plan []store.StagePlan, skipped []store.Skip) ([]store.Job, error)
 	RunJobs(ctx context.Context, tenantID int64, runID string) ([]store.Job, error)
+	RoutedModel(ctx context.Context, tenantID int64, stage string) (*store.AIModel, error)
 }
 
 // submitter commits jobs and puts them on the queue (jobs.Client).
@@ -141,6 +142,10 @@ func (r *RunPlanner) planStage(ctx context.Context, rc store.RunContext, stage t
 		skip := automation.NothingToDo(stage.Name)
 		return nil, &skip, nil
 	}
+	routed, err := r.routedModel(ctx, rc.Rule.TenantID, stage.Name)
+	if err != nil {
+		return nil, nil, err
+	}
 	planned := make([]store.NewJob, 0, min(len(candidates), b.Items))
 	for i, c := range candidates {
 		if b.Items <= 0 {
@@ -148,6 +153,9 @@ func (r *RunPlanner) planStage(ctx context.Context, rc store.RunContext, stage t
 			return planned, skip, err
 		}
 		quote, params := r.stageQuote(stage.Name, c, rc)
+		if routed != nil {
+			quote = routed.Credits(quote)
+		}
 		if quote > b.Credits {
 			return planned, &store.Skip{Stage: stage.Name,
 				Reason: b.Shortfall(stage.Name, quote, min(len(candidates)-len(planned), b.Items))}, nil
@@ -180,6 +188,18 @@ func (r *RunPlanner) capReached(ctx context.Context, rc store.RunContext, stage 
 	}
 	skip := automation.CapReached(rc, stage.Name, stage.Subjects, ids, total)
 	return &skip, nil
+}
+
+// routedModel returns the catalogue model that serves an automation
+// stage's jobs when a tenant's choice or an operator's route decides it,
+// whose credit multiplier the quotes take: ideas and drafts (clustering,
+// images and publishing are quoted at their base costs).
+func (r *RunPlanner) routedModel(ctx context.Context, tenantID int64, stage string) (*store.AIModel, error) {
+	modelStage := map[string]ai.Stage{store.StageIdeas: ai.StageIdeas, store.StageDrafts: ai.StageDraft}[stage]
+	if modelStage == "" {
+		return nil, nil
+	}
+	return r.store.RoutedModel(ctx, tenantID, string(modelStage))
 }
 
 // stageQuote prices a candidate's job and gives its parameters.

@@ -86,8 +86,10 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	rows, refused := splitIdeas(ideas, conflicts)
 	charged := job.CreditsReserved
-	if w.perIdea > 0 {
-		charged = min(charged, int64(len(rows))*w.perIdea)
+	if w.perIdea > 0 && params.Count > 0 {
+		// Each idea kept costs its share of the quote: perIdea, times the
+		// credit multiplier of the model the tenant chose, if any.
+		charged = min(charged, ceilDiv(job.CreditsQuoted*int64(len(rows)), int64(params.Count)))
 	} else if len(ideas) > 0 {
 		// The quote is for the ideas asked for; refused ones are not paid.
 		charged = charged * int64(len(rows)) / int64(len(ideas))
@@ -226,3 +228,6 @@ func storeHeadings(hs []ai.Heading) []store.Heading {
 	}
 	return out
 }
+
+// ceilDiv is a/b rounded up, for b > 0.
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
