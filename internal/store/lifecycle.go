@@ -230,7 +230,7 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
 			error_code = nullif($5, ''), retry_at = NULL, retries_left = NULL,
 			credits_charged = 0, finished_at = now(), updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running') RETURNING credits_reserved`,
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running', 'batched') RETURNING credits_reserved`,
 			tenantID, jobID, state, message, f.Code).Scan(&reserved)
 		if isNoRows(err) {
 			return ErrJobFinished
