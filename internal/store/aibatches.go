@@ -242,3 +242,29 @@ func (s *Store) EndAIBatch(ctx context.Context, id, errMsg string) error {
 	}
 	return nil
 }
+
+// UnbatchWaiting puts the jobs of jobIDs still batched and in no provider
+// batch back in the state queued, to run the ordinary way (no batch API
+// serves them), and returns them, to enqueue.
+func (s *Store) UnbatchWaiting(ctx context.Context, jobIDs []string) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE jobs SET state = 'queued', phase = 'queued', updated_at = now()
+		WHERE id = ANY($1) AND state = 'batched' AND ai_batch_id IS NULL RETURNING `+jobColumns, jobIDs)
+	if err != nil {
+		return nil, fmt.Errorf("unbatch waiting jobs: %w", translate(err))
+	}
+	return collect(rows, scanJob)
+}
+
+// aiBatchLockSpace keeps the provider batch pass's lock apart from the
+// other advisory locks.
+const aiBatchLockSpace = int64(0x4142) << 40
+
+// LockAIBatches takes the lock of the provider batch pass without waiting;
+// ErrLocked means another pass holds it. One pass at a time is what makes
+// a provider batch's creation exactly-once: the pass looks for the batch
+// at the provider before it creates it, and no other pass creates it
+// between the look and the create. The lock is released by Unlock, or
+// when the holder's process dies.
+func (s *Store) LockAIBatches(ctx context.Context) (*AdvisoryLock, error) {
+	return s.advisoryLock(ctx, aiBatchLockSpace, false)
+}

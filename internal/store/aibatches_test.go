@@ -111,6 +111,11 @@ func TestAIBatchLifecycle(t *testing.T) {
 	if waiting, _ := st.BatchedJobs(ctx, 10); len(waiting) != 1 || waiting[0].ID != ids[2] {
 		t.Errorf("waiting = %v, want [%s]", jobIDs(waiting), ids[2])
 	}
+	// Only a waiting job goes back to the queue without a provider batch.
+	back, err := st.UnbatchWaiting(ctx, ids)
+	if err != nil || len(back) != 1 || back[0].ID != ids[2] || back[0].State != store.JobQueued {
+		t.Errorf("UnbatchWaiting = %+v, %v; want %s queued", back, err, ids[2])
+	}
 
 	if err := st.RecordAIBatchUpload(ctx, "grp-1", "file-1"); err != nil {
 		t.Fatal(err)
@@ -147,7 +152,7 @@ func TestAIBatchLifecycle(t *testing.T) {
 	if err := st.EndAIBatch(ctx, "grp-1", ""); !errors.Is(err, store.ErrAIBatchBusy) {
 		t.Errorf("EndAIBatch with a job batched = %v, want ErrAIBatchBusy", err)
 	}
-	back, err := st.UnbatchJobs(ctx, "grp-1", ids[:2], true)
+	back, err = st.UnbatchJobs(ctx, "grp-1", ids[:2], true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +171,21 @@ func TestAIBatchLifecycle(t *testing.T) {
 	if err := st.RequestAIBatchCancel(ctx, "grp-1"); !errors.Is(err, errs.ErrConflict) {
 		t.Errorf("cancel an ended batch = %v, want ErrConflict", err)
 	}
+}
+
+func TestLockAIBatchesIsExclusive(t *testing.T) {
+	st := newStore(t)
+	l, err := st.LockAIBatches(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.LockAIBatches(t.Context()); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second lock = %v, want ErrLocked", err)
+	}
+	l.Unlock()
+	l, err = st.LockAIBatches(t.Context())
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	l.Unlock()
 }
