@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/openai"
@@ -371,4 +372,9 @@ func loadCheckpoint[T any](ctx context.Context, cs checkpointStore, job store.Jo
 		return v, false, nil
 	}
 	return v, true, nil
+}
+
+// RegisterBatches adds the provider batch pass to mux (tasks.TypeAIBatch).
+func RegisterBatches(mux *asynq.ServeMux, p *BatchPass) {
+	mux.HandleFunc(tasks.TypeAIBatch, func(ctx context.Context, _ *asynq.Task) error { return p.Once(ctx) })
 }

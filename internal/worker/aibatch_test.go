@@ -157,7 +157,10 @@ func TestBatchExpiredAndCanceled(t *testing.T) {
 	s := newBatchSetup(t, 3, "")
 	ctx := apptest.Context(t)
 	st := s.h.App.Store
-	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	// The pass as the worker runs it, from the scheduler's task.
+	mux := asynq.NewServeMux()
+	worker.RegisterBatches(mux, s.pass)
+	apptest.Must(t, mux.ProcessTask(ctx, jobs.NewAIBatchTask()), "pass 1")
 	open, err := st.OpenAIBatches(ctx, 10)
 	apptest.Must(t, err, "open batches")
 	if len(open) != 1 || open[0].ProviderBatchID == nil {
