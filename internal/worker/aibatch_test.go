@@ -1,7 +1,10 @@
 package worker_test
 
 import (
+	"context"
+	"errors"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +28,7 @@ type batchSetup struct {
 	h      *apptest.Harness
 	fake   *fakeopenai.Server
 	pass   *worker.BatchPass
+	api    *crashingAPI
 	tenant int64
 	jobIDs []string
 	set    providers.Set
@@ -55,8 +59,9 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 	apptest.Must(t, err, "writer")
 	client := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { _ = client.Close() })
+	crashing := &crashingAPI{Batcher: api}
 	pass := worker.NewBatchPass(worker.Deps{Store: h.App.Store, Jobs: jobs.New(h.App.Store, client, h.App.Log),
-		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log}, api, 100)
+		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log}, crashing, 100)
 
 	tk, _ := h.Tenant(t, "batch", 1000)
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
@@ -72,7 +77,7 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 	if len(made.Deliver) != 0 {
 		t.Fatalf("batched jobs delivered: %d", len(made.Deliver))
 	}
-	return batchSetup{h: h, fake: fake, pass: pass, tenant: tk.Tenant.ID, jobIDs: ids, set: set}
+	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, jobIDs: ids, set: set}
 }
 
 // chatRequests counts the requests the fake answered outside batches.
@@ -228,5 +233,65 @@ func TestBatchGivenUp(t *testing.T) {
 	}
 	if ordinary, inBatch := chatRequests(s.fake); ordinary != 2 || inBatch != 0 {
 		t.Errorf("chat requests: %d ordinary, %d in batches; want 2 and 0", ordinary, inBatch)
+	}
+}
+
+// crashingAPI is the Batch API of a worker that may die between the upload
+// and the create (the create is never sent), and counts uploads.
+type crashingAPI struct {
+	*openai.Batcher
+	mu           sync.Mutex
+	crashCreates int
+	uploads      int
+}
+
+func (a *crashingAPI) Upload(ctx context.Context, name string, lines []openai.BatchLine) (openai.Upload, error) {
+	a.mu.Lock()
+	a.uploads++
+	a.mu.Unlock()
+	return a.Batcher.Upload(ctx, name, lines)
+}
+
+func (a *crashingAPI) Create(ctx context.Context, up openai.Upload, md map[string]string) (openai.Batch, error) {
+	a.mu.Lock()
+	crash := a.crashCreates > 0
+	a.crashCreates--
+	a.mu.Unlock()
+	if crash {
+		return openai.Batch{}, errors.New("killed between the upload and the create")
+	}
+	return a.Batcher.Create(ctx, up, md)
+}
+
+// A pass that dies between the upload and the create leaves the intent
+// and the file recorded: the next pass finds no batch at the provider and
+// creates one from the same file, without uploading again.
+func TestBatchCrashBetweenUploadAndCreate(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 2, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	s.api.crashCreates = 1
+	if err := s.pass.Once(ctx); err == nil {
+		t.Fatal("pass that died: no error")
+	}
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].State != store.AIBatchCreating || open[0].InputFileID == nil {
+		t.Fatalf("after the crash: %+v", open)
+	}
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	apptest.Must(t, s.pass.Once(ctx), "pass 3")
+	if created, uploads := s.fake.BatchesCreated(), s.api.uploads; created != 1 || uploads != 1 {
+		t.Errorf("batches created %d, files uploaded %d; want 1 and 1", created, uploads)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 4")
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+	if ordinary, inBatch := chatRequests(s.fake); ordinary != 0 || inBatch != 2 {
+		t.Errorf("chat requests: %d ordinary, %d in the batch; want 0 and 2", ordinary, inBatch)
 	}
 }
