@@ -34,6 +34,9 @@ type Set struct {
 	// word target, a draft may be before it is sent back to be expanded
 	// or trimmed (DRAFT_WORD_BAND).
 	DraftWordBand int
+	// Batch is the Batch API of the worker's OpenAI (or Azure) account,
+	// nil when it has none: batched jobs then run the ordinary way.
+	Batch *openai.Batcher
 }
 
 // TenantOpenAI is how the worker builds the text and embedding models of a
@@ -144,6 +147,9 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	}
 	emb, err := openai.NewEmbedder(oc)
 	if err != nil {
+		return nil, err
+	}
+	if p.Batch, err = openai.NewBatcher(oc); err != nil {
 		return nil, err
 	}
 	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
