@@ -268,3 +268,31 @@ const aiBatchLockSpace = int64(0x4142) << 40
 func (s *Store) LockAIBatches(ctx context.Context) (*AdvisoryLock, error) {
 	return s.advisoryLock(ctx, aiBatchLockSpace, false)
 }
+
+// ProviderBatchProgress is a provider batch as a bulk's progress shows it:
+// the provider's status and counts for all of the batch's lines (of this
+// bulk and others).
+type ProviderBatchProgress struct {
+	ID             string  `json:"id"`
+	State          string  `json:"state"`
+	ProviderStatus *string `json:"provider_status"`
+	Total          int     `json:"total"`
+	Completed      int     `json:"completed"`
+	Failed         int     `json:"failed"`
+}
+
+// providerProgress returns the provider batches that carry jobs of a
+// tenant's bulk batchID.
+func (s *Store) providerProgress(ctx context.Context, tenantID int64, batchID string) ([]ProviderBatchProgress, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.state, a.provider_status, a.total, a.completed, a.failed
+		FROM ai_batches a WHERE a.id IN (SELECT DISTINCT ai_batch_id FROM jobs
+		    WHERE batch_id = $1 AND tenant_id = $2 AND ai_batch_id IS NOT NULL)
+		ORDER BY a.intent_at, a.id`, batchID, tenantID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r pgx.Row) (p ProviderBatchProgress, err error) {
+		err = r.Scan(&p.ID, &p.State, &p.ProviderStatus, &p.Total, &p.Completed, &p.Failed)
+		return p, err
+	})
+}

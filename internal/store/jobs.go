@@ -270,6 +270,9 @@ type BatchSummary struct {
 	CreditsCharged int64          `json:"credits_charged"`
 	Errors         []JobError     `json:"errors"`
 	CreatedAt      time.Time      `json:"created_at"`
+	// ProviderBatches are the provider batches (#23) that carry the
+	// batch's batched jobs, with the provider's own progress.
+	ProviderBatches []ProviderBatchProgress `json:"provider_batches"`
 }
 
 // JobError is a failed job of a batch and its reason.
@@ -309,7 +312,10 @@ func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchS
 		return b, missing(translate(err), "batch", id)
 	}
 	b.Done = b.ByState[JobSucceeded] + b.ByState[JobFailed] + b.ByState[JobCanceled]
-	b.Errors, err = s.batchErrors(ctx, tenantID, id)
+	if b.Errors, err = s.batchErrors(ctx, tenantID, id); err != nil {
+		return b, err
+	}
+	b.ProviderBatches, err = s.providerProgress(ctx, tenantID, id)
 	return b, err
 }
 

@@ -30,6 +30,7 @@ type batchSetup struct {
 	pass   *worker.BatchPass
 	api    *crashingAPI
 	tenant int64
+	bulkID string
 	jobIDs []string
 	set    providers.Set
 }
@@ -72,12 +73,13 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 		js[i] = store.NewJob{ID: ids[i], Type: tasks.TypeDraft, Queue: jobs.QueueBulk, SiteID: idea.SiteID,
 			SubjectID: idea.ID, Quote: h.App.Config.Costs.Draft, Batched: true}
 	}
-	made, err := h.App.Store.CreateJobs(apptest.Context(t), tk.Tenant.ID, uuid.NewString(), js)
+	bulkID := uuid.NewString()
+	made, err := h.App.Store.CreateJobs(apptest.Context(t), tk.Tenant.ID, bulkID, js)
 	apptest.Must(t, err, "create batched jobs")
 	if len(made.Deliver) != 0 {
 		t.Fatalf("batched jobs delivered: %d", len(made.Deliver))
 	}
-	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, jobIDs: ids, set: set}
+	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, bulkID: bulkID, jobIDs: ids, set: set}
 }
 
 // chatRequests counts the requests the fake answered outside batches.
@@ -132,6 +134,13 @@ func TestDraftsThroughBatchAPI(t *testing.T) {
 	apptest.Must(t, err, "open batches")
 	if len(open) != 0 {
 		t.Errorf("open provider batches after the end: %+v", open)
+	}
+	// The bulk's progress shows the provider's counts.
+	sum, err := st.GetBatch(ctx, s.tenant, s.bulkID)
+	apptest.Must(t, err, "bulk summary")
+	if pb := sum.ProviderBatches; len(pb) != 1 || apptest.Deref(pb[0].ProviderStatus) != "completed" ||
+		pb[0].Total != 4 || pb[0].Completed != 3 || pb[0].Failed != 1 || pb[0].State != store.AIBatchEnded {
+		t.Errorf("provider batches of the bulk: %+v", pb)
 	}
 	s.h.StartWorker(t, s.set)
 	for _, id := range s.jobIDs {
