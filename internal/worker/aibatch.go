@@ -229,6 +229,9 @@ func (p *BatchPass) advance(ctx context.Context, b store.AIBatch) error {
 	if b.State == store.AIBatchCreating {
 		return p.create(ctx, b)
 	}
+	if b.ProviderBatchID == nil {
+		return errs.Permanent(errors.New("submitted without the provider's batch id"))
+	}
 	bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
 	if err != nil {
 		return err

@@ -312,20 +312,30 @@ type outputLine struct {
 // readResults reads one output or error file into the results of the
 // custom ids out already holds.
 func (b *Batcher) readResults(ctx context.Context, bt Batch, fileID string, out map[string]BatchResult) error {
-	var data []byte
+	var lines []outputLine
 	err := b.c.do(ctx, "batch file content", func(ctx context.Context) error {
 		raw, err := b.c.api.GetFileContent(ctx, fileID)
 		if err != nil {
 			return err
 		}
 		defer raw.Close()
-		data, err = io.ReadAll(raw)
+		lines, err = readOutputLines(raw, out)
 		return err
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("openai: batch %s, file %s: %w", bt.ID, fileID, err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	for _, l := range lines {
+		out[l.CustomID] = b.result(bt, l)
+	}
+	return nil
+}
+
+// readOutputLines reads the lines of an output or error file whose custom
+// ids want holds, as they stream in.
+func readOutputLines(r io.Reader, want map[string]BatchResult) ([]outputLine, error) {
+	var lines []outputLine
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxBatchLineBytes)
 	for sc.Scan() {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
@@ -333,16 +343,13 @@ func (b *Batcher) readResults(ctx context.Context, bt Batch, fileID string, out 
 		}
 		var l outputLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return fmt.Errorf("openai: batch %s: file %s has a line that is not JSON: %w", bt.ID, fileID, err)
+			return nil, fmt.Errorf("a line is not JSON: %w", err)
 		}
-		if _, ok := out[l.CustomID]; ok {
-			out[l.CustomID] = b.result(bt, l)
+		if _, ok := want[l.CustomID]; ok {
+			lines = append(lines, l)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("openai: batch %s: reading file %s: %w", bt.ID, fileID, err)
-	}
-	return nil
+	return lines, sc.Err()
 }
 
 // result turns a line of an output or error file into its result.
