@@ -200,19 +200,53 @@ func (s *Store) AIBatchJobs(ctx context.Context, id string) ([]Job, error) {
 }
 
 // UnbatchJobs puts the jobs of jobIDs still batched in batch id back in
-// the state queued (phase answered: their line's answer is checkpointed;
-// queued: they run the ordinary way), and returns them, to enqueue.
+// the state queued (phase batch_answered: their line's answer is
+// checkpointed; queued: they run the ordinary way), and returns those to
+// enqueue now. Jobs of the paced queue are held, as new ones are, and
+// released as their tenant's room allows, so that a provider batch that
+// ends does not put a whole bulk on the queue at once.
 func (s *Store) UnbatchJobs(ctx context.Context, id string, jobIDs []string, answered bool) ([]Job, error) {
 	phase := "queued"
 	if answered {
 		phase = "batch_answered"
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE jobs SET state = 'queued', phase = $3, updated_at = now()
-		WHERE ai_batch_id = $1 AND id = ANY($2) AND state = 'batched' RETURNING `+jobColumns, id, jobIDs, phase)
-	if err != nil {
-		return nil, fmt.Errorf("unbatch jobs of provider batch %s: %w", id, translate(err))
-	}
-	return collect(rows, scanJob)
+	return s.unbatch(ctx, `ai_batch_id = $5 AND id = ANY($1)`, jobIDs, phase, id)
+}
+
+// unbatch moves the batched jobs that match where (on $1 the ids, $5
+// onwards the args) to queued with phase, held on the paced queue,
+// and returns the jobs to enqueue: those not held and the held ones their
+// tenants' room releases.
+func (s *Store) unbatch(ctx context.Context, where string, jobIDs []string, phase string, args ...any) ([]Job, error) {
+	var deliver []Job
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE jobs SET state = 'queued', held = (queue = $2 AND $3),
+			phase = CASE WHEN queue = $2 AND $3 THEN 'held' ELSE $4 END, updated_at = now()
+			WHERE state = 'batched' AND `+where+` RETURNING `+jobColumns,
+			append([]any{jobIDs, s.pacedQueue, s.paced(), phase}, args...)...)
+		if err != nil {
+			return fmt.Errorf("unbatch jobs: %w", translate(err))
+		}
+		moved, err := collect(rows, scanJob)
+		if err != nil {
+			return err
+		}
+		tenants := map[int64]bool{}
+		for _, j := range moved {
+			if !j.Held {
+				deliver = append(deliver, j)
+			} else if !tenants[j.TenantID] {
+				tenants[j.TenantID] = true
+				released, err := s.release(ctx, tx, j.TenantID)
+				if err != nil {
+					return err
+				}
+				deliver = append(deliver, released...)
+			}
+		}
+		return nil
+	})
+	return deliver, err
 }
 
 // ErrAIBatchBusy is returned by EndAIBatch while a job of the batch is
@@ -245,14 +279,9 @@ func (s *Store) EndAIBatch(ctx context.Context, id, errMsg string) error {
 
 // UnbatchWaiting puts the jobs of jobIDs still batched and in no provider
 // batch back in the state queued, to run the ordinary way (no batch API
-// serves them), and returns them, to enqueue.
+// serves them), and returns those to enqueue now (see UnbatchJobs).
 func (s *Store) UnbatchWaiting(ctx context.Context, jobIDs []string) ([]Job, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE jobs SET state = 'queued', phase = 'queued', updated_at = now()
-		WHERE id = ANY($1) AND state = 'batched' AND ai_batch_id IS NULL RETURNING `+jobColumns, jobIDs)
-	if err != nil {
-		return nil, fmt.Errorf("unbatch waiting jobs: %w", translate(err))
-	}
-	return collect(rows, scanJob)
+	return s.unbatch(ctx, `ai_batch_id IS NULL AND id = ANY($1)`, jobIDs, "queued")
 }
 
 // aiBatchLockSpace keeps the provider batch pass's lock apart from the

@@ -84,6 +84,35 @@ func TestBatchedJobsWaitOffTheQueue(t *testing.T) {
 	if err != nil || len(held) != 0 {
 		t.Errorf("ReleaseHeld = %v, %v; want none", jobIDs(held), err)
 	}
+
+	// Back from their provider batch, they are paced like new bulk jobs:
+	// one delivered (the plan's room), the others held.
+	ids := jobIDs(made.Created)
+	if _, _, err := st.StartAIBatch(ctx, store.NewAIBatch{ID: fmt.Sprintf("paced-%d", next()), Provider: "openai",
+		Model: "gpt-4o-mini"}, ids); err != nil {
+		t.Fatal(err)
+	}
+	waiting, _ = st.BatchedJobs(ctx, 10)
+	if len(waiting) != 0 {
+		t.Fatalf("still waiting: %v", jobIDs(waiting))
+	}
+	open, err := st.OpenAIBatches(ctx, 10)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("OpenAIBatches = %+v, %v", open, err)
+	}
+	deliver, err := st.UnbatchJobs(ctx, open[0].ID, ids, true)
+	if err != nil || len(deliver) != 1 {
+		t.Fatalf("UnbatchJobs delivered %v, %v; want 1 of 3", jobIDs(deliver), err)
+	}
+	heldNow := 0
+	for _, id := range ids {
+		if j := getJob(t, st, tn.ID, id); j.State == store.JobQueued && j.Held && j.Phase == "held" {
+			heldNow++
+		}
+	}
+	if heldNow != 2 {
+		t.Errorf("%d jobs held after the batch, want 2", heldNow)
+	}
 }
 
 func TestAIBatchLifecycle(t *testing.T) {
