@@ -306,6 +306,16 @@ func (p *process) kill() {
 	<-done
 }
 
+// signal sends sig to the process, if it runs.
+func (p *process) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(sig)
+	}
+}
+
 // stop ends the process for good with SIGTERM (SIGKILL after 30 s).
 func (p *process) stop() {
 	p.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +44,7 @@ func (c *chaos) faults(ctx context.Context, done <-chan struct{}) {
 		{5 * time.Second, nil, func() {}},
 		{90 * time.Second, []string{"keywords:cluster", "ideas:generate"}, func() { c.killWorkers(ctx, "SIGKILL worker-1", c.workers[0]) }},
 		{3 * time.Minute, []string{"draft:write"}, func() { c.killWorkers(ctx, "SIGKILL worker-2", c.workers[1]) }},
+		{2 * time.Minute, []string{"draft:write"}, func() { c.pauseWorker(ctx, "SIGSTOP worker-1 (10 s)", c.workers[0], 10*time.Second) }},
 		{2 * time.Minute, aiTypes, func() { c.aiWindow(ctx, "AI 429 storm (80% of requests, 20 s)", aiStorm, 20*time.Second) }},
 		{3 * time.Second, nil, func() { c.restartRedis(ctx) }},
 		{4 * time.Minute, []string{"image:generate"}, func() { c.killWorkers(ctx, "SIGKILL worker-1", c.workers[0]) }},
@@ -119,6 +121,25 @@ func (c *chaos) killWorkers(ctx context.Context, what string, ws ...*process) {
 		}
 	}
 	r.cleared = time.Now()
+	c.measure(ctx, r, "", inflight)
+}
+
+// pauseWorker stops a worker (SIGSTOP) for d, longer than
+// WORKER_LOST_AFTER, and continues it (SIGCONT): its jobs are delivered
+// again to the other worker meanwhile (#25), and when it comes back its
+// writes on them must change nothing (no double charge, no second post).
+func (c *chaos) pauseWorker(ctx context.Context, what string, w *process, d time.Duration) {
+	running, inflight := c.runningByType(ctx, false)
+	r := &recovery{fault: what, at: time.Now(), detail: "running at the pause: " + running}
+	w.signal(syscall.SIGSTOP)
+	c.logf("FAULT %s (%s)", what, r.detail)
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	w.signal(syscall.SIGCONT)
+	r.cleared = time.Now()
+	c.logf("FAULT %s ends: SIGCONT", what)
 	c.measure(ctx, r, "", inflight)
 }
 

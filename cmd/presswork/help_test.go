@@ -32,6 +32,9 @@ func TestHelpWithoutConfiguration(t *testing.T) {
 		{[]string{"secrets", "check", "-h"}, []string{"-batch"}},
 		{[]string{"demo", "-h"}, []string{"-keywords", "-ideas", "-publish"}},
 		{[]string{"queue", "help"}, []string{"usage: presswork queue"}},
+		{[]string{"models", "help"}, []string{"usage: presswork models"}},
+		{[]string{"models", "add", "-h"}, []string{"-provider", "-model", "-kind", "-batch-input", "-multiplier"}},
+		{[]string{"models", "route", "-h"}, []string{"-stage", "-fallbacks", "-on-throttle"}},
 		{[]string{"queue", "list", "-h"}, []string{"-queue", "-state", "-limit"}},
 	} {
 		var out bytes.Buffer

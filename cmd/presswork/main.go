@@ -1,5 +1,6 @@
 // Command presswork is the operator's command line: migrations, tenants,
-// operator keys, credit grants, the queues and the demo.
+// operator keys, credit grants, the queues, the model catalogue and the
+// demo.
 package main
 
 import (
@@ -41,6 +42,9 @@ commands:
   queue stats|list|retry|archive|delete|pause|unpause [flags]
                                   inspect and act on the asynq queues
                                   ("presswork queue help" for flags and caveats)
+  models list|add|set|route [flags]
+                                  the model catalogue and the model of each stage
+                                  ("presswork models help" for flags)
   demo [-keywords FILE]           run the pipeline end to end on a demo tenant with
                                   the offline provider and print a summary
 `
@@ -133,6 +137,8 @@ func dispatch(ctx context.Context, cmd string, args []string, open opener, out i
 		return runDemo(ctx, open, args, out)
 	case "queue":
 		return runQueue(open, args, out)
+	case "models":
+		return runModels(ctx, open, args, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -18,7 +18,9 @@
 // is AttachThreshold similar, and then to the cluster holding their nearest
 // member when that member is NearThreshold similar. What is left is split
 // once more into a tree held to the looser RegroupThreshold, whose strays
-// are attached the same way; the rest are outliers.
+// are attached the same way. GroupComparing then places comparisons by
+// their sides and, given the keywords' phrases, runs a lexical pass over
+// the head terms the keywords share (lexical.go); the rest are outliers.
 //
 // Group never builds an n x n matrix: it works on one contiguous copy of the
 // normalized vectors plus index slices, so memory is linear in n and time is
@@ -48,6 +50,11 @@ const (
 	DefaultNearThreshold    = 0.3
 	DefaultRegroupThreshold = 0.25
 	DefaultSeed             = 1
+	// DefaultTermShare and DefaultTermSupport are the balanced lexical
+	// pass (see lexical.go).
+	DefaultTermShare    = 0.05
+	DefaultTermSupport  = 2
+	DefaultTermCohesion = 0.05
 )
 
 // Algorithm constants.
@@ -78,6 +85,15 @@ type Options struct {
 	// RegroupThreshold is the Threshold of a last tree built over the
 	// outliers left (see regroup).
 	RegroupThreshold float32 // 0.25
+	// The lexical pass (GroupComparing with phrases; see lexical.go): an
+	// outlier joins the only cluster where one of its head terms occurs in
+	// TermSupport members; outliers left that share a rare head term, one
+	// at most TermShare of the set's keywords hold (MinSize at least), form
+	// a cluster of those at least TermCohesion similar to the others. A
+	// negative TermSupport turns the pass off.
+	TermShare    float32 // 0.05
+	TermSupport  int     // 2
+	TermCohesion float32 // 0.05
 }
 
 // Result is a clustering. Clusters holds indexes into the input, each
@@ -116,6 +132,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RegroupThreshold == 0 {
 		o.RegroupThreshold = DefaultRegroupThreshold
 	}
+	if o.TermShare == 0 {
+		o.TermShare = DefaultTermShare
+	}
+	if o.TermSupport == 0 {
+		o.TermSupport = DefaultTermSupport
+	}
+	if o.TermCohesion == 0 {
+		o.TermCohesion = DefaultTermCohesion
+	}
 	switch {
 	case o.MinSize < 1:
 		return o, fmt.Errorf("cluster: MinSize %d is negative: %w", o.MinSize, errs.ErrPermanent)
@@ -129,6 +154,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("cluster: RegroupThreshold %v is outside [-1, 1]: %w", o.RegroupThreshold, errs.ErrPermanent)
 	case !inRange(o.AttachThreshold):
 		return o, fmt.Errorf("cluster: AttachThreshold %v is outside [-1, 1]: %w", o.AttachThreshold, errs.ErrPermanent)
+	case !(o.TermShare > 0 && o.TermShare <= 1):
+		return o, fmt.Errorf("cluster: TermShare %v is outside (0, 1]: %w", o.TermShare, errs.ErrPermanent)
+	case !inRange(o.TermCohesion):
+		return o, fmt.Errorf("cluster: TermCohesion %v is outside [-1, 1]: %w", o.TermCohesion, errs.ErrPermanent)
 	}
 	return o, nil
 }
@@ -149,11 +178,11 @@ func Group(ctx context.Context, vectors [][]float32, opt Options) (Result, error
 // group is Group with the size above which attach uses an inverted file
 // instead of an exhaustive scan (a parameter so tests reach both paths).
 func group(ctx context.Context, vectors [][]float32, opt Options, budget float64) (Result, error) {
-	return groupComparing(ctx, vectors, nil, opt, budget)
+	return groupComparing(ctx, vectors, nil, nil, opt, budget)
 }
 
 // groupComparing is GroupComparing with the attach budget of group.
-func groupComparing(ctx context.Context, vectors [][]float32, comparisons []Comparison, opt Options, budget float64) (Result, error) {
+func groupComparing(ctx context.Context, vectors [][]float32, phrases []string, comparisons []Comparison, opt Options, budget float64) (Result, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Result{}, err
@@ -196,6 +225,12 @@ func groupComparing(ctx context.Context, vectors [][]float32, comparisons []Comp
 	slices.Sort(outliers)
 	if outliers, err = g.attachSides(ctx, clusters, outliers, comparisons); err != nil {
 		return Result{}, err
+	}
+	if len(phrases) == len(vectors) {
+		if clusters, outliers, err = g.lexical(ctx, clusters, outliers, phrases); err != nil {
+			return Result{}, err
+		}
+		slices.Sort(outliers)
 	}
 	return g.result(clusters, append(outliers, zero...)), nil
 }

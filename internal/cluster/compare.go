@@ -36,9 +36,12 @@ func Sides(phrase string) (a, b string, ok bool) {
 // cluster holding the member most similar to either of its sides, when
 // that member is at least NearThreshold similar to the side and the
 // cluster has room. A comparison whose index is out of range, or whose side
-// vectors do not have the vectors' length, is ignored.
-func GroupComparing(ctx context.Context, vectors [][]float32, comparisons []Comparison, opt Options) (Result, error) {
-	return groupComparing(ctx, vectors, comparisons, opt, bruteBudget)
+// vectors do not have the vectors' length, is ignored. Then, when phrases
+// holds the keyword of each vector (len(phrases) == len(vectors)), the
+// lexical pass places outliers by the rare head terms they share (see
+// lexical.go); with nil phrases there is no lexical pass.
+func GroupComparing(ctx context.Context, vectors [][]float32, phrases []string, comparisons []Comparison, opt Options) (Result, error) {
+	return groupComparing(ctx, vectors, phrases, comparisons, opt, bruteBudget)
 }
 
 // attachSides places the comparisons among outliers by their sides and

@@ -55,7 +55,7 @@ func TestGroupComparing(t *testing.T) {
 	if !slices.Contains(plain.Outliers, 9) {
 		t.Fatalf("Group placed the comparison already (%v): the test shows nothing", plain.Clusters)
 	}
-	res, err := GroupComparing(context.Background(), vecs[:n], Comparisons(at, vecs[n:]), opt)
+	res, err := GroupComparing(context.Background(), vecs[:n], nil, Comparisons(at, vecs[n:]), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

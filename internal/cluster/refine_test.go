@@ -88,8 +88,9 @@ func TestAttachNear(t *testing.T) {
 	}
 }
 
-// TestStrictness: the levels order coverage (strict places no more
-// keywords than balanced, balanced no more than inclusive), balanced is the
+// TestStrictness: the levels order coverage, lexical pass included
+// (strict places no more keywords than balanced, balanced no more than
+// inclusive), balanced is the
 // default options, and an unknown level is refused.
 func TestStrictness(t *testing.T) {
 	phrases := samplePhrases(t)
@@ -103,7 +104,7 @@ func TestStrictness(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Group(context.Background(), vecs, opt)
+		res, err := GroupComparing(context.Background(), vecs, phrases, nil, opt)
 		if err != nil {
 			t.Fatal(err)
 		}

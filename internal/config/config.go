@@ -61,6 +61,11 @@ type Config struct {
 	RetryCheckInterval time.Duration
 	ReconcileEvery     time.Duration
 	ReconcileGrace     time.Duration
+	// WorkerHeartbeat is how often a worker process records that it is
+	// alive; a process silent for WorkerLostAfter is taken for dead and
+	// its running jobs are delivered again (#25).
+	WorkerHeartbeat time.Duration
+	WorkerLostAfter time.Duration
 	// SchedulerTick is how often the leading scheduler looks for due
 	// rules; SchedulerLeaseTTL is how long its leadership lasts unrenewed,
 	// so a replica takes over within about SchedulerLeaseTTL + SchedulerTick
@@ -197,6 +202,8 @@ func Load(getenv func(string) string) (Config, error) {
 		RetryCheckInterval:    r.duration("RETRY_CHECK_INTERVAL", time.Second),
 		ReconcileEvery:        r.duration("RECONCILE_EVERY", 30*time.Second),
 		ReconcileGrace:        r.duration("RECONCILE_GRACE", 2*time.Minute),
+		WorkerHeartbeat:       r.duration("WORKER_HEARTBEAT", time.Second),
+		WorkerLostAfter:       r.duration("WORKER_LOST_AFTER", 3*time.Second),
 		SchedulerTick:         r.duration("SCHEDULER_TICK", time.Second),
 		SchedulerLeaseTTL:     r.duration("SCHEDULER_LEASE_TTL", 15*time.Second),
 		AutomationMinInterval: r.duration("AUTOMATION_MIN_INTERVAL", 5*time.Minute),
@@ -233,6 +240,7 @@ func Load(getenv func(string) string) (Config, error) {
 		r.hostPort("ADMIN_ADDR", c.AdminAddr)
 	}
 	r.check(c.SchedulerLeaseTTL >= 3*c.SchedulerTick, "SCHEDULER_LEASE_TTL", "must be at least three SCHEDULER_TICKs")
+	r.check(c.WorkerLostAfter >= 2*c.WorkerHeartbeat, "WORKER_LOST_AFTER", "must be at least two WORKER_HEARTBEATs")
 	if c.Easypanel.URL != "" {
 		r.urlScheme("EASYPANEL_URL", c.Easypanel.URL, "https", "http")
 		r.check(c.Easypanel.Email != "" && c.Easypanel.Password != "", "EASYPANEL_EMAIL",
@@ -265,6 +273,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("secret_keys", len(c.SecretKeys)),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Duration("task_check_interval", c.TaskCheckInterval),
+		slog.Duration("worker_heartbeat", c.WorkerHeartbeat),
+		slog.Duration("worker_lost_after", c.WorkerLostAfter),
 		slog.Any("costs", c.Costs),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
 		slog.String("easypanel_url", maskURL(c.Easypanel.URL)),

@@ -77,6 +77,8 @@ func TestDefaults(t *testing.T) {
 		WordPressTimeout:      time.Minute,
 		ReconcileEvery:        30 * time.Second,
 		ReconcileGrace:        2 * time.Minute,
+		WorkerHeartbeat:       time.Second,
+		WorkerLostAfter:       3 * time.Second,
 		SchedulerTick:         time.Second,
 		SchedulerLeaseTTL:     15 * time.Second,
 		AutomationMinInterval: 5 * time.Minute,
@@ -243,6 +245,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"RECONCILE_GRACE", "2 minutes"},
 		{"SCHEDULER_TICK", "0s"},
 		{"SCHEDULER_LEASE_TTL", "2s"}, // less than three ticks of a second
+		{"WORKER_HEARTBEAT", "0s"},
+		{"WORKER_LOST_AFTER", "1500ms"}, // less than two beats of a second
 		{"AUTOMATION_MIN_INTERVAL", "-1m"},
 		{"RETAIN_JOBS", "forever"},
 		{"MAINTENANCE_EVERY", "hourly"},

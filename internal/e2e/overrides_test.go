@@ -49,6 +49,7 @@ func (m *recordingModel) requests() []ai.JSONRequest {
 
 // tenantRun is one tenant driving the pipeline through the API.
 type tenantRun struct {
+	tenantID int64
 	api      pipelineAPI
 	site     store.Site
 	clusters []store.Cluster
@@ -58,8 +59,8 @@ type tenantRun struct {
 // keywords and clusters them.
 func startTenant(t *testing.T, h *apptest.Harness, slug, siteName string) (tenantRun, *client.Client) {
 	t.Helper()
-	_, c := h.Tenant(t, slug, 500)
-	r := tenantRun{api: pipelineAPI{t: t, c: c}}
+	tk, c := h.Tenant(t, slug, 500)
+	r := tenantRun{tenantID: tk.Tenant.ID, api: pipelineAPI{t: t, c: c}}
 	r.api.do(http.MethodPost, "/v1/sites", map[string]string{"name": siteName,
 		"url": "https://" + slug + ".example.com", "username": "editor", "application_password": "abcd efgh"}, &r.site)
 	r.api.do(http.MethodPost, fmt.Sprintf("/v1/sites/%d/keywords", r.site.ID), []byte(providerTestKeywords), nil,

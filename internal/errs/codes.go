@@ -32,6 +32,7 @@ const (
 	CodeInvalidInput        = "invalid_input" // the job's own input cannot be used
 	CodeUnavailable         = "unavailable"   // PostgreSQL or Redis was down
 	CodeTimeLimit           = "time_limit"    // the job ran past its time limit
+	CodeWorkerLost          = "worker_lost"   // its worker died; the job was queued again (not a failure)
 	CodeInternal            = "internal"      // anything else: the detail is in the worker log
 )
 

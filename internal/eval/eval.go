@@ -176,7 +176,7 @@ func RunStrict(ctx context.Context, set Set, strictness string) (Clustering, err
 	if err != nil {
 		return Clustering{}, err
 	}
-	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], cluster.Comparisons(at, vectors[len(phrases):]), opt)
+	res, err := cluster.GroupComparing(ctx, vectors[:len(phrases)], phrases, cluster.Comparisons(at, vectors[len(phrases):]), opt)
 	if err != nil {
 		return Clustering{}, err
 	}

@@ -164,7 +164,7 @@ func TestMirrorsWorker(t *testing.T) {
 		"../worker/cluster.go": {
 			// On a site without clusters (the eval's case) no keyword joins an
 			// existing one, so rest holds them all and this is the eval's call.
-			"cluster.GroupComparing(ctx, pick(kv, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)",
+			"cluster.GroupComparing(ctx, pick(kv, rest), pick(phrases, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)",
 			"slices.Concat(phrases, sides)",
 			"cluster.Strictness(site.Clustering)",
 			fmt.Sprintf("keywordInfos(members, %d), KeywordCount: len(members)}", nameKeywords),

@@ -121,7 +121,7 @@ func Section(results []Result, when string) string {
 	var b strings.Builder
 	b.WriteString(SectionHeading + "\n\n")
 	fmt.Fprintf(&b, "Latest `make eval` run: %s. The clustering of each set is the worker's keywords:cluster path "+
-		"(offline embedder, `cluster.Group` with the options of the default `balanced` site strictness, offline namer); the writer checks ask %d ideas of "+
+		"(offline embedder, `cluster.GroupComparing` over the vectors and the phrases, so with its lexical pass, with the options of the default `balanced` site strictness, offline namer); the writer checks ask %d ideas of "+
 		"every cluster and a draft of every idea, as the ideas and draft stages do (internal/eval; the sets and how "+
 		"they were labelled: testdata/eval/README.md). Purity and ARI are over clustered keywords; the second ARI "+
 		"counts each unclustered keyword as a cluster of its own. A cluster is modifier-held when a query modifier "+

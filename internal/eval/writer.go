@@ -290,8 +290,9 @@ var danglingWords = map[string]bool{
 // CutField returns what is wrong with an SEO field made from whole ("" if
 // from no one text), "" when nothing is: longer than limit runes; cut and
 // marked with an ellipsis; cut mid-word (a prefix of whole stopping inside
-// a word); or cut mid-phrase (a prefix of whole, or a field not ending a
-// sentence, whose last word no phrase ends on: "..., Even If You Are").
+// a word); or cut mid-phrase (a prefix of whole not ending a question or
+// an exclamation, or a field not ending a sentence, whose last word no
+// phrase ends on: "..., Even If You Are").
 func CutField(field, whole string, limit int) string {
 	n := utf8.RuneCountInString(field)
 	switch {
@@ -308,7 +309,13 @@ func CutField(field, whole string, limit int) string {
 			return "cut mid-word"
 		}
 	}
-	if !prefix && strings.ContainsAny(field[len(field)-min(len(field), 1):], ".!?") {
+	// A field ends a sentence when it ends in a full stop and is not a
+	// prefix of whole (which may end on an abbreviation, "Cortado vs."), or
+	// when it ends in a question or exclamation mark, followed in whole by
+	// a space: "How Many Hives Should a Beginner Start with?" of "... with?
+	// 6 Common Mistakes to Avoid".
+	if last := field[len(field)-min(len(field), 1):]; !prefix && strings.ContainsAny(last, ".!?") ||
+		prefix && strings.ContainsAny(last, "!?") && strings.HasPrefix(whole[len(field):], " ") {
 		return "" // ends a sentence
 	}
 	words := strings.Fields(strings.ToLower(strings.TrimRight(field, ".,;:!? ")))

@@ -53,6 +53,8 @@ func TestCutField(t *testing.T) {
 		{"Learn about sourdough starters: what matters and what to avoid.", "", 160, false},
 		{"Learn about sourdough starters: what matters and what to…", "", 160, true},
 		{"Learn about sourdough starters and how to feed them with", "", 160, true},
+		{"How Many Hives Should a Beginner Start with?", "How Many Hives Should a Beginner Start with? 6 Common Mistakes to Avoid", 60, false},
+		{"Cortado vs.", "Cortado vs. Flat White for Beginners and Everyone Else Who Drinks Coffee Daily", 60, true},
 	}
 	for _, c := range cases {
 		if why := CutField(c.field, c.whole, c.limit); (why != "") != c.bad {

@@ -181,6 +181,16 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(`{"status":"active"}`)
 	case "POST /v1/admin/tenants/:id/credits":
 		return j(`{"amount":1,"note":"sample"}`)
+	case "POST /v1/admin/models":
+		return j(fmt.Sprintf(`{"provider":"openai","model":"sample-%s","kind":"chat","display_name":"Sample"}`, strings.ToLower(nextSuffix())))
+	case "PATCH /v1/admin/models/:id":
+		return j(`{"display_name":"Renamed model"}`)
+	case "POST /v1/admin/models/:id/test":
+		return "", nil
+	case "PUT /v1/admin/routes/:stage":
+		return j(fmt.Sprintf(`{"model_id":%d}`, offlineWriterID))
+	case "PUT /v1/stage-models":
+		return j(fmt.Sprintf(`{"draft":%d}`, offlineWriterID))
 	case "PUT /v1/credits/alert":
 		return j(`{"low_balance":10}`)
 	case "PUT /v1/prompts/:stage":
@@ -435,6 +445,10 @@ func TestRolesMatrix(t *testing.T) {
 	setPanel(t, h, owner.Key)
 	deployment := deploySample(t, h, owner.Key, createSite(t, h, owner.Key, "roles blog", "pw"))
 	sitesBefore := countSites(t, h, owner.Key)
+	// A model no route names, so operators get 2xx for it (DELETE last).
+	spare, err := h.App.Store.CreateModel(t.Context(), store.ModelFields{Provider: ptrTo("offline"),
+		Model: ptrTo("roles-matrix"), Kind: ptrTo("chat"), DisplayName: ptrTo("Roles matrix")})
+	apptest.Must(t, err, "create a model")
 
 	for _, role := range []string{"owner", "admin", "editor", "viewer", "bot", "operator"} {
 		for _, rt := range h.API.Routes() {
@@ -446,6 +460,8 @@ func TestRolesMatrix(t *testing.T) {
 				id = fmt.Sprint(owner.TenantID) // a real tenant, so operators get 2xx
 			} else if rt.Path == "/v1/admin/deployments/:id" {
 				id = fmt.Sprint(deployment.ID)
+			} else if strings.HasPrefix(rt.Path, "/v1/admin/models/:id") {
+				id = fmt.Sprint(spare.ID)
 			}
 			ct, body := sampleRequest(t, rt.Method, rt.Path)
 			a := call(t, h, keys[role], rt.Method, withID(rt.Path, id), ct, body)

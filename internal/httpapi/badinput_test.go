@@ -439,6 +439,7 @@ func badInputs() []badCase {
 	cases = append(cases, badInputsAutomation()...)
 	cases = append(cases, badInputsClusters()...)
 	cases = append(cases, badInputsProfile()...)
+	cases = append(cases, badInputsModels()...)
 	return cases
 }
 

@@ -260,6 +260,27 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s %s as its own tenant: status %d, want 2xx; body: %s", rt.Method, path, ans.Status, clipBody(ans.Body))
 		}
 	}
+
+	// The choices of model per stage (#23) are each tenant's own: B's
+	// clearing its own leaves A's, and B sees none of A's.
+	callJSON(t, h, a.Key, "PUT", "/v1/stage-models", map[string]any{"draft": offlineWriterID}).must(t, 200, nil)
+	callJSON(t, h, b.Key, "PUT", "/v1/stage-models", map[string]any{}).must(t, 200, nil)
+	if choices, err := h.App.Store.TenantChoices(t.Context(), a.tenantID()); err != nil || len(choices) != 1 {
+		t.Errorf("A's stage models after B's PUT: %+v (%v), want A's choice of draft", choices, err)
+	}
+	var stages struct {
+		Items []struct {
+			Stage        string `json:"stage"`
+			ModelID      *int64 `json:"model_id"`
+			TenantChoice bool   `json:"tenant_choice"`
+		} `json:"items"`
+	}
+	call(t, h, b.Key, "GET", "/v1/stage-models", "", nil).must(t, 200, &stages)
+	for _, st := range stages.Items {
+		if st.ModelID != nil || st.TenantChoice {
+			t.Errorf("B's GET /v1/stage-models shows a choice for %s: %+v", st.Stage, st)
+		}
+	}
 }
 
 // webhookWithDelivery gives the fixture's tenant a webhook and one

@@ -71,6 +71,9 @@ type Deps struct {
 	// PanelChecks carries PUT /v1/easypanel's checks to a worker and their
 	// answers back (panelcheck.go).
 	PanelChecks PanelCheckQueue
+	// ModelTester answers POST /v1/admin/models/:id/test (nil:
+	// OfflineTester, which passes offline models only).
+	ModelTester ModelTester
 }
 
 // Server is the API.
@@ -95,6 +98,8 @@ type Server struct {
 
 	// panelChecks: see Deps.PanelChecks.
 	panelChecks PanelCheckQueue
+	// tester: see Deps.ModelTester.
+	tester ModelTester
 }
 
 // Route is one API route and the permission it needs; the route table is
@@ -115,6 +120,10 @@ func New(d Deps) *Server {
 		monitoring: d.Monitoring, metrics: d.Metrics, limiter: d.Limiter, authFailures: d.AuthFailures, ui: d.UI, docs: docs}
 	s.authFailLimit.Store(AuthFailuresPerMinute)
 	s.panelChecks = d.PanelChecks
+	s.tester = d.ModelTester
+	if s.tester == nil {
+		s.tester = OfflineTester{}
+	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -274,6 +283,9 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/ai-settings", auth.PermKeys, false, s.getAISettings)
 	s.add(put, "/v1/ai-settings/openai", auth.PermKeys, false, s.putOpenAISettings)
 	s.add(del, "/v1/ai-settings/openai", auth.PermKeys, false, s.deleteOpenAISettings)
+	s.add(get, "/v1/models", auth.PermRead, false, s.listTenantModels)
+	s.add(get, "/v1/stage-models", auth.PermRead, false, s.getStageModels)
+	s.add(put, "/v1/stage-models", auth.PermKeys, false, s.putStageModels)
 
 	s.add(get, "/v1/easypanel", auth.PermKeys, false, s.getPanelSettings)
 	s.add(put, "/v1/easypanel", auth.PermKeys, false, s.putPanelSettings)
@@ -303,6 +315,14 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/admin/tenants/:id/usage", auth.PermOperator, false, s.getTenantUsage)
 	s.add(get, "/v1/admin/deployments/:id", auth.PermOperator, false, s.getDeploymentAdmin)
 	s.add(get, "/v1/admin/audit", auth.PermOperator, false, s.listAuditAdmin)
+	s.add(get, "/v1/admin/models", auth.PermOperator, false, s.listModelsAdmin)
+	s.add(post, "/v1/admin/models", auth.PermOperator, false, s.createModel)
+	s.add(get, "/v1/admin/models/:id", auth.PermOperator, false, s.getModelAdmin)
+	s.add(patch, "/v1/admin/models/:id", auth.PermOperator, false, s.updateModel)
+	s.add(post, "/v1/admin/models/:id/test", auth.PermOperator, false, s.testModel)
+	s.add(del, "/v1/admin/models/:id", auth.PermOperator, false, s.deleteModel)
+	s.add(get, "/v1/admin/routes", auth.PermOperator, false, s.listRoutes)
+	s.add(put, "/v1/admin/routes/:stage", auth.PermOperator, false, s.putRoute)
 
 	if s.monitoring != nil {
 		s.mountMonitoring(s.monitoring)

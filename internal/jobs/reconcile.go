@@ -125,7 +125,7 @@ func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, job store.Job) (string, error) {
-	info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID)
+	info, err := r.Inspector.GetTaskInfo(job.Queue, TaskID(job))
 	switch {
 	case (errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound)) && r.stuck(job):
 		return "failed", r.fail(ctx, job, "the job ran past its time limit on its last attempt and was given up")

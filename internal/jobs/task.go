@@ -49,18 +49,30 @@ var types = []string{tasks.TypeCluster, tasks.TypeIdeas, tasks.TypeDraft, tasks.
 // first.
 func Types() []string { return slices.Clone(types) }
 
-// NewTask builds the asynq task that delivers a job. Its id is the job id,
-// so a second enqueue of the same job is rejected by asynq.
+// NewTask builds the asynq task that delivers a job. Its id is TaskID's,
+// so a second enqueue of the same delivery is rejected by asynq.
 func NewTask(job store.Job) (*asynq.Task, error) {
 	opts, err := taskOptions(job)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := json.Marshal(tasks.Payload{TenantID: job.TenantID, JobID: job.ID, SubjectID: job.SubjectID})
+	payload, err := json.Marshal(tasks.Payload{TenantID: job.TenantID, JobID: job.ID, SubjectID: job.SubjectID,
+		Delivery: job.Delivery})
 	if err != nil {
 		return nil, fmt.Errorf("payload of job %s: %w", job.ID, err)
 	}
 	return asynq.NewTask(job.Type, payload, opts...), nil
+}
+
+// TaskID is the id of the asynq task of the job's current delivery: the
+// job id for its first, then the job id and the delivery number ("<id>~2"),
+// since a job is delivered again (its worker was lost) while asynq still
+// holds the task of the delivery before.
+func TaskID(job store.Job) string {
+	if job.Delivery == 0 {
+		return job.ID
+	}
+	return fmt.Sprintf("%s~%d", job.ID, job.Delivery)
 }
 
 // taskOptions are the options of a job's task: its id, its queue, and its
@@ -70,6 +82,6 @@ func taskOptions(job store.Job) ([]asynq.Option, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown task type %q", job.Type)
 	}
-	return []asynq.Option{asynq.TaskID(job.ID), asynq.Queue(job.Queue), asynq.MaxRetry(sp.maxRetry),
+	return []asynq.Option{asynq.TaskID(TaskID(job)), asynq.Queue(job.Queue), asynq.MaxRetry(sp.maxRetry),
 		asynq.Timeout(sp.timeout)}, nil
 }

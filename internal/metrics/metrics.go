@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -34,6 +35,19 @@ type Registry struct {
 	reconciled   *prometheus.CounterVec
 	reconciles   *prometheus.CounterVec
 	providers    providerMetrics
+
+	circuitsOnce sync.Once
+	circuits     *Circuits
+}
+
+// Circuits returns the process's counter of provider circuit changes,
+// attached to r on first use (every worker of the process shares it).
+func (r *Registry) Circuits() *Circuits {
+	r.circuitsOnce.Do(func() {
+		r.circuits = NewCircuits()
+		r.reg.MustRegister(r.circuits)
+	})
+	return r.circuits
 }
 
 // New returns a registry holding the Go runtime's and the process's

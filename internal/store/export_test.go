@@ -9,3 +9,10 @@ func (s *Store) AgeIdempotencyKey(ctx context.Context, tenantID int64, key, age 
 		WHERE tenant_id = $1 AND key = $2`, tenantID, key, age)
 	return err
 }
+
+// AgeWorker moves a worker's last beat back by age (a PostgreSQL
+// interval), for tests of lost workers.
+func (s *Store) AgeWorker(ctx context.Context, id, age string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = heartbeat_at - $2::interval WHERE id = $1`, id, age)
+	return err
+}

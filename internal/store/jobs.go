@@ -61,6 +61,9 @@ type Job struct {
 	// Held is true while the job waits in PostgreSQL for its tenant's
 	// turn: it is queued but not yet on the queue (see pacing.go).
 	Held bool `json:"held"`
+	// Delivery is the job's delivery number: 0, raised each time the job
+	// is delivered again because its worker was lost (RescueLostJobs).
+	Delivery int `json:"-"`
 }
 
 // Final reports whether the job can change no more.
@@ -70,13 +73,15 @@ func (j Job) Final() bool {
 
 const jobColumns = `id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, phase, attempts,
 	last_error, credits_quoted, credits_reserved, credits_charged, model, tokens_in, tokens_out,
-	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held, error_code, retry_at, retries_left`
+	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held, error_code, retry_at, retries_left,
+	delivery`
 
 func scanJob(r pgx.Row) (j Job, err error) {
 	err = r.Scan(&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
 		&j.State, &j.Phase, &j.Attempts, &j.LastError, &j.CreditsQuoted, &j.CreditsReserved,
 		&j.CreditsCharged, &j.Model, &j.TokensIn, &j.TokensOut, &j.CostUSD, &j.Result,
-		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held, &j.ErrorCode, &j.RetryAt, &j.RetriesLeft)
+		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held, &j.ErrorCode, &j.RetryAt, &j.RetriesLeft,
+		&j.Delivery)
 	return j, err
 }
 

@@ -52,6 +52,9 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 		if job.Final() {
 			return ErrJobFinished
 		}
+		if number, _ := deliveryOf(ctx); number != nil && *number != job.Delivery {
+			return ErrDeliveryLost
+		}
 		toReserve := job.CreditsQuoted
 		if cost != nil {
 			toReserve = *cost
@@ -63,10 +66,12 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 			job.CreditsReserved = toReserve
 		}
 		var tenantStatus string
+		_, worker := deliveryOf(ctx)
 		err = tx.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $2, attempts = attempts + 1,
-			credits_reserved = $3, started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now()
+			credits_reserved = $3, started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now(),
+			worker_id = $4
 			WHERE id = $1 RETURNING state, phase, attempts, started_at, (SELECT status FROM tenants WHERE id = tenant_id)`,
-			jobID, phase, job.CreditsReserved).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt, &tenantStatus)
+			jobID, phase, job.CreditsReserved, worker).Scan(&job.State, &job.Phase, &job.Attempts, &job.StartedAt, &tenantStatus)
 		if err == nil && job.CreditsReserved > 0 && tenantStatus != "active" {
 			return errs.Permanent(fmt.Errorf("tenant is %s", tenantStatus))
 		}
@@ -81,12 +86,14 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 // when cost is nil) moves to running. ok is false when the job is not such
 // a job; start then takes the long way, which knows why.
 func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, bool, error) {
+	number, worker := deliveryOf(ctx)
 	job, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
-			started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now()
+			started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now(), worker_id = $6
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
 		  AND (credits_reserved > 0 OR coalesce($4::bigint, credits_quoted) = 0)
 		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
-		RETURNING `+jobColumns, tenantID, jobID, phase, cost))
+		  AND ($5::int IS NULL OR delivery = $5)
+		RETURNING `+jobColumns, tenantID, jobID, phase, cost, number, worker))
 	if isNoRows(err) {
 		return Job{}, false, nil
 	}
@@ -117,10 +124,12 @@ func reserve(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, cost 
 	return appendLedger(ctx, tx, tenantID, &jobID, "reserve", -cost, balance, "")
 }
 
-// SetPhase records the phase of a running job.
+// SetPhase records the phase of a running job (of the delivery ctx
+// carries, if any).
 func (s *Store) SetPhase(ctx context.Context, jobID, phase string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET phase = $2, updated_at = now() WHERE id = $1 AND state = 'running'`,
-		jobID, phase)
+	number, _ := deliveryOf(ctx)
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET phase = $2, updated_at = now()
+		WHERE id = $1 AND state = 'running' AND ($3::int IS NULL OR delivery = $3)`, jobID, phase, number)
 	return translate(err)
 }
 
@@ -139,13 +148,15 @@ type Outcome struct {
 // finishJob marks a running job succeeded and settles its credits inside tx.
 // A job that is no longer running (finished by a duplicate delivery, or
 // canceled) makes it fail with ErrJobFinished so the caller's writes roll
-// back.
+// back; so does a job delivered again since the delivery ctx carries began
+// (ErrDeliveryLost).
 func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 	result, err := json.Marshal(o.Result)
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
 	var reserved int64
+	number, _ := deliveryOf(ctx)
 	// The job's usage is this attempt's (recorded in ai_usage only after
 	// the attempt) plus its earlier attempts' (already there): an attempt
 	// that resumed from checkpoints may spend nothing itself.
@@ -159,11 +170,12 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 		cost_usd = $7 + earlier.cost_usd, result = $8, last_error = NULL, error_code = NULL, retry_at = NULL,
 		retries_left = NULL, finished_at = now(), updated_at = now()
 		FROM earlier
-		WHERE tenant_id = $1 AND id = $2 AND state = 'running' RETURNING credits_reserved`,
-		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result).Scan(&reserved)
+		WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND ($9::int IS NULL OR delivery = $9)
+		RETURNING credits_reserved`,
+		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result, number).Scan(&reserved)
 	if err != nil {
 		if isNoRows(err) {
-			return ErrJobFinished
+			return whyNotWritten(ctx, tx, o.JobID)
 		}
 		return fmt.Errorf("finish job %s: %w", o.JobID, err)
 	}
@@ -185,6 +197,26 @@ func giveBack(ctx context.Context, tx pgx.Tx, tenantID int64, jobID, kind string
 		return err
 	}
 	return appendLedger(ctx, tx, tenantID, &jobID, kind, amount, balance, note)
+}
+
+// whyNotWritten is the error of a worker's write that found no job row to
+// change: ErrDeliveryLost when the job was delivered again since the
+// delivery ctx carries began, else ErrJobFinished.
+func whyNotWritten(ctx context.Context, q querier, jobID string) error {
+	number, _ := deliveryOf(ctx)
+	if number == nil {
+		return ErrJobFinished
+	}
+	var current int
+	if err := q.QueryRow(ctx, `SELECT delivery FROM jobs WHERE id = $1`, jobID).Scan(&current); err == nil && current != *number {
+		return ErrDeliveryLost
+	}
+	return ErrJobFinished
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
@@ -225,15 +257,17 @@ func (s *Store) CancelJob(ctx context.Context, tenantID int64, jobID string) (Jo
 
 func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state string, f Failure) error {
 	message := f.Message
+	number, _ := deliveryOf(ctx)
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		var reserved int64
 		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
 			error_code = nullif($5, ''), retry_at = NULL, retries_left = NULL,
 			credits_charged = 0, finished_at = now(), updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running', 'batched') RETURNING credits_reserved`,
-			tenantID, jobID, state, message, f.Code).Scan(&reserved)
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running', 'batched') AND ($6::int IS NULL OR delivery = $6)
+			RETURNING credits_reserved`,
+			tenantID, jobID, state, message, f.Code, number).Scan(&reserved)
 		if isNoRows(err) {
-			return ErrJobFinished
+			return whyNotWritten(ctx, tx, jobID)
 		}
 		if err != nil {
 			return fmt.Errorf("end job %s: %w", jobID, err)
@@ -287,10 +321,20 @@ func endAnnouncedRetry(ctx context.Context, tx pgx.Tx, tenantID int64, jobID str
 // back to queued, keeping its reservation, with f's reason, code and
 // retry time.
 func (s *Store) RetryLater(ctx context.Context, tenantID int64, jobID string, f Failure) error {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET state = 'queued', phase = 'waiting_retry', last_error = $3,
+	number, _ := deliveryOf(ctx)
+	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET state = 'queued', phase = 'waiting_retry', last_error = $3,
 		error_code = nullif($4, ''), retry_at = $5, retries_left = $6, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, tenantID, jobID, f.Message, f.Code, f.RetryAt, f.RetriesLeft)
-	return translate(err)
+		WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND ($7::int IS NULL OR delivery = $7)`,
+		tenantID, jobID, f.Message, f.Code, f.RetryAt, f.RetriesLeft, number)
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		if err := whyNotWritten(ctx, s.pool, jobID); errors.Is(err, ErrDeliveryLost) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Unfinished returns jobs queued or running whose row has not changed since

@@ -28,9 +28,13 @@ const (
 	TypeBacklinks = "post:backlinks"
 )
 
-// Payload is every task's payload: ids only.
+// Payload is every task's payload: ids only, and the delivery number of
+// the job the task delivers (0 for its first delivery; a job delivered
+// again because its worker was lost has a new one, and a task of an
+// earlier delivery does nothing).
 type Payload struct {
 	TenantID  int64  `json:"tenant_id"`
 	JobID     string `json:"job_id"`
 	SubjectID int64  `json:"subject_id"`
+	Delivery  int    `json:"delivery,omitempty"`
 }

@@ -69,7 +69,11 @@ type UI struct {
 }
 
 // pageNames are the templates rendered inside the layout.
-var pageNames = []string{"sites", "site", "draft", "credits", "jobs", "automation", "account", "people", "tenants"}
+var pageNames = []string{"sites", "site", "draft", "credits", "jobs", "automation", "account", "people", "tenants", "models"}
+
+// operatorPages are the pages of operators, who belong to no tenant (and
+// have the account page too); tenants' people do not have them.
+var operatorPages = map[string]bool{"tenants": true, "models": true}
 
 // New builds the interface's handler.
 func New(d Deps) *UI {
@@ -96,6 +100,7 @@ func New(d Deps) *UI {
 	mux.HandleFunc("GET /ui/automation", u.page("automation", "Automation"))
 	mux.HandleFunc("GET /ui/account", u.page("account", "Account"))
 	mux.HandleFunc("GET /ui/tenants", u.page("tenants", "Tenants"))
+	mux.HandleFunc("GET /ui/models", u.page("models", "Models"))
 	mux.HandleFunc("POST /ui/account/password", u.signedIn(u.changePassword))
 	mux.HandleFunc("GET /ui/people", u.people)
 	mux.HandleFunc("POST /ui/people/invite", u.signedIn(u.invite))
@@ -213,14 +218,12 @@ func (u *UI) page(name, title string) http.HandlerFunc {
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
 		}
-		// Operators belong to no tenant: they have the tenants page (and
-		// the account page); tenants' people do not.
 		operator := s.Role == "operator"
-		if operator && name != "tenants" && name != "account" {
+		if operator && !operatorPages[name] && name != "account" {
 			http.Redirect(w, r, "/ui/tenants", http.StatusSeeOther)
 			return
 		}
-		if !operator && name == "tenants" {
+		if !operator && operatorPages[name] {
 			http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 			return
 		}

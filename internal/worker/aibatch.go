@@ -41,8 +41,9 @@ import (
 //     failed, expired or was cancelled) sends its job back without an
 //     answer, to run the ordinary way.
 //
-// Only draft jobs of tenants without providers of their own are batched
-// for now; other batched jobs go back to the ordinary queue at once.
+// Only draft jobs served by the worker's own text model (no provider of
+// the tenant's own, no catalogue route) are batched for now; other batched
+// jobs go back to the ordinary queue at once.
 
 // MetadataGroup is the batch metadata key that names a provider batch's
 // row (store.AIBatch.ID).
@@ -101,7 +102,7 @@ type BatchPass struct {
 // sends every batched job to the ordinary queue) and at most maxLines
 // lines per provider batch.
 func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
-	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store}
+	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
 	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
 			links: NewInternalLinks(d.Store, d.CallRetryBase)}}
@@ -210,10 +211,11 @@ func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, e
 	case job.Type != tasks.TypeDraft:
 		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
-	if t := p.drafter.models.tenants; t != nil {
-		if _, own, err := t.ForTenant(ctx, job.TenantID); err != nil || own {
-			return batchRequest{}, errors.New("the tenant's own providers are not batched")
-		}
+	// Only the worker's own text model is the Batch API's: a stage that
+	// a tenant's own providers or the model catalogue's route serve runs
+	// the ordinary way.
+	if text, _, err := p.drafter.models.ownText(ctx, job.TenantID, ai.StageDraft); err != nil || text != nil {
+		return batchRequest{}, errors.New("the draft stage is not served by the worker's own model")
 	}
 	in, req, err := p.drafter.firstRequest(ctx, job)
 	if err != nil {

@@ -353,7 +353,7 @@ func (c *Clusterer) group(ctx context.Context, p tasks.Payload, embedder ai.Embe
 			existing[t].Size++
 		}
 	}
-	res, err := cluster.GroupComparing(ctx, pick(kv, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)
+	res, err := cluster.GroupComparing(ctx, pick(kv, rest), pick(phrases, rest), restComparisons(cluster.Comparisons(at, vectors[len(phrases):]), rest), opt)
 	if err != nil {
 		return grouping{}, nil, usage, err
 	}
@@ -467,11 +467,11 @@ func setOf(ids []int64) map[int64]bool {
 	return set
 }
 
-// pick returns the vectors at the indexes at.
-func pick(vectors [][]float32, at []int) [][]float32 {
-	out := make([][]float32, len(at))
+// pick returns the elements (vectors, phrases) at the indexes at.
+func pick[T any](xs []T, at []int) []T {
+	out := make([]T, len(at))
 	for n, i := range at {
-		out[n] = vectors[i]
+		out[n] = xs[i]
 	}
 	return out
 }

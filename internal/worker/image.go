@@ -124,7 +124,7 @@ func (w *Illustrator) Work(ctx context.Context, p tasks.Payload) error {
 		if err := w.store.SetPhase(ctx, p.JobID, phaseImageGenerate); err != nil {
 			return err
 		}
-		model, err := w.models.ImageModel()
+		model, err := w.models.ImageFor(ctx, p.TenantID)
 		if err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func (w *Illustrator) cancelLeftPredictions(ctx context.Context, p tasks.Payload
 			continue
 		}
 		if model == nil {
-			if model, err = w.models.ImageModel(); err != nil {
+			if model, err = w.models.ImageFor(ctx, p.TenantID); err != nil {
 				return
 			}
 		}

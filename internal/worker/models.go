@@ -29,27 +29,44 @@ type Models struct {
 	// embedding keys only).
 	image   ai.ImageModel
 	prompts promptSource
+	// router, if not nil, serves the stages the model catalogue routes
+	// (an operator's route, a tenant's choice) for tenants without
+	// providers of their own.
+	router Router
+}
+
+// Router gives the models the model catalogue routes a tenant's stage to;
+// ok is false when the catalogue leaves the stage to the worker's own
+// models (providers.Router).
+type Router interface {
+	Text(ctx context.Context, tenantID int64, stage ai.Stage) (m ai.TextModel, ok bool, err error)
+	Embedder(ctx context.Context, tenantID int64) (e ai.Embedder, ok bool, err error)
+	Image(ctx context.Context, tenantID int64) (m ai.ImageModel, ok bool, err error)
 }
 
 // For returns the writer and embedder of a tenant's job: the tenant's own
-// providers if it has them, else the worker's, and the tenant's active
-// prompt override of stage, if any. The writer retries each call after a
-// passing fault (m.retry).
+// providers if it has them, else the models the catalogue routes the
+// stage to, else the worker's; and the tenant's active prompt override of
+// stage, if any. The writer retries each call after a passing fault
+// (m.retry).
 func (m *Models) For(ctx context.Context, tenantID int64, stage ai.Stage) (*ai.Writer, ai.Embedder, error) {
 	if m.writer == nil {
 		return nil, nil, errs.Permanent(errors.New("the worker has no text model"))
 	}
-	w, emb := m.writer.WithRetry(m.retry), m.embedder
-	if m.tenants != nil {
-		p, ok, err := m.tenants.ForTenant(ctx, tenantID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("AI providers: %w", err)
+	w := m.writer.WithRetry(m.retry)
+	text, own, err := m.ownText(ctx, tenantID, stage)
+	if err != nil {
+		return nil, nil, err
+	}
+	if text != nil {
+		if w, err = w.WithModel(text); err != nil {
+			return nil, nil, errs.Permanent(err)
 		}
-		if ok {
-			if w, err = w.WithModel(p.Text); err != nil {
-				return nil, nil, errs.Permanent(err)
-			}
-			emb = p.Embedder
+	}
+	emb := own.Embedder
+	if emb == nil {
+		if emb, err = m.routedEmbedder(ctx, tenantID); err != nil {
+			return nil, nil, err
 		}
 	}
 	override, err := m.prompts.ActivePrompt(ctx, tenantID, string(stage))
@@ -67,9 +84,44 @@ func (m *Models) For(ctx context.Context, tenantID int64, stage ai.Stage) (*ai.W
 	return w, emb, nil
 }
 
+// ownText returns the text model of a tenant's stage when it is not the
+// worker's: the tenant's own providers (own holds them), or the
+// catalogue's route; nil when the worker's serves it.
+func (m *Models) ownText(ctx context.Context, tenantID int64, stage ai.Stage) (ai.TextModel, ai.TextModels, error) {
+	if m.tenants != nil {
+		p, ok, err := m.tenants.ForTenant(ctx, tenantID)
+		if err != nil {
+			return nil, ai.TextModels{}, fmt.Errorf("AI providers: %w", err)
+		}
+		if ok {
+			return p.Text, p, nil
+		}
+	}
+	if m.router == nil {
+		return nil, ai.TextModels{}, nil
+	}
+	text, ok, err := m.router.Text(ctx, tenantID, stage)
+	if err != nil || !ok {
+		return nil, ai.TextModels{}, err
+	}
+	return text, ai.TextModels{}, nil
+}
+
+// routedEmbedder returns the embedder the catalogue routes embeddings to,
+// else the worker's.
+func (m *Models) routedEmbedder(ctx context.Context, tenantID int64) (ai.Embedder, error) {
+	if m.router != nil {
+		emb, ok, err := m.router.Embedder(ctx, tenantID)
+		if err != nil || ok {
+			return emb, err
+		}
+	}
+	return m.embedder, nil
+}
+
 // EmbedderFor returns the embedder of a tenant's job: the tenant's own if
-// it has providers of its own, else the worker's (nil when the worker has
-// none).
+// it has providers of its own, else the catalogue's routed one, else the
+// worker's (nil when the worker has none).
 func (m *Models) EmbedderFor(ctx context.Context, tenantID int64) (ai.Embedder, error) {
 	if m.tenants != nil {
 		p, ok, err := m.tenants.ForTenant(ctx, tenantID)
@@ -80,11 +132,18 @@ func (m *Models) EmbedderFor(ctx context.Context, tenantID int64) (ai.Embedder, 
 			return p.Embedder, nil
 		}
 	}
-	return m.embedder, nil
+	return m.routedEmbedder(ctx, tenantID)
 }
 
-// ImageModel returns the worker's image model.
-func (m *Models) ImageModel() (ai.ImageModel, error) {
+// ImageFor returns the image model of a tenant's images: the one the
+// catalogue routes them to, else the worker's.
+func (m *Models) ImageFor(ctx context.Context, tenantID int64) (ai.ImageModel, error) {
+	if m.router != nil {
+		img, ok, err := m.router.Image(ctx, tenantID)
+		if err != nil || ok {
+			return img, err
+		}
+	}
 	if m.image == nil {
 		return nil, errs.Permanent(errors.New("the worker has no image model"))
 	}

@@ -58,7 +58,10 @@ type recorder struct {
 	// delay, if not nil, is the back-off of a failed attempt: the recorder
 	// plans it, writes it on the job and hands it to asynq (plannedRetry).
 	delay asynq.RetryDelayFunc
-	log   *slog.Logger
+	// workerID is the worker process's identity, recorded on the jobs it
+	// starts (jobs.Rescuer); "" records none.
+	workerID string
+	log      *slog.Logger
 }
 
 // handler turns a stage's work into an asynq handler that records the
@@ -74,9 +77,16 @@ func (r *recorder) handler(work workFunc, note failureNote) asynq.HandlerFunc {
 			return fmt.Errorf("task %s: unreadable payload: %w", t.Type(), asynq.SkipRetry)
 		}
 		log := r.log.With("task_type", t.Type(), "task_id", p.JobID, "tenant", p.TenantID)
+		// Every write on the job row names this delivery: a job delivered
+		// again while this process was paused is not written twice.
+		ctx = store.WithDelivery(ctx, store.JobDelivery{Worker: r.workerID, Number: p.Delivery})
 		workCtx, spending := withMeter(ctx, t.Type())
 		err := work(workCtx, p)
 		r.recordUsage(ctx, log, p, spending)
+		if errors.Is(err, store.ErrDeliveryLost) {
+			log.Warn("this worker lost the job: it was delivered again to another worker; its work here is dropped",
+				"delivery", p.Delivery)
+		}
 		if err == nil || errors.Is(err, store.ErrJobFinished) {
 			r.finished(ctx, p.TenantID)
 			return nil
@@ -136,6 +146,11 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 		}
 		log.Warn("job failed", "error", err, "error_code", f.Code)
 		ferr := r.store.FailJob(bg, p.TenantID, p.JobID, f)
+		if errors.Is(ferr, store.ErrDeliveryLost) {
+			log.Warn("this worker lost the job: it was delivered again to another worker; its failure here is dropped",
+				"delivery", p.Delivery)
+			return nil
+		}
 		if ferr != nil && !errors.Is(ferr, store.ErrJobFinished) {
 			log.Error("recording job failure", "error", ferr)
 			return fmt.Errorf("%s: %w", f.Message, ferr)
@@ -147,9 +162,15 @@ func (r *recorder) recordFailure(ctx context.Context, log *slog.Logger, p tasks.
 	}
 	log.Info("job attempt failed; will retry", "error", err, "error_code", f.Code)
 	planned := r.planRetry(ctx, err, &f)
-	if rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, f); rerr != nil {
+	rerr := r.store.RetryLater(bg, p.TenantID, p.JobID, f)
+	switch {
+	case errors.Is(rerr, store.ErrDeliveryLost):
+		log.Warn("this worker lost the job: it was delivered again to another worker; its failure here is dropped",
+			"delivery", p.Delivery)
+		return nil
+	case rerr != nil:
 		log.Error("recording job retry", "error", rerr)
-	} else {
+	default:
 		r.note(bg, log, note, p, f, false)
 	}
 	if throttled && isLastAttempt(ctx) {

@@ -39,6 +39,9 @@ type Deps struct {
 	Tenants TenantModels
 	// Image makes the images of every tenant.
 	Image ai.ImageModel
+	// Router, if not nil, serves the stages the model catalogue routes
+	// (providers.Router).
+	Router Router
 	// Box opens the sites' application passwords and the deployments'
 	// secrets.
 	Box *secret.Box
@@ -65,7 +68,11 @@ type Deps struct {
 	// zero is ai.DefaultWordBand.
 	DraftWordBand int
 	Costs         config.Costs
-	Log           *slog.Logger
+	// WorkerID is the worker process's identity (jobs.NewWorkerID),
+	// recorded on each job it starts so that its jobs can be rescued if it
+	// dies; "" records none.
+	WorkerID string
+	Log      *slog.Logger
 	// PanelHTTP is the HTTP client for Easypanel; OperatorPanel the
 	// operator's panel, for deployments that use it. A deploy waits up to
 	// DeployWait for the app to run, looking every DeployPollEvery.
@@ -84,10 +91,11 @@ type Lifecycle interface {
 // Register builds every stage's worker from d and adds it to mux.
 func Register(mux *asynq.ServeMux, d Deps) {
 	retry := callRetry{base: d.CallRetryBase}
-	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image, prompts: d.Store}
+	models := &Models{retry: retry.do, writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, image: d.Image,
+		prompts: d.Store, router: d.Router}
 	sites := &siteClients{passwords: d.Store, box: d.Box, http: d.WordPressHTTP}
 	rec := &recorder{store: d.Store, jobs: d.Jobs, secrets: secretNamerOf(d.Tenants), usage: d.Store,
-		delay: d.RetryDelay, log: d.Log}
+		delay: d.RetryDelay, workerID: d.WorkerID, log: d.Log}
 	publisher := &Publisher{store: d.Store, sites: sites, log: d.Log,
 		links: &linkHook{store: d.Store, jobs: d.Jobs, log: d.Log, now: time.Now}}
 	stages := []struct {

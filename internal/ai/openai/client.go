@@ -209,6 +209,10 @@ func (e *Error) ErrorCode() string {
 	return errs.CodeProviderRejected
 }
 
+// HTTPStatus is the status the API answered with (package fallback moves
+// on to another provider when it names a rejected key, account or model).
+func (e *Error) HTTPStatus() int { return e.StatusCode }
+
 // Message is the error's words for a user: what the provider's answer means
 // and what to check, without the server's own text.
 func (e *Error) UserMessage() string {

@@ -136,7 +136,7 @@ func (k limitKeys) sameModel(key string) []string {
 // modelOf returns the model a key names: what follows its provider
 // ("openai/", "replicate/", ...), or the whole key without a provider.
 func modelOf(key string) string {
-	for _, provider := range []string{"openai/", "openai-compatible/", "azure-openai/", "replicate/"} {
+	for _, provider := range []string{"openai/", "openai-compatible/", "azure-openai/", "anthropic/", "replicate/"} {
 		if m, ok := strings.CutPrefix(key, provider); ok {
 			return m
 		}

@@ -34,8 +34,12 @@ type Set struct {
 	// word target, a draft may be before it is sent back to be expanded
 	// or trimmed (DRAFT_WORD_BAND).
 	DraftWordBand int
-	// Batch is the Batch API of the worker's OpenAI (or Azure) account,
-	// nil when it has none: batched jobs then run the ordinary way.
+	// Credentials are the providers the environment configures, from
+	// which the model catalogue's routed models are built (NewRouter).
+	Credentials Credentials
+	// Batch is the Batch API of the worker's OpenAI (or Azure) account
+	// when that account serves the worker's text, nil otherwise: batched
+	// jobs then run the ordinary way.
 	Batch *openai.Batcher
 }
 
@@ -69,6 +73,7 @@ func Offline() Set {
 			Embedder: operator.embedder(offline.NewEmbedder(0))},
 		Image:        operator.image(offline.NewImageModel()),
 		TenantOpenAI: TenantOpenAI{Config: openai.DefaultConfig("")},
+		Credentials:  Credentials{stack: operator},
 	}
 }
 
@@ -85,7 +90,9 @@ func (s Set) CountedIn(r *metrics.Registry) Set {
 
 // FromEnv chooses the providers from the environment: the
 // OpenAI-compatible text and embedding models when OPENAI_API_KEY is set,
-// Replicate images when REPLICATE_API_TOKEN is set, and the offline
+// Anthropic's text model instead when AI_TEXT_PROVIDER says so or only
+// ANTHROPIC_API_KEY is set (see textProviderFromEnv), Replicate images
+// when REPLICATE_API_TOKEN is set, and the offline
 // provider for whatever is not configured. A configuration that is set but
 // invalid is an error, never a silent fallback; so is an AI_LIMITS key
 // that neither these models nor tenants' own are limited under. With rdb,
@@ -109,10 +116,20 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	if rdb != nil {
 		operator.lim = ratelimit.New(rdb, "presswork:ratelimit")
 	}
-	textKeys, err := operator.openAIFromEnv(&p, getenv, log)
+	p.Credentials.stack = operator
+	textProvider, err := textProviderFromEnv(getenv)
 	if err != nil {
 		return p, err
 	}
+	textKeys, err := operator.openAIFromEnv(&p, getenv, log, textProvider == textProviderOpenAI)
+	if err != nil {
+		return p, err
+	}
+	anthropicKeys, err := operator.anthropicFromEnv(&p, getenv, log, textProvider == textProviderAnthropic)
+	if err != nil {
+		return p, err
+	}
+	textKeys = append(textKeys, anthropicKeys...)
 	tc, err := openai.ConfigFromEnvWithKey(getenv, tenantKeyPlaceholder)
 	if err != nil {
 		return p, fmt.Errorf("OpenAI configuration (for tenants' own keys): %w", err)
@@ -130,10 +147,10 @@ func FromEnv(getenv func(string) string, rdb redis.UniversalClient, log *slog.Lo
 	return p, keys.check(limits)
 }
 
-// openAIFromEnv sets p's text and embedding models to the
-// OpenAI-compatible ones when OPENAI_API_KEY is set, and returns the keys
-// they are limited under.
-func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger) ([]string, error) {
+// openAIFromEnv sets p's embedding model, and its text model when
+// withText, to the OpenAI-compatible ones when OPENAI_API_KEY is set, and
+// returns the keys they are limited under.
+func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logger, withText bool) ([]string, error) {
 	oc, ok, err := openai.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("OpenAI configuration: %w", err)
@@ -141,6 +158,7 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	if !ok {
 		return nil, nil
 	}
+	p.Credentials.OpenAI = &oc
 	text, err := openai.NewTextModel(oc)
 	if err != nil {
 		return nil, err
@@ -149,15 +167,18 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	p.Embedder = s.embedder(emb)
+	log.Info("OpenAI-compatible provider", "config", oc, "text", withText, "limits", s.limits)
+	if unpriced := oc.UnpricedModels(); len(unpriced) > 0 {
+		log.Warn("models without a price in OPENAI_PRICES are costed at 0 USD", "models", unpriced)
+	}
+	if !withText {
+		return []string{emb.Name()}, nil
+	}
 	if p.Batch, err = openai.NewBatcher(oc); err != nil {
 		return nil, err
 	}
 	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
-	p.Embedder = s.embedder(emb)
-	log.Info("OpenAI-compatible provider", "config", oc, "limits", s.limits)
-	if unpriced := oc.UnpricedModels(); len(unpriced) > 0 {
-		log.Warn("models without a price in OPENAI_PRICES are costed at 0 USD", "models", unpriced)
-	}
 	return openAIKeys(text, emb, oc), nil
 }
 
@@ -171,6 +192,7 @@ func (s stack) replicateFromEnv(p *Set, getenv func(string) string, log *slog.Lo
 	if !ok {
 		return nil, nil
 	}
+	p.Credentials.Replicate = &rc
 	img, err := replicate.NewImageModel(rc, replicate.WithLogger(log))
 	if err != nil {
 		return nil, err

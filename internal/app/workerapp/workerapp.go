@@ -16,6 +16,7 @@ import (
 	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/breaker"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/metrics"
 	"github.com/presswork/presswork/internal/tasks"
@@ -36,12 +37,21 @@ func RunFromEnv(ctx context.Context, a *app.App) error {
 // worker's server and the checks a request waits for on NewChecks's, then
 // shuts both down gracefully: in-flight tasks get ShutdownTimeout to finish
 // and the rest go back to the queue without counting as failures.
+//
+// While it runs, the process beats (jobs.Rescuer): its jobs are delivered
+// again within seconds if it dies, and it delivers again those of other
+// worker processes that died. It says it stopped only after its server
+// shut down.
 func Run(ctx context.Context, a *app.App, p providers.Set) error {
-	srv, mux, closeClient, err := newServer(a, p)
+	srv, mux, rescuer, closeClient, err := newServer(a, p)
 	if err != nil {
 		return err
 	}
 	defer closeClient()
+	beating, stopBeating := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeating()
+	beatDone := make(chan error, 1)
+	go func() { beatDone <- rescuer.Run(beating) }()
 	checks, checkMux := NewChecks(a)
 	if err := checks.Start(checkMux); err != nil {
 		return fmt.Errorf("start the worker's checks: %w", err)
@@ -50,11 +60,25 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 		checks.Shutdown()
 		return fmt.Errorf("start worker: %w", err)
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-beatDone:
+		// Without its row the process's jobs could not be rescued.
+		srv.Shutdown()
+		checks.Shutdown()
+		return err
+	}
 	var wg sync.WaitGroup
 	wg.Go(checks.Shutdown)
 	srv.Shutdown()
 	wg.Wait()
+	stopBeating()
+	<-beatDone
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := rescuer.Stop(stopCtx); err != nil {
+		a.Log.Warn("recording the worker's graceful stop", "error", err)
+	}
 	return nil
 }
 
@@ -72,20 +96,41 @@ func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 // takes 50,000 lines and 200 MB; a draft's line is a few kB).
 const maxBatchLines = 5000
 
-// newServer builds the asynq server and its handlers; call the returned
-// function after the server shut down, to close the client automation runs
-// enqueue with.
-func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, func(), error) {
+// newRouter builds the router of the model catalogue's routes (#23), its
+// fallback chains' circuits shared through Redis and counted in the
+// metrics.
+func newRouter(a *app.App, p providers.Set) (*providers.Router, error) {
+	circuits := a.Metrics.Circuits()
+	b, err := breaker.New(a.RedisClient(), "presswork:breaker", breaker.Config{
+		OnTransition: func(key string, from, to breaker.State) { circuits.Changed(key, from.String(), to.String()) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return providers.NewRouter(a.Store, p.Credentials, b, a.Log), nil
+}
+
+// newServer builds the asynq server, its handlers and the process's
+// rescuer; call the returned function after the server shut down, to close
+// the client automation runs and rescues enqueue with.
+func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jobs.Rescuer, func(), error) {
 	p = p.CountedIn(a.Metrics)
 	writer, err := ai.NewWriter(p.Text)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	router, err := newRouter(a, p)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	client := asynq.NewClient(a.Redis)
+	lifecycle := jobs.New(a.Store, client, a.Log)
+	rescuer := &jobs.Rescuer{Store: a.Store, Jobs: lifecycle, ID: jobs.NewWorkerID(), Beat: a.Config.WorkerHeartbeat,
+		LostAfter: a.Config.WorkerLostAfter, Log: a.Log}
 	tenantOpenAI := p.TenantOpenAI
 	tenantOpenAI.AllowPrivateURLs = a.Config.AllowPrivateURLs
-	deps := worker.Deps{Store: a.Store, Jobs: jobs.New(a.Store, client, a.Log), Writer: writer, Embedder: p.Embedder,
-		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Box: a.Box,
+	deps := worker.Deps{Store: a.Store, Jobs: lifecycle, WorkerID: rescuer.ID, Writer: writer, Embedder: p.Embedder,
+		Tenants: providers.NewTenantModels(a.Store, a.Box, tenantOpenAI, a.Log), Image: p.Image, Router: router, Box: a.Box,
 		WordPressHTTP: a.WordPressClient(), Costs: a.Config.Costs, Log: a.Log,
 		PanelHTTP: a.WordPressClient(), OperatorPanel: a.Config.Easypanel,
 		DeployPollEvery: a.Config.DeployPollEvery, DeployWait: a.Config.DeployWait,
@@ -107,5 +152,5 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, fun
 			a.Log.Warn("closing the worker's queue client", "error", err)
 		}
 	}
-	return asynq.NewServer(a.Redis, worker.ServerConfig(a.Config, a.Log)), mux, closeClient, nil
+	return asynq.NewServer(a.Redis, worker.ServerConfig(a.Config, a.Log)), mux, rescuer, closeClient, nil
 }

@@ -647,6 +647,51 @@ const pages = {
     });
     load();
   },
+
+  // models: the catalogue with enable/disable and a test per model, and
+  // the model of each stage chosen from the enabled ones of its kind.
+  async models() {
+    const stageKind = { cluster_name: "chat", ideas: "chat", draft: "chat", image_prompt: "chat", embeddings: "embeddings", images: "image" };
+    const money = v => v === null || v === undefined ? "" : "$" + Number(v).toString();
+    const load = () => guard(async () => {
+      const [ms, rs] = await Promise.all([api("GET", "/v1/admin/models"), api("GET", "/v1/admin/routes")]);
+      const models = ms.items || [];
+      const byID = Object.fromEntries(models.map(m => [m.id, m]));
+      const name = id => byID[id] ? byID[id].provider + "/" + byID[id].model : "model " + id;
+      fill("routes-table", rs.items || [], r => {
+        const choices = models.filter(m => m.kind === stageKind[r.stage] && (m.enabled || m.id === r.model_id));
+        const sel = el("select", { id: "route-" + r.stage, "aria-label": "Model of the " + r.stage + " stage", onchange: ev => guard(async () => {
+          await api("PUT", "/v1/admin/routes/" + r.stage, { model_id: Number(ev.target.value), fallback_ids: (r.fallback_ids || []).filter(id => id !== Number(ev.target.value)),
+            fallback_on_throttle: r.fallback_on_throttle });
+          say("The " + r.stage + " stage now uses " + name(Number(ev.target.value)) + ".");
+          load();
+        }) }, ...choices.map(m => el("option", { value: m.id, selected: m.id === r.model_id }, m.display_name + " (" + m.provider + "/" + m.model + ")")));
+        return el("tr", {}, el("th", { scope: "row" }, r.stage), el("td", {}, sel),
+          el("td", {}, (r.fallback_ids || []).map(name).join(", ") || "none"), el("td", {}, r.fallback_on_throttle ? "fall back" : "wait"));
+      });
+      fill("models-table", models, m => {
+        const result = el("td", { class: "test-result", "aria-live": "polite" });
+        return el("tr", { "data-model": m.id }, el("td", {}, m.id), el("td", {}, m.provider + "/" + m.model), el("td", {}, m.kind), el("td", {}, m.display_name),
+          el("td", {}, money(m.price_input_per_mtok)), el("td", {}, money(m.price_output_per_mtok)), el("td", {}, money(m.price_per_image)),
+          el("td", {}, money(m.batch_price_input_per_mtok ?? m.price_input_per_mtok / 2) + " / " + money(m.batch_price_output_per_mtok ?? m.price_output_per_mtok / 2)),
+          el("td", {}, "×" + m.credit_multiplier),
+          el("td", {}, el("span", { class: "badge " + (m.enabled ? "healthy" : "unhealthy") }, m.enabled ? "enabled" : "disabled")),
+          el("td", {},
+            el("button", { type: "button", class: "toggle", onclick: () => guard(async () => {
+              await api("PATCH", "/v1/admin/models/" + m.id, { enabled: !m.enabled });
+              say(name(m.id) + (m.enabled ? " disabled." : " enabled.")); load();
+            }) }, m.enabled ? "Disable" : "Enable"),
+            el("button", { type: "button", class: "test", onclick: () => guard(async () => {
+              result.textContent = "Testing…";
+              const r = await api("POST", "/v1/admin/models/" + m.id + "/test");
+              result.textContent = (r.ok ? "Works. " : "Failed (" + r.problem + "). ") + r.message + " (" + r.latency_ms + " ms)";
+              result.className = "test-result " + (r.ok ? "healthy" : "unhealthy");
+            }) }, "Test")),
+          result);
+      });
+    });
+    load();
+  },
 };
 
 // retryButton submits a failed job's work again, for the kinds whose
