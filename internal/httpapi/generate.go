@@ -179,14 +179,28 @@ func (s *Server) generateIdeas(c echo.Context) error {
 
 type generateDraftsRequest struct {
 	IdeaIDs []int64 `json:"idea_ids"`
+	// Mode "batch" sends the drafts' model calls through the provider's
+	// Batch API (#23): cheaper, within 24 hours; "" or "ordinary" at once.
+	Mode string `json:"mode"`
 }
+
+// Generation modes.
+const (
+	modeOrdinary = "ordinary"
+	modeBatch    = "batch"
+)
 
 func (s *Server) generateDrafts(c echo.Context) error {
 	var req generateDraftsRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.idsProblem("idea_ids", req.IdeaIDs); err != nil {
+	v := &errs.ValidationError{}
+	s.checkIDs(v, "idea_ids", req.IdeaIDs)
+	if req.Mode != "" && req.Mode != modeOrdinary && req.Mode != modeBatch {
+		v.Add("mode", "must be %q or %q", modeOrdinary, modeBatch)
+	}
+	if err := v.OrNil(); err != nil {
 		return err
 	}
 	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
@@ -194,7 +208,7 @@ func (s *Server) generateDrafts(c echo.Context) error {
 		return err
 	}
 	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.SubjectRef]{
-		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: quote,
+		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: quote, batched: req.Mode == modeBatch,
 		load: s.store.IdeaRefs, ref: func(i store.SubjectRef) (int64, int64) { return i.ID, i.SiteID }})
 }
 
@@ -250,6 +264,8 @@ type perSubject[T any] struct {
 	quote  int64
 	// quoteOf, if not nil, quotes each subject in place of quote.
 	quoteOf func(T) int64
+	// batched makes the jobs wait for a provider batch (store.JobBatched).
+	batched bool
 	load    func(ctx context.Context, tenantID int64, ids []int64) ([]T, error)
 	ref     func(T) (id, siteID int64)
 }
@@ -272,7 +288,7 @@ func startPerSubject[T any](s *Server, c echo.Context, ids []int64, p perSubject
 			quote = p.quoteOf(subject)
 		}
 		js[i] = store.NewJob{ID: newID(c, p.kind, id), Type: p.typ, Queue: jobs.QueueFor(len(subjects)),
-			SiteID: siteID, SubjectID: id, Params: p.params, Quote: quote}
+			SiteID: siteID, SubjectID: id, Params: p.params, Quote: quote, Batched: p.batched}
 	}
 	return s.createJobs(c, js)
 }

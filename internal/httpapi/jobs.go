@@ -18,8 +18,8 @@ func (s *Server) listJobs(c echo.Context) error {
 		return err
 	}
 	f := store.JobFilter{State: c.QueryParam("state"), Type: c.QueryParam("type")}
-	if f.State != "" && !slices.Contains([]string{"queued", "running", "succeeded", "failed", "canceled", "blocked"}, f.State) {
-		return errs.Invalid("state", "must be one of queued, running, succeeded, failed, canceled, blocked")
+	if f.State != "" && !slices.Contains([]string{"queued", "running", "succeeded", "failed", "canceled", "blocked", "batched"}, f.State) {
+		return errs.Invalid("state", "must be one of queued, running, succeeded, failed, canceled, blocked, batched")
 	}
 	if types := jobs.Types(); f.Type != "" && !slices.Contains(types, f.Type) {
 		return errs.Invalid("type", "must be one of %s", strings.Join(types, ", "))

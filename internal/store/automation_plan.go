@@ -37,7 +37,7 @@ func (s *Store) LoadRun(ctx context.Context, tenantID int64, runID string) (RunC
 	}
 	err = s.pool.QueryRow(ctx, `
 		SELECT t.status, t.credit_balance,
-		       (SELECT count(*) FROM jobs j WHERE j.rule_id = $2 AND j.state IN ('queued', 'running'))
+		       (SELECT count(*) FROM jobs j WHERE j.rule_id = $2 AND j.state IN ('queued', 'running', 'batched'))
 		FROM tenants t WHERE t.id = $1`, tenantID, rc.Rule.ID).Scan(&rc.TenantStatus, &rc.Available, &rc.Unfinished)
 	return rc, translate(err)
 }
@@ -69,7 +69,7 @@ type Candidate struct {
 
 // inflightFree is true when the row aliased x has no unfinished job of type $3.
 const inflightFree = ` NOT EXISTS (SELECT 1 FROM jobs j WHERE j.type = $3 AND j.subject_id = x.id
-	AND j.state IN ('queued', 'running'))`
+	AND j.state IN ('queued', 'running', 'batched'))`
 
 // unseenKeywords is true when the site aliased x has an unclustered keyword
 // that no succeeded clustering job ($3) has tried: one new since, or one
@@ -77,7 +77,7 @@ const inflightFree = ` NOT EXISTS (SELECT 1 FROM jobs j WHERE j.type = $3 AND j.
 const unseenKeywords = `(EXISTS (SELECT 1 FROM keywords k WHERE k.tenant_id = $1 AND k.site_id = x.id
 		AND k.cluster_id IS NULL AND k.outlier_job IS NULL)
 	OR EXISTS (SELECT 1 FROM jobs o WHERE o.tenant_id = $1 AND o.type = $3 AND o.subject_id = x.id
-		AND o.state IN ('queued', 'running', 'blocked', 'failed', 'canceled')
+		AND o.state IN ('queued', 'running', 'batched', 'blocked', 'failed', 'canceled')
 		AND EXISTS (SELECT 1 FROM keywords k WHERE k.site_id = x.id AND k.cluster_id IS NULL AND k.outlier_job = o.id)))`
 
 // imageRetryDue is true when the draft aliased x has failed images that

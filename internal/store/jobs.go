@@ -17,6 +17,9 @@ const (
 	JobSucceeded = "succeeded"
 	JobFailed    = "failed"
 	JobCanceled  = "canceled"
+	// JobBatched: the job's model call waits for a provider's Batch API
+	// (see aibatches.go); it is in flight but not on the queue.
+	JobBatched = "batched"
 )
 
 // ErrJobFinished is returned by StartJob and StartJobCosting for a job that already reached a
@@ -93,6 +96,9 @@ type NewJob struct {
 	Quote     int64
 	// RuleID is the automation rule whose run made the job (0: none).
 	RuleID int64
+	// Batched makes the job wait in the state batched for a provider
+	// batch instead of going on the queue (never held, never delivered).
+	Batched bool
 }
 
 // JobBatch is what CreateJobs made: the jobs created, the ones skipped
@@ -146,9 +152,9 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
 	sites, subjects, quotes := make([]int64, n), make([]int64, n), make([]int64, n)
-	params, rules := make([]string, n), make([]int64, n)
+	params, rules, batched := make([]string, n), make([]int64, n), make([]bool, n)
 	for i, j := range jobs {
-		ids[i], types[i], queues[i] = j.ID, j.Type, j.Queue
+		ids[i], types[i], queues[i], batched[i] = j.ID, j.Type, j.Queue, j.Batched
 		sites[i], subjects[i], quotes[i], rules[i] = j.SiteID, j.SubjectID, j.Quote, j.RuleID
 		params[i] = "{}"
 		if len(j.Params) > 0 {
@@ -158,13 +164,16 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 	rows, err := tx.Query(ctx, `
 		INSERT INTO jobs (id, tenant_id, type, queue, site_id, subject_id, batch_id, params, state, credits_quoted,
 		                  credits_reserved, rule_id, held, phase)
-		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb, 'queued', quote, quote, nullif(rule_id, 0),
-		       queue = $11 AND $12, CASE WHEN queue = $11 AND $12 THEN 'held' ELSE 'queued' END
-		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
-		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id)
+		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb,
+		       CASE WHEN batched THEN 'batched' ELSE 'queued' END, quote, quote, nullif(rule_id, 0),
+		       NOT batched AND queue = $11 AND $12,
+		       CASE WHEN batched THEN 'batched' WHEN queue = $11 AND $12 THEN 'held' ELSE 'queued' END
+		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[],
+		            $13::boolean[])
+		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id, batched)
 		ON CONFLICT DO NOTHING
 		RETURNING `+jobColumns,
-		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.pacedQueue, s.paced())
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.pacedQueue, s.paced(), batched)
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}
@@ -266,6 +275,9 @@ type BatchSummary struct {
 	CreditsCharged int64          `json:"credits_charged"`
 	Errors         []JobError     `json:"errors"`
 	CreatedAt      time.Time      `json:"created_at"`
+	// ProviderBatches are the provider batches (#23) that carry the
+	// batch's batched jobs, with the provider's own progress.
+	ProviderBatches []ProviderBatchProgress `json:"provider_batches"`
 }
 
 // JobError is a failed job of a batch and its reason.
@@ -305,7 +317,10 @@ func (s *Store) GetBatch(ctx context.Context, tenantID int64, id string) (BatchS
 		return b, missing(translate(err), "batch", id)
 	}
 	b.Done = b.ByState[JobSucceeded] + b.ByState[JobFailed] + b.ByState[JobCanceled]
-	b.Errors, err = s.batchErrors(ctx, tenantID, id)
+	if b.Errors, err = s.batchErrors(ctx, tenantID, id); err != nil {
+		return b, err
+	}
+	b.ProviderBatches, err = s.providerProgress(ctx, tenantID, id)
 	return b, err
 }
 

@@ -263,7 +263,7 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
 			error_code = nullif($5, ''), retry_at = NULL, retries_left = NULL,
 			credits_charged = 0, finished_at = now(), updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running') AND ($6::int IS NULL OR delivery = $6)
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running', 'batched') AND ($6::int IS NULL OR delivery = $6)
 			RETURNING credits_reserved`,
 			tenantID, jobID, state, message, f.Code, number).Scan(&reserved)
 		if isNoRows(err) {

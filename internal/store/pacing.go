@@ -32,15 +32,16 @@ func (s *Store) paced() bool { return s.pacedQueue != "" && len(s.inFlight) > 0 
 const advisoryPacing int32 = 0x5072_0003
 
 // deliverable returns, of the jobs just created in tx, those to enqueue
-// now: the ones not held, and the held jobs of the tenant (the new ones
+// now: the ones neither held nor batched, and the held jobs of the tenant (the new ones
 // included) that fit in its room.
 func (s *Store) deliverable(ctx context.Context, tx pgx.Tx, tenantID int64, created []Job) ([]Job, error) {
 	deliver := make([]Job, 0, len(created))
 	held := false
 	for _, j := range created {
-		if j.Held {
+		switch {
+		case j.Held:
 			held = true
-		} else {
+		case j.State != JobBatched:
 			deliver = append(deliver, j)
 		}
 	}

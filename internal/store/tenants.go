@@ -246,7 +246,7 @@ func (s *Store) Credits(ctx context.Context, tenantID int64) (CreditSummary, err
 	err := s.pool.QueryRow(ctx, `
 		SELECT t.credit_balance, t.credits_low_threshold,
 		       (SELECT coalesce(sum(delta), 0) FROM credit_ledger WHERE tenant_id = t.id),
-		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running'))
+		       (SELECT coalesce(sum(credits_reserved), 0) FROM jobs WHERE tenant_id = t.id AND state IN ('queued', 'running', 'batched'))
 		FROM tenants t WHERE t.id = $1`, tenantID).Scan(&c.Balance, &c.LowThreshold, &c.LedgerSum, &c.Reserved)
 	return c, translate(err)
 }

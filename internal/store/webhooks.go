@@ -98,7 +98,7 @@ func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string) erro
 	// end made a batch of n jobs cost n² row reads); the counts are read
 	// once, by the last job.
 	var pending bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND state IN ('queued', 'running'))`,
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND state IN ('queued', 'running', 'batched'))`,
 		*batchID).Scan(&pending); err != nil {
 		return fmt.Errorf("look at batch %s: %w", *batchID, err)
 	}

@@ -63,8 +63,15 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	var usage ai.Usage
 	answer, err := remembered(ctx, d.store, p, job.Attempts, stepAnswer, func() (draftAnswer, error) {
-		if in.InternalLinks, err = d.linkTargets(ctx, p.TenantID, idea, embedder, &usage); err != nil {
+		// A line of a provider batch answered the first call (#23).
+		batched, err := d.batchAnswered(ctx, job, &in, &writer)
+		if err != nil {
 			return draftAnswer{}, err
+		}
+		if !batched {
+			if in.InternalLinks, err = d.linkTargets(ctx, p.TenantID, idea, embedder, &usage); err != nil {
+				return draftAnswer{}, err
+			}
 		}
 		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, in) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
@@ -99,6 +106,46 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		result["links_removed"] = removed
 	}
 	return d.store.SaveDraft(ctx, outcome(p, job, job.CreditsReserved, usage, result), idea.Idea, row)
+}
+
+// batchAnswered reports whether the job's first model call was answered
+// by a provider batch; if so, in becomes the input the batch's request was
+// written from and writer answers that request with the line's answer.
+func (d *Drafter) batchAnswered(ctx context.Context, job store.Job, in *ai.DraftInput, writer **ai.Writer) (bool, error) {
+	answer, ok, err := loadCheckpoint[batchAnswer](ctx, d.store, job, stepBatchAnswer)
+	if err != nil || !ok {
+		return false, err
+	}
+	req, ok, err := loadCheckpoint[batchRequest](ctx, d.store, job, stepBatchRequest)
+	if err != nil || !ok {
+		return false, err
+	}
+	*in, *writer = req.Input, (*writer).WithAnswer(req.Key, answer.Response)
+	return true, nil
+}
+
+// firstRequest returns a draft job's input, its links to the site's pages
+// included, and the request the draft stage's first model call sends for
+// it, without calling the model: the line of a provider batch.
+func (d *Drafter) firstRequest(ctx context.Context, job store.Job) (ai.DraftInput, ai.JSONRequest, error) {
+	idea, err := d.store.GetIdeaInContext(ctx, job.TenantID, job.SubjectID)
+	if err != nil {
+		return ai.DraftInput{}, ai.JSONRequest{}, fmt.Errorf("idea %d: %w", job.SubjectID, err)
+	}
+	in, err := d.input(ctx, job.TenantID, idea)
+	if err != nil {
+		return ai.DraftInput{}, ai.JSONRequest{}, err
+	}
+	writer, embedder, err := d.models.For(ctx, job.TenantID, ai.StageDraft)
+	if err != nil {
+		return ai.DraftInput{}, ai.JSONRequest{}, err
+	}
+	var usage ai.Usage // embedding the idea costs little; not billed to the job
+	if in.InternalLinks, err = d.linkTargets(ctx, job.TenantID, idea, embedder, &usage); err != nil {
+		return ai.DraftInput{}, ai.JSONRequest{}, err
+	}
+	req, err := ai.FirstRequest(writer, func(w *ai.Writer) error { _, _, err := w.Draft(ctx, in); return err })
+	return in, req, err
 }
 
 // draftAnswer is a draft stage's checkpointed answer: the draft and what

@@ -50,6 +50,9 @@ type client struct {
 	api *oa.Client
 	cfg Config
 	now func() time.Time
+	// deployment names a model in a request body: the model itself, or its
+	// deployment on Azure (a Batch API line names the deployment).
+	deployment func(model string) string
 }
 
 func newClient(cfg Config, opts []Option) (*client, error) {
@@ -86,7 +89,11 @@ func newClient(cfg Config, opts []Option) (*client, error) {
 	}
 	oc.HTTPClient = hc
 	cfg.Prices = cfg.prices()
-	return &client{api: oa.NewClientWithConfig(oc), cfg: cfg, now: o.now}, nil
+	deployment := func(model string) string { return model }
+	if cfg.apiType() == APITypeAzure {
+		deployment = oc.AzureModelMapperFunc
+	}
+	return &client{api: oa.NewClientWithConfig(oc), cfg: cfg, now: o.now, deployment: deployment}, nil
 }
 
 // providerName names the API in Name().

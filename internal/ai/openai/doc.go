@@ -63,6 +63,23 @@
 // configuration for one; package providers reads their keys
 // (GEMINI_API_KEY, MISTRAL_API_KEY, XAI_API_KEY) and base URLs.
 //
+// # Batch API
+//
+// Batcher sends the same requests through the Batch API (POST /v1/files,
+// /v1/batches) at half the price, answered within 24 hours: Upload writes
+// the JSONL input file (each line's body is exactly what GenerateJSON would
+// send; one model per file), Create makes the batch with metadata,
+// FindBatch finds a batch created earlier by a metadata pair (for
+// exactly-once creation: a task resumed after a crash looks before it
+// creates), Retrieve and Cancel follow it, and Results reads its output and
+// error files into one ai.JSONResponse per line, read as GenerateJSON reads
+// an answer (Refusal, Truncated, Usage priced at BatchDiscount). A line the
+// batch never ran (expired, cancelled, failed validation) reports
+// ErrLineNotRun, to be sent the ordinary way. On Azure the lines name the
+// deployment (which must be a "global batch" deployment), the endpoint is
+// /chat/completions and the paths are /openai/files and /openai/batches
+// with OPENAI_API_VERSION (2024-10-21 or later).
+//
 // # Errors
 //
 // Every error is classified with package errs, from the HTTP status and

@@ -42,16 +42,12 @@ func (m *TextModel) Name() string { return m.c.providerName() + "/" + m.c.cfg.Mo
 // filter withheld, is reported in Refusal and a cut-off answer in Truncated;
 // checking that Content is valid is left to the caller.
 func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JSONResponse, error) {
-	if len(req.Schema) == 0 || !json.Valid(req.Schema) {
-		return ai.JSONResponse{}, errs.Permanent(fmt.Errorf("openai: %s: the JSON schema is missing or invalid", req.Stage))
-	}
-	model := m.c.cfg.ModelFor(req.Stage)
-	creq, err := m.c.cfg.Profile.chatRequest(model, req.System, req.Prompt, req.SchemaName, req.Schema, req.MaxTokens)
+	creq, err := m.c.chatRequest(req)
 	if err != nil {
-		return ai.JSONResponse{}, errs.Permanent(fmt.Errorf("openai: %s: %w", req.Stage, err))
+		return ai.JSONResponse{}, err
 	}
 	var resp oa.ChatCompletionResponse
-	err = m.c.do(ctx, "chat completion ("+model+")", func(ctx context.Context) error {
+	err = m.c.do(ctx, "chat completion ("+creq.Model+")", func(ctx context.Context) error {
 		var err error
 		resp, err = m.c.api.CreateChatCompletion(ctx, creq)
 		return err
@@ -59,7 +55,29 @@ func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JS
 	if err != nil {
 		return ai.JSONResponse{}, err
 	}
-	usage := m.c.usage(model, resp.Model, resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
+	return m.c.jsonResponse(creq.Model, resp)
+}
+
+// chatRequest is the Chat Completions request that asks the stage's model
+// for req's answer in strict structured-output mode: the body GenerateJSON
+// sends, and the body of a Batch API line.
+func (c *client) chatRequest(req ai.JSONRequest) (oa.ChatCompletionRequest, error) {
+	if len(req.Schema) == 0 || !json.Valid(req.Schema) {
+		return oa.ChatCompletionRequest{}, errs.Permanent(fmt.Errorf("openai: %s: the JSON schema is missing or invalid", req.Stage))
+	}
+	model := c.cfg.ModelFor(req.Stage)
+	creq, err := c.cfg.Profile.chatRequest(model, req.System, req.Prompt, req.SchemaName, req.Schema, req.MaxTokens)
+	if err != nil {
+		return oa.ChatCompletionRequest{}, errs.Permanent(fmt.Errorf("openai: %s: %w", req.Stage, err))
+	}
+	return creq, nil
+}
+
+// jsonResponse reads a chat completion asked of model: a refusal, including
+// an answer the content filter withheld, goes to Refusal and a cut-off
+// answer sets Truncated.
+func (c *client) jsonResponse(model string, resp oa.ChatCompletionResponse) (ai.JSONResponse, error) {
+	usage := c.usage(model, resp.Model, resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
 	if len(resp.Choices) == 0 {
 		return ai.JSONResponse{Usage: usage}, errors.New("openai: chat completion (" + model + "): the answer has no choices")
 	}

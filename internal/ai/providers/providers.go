@@ -37,6 +37,10 @@ type Set struct {
 	// Credentials are the providers the environment configures, from
 	// which the model catalogue's routed models are built (NewRouter).
 	Credentials Credentials
+	// Batch is the Batch API of the worker's OpenAI (or Azure) account
+	// when that account serves the worker's text, nil otherwise: batched
+	// jobs then run the ordinary way.
+	Batch *openai.Batcher
 }
 
 // TenantOpenAI is how the worker builds the text and embedding models of a
@@ -174,6 +178,9 @@ func (s stack) openAIFromEnv(p *Set, getenv func(string) string, log *slog.Logge
 	}
 	if !withText {
 		return []string{emb.Name()}, nil
+	}
+	if p.Batch, err = openai.NewBatcher(oc); err != nil {
+		return nil, err
 	}
 	p.Text = s.text(text, limited.WithStageKey(limited.StageKey(text.Name(), oc.Model, oc.ModelFor)))
 	return openAIKeys(text, emb, oc), nil

@@ -1,8 +1,8 @@
 // Package schedulerapp wires the scheduler process on the shared App: the
 // automation scheduler with its lease in Redis, and, while it leads, the
-// reconciler, the maintenance passes, the webhook dispatcher and the daily
-// refresh of the sites' link inventories; it exports the metrics that
-// concern the whole deployment.
+// reconciler, the maintenance passes, the webhook dispatcher, the daily
+// refresh of the sites' link inventories and the provider batch pass's
+// trigger; it exports the metrics that concern the whole deployment.
 package schedulerapp
 
 import (
@@ -31,6 +31,10 @@ const (
 	linkRefreshCheck = time.Hour
 	linkRefreshBatch = 500
 )
+
+// aiBatchEvery is how often a pass of the provider batches is queued: it
+// groups the batched jobs and polls the batches at the provider.
+const aiBatchEvery = time.Minute
 
 // NewScheduler builds the automation scheduler with its lease in Redis;
 // call the returned function to close its queue client when done.
@@ -85,6 +89,10 @@ func Run(ctx context.Context, a *app.App) error {
 	refresh := &jobs.LinkRefresh{Store: a.Store, Jobs: jobs.New(a.Store, linksClient, a.Log), Log: a.Log, Now: time.Now,
 		Every: linkRefreshEvery, Batch: linkRefreshBatch}
 	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, linkRefreshCheck, refresh.Pass) })
+	batchClient := asynq.NewClient(a.Redis)
+	defer batchClient.Close()
+	batches := &jobs.AIBatchTrigger{Client: batchClient, Log: a.Log}
+	wg.Go(func() { scheduler.WhileLeading(ctx, s.Lease, aiBatchEvery, batches.Pass) })
 	s.Run(ctx, a.Config.SchedulerTick)
 	wg.Wait()
 	return nil

@@ -92,6 +92,10 @@ func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
 	return asynq.NewServer(a.Redis, worker.CheckServerConfig(a.Config, a.Log)), mux
 }
 
+// maxBatchLines bounds the lines of one provider batch (the Batch API
+// takes 50,000 lines and 200 MB; a draft's line is a few kB).
+const maxBatchLines = 5000
+
 // newRouter builds the router of the model catalogue's routes (#23), its
 // fallback chains' circuits shared through Redis and counted in the
 // metrics.
@@ -135,6 +139,11 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jo
 	mux := asynq.NewServeMux()
 	mux.Use(a.Metrics.JobMiddleware(metrics.NewPlans(a.Store, time.Now)))
 	worker.Register(mux, deps)
+	var batches worker.BatchAPI // nil: batched jobs run the ordinary way
+	if p.Batch != nil {
+		batches = p.Batch
+	}
+	worker.RegisterBatches(mux, worker.NewBatchPass(deps, batches, maxBatchLines))
 	worker.RegisterWebhooks(mux, &worker.WebhookSender{Store: a.Store, Box: a.Box, HTTP: a.WordPressClient(),
 		Now: time.Now, Log: a.Log})
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())

@@ -13,6 +13,10 @@
 // content the SetContent function builds ("{}" by default); for embeddings,
 // Vector(input, dimensions) for each input, listed in reverse order with
 // their real indexes so that clients must sort by index.
+//
+// It also speaks the Files and Batch APIs (batches.go): batches move from
+// state to state only when the test says so, and their lines are answered
+// as chat requests are.
 package fakeopenai
 
 import (
@@ -67,6 +71,11 @@ type Request struct {
 
 	Body json.RawMessage
 
+	// Batch and CustomID name the batch and the line of a request answered
+	// inside a batch (see batches.go); both are empty otherwise.
+	Batch    string
+	CustomID string
+
 	done <-chan struct{} // closed when the client goes away
 }
 
@@ -88,6 +97,9 @@ type Server struct {
 	forget   bool
 	spent    map[string]Spent // by model
 	dialect  Dialect
+
+	bmu     sync.Mutex // guards batches; taken before mu
+	batches batchStore
 }
 
 // New starts a server and closes it when the test ends.
@@ -106,6 +118,8 @@ func Start() *Server {
 	mux.HandleFunc("POST /v1/embeddings", s.handle(EndpointEmbeddings, false))
 	mux.HandleFunc("POST /openai/deployments/{name}/chat/completions", s.handle(EndpointChat, true))
 	mux.HandleFunc("POST /openai/deployments/{name}/embeddings", s.handle(EndpointEmbeddings, true))
+	s.routeBatches(mux, "/v1", false)
+	s.routeBatches(mux, "/openai", true)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url",
 			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
@@ -201,13 +215,10 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 		if azure {
 			req.Deployment = r.PathValue("name")
 		}
+		requestID, b := s.receive(req, nil)
+		w.Header().Set("x-request-id", requestID)
 		s.mu.Lock()
-		s.seq++
-		w.Header().Set("x-request-id", "req_fake_"+strconv.Itoa(s.seq))
-		if !s.forget {
-			s.requests = append(s.requests, *req)
-		}
-		key, dialect, b := s.key, s.dialect, s.nextLocked()
+		key, dialect := s.key, s.dialect
 		s.mu.Unlock()
 
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -235,18 +246,28 @@ func (s *Server) handle(endpoint string, azure bool) http.HandlerFunc {
 	}
 }
 
-// nextLocked takes the behaviour of the next request: the first queued,
-// else the fallback, else Normal. s.mu is held.
-func (s *Server) nextLocked() Behavior {
-	if len(s.queue) > 0 {
-		b := s.queue[0]
-		s.queue = s.queue[1:]
-		return b
+// receive records req and picks its behaviour: override if not nil, else
+// the next pushed one, the fallback, or Normal. It returns the request id
+// of the answer.
+func (s *Server) receive(req *Request, override Behavior) (requestID string, b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	if !s.forget {
+		s.requests = append(s.requests, *req)
 	}
+	if override != nil {
+		return "req_fake_" + strconv.Itoa(s.seq), override
+	}
+	b = s.Normal
 	if s.fallback != nil {
-		return s.fallback
+		b = s.fallback
 	}
-	return s.Normal
+	if len(s.queue) > 0 {
+		b = s.queue[0]
+		s.queue = s.queue[1:]
+	}
+	return "req_fake_" + strconv.Itoa(s.seq), b
 }
 
 func parseRequest(r *http.Request, endpoint string) (*Request, error) {
@@ -254,14 +275,20 @@ func parseRequest(r *http.Request, endpoint string) (*Request, error) {
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		return nil, fmt.Errorf("We could not parse the JSON body of your request: %v", err)
 	}
-	req := &Request{
-		Endpoint:   endpoint,
-		Path:       r.URL.Path,
-		APIVersion: r.URL.Query().Get("api-version"),
-		Header:     r.Header.Clone(),
-		Body:       body,
-		done:       r.Context().Done(),
+	req, err := parseBody(body, endpoint)
+	if err != nil {
+		return nil, err
 	}
+	req.Path = r.URL.Path
+	req.APIVersion = r.URL.Query().Get("api-version")
+	req.Header = r.Header.Clone()
+	req.done = r.Context().Done()
+	return req, nil
+}
+
+// parseBody reads the JSON body of a request to endpoint.
+func parseBody(body json.RawMessage, endpoint string) (*Request, error) {
+	req := &Request{Endpoint: endpoint, Header: http.Header{}, Body: body}
 	var wire struct {
 		Model    string `json:"model"`
 		Messages []struct {

@@ -1,0 +1,385 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/openai"
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// Bulk at half price (#23). A job created batched waits in the state
+// batched. BatchPass, run periodically, moves such jobs through a
+// provider's Batch API:
+//
+//  1. It captures, per job, the request its stage's first model call
+//     would send (checkpoint stepBatchRequest, with the stage's input),
+//     groups the jobs by model and records each group as a provider batch
+//     (store.StartAIBatch): the intent, before anything is uploaded.
+//  2. A batch being created is first looked for at the provider by its id
+//     (metadata MetadataGroup), so that a pass resumed after a crash
+//     between the upload and the create, or after a create whose answer
+//     was lost, makes no second batch; if none is found, the file is
+//     uploaded (once: its id is recorded) and the batch created.
+//  3. A submitted batch is polled; its status and counts are recorded (the
+//     progress shown), and it is cancelled at the provider when asked, or
+//     when none of its jobs is left.
+//  4. Once it has ended, each job's line answer is checkpointed
+//     (stepBatchAnswer) and the job goes back to the queue, where its
+//     ordinary worker completes it through the usual parsing, validation
+//     and repair (ai.Writer.WithAnswer); a line that did not run (it
+//     failed, expired or was cancelled) sends its job back without an
+//     answer, to run the ordinary way.
+//
+// Only draft jobs served by the worker's own text model (no provider of
+// the tenant's own, no catalogue route) are batched for now; other batched
+// jobs go back to the ordinary queue at once.
+
+// MetadataGroup is the batch metadata key that names a provider batch's
+// row (store.AIBatch.ID).
+const MetadataGroup = "presswork_group"
+
+// Checkpoint steps of a batched job.
+const (
+	stepBatchRequest = "batch/request"
+	stepBatchAnswer  = "batch/answer"
+)
+
+// batchFindSlack widens the window FindBatch looks in, for the provider's
+// clock being behind ours.
+const batchFindSlack = 10 * time.Minute
+
+// BatchAPI is a provider's Batch API (openai.Batcher).
+type BatchAPI interface {
+	Name() string
+	Model(stage ai.Stage) string
+	Upload(ctx context.Context, name string, lines []openai.BatchLine) (openai.Upload, error)
+	Create(ctx context.Context, up openai.Upload, metadata map[string]string) (openai.Batch, error)
+	FindBatch(ctx context.Context, key, value string, since time.Time) (openai.Batch, error)
+	Retrieve(ctx context.Context, id string) (openai.Batch, error)
+	Cancel(ctx context.Context, id string) (openai.Batch, error)
+	Results(ctx context.Context, bt openai.Batch, customIDs []string) (map[string]openai.BatchResult, error)
+}
+
+// batchPassStore is what BatchPass reads and writes.
+type batchPassStore interface {
+	checkpointStore
+	LockAIBatches(ctx context.Context) (*store.AdvisoryLock, error)
+	BatchedJobs(ctx context.Context, limit int) ([]store.Job, error)
+	UnbatchWaiting(ctx context.Context, jobIDs []string) ([]store.Job, error)
+	StartAIBatch(ctx context.Context, nb store.NewAIBatch, jobIDs []string) (store.AIBatch, []store.Job, error)
+	OpenAIBatches(ctx context.Context, limit int) ([]store.AIBatch, error)
+	RecordAIBatchUpload(ctx context.Context, id, fileID string) error
+	SubmitAIBatch(ctx context.Context, id, providerBatchID string) error
+	RecordAIBatchStatus(ctx context.Context, id string, st store.AIBatchStatus) error
+	AIBatchJobs(ctx context.Context, id string) ([]store.Job, error)
+	UnbatchJobs(ctx context.Context, id string, jobIDs []string, answered bool) ([]store.Job, error)
+	EndAIBatch(ctx context.Context, id, errMsg string) error
+}
+
+// BatchPass moves batched jobs through a provider's Batch API.
+type BatchPass struct {
+	store   batchPassStore
+	api     BatchAPI // nil: no Batch API; batched jobs run the ordinary way
+	jobs    submitter
+	drafter *Drafter
+	// maxLines bounds the jobs grouped per pass and per provider batch.
+	maxLines int
+	log      *slog.Logger
+}
+
+// NewBatchPass returns the pass of the workers d builds, with api (nil
+// sends every batched job to the ordinary queue) and at most maxLines
+// lines per provider batch.
+func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
+	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
+	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log,
+		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
+			links: NewInternalLinks(d.Store, d.CallRetryBase)}}
+}
+
+// batchRequest is a batched job's captured request, checkpointed.
+type batchRequest struct {
+	Key     string         `json:"key"`
+	Model   string         `json:"model"`
+	Input   ai.DraftInput  `json:"input"`
+	Request ai.JSONRequest `json:"request"`
+}
+
+// batchAnswer is a batched job's line answer, checkpointed.
+type batchAnswer struct {
+	Response ai.JSONResponse `json:"response"`
+}
+
+// Once makes one pass: it groups the waiting jobs into provider batches
+// and moves each open batch on. Errors of single batches are joined. It
+// does nothing while another pass runs (store.LockAIBatches).
+func (p *BatchPass) Once(ctx context.Context) error {
+	lock, err := p.store.LockAIBatches(ctx)
+	if errors.Is(err, store.ErrLocked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	err = p.group(ctx)
+	open, oerr := p.store.OpenAIBatches(ctx, 100)
+	if oerr != nil {
+		return errors.Join(err, oerr)
+	}
+	for _, b := range open {
+		aerr := p.advance(ctx, b)
+		if errs.IsPermanent(aerr) {
+			aerr = p.giveUp(ctx, b, aerr)
+		}
+		if aerr != nil {
+			err = errors.Join(err, fmt.Errorf("provider batch %s: %w", b.ID, aerr))
+		}
+	}
+	return err
+}
+
+// giveUp sends the jobs of a provider batch that failed for good (the
+// provider rejected the file, the batch or the key) to the ordinary queue,
+// without answers, and ends it with why.
+func (p *BatchPass) giveUp(ctx context.Context, b store.AIBatch, why error) error {
+	p.log.Warn("provider batch given up; its jobs run the ordinary way", "batch", b.ID, "error", why)
+	jobs, err := p.store.AIBatchJobs(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
+		return p.store.UnbatchJobs(ctx, b.ID, ids, false)
+	}); err != nil {
+		return err
+	}
+	return p.store.EndAIBatch(ctx, b.ID, why.Error())
+}
+
+// group captures the requests of waiting jobs and records them as provider
+// batches, one per model; jobs that cannot be batched go to the queue.
+func (p *BatchPass) group(ctx context.Context) error {
+	waiting, err := p.store.BatchedJobs(ctx, p.maxLines)
+	if err != nil || len(waiting) == 0 {
+		return err
+	}
+	byModel := map[string][]string{}
+	var ordinary []string
+	for _, job := range waiting {
+		req, err := p.capture(ctx, job)
+		if err != nil {
+			p.log.Info("batched job runs the ordinary way", "job", job.ID, "reason", err)
+			ordinary = append(ordinary, job.ID)
+			continue
+		}
+		byModel[req.Model] = append(byModel[req.Model], job.ID)
+	}
+	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
+		return p.store.UnbatchWaiting(ctx, ordinary)
+	}); err != nil {
+		return err
+	}
+	for model, ids := range byModel {
+		nb := store.NewAIBatch{ID: uuid.NewString(), Provider: p.api.Name(), Model: model}
+		if _, _, err := p.store.StartAIBatch(ctx, nb, ids); err != nil && !errs.IsConflict(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// capture checkpoints the request of a batched job's first model call.
+func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, error) {
+	switch {
+	case p.api == nil:
+		return batchRequest{}, errors.New("no Batch API is configured")
+	case job.Type != tasks.TypeDraft:
+		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
+	}
+	// Only the worker's own text model is the Batch API's: a stage that
+	// a tenant's own providers or the model catalogue's route serve runs
+	// the ordinary way.
+	if text, _, err := p.drafter.models.ownText(ctx, job.TenantID, ai.StageDraft); err != nil || text != nil {
+		return batchRequest{}, errors.New("the draft stage is not served by the worker's own model")
+	}
+	in, req, err := p.drafter.firstRequest(ctx, job)
+	if err != nil {
+		return batchRequest{}, err
+	}
+	br := batchRequest{Key: ai.RequestKey(req), Model: p.api.Model(req.Stage), Input: in, Request: req}
+	br.Request.Input = nil
+	return br, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
+}
+
+// advance moves a provider batch on from its state.
+func (p *BatchPass) advance(ctx context.Context, b store.AIBatch) error {
+	if b.State == store.AIBatchCreating {
+		return p.create(ctx, b)
+	}
+	if b.ProviderBatchID == nil {
+		return errs.Permanent(errors.New("submitted without the provider's batch id"))
+	}
+	bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
+	if err != nil {
+		return err
+	}
+	err = p.store.RecordAIBatchStatus(ctx, b.ID, store.AIBatchStatus{Status: bt.Status, Total: bt.Counts.Total,
+		Completed: bt.Counts.Completed, Failed: bt.Counts.Failed})
+	if err != nil {
+		return err
+	}
+	jobs, err := p.store.AIBatchJobs(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if !bt.Ended() {
+		if (b.CancelRequested || len(jobs) == 0) && bt.Status != openai.BatchCancelling {
+			_, err = p.api.Cancel(ctx, bt.ID)
+		}
+		return err
+	}
+	return p.finish(ctx, b, bt, jobs)
+}
+
+// create finds the provider's batch of b, or uploads its file (once) and
+// creates it, and records it.
+func (p *BatchPass) create(ctx context.Context, b store.AIBatch) error {
+	found, err := p.api.FindBatch(ctx, MetadataGroup, b.ID, b.IntentAt.Add(-batchFindSlack))
+	if err == nil {
+		return p.store.SubmitAIBatch(ctx, b.ID, found.ID)
+	}
+	if !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	up := openai.Upload{Model: b.Model}
+	if b.InputFileID != nil {
+		up.FileID = *b.InputFileID
+	} else if up, err = p.upload(ctx, b); err != nil || up.FileID == "" {
+		return err
+	}
+	bt, err := p.api.Create(ctx, up, map[string]string{MetadataGroup: b.ID})
+	if err != nil {
+		return err
+	}
+	return p.store.SubmitAIBatch(ctx, b.ID, bt.ID)
+}
+
+// upload writes the lines of b's jobs from their checkpointed requests and
+// uploads them; a job without one goes to the queue. With no line left,
+// the batch ends and up is empty.
+func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload, error) {
+	jobs, err := p.store.AIBatchJobs(ctx, b.ID)
+	if err != nil {
+		return openai.Upload{}, err
+	}
+	var lines []openai.BatchLine
+	var lost []string
+	for _, job := range jobs {
+		br, ok, err := loadCheckpoint[batchRequest](ctx, p.store, job, stepBatchRequest)
+		if err != nil {
+			return openai.Upload{}, err
+		}
+		if !ok {
+			lost = append(lost, job.ID)
+			continue
+		}
+		lines = append(lines, openai.BatchLine{CustomID: job.ID, Request: br.Request})
+	}
+	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
+		return p.store.UnbatchJobs(ctx, b.ID, lost, false)
+	}); err != nil {
+		return openai.Upload{}, err
+	}
+	if len(lines) == 0 {
+		return openai.Upload{}, p.store.EndAIBatch(ctx, b.ID, "no job left to batch")
+	}
+	up, err := p.api.Upload(ctx, "presswork-"+b.ID, lines)
+	if err != nil {
+		return openai.Upload{}, err
+	}
+	return up, p.store.RecordAIBatchUpload(ctx, b.ID, up.FileID)
+}
+
+// finish checkpoints the answers of an ended provider batch, puts its jobs
+// back on the queue (answered or not) and ends it.
+func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch, jobs []store.Job) error {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	results, err := p.api.Results(ctx, bt, ids)
+	if err != nil {
+		return err
+	}
+	var answered, notRun []string
+	for _, job := range jobs {
+		r := results[job.ID]
+		if r.Err != nil {
+			notRun = append(notRun, job.ID)
+			continue
+		}
+		if err := p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchAnswer, batchAnswer{Response: r.Response}); err != nil {
+			return err
+		}
+		answered = append(answered, job.ID)
+	}
+	err = p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
+		a, err := p.store.UnbatchJobs(ctx, b.ID, answered, true)
+		if err != nil {
+			return nil, err
+		}
+		n, err := p.store.UnbatchJobs(ctx, b.ID, notRun, false)
+		return append(a, n...), err
+	})
+	if err != nil {
+		return err
+	}
+	msg := ""
+	if bt.Status == openai.BatchFailed {
+		msg = fmt.Sprintf("the provider failed the batch: %v", bt.Errors)
+	}
+	return p.store.EndAIBatch(ctx, b.ID, msg)
+}
+
+// requeue commits jobs back to the queue and enqueues them.
+func (p *BatchPass) requeue(ctx context.Context, commit func(context.Context) ([]store.Job, error)) error {
+	if p.jobs == nil {
+		_, err := commit(ctx)
+		return err
+	}
+	return p.jobs.Submit(ctx, commit)
+}
+
+// loadCheckpoint reads a job's checkpoint step into a T; ok is false when
+// it has none (or one that does not decode).
+func loadCheckpoint[T any](ctx context.Context, cs checkpointStore, job store.Job, step string) (v T, ok bool, err error) {
+	saved, err := cs.Checkpoints(ctx, job.TenantID, job.ID, step)
+	if err != nil {
+		return v, false, err
+	}
+	raw, found := saved[step]
+	if !found || json.Unmarshal(raw, &v) != nil {
+		return v, false, nil
+	}
+	return v, true, nil
+}
+
+// RegisterBatches adds the provider batch pass to mux (tasks.TypeAIBatch).
+func RegisterBatches(mux *asynq.ServeMux, p *BatchPass) {
+	mux.HandleFunc(tasks.TypeAIBatch, func(ctx context.Context, _ *asynq.Task) error { return p.Once(ctx) })
+}

@@ -1,0 +1,306 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/openai"
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
+	"github.com/presswork/presswork/internal/ai/providers"
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/jobs"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+	"github.com/presswork/presswork/internal/worker"
+)
+
+// batchSetup is a harness whose text model and Batch API are OpenAI's on
+// a fake server that writes valid answers, and n batched draft jobs.
+type batchSetup struct {
+	h      *apptest.Harness
+	fake   *fakeopenai.Server
+	pass   *worker.BatchPass
+	api    *crashingAPI
+	tenant int64
+	bulkID string
+	jobIDs []string
+	set    providers.Set
+}
+
+const batchTestKey = "sk-test-batch-0123456789"
+
+// newBatchSetup: batchKey is the key of the Batch API's client ("" is the
+// text model's).
+func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
+	t.Helper()
+	h := apptest.Start(t)
+	fake := fakeopenai.New(t)
+	fake.SetKey(batchTestKey)
+	fake.SetContent((&fakeopenai.Writer{}).Answer)
+	cfg := openai.Config{APIKey: batchTestKey, BaseURL: fake.BaseURL(), Model: "gpt-4o-mini",
+		EmbeddingModel: "text-embedding-3-small", EmbeddingDimensions: 8, Timeout: 10 * time.Second}
+	text, err := openai.NewTextModel(cfg)
+	apptest.Must(t, err, "text model")
+	if batchKey != "" {
+		cfg.APIKey = batchKey
+	}
+	api, err := openai.NewBatcher(cfg)
+	apptest.Must(t, err, "batcher")
+	set := providers.Offline()
+	set.Text = text
+	w, err := ai.NewWriter(text)
+	apptest.Must(t, err, "writer")
+	client := asynq.NewClient(h.App.Redis)
+	t.Cleanup(func() { _ = client.Close() })
+	crashing := &crashingAPI{Batcher: api}
+	pass := worker.NewBatchPass(worker.Deps{Store: h.App.Store, Jobs: jobs.New(h.App.Store, client, h.App.Log),
+		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log}, crashing, 100)
+
+	tk, _ := h.Tenant(t, "batch", 1000)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
+	js := make([]store.NewJob, n)
+	ids := make([]string, n)
+	for i, idea := range seed.Ideas {
+		ids[i] = uuid.NewString()
+		js[i] = store.NewJob{ID: ids[i], Type: tasks.TypeDraft, Queue: jobs.QueueBulk, SiteID: idea.SiteID,
+			SubjectID: idea.ID, Quote: h.App.Config.Costs.Draft, Batched: true}
+	}
+	bulkID := uuid.NewString()
+	made, err := h.App.Store.CreateJobs(apptest.Context(t), tk.Tenant.ID, bulkID, js)
+	apptest.Must(t, err, "create batched jobs")
+	if len(made.Deliver) != 0 {
+		t.Fatalf("batched jobs delivered: %d", len(made.Deliver))
+	}
+	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, bulkID: bulkID, jobIDs: ids, set: set}
+}
+
+// chatRequests counts the requests the fake answered outside batches.
+func chatRequests(s *fakeopenai.Server) (ordinary, inBatch int) {
+	for _, r := range s.Requests() {
+		if r.Endpoint != fakeopenai.EndpointChat {
+			continue
+		}
+		if r.Batch != "" {
+			inBatch++
+		} else {
+			ordinary++
+		}
+	}
+	return ordinary, inBatch
+}
+
+// Batched drafts are written by one provider batch, created once although
+// the answer of its create was lost, and completed by the ordinary worker
+// from their lines; a line that failed runs the ordinary way.
+func TestDraftsThroughBatchAPI(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 4, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	failing := s.jobIDs[3]
+	s.fake.SetBatchLine(func(id string) fakeopenai.Behavior {
+		if id == failing {
+			return fakeopenai.ServerError()
+		}
+		return nil
+	})
+	s.fake.LoseCreateAnswers(1)
+
+	// Pass 1 groups the jobs and records the intent; the create's answer
+	// is lost. Pass 2 finds the batch the provider made.
+	if err := s.pass.Once(ctx); err == nil {
+		t.Fatal("pass with a lost create answer: no error")
+	}
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	if got := s.fake.BatchesCreated(); got != 1 {
+		t.Fatalf("batches created = %d, want 1", got)
+	}
+	j := apptest.Job(t, st, s.tenant, s.jobIDs[0])
+	if j.State != store.JobBatched || j.Phase != "batch_waiting" {
+		t.Errorf("job while the batch runs: %s/%s", j.State, j.Phase)
+	}
+
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 3")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 0 {
+		t.Errorf("open provider batches after the end: %+v", open)
+	}
+	// The bulk's progress shows the provider's counts.
+	sum, err := st.GetBatch(ctx, s.tenant, s.bulkID)
+	apptest.Must(t, err, "bulk summary")
+	if pb := sum.ProviderBatches; len(pb) != 1 || apptest.Deref(pb[0].ProviderStatus) != "completed" ||
+		pb[0].Total != 4 || pb[0].Completed != 3 || pb[0].Failed != 1 || pb[0].State != store.AIBatchEnded {
+		t.Errorf("provider batches of the bulk: %+v", pb)
+	}
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+	ordinary, inBatch := chatRequests(s.fake)
+	if inBatch != 4 || ordinary != 1 {
+		t.Errorf("chat requests: %d in the batch, %d ordinary; want 4 and 1 (the failed line's)", inBatch, ordinary)
+	}
+	// A batched job's usage is at the batch price, the other's at the
+	// ordinary one.
+	for _, tt := range []struct {
+		id       string
+		discount float64
+	}{{s.jobIDs[0], openai.BatchDiscount}, {failing, 1}} {
+		j = apptest.Job(t, st, s.tenant, tt.id)
+		want := openai.DefaultPrices().Cost("gpt-4o-mini", j.TokensIn, j.TokensOut) * tt.discount
+		if j.CostUSD <= 0 || math.Abs(j.CostUSD-want) > 1e-6 {
+			t.Errorf("job %s: cost %v, want %v (tokens %d/%d)", tt.id, j.CostUSD, want, j.TokensIn, j.TokensOut)
+		}
+	}
+}
+
+// A batch that expires with part of its lines answered sends the others
+// to the ordinary queue; a job canceled during the batch stays canceled.
+func TestBatchExpiredAndCanceled(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 3, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	// The pass as the worker runs it, from the scheduler's task.
+	mux := asynq.NewServeMux()
+	worker.RegisterBatches(mux, s.pass)
+	apptest.Must(t, mux.ProcessTask(ctx, jobs.NewAIBatchTask()), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].ProviderBatchID == nil {
+		t.Fatalf("open batches = %+v", open)
+	}
+	id := *open[0].ProviderBatchID
+	if _, err := s.fake.AdvanceBatch(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.fake.AnswerBatchLines(id, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Of the lines not answered, one job is canceled, one will run the
+	// ordinary way.
+	var answered, canceled, expired string
+	for _, r := range s.fake.Requests() {
+		if r.Batch != "" {
+			answered = r.CustomID
+		}
+	}
+	for _, id := range s.jobIDs {
+		switch {
+		case id == answered:
+		case canceled == "":
+			canceled = id
+		default:
+			expired = id
+		}
+	}
+	_, err = st.CancelJob(ctx, s.tenant, canceled)
+	apptest.Must(t, err, "cancel")
+	apptest.Must(t, s.fake.ExpireBatch(id), "expire")
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+
+	s.h.StartWorker(t, s.set)
+	apptest.WaitJobState(t, st, s.tenant, answered, store.JobSucceeded)
+	apptest.WaitJobState(t, st, s.tenant, expired, store.JobSucceeded)
+	if j := apptest.Job(t, st, s.tenant, canceled); j.State != store.JobCanceled {
+		t.Errorf("canceled job is %s", j.State)
+	}
+	ordinary, inBatch := chatRequests(s.fake)
+	if inBatch != 1 || ordinary != 1 {
+		t.Errorf("chat requests: %d in the batch, %d ordinary; want 1 and 1", inBatch, ordinary)
+	}
+}
+
+// A provider batch the provider refuses for good (here the key) is given
+// up: its jobs run the ordinary way.
+func TestBatchGivenUp(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 2, "sk-wrong-key-0123456789")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	if err := s.pass.Once(ctx); err != nil {
+		t.Fatalf("pass: %v", err)
+	}
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 0 || s.fake.BatchesCreated() != 0 {
+		t.Fatalf("open batches %+v, created %d", open, s.fake.BatchesCreated())
+	}
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+	if ordinary, inBatch := chatRequests(s.fake); ordinary != 2 || inBatch != 0 {
+		t.Errorf("chat requests: %d ordinary, %d in batches; want 2 and 0", ordinary, inBatch)
+	}
+}
+
+// crashingAPI is the Batch API of a worker that may die between the upload
+// and the create (the create is never sent), and counts uploads.
+type crashingAPI struct {
+	*openai.Batcher
+	mu           sync.Mutex
+	crashCreates int
+	uploads      int
+}
+
+func (a *crashingAPI) Upload(ctx context.Context, name string, lines []openai.BatchLine) (openai.Upload, error) {
+	a.mu.Lock()
+	a.uploads++
+	a.mu.Unlock()
+	return a.Batcher.Upload(ctx, name, lines)
+}
+
+func (a *crashingAPI) Create(ctx context.Context, up openai.Upload, md map[string]string) (openai.Batch, error) {
+	a.mu.Lock()
+	crash := a.crashCreates > 0
+	a.crashCreates--
+	a.mu.Unlock()
+	if crash {
+		return openai.Batch{}, errors.New("killed between the upload and the create")
+	}
+	return a.Batcher.Create(ctx, up, md)
+}
+
+// A pass that dies between the upload and the create leaves the intent
+// and the file recorded: the next pass finds no batch at the provider and
+// creates one from the same file, without uploading again.
+func TestBatchCrashBetweenUploadAndCreate(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 2, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	s.api.crashCreates = 1
+	if err := s.pass.Once(ctx); err == nil {
+		t.Fatal("pass that died: no error")
+	}
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].State != store.AIBatchCreating || open[0].InputFileID == nil {
+		t.Fatalf("after the crash: %+v", open)
+	}
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	apptest.Must(t, s.pass.Once(ctx), "pass 3")
+	if created, uploads := s.fake.BatchesCreated(), s.api.uploads; created != 1 || uploads != 1 {
+		t.Errorf("batches created %d, files uploaded %d; want 1 and 1", created, uploads)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 4")
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+	if ordinary, inBatch := chatRequests(s.fake); ordinary != 0 || inBatch != 2 {
+		t.Errorf("chat requests: %d ordinary, %d in the batch; want 0 and 2", ordinary, inBatch)
+	}
+}
