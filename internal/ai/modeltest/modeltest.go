@@ -132,14 +132,15 @@ func classify(m store.AIModel, err error) Result {
 	var ue *url.Error
 	var ne net.Error
 	switch {
+	case errors.As(err, &te):
+		// Throttled with no answer from the provider: the workers' own
+		// limiter, before any request.
+		return Result{Problem: TestProblemQuota, Message: fmt.Sprintf(
+			"The workers are at %s's rate limit (AI_LIMITS or the catalogue's rpm/tpm); try again in a minute.", m.Name())}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return Result{Problem: TestProblemNetwork, Message: fmt.Sprintf("No answer from the provider within %s.", Timeout)}
 	case errors.As(err, &ue) || errors.As(err, &ne):
 		return Result{Problem: TestProblemNetwork, Message: "The provider could not be reached: check the address and the network."}
-	case errors.As(err, &te):
-		// The workers' own limiter, before any request.
-		return Result{Problem: TestProblemQuota, Message: fmt.Sprintf(
-			"The workers are at %s's rate limit (AI_LIMITS or the catalogue's rpm/tpm); try again in a minute.", m.Name())}
 	}
 	return Result{Problem: TestProblemProvider, Message: fmt.Sprintf("%s did not answer as expected.", m.Name())}
 }
