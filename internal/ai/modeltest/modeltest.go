@@ -105,6 +105,9 @@ func notConfigured(m store.AIModel) Result {
 		"azure":     "OPENAI_API_KEY with OPENAI_API_TYPE=azure",
 		"anthropic": "ANTHROPIC_API_KEY",
 		"replicate": "REPLICATE_API_TOKEN",
+		"gemini":    "GEMINI_API_KEY",
+		"mistral":   "MISTRAL_API_KEY",
+		"xai":       "XAI_API_KEY",
 	}[m.Provider]
 	if env == "" {
 		return Result{Problem: TestProblemUnsupported, Message: fmt.Sprintf("Presswork cannot call %s models.", m.Provider)}

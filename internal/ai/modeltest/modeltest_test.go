@@ -2,6 +2,7 @@ package modeltest_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -77,7 +78,8 @@ func TestTester(t *testing.T) {
 			store.AIModel{Provider: "anthropic", Model: "claude", Kind: "embeddings"}, nil, nil, modeltest.TestProblemUnsupported},
 		{"an image is not made", withReplicate, image, nil, nil, modeltest.TestProblemUnsupported},
 		{"no replicate token", modeltest.Tester{}, image, nil, nil, modeltest.TestProblemKey},
-		{"unknown provider", right, store.AIModel{Provider: "mistral", Model: "small", Kind: "chat"}, nil, nil, modeltest.TestProblemUnsupported},
+		{"no mistral key", right, store.AIModel{Provider: "mistral", Model: "mistral-small-latest", Kind: "chat"}, nil, nil, modeltest.TestProblemKey},
+		{"unknown provider", right, store.AIModel{Provider: "cohere", Model: "command", Kind: "chat"}, nil, nil, modeltest.TestProblemUnsupported},
 	} {
 		if tc.push != nil {
 			fake.Push(tc.push)
@@ -93,6 +95,42 @@ func TestTester(t *testing.T) {
 			if strings.Contains(r.Message, leak) {
 				t.Errorf("%s: the message quotes the key: %q", tc.name, r.Message)
 			}
+		}
+	}
+}
+
+// TestTesterProfiles: the chat test of a Gemini, Mistral or xAI model,
+// built from the worker's environment with its profile, is a request the
+// provider's OpenAI-compatible endpoint accepts (the fake speaks each
+// dialect), and a refused key is the key.
+func TestTesterProfiles(t *testing.T) {
+	t.Parallel()
+	for _, p := range []struct {
+		provider, env string
+		dialect       fakeopenai.Dialect
+		model         string
+	}{
+		{"gemini", "GEMINI", fakeopenai.Gemini, "gemini-2.5-flash"},
+		{"mistral", "MISTRAL", fakeopenai.Mistral, "mistral-small-latest"},
+		{"xai", "XAI", fakeopenai.XAI, "grok-4-fast"},
+	} {
+		fake := fakeopenai.New(t)
+		fake.SetDialect(p.dialect)
+		fake.SetKey("profile-key")
+		tester := func(key string) modeltest.Tester {
+			env := map[string]string{p.env + "_API_KEY": key, p.env + "_BASE_URL": fake.BaseURL()}
+			set, err := providers.FromEnv(func(k string) string { return env[k] }, nil, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatalf("%s: %v", p.provider, err)
+			}
+			return modeltest.Tester{Credentials: set.Credentials}
+		}
+		m := store.AIModel{Provider: p.provider, Model: p.model, Kind: store.ModelKindChat}
+		if r := tester("profile-key").Test(context.Background(), m); !r.OK {
+			t.Errorf("%s: %+v (requests %+v)", p.provider, r, fake.Requests())
+		}
+		if r := tester("wrong-key").Test(context.Background(), m); r.Problem != modeltest.TestProblemKey || strings.Contains(r.Message, "wrong-key") {
+			t.Errorf("%s with a wrong key: %+v", p.provider, r)
 		}
 	}
 }
