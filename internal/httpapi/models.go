@@ -92,7 +92,8 @@ func (s *Server) deleteModel(c echo.Context) error {
 }
 
 // testModel answers POST /v1/admin/models/:id/test: a tiny request to the
-// model's provider, and what failed in plain words.
+// model's provider, made by a worker, and what failed in plain words; 503
+// when no worker answered.
 func (s *Server) testModel(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -105,7 +106,11 @@ func (s *Server) testModel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.tester.Test(c.Request().Context(), m))
+	result, err := s.tester.Test(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) listRoutes(c echo.Context) error {

@@ -9,10 +9,11 @@ import (
 
 // ModelTester tries a catalogue model with a tiny request (POST
 // /v1/admin/models/:id/test). The API process calls no provider itself
-// (docs/architecture.md): the wiring hands the test to a worker, as
-// PanelChecks does, where internal/ai/modeltest runs it.
+// (docs/architecture.md): QueueTester hands the test to a worker, as
+// PanelChecks does, where internal/ai/modeltest runs it. A failed test is
+// a result; an error means the test could not run.
 type ModelTester interface {
-	Test(ctx context.Context, m store.AIModel) TestResult
+	Test(ctx context.Context, m store.AIModel) (TestResult, error)
 }
 
 // Problems a TestResult names.
@@ -26,8 +27,8 @@ const (
 	TestProblemUnsupported = "unsupported" // this server cannot test the model's provider or kind
 )
 
-// TestResult is what a model test found, in plain words
-// (modeltest.Result converts to it).
+// TestResult is what a model test found, in plain words: the JSON a
+// worker writes as modeltest.Result.
 type TestResult struct {
 	OK bool `json:"ok"`
 	// Problem is one of the TestProblem* values; "" when OK.
@@ -41,10 +42,10 @@ type TestResult struct {
 type OfflineTester struct{}
 
 // Test passes offline models and says the others cannot be tested here.
-func (OfflineTester) Test(_ context.Context, m store.AIModel) TestResult {
+func (OfflineTester) Test(_ context.Context, m store.AIModel) (TestResult, error) {
 	if m.Provider == "offline" {
-		return TestResult{OK: true, Message: fmt.Sprintf("%s works: the offline model needs no provider.", m.Name())}
+		return TestResult{OK: true, Message: fmt.Sprintf("%s works: the offline model needs no provider.", m.Name())}, nil
 	}
 	return TestResult{Problem: TestProblemUnsupported,
-		Message: fmt.Sprintf("This server cannot test %s models yet: no worker is wired to run the test.", m.Provider)}
+		Message: fmt.Sprintf("This server cannot test %s models yet: no worker is wired to run the test.", m.Provider)}, nil
 }

@@ -68,11 +68,12 @@ type Deps struct {
 	// there (nil: none). It authenticates by session itself and calls the
 	// API with the session cookie.
 	UI http.Handler
-	// PanelChecks carries PUT /v1/easypanel's checks to a worker and their
-	// answers back (panelcheck.go).
+	// PanelChecks carries PUT /v1/easypanel's checks and the model tests
+	// to a worker and their answers back (panelcheck.go, modeltest.go).
 	PanelChecks PanelCheckQueue
-	// ModelTester answers POST /v1/admin/models/:id/test (nil:
-	// OfflineTester, which passes offline models only).
+	// ModelTester answers POST /v1/admin/models/:id/test (nil: a
+	// QueueTester on PanelChecks, or without them OfflineTester, which
+	// passes offline models only).
 	ModelTester ModelTester
 }
 
@@ -121,7 +122,11 @@ func New(d Deps) *Server {
 	s.authFailLimit.Store(AuthFailuresPerMinute)
 	s.panelChecks = d.PanelChecks
 	s.tester = d.ModelTester
-	if s.tester == nil {
+	switch {
+	case s.tester != nil:
+	case d.PanelChecks != nil:
+		s.tester = NewQueueTester(d.PanelChecks, d.Log)
+	default:
 		s.tester = OfflineTester{}
 	}
 	if s.metrics == nil {

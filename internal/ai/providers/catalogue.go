@@ -75,8 +75,8 @@ func NewRouter(st chainSource, creds Credentials, b *breaker.Breaker, log *slog.
 	return &Router{chains: st, creds: creds, breaker: b, log: log, built: map[int64]builtModel{}, warned: map[string]bool{}}
 }
 
-// errNotServed says a catalogue model's provider is not configured here.
-var errNotServed = errors.New("not configured on this worker")
+// ErrNotServed says a catalogue model's provider is not configured here.
+var ErrNotServed = errors.New("not configured on this worker")
 
 // Text returns the text model of a tenant's stage when the catalogue routes
 // it (ok false otherwise): the chain's models this worker can serve, in
@@ -205,6 +205,25 @@ func (r *Router) model(m store.AIModel) (builtModel, error) {
 	return b, nil
 }
 
+// Built is a catalogue model as this worker serves it: the client of its
+// kind; the others are nil.
+type Built struct {
+	Text     ai.TextModel
+	Embedder ai.Embedder
+	Image    ai.ImageModel
+}
+
+// Build makes catalogue model m into the client Router would serve it
+// with (for a model test); ErrNotServed says m's provider is not
+// configured on this worker.
+func (c Credentials) Build(m store.AIModel) (Built, error) {
+	b, err := c.build(m)
+	if err != nil {
+		return Built{}, err
+	}
+	return Built{Text: b.text, Embedder: b.embedder, Image: b.image}, nil
+}
+
 // build makes catalogue model m into a client of its provider, counted in
 // the metrics and limited like the worker's own models (the catalogue's
 // rpm and tpm apply unless AI_LIMITS names the model's key).
@@ -221,7 +240,7 @@ func (c Credentials) build(m store.AIModel) (builtModel, error) {
 	case "gemini", "mistral", "xai":
 		return c.profileModel(m)
 	}
-	return builtModel{}, errNotServed
+	return builtModel{}, ErrNotServed
 }
 
 func offlineModel(m store.AIModel) (builtModel, error) {
@@ -238,7 +257,7 @@ func offlineModel(m store.AIModel) (builtModel, error) {
 
 func (c Credentials) openAIModel(m store.AIModel) (builtModel, error) {
 	if c.OpenAI == nil || (m.Provider == "azure") != (c.OpenAI.APIType == openai.APITypeAzure) {
-		return builtModel{}, errNotServed
+		return builtModel{}, ErrNotServed
 	}
 	cfg := *c.OpenAI
 	cfg.StageModels = map[ai.Stage]string{}
@@ -264,7 +283,7 @@ func (c Credentials) openAIModel(m store.AIModel) (builtModel, error) {
 
 func (c Credentials) anthropicModel(m store.AIModel) (builtModel, error) {
 	if c.Anthropic == nil {
-		return builtModel{}, errNotServed
+		return builtModel{}, ErrNotServed
 	}
 	if m.Kind != store.ModelKindChat {
 		return builtModel{}, fmt.Errorf("Anthropic has no %s models", m.Kind)
@@ -282,7 +301,7 @@ func (c Credentials) anthropicModel(m store.AIModel) (builtModel, error) {
 
 func (c Credentials) replicateModel(m store.AIModel) (builtModel, error) {
 	if c.Replicate == nil {
-		return builtModel{}, errNotServed
+		return builtModel{}, ErrNotServed
 	}
 	if m.Kind != store.ModelKindImage {
 		return builtModel{}, fmt.Errorf("Replicate serves images only here, not %s", m.Kind)

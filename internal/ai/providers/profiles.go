@@ -63,7 +63,7 @@ func (c Credentials) profilePrefixes() []string {
 func (c Credentials) profileModel(m store.AIModel) (builtModel, error) {
 	base := c.Profiles[m.Provider]
 	if base == nil {
-		return builtModel{}, errNotServed
+		return builtModel{}, ErrNotServed
 	}
 	if m.Kind != store.ModelKindChat {
 		return builtModel{}, fmt.Errorf("%s serves chat models only here, not %s", m.Provider, m.Kind)

@@ -46,7 +46,8 @@ func WithEnv(name, value string) Option {
 }
 
 // Start opens the app on fresh databases and serves the API; a worker's
-// checks server (workerapp.NewChecks) answers the checks its requests wait for.
+// checks server (workerapp.NewChecks), with the providers the options'
+// environment configures, answers the checks its requests wait for.
 func Start(t testing.TB, opts ...Option) *Harness {
 	t.Helper()
 	key := make([]byte, 32)
@@ -84,9 +85,14 @@ func Start(t testing.TB, opts ...Option) *Harness {
 	srv, enq := apiapp.New(a)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); enq.Close() })
-	// The checks a request waits for (PUT /v1/easypanel) are answered as
-	// a worker answers them, without the test starting a whole worker.
-	checks, checkMux := workerapp.NewChecks(a)
+	// The checks a request waits for (PUT /v1/easypanel, model tests) are
+	// answered as a worker answers them, with the providers env
+	// configures, without the test starting a whole worker.
+	models, err := providers.FromEnv(func(k string) string { return env[k] }, nil, a.Log)
+	if err != nil {
+		t.Fatalf("providers: %v", err)
+	}
+	checks, checkMux := workerapp.NewChecks(a, models.Credentials)
 	Must(t, checks.Start(checkMux), "start the worker's checks")
 	t.Cleanup(checks.Shutdown)
 	return &Harness{App: a, API: srv, URL: ts.URL, Env: env}

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/modeltest"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
 	"github.com/presswork/presswork/internal/breaker"
@@ -52,7 +53,7 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 	defer stopBeating()
 	beatDone := make(chan error, 1)
 	go func() { beatDone <- rescuer.Run(beating) }()
-	checks, checkMux := NewChecks(a)
+	checks, checkMux := NewChecks(a, p.Credentials)
 	if err := checks.Start(checkMux); err != nil {
 		return fmt.Errorf("start the worker's checks: %w", err)
 	}
@@ -83,12 +84,14 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 }
 
 // NewChecks builds the small asynq server that answers the checks a
-// request waits for (PUT /v1/easypanel's panel checks): it serves
+// request waits for (PUT /v1/easypanel's panel checks, and the model tests
+// of POST /v1/admin/models/:id/test, run with creds): it serves
 // jobs.QueueChecks only, so that checks never wait behind long AI jobs.
-func NewChecks(a *app.App) (*asynq.Server, *asynq.ServeMux) {
+func NewChecks(a *app.App, creds providers.Credentials) (*asynq.Server, *asynq.ServeMux) {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypePanelCheck, &worker.PanelChecker{Box: a.Box, AllowPrivateURLs: a.Config.AllowPrivateURLs,
 		RootCAs: a.Config.RootCAs, Log: a.Log})
+	mux.Handle(tasks.TypeModelTest, &worker.ModelTester{Models: a.Store, Tester: modeltest.Tester{Credentials: creds}, Log: a.Log})
 	return asynq.NewServer(a.Redis, worker.CheckServerConfig(a.Config, a.Log)), mux
 }
 

@@ -1,0 +1,34 @@
+package modeltest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/presswork/presswork/internal/errs"
+	"github.com/presswork/presswork/internal/ratelimit"
+	"github.com/presswork/presswork/internal/store"
+)
+
+// TestClassifyWithoutAnswer: failures with no answer from the provider
+// are the workers' limiter (quota), a wait that ran out (network), or
+// something the provider said that made no sense (provider).
+func TestClassifyWithoutAnswer(t *testing.T) {
+	t.Parallel()
+	m := store.AIModel{Provider: "openai", Model: "gpt-4o-mini", Kind: store.ModelKindChat}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"limiter full", &errs.ThrottledError{Err: ratelimit.ErrWaitExceedsDeadline}, TestProblemQuota},
+		{"limiter wait ran out", &errs.ThrottledError{Err: context.DeadlineExceeded}, TestProblemQuota},
+		{"no answer in time", fmt.Errorf("chat: %w", context.DeadlineExceeded), TestProblemNetwork},
+		{"nonsense", errors.New("decode the answer: unexpected EOF"), TestProblemProvider},
+	} {
+		if r := classify(m, c.err); r.Problem != c.want || r.Message == "" {
+			t.Errorf("%s: %+v, want %q", c.name, r, c.want)
+		}
+	}
+}
