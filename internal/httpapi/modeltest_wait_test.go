@@ -14,6 +14,7 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/testenv"
 )
 
@@ -52,7 +53,7 @@ func TestAwaitModelTest(t *testing.T) {
 		result, err := awaitModelTest(c.ctx, c.q, "test", time.Millisecond)
 		var ue *errs.UnavailableError
 		switch {
-		case c.unavailable == "" && (err != nil || result.Problem != TestProblemKey || result.LatencyMS != 12):
+		case c.unavailable == "" && (err != nil || result.Problem != tasks.ModelTestKey || result.LatencyMS != 12):
 			t.Errorf("%s: %+v, %v", c.name, result, err)
 		case c.unavailable == "":
 		case err == nil:

@@ -15,10 +15,30 @@ const TypeModelTest = "model:test"
 const ModelTestWait = 15 * time.Second
 
 // ModelTestPayload is a model test's payload: ids only. The worker reads
-// the model's row and uses its own credentials; the answer (JSON of
-// httpapi.TestResult, written by the worker as modeltest.Result) is the
-// task's result.
+// the model's row and uses its own credentials; the answer, a
+// ModelTestResult in JSON, is the task's result.
 type ModelTestPayload struct {
 	TestID  string `json:"test_id"`
 	ModelID int64  `json:"model_id"`
 }
+
+// ModelTestResult is what a model test found, in plain words: the worker
+// writes it (modeltest.Tester), the API answers it.
+type ModelTestResult struct {
+	OK bool `json:"ok"`
+	// Problem is one of the ModelTest* problems; "" when OK.
+	Problem   string `json:"problem,omitempty"`
+	Message   string `json:"message"`
+	LatencyMS int64  `json:"latency_ms"`
+}
+
+// The problems a ModelTestResult names.
+const (
+	ModelTestKey         = "key"         // no key, or the key was refused (401/403)
+	ModelTestModel       = "model"       // the provider does not know the model (404)
+	ModelTestNetwork     = "network"     // no connection, or no answer in time
+	ModelTestQuota       = "quota"       // rate limited or out of quota (429)
+	ModelTestProvider    = "provider"    // the provider failed (5xx) or answered nonsense
+	ModelTestRequest     = "request"     // the provider refused the request (another 4xx)
+	ModelTestUnsupported = "unsupported" // this server cannot test the model's provider or kind
+)

@@ -34,7 +34,7 @@ func TestModelsInBrowser(t *testing.T) {
 		chromedp.Click(`#models-table tr[data-model="1"] button.test`),
 		poll(`document.querySelector('#models-table tr[data-model="1"] .test-result').textContent.includes("Works. offline/offline-writer-v1 works")`),
 		chromedp.Click(fmt.Sprintf(`#models-table tr[data-model="%d"] button.test`, mini.ID)),
-		poll(row+`.querySelector(".test-result").textContent.startsWith("Failed (unsupported)")`),
+		poll(row+`.querySelector(".test-result").textContent.startsWith("Failed (key)")`),
 		chromedp.Click(fmt.Sprintf(`#models-table tr[data-model="%d"] button.toggle`, mini.ID)),
 		poll(row+`.textContent.includes("enabled") && `+row+`.querySelector("button.toggle").textContent === "Disable"`),
 		poll(fmt.Sprintf(`document.querySelector('#route-draft option[value="%d"]') !== null`, mini.ID)),

@@ -40,7 +40,7 @@ func (h *ModelTester) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	m, err := h.Models.GetModel(ctx, p.ModelID)
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
-		result = modeltest.Result{Problem: modeltest.TestProblemModel, Message: "The model was removed from the catalogue."}
+		result = modeltest.Result{Problem: tasks.ModelTestModel, Message: "The model was removed from the catalogue."}
 	case err != nil:
 		return fmt.Errorf("read model %d: %w", p.ModelID, err)
 	default:

@@ -9,6 +9,7 @@ import (
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/ratelimit"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestClassifyWithoutAnswer: failures with no answer from the provider
@@ -22,10 +23,10 @@ func TestClassifyWithoutAnswer(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"limiter full", &errs.ThrottledError{Err: ratelimit.ErrWaitExceedsDeadline}, TestProblemQuota},
-		{"limiter wait ran out", &errs.ThrottledError{Err: context.DeadlineExceeded}, TestProblemQuota},
-		{"no answer in time", fmt.Errorf("chat: %w", context.DeadlineExceeded), TestProblemNetwork},
-		{"nonsense", errors.New("decode the answer: unexpected EOF"), TestProblemProvider},
+		{"limiter full", &errs.ThrottledError{Err: ratelimit.ErrWaitExceedsDeadline}, tasks.ModelTestQuota},
+		{"limiter wait ran out", &errs.ThrottledError{Err: context.DeadlineExceeded}, tasks.ModelTestQuota},
+		{"no answer in time", fmt.Errorf("chat: %w", context.DeadlineExceeded), tasks.ModelTestNetwork},
+		{"nonsense", errors.New("decode the answer: unexpected EOF"), tasks.ModelTestProvider},
 	} {
 		if r := classify(m, c.err); r.Problem != c.want || r.Message == "" {
 			t.Errorf("%s: %+v, want %q", c.name, r, c.want)

@@ -20,28 +20,11 @@ import (
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
-// Problems a Result names (the same words as httpapi's).
-const (
-	TestProblemKey         = "key"         // no key, or the key was refused (401/403)
-	TestProblemModel       = "model"       // the provider does not know the model (404)
-	TestProblemNetwork     = "network"     // no connection, or no answer in time
-	TestProblemQuota       = "quota"       // rate limited or out of quota (429)
-	TestProblemProvider    = "provider"    // the provider failed (5xx) or answered nonsense
-	TestProblemRequest     = "request"     // the provider refused the request (another 4xx)
-	TestProblemUnsupported = "unsupported" // this server cannot test the model's provider or kind
-)
-
-// Result is what a model test found, in plain words. Its JSON is
-// httpapi.TestResult's: the worker writes one, the API reads the other.
-type Result struct {
-	OK bool `json:"ok"`
-	// Problem is one of the TestProblem* values; "" when OK.
-	Problem   string `json:"problem,omitempty"`
-	Message   string `json:"message"`
-	LatencyMS int64  `json:"latency_ms"`
-}
+// Result is what a model test found (the task's contract).
+type Result = tasks.ModelTestResult
 
 // Timeout bounds one test's call to the provider; a caller that waits for
 // the test waits a little longer, so that a provider that does not answer
@@ -76,7 +59,7 @@ func (p Tester) test(ctx context.Context, m store.AIModel) Result {
 	case err != nil:
 		// Our own words (a kind the provider has no models of), not the
 		// provider's.
-		return Result{Problem: TestProblemUnsupported, Message: fmt.Sprintf("%s cannot be served: %v.", m.Name(), err)}
+		return Result{Problem: tasks.ModelTestUnsupported, Message: fmt.Sprintf("%s cannot be served: %v.", m.Name(), err)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -86,10 +69,10 @@ func (p Tester) test(ctx context.Context, m store.AIModel) Result {
 	case b.Embedder != nil:
 		_, _, err = b.Embedder.Embed(ctx, []string{"test"})
 	case b.Image != nil:
-		return Result{Problem: TestProblemUnsupported, Message: fmt.Sprintf("Not tested: an image costs money. "+
+		return Result{Problem: tasks.ModelTestUnsupported, Message: fmt.Sprintf("Not tested: an image costs money. "+
 			"The workers have %s credentials, so %s will be called when an image is made.", m.Provider, m.Name())}
 	default:
-		return Result{Problem: TestProblemUnsupported, Message: fmt.Sprintf("This server cannot test %s models yet.", m.Kind)}
+		return Result{Problem: tasks.ModelTestUnsupported, Message: fmt.Sprintf("This server cannot test %s models yet.", m.Kind)}
 	}
 	if err != nil {
 		return classify(m, err)
@@ -110,9 +93,9 @@ func notConfigured(m store.AIModel) Result {
 		"xai":       "XAI_API_KEY",
 	}[m.Provider]
 	if env == "" {
-		return Result{Problem: TestProblemUnsupported, Message: fmt.Sprintf("Presswork cannot call %s models.", m.Provider)}
+		return Result{Problem: tasks.ModelTestUnsupported, Message: fmt.Sprintf("Presswork cannot call %s models.", m.Provider)}
 	}
-	return Result{Problem: TestProblemKey, Message: fmt.Sprintf(
+	return Result{Problem: tasks.ModelTestKey, Message: fmt.Sprintf(
 		"No %s key is configured on the workers (%s), so %s cannot be called.", m.Provider, env, m.Name())}
 }
 
@@ -138,14 +121,14 @@ func classify(m store.AIModel, err error) Result {
 	case errors.As(err, &te):
 		// Throttled with no answer from the provider: the workers' own
 		// limiter, before any request.
-		return Result{Problem: TestProblemQuota, Message: fmt.Sprintf(
+		return Result{Problem: tasks.ModelTestQuota, Message: fmt.Sprintf(
 			"The workers are at %s's rate limit (AI_LIMITS or the catalogue's rpm/tpm); try again in a minute.", m.Name())}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return Result{Problem: TestProblemNetwork, Message: fmt.Sprintf("No answer from the provider within %s.", Timeout)}
+		return Result{Problem: tasks.ModelTestNetwork, Message: fmt.Sprintf("No answer from the provider within %s.", Timeout)}
 	case errors.As(err, &ue) || errors.As(err, &ne):
-		return Result{Problem: TestProblemNetwork, Message: "The provider could not be reached: check the address and the network."}
+		return Result{Problem: tasks.ModelTestNetwork, Message: "The provider could not be reached: check the address and the network."}
 	}
-	return Result{Problem: TestProblemProvider, Message: fmt.Sprintf("%s did not answer as expected.", m.Name())}
+	return Result{Problem: tasks.ModelTestProvider, Message: fmt.Sprintf("%s did not answer as expected.", m.Name())}
 }
 
 // httpStatus is the status of the provider's answer when err is one.
@@ -167,16 +150,16 @@ func httpStatus(err error) (int, bool) {
 func classifyStatus(m store.AIModel, s int) Result {
 	switch {
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return Result{Problem: TestProblemKey, Message: fmt.Sprintf(
+		return Result{Problem: tasks.ModelTestKey, Message: fmt.Sprintf(
 			"The %s key was refused (HTTP %d): check the key configured on the workers.", m.Provider, s)}
 	case s == http.StatusNotFound:
-		return Result{Problem: TestProblemModel, Message: fmt.Sprintf(
+		return Result{Problem: tasks.ModelTestModel, Message: fmt.Sprintf(
 			"The provider does not know the model %q (HTTP 404): check its name (or the Azure deployment).", m.Model)}
 	case s == http.StatusTooManyRequests || s == http.StatusPaymentRequired:
-		return Result{Problem: TestProblemQuota, Message: fmt.Sprintf(
+		return Result{Problem: tasks.ModelTestQuota, Message: fmt.Sprintf(
 			"The key works, but the account is rate limited or out of quota (HTTP %d).", s)}
 	case s >= 500 || s == http.StatusRequestTimeout:
-		return Result{Problem: TestProblemProvider, Message: fmt.Sprintf("The provider failed (HTTP %d); try again later.", s)}
+		return Result{Problem: tasks.ModelTestProvider, Message: fmt.Sprintf("The provider failed (HTTP %d); try again later.", s)}
 	}
-	return Result{Problem: TestProblemRequest, Message: fmt.Sprintf("The provider refused the test request to %s (HTTP %d).", m.Name(), s)}
+	return Result{Problem: tasks.ModelTestRequest, Message: fmt.Sprintf("The provider refused the test request to %s (HTTP %d).", m.Name(), s)}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/ai/replicate"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 	"github.com/presswork/presswork/internal/testenv"
 )
 
@@ -58,28 +59,28 @@ func TestTester(t *testing.T) {
 		{"chat works", right, chat, nil, nil, ""},
 		{"embeddings work", right, embed, nil, nil, ""},
 		{"offline", modeltest.Tester{}, store.AIModel{Provider: "offline", Model: "offline-writer-v1", Kind: "chat"}, nil, nil, ""},
-		{"no key", modeltest.Tester{}, chat, nil, nil, modeltest.TestProblemKey},
-		{"no azure key", right, store.AIModel{Provider: "azure", Model: "gpt-4o", Kind: "chat"}, nil, nil, modeltest.TestProblemKey},
-		{"wrong key", wrong, chat, nil, nil, modeltest.TestProblemKey},
+		{"no key", modeltest.Tester{}, chat, nil, nil, tasks.ModelTestKey},
+		{"no azure key", right, store.AIModel{Provider: "azure", Model: "gpt-4o", Kind: "chat"}, nil, nil, tasks.ModelTestKey},
+		{"wrong key", wrong, chat, nil, nil, tasks.ModelTestKey},
 		{"unknown model", right, chat,
-			fakeopenai.Error(404, "invalid_request_error", "model_not_found", "The model does not exist"), nil, modeltest.TestProblemModel},
-		{"quota", right, chat, fakeopenai.InsufficientQuota(), nil, modeltest.TestProblemQuota},
-		{"server error", right, chat, fakeopenai.ServerError(), nil, modeltest.TestProblemProvider},
-		{"bad request", right, chat, fakeopenai.Error(400, "invalid_request_error", "", "bad"), nil, modeltest.TestProblemRequest},
-		{"refused connection", oai("sk-right", closed+"/v1"), chat, nil, nil, modeltest.TestProblemNetwork},
+			fakeopenai.Error(404, "invalid_request_error", "model_not_found", "The model does not exist"), nil, tasks.ModelTestModel},
+		{"quota", right, chat, fakeopenai.InsufficientQuota(), nil, tasks.ModelTestQuota},
+		{"server error", right, chat, fakeopenai.ServerError(), nil, tasks.ModelTestProvider},
+		{"bad request", right, chat, fakeopenai.Error(400, "invalid_request_error", "", "bad"), nil, tasks.ModelTestRequest},
+		{"refused connection", oai("sk-right", closed+"/v1"), chat, nil, nil, tasks.ModelTestNetwork},
 		{"anthropic works", ant("sk-ant-right-key", claude.URL), haiku, nil, nil, ""},
-		{"anthropic wrong key", ant("sk-ant-wrong-key", claude.URL), haiku, nil, nil, modeltest.TestProblemKey},
+		{"anthropic wrong key", ant("sk-ant-wrong-key", claude.URL), haiku, nil, nil, tasks.ModelTestKey},
 		{"anthropic unknown model", ant("sk-ant-right-key", claude.URL), haiku, nil,
-			fakeanthropic.Error(404, "not_found_error", "model: claude-haiku-4-5"), modeltest.TestProblemModel},
+			fakeanthropic.Error(404, "not_found_error", "model: claude-haiku-4-5"), tasks.ModelTestModel},
 		{"anthropic overloaded", ant("sk-ant-right-key", claude.URL), haiku, nil,
-			fakeanthropic.Overloaded(nil), modeltest.TestProblemProvider},
-		{"anthropic refused connection", ant("sk-ant-right-key", closed), haiku, nil, nil, modeltest.TestProblemNetwork},
+			fakeanthropic.Overloaded(nil), tasks.ModelTestProvider},
+		{"anthropic refused connection", ant("sk-ant-right-key", closed), haiku, nil, nil, tasks.ModelTestNetwork},
 		{"anthropic embeddings", ant("sk-ant-right-key", claude.URL),
-			store.AIModel{Provider: "anthropic", Model: "claude", Kind: "embeddings"}, nil, nil, modeltest.TestProblemUnsupported},
-		{"an image is not made", withReplicate, image, nil, nil, modeltest.TestProblemUnsupported},
-		{"no replicate token", modeltest.Tester{}, image, nil, nil, modeltest.TestProblemKey},
-		{"no mistral key", right, store.AIModel{Provider: "mistral", Model: "mistral-small-latest", Kind: "chat"}, nil, nil, modeltest.TestProblemKey},
-		{"unknown provider", right, store.AIModel{Provider: "cohere", Model: "command", Kind: "chat"}, nil, nil, modeltest.TestProblemUnsupported},
+			store.AIModel{Provider: "anthropic", Model: "claude", Kind: "embeddings"}, nil, nil, tasks.ModelTestUnsupported},
+		{"an image is not made", withReplicate, image, nil, nil, tasks.ModelTestUnsupported},
+		{"no replicate token", modeltest.Tester{}, image, nil, nil, tasks.ModelTestKey},
+		{"no mistral key", right, store.AIModel{Provider: "mistral", Model: "mistral-small-latest", Kind: "chat"}, nil, nil, tasks.ModelTestKey},
+		{"unknown provider", right, store.AIModel{Provider: "cohere", Model: "command", Kind: "chat"}, nil, nil, tasks.ModelTestUnsupported},
 	} {
 		if tc.push != nil {
 			fake.Push(tc.push)
@@ -129,7 +130,7 @@ func TestTesterProfiles(t *testing.T) {
 		if r := tester("profile-key").Test(context.Background(), m); !r.OK {
 			t.Errorf("%s: %+v (requests %+v)", p.provider, r, fake.Requests())
 		}
-		if r := tester("wrong-key").Test(context.Background(), m); r.Problem != modeltest.TestProblemKey || strings.Contains(r.Message, "wrong-key") {
+		if r := tester("wrong-key").Test(context.Background(), m); r.Problem != tasks.ModelTestKey || strings.Contains(r.Message, "wrong-key") {
 			t.Errorf("%s with a wrong key: %+v", p.provider, r)
 		}
 	}
