@@ -19,6 +19,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/auth"
 	"github.com/presswork/presswork/internal/cluster"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -109,6 +110,14 @@ func newFakeOpenAI(t *testing.T) *fakeopenai.Server {
 // fake's, with short retry delays, and a tenant with credits.
 func startFakeOpenAIWorker(t *testing.T, fake *fakeopenai.Server, slug string, credits int64) pipelineAPI {
 	t.Helper()
+	_, _, api := startFakeOpenAISystem(t, fake, slug, credits)
+	return api
+}
+
+// startFakeOpenAISystem is startFakeOpenAIWorker that also returns the
+// harness and the tenant.
+func startFakeOpenAISystem(t *testing.T, fake *fakeopenai.Server, slug string, credits int64) (*apptest.Harness, auth.TenantWithKey, pipelineAPI) {
+	t.Helper()
 	env := map[string]string{
 		"OPENAI_API_KEY":              "sk-fake-key",
 		"OPENAI_BASE_URL":             fake.BaseURL(),
@@ -124,8 +133,8 @@ func startFakeOpenAIWorker(t *testing.T, fake *fakeopenai.Server, slug string, c
 	models, err := providers.FromEnv(func(k string) string { return env[k] }, rdb, slog.New(slog.DiscardHandler))
 	apptest.Must(t, err, "providers")
 	h.StartWorker(t, models)
-	_, c := h.Tenant(t, slug, credits)
-	return pipelineAPI{t: t, c: c}
+	tk, c := h.Tenant(t, slug, credits)
+	return h, tk, pipelineAPI{t: t, c: c}
 }
 
 // startClustering starts a system on fake with a tenant, imports n

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/presswork/presswork/internal/ai/offline"
+	"github.com/presswork/presswork/internal/ai/openai/fakeopenai"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app/apptest"
 	"github.com/presswork/presswork/internal/jobs"
@@ -28,8 +31,9 @@ import (
 // batchKillChildEnv marks the child worker process of the test below.
 const batchKillChildEnv = "PRESSWORK_BATCH_KILL_WORKER"
 
-// batchModeDrafts is how many drafts TestBatchModeSurvivesSIGKILL writes.
-const batchModeDrafts = 40
+// batchModeDrafts is how many drafts TestBatchModeSurvivesSIGKILL writes:
+// the issue's 1,000 (about 20 s on two cores).
+const batchModeDrafts = 1000
 
 // TestBatchModeSurvivesSIGKILL queues drafts with "mode": "batch" and
 // kills the worker process (SIGKILL) running the provider batch pass right
@@ -38,7 +42,8 @@ const batchModeDrafts = 40
 // kills the worker before it hears the answer. Asynq's record of the pass
 // is emptied (the worker's lease is gone with it) and a new worker's pass
 // finds no batch at the provider, creates exactly one, and once it has
-// ended completes every draft from its line.
+// ended completes every draft from its line, billed at the catalogue's
+// batch price and charged once (checkBatchBilling).
 func TestBatchModeSurvivesSIGKILL(t *testing.T) {
 	if os.Getenv(batchKillChildEnv) != "" {
 		runBenchWorker(t)
@@ -75,9 +80,10 @@ func TestBatchModeSurvivesSIGKILL(t *testing.T) {
 		"OPENAI_EMBEDDING_DIMENSIONS": fmt.Sprint(offline.NewEmbedder(0).Dimensions()),
 	}
 
+	drafts := batchModeDrafts
 	h := apptest.Start(t)
-	tk, c := h.Tenant(t, "batchkill", 1000)
-	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, batchModeDrafts, "batchkill")
+	tk, c := h.Tenant(t, "batchkill", int64(100*drafts))
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, drafts, "batchkill")
 	ids := make([]int64, len(seed.Ideas))
 	for i, idea := range seed.Ideas {
 		ids[i] = idea.ID
@@ -140,7 +146,77 @@ func TestBatchModeSurvivesSIGKILL(t *testing.T) {
 			inBatch++
 		}
 	}
-	if got := fake.BatchesCreated(); got != 1 || inBatch != batchModeDrafts {
-		t.Errorf("%d batches created at the provider answering %d lines; want 1 batch of %d", got, inBatch, batchModeDrafts)
+	if got := fake.BatchesCreated(); got != 1 || inBatch != drafts {
+		t.Errorf("%d batches created at the provider answering %d lines; want 1 batch of %d", got, inBatch, drafts)
 	}
+	checkBatchBilling(t, h, tk.Tenant.ID, pipelineAPI{t: t, c: c}, acc, fake)
 }
+
+// checkBatchBilling checks what the batched draft jobs of acc cost, once
+// they all succeeded: the provider answered each from a batch line and
+// served no ordinary chat request; each job's cost_usd is its tokens at
+// the catalogue's batch price of the chat model (to the micro-dollar its
+// column keeps), the jobs' tokens are the provider's, and GET /v1/usage
+// agrees; and each job's ledger is one reserve (charged once, never
+// twice). It returns the USD GET /v1/usage records.
+func checkBatchBilling(t *testing.T, h *apptest.Harness, tenantID int64, api pipelineAPI, acc apptest.Accepted,
+	fake *fakeopenai.Server) float64 {
+	t.Helper()
+	ordinary := 0
+	for _, r := range fake.Requests() {
+		if r.Endpoint == fakeopenai.EndpointChat && r.Batch == "" {
+			ordinary++
+		}
+	}
+	if ordinary != 0 {
+		t.Errorf("%d ordinary chat requests besides the batch; want every draft answered from its line", ordinary)
+	}
+	spent := fake.Spent()
+	m, err := h.App.Store.FindModel(t.Context(), "openai", fakeChatModel, store.ModelKindChat)
+	apptest.Must(t, err, "catalogue model")
+	in, out := m.BatchInputPrice(), m.BatchOutputPrice()
+	var jobsUSD float64
+	var tokensIn, tokensOut int
+	wrong := 0
+	for _, j := range acc.Jobs {
+		job := apptest.Job(t, h.App.Store, tenantID, j.ID)
+		jobsUSD += job.CostUSD
+		tokensIn, tokensOut = tokensIn+job.TokensIn, tokensOut+job.TokensOut
+		want := (float64(job.TokensIn)*in + float64(job.TokensOut)*out) / 1e6
+		if math.Abs(job.CostUSD-want) > microUSD/2 {
+			if wrong++; wrong <= 3 {
+				t.Errorf("job %s: cost $%.6f for %d in / %d out tokens; want $%.9f at the batch price %g / %g per million",
+					j.ID, job.CostUSD, job.TokensIn, job.TokensOut, want, in, out)
+			}
+		}
+	}
+	chat := spent[fakeChatModel]
+	if tokensIn != chat.PromptTokens || tokensOut != chat.CompletionTokens {
+		t.Errorf("the jobs record %d in / %d out tokens, the provider served %d / %d", tokensIn, tokensOut,
+			chat.PromptTokens, chat.CompletionTokens)
+	}
+	usageUSD := chatUSD(api.usageOnceRecorded(spent))
+	if want := (float64(chat.PromptTokens)*in + float64(chat.CompletionTokens)*out) / 1e6; want <= 0 ||
+		math.Abs(usageUSD-want) > float64(chat.Answers)*microUSD/2 || math.Abs(usageUSD-jobsUSD) > 1e-9 {
+		t.Errorf("GET /v1/usage records $%.6f, the jobs $%.6f; want $%.6f, the provider's tokens at the batch price",
+			usageUSD, jobsUSD, want)
+	}
+	entries := apptest.Ledger(t, h.App.Store, tenantID)
+	charged := map[string]string{}
+	for _, e := range entries {
+		if e.JobID != nil {
+			charged[*e.JobID] += fmt.Sprintf(" %s:%d", e.Kind, e.Delta)
+		}
+	}
+	once := regexp.MustCompile(`^ reserve:-[1-9][0-9]*$`)
+	for _, j := range acc.Jobs {
+		if !once.MatchString(charged[j.ID]) {
+			t.Errorf("job %s: ledger %q, want one reserve", j.ID, charged[j.ID])
+		}
+	}
+	return usageUSD
+}
+
+// microUSD is the precision of a recorded cost (numeric(14, 6) USD): a
+// recorded row is within half of it of its exact price.
+const microUSD = 1e-6

@@ -68,6 +68,7 @@ func TestBenchTable(t *testing.T) {
 	row("keyword-import", one(func(t *testing.T) string { return benchKeywordImport(t, 100000) }))
 	row("saturation", func(t *testing.T) []string { return benchSaturation(t, 3000, 1000, 2*time.Second) })
 	row("cost-per-article", one(benchCostPerArticle))
+	row("cost-per-article-batch", one(func(t *testing.T) string { return benchBatchCost(t, batchCostDrafts) }))
 
 	var b strings.Builder
 	b.WriteString("| measure | figure | baseline (same run) | ratio / target |\n")
