@@ -82,6 +82,13 @@ func TestBatchModeSurvivesSIGKILL(t *testing.T) {
 
 	drafts := batchModeDrafts
 	h := apptest.Start(t)
+	// The operator's own batch prices for the model, not half its list
+	// prices: the lines are billed at the catalogue's.
+	mini, err := h.App.Store.FindModel(t.Context(), "openai", fakeChatModel, store.ModelKindChat)
+	apptest.Must(t, err, "catalogue model")
+	_, err = h.App.Store.UpdateModel(t.Context(), mini.ID, store.ModelFields{
+		BatchPriceInputPerMTok: store.Null(ptrTo(0.03)), BatchPriceOutputPerMTok: store.Null(ptrTo(0.12))})
+	apptest.Must(t, err, "set the batch prices")
 	tk, c := h.Tenant(t, "batchkill", int64(100*drafts))
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, drafts, "batchkill")
 	ids := make([]int64, len(seed.Ideas))

@@ -85,6 +85,7 @@ type batchPassStore interface {
 	AIBatchJobs(ctx context.Context, id string) ([]store.Job, error)
 	UnbatchJobs(ctx context.Context, id string, jobIDs []string, answered bool) ([]store.Job, error)
 	EndAIBatch(ctx context.Context, id, errMsg string) error
+	FindModel(ctx context.Context, provider, model, kind string) (store.AIModel, error)
 }
 
 // BatchPass moves batched jobs through a provider's Batch API.
@@ -326,6 +327,9 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 	if err != nil {
 		return err
 	}
+	if err := p.priceFromCatalogue(ctx, b, results); err != nil {
+		return err
+	}
 	var answered, notRun []string
 	for _, job := range jobs {
 		r := results[job.ID]
@@ -354,6 +358,43 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 		msg = fmt.Sprintf("the provider failed the batch: %v", bt.Errors)
 	}
 	return p.store.EndAIBatch(ctx, b.ID, msg)
+}
+
+// priceFromCatalogue values the answered lines of batch b at the model
+// catalogue's batch prices of its model (half its list prices unless the
+// operator set others), when the catalogue lists the model; the client's
+// own prices (half of OPENAI_PRICES) stay otherwise.
+func (p *BatchPass) priceFromCatalogue(ctx context.Context, b store.AIBatch, results map[string]openai.BatchResult) error {
+	m, err := p.store.FindModel(ctx, catalogueProvider(b.Provider), b.Model, store.ModelKindChat)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for id, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		u := r.Response.Usage
+		r.Response.Usage.CostUSD = m.CostUSD(store.ModelUsage{InputTokens: int64(u.PromptTokens),
+			OutputTokens: int64(u.CompletionTokens), Batch: true})
+		results[id] = r
+	}
+	return nil
+}
+
+// catalogueProvider is the model catalogue's name of an OpenAI client's
+// provider ("azure-openai" is the catalogue's "azure"; an OpenAI-compatible
+// server is priced as OpenAI).
+func catalogueProvider(client string) string {
+	switch client {
+	case "azure-openai":
+		return "azure"
+	case "openai-compatible":
+		return "openai"
+	}
+	return client
 }
 
 // requeue commits jobs back to the queue and enqueues them.
