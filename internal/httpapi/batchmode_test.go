@@ -8,7 +8,8 @@ import (
 )
 
 // TestDraftsBatchMode: "mode": "batch" makes draft jobs that wait in the
-// state batched, quoted and reserved like ordinary ones, listed by state;
+// state batched, quoted and reserved at half the draft cost (rounded up;
+// no catalogue route), listed by state;
 // an unknown mode is refused.
 func TestDraftsBatchMode(t *testing.T) {
 	t.Parallel()
@@ -24,7 +25,7 @@ func TestDraftsBatchMode(t *testing.T) {
 
 	var acc jobsAnswer
 	callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate", map[string]any{"idea_ids": ids, "mode": "batch"}).must(t, 202, &acc)
-	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*h.App.Config.Costs.Draft {
+	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*((h.App.Config.Costs.Draft+1)/2) {
 		t.Fatalf("answer %+v", acc)
 	}
 	for _, j := range acc.Jobs {

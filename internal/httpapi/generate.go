@@ -203,7 +203,11 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
+	credits := s.store.StageCredits
+	if req.Mode == modeBatch {
+		credits = s.store.BatchStageCredits // cheaper: the catalogue's batch price
+	}
+	quote, err := credits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
 	if err != nil {
 		return err
 	}
