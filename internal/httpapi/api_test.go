@@ -193,6 +193,8 @@ func sampleRequest(t testing.TB, method, path string) (contentType string, body 
 		return j(fmt.Sprintf(`{"draft":%d}`, offlineWriterID))
 	case "PUT /v1/credits/alert":
 		return j(`{"low_balance":10}`)
+	case "PUT /v1/batch-settings":
+		return j(`{"batch_min_items":100}`)
 	case "PUT /v1/prompts/:stage":
 		return j(`{"system":"You write for {{with .SiteName}}{{oneline .}}{{else}}a blog{{end}}.","user":"Write {{oneline .Title}}."}`)
 	case "POST /v1/automation/rules":

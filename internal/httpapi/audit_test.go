@@ -86,6 +86,7 @@ func TestAuditLog(t *testing.T) {
 	callJSON(t, h, a.Key, "PUT", "/v1/ai-settings/openai", map[string]string{"api_key": "sk-audit-secret-key-1234"}).must(t, 200, nil)
 	callJSON(t, h, a.Key, "DELETE", "/v1/ai-settings/openai", nil).must(t, 200, nil)
 	setPanel(t, h, a.Key)
+	callJSON(t, h, a.Key, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 100}).must(t, 200, nil)
 	// Rules changed.
 	ruleID := createRule(t, h, a.Key, siteID, "audit rule", "@every 6h", "ideas")
 	callJSON(t, h, keys["editor"], "PATCH", fmt.Sprintf("/v1/automation/rules/%d", ruleID), map[string]any{"enabled": false}).must(t, 200, nil)
@@ -104,7 +105,7 @@ func TestAuditLog(t *testing.T) {
 	got := auditLog(t, h, a.Key, "/v1/audit")
 	for _, want := range []string{
 		"owner api_key.create", "owner api_key.revoke", "owner site.create", "admin site.update", "owner site.delete",
-		"owner ai_settings.openai.set", "owner ai_settings.openai.clear", "owner easypanel.set",
+		"owner ai_settings.openai.set", "owner ai_settings.openai.clear", "owner easypanel.set", "owner batch_settings.set",
 		"owner automation_rule.create", "editor automation_rule.update", "owner automation_rule.delete",
 		"owner deployment.deploy", "operator credits.grant", "operator tenant.suspended", "operator tenant.active",
 	} {

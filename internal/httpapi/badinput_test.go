@@ -440,6 +440,7 @@ func badInputs() []badCase {
 	cases = append(cases, badInputsClusters()...)
 	cases = append(cases, badInputsProfile()...)
 	cases = append(cases, badInputsModels()...)
+	cases = append(cases, badInputsBatch()...)
 	return cases
 }
 

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
@@ -8,7 +9,8 @@ import (
 )
 
 // TestDraftsBatchMode: "mode": "batch" makes draft jobs that wait in the
-// state batched, quoted and reserved like ordinary ones, listed by state;
+// state batched, quoted and reserved at half the draft cost (rounded up;
+// no catalogue route), listed by state;
 // an unknown mode is refused.
 func TestDraftsBatchMode(t *testing.T) {
 	t.Parallel()
@@ -24,7 +26,7 @@ func TestDraftsBatchMode(t *testing.T) {
 
 	var acc jobsAnswer
 	callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate", map[string]any{"idea_ids": ids, "mode": "batch"}).must(t, 202, &acc)
-	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*h.App.Config.Costs.Draft {
+	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*((h.App.Config.Costs.Draft+1)/2) {
 		t.Fatalf("answer %+v", acc)
 	}
 	for _, j := range acc.Jobs {
@@ -40,5 +42,75 @@ func TestDraftsBatchMode(t *testing.T) {
 	callJSON(t, h, tk.OwnerKey, "GET", "/v1/jobs?state=batched", nil).must(t, 200, &page)
 	if len(page.Items) != 2 {
 		t.Errorf("GET /v1/jobs?state=batched: %d jobs, want 2", len(page.Items))
+	}
+}
+
+// TestBatchSettings: a tenant's default sends bulks of at least
+// batch_min_items drafts to batch mode (half price) unless the request
+// says "mode": "ordinary"; smaller bulks run at once; the setting is
+// audited and another tenant's is its own.
+func TestBatchSettings(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "batchdefault", 100)
+	other, _ := h.Tenant(t, "batchother", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 5, "batchdefault")
+	idea := func(i int) int64 { return seed.Ideas[i].ID }
+	cost := h.App.Config.Costs.Draft
+
+	type settings struct {
+		BatchMinItems *int `json:"batch_min_items"`
+	}
+	var got settings
+	call(t, h, tk.OwnerKey, "GET", "/v1/batch-settings", "", nil).must(t, 200, &got)
+	if got.BatchMinItems != nil {
+		t.Fatalf("default of a new tenant: %d, want null", *got.BatchMinItems)
+	}
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 2}).must(t, 200, &got)
+	if got.BatchMinItems == nil || *got.BatchMinItems != 2 {
+		t.Fatalf("PUT answered %+v, want 2", got)
+	}
+
+	generate := func(mode string, ids ...int64) jobsAnswer {
+		body := map[string]any{"idea_ids": ids}
+		if mode != "" {
+			body["mode"] = mode
+		}
+		var acc jobsAnswer
+		callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate", body).must(t, 202, &acc)
+		return acc
+	}
+	for _, tc := range []struct {
+		name  string
+		acc   jobsAnswer
+		state string
+		quote int64
+	}{
+		{"a bulk of 2, no mode", generate("", idea(0), idea(1)), store.JobBatched, 2 * ((cost + 1) / 2)},
+		{"a single draft", generate("", idea(2)), store.JobQueued, cost},
+		{"a bulk of 2, ordinary", generate("ordinary", idea(3), idea(4)), store.JobQueued, 2 * cost},
+	} {
+		if tc.acc.CreditsQuoted != tc.quote {
+			t.Errorf("%s: quoted %d, want %d", tc.name, tc.acc.CreditsQuoted, tc.quote)
+		}
+		for _, j := range tc.acc.Jobs {
+			if got := apptest.Job(t, h.App.Store, tk.Tenant.ID, j.ID); got.State != tc.state {
+				t.Errorf("%s: job %s is %s, want %s", tc.name, j.ID, got.State, tc.state)
+			}
+		}
+	}
+
+	// Another tenant's default is its own.
+	call(t, h, other.OwnerKey, "GET", "/v1/batch-settings", "", nil).must(t, 200, &got)
+	if got.BatchMinItems != nil {
+		t.Errorf("another tenant's default: %d, want null", *got.BatchMinItems)
+	}
+	if !slices.Contains(actions(auditLog(t, h, tk.OwnerKey, "/v1/audit")), "owner batch_settings.set") {
+		t.Error("the audit log lacks batch_settings.set")
+	}
+	// null turns it off.
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": nil}).must(t, 200, &got)
+	if got.BatchMinItems != nil {
+		t.Errorf("after null: %d, want null", *got.BatchMinItems)
 	}
 }

@@ -180,7 +180,8 @@ func (s *Server) generateIdeas(c echo.Context) error {
 type generateDraftsRequest struct {
 	IdeaIDs []int64 `json:"idea_ids"`
 	// Mode "batch" sends the drafts' model calls through the provider's
-	// Batch API (#23): cheaper, within 24 hours; "" or "ordinary" at once.
+	// Batch API (#23): cheaper, within 24 hours; "ordinary" at once; ""
+	// batch when the tenant's default (batch_min_items) covers the bulk.
 	Mode string `json:"mode"`
 }
 
@@ -203,12 +204,20 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
+	mode, err := s.draftMode(c, req.Mode, len(req.IdeaIDs))
+	if err != nil {
+		return err
+	}
+	credits := s.store.StageCredits
+	if mode == modeBatch {
+		credits = s.store.BatchStageCredits // cheaper: the catalogue's batch price
+	}
+	quote, err := credits(c.Request().Context(), principal(c).TenantID, string(ai.StageDraft), s.cfg.Costs.Draft)
 	if err != nil {
 		return err
 	}
 	return startPerSubject(s, c, req.IdeaIDs, perSubject[store.SubjectRef]{
-		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: quote, batched: req.Mode == modeBatch,
+		what: "idea", kind: "draft", typ: tasks.TypeDraft, quote: quote, batched: mode == modeBatch,
 		load: s.store.IdeaRefs, ref: func(i store.SubjectRef) (int64, int64) { return i.ID, i.SiteID }})
 }
 

@@ -281,6 +281,20 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("B's GET /v1/stage-models shows a choice for %s: %+v", st.Stage, st)
 		}
 	}
+
+	// So is the bulk default of batch mode (#23).
+	callJSON(t, h, a.Key, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 7}).must(t, 200, nil)
+	callJSON(t, h, b.Key, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": nil}).must(t, 200, nil)
+	if n, err := h.App.Store.BatchMinItems(t.Context(), a.tenantID()); err != nil || n == nil || *n != 7 {
+		t.Errorf("A's batch_min_items after B's PUT: %v (%v), want 7", n, err)
+	}
+	var batch struct {
+		BatchMinItems *int `json:"batch_min_items"`
+	}
+	call(t, h, b.Key, "GET", "/v1/batch-settings", "", nil).must(t, 200, &batch)
+	if batch.BatchMinItems != nil {
+		t.Errorf("B's GET /v1/batch-settings shows %d, want null", *batch.BatchMinItems)
+	}
 }
 
 // webhookWithDelivery gives the fixture's tenant a webhook and one

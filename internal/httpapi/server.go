@@ -216,6 +216,8 @@ func (s *Server) addRoutes() {
 	s.add(get, "/v1/credits", auth.PermBilling, false, s.getCredits)
 	s.add(get, "/v1/credits/ledger", auth.PermBilling, false, s.getLedger)
 	s.add(put, "/v1/credits/alert", auth.PermBilling, false, s.putCreditsAlert)
+	s.add(get, "/v1/batch-settings", auth.PermRead, false, s.getBatchSettings)
+	s.add(put, "/v1/batch-settings", auth.PermBilling, false, s.putBatchSettings)
 	s.add(get, "/v1/usage", auth.PermBilling, false, s.getUsage)
 	s.add(get, "/v1/audit", auth.PermAudit, false, s.listAudit)
 

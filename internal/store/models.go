@@ -130,6 +130,39 @@ func (m AIModel) Credits(base int64) int64 {
 	return max(int64(c), 1)
 }
 
+// BatchRatio is the model's batch price over its standard price: the
+// batch token prices over the standard ones, input and output summed. A
+// model priced at nothing (the offline ones) has half, the Batch API's
+// usual discount.
+func (m AIModel) BatchRatio() float64 {
+	standard := m.PriceInputPerMTok + m.PriceOutputPerMTok
+	if standard <= 0 {
+		return 0.5
+	}
+	return (m.BatchInputPrice() + m.BatchOutputPrice()) / standard
+}
+
+// BatchCredits is what work quoted at base credits costs in batch mode
+// when the model serves it: base times BatchRatio and the credit
+// multiplier, rounded up, and at least 1 when base is positive.
+func (m AIModel) BatchCredits(base int64) int64 {
+	mult := m.CreditMultiplier
+	if mult <= 0 {
+		mult = 1
+	}
+	return batchCredits(base, m.BatchRatio()*mult)
+}
+
+// batchCredits is base times factor, rounded up (after rounding away
+// float error at six decimals), and at least 1 when base is positive.
+func batchCredits(base int64, factor float64) int64 {
+	if base <= 0 {
+		return base
+	}
+	c := math.Ceil(math.Round(float64(base)*factor*1e6) / 1e6)
+	return max(int64(c), 1)
+}
+
 // BatchInputPrice is the batch price per million input tokens.
 func (m AIModel) BatchInputPrice() float64 {
 	if m.BatchPriceInputPerMTok != nil {
@@ -737,4 +770,20 @@ func (s *Store) StageCredits(ctx context.Context, tenantID int64, stage string, 
 		return base, err
 	}
 	return m.Credits(base), nil
+}
+
+// BatchStageCredits is StageCredits for work sent in batch mode (#23): base
+// times the batch over the standard price of tenantID's RoutedModel for
+// stage, and its credit multiplier; half of base when the catalogue does
+// not route the stage (the worker's own model serves it, at the Batch
+// API's usual half price). Rounded up, at least 1.
+func (s *Store) BatchStageCredits(ctx context.Context, tenantID int64, stage string, base int64) (int64, error) {
+	m, err := s.RoutedModel(ctx, tenantID, stage)
+	if err != nil {
+		return 0, err
+	}
+	if m == nil {
+		return batchCredits(base, 0.5), nil
+	}
+	return m.BatchCredits(base), nil
 }

@@ -299,3 +299,51 @@ func TestTenantChoices(t *testing.T) {
 		t.Errorf("choices of no tenant: %v, want not found", err)
 	}
 }
+
+// TestModelBatchCredits: batch mode is quoted at the catalogue's batch over
+// standard price, times the credit multiplier, rounded up, at least 1.
+func TestModelBatchCredits(t *testing.T) {
+	dear := 7.0
+	for _, tc := range []struct {
+		name string
+		m    store.AIModel
+		base int64
+		want int64
+	}{
+		{"default half", store.AIModel{PriceInputPerMTok: 2, PriceOutputPerMTok: 8, CreditMultiplier: 1}, 3, 2},
+		{"half of 4", store.AIModel{PriceInputPerMTok: 2, PriceOutputPerMTok: 8, CreditMultiplier: 1}, 4, 2},
+		{"multiplier", store.AIModel{PriceInputPerMTok: 2, PriceOutputPerMTok: 8, CreditMultiplier: 2}, 3, 3},
+		{"catalogue prices", store.AIModel{PriceInputPerMTok: 2, PriceOutputPerMTok: 8, BatchPriceOutputPerMTok: &dear,
+			CreditMultiplier: 1}, 10, 8}, // (1+7)/10
+		{"free model", store.AIModel{CreditMultiplier: 1}, 3, 2},
+		{"at least 1", store.AIModel{PriceInputPerMTok: 2, PriceOutputPerMTok: 8, CreditMultiplier: 0.01}, 3, 1},
+		{"nothing", store.AIModel{CreditMultiplier: 1}, 0, 0},
+	} {
+		if got := tc.m.BatchCredits(tc.base); got != tc.want {
+			t.Errorf("%s: BatchCredits(%d) = %d, want %d", tc.name, tc.base, got, tc.want)
+		}
+	}
+}
+
+// TestBatchStageCredits: unrouted, batch mode is half price; routed, the
+// routed model's batch prices and multiplier decide.
+func TestBatchStageCredits(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tn := newTenant(t, st, 0)
+	if got, err := st.BatchStageCredits(ctx, tn.ID, "draft", 3); err != nil || got != 2 {
+		t.Errorf("unrouted: %d (%v), want 2", got, err)
+	}
+	nano := enable(t, st, seeded(t, st, "openai", "gpt-4.1-nano", "chat").ID)
+	bi, bo := 0.1, 0.4 // no discount
+	if _, err := st.UpdateModel(ctx, nano.ID, store.ModelFields{BatchPriceInputPerMTok: store.Null(&bi),
+		BatchPriceOutputPerMTok: store.Null(&bo), CreditMultiplier: ptr(2.0)}); err != nil {
+		t.Fatalf("UpdateModel: %v", err)
+	}
+	if _, err := st.SetTenantChoices(ctx, tn.ID, []store.TenantChoice{{Stage: "draft", ModelID: nano.ID}}); err != nil {
+		t.Fatalf("SetTenantChoices: %v", err)
+	}
+	if got, err := st.BatchStageCredits(ctx, tn.ID, "draft", 3); err != nil || got != 6 {
+		t.Errorf("routed at the standard price, x2: %d (%v), want 6", got, err)
+	}
+}

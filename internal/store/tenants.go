@@ -279,3 +279,28 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 
 // errNoTenant is returned when a tenant-scoped write finds no tenant.
 var errNoTenant = fmt.Errorf("tenant: %w", errs.ErrNotFound)
+
+// MaxBatchMinItems bounds tenants.batch_min_items.
+const MaxBatchMinItems = 100000
+
+// BatchMinItems returns the tenant's default for bulk drafts (#23): a
+// request for at least this many drafts that names no mode goes to batch
+// mode; nil when the default is off.
+func (s *Store) BatchMinItems(ctx context.Context, tenantID int64) (*int, error) {
+	var n *int
+	err := s.pool.QueryRow(ctx, `SELECT batch_min_items FROM tenants WHERE id = $1`, tenantID).Scan(&n)
+	return n, translate(err)
+}
+
+// SetBatchMinItems sets the tenant's default for bulk drafts (nil turns
+// it off); a value outside 1 to MaxBatchMinItems is a validation error
+// naming batch_min_items.
+func (s *Store) SetBatchMinItems(ctx context.Context, tenantID int64, n *int) error {
+	if n != nil && (*n < 1 || *n > MaxBatchMinItems) {
+		v := &errs.ValidationError{}
+		v.Add("batch_min_items", "must be a whole number from 1 to %d, or null for no default", MaxBatchMinItems)
+		return v
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE tenants SET batch_min_items = $2 WHERE id = $1`, tenantID, n)
+	return oneRow(tag.RowsAffected(), err)
+}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -297,4 +298,36 @@ func TestGrantCreditsOnce(t *testing.T) {
 		t.Errorf("balance %+v, %v; want 10 + 5 + 1 + 7 = 23", c, err)
 	}
 	checkBooks(t, st, tn.ID)
+}
+
+// TestBatchMinItems: the bulk default is off until set, bounded, and
+// cleared by nil.
+func TestBatchMinItems(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tn := newTenant(t, st, 0)
+	if n, err := st.BatchMinItems(ctx, tn.ID); err != nil || n != nil {
+		t.Fatalf("new tenant's default: %v (%v), want off", n, err)
+	}
+	for _, bad := range []int{0, -1, store.MaxBatchMinItems + 1} {
+		if err := st.SetBatchMinItems(ctx, tn.ID, &bad); !invalidField(err, "batch_min_items") {
+			t.Errorf("SetBatchMinItems(%d): %v, want a problem naming batch_min_items", bad, err)
+		}
+	}
+	n := 50
+	if err := st.SetBatchMinItems(ctx, tn.ID, &n); err != nil {
+		t.Fatalf("SetBatchMinItems: %v", err)
+	}
+	if got, err := st.BatchMinItems(ctx, tn.ID); err != nil || got == nil || *got != 50 {
+		t.Errorf("default after set: %v (%v), want 50", got, err)
+	}
+	if err := st.SetBatchMinItems(ctx, tn.ID, nil); err != nil {
+		t.Fatalf("clear: %v", err)
+	}
+	if got, err := st.BatchMinItems(ctx, tn.ID); err != nil || got != nil {
+		t.Errorf("default after clear: %v (%v), want off", got, err)
+	}
+	if err := st.SetBatchMinItems(ctx, 999999, &n); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("no tenant: %v, want not found", err)
+	}
 }

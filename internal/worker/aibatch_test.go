@@ -66,12 +66,15 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 
 	tk, _ := h.Tenant(t, "batch", 1000)
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
+	// Quoted as the API quotes "mode": "batch".
+	quote, err := h.App.Store.BatchStageCredits(apptest.Context(t), tk.Tenant.ID, "draft", h.App.Config.Costs.Draft)
+	apptest.Must(t, err, "batch quote")
 	js := make([]store.NewJob, n)
 	ids := make([]string, n)
 	for i, idea := range seed.Ideas {
 		ids[i] = uuid.NewString()
 		js[i] = store.NewJob{ID: ids[i], Type: tasks.TypeDraft, Queue: jobs.QueueBulk, SiteID: idea.SiteID,
-			SubjectID: idea.ID, Quote: h.App.Config.Costs.Draft, Batched: true}
+			SubjectID: idea.ID, Quote: quote, Batched: true}
 	}
 	bulkID := uuid.NewString()
 	made, err := h.App.Store.CreateJobs(apptest.Context(t), tk.Tenant.ID, bulkID, js)
@@ -303,4 +306,37 @@ func TestBatchCrashBetweenUploadAndCreate(t *testing.T) {
 	if ordinary, inBatch := chatRequests(s.fake); ordinary != 0 || inBatch != 2 {
 		t.Errorf("chat requests: %d ordinary, %d in the batch; want 0 and 2", ordinary, inBatch)
 	}
+}
+
+// TestBatchModeChargesLess: a draft sent in batch mode is charged its
+// batch quote, less than an ordinary draft of the same tenant, and the
+// ledger balances.
+func TestBatchModeChargesLess(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 1, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	cost := s.h.App.Config.Costs.Draft
+	other := apptest.SeedIdeas(t, st, s.tenant, 1, "ordinary").Ideas[0]
+	ordinary := uuid.NewString()
+	client := asynq.NewClient(s.h.App.Redis)
+	t.Cleanup(func() { _ = client.Close() })
+	_, err := jobs.New(st, client, s.h.App.Log).Create(ctx, s.tenant, "", []store.NewJob{{ID: ordinary, Type: tasks.TypeDraft,
+		Queue: jobs.QueueDefault, SiteID: other.SiteID, SubjectID: other.ID, Quote: cost}})
+	apptest.Must(t, err, "create the ordinary job")
+
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	s.h.StartWorker(t, s.set)
+	batched := apptest.WaitJobState(t, st, s.tenant, s.jobIDs[0], store.JobSucceeded)
+	plain := apptest.WaitJobState(t, st, s.tenant, ordinary, store.JobSucceeded)
+	if want := (cost + 1) / 2; batched.CreditsCharged != want || batched.CreditsQuoted != want {
+		t.Errorf("batch-mode draft quoted %d and charged %d, want %d (half of %d, rounded up)",
+			batched.CreditsQuoted, batched.CreditsCharged, want, cost)
+	}
+	if plain.CreditsCharged != cost || batched.CreditsCharged >= plain.CreditsCharged {
+		t.Errorf("ordinary draft charged %d, batch-mode %d; want %d and less", plain.CreditsCharged, batched.CreditsCharged, cost)
+	}
+	apptest.CheckCredits(t, st, s.tenant, 1000-batched.CreditsCharged-plain.CreditsCharged)
 }

@@ -474,7 +474,9 @@ const pages = {
       document.getElementById("gen-drafts").addEventListener("click", () => {
         const ids = selected("ideas-table");
         if (!ids.length) return say("Select ideas first.", true);
-        run("Drafts for " + ids.length + " idea(s)", "POST", "/v1/drafts/generate", { idea_ids: ids }, () => { loadIdeas(); loadDrafts(); });
+        const mode = document.getElementById("draft-mode").value, body = { idea_ids: ids };
+        if (mode) body.mode = mode; // none: the account's default decides
+        run("Drafts for " + ids.length + " idea(s)" + (mode === "batch" ? " in batch mode" : ""), "POST", "/v1/drafts/generate", body, () => { loadIdeas(); loadDrafts(); });
       });
       for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", {}], ["approve", "Approve", "/v1/drafts/approve", {}], ["publish", "Publish", "/v1/drafts/publish", { status: "publish" }]]) {
         document.getElementById(btn).addEventListener("click", () => {
@@ -567,6 +569,17 @@ const pages = {
         guard(async () => {
           const saved = await api("PUT", "/v1/credits/alert", { low_balance: Number(alertInput.value) });
           say(saved.low_balance_alert ? "You will hear credits.low below " + saved.low_balance_alert + " credits." : "The low-balance alert is off.");
+        });
+      });
+      const batchForm = document.getElementById("batch-default"), batchInput = document.getElementById("batch-min-items");
+      const b = await api("GET", "/v1/batch-settings");
+      batchInput.value = b.batch_min_items == null ? "" : b.batch_min_items;
+      batchForm.addEventListener("submit", ev => {
+        ev.preventDefault();
+        guard(async () => {
+          const n = batchInput.value.trim() === "" ? null : Number(batchInput.value);
+          const saved = await api("PUT", "/v1/batch-settings", { batch_min_items: n });
+          say(saved.batch_min_items == null ? "Bulks go to batch mode only when asked." : "Bulks of " + saved.batch_min_items + " drafts or more go to batch mode.");
         });
       });
       const u = await api("GET", "/v1/usage");

@@ -1,0 +1,61 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
+)
+
+// TestBatchModeInBrowser (#23): an owner sets the bulk default of batch
+// mode on the credits page, and asks for drafts in batch mode on a site's
+// page: the jobs wait batched, quoted at half the draft cost.
+func TestBatchModeInBrowser(t *testing.T) {
+	ctx := browser(t)
+	h := apptest.Start(t)
+	// Leave the site page (its event stream) before the server closes.
+	t.Cleanup(func() { _ = chromedp.Do(ctx, chromedp.Navigate("about:blank")) })
+	tk, _ := h.Tenant(t, "batch-ui", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 2, "batchui")
+	email, password := "owner@example.com", "owner password 1"
+	createUser(t, h, tk.Tenant.ID, email, password, "owner")
+
+	err := chromedp.Do(ctx,
+		signInBrowser(h.URL, email, password),
+		chromedp.Navigate(h.URL+"/ui/credits"),
+		// The ledger comes last: the forms listen by then.
+		poll(`document.querySelectorAll("#ledger-table tbody tr").length >= 1`),
+		chromedp.SetValue("#batch-min-items", "25"),
+		chromedp.Click("#batch-default button[type=submit]"),
+		poll(`document.querySelector("#messages").textContent.includes("Bulks of 25 drafts or more go to batch mode.")`),
+
+		chromedp.Navigate(fmt.Sprintf("%s/ui/sites/%d", h.URL, seed.Site.ID)),
+		poll(`document.querySelectorAll("#ideas-table .row-select").length === 2`),
+		chromedp.Click("#ideas-table .select-all"),
+		chromedp.SetValue("#draft-mode", "batch"),
+		chromedp.Click("#gen-drafts"),
+		poll(`[...document.querySelectorAll(".batch strong")].some(s => s.textContent.includes("in batch mode"))`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v\npage: %s", err, pageText(t, ctx, artifactsDir(t)))
+	}
+	ctxDB := apptest.Context(t)
+	n, err := h.App.Store.BatchMinItems(ctxDB, tk.Tenant.ID)
+	if err != nil || n == nil || *n != 25 {
+		t.Errorf("batch_min_items saved from the credits page: %v (%v), want 25", n, err)
+	}
+	jobs, err := h.App.Store.ListJobs(ctxDB, tk.Tenant.ID, store.JobFilter{Type: tasks.TypeDraft}, "", 10)
+	apptest.Must(t, err, "list draft jobs")
+	if len(jobs) != 2 {
+		t.Fatalf("%d draft jobs, want 2", len(jobs))
+	}
+	for _, j := range jobs {
+		if want := (h.App.Config.Costs.Draft + 1) / 2; j.State != store.JobBatched || j.CreditsQuoted != want {
+			t.Errorf("job %s: %s, quoted %d; want batched at %d", j.ID, j.State, j.CreditsQuoted, want)
+		}
+	}
+}
