@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
@@ -112,5 +113,39 @@ func TestBatchSettings(t *testing.T) {
 	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": nil}).must(t, 200, &got)
 	if got.BatchMinItems != nil {
 		t.Errorf("after null: %d, want null", *got.BatchMinItems)
+	}
+}
+
+// TestBatchModeNeedsTheServersModel: a tenant whose drafts a model of the
+// catalogue writes (its own choice) cannot have them batched: asking for
+// batch mode is a 400 naming mode and the model, and its default sends
+// them the ordinary way at the ordinary quote, never a batch quote for
+// work run the ordinary way.
+func TestBatchModeNeedsTheServersModel(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "batchrouted", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 3, "batchrouted")
+	writer, err := h.App.Store.FindModel(t.Context(), "offline", "offline-writer-v1", store.ModelKindChat)
+	apptest.Must(t, err, "offline writer")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"draft": writer.ID}).must(t, 200, nil)
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 2}).must(t, 200, nil)
+
+	a := callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"})
+	if a.Status != 400 || !strings.Contains(string(a.Body), `"field":"mode"`) ||
+		!strings.Contains(string(a.Body), "offline/offline-writer-v1") {
+		t.Errorf("batch mode with a chosen model: %d %s, want a 400 naming mode and the model", a.Status, a.Body)
+	}
+	var acc jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[1].ID, seed.Ideas[2].ID}}).must(t, 202, &acc)
+	if cost := h.App.Config.Costs.Draft; acc.CreditsQuoted != 2*cost {
+		t.Errorf("the default sent 2 drafts quoted %d, want the ordinary %d", acc.CreditsQuoted, 2*cost)
+	}
+	for _, j := range acc.Jobs {
+		if got := apptest.Job(t, h.App.Store, tk.Tenant.ID, j.ID); got.State != store.JobQueued {
+			t.Errorf("job %s is %s, want queued (ordinary)", j.ID, got.State)
+		}
 	}
 }

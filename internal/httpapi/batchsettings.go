@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/presswork/presswork/internal/ai"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -49,18 +52,58 @@ func (s *Server) putBatchSettings(c echo.Context) error {
 }
 
 // draftMode is the mode of a request for n drafts: the one it names, else
-// batch when the tenant's default (batch_min_items) covers n, else
-// ordinary.
+// batch when the tenant's default (batch_min_items) says so for n, else
+// ordinary. Batch mode needs the server's own OpenAI model to write the
+// drafts (the Batch API is that account's): a tenant whose drafts its own
+// key or a catalogue route serves gets ordinary drafts by default, and a
+// 400 naming the reason when it asks for batch mode, never a batch quote
+// for work run the ordinary way.
 func (s *Server) draftMode(c echo.Context, asked string, n int) (string, error) {
-	if asked != "" {
-		return asked, nil
+	mode := asked
+	if mode == "" {
+		least, err := s.store.BatchMinItems(c.Request().Context(), principal(c).TenantID)
+		if err != nil {
+			return "", err
+		}
+		mode = modeOrdinary
+		if least != nil && n >= *least {
+			mode = modeBatch
+		}
 	}
-	least, err := s.store.BatchMinItems(c.Request().Context(), principal(c).TenantID)
+	if mode != modeBatch {
+		return mode, nil
+	}
+	why, err := s.batchUnavailable(c)
+	switch {
+	case err != nil:
+		return "", err
+	case why == "":
+		return modeBatch, nil
+	case asked == modeBatch:
+		v := &errs.ValidationError{}
+		v.Add("mode", "batch mode is not available: %s; the Batch API serves the server's own model only", why)
+		return "", v
+	}
+	return modeOrdinary, nil
+}
+
+// batchUnavailable says why the tenant's drafts cannot go through the
+// server's Batch API, "" when they can.
+func (s *Server) batchUnavailable(c echo.Context) (string, error) {
+	ctx, tenantID := c.Request().Context(), principal(c).TenantID
+	settings, err := s.store.GetTenantAISettings(ctx, tenantID)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return "", err
+	}
+	if err == nil && settings.OpenAIKeyEnc != nil {
+		return "the account's drafts are written with its own OpenAI key", nil
+	}
+	m, err := s.store.RoutedModel(ctx, tenantID, string(ai.StageDraft))
 	if err != nil {
 		return "", err
 	}
-	if least != nil && n >= *least {
-		return modeBatch, nil
+	if m != nil {
+		return fmt.Sprintf("the account's drafts are written by %s, chosen in the model catalogue", m.Name()), nil
 	}
-	return modeOrdinary, nil
+	return "", nil
 }
