@@ -55,10 +55,17 @@ func deliveryOf(ctx context.Context) (number *int, worker *string) {
 // left for it to do.
 var ErrDeliveryLost = fmt.Errorf("%w: the job was delivered again (its worker was taken for lost)", ErrJobFinished)
 
-// RegisterWorker records a worker process as running, beating now.
+// RegisterWorker records a worker process as running, beating now, and
+// forgets the workers silent for a day that hold no running job (done
+// here, once per process start, rather than on every rescue tick).
 func (s *Store) RegisterWorker(ctx context.Context, id, host string, pid int) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL`, id, host, pid)
+	if err != nil {
+		return translate(err)
+	}
+	_, err = s.pool.Exec(ctx, `DELETE FROM workers w WHERE heartbeat_at < now() - interval '1 day'
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE worker_id = w.id AND state = 'running')`)
 	return translate(err)
 }
 
@@ -91,8 +98,7 @@ const LostWorkerMessage = "the worker running this job stopped answering; the jo
 // jobs of worker processes whose last beat is older than lostAfter and
 // that did not stop gracefully, at most limit of them, and returns them as
 // they are now, for their tasks to be enqueued. The job shows it was
-// queued again because its worker was lost; its attempt counts. Workers
-// gone for a day without a job are forgotten.
+// queued again because its worker was lost; its attempt counts.
 func (s *Store) RescueLostJobs(ctx context.Context, lostAfter time.Duration, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE jobs SET state = 'queued', phase = 'worker_lost', worker_id = NULL,
 			delivery = delivery + 1, last_error = $3, error_code = $4, retry_at = NULL, updated_at = now()
@@ -103,11 +109,5 @@ func (s *Store) RescueLostJobs(ctx context.Context, lostAfter time.Duration, lim
 	if err != nil {
 		return nil, fmt.Errorf("rescue jobs of lost workers: %w", translate(err))
 	}
-	jobs, err := collect(rows, scanJob)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.pool.Exec(ctx, `DELETE FROM workers w WHERE heartbeat_at < now() - interval '1 day'
-		AND NOT EXISTS (SELECT 1 FROM jobs WHERE worker_id = w.id AND state = 'running')`)
-	return jobs, translate(err)
+	return collect(rows, scanJob)
 }
