@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,37 +60,21 @@ func (q *QueueTester) Test(ctx context.Context, m store.AIModel) (TestResult, er
 	return awaitModelTest(ctx, q.Queue, id, q.Poll)
 }
 
+// modelTestWait is how the API waits for a model test.
+var modelTestWait = checkWait{what: "the model test", failed: testFailed, noWorker: noTestWorker, tooLong: testTooLong}
+
 // awaitModelTest reads test id's result once a worker has written it,
-// looking every poll until ctx ends.
+// looking every poll until ctx ends; a result that says nothing is one
+// the worker could not write.
 func awaitModelTest(ctx context.Context, q PanelCheckQueue, id string, poll time.Duration) (TestResult, error) {
 	var result TestResult
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	taken := false
-	for {
-		info, err := q.GetTaskInfo(jobs.QueueChecks, id)
-		switch {
-		case err != nil:
-			return result, errs.Unavailable("the queue", fmt.Errorf("read the model test: %w", err))
-		case info.State == asynq.TaskStateCompleted:
-			if err := json.Unmarshal(info.Result, &result); err != nil || result.Message == "" {
-				return TestResult{}, errs.Unavailable(testFailed, fmt.Errorf("the model test's result %q does not decode: %v", info.Result, err))
-			}
-			return result, nil
-		case info.State == asynq.TaskStateArchived:
-			return result, errs.Unavailable(testFailed, fmt.Errorf("the worker failed the test: %s", info.LastErr))
-		case info.State != asynq.TaskStatePending:
-			taken = true
-		}
-		select {
-		case <-ctx.Done():
-			if taken {
-				return result, errs.Unavailable(testTooLong, ctx.Err())
-			}
-			return result, errs.Unavailable(noTestWorker, ctx.Err())
-		case <-tick.C:
-		}
+	if err := modelTestWait.await(ctx, q, id, poll, &result); err != nil {
+		return TestResult{}, err
 	}
+	if result.Message == "" {
+		return TestResult{}, errs.Unavailable(testFailed, fmt.Errorf("the model test's result says nothing"))
+	}
+	return result, nil
 }
 
 // drop deletes test id from the queue once the API stops waiting for it:

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -74,27 +73,8 @@ func (s *Server) checkPanel(ctx context.Context, creds store.PanelCredentials, p
 // looking every poll until ctx ends.
 func awaitPanelCheck(ctx context.Context, q PanelCheckQueue, id string, poll time.Duration) (tasks.PanelCheckResult, error) {
 	var result tasks.PanelCheckResult
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		info, err := q.GetTaskInfo(jobs.QueueChecks, id)
-		switch {
-		case err != nil:
-			return result, errs.Unavailable("the queue", fmt.Errorf("read the panel check: %w", err))
-		case info.State == asynq.TaskStateCompleted:
-			if err := json.Unmarshal(info.Result, &result); err != nil {
-				return result, errs.Unavailable(checkFailed, fmt.Errorf("decode the panel check's result: %w", err))
-			}
-			return result, nil
-		case info.State == asynq.TaskStateArchived:
-			return result, errs.Unavailable(checkFailed, fmt.Errorf("the worker failed the check: %s", info.LastErr))
-		}
-		select {
-		case <-ctx.Done():
-			return result, errs.Unavailable(noWorker, ctx.Err())
-		case <-tick.C:
-		}
-	}
+	err := checkWait{what: "the panel check", failed: checkFailed, noWorker: noWorker}.await(ctx, q, id, poll, &result)
+	return result, err
 }
 
 // dropPanelCheck deletes check id from the queue once the API stops
