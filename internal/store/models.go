@@ -707,19 +707,54 @@ type StageChain struct {
 // route's enabled fallbacks, in order. A stage with no route is
 // errs.ErrNotFound.
 func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string) (StageChain, error) {
-	rt, err := s.GetRoute(ctx, stage)
+	rt, choice, err := s.stageRoute(ctx, tenantID, stage)
 	if err != nil {
 		return StageChain{}, err
 	}
-	var choice *int64
-	err = s.pool.QueryRow(ctx, `SELECT c.model_id FROM tenant_stage_models c
-		JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
-		WHERE c.tenant_id = $1 AND c.stage = $2 AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans))`,
-		tenantID, stage).Scan(&choice)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return StageChain{}, translate(err)
+	return s.chainOf(ctx, rt, choice)
+}
+
+// RoutedChainFor is StageChainFor for a worker about to serve the stage:
+// ok is false, after one statement, when the stage is left to the
+// worker's own models (no tenant choice, a seeded route) or has no route
+// or no model.
+func (s *Store) RoutedChainFor(ctx context.Context, tenantID int64, stage string) (chain StageChain, ok bool, err error) {
+	rt, choice, err := s.stageRoute(ctx, tenantID, stage)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && choice == nil && !rt.OperatorSet) {
+		return StageChain{}, false, nil
 	}
-	chain := StageChain{Stage: stage, FallbackOnThrottle: rt.FallbackOnThrottle, TenantChoice: choice != nil,
+	if err != nil {
+		return StageChain{}, false, err
+	}
+	chain, err = s.chainOf(ctx, rt, choice)
+	if errors.Is(err, errs.ErrNotFound) {
+		return StageChain{}, false, nil
+	}
+	return chain, err == nil, err
+}
+
+// stageRoute reads a stage's route and tenantID's choice for it, when the
+// chosen model is still enabled and allowed by the tenant's plan, in one
+// statement.
+func (s *Store) stageRoute(ctx context.Context, tenantID int64, stage string) (StageRoute, *int64, error) {
+	var rt StageRoute
+	var choice *int64
+	err := s.pool.QueryRow(ctx, `SELECT `+routeColumns+`, (SELECT c.model_id FROM tenant_stage_models c
+			JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
+			WHERE c.tenant_id = $1 AND c.stage = $2 AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans)))
+		FROM ai_stage_routes WHERE stage = $2`, tenantID, stage).
+		Scan(&rt.Stage, &rt.ModelID, &rt.FallbackIDs, &rt.FallbackOnThrottle, &rt.OperatorSet, &rt.UpdatedAt, &choice)
+	if err = translate(err); errors.Is(err, errs.ErrNotFound) {
+		return rt, nil, errs.Public(err, "no route for the stage %q", stage)
+	}
+	return rt, choice, err
+}
+
+// chainOf reads the models of a route and a tenant's choice (nil: none),
+// in order: the choice or the route's default, then the route's enabled
+// fallbacks.
+func (s *Store) chainOf(ctx context.Context, rt StageRoute, choice *int64) (StageChain, error) {
+	chain := StageChain{Stage: rt.Stage, FallbackOnThrottle: rt.FallbackOnThrottle, TenantChoice: choice != nil,
 		Routed: choice != nil || rt.OperatorSet}
 	first := rt.ModelID
 	if choice != nil {
@@ -742,7 +777,7 @@ func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string)
 		chain.Models = append(chain.Models, ms[j])
 	}
 	if len(chain.Models) == 0 {
-		return StageChain{}, errs.Public(errs.ErrNotFound, "the route of the %s stage names no model", stage)
+		return StageChain{}, errs.Public(errs.ErrNotFound, "the route of the %s stage names no model", rt.Stage)
 	}
 	return chain, nil
 }
@@ -751,11 +786,8 @@ func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string)
 // the catalogue routes it (the tenant's choice or an operator's route);
 // nil when the stage is left to the worker's own models or has no route.
 func (s *Store) RoutedModel(ctx context.Context, tenantID int64, stage string) (*AIModel, error) {
-	chain, err := s.StageChainFor(ctx, tenantID, stage)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !chain.Routed) {
-		return nil, nil
-	}
-	if err != nil {
+	chain, ok, err := s.RoutedChainFor(ctx, tenantID, stage)
+	if err != nil || !ok {
 		return nil, err
 	}
 	return &chain.Models[0], nil

@@ -40,7 +40,7 @@ type Credentials struct {
 
 // chainSource gives the models that serve a stage for a tenant.
 type chainSource interface {
-	StageChainFor(ctx context.Context, tenantID int64, stage string) (store.StageChain, error)
+	RoutedChainFor(ctx context.Context, tenantID int64, stage string) (chain store.StageChain, ok bool, err error)
 }
 
 // Router serves the stages an operator routed in the model catalogue, or
@@ -156,14 +156,11 @@ func (r *Router) Image(ctx context.Context, tenantID int64) (ai.ImageModel, bool
 
 // chain returns the stage's chain when it is routed.
 func (r *Router) chain(ctx context.Context, tenantID int64, stage string) (store.StageChain, bool, error) {
-	chain, err := r.chains.StageChainFor(ctx, tenantID, stage)
-	if errors.Is(err, errs.ErrNotFound) {
-		return chain, false, nil
-	}
+	chain, ok, err := r.chains.RoutedChainFor(ctx, tenantID, stage)
 	if err != nil {
 		return chain, false, fmt.Errorf("the model catalogue's %s route: %w", stage, err)
 	}
-	return chain, chain.Routed, nil
+	return chain, ok, nil
 }
 
 // unserved names a model that cannot be served and logs why, once.

@@ -65,8 +65,8 @@ func TestFromEnvProfileLimitKeys(t *testing.T) {
 // routes is a catalogue that routes every stage to its models.
 type routes []store.AIModel
 
-func (r routes) StageChainFor(_ context.Context, _ int64, stage string) (store.StageChain, error) {
-	return store.StageChain{Stage: stage, Models: r, Routed: true}, nil
+func (r routes) RoutedChainFor(_ context.Context, _ int64, stage string) (store.StageChain, bool, error) {
+	return store.StageChain{Stage: stage, Models: r, Routed: true}, true, nil
 }
 
 // A routed catalogue model of each profiled provider is served by its
