@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,31 +51,12 @@ var stageModelVars = []struct {
 	{ai.StageImagePrompt, "OPENAI_MODEL_IMAGE_PROMPT"},
 }
 
-// Secret is a string that prints, logs and marshals as "[redacted]".
-type Secret string
+// Secret is a provider key: it prints, logs and marshals as "[redacted]"
+// (secret.Text).
+type Secret = secret.Text
 
 // redacted is what a Secret shows.
 const redacted = secret.Redacted
-
-// String returns "[redacted]", or "" for an empty secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString masks the secret in %#v.
-func (s Secret) GoString() string { return strconv.Quote(s.String()) }
-
-// LogValue masks the secret in slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalJSON masks the secret in JSON.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// Reveal returns the secret itself, for the one place that sends it.
-func (s Secret) Reveal() string { return string(s) }
 
 // Config configures the provider. ConfigFromEnv fills it from the
 // environment; tests may build one directly.
