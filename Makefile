@@ -65,6 +65,7 @@ fuzz: ## run each fuzz test for 20 seconds
 	@scripts/fuzz.sh 20s
 
 bench: ## benchmarks (about 15 minutes): micro-benchmarks, provider limits, 10,000 rules firing, a dead worker's rescue against asynq's own recovery, the #7 table and the cost per article under AI faults and in ordinary vs batch mode; writes docs/benchmarks.md
+	@scripts/services.sh statements
 	@mkdir -p docs
 	@sed -n '/^## make eval/,$$p' docs/benchmarks.md > docs/benchmarks.md.eval 2>/dev/null || true
 	@scripts/bench-header.sh > docs/benchmarks.md

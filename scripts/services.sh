@@ -5,6 +5,8 @@
 # Usage:
 #   scripts/services.sh [postgres] [redis]   # no arguments = both, jq and WordNet
 #   scripts/services.sh createdb NAME        # create database NAME if missing
+#   scripts/services.sh statements           # PostgreSQL up with pg_stat_statements
+#                                            # loaded (make bench: statements per job)
 #
 # Idempotent and quiet when all is well: prints "postgres: ready" and/or
 # "redis: ready". As root it installs (apt-get), creates a cluster and starts
@@ -31,6 +33,7 @@ usage() {
 	cat <<EOF
 Usage: $SELF [postgres] [redis]   (no arguments = both)
        $SELF createdb NAME
+       $SELF statements
 EOF
 }
 
@@ -229,6 +232,32 @@ ensure_postgres() {
 	[ "$SAY_READY" -eq 0 ] || say "postgres: ready"
 }
 
+# ensure_statements loads pg_stat_statements into PostgreSQL (make bench
+# counts the statements and transactions of a job with it): it must be in
+# shared_preload_libraries, which takes a restart, so only make bench asks.
+ensure_statements() {
+	local loaded ver name status
+	ensure_postgres
+	loaded="$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -Atc 'SHOW shared_preload_libraries' 2>/dev/null || true)"
+	case ",$loaded," in
+	*,pg_stat_statements,* | *", pg_stat_statements,"*)
+		say "postgres: pg_stat_statements loaded"
+		return 0
+		;;
+	esac
+	if ! is_root; then
+		warn "pg_stat_statements is not loaded; as root: psql -h $PG_HOST -U postgres -c \"ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'\" and restart PostgreSQL"
+		FAILED=1
+		return 0
+	fi
+	pg_lookup
+	[ -n "$ver" ] || die "no PostgreSQL cluster found to restart"
+	say "postgres: loading pg_stat_statements (restarting cluster $ver/$name)"
+	psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -qc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+	pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" restart
+	wait_until pg_ready || pg_fail "$ver" "$name"
+}
+
 # --------------------------------------------------------------------- Redis
 
 redis_ready() {
@@ -351,6 +380,12 @@ createdb_if_missing() {
 
 main() {
 	local want_pg=0 want_redis=0 arg
+
+	if [ "${1:-}" = statements ]; then
+		ensure_statements
+		[ "$FAILED" -eq 0 ] || exit 1
+		return 0
+	fi
 
 	if [ "${1:-}" = createdb ]; then
 		[ "$#" -eq 2 ] || {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -51,13 +52,20 @@ func TestBenchTable(t *testing.T) {
 	var rows []string
 	// Each measure runs as a subtest, so that its databases and
 	// connections are closed before the next (the server allows 100).
+	// PRESSWORK_BENCH_ROWS (a regular expression) picks rows by name, for
+	// working on one measure: PRESSWORK_BENCH_ROWS=drain.
+	only := regexp.MustCompile(os.Getenv("PRESSWORK_BENCH_ROWS"))
 	row := func(name string, f func(t *testing.T) []string) {
+		if !only.MatchString(name) {
+			return
+		}
 		t.Run(name, func(t *testing.T) { rows = append(rows, f(t)...) })
 	}
 	one := func(f func(t *testing.T) string) func(t *testing.T) []string {
 		return func(t *testing.T) []string { return []string{f(t)} }
 	}
-	row("drain", one(func(t *testing.T) string { return benchDrain(t, 2000) }))
+	row("drain-instant", one(func(t *testing.T) string { return benchDrain(t, benchDrainJobs, true) }))
+	row("drain-offline", one(func(t *testing.T) string { return benchDrain(t, benchDrainJobs, false) }))
 	row("fairness", one(func(t *testing.T) string { return benchFairness(t, 1000, 10000, 20) }))
 	for _, interval := range []string{"20ms", "50ms"} { // 50ms is the default
 		row("pickup-"+interval, one(func(t *testing.T) string { return benchPickup(t, interval, 50) }))
@@ -87,8 +95,10 @@ func TestBenchTable(t *testing.T) {
 }
 
 // benchDrain: n draft jobs already on the queue, drained by one worker of
-// concurrency 20, against n raw asynq tasks doing one UPDATE each.
-func benchDrain(t *testing.T, n int) string {
+// concurrency 20, against n raw asynq tasks doing one UPDATE each. With
+// instant the provider answers at once (Presswork's own cost per job);
+// otherwise the offline writer writes each draft.
+func benchDrain(t *testing.T, n int, instant bool) string {
 	const concurrency = 20
 	h := apptest.Start(t, apptest.WithEnv("WORKER_CONCURRENCY", fmt.Sprint(concurrency)),
 		apptest.WithEnv("BULK_INFLIGHT", bulkRoomUnpaced))
@@ -99,15 +109,22 @@ func benchDrain(t *testing.T, n int) string {
 	stopSetup()
 
 	// Baseline first: raw asynq on the same Redis and PostgreSQL.
-	rawRate, rawCPU := benchRawDrain(t, h, pool, n, concurrency)
+	rawRate, rawCPU, rawSQL := benchRawDrain(t, h, pool, n, concurrency)
 
 	var acc apptest.Accepted
 	api.do(http.MethodPost, "/v1/drafts/generate", map[string]any{"idea_ids": ideas}, &acc)
 	if len(acc.Jobs) != n {
 		t.Fatalf("asked for %d drafts, got %d jobs", n, len(acc.Jobs))
 	}
+	models, what := providers.Offline(), "offline writer"
+	var im *instantModel
+	if instant {
+		models, im = instantProviders()
+		what = "instant provider"
+	}
+	sql0 := benchSQLNow(t, pool)
 	start, cpu0 := time.Now(), benchCPUNow(pool)
-	stop := h.StartWorker(t)
+	stop := h.StartWorker(t, models)
 	// Polled slowly (a count of the batch costs PostgreSQL about 2 ms, a
 	// share of the very CPU measured); the time is the last job's own
 	// finished_at, not the poll's.
@@ -115,9 +132,23 @@ func benchDrain(t *testing.T, n int) string {
 		`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state IN ('succeeded', 'failed', 'canceled')`, acc.BatchID)
 	cpu := benchCPUNow(pool).minus(cpu0)
 	stop()
+	sql := benchSQLNow(t, pool).minus(sql0)
+	benchTopStatements(t, pool, 25)
+	if im != nil && im.calls.Load() != int64(n) {
+		t.Errorf("drain: the instant provider was asked %d times for %d drafts (repairs?)", im.calls.Load(), n)
+	}
 	var last time.Time
 	apptest.Must(t, pool.QueryRow(context.Background(), `SELECT max(finished_at) FROM jobs WHERE batch_id = $1`,
 		acc.BatchID).Scan(&last), "last finish")
+	// Where a job's time goes: in its handler (start to finish) against
+	// the whole drain's time per slot.
+	var p50, p90 float64
+	apptest.Must(t, pool.QueryRow(context.Background(), `
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)),
+		       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
+		FROM jobs WHERE batch_id = $1`, acc.BatchID).Scan(&p50, &p90), "handler times")
+	t.Logf("drain (%s): start to finish of a job p50 %.1f ms, p90 %.1f ms; drain time per job and slot %.1f ms", what,
+		p50*1000, p90*1000, last.Sub(start).Seconds()*1000*concurrency/float64(n))
 	elapsed := last.Sub(start)
 	rate := float64(n) / elapsed.Seconds()
 
@@ -132,20 +163,29 @@ func benchDrain(t *testing.T, n int) string {
 		site.ID).Scan(&drafts), "count drafts")
 	if bad != 0 || drafts != n {
 		t.Errorf("drain: %d of %d jobs not succeeded once and charged once; %d drafts, want %d", bad, n, drafts, n)
+		var why []string
+		apptest.Must(t, pool.QueryRow(context.Background(), `SELECT coalesce(array_agg(DISTINCT state || ': ' || coalesce(last_error, '')), '{}')
+			FROM jobs WHERE batch_id = $1 AND state <> 'succeeded'`, acc.BatchID).Scan(&why), "why")
+		t.Errorf("drain: ended %q", why)
 	}
 	perJob := func(c benchCPU) string {
 		return fmt.Sprintf("CPU per job: worker %.2f ms, PostgreSQL %.2f ms", c.Go*1000/float64(n), c.Postgres*1000/float64(n))
 	}
-	t.Logf("drain: Presswork %d jobs in %s (%.0f/s, %s); raw asynq %.0f/s (%s)", n, elapsed.Round(time.Millisecond),
-		rate, perJob(cpu), rawRate, perJob(rawCPU))
-	return fmt.Sprintf("| drain: %d draft jobs of one tenant, 1 worker, concurrency %d (jobs/s) | %.0f (%s) | %.0f (raw asynq, 1 UPDATE per task; %s) | %.2f (target >= 0.5); CPU per job %.1fx the raw task's |",
-		n, concurrency, rate, perJob(cpu), rawRate, perJob(rawCPU), rate/rawRate, (cpu.Go+cpu.Postgres)/(rawCPU.Go+rawCPU.Postgres))
+	t.Logf("drain (%s): Presswork %d jobs in %s (%.0f/s, %s; %s); raw asynq %.0f/s (%s; %s)", what, n,
+		elapsed.Round(time.Millisecond), rate, perJob(cpu), sql.perJob(n), rawRate, perJob(rawCPU), rawSQL.perJob(n))
+	target := "target >= 0.5"
+	if !instant {
+		target = "no target: the offline writer's own work"
+	}
+	return fmt.Sprintf("| drain, %s: %d draft jobs of one tenant, 1 worker, concurrency %d (jobs/s) | %.0f (%s; %s) | %.0f (raw asynq, 1 UPDATE per task; %s; %s) | %.2f (%s); CPU per job %.1fx the raw task's |",
+		what, n, concurrency, rate, perJob(cpu), sql.perJob(n), rawRate, perJob(rawCPU), rawSQL.perJob(n), rate/rawRate, target,
+		(cpu.Go+cpu.Postgres)/(rawCPU.Go+rawCPU.Postgres))
 }
 
 // benchRawDrain enqueues n raw tasks, then times an asynq server with the
 // worker's concurrency and check interval draining them, each task one
 // UPDATE of a scratch table. It fails on a task lost or run twice.
-func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, concurrency int) (float64, benchCPU) {
+func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, concurrency int) (float64, benchCPU, benchSQL) {
 	ctx := context.Background()
 	_, err := pool.Exec(ctx, `CREATE TABLE bench_raw (id int PRIMARY KEY, runs int NOT NULL DEFAULT 0, done_at timestamptz)`)
 	apptest.Must(t, err, "create bench_raw")
@@ -160,11 +200,14 @@ func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, conc
 		apptest.Must(t, err, "enqueue raw task")
 	}
 
+	// Its own pool, closed before counting, so that its backends have
+	// reported their transactions.
+	rawPool := benchPool(t, h)
 	var done atomic.Int64
 	finished := make(chan struct{})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("bench:raw", func(ctx context.Context, task *asynq.Task) error {
-		if _, err := pool.Exec(ctx, `UPDATE bench_raw SET runs = runs + 1, done_at = now() WHERE id = $1`,
+		if _, err := rawPool.Exec(ctx, `UPDATE bench_raw SET runs = runs + 1, done_at = now() WHERE id = $1`,
 			string(task.Payload())); err != nil {
 			return err
 		}
@@ -174,6 +217,7 @@ func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, conc
 		return nil
 	})
 	srv := asynq.NewServer(h.App.Redis, benchServerConfig(t, h, concurrency, queue))
+	sql0 := benchSQLNow(t, pool)
 	start, cpu0 := time.Now(), benchCPUNow(pool)
 	apptest.Must(t, srv.Start(mux), "start raw server")
 	select {
@@ -183,13 +227,15 @@ func benchRawDrain(t *testing.T, h *apptest.Harness, pool *pgxpool.Pool, n, conc
 	}
 	elapsed, cpu := time.Since(start), benchCPUNow(pool).minus(cpu0)
 	srv.Shutdown()
+	rawPool.Close()
+	sql := benchSQLNow(t, pool).minus(sql0)
 
 	var bad int
 	apptest.Must(t, pool.QueryRow(ctx, `SELECT count(*) FROM bench_raw WHERE runs <> 1`).Scan(&bad), "check bench_raw")
 	if bad != 0 {
 		t.Errorf("raw drain: %d of %d tasks ran other than once", bad, n)
 	}
-	return float64(n) / elapsed.Seconds(), cpu
+	return float64(n) / elapsed.Seconds(), cpu, sql
 }
 
 // slowDraftModel takes a fixed time for every draft, as a provider would.
@@ -711,7 +757,7 @@ func benchSaturation(t *testing.T, n, concurrency int, latency time.Duration) []
 		if r.finished != n {
 			done = fmt.Sprintf("; only %d of %d finished", r.finished, n)
 		}
-		return fmt.Sprintf("| saturation: 1 worker, WORKER_CONCURRENCY %d, DATABASE_MAX_CONNS %d%s, %s per draft, %d drafts queued (jobs/s from t=4 s to the end; peak RSS) | %.0f jobs/s over %s, peak RSS %.0f MB (VmHWM %.0f MB)%s | %.0f jobs/s (Little's law: %d / %s) | %.2f (target >= 0.9, i.e. >= %.0f/s; RSS < 500 MB)%s |",
+		return fmt.Sprintf("| saturation (instant provider behind the latency): 1 worker, WORKER_CONCURRENCY %d, DATABASE_MAX_CONNS %d%s, %s per draft, %d drafts queued (jobs/s from t=4 s to the end; peak RSS) | %.0f jobs/s over %s, peak RSS %.0f MB (VmHWM %.0f MB)%s | %.0f jobs/s (Little's law: %d / %s) | %.2f (target >= 0.9, i.e. >= %.0f/s; RSS < 500 MB)%s |",
 			concurrency, r.maxConns, note, latency, n, r.rate, r.window.Round(time.Millisecond), r.rssMB, r.hwmMB, done,
 			bound, concurrency, latency, r.rate/bound, 0.9*bound, extra)
 	}
@@ -766,7 +812,9 @@ func benchSatCase(t *testing.T, n, concurrency int, latency time.Duration, maxCo
 		}
 	}()
 
-	p := providers.Offline()
+	// The instant provider behind the fixed latency: Presswork's own cost
+	// per job is what the rate shows (#24).
+	p, _ := instantProviders()
 	p.Text = slowDraftModel{TextModel: p.Text, latency: latency}
 	type sample struct {
 		at   time.Duration
