@@ -36,6 +36,9 @@ type ReconcileReport struct {
 	// Released counts held jobs released because their tenant had room
 	// (a worker that ended a job died before it released the next).
 	Released int
+	// Closed counts batches whose last job ended without closing them
+	// (its worker died between the job's commit and the batch's close).
+	Closed int
 }
 
 // releaseHeld releases the held jobs of every tenant with room.
@@ -66,9 +69,9 @@ func (r *Reconciler) Pass(ctx context.Context) {
 	}
 	if err != nil {
 		r.Log.Warn("reconcile pass failed", "error", err)
-	} else if rep.Reenqueued+rep.Failed+rep.Released > 0 {
+	} else if rep.Reenqueued+rep.Failed+rep.Released+rep.Closed > 0 {
 		r.Log.Info("reconciled jobs", "examined", rep.Examined, "reenqueued", rep.Reenqueued, "failed", rep.Failed,
-			"released", rep.Released)
+			"released", rep.Released, "batches_closed", rep.Closed)
 	}
 }
 
@@ -87,6 +90,9 @@ func (r *Reconciler) Once(ctx context.Context) (ReconcileReport, error) {
 	rep.Released = released
 	if err != nil {
 		return rep, err
+	}
+	if rep.Closed, err = r.Store.CloseFinishedBatches(ctx, reconcileBatch); err != nil {
+		return rep, fmt.Errorf("close finished batches: %w", err)
 	}
 	jobs, err := r.Store.Unfinished(ctx, r.Now().Add(-r.Grace), reconcileBatch)
 	if err != nil {

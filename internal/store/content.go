@@ -224,22 +224,26 @@ func (s *Store) GetIdea(ctx context.Context, tenantID, id int64) (Idea, error) {
 	return i, missing(translate(err), "idea", id)
 }
 
-// IdeaInContext is an idea with the names a draft of it is written
-// under: its cluster's and its site's.
+// IdeaInContext is an idea with what a draft of it is written under: its
+// cluster's and its site's names, its site's address and the content
+// profile documents of its site and tenant.
 type IdeaInContext struct {
 	Idea
 	ClusterName, SiteName string
+	SiteURL               string
+	Profiles              ContentProfiles
 }
 
-// GetIdeaInContext returns one of a tenant's ideas with its cluster's and
-// site's names, in one query (the draft stage reads it for every job).
+// GetIdeaInContext returns one of a tenant's ideas in its context, in one
+// query (the draft stage reads it for every job).
 func (s *Store) GetIdeaInContext(ctx context.Context, tenantID, id int64) (IdeaInContext, error) {
 	var ic IdeaInContext
-	row := s.pool.QueryRow(ctx, `SELECT `+ideaColumns+`, c.name, s.name`+ideaFrom+`
+	row := s.pool.QueryRow(ctx, `SELECT `+ideaColumns+`, c.name, s.name, s.url, s.content_profile, t.content_profile`+ideaFrom+`
 		JOIN clusters c ON c.id = i.cluster_id AND c.tenant_id = i.tenant_id
 		JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
+		JOIN tenants t ON t.id = i.tenant_id
 		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id)
-	err := scanIdeaWith(row, &ic.Idea, &ic.ClusterName, &ic.SiteName)
+	err := scanIdeaWith(row, &ic.Idea, &ic.ClusterName, &ic.SiteName, &ic.SiteURL, &ic.Profiles.Site, &ic.Profiles.Tenant)
 	return ic, missing(translate(err), "idea", id)
 }
 
@@ -295,18 +299,20 @@ func (s *Store) IdeaTitles(ctx context.Context, tenantID, clusterID int64) ([]st
 // same idea) and finishes the job, in one transaction.
 func (s *Store) SaveDraft(ctx context.Context, o Outcome, idea Idea, d Draft) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO drafts (tenant_id, site_id, idea_id, job_id, title, slug, excerpt,
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO drafts (tenant_id, site_id, idea_id, job_id, title, slug, excerpt,
 			meta_title, meta_description, focus_keyword, body_html, word_count)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (idea_id) DO UPDATE SET job_id = excluded.job_id, title = excluded.title,
 			  slug = excluded.slug, excerpt = excluded.excerpt, meta_title = excluded.meta_title,
 			  meta_description = excluded.meta_description, focus_keyword = excluded.focus_keyword,
-			  body_html = excluded.body_html, word_count = excluded.word_count, updated_at = now()`,
+			  body_html = excluded.body_html, word_count = excluded.word_count, updated_at = now()
+			RETURNING id`,
 			o.TenantID, idea.SiteID, idea.ID, o.JobID, d.Title, d.Slug, d.Excerpt, d.MetaTitle,
-			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount); err != nil {
+			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount).Scan(&id); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
-		if err := draftReady(ctx, tx, o, idea); err != nil {
+		if err := draftReady(ctx, tx, o, idea, id, d.Title, d.WordCount); err != nil {
 			return err
 		}
 		return finishJob(ctx, tx, o)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/presswork/presswork/internal/store"
@@ -89,5 +90,47 @@ func TestSiteUnhealthyOnlyWhenItTurns(t *testing.T) {
 	got := eventTypes(t, st, tn.ID)
 	if len(got) != 1 || got[0] != fmt.Sprintf("site.unhealthy site:%d", site.ID) {
 		t.Fatalf("events %q, want one site.unhealthy", got)
+	}
+}
+
+// TestMissedBatchCloseIsSwept: a batch whose last job ended but which was
+// not closed (its worker died between the job's commit and the close) is
+// closed by CloseFinishedBatches, once, with batch.finished recorded once;
+// an open batch is left alone.
+func TestMissedBatchCloseIsSwept(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	tenant := newTenant(t, st, 0)
+	mk := func(batch string) []store.Job {
+		b, err := st.CreateJobs(ctx, tenant.ID, batch, []store.NewJob{
+			{ID: jobID(), Type: "site:check", Queue: "default", SubjectID: next()},
+			{ID: jobID(), Type: "site:check", Queue: "default", SubjectID: next()}})
+		apptestMust(t, err)
+		return b.Created
+	}
+	ended, open := mk(fmt.Sprintf("ended-%d", next())), mk(fmt.Sprintf("open-%d", next()))
+	for _, j := range ended {
+		apptestMust(t, st.FailJob(ctx, tenant.ID, j.ID, store.Failure{Message: "boom"}))
+	}
+	apptestMust(t, st.FailJob(ctx, tenant.ID, open[0].ID, store.Failure{Message: "boom"}))
+	count := func() (n int) {
+		for _, e := range eventTypes(t, st, tenant.ID) {
+			if strings.HasPrefix(e, store.EventBatchFinished) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d batch.finished after one batch ended, want 1", n)
+	}
+	apptestMust(t, st.ReopenBatch(ctx, *ended[0].BatchID))
+	closed, err := st.CloseFinishedBatches(ctx, 100)
+	apptestMust(t, err)
+	if closed != 1 || count() != 2 {
+		t.Fatalf("sweep closed %d batches (want 1), %d batch.finished (want 2: the reopened one again)", closed, count())
+	}
+	if closed, err = st.CloseFinishedBatches(ctx, 100); err != nil || closed != 0 {
+		t.Fatalf("second sweep closed %d (%v), want 0", closed, err)
 	}
 }

@@ -16,3 +16,10 @@ func (s *Store) AgeWorker(ctx context.Context, id, age string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = heartbeat_at - $2::interval WHERE id = $1`, id, age)
 	return err
 }
+
+// ReopenBatch forgets that a batch was closed, as if the worker that ended
+// its last job had died before closing it.
+func (s *Store) ReopenBatch(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE batches SET finished_at = NULL WHERE id = $1`, id)
+	return err
+}

@@ -64,6 +64,10 @@ type Job struct {
 	// Delivery is the job's delivery number: 0, raised each time the job
 	// is delivered again because its worker was lost (RescueLostJobs).
 	Delivery int `json:"-"`
+	// Checkpointed, set by StartJob, tells whether the job had checkpoints
+	// when it started (an earlier attempt's, or a provider batch's answer):
+	// a job without any need not read them.
+	Checkpointed bool `json:"-"`
 }
 
 // Final reports whether the job can change no more.
@@ -76,12 +80,15 @@ const jobColumns = `id, tenant_id, type, queue, site_id, subject_id, batch_id, p
 	cost_usd::float8, result, created_at, updated_at, started_at, finished_at, held, error_code, retry_at, retries_left,
 	delivery`
 
-func scanJob(r pgx.Row) (j Job, err error) {
-	err = r.Scan(&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
+func scanJob(r pgx.Row) (Job, error) { return scanJobWith(r) }
+
+// scanJobWith scans jobColumns and then more.
+func scanJobWith(r pgx.Row, more ...any) (j Job, err error) {
+	err = r.Scan(append([]any{&j.ID, &j.TenantID, &j.Type, &j.Queue, &j.SiteID, &j.SubjectID, &j.BatchID, &j.Params,
 		&j.State, &j.Phase, &j.Attempts, &j.LastError, &j.CreditsQuoted, &j.CreditsReserved,
 		&j.CreditsCharged, &j.Model, &j.TokensIn, &j.TokensOut, &j.CostUSD, &j.Result,
 		&j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.Held, &j.ErrorCode, &j.RetryAt, &j.RetriesLeft,
-		&j.Delivery)
+		&j.Delivery}, more...)...)
 	return j, err
 }
 

@@ -52,6 +52,7 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 		if job.Final() {
 			return ErrJobFinished
 		}
+		job.Checkpointed = true // not looked up on this rare path: its checkpoints are read
 		if number, _ := deliveryOf(ctx); number != nil && *number != job.Delivery {
 			return ErrDeliveryLost
 		}
@@ -87,13 +88,16 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 // a job; start then takes the long way, which knows why.
 func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, bool, error) {
 	number, worker := deliveryOf(ctx)
-	job, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
+	var checkpointed bool
+	job, err := scanJobWith(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now(), worker_id = $6
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
 		  AND (credits_reserved > 0 OR coalesce($4::bigint, credits_quoted) = 0)
 		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
 		  AND ($5::int IS NULL OR delivery = $5)
-		RETURNING `+jobColumns, tenantID, jobID, phase, cost, number, worker))
+		RETURNING `+jobColumns+`, EXISTS (SELECT 1 FROM job_checkpoints c WHERE c.job_id = jobs.id)`,
+		tenantID, jobID, phase, cost, number, worker), &checkpointed)
+	job.Checkpointed = checkpointed
 	if isNoRows(err) {
 		return Job{}, false, nil
 	}
@@ -156,33 +160,73 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 		return fmt.Errorf("encode result: %w", err)
 	}
 	var reserved int64
-	number, _ := deliveryOf(ctx)
-	// The job's usage is this attempt's (recorded in ai_usage only after
-	// the attempt) plus its earlier attempts' (already there): an attempt
-	// that resumed from checkpoints may spend nothing itself.
+	var ended endedJob
+	var held bool
+	delivery, _ := deliveryOf(ctx)
+	// This attempt's usage: handed by the worker (recorded here, with the
+	// end), else the outcome's totals (recorded by the caller after).
+	thisIn, thisOut, thisCost := o.TokensIn, o.TokensOut, o.CostUSD
+	attempt := attemptOf(ctx)
+	t, isTxn := tx.(*txn)
+	if !isTxn { // it could not learn that the transaction committed
+		attempt = nil
+	}
+	var entries []UsageEntry
+	number := 0
+	if attempt != nil {
+		entries, number = attempt.Spending(), attempt.Number
+		thisIn, thisOut, thisCost = 0, 0, 0
+	}
+	stages, models, kinds, tokensIn, tokensOut, costs := usageColumns(entries)
+	// One statement: the job's usage is this attempt's plus its earlier
+	// attempts' (already in ai_usage: an attempt that resumed from
+	// checkpoints may spend nothing itself); its checkpoints go with it;
+	// what its end reports comes back.
 	err = tx.QueryRow(ctx, `WITH earlier AS (
 			SELECT coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
 			       coalesce(sum(cost_usd), 0) AS cost_usd
-			FROM ai_usage WHERE tenant_id = $1 AND job_id = $2)
-		UPDATE jobs SET state = 'succeeded', phase = 'completed',
-		credits_charged = least($3, credits_reserved), model = nullif($4, ''),
-		tokens_in = $5 + earlier.tokens_in, tokens_out = $6 + earlier.tokens_out,
-		cost_usd = $7 + earlier.cost_usd, result = $8, last_error = NULL, error_code = NULL, retry_at = NULL,
-		retries_left = NULL, finished_at = now(), updated_at = now()
-		FROM earlier
-		WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND ($9::int IS NULL OR delivery = $9)
-		RETURNING credits_reserved`,
-		o.TenantID, o.JobID, o.Charged, o.Model, o.TokensIn, o.TokensOut, o.CostUSD, result, number).Scan(&reserved)
+			FROM ai_usage WHERE tenant_id = $1 AND job_id = $2),
+		added AS (
+			INSERT INTO ai_usage (tenant_id, job_id, attempt, stage, model, kind, tokens_in, tokens_out, cost_usd)
+			SELECT $1, $2, $10, u.stage, u.model, u.kind, u.tokens_in, u.tokens_out, u.cost_usd
+			FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::float8[])
+			     AS u(stage, model, kind, tokens_in, tokens_out, cost_usd)
+			RETURNING tokens_in, tokens_out, cost_usd),
+		this AS (
+			SELECT coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
+			       coalesce(sum(cost_usd), 0) AS cost_usd
+			FROM added),
+		finished AS (
+			UPDATE jobs SET state = 'succeeded', phase = 'completed',
+			credits_charged = least($3, credits_reserved), model = coalesce(nullif($4, ''), nullif($17, '')),
+			tokens_in = $5 + earlier.tokens_in + this.tokens_in, tokens_out = $6 + earlier.tokens_out + this.tokens_out,
+			cost_usd = $7 + earlier.cost_usd + this.cost_usd, result = $8, last_error = NULL, error_code = NULL,
+			retry_at = NULL, retries_left = NULL, finished_at = now(), updated_at = now()
+			FROM earlier, this
+			WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND ($9::int IS NULL OR delivery = $9)
+			RETURNING id, credits_reserved, type, state, batch_id, last_error, error_code, subject_id),
+		forgotten AS (DELETE FROM job_checkpoints WHERE job_id = (SELECT id FROM finished))
+		SELECT credits_reserved, type, state, batch_id, last_error, error_code, subject_id,
+			EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued')
+		FROM finished`,
+		o.TenantID, o.JobID, o.Charged, o.Model, thisIn, thisOut, thisCost, result, delivery,
+		number, stages, models, kinds, tokensIn, tokensOut, costs, mainModel(entries)).
+		Scan(&reserved, &ended.typ, &ended.state, &ended.batchID, &ended.lastError, &ended.errorCode, &ended.subjectID,
+			&held)
+	if err == nil && attempt != nil {
+		t.committed = append(t.committed, func() {
+			attempt.recorded.Store(true)
+			attempt.held.Store(held)
+			attempt.heldKnown.Store(true)
+		})
+	}
 	if err != nil {
 		if isNoRows(err) {
 			return whyNotWritten(ctx, tx, o.JobID)
 		}
 		return fmt.Errorf("finish job %s: %w", o.JobID, err)
 	}
-	if err := deleteCheckpoints(ctx, tx, o.JobID); err != nil {
-		return err
-	}
-	if err := jobEnded(ctx, tx, o.TenantID, o.JobID); err != nil {
+	if err := jobEnded(ctx, tx, o.TenantID, o.JobID, ended); err != nil {
 		return err
 	}
 	if unused := reserved - min(o.Charged, reserved); unused > 0 {
@@ -260,12 +304,14 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 	number, _ := deliveryOf(ctx)
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		var reserved int64
+		var ended endedJob
 		err := tx.QueryRow(ctx, `UPDATE jobs SET state = $3, phase = $3, last_error = nullif($4, ''),
 			error_code = nullif($5, ''), retry_at = NULL, retries_left = NULL,
 			credits_charged = 0, finished_at = now(), updated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running', 'batched') AND ($6::int IS NULL OR delivery = $6)
-			RETURNING credits_reserved`,
-			tenantID, jobID, state, message, f.Code, number).Scan(&reserved)
+			RETURNING credits_reserved, type, state, batch_id, last_error, error_code, subject_id`,
+			tenantID, jobID, state, message, f.Code, number).
+			Scan(&reserved, &ended.typ, &ended.state, &ended.batchID, &ended.lastError, &ended.errorCode, &ended.subjectID)
 		if isNoRows(err) {
 			return whyNotWritten(ctx, tx, jobID)
 		}
@@ -275,7 +321,7 @@ func (s *Store) endUnfinished(ctx context.Context, tenantID int64, jobID, state 
 		if err := deleteCheckpoints(ctx, tx, jobID); err != nil {
 			return err
 		}
-		if err := jobEnded(ctx, tx, tenantID, jobID); err != nil {
+		if err := jobEnded(ctx, tx, tenantID, jobID, ended); err != nil {
 			return err
 		}
 		// An image job that failed leaves its pending images failed.

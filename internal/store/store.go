@@ -112,15 +112,44 @@ func (s *Store) SQLDB() *sql.DB { return stdlib.OpenDBFromPool(s.pool) }
 
 // transact runs fn in a transaction, committing when it returns nil.
 func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	begun, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
+	tx := &txn{Tx: begun}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 	if err := fn(tx); err != nil {
 		return translate(err)
 	}
-	return translate(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return translate(err)
+	}
+	for _, f := range tx.committed {
+		f()
+	}
+	return s.closeBatches(ctx, tx.endedBatches)
+}
+
+// txn is a transaction of transact: it notes what its commit must be
+// followed by.
+type txn struct {
+	pgx.Tx
+	// endedBatches are the batches of the jobs it ended (jobEnded).
+	endedBatches []string
+	// committed are told that it committed.
+	committed []func()
+}
+
+// closeBatches closes the batches a committed transaction ended jobs of
+// (closeBatch), on a context that outlives the caller's. A failure is not
+// the transaction's, which committed, and no caller could undo it: it is
+// left to the reconciler, which closes such batches and logs how many
+// (CloseFinishedBatches).
+func (s *Store) closeBatches(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		_, _ = closeBatch(context.WithoutCancel(ctx), s.pool, id)
+	}
+	return nil
 }
 
 // translate maps driver errors onto the errs vocabulary, keeping the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,13 +33,7 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID int64, jobID string, a
 	if len(entries) == 0 {
 		return nil
 	}
-	var stages, models, kinds []string
-	var tokensIn, tokensOut []int64
-	var costs []float64
-	for _, e := range entries {
-		stages, models, kinds = append(stages, e.Stage), append(models, e.Model), append(kinds, e.Kind)
-		tokensIn, tokensOut, costs = append(tokensIn, e.TokensIn), append(tokensOut, e.TokensOut), append(costs, e.CostUSD)
-	}
+	stages, models, kinds, tokensIn, tokensOut, costs := usageColumns(entries)
 	// One statement: the rows the CTE inserts are not yet visible to the
 	// sums over ai_usage, so the job's totals add the earlier attempts'
 	// rows and the ones just added.
@@ -63,9 +58,59 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID int64, jobID string, a
 	return nil
 }
 
+// usageColumns are entries as the arrays unnest reads.
+func usageColumns(entries []UsageEntry) (stages, models, kinds []string, tokensIn, tokensOut []int64, costs []float64) {
+	for _, e := range entries {
+		stages, models, kinds = append(stages, e.Stage), append(models, e.Model), append(kinds, e.Kind)
+		tokensIn, tokensOut, costs = append(tokensIn, e.TokensIn), append(tokensOut, e.TokensOut), append(costs, e.CostUSD)
+	}
+	return stages, models, kinds, tokensIn, tokensOut, costs
+}
+
+// Attempt is what the store learns and records about one attempt of a
+// job through the attempt's context (WithAttempt), so that the statement
+// that ends the job successfully does more and later statements are
+// skipped (#24):
+//
+//   - what the attempt spent (Spending) is recorded with the job's end:
+//     one statement and one update of the job's row less than RecordUsage
+//     after it. UsageRecorded tells, after the attempt, whether that
+//     happened; if not (the attempt failed, or ended the job some other
+//     way), the caller records it with RecordUsage.
+//   - whether the tenant has held jobs is read with the job's end, and
+//     ReleaseHeld skips its own look when it had none.
+type Attempt struct {
+	Number   int
+	Spending func() []UsageEntry
+
+	recorded atomic.Bool
+	// heldKnown is set when the job's end read held, whether the tenant
+	// had held jobs then.
+	heldKnown, held atomic.Bool
+}
+
+// UsageRecorded reports whether the attempt's usage was recorded with the
+// job's end (the transaction that ended the job committed).
+func (a *Attempt) UsageRecorded() bool { return a.recorded.Load() }
+
+type attemptKey struct{}
+
+// WithAttempt hands a to the store calls made with the context.
+func WithAttempt(ctx context.Context, a *Attempt) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+func attemptOf(ctx context.Context) *Attempt {
+	a, _ := ctx.Value(attemptKey{}).(*Attempt)
+	return a
+}
+
 // mainModel is the model a job that finished without naming one is filed
 // under: its first chat model, else its first model.
 func mainModel(entries []UsageEntry) string {
+	if len(entries) == 0 {
+		return ""
+	}
 	for _, e := range entries {
 		if e.Kind == UsageChat {
 			return e.Model

@@ -50,15 +50,14 @@ func recordEvent(ctx context.Context, tx pgx.Tx, tenantID int64, typ, subject st
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO events (tenant_id, type, subject, data) VALUES ($1, $2, $3, $4)
-		RETURNING id`, tenantID, typ, subject, encoded).Scan(&id); err != nil {
+	// One statement: the event and its deliveries, one per enabled webhook
+	// of the tenant that asked for the type.
+	if _, err := tx.Exec(ctx, `WITH event AS (
+			INSERT INTO events (tenant_id, type, subject, data) VALUES ($1, $2, $3, $4) RETURNING id)
+		INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
+		SELECT w.tenant_id, w.id, event.id FROM event, webhooks w
+		WHERE w.tenant_id = $1 AND w.enabled AND $2 = ANY (w.events)`, tenantID, typ, subject, encoded); err != nil {
 		return fmt.Errorf("record %s event: %w", typ, err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
-		SELECT tenant_id, id, $2 FROM webhooks WHERE tenant_id = $1 AND enabled AND $3 = ANY (events)`,
-		tenantID, id, typ); err != nil {
-		return fmt.Errorf("queue deliveries of event %d: %w", id, err)
 	}
 	// No NOTIFY: PostgreSQL serializes the commits of transactions that
 	// notify, and every job's end records an event; the event stream
@@ -66,64 +65,109 @@ func recordEvent(ctx context.Context, tx pgx.Tx, tenantID int64, typ, subject st
 	return nil
 }
 
+// endedJob is what the statement that ended a job returns for jobEnded.
+type endedJob struct {
+	typ, state                    string
+	batchID, lastError, errorCode *string
+	subjectID                     *int64
+}
+
 // jobEnded records the events a job's end makes, inside the transaction
-// that ended it: job.failed for a failed job, and batch.finished when it
-// was the last unfinished job of its batch. The batch row is locked first,
-// so that of two jobs ending at once the second to commit sees the first
-// one's end and reports the batch.
-func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string) error {
-	var typ, state string
-	var batchID, lastError, errorCode *string
-	var subjectID *int64
-	if err := tx.QueryRow(ctx, `SELECT type, state, batch_id, last_error, error_code, subject_id FROM jobs
-		WHERE tenant_id = $1 AND id = $2`, tenantID, jobID).Scan(&typ, &state, &batchID, &lastError, &errorCode,
-		&subjectID); err != nil {
-		return fmt.Errorf("read ended job %s: %w", jobID, err)
-	}
-	if state == JobFailed {
-		data := map[string]any{"job_id": jobID, "type": typ, "error": lastError, "error_code": errorCode,
-			"subject_id": subjectID, "batch_id": batchID}
+// that ended it: job.failed for a failed job. Whether it ended its batch
+// is asked after that transaction commits (closeBatch): a transaction made
+// by transact notes the batch, and transact closes it after its commit. A
+// batch's jobs thus end in parallel; with the batch row locked in every
+// ending transaction until its commit, they ended one at a time (#24).
+func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, ended endedJob) error {
+	if ended.state == JobFailed {
+		data := map[string]any{"job_id": jobID, "type": ended.typ, "error": ended.lastError, "error_code": ended.errorCode,
+			"subject_id": ended.subjectID, "batch_id": ended.batchID}
 		if err := recordEvent(ctx, tx, tenantID, EventJobFailed, "job:"+jobID, data); err != nil {
 			return err
 		}
 	}
-	if batchID == nil {
+	if ended.batchID == nil {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM batches WHERE id = $1 FOR UPDATE`, *batchID); err != nil {
-		return fmt.Errorf("lock batch %s: %w", *batchID, err)
-	}
-	// Whether a job of the batch is still unfinished, from the partial
-	// index jobs_batch_unfinished (counting the whole batch at every job's
-	// end made a batch of n jobs cost n² row reads); the counts are read
-	// once, by the last job.
-	var pending bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND state IN ('queued', 'running', 'batched'))`,
-		*batchID).Scan(&pending); err != nil {
-		return fmt.Errorf("look at batch %s: %w", *batchID, err)
-	}
-	if pending {
+	if t, ok := tx.(*txn); ok {
+		t.endedBatches = append(t.endedBatches, *ended.batchID)
 		return nil
 	}
-	var total, succeeded, failed, canceled int
-	if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'succeeded'),
-		count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'canceled')
-		FROM jobs WHERE batch_id = $1`, *batchID).Scan(&total, &succeeded, &failed, &canceled); err != nil {
-		return fmt.Errorf("count batch %s: %w", *batchID, err)
+	// A transaction not made by transact: the batch is locked and looked
+	// at inside it.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM batches WHERE id = $1 FOR UPDATE`, *ended.batchID); err != nil {
+		return fmt.Errorf("lock batch %s: %w", *ended.batchID, err)
 	}
-	return recordEvent(ctx, tx, tenantID, EventBatchFinished, "batch:"+*batchID, map[string]any{
-		"batch_id": *batchID, "type": typ, "total": total, "succeeded": succeeded, "failed": failed, "canceled": canceled})
+	_, err := closeBatch(ctx, tx, *ended.batchID)
+	return err
+}
+
+// closeBatch records batch.finished for the batch, with its counts, if
+// none of its jobs is unfinished and it was not closed before; it reports
+// whether it did. One statement: of two asking at once, the row lock of
+// the update lets one close the batch. Run after the commit of the
+// transaction that ended a job, its snapshot holds that job's end and the
+// ends committed before: the last job's end to commit sees them all.
+func closeBatch(ctx context.Context, q querier, batchID string) (bool, error) {
+	var closed bool
+	err := q.QueryRow(ctx, `WITH closed AS (
+			UPDATE batches SET finished_at = now()
+			WHERE id = $1 AND finished_at IS NULL
+			  AND NOT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND state IN ('queued', 'running', 'batched'))
+			RETURNING id, tenant_id),
+		counts AS (
+			SELECT count(*) AS total, count(*) FILTER (WHERE state = 'succeeded') AS succeeded,
+			       count(*) FILTER (WHERE state = 'failed') AS failed, count(*) FILTER (WHERE state = 'canceled') AS canceled,
+			       min(type) AS type
+			FROM jobs WHERE batch_id = $1 AND EXISTS (SELECT 1 FROM closed)),
+		event AS (
+			INSERT INTO events (tenant_id, type, subject, data)
+			SELECT closed.tenant_id, $2, 'batch:' || closed.id, jsonb_build_object('batch_id', closed.id,
+				'type', counts.type, 'total', counts.total, 'succeeded', counts.succeeded, 'failed', counts.failed,
+				'canceled', counts.canceled)
+			FROM closed, counts
+			RETURNING id, tenant_id),
+		deliveries AS (
+			INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
+			SELECT w.tenant_id, w.id, event.id FROM event JOIN webhooks w ON w.tenant_id = event.tenant_id
+			WHERE w.enabled AND $2 = ANY (w.events))
+		SELECT EXISTS (SELECT 1 FROM event)`, batchID, EventBatchFinished).Scan(&closed)
+	if err != nil {
+		return false, fmt.Errorf("close batch %s: %w", batchID, err)
+	}
+	return closed, nil
+}
+
+// CloseFinishedBatches closes (closeBatch) up to limit batches whose jobs
+// all ended but which are not closed: a worker that died between a job's
+// commit and the batch's closing. It returns how many it closed.
+func (s *Store) CloseFinishedBatches(ctx context.Context, limit int) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT b.id FROM batches b
+		WHERE b.finished_at IS NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id)
+		  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id AND j.state IN ('queued', 'running', 'batched'))
+		ORDER BY b.created_at LIMIT $1`, limit)
+	if err != nil {
+		return 0, translate(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, translate(err)
+	}
+	n := 0
+	for _, id := range ids {
+		closed, err := closeBatch(ctx, s.pool, id)
+		if err != nil {
+			return n, translate(err)
+		}
+		if closed {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // draftReady records draft.ready for the draft a job saved for idea.
-func draftReady(ctx context.Context, tx pgx.Tx, o Outcome, idea Idea) error {
-	var id int64
-	var title string
-	var words int
-	if err := tx.QueryRow(ctx, `SELECT id, title, word_count FROM drafts WHERE tenant_id = $1 AND idea_id = $2`,
-		o.TenantID, idea.ID).Scan(&id, &title, &words); err != nil {
-		return fmt.Errorf("read saved draft: %w", err)
-	}
+func draftReady(ctx context.Context, tx pgx.Tx, o Outcome, idea Idea, id int64, title string, words int) error {
 	return recordEvent(ctx, tx, o.TenantID, EventDraftReady, fmt.Sprintf("draft:%d", id), map[string]any{
 		"draft_id": id, "idea_id": idea.ID, "site_id": idea.SiteID, "job_id": o.JobID, "title": title, "word_count": words})
 }

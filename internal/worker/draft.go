@@ -22,7 +22,6 @@ type draftStore interface {
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
 	SaveDraft(ctx context.Context, o store.Outcome, idea store.Idea, d store.Draft) error
-	GetSite(ctx context.Context, tenantID, id int64) (store.Site, error)
 	GetDraft(ctx context.Context, tenantID, id int64) (store.Draft, error)
 }
 
@@ -42,8 +41,8 @@ type Drafter struct {
 const draftLinkPages = 8
 
 // Work writes the article for an idea (the subject). It costs its quote:
-// three credits by default. The model's answer is checkpointed, so a
-// retry after a failed save does not pay for it again.
+// three credits by default. The model's answer is checkpointed when the
+// job fails after it, so a retry does not pay for it again.
 func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
@@ -62,35 +61,44 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	var usage ai.Usage
-	answer, err := remembered(ctx, d.store, p, job.Attempts, stepAnswer, func() (draftAnswer, error) {
+	pages := &sitePages{links: d.links, tenantID: p.TenantID, siteID: idea.SiteID}
+	ask := func() (draftAnswer, error) {
 		// A line of a provider batch answered the first call (#23).
-		batched, err := d.batchAnswered(ctx, job, &in, &writer)
-		if err != nil {
-			return draftAnswer{}, err
+		batched := false
+		if job.Checkpointed {
+			if batched, err = d.batchAnswered(ctx, job, &in, &writer); err != nil {
+				return draftAnswer{}, err
+			}
 		}
 		if !batched {
-			if in.InternalLinks, err = d.linkTargets(ctx, p.TenantID, idea, embedder, &usage); err != nil {
+			if in.InternalLinks, err = d.linkTargets(ctx, pages, idea, embedder, &usage); err != nil {
 				return draftAnswer{}, err
 			}
 		}
 		out, err := askChat(ctx, &usage, func() (ai.Draft, ai.Usage, error) { return writer.Draft(ctx, in) })
 		return draftAnswer{Draft: out, Fixes: out.Fixes, Warnings: out.Warnings}, err
-	})
-	if err != nil {
+	}
+	save := func(answer draftAnswer) error { return d.save(ctx, p, job, idea, pages, answer, usage) }
+	if err := answerOnce(ctx, d.store, p, job.Checkpointed, ask, save); err != nil {
 		return fmt.Errorf("write draft: %w", err)
 	}
+	return nil
+}
+
+// save stores the draft of answer, its links checked against the site's
+// pages, and ends the job.
+func (d *Drafter) save(ctx context.Context, p tasks.Payload, job store.Job, idea store.IdeaInContext, pages *sitePages,
+	answer draftAnswer, usage ai.Usage) error {
 	out := answer.Draft
 	out.Fixes, out.Warnings = answer.Fixes, answer.Warnings
-	site, err := d.store.GetSite(ctx, p.TenantID, idea.SiteID)
-	if err != nil {
-		return err
-	}
 	// A link to a page of the site that is not in its inventory was made
 	// up (or the page is gone): it is removed, its text kept.
-	var removed []links.Removed
-	if out.BodyHTML, removed, err = d.links.Check(ctx, p.TenantID, site, out.BodyHTML); err != nil {
-		return err
+	inv, err := pages.read(ctx)
+	if err != nil {
+		return fmt.Errorf("link inventory of site %d: %w", idea.SiteID, err)
 	}
+	var removed []links.Removed
+	out.BodyHTML, removed = checkLinks(inv, idea.SiteURL, out.BodyHTML)
 	row := store.Draft{Title: out.Title, Slug: out.Slug, Excerpt: out.Excerpt, MetaTitle: out.MetaTitle,
 		MetaDescription: out.MetaDescription, FocusKeyword: out.FocusKeyword, BodyHTML: out.BodyHTML,
 		WordCount: markup.WordCount(out.BodyHTML)}
@@ -101,7 +109,7 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	if len(out.Warnings) > 0 {
 		result["warnings"] = out.Warnings
 	}
-	result["internal_links"] = links.Count(out.BodyHTML, site.URL)
+	result["internal_links"] = links.Count(out.BodyHTML, idea.SiteURL)
 	if len(removed) > 0 {
 		result["links_removed"] = removed
 	}
@@ -141,7 +149,8 @@ func (d *Drafter) firstRequest(ctx context.Context, job store.Job) (ai.DraftInpu
 		return ai.DraftInput{}, ai.JSONRequest{}, err
 	}
 	var usage ai.Usage // embedding the idea costs little; not billed to the job
-	if in.InternalLinks, err = d.linkTargets(ctx, job.TenantID, idea, embedder, &usage); err != nil {
+	pages := &sitePages{links: d.links, tenantID: job.TenantID, siteID: idea.SiteID}
+	if in.InternalLinks, err = d.linkTargets(ctx, pages, idea, embedder, &usage); err != nil {
 		return ai.DraftInput{}, ai.JSONRequest{}, err
 	}
 	req, err := ai.FirstRequest(writer, func(w *ai.Writer) error { _, _, err := w.Draft(ctx, in); return err })
@@ -164,7 +173,7 @@ func (d *Drafter) input(ctx context.Context, tenantID int64, idea store.IdeaInCo
 	for i, h := range idea.Outline {
 		outline[i] = ai.Heading{Level: h.Level, Text: h.Text}
 	}
-	profile, err := siteProfile(ctx, d.store, tenantID, idea.SiteID)
+	profile, err := profileOf(idea.Profiles)
 	if err != nil {
 		return ai.DraftInput{}, err
 	}
@@ -188,8 +197,9 @@ func (d *Drafter) input(ctx context.Context, tenantID int64, idea store.IdeaInCo
 // linkTargets returns the site's pages closest to the idea, for the draft
 // to link to; never the idea's own post. What embedding them costs is
 // added to usage.
-func (d *Drafter) linkTargets(ctx context.Context, tenantID int64, idea store.IdeaInContext, embedder ai.Embedder,
+func (d *Drafter) linkTargets(ctx context.Context, pages *sitePages, idea store.IdeaInContext, embedder ai.Embedder,
 	usage *ai.Usage) ([]ai.LinkTarget, error) {
+	tenantID := pages.tenantID
 	if d.links == nil || embedder == nil {
 		return nil, nil
 	}
@@ -204,7 +214,11 @@ func (d *Drafter) linkTargets(ctx context.Context, tenantID int64, idea store.Id
 		}
 	}
 	about := idea.Title + ". " + strings.Join(idea.TargetKeywords, ", ")
-	entries, u, err := d.links.Relevant(ctx, tenantID, idea.SiteID, embedder, about, exclude, draftLinkPages)
+	inv, err := pages.read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pages of the site to link to: %w", err)
+	}
+	entries, u, err := d.links.closest(ctx, tenantID, idea.SiteID, embedder, about, inv, exclude, draftLinkPages)
 	usage.Add(u)
 	if err != nil {
 		return nil, fmt.Errorf("pages of the site to link to: %w", err)
@@ -232,6 +246,12 @@ func siteProfile(ctx context.Context, st profileStore, tenantID, siteID int64) (
 	if err != nil {
 		return ai.Profile{}, fmt.Errorf("content profile of site %d: %w", siteID, err)
 	}
+	return profileOf(docs)
+}
+
+// profileOf is the effective content profile of the documents of a site
+// and its tenant.
+func profileOf(docs store.ContentProfiles) (ai.Profile, error) {
 	p, err := ai.ProfileOf(docs.Site, docs.Tenant)
 	if err != nil {
 		return ai.Profile{}, errs.Permanent(err)

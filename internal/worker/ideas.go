@@ -58,7 +58,7 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 		return err
 	}
 	var usage ai.Usage
-	ideas, err := remembered(ctx, w.store, p, job.Attempts, stepAnswer, func() ([]ai.Idea, error) {
+	ideas, err := remembered(ctx, w.store, p, job.Checkpointed, stepAnswer, func() ([]ai.Idea, error) {
 		return askChat(ctx, &usage, func() ([]ai.Idea, ai.Usage, error) { return writer.Ideas(ctx, in) })
 	})
 	if err != nil {

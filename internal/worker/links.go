@@ -171,12 +171,41 @@ func (l *InternalLinks) Check(ctx context.Context, tenantID int64, site store.Si
 	if err != nil {
 		return "", nil, fmt.Errorf("link inventory of site %d: %w", site.ID, err)
 	}
+	checked, removed := checkLinks(inv, site.URL, body)
+	return checked, removed, nil
+}
+
+// checkLinks is links.Check against the inventory inv of the site at
+// siteURL.
+func checkLinks(inv []store.Link, siteURL, body string) (string, []links.Removed) {
 	urls := make([]string, len(inv))
 	for i, e := range inv {
 		urls[i] = e.URL
 	}
-	checked, removed := links.Check(body, urls, site.URL)
-	return checked, removed, nil
+	return links.Check(body, urls, siteURL)
+}
+
+// sitePages reads a site's link inventory once for a job that needs it
+// twice (a draft's link targets before its model call and its link check
+// after).
+type sitePages struct {
+	links            *InternalLinks
+	tenantID, siteID int64
+	inv              []store.Link
+	done             bool
+}
+
+// read returns the inventory, read on the first call (none without links).
+func (p *sitePages) read(ctx context.Context) ([]store.Link, error) {
+	if p.done || p.links == nil {
+		return p.inv, nil
+	}
+	inv, err := p.links.store.SiteLinks(ctx, p.tenantID, p.siteID)
+	if err != nil {
+		return nil, err
+	}
+	p.inv, p.done = inv, true
+	return inv, nil
 }
 
 // linkHook keeps a site's inventory current after a publish.

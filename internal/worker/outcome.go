@@ -81,8 +81,14 @@ func (r *recorder) handler(work workFunc, note failureNote) asynq.HandlerFunc {
 		// again while this process was paused is not written twice.
 		ctx = store.WithDelivery(ctx, store.JobDelivery{Worker: r.workerID, Number: p.Delivery})
 		workCtx, spending := withMeter(ctx, t.Type())
-		err := work(workCtx, p)
-		r.recordUsage(ctx, log, p, spending)
+		// A job that succeeds records what this attempt spent with its end,
+		// and learns whether its tenant has held jobs to release.
+		attempt := &store.Attempt{Number: attempts(ctx), Spending: spending.spending}
+		ctx = store.WithAttempt(ctx, attempt)
+		err := work(store.WithAttempt(workCtx, attempt), p)
+		if !attempt.UsageRecorded() {
+			r.recordUsage(ctx, log, p, spending)
+		}
 		if errors.Is(err, store.ErrDeliveryLost) {
 			log.Warn("delivery superseded: the job was delivered again after its worker was taken for lost; this attempt's work is dropped",
 				"delivery", p.Delivery)
