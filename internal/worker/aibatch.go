@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,6 +42,9 @@ import (
 //     and repair (ai.Writer.WithAnswer); a line that did not run (it
 //     failed, expired or was cancelled) sends its job back without an
 //     answer, to run the ordinary way.
+//  5. The files of an ended batch (input, output, error) are deleted at
+//     the provider, each recorded as it goes (cleanFiles); a failure is
+//     logged and tried again on a later pass, and never holds a job.
 //
 // Only draft jobs served by the worker's own text model (no provider of
 // the tenant's own, no catalogue route) are batched for now; other batched
@@ -69,6 +74,7 @@ type BatchAPI interface {
 	Retrieve(ctx context.Context, id string) (openai.Batch, error)
 	Cancel(ctx context.Context, id string) (openai.Batch, error)
 	Results(ctx context.Context, bt openai.Batch, customIDs []string) (map[string]openai.BatchResult, error)
+	DeleteFile(ctx context.Context, id string) error
 }
 
 // batchPassStore is what BatchPass reads and writes.
@@ -85,6 +91,11 @@ type batchPassStore interface {
 	AIBatchJobs(ctx context.Context, id string) ([]store.Job, error)
 	UnbatchJobs(ctx context.Context, id string, jobIDs []string, answered bool) ([]store.Job, error)
 	EndAIBatch(ctx context.Context, id, errMsg string) error
+	RecordAIBatchFiles(ctx context.Context, id, input, output, errorFile string) error
+	AIBatchesToClean(ctx context.Context, provider string, limit int) ([]store.AIBatch, error)
+	RecordAIBatchFileDeleted(ctx context.Context, id, fileID string) error
+	AIBatchFilesCleaned(ctx context.Context, id string) error
+	AIBatchFilesFailed(ctx context.Context, id, why string, base time.Duration, maxAttempts int) (bool, error)
 	FindModel(ctx context.Context, provider, model, kind string) (store.AIModel, error)
 }
 
@@ -96,7 +107,10 @@ type BatchPass struct {
 	drafter *Drafter
 	// maxLines bounds the jobs grouped per pass and per provider batch.
 	maxLines int
-	log      *slog.Logger
+	// fileRetryBase is the wait after a first failure to delete a batch's
+	// files; it doubles with each failure.
+	fileRetryBase time.Duration
+	log           *slog.Logger
 }
 
 // NewBatchPass returns the pass of the workers d builds, with api (nil
@@ -104,7 +118,7 @@ type BatchPass struct {
 // lines per provider batch.
 func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
 	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
-	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log,
+	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log, fileRetryBase: time.Minute,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
 			links: NewInternalLinks(d.Store, d.CallRetryBase)}}
 }
@@ -148,6 +162,7 @@ func (p *BatchPass) Once(ctx context.Context) error {
 			err = errors.Join(err, fmt.Errorf("provider batch %s: %w", b.ID, aerr))
 		}
 	}
+	p.cleanFiles(ctx)
 	return err
 }
 
@@ -327,6 +342,9 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 	if err != nil {
 		return err
 	}
+	if err := p.store.RecordAIBatchFiles(ctx, b.ID, bt.InputFileID, bt.OutputFileID, bt.ErrorFileID); err != nil {
+		return err
+	}
 	if err := p.priceFromCatalogue(ctx, b, results); err != nil {
 		return err
 	}
@@ -358,6 +376,75 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 		msg = fmt.Sprintf("the provider failed the batch: %v", bt.Errors)
 	}
 	return p.store.EndAIBatch(ctx, b.ID, msg)
+}
+
+// maxFileDeleteAttempts bounds the passes that try to delete the files of
+// one provider batch.
+const maxFileDeleteAttempts = 10
+
+// cleanFiles deletes at the provider the files of the ended provider
+// batches whose next attempt is due. A failure is logged and recorded (the
+// batch is tried again later, and given up after maxFileDeleteAttempts):
+// the files cost storage, not a job's completion.
+func (p *BatchPass) cleanFiles(ctx context.Context) {
+	if p.api == nil {
+		return
+	}
+	ended, err := p.store.AIBatchesToClean(ctx, p.api.Name(), 100)
+	if err != nil {
+		p.log.Warn("provider batch files: cannot list the batches to clean", "error", err)
+		return
+	}
+	for _, b := range ended {
+		derr := p.deleteFiles(ctx, b)
+		if derr == nil || ctx.Err() != nil {
+			continue
+		}
+		gaveUp, err := p.store.AIBatchFilesFailed(ctx, b.ID, derr.Error(), p.fileRetryBase, maxFileDeleteAttempts)
+		switch {
+		case err != nil:
+			p.log.Warn("provider batch files: cannot record a failed deletion", "batch", b.ID, "error", err)
+		case gaveUp:
+			p.log.Error("provider batch files: given up; delete them at the provider by hand", "batch", b.ID,
+				"files", b.Files(), "error", derr)
+		default:
+			p.log.Warn("provider batch files: deletion failed; tried again later", "batch", b.ID, "error", derr)
+		}
+	}
+}
+
+// deleteFiles deletes the files of ended provider batch b that are not
+// deleted yet, recording each, then records that none is left. A batch
+// whose output and error files were never recorded (it ended before they
+// were) is asked of the provider first.
+func (p *BatchPass) deleteFiles(ctx context.Context, b store.AIBatch) error {
+	files := b.Files()
+	if b.ProviderBatchID != nil && b.OutputFileID == nil && b.ErrorFileID == nil {
+		bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
+		var e *openai.Error
+		switch {
+		case errors.As(err, &e) && e.StatusCode == http.StatusNotFound:
+		case err != nil:
+			return err
+		case !bt.Ended():
+			return fmt.Errorf("the provider batch %s is %s, not ended", bt.ID, bt.Status)
+		default:
+			for _, id := range bt.Files() {
+				if !slices.Contains(files, id) && !slices.Contains(b.FilesDeleted, id) {
+					files = append(files, id)
+				}
+			}
+		}
+	}
+	for _, id := range files {
+		if err := p.api.DeleteFile(ctx, id); err != nil {
+			return fmt.Errorf("delete file %s: %w", id, err)
+		}
+		if err := p.store.RecordAIBatchFileDeleted(ctx, b.ID, id); err != nil {
+			return err
+		}
+	}
+	return p.store.AIBatchFilesCleaned(ctx, b.ID)
 }
 
 // priceFromCatalogue values the answered lines of batch b at the model

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
@@ -339,4 +340,93 @@ func TestBatchModeChargesLess(t *testing.T) {
 		t.Errorf("ordinary draft charged %d, batch-mode %d; want %d and less", plain.CreditsCharged, batched.CreditsCharged, cost)
 	}
 	apptest.CheckCredits(t, st, s.tenant, 1000-batched.CreditsCharged-plain.CreditsCharged)
+}
+
+// The files of an ended provider batch (input, output, error) are deleted
+// at the provider and recorded; a failed deletion does not hold the jobs,
+// is tried again on a later pass, and a batch cleaned is not tried again.
+func TestBatchFilesDeleted(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 2, "")
+	worker.SetFileRetryBase(s.pass, 0)
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	failing := s.jobIDs[1]
+	s.fake.SetBatchLine(func(id string) fakeopenai.Behavior {
+		if id == failing {
+			return fakeopenai.ServerError()
+		}
+		return nil
+	})
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].ProviderBatchID == nil {
+		t.Fatalf("open batches = %+v", open)
+	}
+	row := open[0].ID
+	s.fake.ProcessBatches()
+	in, out, errFile := s.fake.BatchFiles(*open[0].ProviderBatchID)
+	if in == "" || out == "" || errFile == "" {
+		t.Fatalf("batch files: %q %q %q", in, out, errFile)
+	}
+
+	// The first deletion fails: the jobs go on all the same.
+	s.fake.FailFileDeletes(1)
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	b, err := st.GetAIBatch(ctx, row)
+	apptest.Must(t, err, "provider batch")
+	if b.State != store.AIBatchEnded || b.FilesCleanedAt != nil || b.FileDeleteAttempts != 1 || b.FileDeleteError == nil ||
+		apptest.Deref(b.OutputFileID) != out || apptest.Deref(b.ErrorFileID) != errFile {
+		t.Errorf("after a failed deletion: %+v", b)
+	}
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+
+	apptest.Must(t, s.pass.Once(ctx), "pass 3")
+	want := []string{in, out, errFile}
+	if diff := cmp.Diff(want, s.fake.FilesDeleted()); diff != "" {
+		t.Errorf("files deleted (-want +got):\n%s", diff)
+	}
+	b, err = st.GetAIBatch(ctx, row)
+	apptest.Must(t, err, "provider batch")
+	if b.FilesCleanedAt == nil || b.FileDeleteError != nil || !cmp.Equal(b.FilesDeleted, want) {
+		t.Errorf("after the deletion: %+v", b)
+	}
+	sent := s.fake.FileDeleteRequests()
+	apptest.Must(t, s.pass.Once(ctx), "pass 4")
+	if got := s.fake.FileDeleteRequests(); got != sent {
+		t.Errorf("a pass after the files were deleted sent %d deletions", got-sent)
+	}
+}
+
+// Deleting the files of a provider batch is given up after a bounded
+// number of failed passes: later passes do not try again.
+func TestBatchFilesGivenUp(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 1, "")
+	worker.SetFileRetryBase(s.pass, 0)
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 {
+		t.Fatalf("open batches = %+v", open)
+	}
+	s.fake.ProcessBatches()
+	s.fake.FailFileDeletes(1000)
+	for range 12 {
+		apptest.Must(t, s.pass.Once(ctx), "pass")
+	}
+	if got := s.fake.FileDeleteRequests(); got != 10 {
+		t.Errorf("deletions tried %d times, want 10", got)
+	}
+	b, err := st.GetAIBatch(ctx, open[0].ID)
+	apptest.Must(t, err, "provider batch")
+	if b.FilesCleanedAt == nil || b.FileDeleteAttempts != 10 || b.FileDeleteError == nil || len(b.FilesDeleted) != 0 {
+		t.Errorf("given up: %+v", b)
+	}
 }

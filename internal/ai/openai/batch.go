@@ -273,6 +273,31 @@ func (b *Batcher) Cancel(ctx context.Context, id string) (Batch, error) {
 	return b.batchOf(resp.Batch), nil
 }
 
+// DeleteFile deletes a file of the Files API (a batch's input, output or
+// error file) once the batch's answers are read: the provider keeps files
+// until they are deleted. A file that is already gone (404) counts as
+// deleted, so a deletion may be repeated.
+func (b *Batcher) DeleteFile(ctx context.Context, id string) error {
+	err := b.c.do(ctx, "file delete", func(ctx context.Context) error { return b.c.api.DeleteFile(ctx, id) })
+	var e *Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// Files are the ids of a batch's files at the provider: its input, and
+// its output and error files once it has ended ("" for none).
+func (bt Batch) Files() []string {
+	var ids []string
+	for _, id := range []string{bt.InputFileID, bt.OutputFileID, bt.ErrorFileID} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Results reads the output and error files of an ended batch into one
 // result per custom id of customIDs: lines the files do not mention get
 // ErrLineNotRun, and lines of files not in customIDs are ignored.
