@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +149,59 @@ func TestBatchModeNeedsTheServersModel(t *testing.T) {
 		if got := apptest.Job(t, h.App.Store, tk.Tenant.ID, j.ID); got.State != store.JobQueued {
 			t.Errorf("job %s is %s, want queued (ordinary)", j.ID, got.State)
 		}
+	}
+}
+
+// TestBatchModeCatalogueModels: a tenant whose drafts an OpenAI model of
+// the catalogue writes (its own choice) gets batch mode, quoted at that
+// model's batch price times its credit multiplier; one whose drafts an
+// Anthropic model writes gets a 400 naming mode, the model and why.
+func TestBatchModeCatalogueModels(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	gpt, err := st.FindModel(ctx, "openai", "gpt-4o", store.ModelKindChat)
+	apptest.Must(t, err, "gpt-4o")
+	// Batch prices 1 + 4 over the standard 2.5 + 10: 0.4; times 3.
+	in, out, mult, on := 1.0, 4.0, 3.0, true
+	gpt, err = st.UpdateModel(ctx, gpt.ID, store.ModelFields{Enabled: &on, CreditMultiplier: &mult,
+		BatchPriceInputPerMTok: store.Null(&in), BatchPriceOutputPerMTok: store.Null(&out)})
+	apptest.Must(t, err, "price gpt-4o")
+	provider, model, kind, name := "anthropic", "claude-sonnet-4-5", store.ModelKindChat, "Claude Sonnet 4.5"
+	claude, err := st.CreateModel(ctx, store.ModelFields{Provider: &provider, Model: &model, Kind: &kind,
+		DisplayName: &name, Enabled: &on})
+	apptest.Must(t, err, "claude")
+
+	tk, _ := h.Tenant(t, "batchgpt", 100)
+	seed := apptest.SeedIdeas(t, st, tk.Tenant.ID, 2, "batchgpt")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"draft": gpt.ID}).must(t, 200, nil)
+	var acc jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[0].ID, seed.Ideas[1].ID}, "mode": "batch"}).must(t, 202, &acc)
+	cost := h.App.Config.Costs.Draft
+	want := int64(math.Ceil(float64(cost) * 0.4 * 3))
+	if want == cost*3 || want == (cost+1)/2 {
+		t.Fatalf("the test's prices do not tell the quotes apart: %d", want)
+	}
+	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*want {
+		t.Errorf("batch mode with gpt-4o: %+v, want 2 jobs quoted %d", acc, 2*want)
+	}
+	for _, j := range acc.Jobs {
+		if got := apptest.Job(t, st, tk.Tenant.ID, j.ID); got.State != store.JobBatched || got.CreditsQuoted != want {
+			t.Errorf("job %s: %s, quoted %d; want batched, %d", j.ID, got.State, got.CreditsQuoted, want)
+		}
+	}
+
+	other, _ := h.Tenant(t, "batchclaude", 100)
+	seed = apptest.SeedIdeas(t, st, other.Tenant.ID, 1, "batchclaude")
+	callJSON(t, h, other.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"draft": claude.ID}).must(t, 200, nil)
+	p := callJSON(t, h, other.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"}).problem(t, 400)
+	if got := fields(p); len(got) != 1 || got[0] != "mode" {
+		t.Errorf("problem fields %v, want [mode]", got)
+	}
+	if body := fmt.Sprint(p); !strings.Contains(body, "anthropic/claude-sonnet-4-5") || !strings.Contains(body, "Batch API") {
+		t.Errorf("problem %s: want the model and why", body)
 	}
 }

@@ -204,7 +204,7 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	mode, err := s.draftMode(c, req.Mode, len(req.IdeaIDs))
+	mode, err := s.workMode(c, req.Mode, len(req.IdeaIDs), ai.StageDraft)
 	if err != nil {
 		return err
 	}

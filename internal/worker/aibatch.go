@@ -46,9 +46,13 @@ import (
 //     the provider, each recorded as it goes (cleanFiles); a failure is
 //     logged and tried again on a later pass, and never holds a job.
 //
-// Only draft jobs served by the worker's own text model (no provider of
-// the tenant's own, no catalogue route) are batched for now; other batched
-// jobs go back to the ordinary queue at once.
+// A job is batched when its stage is served by the worker's own text
+// model, or by a chat model of the model catalogue on the Batch API's own
+// provider and account (an OpenAI model when the server's key is
+// OpenAI's, an Azure one when it is Azure's): the lines then name that
+// model, and the batch is priced at its catalogue batch prices. A tenant
+// with providers of its own, or a stage routed to another provider, runs
+// the ordinary way: the job goes back to the ordinary queue at once.
 
 // MetadataGroup is the batch metadata key that names a provider batch's
 // row (store.AIBatch.ID).
@@ -97,6 +101,7 @@ type batchPassStore interface {
 	AIBatchFilesCleaned(ctx context.Context, id string) error
 	AIBatchFilesFailed(ctx context.Context, id, why string, base time.Duration, maxAttempts int) (bool, error)
 	FindModel(ctx context.Context, provider, model, kind string) (store.AIModel, error)
+	RoutedModel(ctx context.Context, tenantID int64, stage string) (*store.AIModel, error)
 }
 
 // BatchPass moves batched jobs through a provider's Batch API.
@@ -227,19 +232,44 @@ func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, e
 	case job.Type != tasks.TypeDraft:
 		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
-	// Only the worker's own text model is the Batch API's: a stage that
-	// a tenant's own providers or the model catalogue's route serve runs
-	// the ordinary way.
-	if text, _, err := p.drafter.models.ownText(ctx, job.TenantID, ai.StageDraft); err != nil || text != nil {
-		return batchRequest{}, errors.New("the draft stage is not served by the worker's own model")
+	model, err := p.batchModel(ctx, job.TenantID, ai.StageDraft)
+	if err != nil {
+		return batchRequest{}, err
 	}
 	in, req, err := p.drafter.firstRequest(ctx, job)
 	if err != nil {
 		return batchRequest{}, err
 	}
-	br := batchRequest{Key: ai.RequestKey(req), Model: p.api.Model(req.Stage), Input: in, Request: req}
+	br := batchRequest{Key: ai.RequestKey(req), Model: model, Input: in, Request: req}
 	br.Request.Input = nil
 	return br, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
+}
+
+// batchModel returns the model of the Batch API that serves a tenant's
+// stage: the API's own for the stage, or the catalogue model the stage is
+// routed to when the API's provider serves it; an error says why the
+// stage cannot be batched.
+func (p *BatchPass) batchModel(ctx context.Context, tenantID int64, stage ai.Stage) (string, error) {
+	if t := p.drafter.models.tenants; t != nil {
+		_, own, err := t.ForTenant(ctx, tenantID)
+		if err != nil {
+			return "", err
+		}
+		if own {
+			return "", errors.New("the tenant's own providers serve it")
+		}
+	}
+	m, err := p.store.RoutedModel(ctx, tenantID, string(stage))
+	switch {
+	case err != nil:
+		return "", err
+	case m == nil:
+		return p.api.Model(stage), nil
+	case !m.Batchable() || m.Provider != catalogueProvider(p.api.Name()):
+		return "", fmt.Errorf("the catalogue routes the %s stage to %s, which this worker's Batch API (%s) does not serve",
+			stage, m.Name(), p.api.Name())
+	}
+	return m.Model, nil
 }
 
 // advance moves a provider batch on from its state.
@@ -314,7 +344,7 @@ func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload,
 			lost = append(lost, job.ID)
 			continue
 		}
-		lines = append(lines, openai.BatchLine{CustomID: job.ID, Request: br.Request})
+		lines = append(lines, openai.BatchLine{CustomID: job.ID, Request: br.Request, Model: b.Model})
 	}
 	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
 		return p.store.UnbatchJobs(ctx, b.ID, lost, false)

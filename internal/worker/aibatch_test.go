@@ -39,8 +39,10 @@ type batchSetup struct {
 const batchTestKey = "sk-test-batch-0123456789"
 
 // newBatchSetup: batchKey is the key of the Batch API's client ("" is the
-// text model's).
-func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
+// text model's). The catalogue's OpenAI models are served by the fake
+// too; before, if not nil, runs once the tenant exists, before its jobs
+// are quoted.
+func newBatchSetup(t *testing.T, n int, batchKey openai.Secret, before ...func(h *apptest.Harness, tenantID int64)) batchSetup {
 	t.Helper()
 	h := apptest.Start(t)
 	fake := fakeopenai.New(t)
@@ -57,15 +59,21 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 	apptest.Must(t, err, "batcher")
 	set := providers.Offline()
 	set.Text = text
+	routed := cfg
+	set.Credentials.OpenAI = &routed
 	w, err := ai.NewWriter(text)
 	apptest.Must(t, err, "writer")
 	client := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { _ = client.Close() })
 	crashing := &crashingAPI{Batcher: api}
 	pass := worker.NewBatchPass(worker.Deps{Store: h.App.Store, Jobs: jobs.New(h.App.Store, client, h.App.Log),
-		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log}, crashing, 100)
+		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log,
+		Router: providers.NewRouter(h.App.Store, set.Credentials, nil, h.App.Log)}, crashing, 100)
 
 	tk, _ := h.Tenant(t, "batch", 1000)
+	for _, f := range before {
+		f(h, tk.Tenant.ID)
+	}
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
 	// Quoted as the API quotes "mode": "batch".
 	quote, err := h.App.Store.BatchStageCredits(apptest.Context(t), tk.Tenant.ID, "draft", h.App.Config.Costs.Draft)
@@ -429,4 +437,57 @@ func TestBatchFilesGivenUp(t *testing.T) {
 	if b.FilesCleanedAt == nil || b.FileDeleteAttempts != 10 || b.FileDeleteError == nil || len(b.FilesDeleted) != 0 {
 		t.Errorf("given up: %+v", b)
 	}
+}
+
+// A draft stage the tenant routed to an OpenAI model of the catalogue is
+// batched: its lines name that model, the usage is valued at the model's
+// batch prices, and the job is charged the model's batch quote.
+func TestBatchRoutedCatalogueModel(t *testing.T) {
+	t.Parallel()
+	var gpt store.AIModel
+	s := newBatchSetup(t, 2, "", func(h *apptest.Harness, tenantID int64) {
+		gpt = chooseBatchModel(t, h, tenantID, "draft")
+	})
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].Model != "gpt-4o" {
+		t.Fatalf("open batches = %+v, want one of gpt-4o", open)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	s.h.StartWorker(t, s.set)
+	want := gpt.BatchCredits(s.h.App.Config.Costs.Draft)
+	for _, id := range s.jobIDs {
+		j := apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+		cost := gpt.CostUSD(store.ModelUsage{InputTokens: int64(j.TokensIn), OutputTokens: int64(j.TokensOut), Batch: true})
+		if j.CreditsCharged != want || apptest.Deref(j.Model) != "gpt-4o" || j.CostUSD <= 0 || math.Abs(j.CostUSD-cost) > 1e-9 {
+			t.Errorf("job %s: charged %d, model %s, cost %v; want %d, gpt-4o, %v", id, j.CreditsCharged,
+				apptest.Deref(j.Model), j.CostUSD, want, cost)
+		}
+	}
+	for _, r := range s.fake.Requests() {
+		if r.Endpoint == fakeopenai.EndpointChat && (r.Batch == "" || r.Model != "gpt-4o") {
+			t.Errorf("chat request %s in batch %q, want gpt-4o in a batch", r.Model, r.Batch)
+		}
+	}
+}
+
+// chooseBatchModel enables gpt-4o in the catalogue with batch prices of
+// its own (1 + 4 over 2.5 + 10) and a credit multiplier of 3, and makes it
+// tenantID's choice for stage.
+func chooseBatchModel(t *testing.T, h *apptest.Harness, tenantID int64, stage string) store.AIModel {
+	t.Helper()
+	ctx := apptest.Context(t)
+	gpt, err := h.App.Store.FindModel(ctx, "openai", "gpt-4o", store.ModelKindChat)
+	apptest.Must(t, err, "gpt-4o")
+	in, out, mult, on := 1.0, 4.0, 3.0, true
+	gpt, err = h.App.Store.UpdateModel(ctx, gpt.ID, store.ModelFields{Enabled: &on, CreditMultiplier: &mult,
+		BatchPriceInputPerMTok: store.Null(&in), BatchPriceOutputPerMTok: store.Null(&out)})
+	apptest.Must(t, err, "price gpt-4o")
+	_, err = h.App.Store.SetTenantChoices(ctx, tenantID, []store.TenantChoice{{Stage: stage, ModelID: gpt.ID}})
+	apptest.Must(t, err, "choose gpt-4o")
+	return gpt
 }

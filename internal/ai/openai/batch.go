@@ -80,6 +80,10 @@ func (b *Batcher) Model(stage ai.Stage) string { return b.c.cfg.ModelFor(stage) 
 type BatchLine struct {
 	CustomID string
 	Request  ai.JSONRequest
+	// Model, if not empty, is the model that answers the line in place of
+	// the one the configuration names for the request's stage: a model of
+	// the same account that the model catalogue routes the stage to.
+	Model string
 }
 
 // Upload is an uploaded input file, ready to become a batch.
@@ -142,7 +146,11 @@ func (b *Batcher) Upload(ctx context.Context, name string, lines []BatchLine) (U
 	model := ""
 	seen := make(map[string]bool, len(lines))
 	for _, l := range lines {
-		creq, err := b.c.chatRequest(l.Request)
+		m := l.Model
+		if m == "" {
+			m = b.c.cfg.ModelFor(l.Request.Stage)
+		}
+		creq, err := b.c.chatRequestOf(m, l.Request)
 		if err != nil {
 			return Upload{}, fmt.Errorf("openai: batch line %s: %w", l.CustomID, err)
 		}
