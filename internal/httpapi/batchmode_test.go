@@ -205,3 +205,49 @@ func TestBatchModeCatalogueModels(t *testing.T) {
 		t.Errorf("problem %s: want the model and why", body)
 	}
 }
+
+// TestIdeasBatchMode: "mode": "batch" makes ideas jobs that wait batched,
+// quoted at half the ideas' cost (no catalogue route); the tenant's
+// default counts the clusters of a request; an unknown mode is refused.
+func TestIdeasBatchMode(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "ideasbatch", 100)
+	cluster := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 0, "ideasbatch").Cluster.ID
+	body := func(mode string) map[string]any {
+		b := map[string]any{"cluster_ids": []int64{cluster}, "count": 3}
+		if mode != "" {
+			b["mode"] = mode
+		}
+		return b
+	}
+	p := callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("later")).problem(t, 400)
+	if got := fields(p); len(got) != 1 || got[0] != "mode" {
+		t.Errorf("problem fields %v, want [mode]", got)
+	}
+	half := (3*h.App.Config.Costs.Idea + 1) / 2
+	check := func(name string, acc jobsAnswer, state string, quote int64) {
+		t.Helper()
+		if len(acc.Jobs) != 1 || acc.CreditsQuoted != quote {
+			t.Fatalf("%s: %+v, want one job quoted %d", name, acc, quote)
+		}
+		if j := apptest.Job(t, h.App.Store, tk.Tenant.ID, acc.Jobs[0].ID); j.State != state {
+			t.Errorf("%s: job is %s, want %s", name, j.State, state)
+		}
+		_, err := h.App.Store.CancelJob(t.Context(), tk.Tenant.ID, acc.Jobs[0].ID)
+		apptest.Must(t, err, "cancel")
+	}
+	var acc jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("batch")).must(t, 202, &acc)
+	check("mode batch", acc, store.JobBatched, half)
+
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 1}).must(t, 200, nil)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("")).must(t, 202, &acc)
+	check("the default for one cluster", acc, store.JobBatched, half)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("ordinary")).must(t, 202, &acc)
+	check("mode ordinary", acc, store.JobQueued, 3*h.App.Config.Costs.Idea)
+
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 2}).must(t, 200, nil)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("")).must(t, 202, &acc)
+	check("the default for more clusters", acc, store.JobQueued, 3*h.App.Config.Costs.Idea)
+}

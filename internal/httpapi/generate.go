@@ -145,6 +145,9 @@ func (s *Server) startSiteClustering(c echo.Context, kind string,
 type generateIdeasRequest struct {
 	ClusterIDs []int64 `json:"cluster_ids"`
 	Count      *int    `json:"count"`
+	// Mode is as a drafts request's (generateDraftsRequest), the tenant's
+	// default counting the clusters.
+	Mode string `json:"mode"`
 }
 
 // maxIdeasPerCluster bounds the ideas one job writes.
@@ -164,16 +167,25 @@ func (s *Server) generateIdeas(c echo.Context) error {
 	if count < 1 || count > maxIdeasPerCluster {
 		v.Add("count", "must be from 1 to %d ideas per cluster", maxIdeasPerCluster)
 	}
+	checkMode(v, req.Mode)
 	if err := v.OrNil(); err != nil {
 		return err
 	}
+	mode, err := s.workMode(c, req.Mode, len(req.ClusterIDs), ai.StageIdeas)
+	if err != nil {
+		return err
+	}
+	credits := s.store.StageCredits
+	if mode == modeBatch {
+		credits = s.store.BatchStageCredits
+	}
 	params, _ := json.Marshal(tasks.IdeasParams{Count: count})
-	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageIdeas), int64(count)*s.cfg.Costs.Idea)
+	quote, err := credits(c.Request().Context(), principal(c).TenantID, string(ai.StageIdeas), int64(count)*s.cfg.Costs.Idea)
 	if err != nil {
 		return err
 	}
 	return startPerSubject(s, c, req.ClusterIDs, perSubject[store.Cluster]{
-		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: quote,
+		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: quote, batched: mode == modeBatch,
 		load: s.store.ClustersByIDs, ref: func(cl store.Cluster) (int64, int64) { return cl.ID, cl.SiteID }})
 }
 
@@ -191,6 +203,13 @@ const (
 	modeBatch    = "batch"
 )
 
+// checkMode checks a request's mode: "", "ordinary" or "batch".
+func checkMode(v *errs.ValidationError, mode string) {
+	if mode != "" && mode != modeOrdinary && mode != modeBatch {
+		v.Add("mode", "must be %q or %q", modeOrdinary, modeBatch)
+	}
+}
+
 func (s *Server) generateDrafts(c echo.Context) error {
 	var req generateDraftsRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -198,9 +217,7 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	}
 	v := &errs.ValidationError{}
 	s.checkIDs(v, "idea_ids", req.IdeaIDs)
-	if req.Mode != "" && req.Mode != modeOrdinary && req.Mode != modeBatch {
-		v.Add("mode", "must be %q or %q", modeOrdinary, modeBatch)
-	}
+	checkMode(v, req.Mode)
 	if err := v.OrNil(); err != nil {
 		return err
 	}

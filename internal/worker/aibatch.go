@@ -110,6 +110,7 @@ type BatchPass struct {
 	api     BatchAPI // nil: no Batch API; batched jobs run the ordinary way
 	jobs    submitter
 	drafter *Drafter
+	ideas   *IdeaWriter
 	// maxLines bounds the jobs grouped per pass and per provider batch.
 	maxLines int
 	// fileRetryBase is the wait after a first failure to delete a batch's
@@ -125,14 +126,17 @@ func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
 	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
 	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log, fileRetryBase: time.Minute,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
-			links: NewInternalLinks(d.Store, d.CallRetryBase)}}
+			links: NewInternalLinks(d.Store, d.CallRetryBase)},
+		ideas: &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}}}
 }
 
-// batchRequest is a batched job's captured request, checkpointed.
+// batchRequest is a batched job's captured request, checkpointed, with
+// the input it was written from: a draft's, or an ideas job's.
 type batchRequest struct {
 	Key     string         `json:"key"`
 	Model   string         `json:"model"`
-	Input   ai.DraftInput  `json:"input"`
+	Input   ai.DraftInput  `json:"input,omitzero"`
+	Ideas   *ai.IdeasInput `json:"ideas,omitempty"`
 	Request ai.JSONRequest `json:"request"`
 }
 
@@ -226,21 +230,32 @@ func (p *BatchPass) group(ctx context.Context) error {
 
 // capture checkpoints the request of a batched job's first model call.
 func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, error) {
+	stage := map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas}[job.Type]
 	switch {
 	case p.api == nil:
 		return batchRequest{}, errors.New("no Batch API is configured")
-	case job.Type != tasks.TypeDraft:
+	case stage == "":
 		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
-	model, err := p.batchModel(ctx, job.TenantID, ai.StageDraft)
+	model, err := p.batchModel(ctx, job.TenantID, stage)
 	if err != nil {
 		return batchRequest{}, err
 	}
-	in, req, err := p.drafter.firstRequest(ctx, job)
-	if err != nil {
-		return batchRequest{}, err
+	var br batchRequest
+	if stage == ai.StageIdeas {
+		in, req, err := p.ideas.firstRequest(ctx, job)
+		if err != nil {
+			return batchRequest{}, err
+		}
+		br = batchRequest{Ideas: &in, Request: req}
+	} else {
+		in, req, err := p.drafter.firstRequest(ctx, job)
+		if err != nil {
+			return batchRequest{}, err
+		}
+		br = batchRequest{Input: in, Request: req}
 	}
-	br := batchRequest{Key: ai.RequestKey(req), Model: model, Input: in, Request: req}
+	br.Key, br.Model = ai.RequestKey(br.Request), model
 	br.Request.Input = nil
 	return br, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
 }

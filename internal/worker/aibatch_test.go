@@ -34,6 +34,7 @@ type batchSetup struct {
 	bulkID string
 	jobIDs []string
 	set    providers.Set
+	seed   apptest.Seeded
 }
 
 const batchTestKey = "sk-test-batch-0123456789"
@@ -75,6 +76,10 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret, before ...func(h
 		f(h, tk.Tenant.ID)
 	}
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
+	s := batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, set: set, seed: seed}
+	if n == 0 {
+		return s
+	}
 	// Quoted as the API quotes "mode": "batch".
 	quote, err := h.App.Store.BatchStageCredits(apptest.Context(t), tk.Tenant.ID, "draft", h.App.Config.Costs.Draft)
 	apptest.Must(t, err, "batch quote")
@@ -91,7 +96,8 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret, before ...func(h
 	if len(made.Deliver) != 0 {
 		t.Fatalf("batched jobs delivered: %d", len(made.Deliver))
 	}
-	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, bulkID: bulkID, jobIDs: ids, set: set}
+	s.bulkID, s.jobIDs = bulkID, ids
+	return s
 }
 
 // chatRequests counts the requests the fake answered outside batches.
@@ -490,4 +496,51 @@ func chooseBatchModel(t *testing.T, h *apptest.Harness, tenantID int64, stage st
 	_, err = h.App.Store.SetTenantChoices(ctx, tenantID, []store.TenantChoice{{Stage: stage, ModelID: gpt.ID}})
 	apptest.Must(t, err, "choose gpt-4o")
 	return gpt
+}
+
+// An ideas job in batch mode is answered by a provider batch line and
+// completed by the ordinary ideas worker through its validation: its
+// ideas are saved, with no ordinary chat request, and it is charged its
+// batch quote.
+func TestIdeasThroughBatchAPI(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 0, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	const count = 3
+	quote, err := st.BatchStageCredits(ctx, s.tenant, "ideas", count*s.h.App.Config.Costs.Idea)
+	apptest.Must(t, err, "batch quote")
+	if quote >= count*s.h.App.Config.Costs.Idea {
+		t.Fatalf("batch quote %d is not below the ordinary %d", quote, count*s.h.App.Config.Costs.Idea)
+	}
+	id := uuid.NewString()
+	_, err = st.CreateJobs(ctx, s.tenant, "", []store.NewJob{{ID: id, Type: tasks.TypeIdeas, Queue: jobs.QueueBulk,
+		SiteID: s.seed.Site.ID, SubjectID: s.seed.Cluster.ID, Params: []byte(`{"count":3}`), Quote: quote, Batched: true}})
+	apptest.Must(t, err, "create the batched ideas job")
+
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	if j := apptest.Job(t, st, s.tenant, id); j.State != store.JobBatched || j.Phase != "batch_waiting" {
+		t.Fatalf("ideas job while the batch runs: %s/%s", j.State, j.Phase)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	s.h.StartWorker(t, s.set)
+	j := apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	if j.CreditsCharged != quote {
+		t.Errorf("charged %d, want the batch quote %d", j.CreditsCharged, quote)
+	}
+	ideas, err := st.ListIdeas(ctx, s.tenant, store.IdeaFilter{SiteID: s.seed.Site.ID}, store.Page{Limit: 100})
+	apptest.Must(t, err, "list ideas")
+	if len(ideas) != count {
+		t.Errorf("%d ideas saved, want %d", len(ideas), count)
+	}
+	ordinary, inBatch := chatRequests(s.fake)
+	if inBatch != 1 || ordinary != 0 {
+		t.Errorf("chat requests: %d in the batch, %d ordinary; want 1 and 0", inBatch, ordinary)
+	}
+	for _, r := range s.fake.Requests() {
+		if r.Batch != "" && r.CustomID != id {
+			t.Errorf("a batch line of %q, want the ideas job's", r.CustomID)
+		}
+	}
 }
