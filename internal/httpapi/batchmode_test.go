@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/kwimport"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestDraftsBatchMode: "mode": "batch" makes draft jobs that wait in the
@@ -250,4 +252,64 @@ func TestIdeasBatchMode(t *testing.T) {
 	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 2}).must(t, 200, nil)
 	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("")).must(t, 202, &acc)
 	check("the default for more clusters", acc, store.JobQueued, 3*h.App.Config.Costs.Idea)
+}
+
+// TestCatalogueMultiplierClusteringAndImages: the credit multiplier of the
+// catalogue model a tenant chose for cluster naming and for images is in
+// the quotes of its clusterings and image jobs, and in what they charge.
+func TestCatalogueMultiplierClusteringAndImages(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	multiply := func(model, kind string, mult float64) store.AIModel {
+		m, err := st.FindModel(ctx, "offline", model, kind)
+		apptest.Must(t, err, model)
+		m, err = st.UpdateModel(ctx, m.ID, store.ModelFields{CreditMultiplier: &mult})
+		apptest.Must(t, err, "multiplier of "+model)
+		return m
+	}
+	writer := multiply("offline-writer-v1", store.ModelKindChat, 1.5)
+	image := multiply("offline-image-v1", store.ModelKindImage, 2)
+	tk, _ := h.Tenant(t, "multiplier", 1000)
+	seed := apptest.SeedIdeas(t, st, tk.Tenant.ID, 1, "multiplier")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models",
+		map[string]any{"cluster_name": writer.ID, "images": image.ID}).must(t, 200, nil)
+
+	parsed, err := kwimport.ParseCSV(strings.NewReader("phrase,volume\nmilk frother,500\nbest milk frother,300\nelectric milk frother,200\n"), 100)
+	apptest.Must(t, err, "parse keywords")
+	_, err = st.ImportKeywords(ctx, tk.Tenant.ID, seed.Site.ID, parsed.Rows)
+	apptest.Must(t, err, "import keywords")
+	var clustering jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", fmt.Sprintf("/v1/sites/%d/clustering", seed.Site.ID), nil).must(t, 202, &clustering)
+	base := tasks.ClusterCost(3, h.App.Config.Costs.KeywordsPerCredit)
+	if want := writer.Credits(base); want == base || clustering.CreditsQuoted != want {
+		t.Errorf("clustering quoted %d, want %d (%d x 1.5, rounded up)", clustering.CreditsQuoted, want, base)
+	}
+
+	draftJob := apptest.FreeJob(t, st, tk.Tenant.ID, tasks.TypeDraft, seed.Site.ID, seed.Ideas[0].ID)
+	idea, err := st.GetIdea(ctx, tk.Tenant.ID, seed.Ideas[0].ID)
+	apptest.Must(t, err, "idea")
+	apptest.Must(t, st.SaveDraft(ctx, store.Outcome{TenantID: tk.Tenant.ID, JobID: draftJob}, idea, store.Draft{
+		Title: idea.Title, Slug: "multiplier", BodyHTML: "<h2>One</h2><p>Two words</p>", WordCount: 2}), "save draft")
+	drafts, err := st.ListDrafts(ctx, tk.Tenant.ID, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "drafts")
+	var images jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/images/generate", map[string]any{"draft_ids": []int64{drafts[0].ID}}).must(t, 202, &images)
+	perImage := image.Credits(h.App.Config.Costs.Image)
+	count := int64(1 + seed.Site.InlineImages)
+	if images.CreditsQuoted != count*perImage {
+		t.Errorf("images quoted %d, want %d images at %d", images.CreditsQuoted, count, perImage)
+	}
+
+	h.StartWorker(t)
+	if j := apptest.WaitJobState(t, st, tk.Tenant.ID, clustering.Jobs[0].ID, store.JobSucceeded); j.CreditsCharged != clustering.CreditsQuoted {
+		t.Errorf("clustering charged %d, want %d: %s", j.CreditsCharged, clustering.CreditsQuoted, j.Result)
+	}
+	j := apptest.WaitJobState(t, st, tk.Tenant.ID, images.Jobs[0].ID, store.JobSucceeded)
+	made, err := st.ListImages(ctx, tk.Tenant.ID, drafts[0].ID)
+	apptest.Must(t, err, "images")
+	if want := int64(len(made)) * perImage; len(made) == 0 || j.CreditsCharged != want {
+		t.Errorf("images: %d made, charged %d; want %d", len(made), j.CreditsCharged, want)
+	}
 }

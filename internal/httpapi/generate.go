@@ -98,7 +98,7 @@ func (s *Server) makeJobs(c echo.Context, js []store.NewJob) (jobsAccepted, erro
 }
 
 func (s *Server) startClustering(c echo.Context) error {
-	return s.startSiteClustering(c, "cluster", s.store.CountUnclustered, nil,
+	return s.startSiteClustering(c, "cluster", s.store.CountUnclustered, tasks.ClusterParams{},
 		"site %d has no unclustered keywords; import keywords first")
 }
 
@@ -109,16 +109,18 @@ func (s *Server) startClustering(c echo.Context) error {
 // shares the clustering's one-job-per-site rule: a clustering queued or
 // running makes it a conflict.
 func (s *Server) startReclustering(c echo.Context) error {
-	params, _ := json.Marshal(tasks.ClusterParams{Recluster: true})
-	return s.startSiteClustering(c, "recluster", s.store.CountReclusterable, params,
+	return s.startSiteClustering(c, "recluster", s.store.CountReclusterable, tasks.ClusterParams{Recluster: true},
 		"site %d has nothing to re-cluster: no unclustered keywords, and every cluster is locked, edited or has ideas")
 }
 
 // startSiteClustering queues a clustering job of the site named by the
 // path, quoted on the keywords count says it takes (at most a job's
-// worth); with none it answers 409 with nothing (which names the site).
+// worth), times the credit multiplier of the catalogue model that names
+// the clusters (which the job keeps in its parameters, to charge the
+// keywords it clusters alike); with none it answers 409 with nothing
+// (which names the site).
 func (s *Server) startSiteClustering(c echo.Context, kind string,
-	count func(ctx context.Context, tenantID, siteID int64) (int64, error), params json.RawMessage, nothing string) error {
+	count func(ctx context.Context, tenantID, siteID int64) (int64, error), params tasks.ClusterParams, nothing string) error {
 	siteID, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -138,8 +140,19 @@ func (s *Server) startSiteClustering(c echo.Context, kind string,
 		return errs.Public(errs.ErrConflict, nothing, siteID)
 	}
 	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
+	m, err := s.store.RoutedModel(ctx, tenant, string(ai.StageClusterName))
+	if err != nil {
+		return err
+	}
+	if m != nil && m.CreditMultiplier > 0 && m.CreditMultiplier != 1 {
+		params.CreditMultiplier, quote = m.CreditMultiplier, m.Credits(quote)
+	}
+	var raw json.RawMessage
+	if params != (tasks.ClusterParams{}) {
+		raw, _ = json.Marshal(params)
+	}
 	return s.createJobs(c, []store.NewJob{{ID: newID(c, kind, siteID), Type: tasks.TypeCluster,
-		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: params, Quote: quote}})
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: raw, Quote: quote}})
 }
 
 type generateIdeasRequest struct {
@@ -244,7 +257,9 @@ type generateImagesRequest struct {
 
 // generateImages makes the images of each draft, its featured image and
 // the in-article images its site asks for: one job per draft, quoted one
-// image cost per image. A draft whose images failed gets them made again,
+// image cost per image, times the credit multiplier of the catalogue's
+// image model (kept in the job's parameters, which the images made are
+// charged by). A draft whose images failed gets them made again,
 // at once: automation's limit and back-off do not apply to a request.
 func (s *Server) generateImages(c echo.Context) error {
 	var req generateImagesRequest
@@ -253,6 +268,14 @@ func (s *Server) generateImages(c echo.Context) error {
 	}
 	if err := s.idsProblem("draft_ids", req.DraftIDs); err != nil {
 		return err
+	}
+	perImage, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, "images", s.cfg.Costs.Image)
+	if err != nil {
+		return err
+	}
+	var params json.RawMessage
+	if perImage != s.cfg.Costs.Image {
+		params, _ = json.Marshal(tasks.ImageParams{CreditsPerImage: perImage})
 	}
 	var sites map[int64]store.Site
 	load := func(ctx context.Context, tenantID int64, ids []int64) ([]store.Draft, error) {
@@ -264,8 +287,8 @@ func (s *Server) generateImages(c echo.Context) error {
 		return drafts, err
 	}
 	return startPerSubject(s, c, req.DraftIDs, perSubject[store.Draft]{
-		what: "draft", kind: "image", typ: tasks.TypeImage,
-		quoteOf: func(d store.Draft) int64 { return int64(1+sites[d.SiteID].InlineImages) * s.cfg.Costs.Image },
+		what: "draft", kind: "image", typ: tasks.TypeImage, params: params,
+		quoteOf: func(d store.Draft) int64 { return int64(1+sites[d.SiteID].InlineImages) * perImage },
 		load:    load, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
 }
 
