@@ -544,3 +544,24 @@ func TestIdeasThroughBatchAPI(t *testing.T) {
 		}
 	}
 }
+
+// A batched draft whose stage the catalogue routes to a model of another
+// provider than the Batch API's (here the offline writer, as Anthropic's
+// would be) is not batched: it goes back to the ordinary queue at once.
+func TestBatchRoutedElsewhereRunsOrdinary(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 1, "", func(h *apptest.Harness, tenantID int64) {
+		m, err := h.App.Store.FindModel(apptest.Context(t), "offline", "offline-writer-v1", store.ModelKindChat)
+		apptest.Must(t, err, "offline writer")
+		_, err = h.App.Store.SetTenantChoices(apptest.Context(t), tenantID, []store.TenantChoice{{Stage: "draft", ModelID: m.ID}})
+		apptest.Must(t, err, "choose the offline writer")
+	})
+	ctx := apptest.Context(t)
+	apptest.Must(t, s.pass.Once(ctx), "pass")
+	if j := apptest.Job(t, s.h.App.Store, s.tenant, s.jobIDs[0]); j.State != store.JobQueued {
+		t.Errorf("job is %s, want queued (the ordinary way)", j.State)
+	}
+	if n := s.fake.BatchesCreated(); n != 0 {
+		t.Errorf("%d provider batches created, want none", n)
+	}
+}
