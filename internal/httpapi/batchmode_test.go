@@ -313,3 +313,24 @@ func TestCatalogueMultiplierClusteringAndImages(t *testing.T) {
 		t.Errorf("images: %d made, charged %d; want %d", len(made), j.CreditsCharged, want)
 	}
 }
+
+// TestBatchModeOwnKey: a tenant whose work its own OpenAI key serves
+// cannot ask for batch mode (the Batch API runs under the server's key):
+// drafts and ideas get a 400 naming mode and why.
+func TestBatchModeOwnKey(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "batchownkey", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 1, "batchownkey")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/ai-settings/openai",
+		map[string]string{"api_key": "sk-own-0123456789abcdef", "base_url": "https://llm.example.com/v1"}).must(t, 200, nil)
+	for path, body := range map[string]map[string]any{
+		"/v1/drafts/generate": {"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"},
+		"/v1/ideas/generate":  {"cluster_ids": []int64{seed.Cluster.ID}, "mode": "batch"},
+	} {
+		p := callJSON(t, h, tk.OwnerKey, "POST", path, body).problem(t, 400)
+		if got := fields(p); len(got) != 1 || got[0] != "mode" || !strings.Contains(fmt.Sprint(p), "own OpenAI key") {
+			t.Errorf("%s in batch mode with the tenant's own key: %+v, want a 400 naming mode and the key", path, p)
+		}
+	}
+}
