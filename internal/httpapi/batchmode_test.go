@@ -1,12 +1,16 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/presswork/presswork/internal/app/apptest"
+	"github.com/presswork/presswork/internal/kwimport"
 	"github.com/presswork/presswork/internal/store"
+	"github.com/presswork/presswork/internal/tasks"
 )
 
 // TestDraftsBatchMode: "mode": "batch" makes draft jobs that wait in the
@@ -146,6 +150,187 @@ func TestBatchModeNeedsTheServersModel(t *testing.T) {
 	for _, j := range acc.Jobs {
 		if got := apptest.Job(t, h.App.Store, tk.Tenant.ID, j.ID); got.State != store.JobQueued {
 			t.Errorf("job %s is %s, want queued (ordinary)", j.ID, got.State)
+		}
+	}
+}
+
+// TestBatchModeCatalogueModels: a tenant whose drafts an OpenAI model of
+// the catalogue writes (its own choice) gets batch mode, quoted at that
+// model's batch price times its credit multiplier; one whose drafts an
+// Anthropic model writes gets a 400 naming mode, the model and why.
+func TestBatchModeCatalogueModels(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	gpt, err := st.FindModel(ctx, "openai", "gpt-4o", store.ModelKindChat)
+	apptest.Must(t, err, "gpt-4o")
+	// Batch prices 1 + 4 over the standard 2.5 + 10: 0.4; times 3.
+	in, out, mult, on := 1.0, 4.0, 3.0, true
+	gpt, err = st.UpdateModel(ctx, gpt.ID, store.ModelFields{Enabled: &on, CreditMultiplier: &mult,
+		BatchPriceInputPerMTok: store.Null(&in), BatchPriceOutputPerMTok: store.Null(&out)})
+	apptest.Must(t, err, "price gpt-4o")
+	provider, model, kind, name := "anthropic", "claude-sonnet-4-5", store.ModelKindChat, "Claude Sonnet 4.5"
+	claude, err := st.CreateModel(ctx, store.ModelFields{Provider: &provider, Model: &model, Kind: &kind,
+		DisplayName: &name, Enabled: &on})
+	apptest.Must(t, err, "claude")
+
+	tk, _ := h.Tenant(t, "batchgpt", 100)
+	seed := apptest.SeedIdeas(t, st, tk.Tenant.ID, 2, "batchgpt")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"draft": gpt.ID}).must(t, 200, nil)
+	var acc jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[0].ID, seed.Ideas[1].ID}, "mode": "batch"}).must(t, 202, &acc)
+	cost := h.App.Config.Costs.Draft
+	want := int64(math.Ceil(float64(cost) * 0.4 * 3))
+	if want == cost*3 || want == (cost+1)/2 {
+		t.Fatalf("the test's prices do not tell the quotes apart: %d", want)
+	}
+	if len(acc.Jobs) != 2 || acc.CreditsQuoted != 2*want {
+		t.Errorf("batch mode with gpt-4o: %+v, want 2 jobs quoted %d", acc, 2*want)
+	}
+	for _, j := range acc.Jobs {
+		if got := apptest.Job(t, st, tk.Tenant.ID, j.ID); got.State != store.JobBatched || got.CreditsQuoted != want {
+			t.Errorf("job %s: %s, quoted %d; want batched, %d", j.ID, got.State, got.CreditsQuoted, want)
+		}
+	}
+
+	other, _ := h.Tenant(t, "batchclaude", 100)
+	seed = apptest.SeedIdeas(t, st, other.Tenant.ID, 1, "batchclaude")
+	callJSON(t, h, other.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"draft": claude.ID}).must(t, 200, nil)
+	p := callJSON(t, h, other.OwnerKey, "POST", "/v1/drafts/generate",
+		map[string]any{"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"}).problem(t, 400)
+	if got := fields(p); len(got) != 1 || got[0] != "mode" {
+		t.Errorf("problem fields %v, want [mode]", got)
+	}
+	if body := fmt.Sprint(p); !strings.Contains(body, "anthropic/claude-sonnet-4-5") || !strings.Contains(body, "Batch API") {
+		t.Errorf("problem %s: want the model and why", body)
+	}
+}
+
+// TestIdeasBatchMode: "mode": "batch" makes ideas jobs that wait batched,
+// quoted at half the ideas' cost (no catalogue route); the tenant's
+// default counts the clusters of a request; an unknown mode is refused.
+func TestIdeasBatchMode(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "ideasbatch", 100)
+	cluster := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 0, "ideasbatch").Cluster.ID
+	body := func(mode string) map[string]any {
+		b := map[string]any{"cluster_ids": []int64{cluster}, "count": 3}
+		if mode != "" {
+			b["mode"] = mode
+		}
+		return b
+	}
+	p := callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("later")).problem(t, 400)
+	if got := fields(p); len(got) != 1 || got[0] != "mode" {
+		t.Errorf("problem fields %v, want [mode]", got)
+	}
+	half := (3*h.App.Config.Costs.Idea + 1) / 2
+	check := func(name string, acc jobsAnswer, state string, quote int64) {
+		t.Helper()
+		if len(acc.Jobs) != 1 || acc.CreditsQuoted != quote {
+			t.Fatalf("%s: %+v, want one job quoted %d", name, acc, quote)
+		}
+		if j := apptest.Job(t, h.App.Store, tk.Tenant.ID, acc.Jobs[0].ID); j.State != state {
+			t.Errorf("%s: job is %s, want %s", name, j.State, state)
+		}
+		_, err := h.App.Store.CancelJob(t.Context(), tk.Tenant.ID, acc.Jobs[0].ID)
+		apptest.Must(t, err, "cancel")
+	}
+	var acc jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("batch")).must(t, 202, &acc)
+	check("mode batch", acc, store.JobBatched, half)
+
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 1}).must(t, 200, nil)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("")).must(t, 202, &acc)
+	check("the default for one cluster", acc, store.JobBatched, half)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("ordinary")).must(t, 202, &acc)
+	check("mode ordinary", acc, store.JobQueued, 3*h.App.Config.Costs.Idea)
+
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 2}).must(t, 200, nil)
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/ideas/generate", body("")).must(t, 202, &acc)
+	check("the default for more clusters", acc, store.JobQueued, 3*h.App.Config.Costs.Idea)
+}
+
+// TestCatalogueMultiplierClusteringAndImages: the credit multiplier of the
+// catalogue model a tenant chose for cluster naming and for images is in
+// the quotes of its clusterings and image jobs, and in what they charge.
+func TestCatalogueMultiplierClusteringAndImages(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	multiply := func(model, kind string, mult float64) store.AIModel {
+		m, err := st.FindModel(ctx, "offline", model, kind)
+		apptest.Must(t, err, model)
+		m, err = st.UpdateModel(ctx, m.ID, store.ModelFields{CreditMultiplier: &mult})
+		apptest.Must(t, err, "multiplier of "+model)
+		return m
+	}
+	writer := multiply("offline-writer-v1", store.ModelKindChat, 1.5)
+	image := multiply("offline-image-v1", store.ModelKindImage, 2)
+	tk, _ := h.Tenant(t, "multiplier", 1000)
+	seed := apptest.SeedIdeas(t, st, tk.Tenant.ID, 1, "multiplier")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models",
+		map[string]any{"cluster_name": writer.ID, "images": image.ID}).must(t, 200, nil)
+
+	parsed, err := kwimport.ParseCSV(strings.NewReader("phrase,volume\nmilk frother,500\nbest milk frother,300\nelectric milk frother,200\n"), 100)
+	apptest.Must(t, err, "parse keywords")
+	_, err = st.ImportKeywords(ctx, tk.Tenant.ID, seed.Site.ID, parsed.Rows)
+	apptest.Must(t, err, "import keywords")
+	var clustering jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", fmt.Sprintf("/v1/sites/%d/clustering", seed.Site.ID), nil).must(t, 202, &clustering)
+	base := tasks.ClusterCost(3, h.App.Config.Costs.KeywordsPerCredit)
+	if want := writer.Credits(base); want == base || clustering.CreditsQuoted != want {
+		t.Errorf("clustering quoted %d, want %d (%d x 1.5, rounded up)", clustering.CreditsQuoted, want, base)
+	}
+
+	draftJob := apptest.FreeJob(t, st, tk.Tenant.ID, tasks.TypeDraft, seed.Site.ID, seed.Ideas[0].ID)
+	idea, err := st.GetIdea(ctx, tk.Tenant.ID, seed.Ideas[0].ID)
+	apptest.Must(t, err, "idea")
+	apptest.Must(t, st.SaveDraft(ctx, store.Outcome{TenantID: tk.Tenant.ID, JobID: draftJob}, idea, store.Draft{
+		Title: idea.Title, Slug: "multiplier", BodyHTML: "<h2>One</h2><p>Two words</p>", WordCount: 2}), "save draft")
+	drafts, err := st.ListDrafts(ctx, tk.Tenant.ID, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "drafts")
+	var images jobsAnswer
+	callJSON(t, h, tk.OwnerKey, "POST", "/v1/images/generate", map[string]any{"draft_ids": []int64{drafts[0].ID}}).must(t, 202, &images)
+	perImage := image.Credits(h.App.Config.Costs.Image)
+	count := int64(1 + seed.Site.InlineImages)
+	if images.CreditsQuoted != count*perImage {
+		t.Errorf("images quoted %d, want %d images at %d", images.CreditsQuoted, count, perImage)
+	}
+
+	h.StartWorker(t)
+	if j := apptest.WaitJobState(t, st, tk.Tenant.ID, clustering.Jobs[0].ID, store.JobSucceeded); j.CreditsCharged != clustering.CreditsQuoted {
+		t.Errorf("clustering charged %d, want %d: %s", j.CreditsCharged, clustering.CreditsQuoted, j.Result)
+	}
+	j := apptest.WaitJobState(t, st, tk.Tenant.ID, images.Jobs[0].ID, store.JobSucceeded)
+	made, err := st.ListImages(ctx, tk.Tenant.ID, drafts[0].ID)
+	apptest.Must(t, err, "images")
+	if want := int64(len(made)) * perImage; len(made) == 0 || j.CreditsCharged != want {
+		t.Errorf("images: %d made, charged %d; want %d", len(made), j.CreditsCharged, want)
+	}
+}
+
+// TestBatchModeOwnKey: a tenant whose work its own OpenAI key serves
+// cannot ask for batch mode (the Batch API runs under the server's key):
+// drafts and ideas get a 400 naming mode and why.
+func TestBatchModeOwnKey(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	tk, _ := h.Tenant(t, "batchownkey", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 1, "batchownkey")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/ai-settings/openai",
+		map[string]string{"api_key": "sk-own-0123456789abcdef", "base_url": "https://llm.example.com/v1"}).must(t, 200, nil)
+	for path, body := range map[string]map[string]any{
+		"/v1/drafts/generate": {"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"},
+		"/v1/ideas/generate":  {"cluster_ids": []int64{seed.Cluster.ID}, "mode": "batch"},
+	} {
+		p := callJSON(t, h, tk.OwnerKey, "POST", path, body).problem(t, 400)
+		if got := fields(p); len(got) != 1 || got[0] != "mode" || !strings.Contains(fmt.Sprint(p), "own OpenAI key") {
+			t.Errorf("%s in batch mode with the tenant's own key: %+v, want a 400 naming mode and the key", path, p)
 		}
 	}
 }

@@ -51,14 +51,16 @@ func (s *Server) putBatchSettings(c echo.Context) error {
 	return s.getBatchSettings(c)
 }
 
-// draftMode is the mode of a request for n drafts: the one it names, else
-// batch when the tenant's default (batch_min_items) says so for n, else
-// ordinary. Batch mode needs the server's own OpenAI model to write the
-// drafts (the Batch API is that account's): a tenant whose drafts its own
-// key or a catalogue route serves gets ordinary drafts by default, and a
-// 400 naming the reason when it asks for batch mode, never a batch quote
-// for work run the ordinary way.
-func (s *Server) draftMode(c echo.Context, asked string, n int) (string, error) {
+// workMode is the mode of a request for n items of stage (drafts, or
+// the clusters of an ideas request): the one it names, else batch when
+// the tenant's default (batch_min_items) says so for n, else ordinary.
+// Batch mode needs a model of the server's Batch API (OpenAI or Azure
+// OpenAI, the server's key) to serve the stage: the worker's own model, or
+// a catalogue model of those providers. A tenant whose stage its own key
+// or another provider's model serves gets the ordinary mode by default,
+// and a 400 naming the reason when it asks for batch mode, never a batch
+// quote for work run the ordinary way.
+func (s *Server) workMode(c echo.Context, asked string, n int, stage ai.Stage) (string, error) {
 	mode := asked
 	if mode == "" {
 		least, err := s.store.BatchMinItems(c.Request().Context(), principal(c).TenantID)
@@ -73,7 +75,7 @@ func (s *Server) draftMode(c echo.Context, asked string, n int) (string, error) 
 	if mode != modeBatch {
 		return mode, nil
 	}
-	why, err := s.batchUnavailable(c)
+	why, err := s.batchUnavailable(c, stage)
 	switch {
 	case err != nil:
 		return "", err
@@ -81,29 +83,35 @@ func (s *Server) draftMode(c echo.Context, asked string, n int) (string, error) 
 		return modeBatch, nil
 	case asked == modeBatch:
 		v := &errs.ValidationError{}
-		v.Add("mode", "batch mode is not available: %s; the Batch API serves the server's own model only", why)
+		v.Add("mode", "batch mode is not available: %s", why)
 		return "", v
 	}
 	return modeOrdinary, nil
 }
 
-// batchUnavailable says why the tenant's drafts cannot go through the
-// server's Batch API, "" when they can.
-func (s *Server) batchUnavailable(c echo.Context) (string, error) {
+// batchUnavailable says why the tenant's work of stage cannot go through
+// the server's Batch API, "" when it can.
+func (s *Server) batchUnavailable(c echo.Context, stage ai.Stage) (string, error) {
 	ctx, tenantID := c.Request().Context(), principal(c).TenantID
+	what := stageWork[stage]
 	settings, err := s.store.GetTenantAISettings(ctx, tenantID)
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return "", err
 	}
 	if err == nil && settings.OpenAIKeyEnc != nil {
-		return "the account's drafts are written with its own OpenAI key", nil
+		return fmt.Sprintf("the account's %s are written with its own OpenAI key, and the Batch API runs under "+
+			"the server's key only", what), nil
 	}
-	m, err := s.store.RoutedModel(ctx, tenantID, string(ai.StageDraft))
+	m, err := s.store.RoutedModel(ctx, tenantID, string(stage))
 	if err != nil {
 		return "", err
 	}
-	if m != nil {
-		return fmt.Sprintf("the account's drafts are written by %s, chosen in the model catalogue", m.Name()), nil
+	if m != nil && !m.Batchable() {
+		return fmt.Sprintf("the account's %s are written by %s, chosen in the model catalogue, and only OpenAI "+
+			"and Azure OpenAI chat models have a Batch API", what, m.Name()), nil
 	}
 	return "", nil
 }
+
+// stageWork names the work of the stages batch mode serves.
+var stageWork = map[ai.Stage]string{ai.StageDraft: "drafts", ai.StageIdeas: "ideas"}

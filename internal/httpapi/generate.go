@@ -98,7 +98,7 @@ func (s *Server) makeJobs(c echo.Context, js []store.NewJob) (jobsAccepted, erro
 }
 
 func (s *Server) startClustering(c echo.Context) error {
-	return s.startSiteClustering(c, "cluster", s.store.CountUnclustered, nil,
+	return s.startSiteClustering(c, "cluster", s.store.CountUnclustered, tasks.ClusterParams{},
 		"site %d has no unclustered keywords; import keywords first")
 }
 
@@ -109,16 +109,18 @@ func (s *Server) startClustering(c echo.Context) error {
 // shares the clustering's one-job-per-site rule: a clustering queued or
 // running makes it a conflict.
 func (s *Server) startReclustering(c echo.Context) error {
-	params, _ := json.Marshal(tasks.ClusterParams{Recluster: true})
-	return s.startSiteClustering(c, "recluster", s.store.CountReclusterable, params,
+	return s.startSiteClustering(c, "recluster", s.store.CountReclusterable, tasks.ClusterParams{Recluster: true},
 		"site %d has nothing to re-cluster: no unclustered keywords, and every cluster is locked, edited or has ideas")
 }
 
 // startSiteClustering queues a clustering job of the site named by the
 // path, quoted on the keywords count says it takes (at most a job's
-// worth); with none it answers 409 with nothing (which names the site).
+// worth), times the credit multiplier of the catalogue model that names
+// the clusters (which the job keeps in its parameters, to charge the
+// keywords it clusters alike); with none it answers 409 with nothing
+// (which names the site).
 func (s *Server) startSiteClustering(c echo.Context, kind string,
-	count func(ctx context.Context, tenantID, siteID int64) (int64, error), params json.RawMessage, nothing string) error {
+	count func(ctx context.Context, tenantID, siteID int64) (int64, error), params tasks.ClusterParams, nothing string) error {
 	siteID, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -138,13 +140,27 @@ func (s *Server) startSiteClustering(c echo.Context, kind string,
 		return errs.Public(errs.ErrConflict, nothing, siteID)
 	}
 	quote := tasks.ClusterCost(min(n, tasks.MaxKeywordsPerClustering), s.cfg.Costs.KeywordsPerCredit)
+	m, err := s.store.RoutedModel(ctx, tenant, string(ai.StageClusterName))
+	if err != nil {
+		return err
+	}
+	if m != nil && m.CreditMultiplier > 0 && m.CreditMultiplier != 1 {
+		params.CreditMultiplier, quote = m.CreditMultiplier, m.Credits(quote)
+	}
+	var raw json.RawMessage
+	if params != (tasks.ClusterParams{}) {
+		raw, _ = json.Marshal(params)
+	}
 	return s.createJobs(c, []store.NewJob{{ID: newID(c, kind, siteID), Type: tasks.TypeCluster,
-		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: params, Quote: quote}})
+		Queue: jobs.QueueDefault, SiteID: siteID, SubjectID: siteID, Params: raw, Quote: quote}})
 }
 
 type generateIdeasRequest struct {
 	ClusterIDs []int64 `json:"cluster_ids"`
 	Count      *int    `json:"count"`
+	// Mode is as a drafts request's (generateDraftsRequest), the tenant's
+	// default counting the clusters.
+	Mode string `json:"mode"`
 }
 
 // maxIdeasPerCluster bounds the ideas one job writes.
@@ -164,16 +180,25 @@ func (s *Server) generateIdeas(c echo.Context) error {
 	if count < 1 || count > maxIdeasPerCluster {
 		v.Add("count", "must be from 1 to %d ideas per cluster", maxIdeasPerCluster)
 	}
+	checkMode(v, req.Mode)
 	if err := v.OrNil(); err != nil {
 		return err
 	}
+	mode, err := s.workMode(c, req.Mode, len(req.ClusterIDs), ai.StageIdeas)
+	if err != nil {
+		return err
+	}
+	credits := s.store.StageCredits
+	if mode == modeBatch {
+		credits = s.store.BatchStageCredits
+	}
 	params, _ := json.Marshal(tasks.IdeasParams{Count: count})
-	quote, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, string(ai.StageIdeas), int64(count)*s.cfg.Costs.Idea)
+	quote, err := credits(c.Request().Context(), principal(c).TenantID, string(ai.StageIdeas), int64(count)*s.cfg.Costs.Idea)
 	if err != nil {
 		return err
 	}
 	return startPerSubject(s, c, req.ClusterIDs, perSubject[store.Cluster]{
-		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: quote,
+		what: "cluster", kind: "ideas", typ: tasks.TypeIdeas, params: params, quote: quote, batched: mode == modeBatch,
 		load: s.store.ClustersByIDs, ref: func(cl store.Cluster) (int64, int64) { return cl.ID, cl.SiteID }})
 }
 
@@ -191,6 +216,13 @@ const (
 	modeBatch    = "batch"
 )
 
+// checkMode checks a request's mode: "", "ordinary" or "batch".
+func checkMode(v *errs.ValidationError, mode string) {
+	if mode != "" && mode != modeOrdinary && mode != modeBatch {
+		v.Add("mode", "must be %q or %q", modeOrdinary, modeBatch)
+	}
+}
+
 func (s *Server) generateDrafts(c echo.Context) error {
 	var req generateDraftsRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -198,13 +230,11 @@ func (s *Server) generateDrafts(c echo.Context) error {
 	}
 	v := &errs.ValidationError{}
 	s.checkIDs(v, "idea_ids", req.IdeaIDs)
-	if req.Mode != "" && req.Mode != modeOrdinary && req.Mode != modeBatch {
-		v.Add("mode", "must be %q or %q", modeOrdinary, modeBatch)
-	}
+	checkMode(v, req.Mode)
 	if err := v.OrNil(); err != nil {
 		return err
 	}
-	mode, err := s.draftMode(c, req.Mode, len(req.IdeaIDs))
+	mode, err := s.workMode(c, req.Mode, len(req.IdeaIDs), ai.StageDraft)
 	if err != nil {
 		return err
 	}
@@ -227,7 +257,9 @@ type generateImagesRequest struct {
 
 // generateImages makes the images of each draft, its featured image and
 // the in-article images its site asks for: one job per draft, quoted one
-// image cost per image. A draft whose images failed gets them made again,
+// image cost per image, times the credit multiplier of the catalogue's
+// image model (kept in the job's parameters, which the images made are
+// charged by). A draft whose images failed gets them made again,
 // at once: automation's limit and back-off do not apply to a request.
 func (s *Server) generateImages(c echo.Context) error {
 	var req generateImagesRequest
@@ -236,6 +268,14 @@ func (s *Server) generateImages(c echo.Context) error {
 	}
 	if err := s.idsProblem("draft_ids", req.DraftIDs); err != nil {
 		return err
+	}
+	perImage, err := s.store.StageCredits(c.Request().Context(), principal(c).TenantID, "images", s.cfg.Costs.Image)
+	if err != nil {
+		return err
+	}
+	var params json.RawMessage
+	if perImage != s.cfg.Costs.Image {
+		params, _ = json.Marshal(tasks.ImageParams{CreditsPerImage: perImage})
 	}
 	var sites map[int64]store.Site
 	load := func(ctx context.Context, tenantID int64, ids []int64) ([]store.Draft, error) {
@@ -247,8 +287,8 @@ func (s *Server) generateImages(c echo.Context) error {
 		return drafts, err
 	}
 	return startPerSubject(s, c, req.DraftIDs, perSubject[store.Draft]{
-		what: "draft", kind: "image", typ: tasks.TypeImage,
-		quoteOf: func(d store.Draft) int64 { return int64(1+sites[d.SiteID].InlineImages) * s.cfg.Costs.Image },
+		what: "draft", kind: "image", typ: tasks.TypeImage, params: params,
+		quoteOf: func(d store.Draft) int64 { return int64(1+sites[d.SiteID].InlineImages) * perImage },
 		load:    load, ref: func(d store.Draft) (int64, int64) { return d.ID, d.SiteID }})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,16 +49,37 @@ type AIBatch struct {
 	SubmittedAt     *time.Time `json:"submitted_at"`
 	PolledAt        *time.Time `json:"polled_at"`
 	EndedAt         *time.Time `json:"ended_at"`
+	// The files at the provider, deleted once the batch has ended.
+	OutputFileID       *string    `json:"output_file_id"`
+	ErrorFileID        *string    `json:"error_file_id"`
+	FilesDeleted       []string   `json:"files_deleted"`
+	FilesCleanedAt     *time.Time `json:"files_cleaned_at"`
+	FileDeleteAttempts int        `json:"file_delete_attempts"`
+	FileDeleteError    *string    `json:"file_delete_error"`
 }
 
 const aiBatchColumns = `id, tenant_id, provider, model, state, input_file_id, provider_batch_id, provider_status,
-	total, completed, failed, cancel_requested, error, intent_at, submitted_at, polled_at, ended_at`
+	total, completed, failed, cancel_requested, error, intent_at, submitted_at, polled_at, ended_at,
+	output_file_id, error_file_id, files_deleted, files_cleaned_at, file_delete_attempts, file_delete_error`
 
 func scanAIBatch(r pgx.Row) (b AIBatch, err error) {
 	err = r.Scan(&b.ID, &b.TenantID, &b.Provider, &b.Model, &b.State, &b.InputFileID, &b.ProviderBatchID,
 		&b.ProviderStatus, &b.Total, &b.Completed, &b.Failed, &b.CancelRequested, &b.Error, &b.IntentAt,
-		&b.SubmittedAt, &b.PolledAt, &b.EndedAt)
+		&b.SubmittedAt, &b.PolledAt, &b.EndedAt, &b.OutputFileID, &b.ErrorFileID, &b.FilesDeleted,
+		&b.FilesCleanedAt, &b.FileDeleteAttempts, &b.FileDeleteError)
 	return b, err
+}
+
+// Files are the ids of the batch's files at the provider that are known
+// and not deleted yet.
+func (b AIBatch) Files() []string {
+	var ids []string
+	for _, id := range []*string{b.InputFileID, b.OutputFileID, b.ErrorFileID} {
+		if id != nil && *id != "" && !slices.Contains(b.FilesDeleted, *id) && !slices.Contains(ids, *id) {
+			ids = append(ids, *id)
+		}
+	}
+	return ids
 }
 
 // BatchedJobs returns up to limit jobs waiting in the batched state for a
@@ -247,6 +269,60 @@ func (s *Store) unbatch(ctx context.Context, where string, jobIDs []string, phas
 		return nil
 	})
 	return deliver, err
+}
+
+// RecordAIBatchFiles records the files of a provider batch that has ended
+// (its input file if not recorded yet, its output and error files; ""
+// for none), to be deleted at the provider.
+func (s *Store) RecordAIBatchFiles(ctx context.Context, id, input, output, errorFile string) error {
+	return s.updateAIBatch(ctx, id, `UPDATE ai_batches SET input_file_id = coalesce(input_file_id, nullif($2, '')),
+		output_file_id = coalesce(nullif($3, ''), output_file_id), error_file_id = coalesce(nullif($4, ''), error_file_id)
+		WHERE id = $1`, input, output, errorFile)
+}
+
+// AIBatchesToClean returns up to limit ended provider batches of provider
+// run under the server's key whose files have not all been deleted and
+// whose next attempt is due, the longest waiting first.
+func (s *Store) AIBatchesToClean(ctx context.Context, provider string, limit int) ([]AIBatch, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+aiBatchColumns+` FROM ai_batches
+		WHERE state = 'ended' AND files_cleaned_at IS NULL AND provider = $1 AND tenant_id IS NULL
+		  AND (file_delete_after IS NULL OR file_delete_after <= now())
+		ORDER BY file_delete_after NULLS FIRST, ended_at LIMIT $2`, provider, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanAIBatch)
+}
+
+// RecordAIBatchFileDeleted records that file fileID of a provider batch
+// is deleted at the provider (again: no change).
+func (s *Store) RecordAIBatchFileDeleted(ctx context.Context, id, fileID string) error {
+	return s.updateAIBatch(ctx, id, `UPDATE ai_batches SET files_deleted = CASE WHEN $2 = ANY(files_deleted)
+		THEN files_deleted ELSE array_append(files_deleted, $2) END WHERE id = $1`, fileID)
+}
+
+// AIBatchFilesCleaned records that none of a provider batch's files is
+// left at the provider.
+func (s *Store) AIBatchFilesCleaned(ctx context.Context, id string) error {
+	return s.updateAIBatch(ctx, id, `UPDATE ai_batches SET files_cleaned_at = now(), file_delete_error = NULL
+		WHERE id = $1`)
+}
+
+// AIBatchFilesFailed records a failed attempt to delete a provider batch's
+// files, with why: the next is due after a wait of base that doubles with
+// each attempt, at most six hours. After maxAttempts the batch is given up
+// (gaveUp): its files are left.
+func (s *Store) AIBatchFilesFailed(ctx context.Context, id, why string, base time.Duration, maxAttempts int) (gaveUp bool, err error) {
+	err = s.pool.QueryRow(ctx, `UPDATE ai_batches SET file_delete_attempts = file_delete_attempts + 1,
+		file_delete_error = $2,
+		file_delete_after = now() + least(interval '1 second' * $3::float8 * power(2, least(file_delete_attempts, 20)),
+			interval '6 hours'),
+		files_cleaned_at = CASE WHEN file_delete_attempts + 1 >= $4 THEN now() END
+		WHERE id = $1 RETURNING files_cleaned_at IS NOT NULL`, id, why, base.Seconds(), maxAttempts).Scan(&gaveUp)
+	if err != nil {
+		return false, missing(translate(err), "provider batch", id)
+	}
+	return gaveUp, nil
 }
 
 // ErrAIBatchBusy is returned by EndAIBatch while a job of the batch is

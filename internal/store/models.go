@@ -130,6 +130,13 @@ func (m AIModel) Credits(base int64) int64 {
 	return max(int64(c), 1)
 }
 
+// Batchable reports whether the Batch API can serve work the model serves
+// (#23): a chat model of OpenAI or Azure OpenAI, the providers with a
+// Batch API, which the server's key calls.
+func (m AIModel) Batchable() bool {
+	return m.Kind == ModelKindChat && (m.Provider == "openai" || m.Provider == "azure")
+}
+
 // BatchRatio is the model's batch price over its standard price: the
 // batch token prices over the standard ones, input and output summed. A
 // model priced at nothing (the offline ones) has half, the Batch API's

@@ -10,6 +10,18 @@ type ClusterParams struct {
 	// joins an edited cluster. Without it, keywords join the clusters
 	// they fit (locked ones excepted) and the rest form new clusters.
 	Recluster bool `json:"recluster,omitempty"`
+	// CreditMultiplier is the catalogue's credit multiplier of the model
+	// that names the clusters, as quoted (#23): the keywords' credits are
+	// multiplied by it, rounded up. Zero is 1.
+	CreditMultiplier float64 `json:"credit_multiplier,omitempty"`
+}
+
+// ImageParams are the parameters of an image:generate job.
+type ImageParams struct {
+	// CreditsPerImage is what each image made costs, as quoted: the image
+	// cost times the catalogue's credit multiplier of the image model
+	// (#23). Zero is the worker's image cost.
+	CreditsPerImage int64 `json:"credits_per_image,omitempty"`
 }
 
 // IdeasParams are the parameters of an ideas:generate job.

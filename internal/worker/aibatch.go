@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,10 +42,17 @@ import (
 //     and repair (ai.Writer.WithAnswer); a line that did not run (it
 //     failed, expired or was cancelled) sends its job back without an
 //     answer, to run the ordinary way.
+//  5. The files of an ended batch (input, output, error) are deleted at
+//     the provider, each recorded as it goes (cleanFiles); a failure is
+//     logged and tried again on a later pass, and never holds a job.
 //
-// Only draft jobs served by the worker's own text model (no provider of
-// the tenant's own, no catalogue route) are batched for now; other batched
-// jobs go back to the ordinary queue at once.
+// A job is batched when its stage is served by the worker's own text
+// model, or by a chat model of the model catalogue on the Batch API's own
+// provider and account (an OpenAI model when the server's key is
+// OpenAI's, an Azure one when it is Azure's): the lines then name that
+// model, and the batch is priced at its catalogue batch prices. A tenant
+// with providers of its own, or a stage routed to another provider, runs
+// the ordinary way: the job goes back to the ordinary queue at once.
 
 // MetadataGroup is the batch metadata key that names a provider batch's
 // row (store.AIBatch.ID).
@@ -69,6 +78,7 @@ type BatchAPI interface {
 	Retrieve(ctx context.Context, id string) (openai.Batch, error)
 	Cancel(ctx context.Context, id string) (openai.Batch, error)
 	Results(ctx context.Context, bt openai.Batch, customIDs []string) (map[string]openai.BatchResult, error)
+	DeleteFile(ctx context.Context, id string) error
 }
 
 // batchPassStore is what BatchPass reads and writes.
@@ -85,7 +95,13 @@ type batchPassStore interface {
 	AIBatchJobs(ctx context.Context, id string) ([]store.Job, error)
 	UnbatchJobs(ctx context.Context, id string, jobIDs []string, answered bool) ([]store.Job, error)
 	EndAIBatch(ctx context.Context, id, errMsg string) error
+	RecordAIBatchFiles(ctx context.Context, id, input, output, errorFile string) error
+	AIBatchesToClean(ctx context.Context, provider string, limit int) ([]store.AIBatch, error)
+	RecordAIBatchFileDeleted(ctx context.Context, id, fileID string) error
+	AIBatchFilesCleaned(ctx context.Context, id string) error
+	AIBatchFilesFailed(ctx context.Context, id, why string, base time.Duration, maxAttempts int) (bool, error)
 	FindModel(ctx context.Context, provider, model, kind string) (store.AIModel, error)
+	RoutedModel(ctx context.Context, tenantID int64, stage string) (*store.AIModel, error)
 }
 
 // BatchPass moves batched jobs through a provider's Batch API.
@@ -94,9 +110,13 @@ type BatchPass struct {
 	api     BatchAPI // nil: no Batch API; batched jobs run the ordinary way
 	jobs    submitter
 	drafter *Drafter
+	ideas   *IdeaWriter
 	// maxLines bounds the jobs grouped per pass and per provider batch.
 	maxLines int
-	log      *slog.Logger
+	// fileRetryBase is the wait after a first failure to delete a batch's
+	// files; it doubles with each failure.
+	fileRetryBase time.Duration
+	log           *slog.Logger
 }
 
 // NewBatchPass returns the pass of the workers d builds, with api (nil
@@ -104,16 +124,19 @@ type BatchPass struct {
 // lines per provider batch.
 func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
 	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
-	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log,
+	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log, fileRetryBase: time.Minute,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
-			links: NewInternalLinks(d.Store, d.CallRetryBase)}}
+			links: NewInternalLinks(d.Store, d.CallRetryBase)},
+		ideas: &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}}}
 }
 
-// batchRequest is a batched job's captured request, checkpointed.
+// batchRequest is a batched job's captured request, checkpointed, with
+// the input it was written from: a draft's, or an ideas job's.
 type batchRequest struct {
 	Key     string         `json:"key"`
 	Model   string         `json:"model"`
-	Input   ai.DraftInput  `json:"input"`
+	Input   ai.DraftInput  `json:"input,omitzero"`
+	Ideas   *ai.IdeasInput `json:"ideas,omitempty"`
 	Request ai.JSONRequest `json:"request"`
 }
 
@@ -148,6 +171,7 @@ func (p *BatchPass) Once(ctx context.Context) error {
 			err = errors.Join(err, fmt.Errorf("provider batch %s: %w", b.ID, aerr))
 		}
 	}
+	p.cleanFiles(ctx)
 	return err
 }
 
@@ -206,25 +230,61 @@ func (p *BatchPass) group(ctx context.Context) error {
 
 // capture checkpoints the request of a batched job's first model call.
 func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, error) {
+	stage := map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas}[job.Type]
 	switch {
 	case p.api == nil:
 		return batchRequest{}, errors.New("no Batch API is configured")
-	case job.Type != tasks.TypeDraft:
+	case stage == "":
 		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
-	// Only the worker's own text model is the Batch API's: a stage that
-	// a tenant's own providers or the model catalogue's route serve runs
-	// the ordinary way.
-	if text, _, err := p.drafter.models.ownText(ctx, job.TenantID, ai.StageDraft); err != nil || text != nil {
-		return batchRequest{}, errors.New("the draft stage is not served by the worker's own model")
-	}
-	in, req, err := p.drafter.firstRequest(ctx, job)
+	model, err := p.batchModel(ctx, job.TenantID, stage)
 	if err != nil {
 		return batchRequest{}, err
 	}
-	br := batchRequest{Key: ai.RequestKey(req), Model: p.api.Model(req.Stage), Input: in, Request: req}
+	var br batchRequest
+	if stage == ai.StageIdeas {
+		in, req, err := p.ideas.firstRequest(ctx, job)
+		if err != nil {
+			return batchRequest{}, err
+		}
+		br = batchRequest{Ideas: &in, Request: req}
+	} else {
+		in, req, err := p.drafter.firstRequest(ctx, job)
+		if err != nil {
+			return batchRequest{}, err
+		}
+		br = batchRequest{Input: in, Request: req}
+	}
+	br.Key, br.Model = ai.RequestKey(br.Request), model
 	br.Request.Input = nil
 	return br, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
+}
+
+// batchModel returns the model of the Batch API that serves a tenant's
+// stage: the API's own for the stage, or the catalogue model the stage is
+// routed to when the API's provider serves it; an error says why the
+// stage cannot be batched.
+func (p *BatchPass) batchModel(ctx context.Context, tenantID int64, stage ai.Stage) (string, error) {
+	if t := p.drafter.models.tenants; t != nil {
+		_, own, err := t.ForTenant(ctx, tenantID)
+		if err != nil {
+			return "", err
+		}
+		if own {
+			return "", errors.New("the tenant's own providers serve it")
+		}
+	}
+	m, err := p.store.RoutedModel(ctx, tenantID, string(stage))
+	switch {
+	case err != nil:
+		return "", err
+	case m == nil:
+		return p.api.Model(stage), nil
+	case !m.Batchable() || m.Provider != catalogueProvider(p.api.Name()):
+		return "", fmt.Errorf("the catalogue routes the %s stage to %s, which this worker's Batch API (%s) does not serve",
+			stage, m.Name(), p.api.Name())
+	}
+	return m.Model, nil
 }
 
 // advance moves a provider batch on from its state.
@@ -299,7 +359,7 @@ func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload,
 			lost = append(lost, job.ID)
 			continue
 		}
-		lines = append(lines, openai.BatchLine{CustomID: job.ID, Request: br.Request})
+		lines = append(lines, openai.BatchLine{CustomID: job.ID, Request: br.Request, Model: b.Model})
 	}
 	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
 		return p.store.UnbatchJobs(ctx, b.ID, lost, false)
@@ -325,6 +385,9 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 	}
 	results, err := p.api.Results(ctx, bt, ids)
 	if err != nil {
+		return err
+	}
+	if err := p.store.RecordAIBatchFiles(ctx, b.ID, bt.InputFileID, bt.OutputFileID, bt.ErrorFileID); err != nil {
 		return err
 	}
 	if err := p.priceFromCatalogue(ctx, b, results); err != nil {
@@ -358,6 +421,75 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 		msg = fmt.Sprintf("the provider failed the batch: %v", bt.Errors)
 	}
 	return p.store.EndAIBatch(ctx, b.ID, msg)
+}
+
+// maxFileDeleteAttempts bounds the passes that try to delete the files of
+// one provider batch.
+const maxFileDeleteAttempts = 10
+
+// cleanFiles deletes at the provider the files of the ended provider
+// batches whose next attempt is due. A failure is logged and recorded (the
+// batch is tried again later, and given up after maxFileDeleteAttempts):
+// the files cost storage, not a job's completion.
+func (p *BatchPass) cleanFiles(ctx context.Context) {
+	if p.api == nil {
+		return
+	}
+	ended, err := p.store.AIBatchesToClean(ctx, p.api.Name(), 100)
+	if err != nil {
+		p.log.Warn("provider batch files: cannot list the batches to clean", "error", err)
+		return
+	}
+	for _, b := range ended {
+		derr := p.deleteFiles(ctx, b)
+		if derr == nil || ctx.Err() != nil {
+			continue
+		}
+		gaveUp, err := p.store.AIBatchFilesFailed(ctx, b.ID, derr.Error(), p.fileRetryBase, maxFileDeleteAttempts)
+		switch {
+		case err != nil:
+			p.log.Warn("provider batch files: cannot record a failed deletion", "batch", b.ID, "error", err)
+		case gaveUp:
+			p.log.Error("provider batch files: given up; delete them at the provider by hand", "batch", b.ID,
+				"files", b.Files(), "error", derr)
+		default:
+			p.log.Warn("provider batch files: deletion failed; tried again later", "batch", b.ID, "error", derr)
+		}
+	}
+}
+
+// deleteFiles deletes the files of ended provider batch b that are not
+// deleted yet, recording each, then records that none is left. A batch
+// whose output and error files were never recorded (it ended before they
+// were) is asked of the provider first.
+func (p *BatchPass) deleteFiles(ctx context.Context, b store.AIBatch) error {
+	files := b.Files()
+	if b.ProviderBatchID != nil && b.OutputFileID == nil && b.ErrorFileID == nil {
+		bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
+		var e *openai.Error
+		switch {
+		case errors.As(err, &e) && e.StatusCode == http.StatusNotFound:
+		case err != nil:
+			return err
+		case !bt.Ended():
+			return fmt.Errorf("the provider batch %s is %s, not ended", bt.ID, bt.Status)
+		default:
+			for _, id := range bt.Files() {
+				if !slices.Contains(files, id) && !slices.Contains(b.FilesDeleted, id) {
+					files = append(files, id)
+				}
+			}
+		}
+	}
+	for _, id := range files {
+		if err := p.api.DeleteFile(ctx, id); err != nil {
+			return fmt.Errorf("delete file %s: %w", id, err)
+		}
+		if err := p.store.RecordAIBatchFileDeleted(ctx, b.ID, id); err != nil {
+			return err
+		}
+	}
+	return p.store.AIBatchFilesCleaned(ctx, b.ID)
 }
 
 // priceFromCatalogue values the answered lines of batch b at the model

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
@@ -33,13 +34,16 @@ type batchSetup struct {
 	bulkID string
 	jobIDs []string
 	set    providers.Set
+	seed   apptest.Seeded
 }
 
 const batchTestKey = "sk-test-batch-0123456789"
 
 // newBatchSetup: batchKey is the key of the Batch API's client ("" is the
-// text model's).
-func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
+// text model's). The catalogue's OpenAI models are served by the fake
+// too; before, if not nil, runs once the tenant exists, before its jobs
+// are quoted.
+func newBatchSetup(t *testing.T, n int, batchKey openai.Secret, before ...func(h *apptest.Harness, tenantID int64)) batchSetup {
 	t.Helper()
 	h := apptest.Start(t)
 	fake := fakeopenai.New(t)
@@ -56,16 +60,26 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 	apptest.Must(t, err, "batcher")
 	set := providers.Offline()
 	set.Text = text
+	routed := cfg
+	set.Credentials.OpenAI = &routed
 	w, err := ai.NewWriter(text)
 	apptest.Must(t, err, "writer")
 	client := asynq.NewClient(h.App.Redis)
 	t.Cleanup(func() { _ = client.Close() })
 	crashing := &crashingAPI{Batcher: api}
 	pass := worker.NewBatchPass(worker.Deps{Store: h.App.Store, Jobs: jobs.New(h.App.Store, client, h.App.Log),
-		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log}, crashing, 100)
+		Writer: w, Embedder: set.Embedder, Costs: h.App.Config.Costs, Log: h.App.Log,
+		Router: providers.NewRouter(h.App.Store, set.Credentials, nil, h.App.Log)}, crashing, 100)
 
 	tk, _ := h.Tenant(t, "batch", 1000)
+	for _, f := range before {
+		f(h, tk.Tenant.ID)
+	}
 	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, n, "batch")
+	s := batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, set: set, seed: seed}
+	if n == 0 {
+		return s
+	}
 	// Quoted as the API quotes "mode": "batch".
 	quote, err := h.App.Store.BatchStageCredits(apptest.Context(t), tk.Tenant.ID, "draft", h.App.Config.Costs.Draft)
 	apptest.Must(t, err, "batch quote")
@@ -82,7 +96,8 @@ func newBatchSetup(t *testing.T, n int, batchKey openai.Secret) batchSetup {
 	if len(made.Deliver) != 0 {
 		t.Fatalf("batched jobs delivered: %d", len(made.Deliver))
 	}
-	return batchSetup{h: h, fake: fake, pass: pass, api: crashing, tenant: tk.Tenant.ID, bulkID: bulkID, jobIDs: ids, set: set}
+	s.bulkID, s.jobIDs = bulkID, ids
+	return s
 }
 
 // chatRequests counts the requests the fake answered outside batches.
@@ -339,4 +354,214 @@ func TestBatchModeChargesLess(t *testing.T) {
 		t.Errorf("ordinary draft charged %d, batch-mode %d; want %d and less", plain.CreditsCharged, batched.CreditsCharged, cost)
 	}
 	apptest.CheckCredits(t, st, s.tenant, 1000-batched.CreditsCharged-plain.CreditsCharged)
+}
+
+// The files of an ended provider batch (input, output, error) are deleted
+// at the provider and recorded; a failed deletion does not hold the jobs,
+// is tried again on a later pass, and a batch cleaned is not tried again.
+func TestBatchFilesDeleted(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 2, "")
+	worker.SetFileRetryBase(s.pass, 0)
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	failing := s.jobIDs[1]
+	s.fake.SetBatchLine(func(id string) fakeopenai.Behavior {
+		if id == failing {
+			return fakeopenai.ServerError()
+		}
+		return nil
+	})
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].ProviderBatchID == nil {
+		t.Fatalf("open batches = %+v", open)
+	}
+	row := open[0].ID
+	s.fake.ProcessBatches()
+	in, out, errFile := s.fake.BatchFiles(*open[0].ProviderBatchID)
+	if in == "" || out == "" || errFile == "" {
+		t.Fatalf("batch files: %q %q %q", in, out, errFile)
+	}
+
+	// The first deletion fails: the jobs go on all the same.
+	s.fake.FailFileDeletes(1)
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	b, err := st.GetAIBatch(ctx, row)
+	apptest.Must(t, err, "provider batch")
+	if b.State != store.AIBatchEnded || b.FilesCleanedAt != nil || b.FileDeleteAttempts != 1 || b.FileDeleteError == nil ||
+		apptest.Deref(b.OutputFileID) != out || apptest.Deref(b.ErrorFileID) != errFile {
+		t.Errorf("after a failed deletion: %+v", b)
+	}
+	s.h.StartWorker(t, s.set)
+	for _, id := range s.jobIDs {
+		apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	}
+
+	apptest.Must(t, s.pass.Once(ctx), "pass 3")
+	want := []string{in, out, errFile}
+	if diff := cmp.Diff(want, s.fake.FilesDeleted()); diff != "" {
+		t.Errorf("files deleted (-want +got):\n%s", diff)
+	}
+	b, err = st.GetAIBatch(ctx, row)
+	apptest.Must(t, err, "provider batch")
+	if b.FilesCleanedAt == nil || b.FileDeleteError != nil || !cmp.Equal(b.FilesDeleted, want) {
+		t.Errorf("after the deletion: %+v", b)
+	}
+	sent := s.fake.FileDeleteRequests()
+	apptest.Must(t, s.pass.Once(ctx), "pass 4")
+	if got := s.fake.FileDeleteRequests(); got != sent {
+		t.Errorf("a pass after the files were deleted sent %d deletions", got-sent)
+	}
+}
+
+// Deleting the files of a provider batch is given up after a bounded
+// number of failed passes: later passes do not try again.
+func TestBatchFilesGivenUp(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 1, "")
+	worker.SetFileRetryBase(s.pass, 0)
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 {
+		t.Fatalf("open batches = %+v", open)
+	}
+	s.fake.ProcessBatches()
+	s.fake.FailFileDeletes(1000)
+	for range 12 {
+		apptest.Must(t, s.pass.Once(ctx), "pass")
+	}
+	if got := s.fake.FileDeleteRequests(); got != 10 {
+		t.Errorf("deletions tried %d times, want 10", got)
+	}
+	b, err := st.GetAIBatch(ctx, open[0].ID)
+	apptest.Must(t, err, "provider batch")
+	if b.FilesCleanedAt == nil || b.FileDeleteAttempts != 10 || b.FileDeleteError == nil || len(b.FilesDeleted) != 0 {
+		t.Errorf("given up: %+v", b)
+	}
+}
+
+// A draft stage the tenant routed to an OpenAI model of the catalogue is
+// batched: its lines name that model, the usage is valued at the model's
+// batch prices, and the job is charged the model's batch quote.
+func TestBatchRoutedCatalogueModel(t *testing.T) {
+	t.Parallel()
+	var gpt store.AIModel
+	s := newBatchSetup(t, 2, "", func(h *apptest.Harness, tenantID int64) {
+		gpt = chooseBatchModel(t, h, tenantID, "draft")
+	})
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	open, err := st.OpenAIBatches(ctx, 10)
+	apptest.Must(t, err, "open batches")
+	if len(open) != 1 || open[0].Model != "gpt-4o" {
+		t.Fatalf("open batches = %+v, want one of gpt-4o", open)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	s.h.StartWorker(t, s.set)
+	want := gpt.BatchCredits(s.h.App.Config.Costs.Draft)
+	for _, id := range s.jobIDs {
+		j := apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+		cost := gpt.CostUSD(store.ModelUsage{InputTokens: int64(j.TokensIn), OutputTokens: int64(j.TokensOut), Batch: true})
+		if j.CreditsCharged != want || apptest.Deref(j.Model) != "gpt-4o" || j.CostUSD <= 0 || math.Abs(j.CostUSD-cost) > 1e-9 {
+			t.Errorf("job %s: charged %d, model %s, cost %v; want %d, gpt-4o, %v", id, j.CreditsCharged,
+				apptest.Deref(j.Model), j.CostUSD, want, cost)
+		}
+	}
+	for _, r := range s.fake.Requests() {
+		if r.Endpoint == fakeopenai.EndpointChat && (r.Batch == "" || r.Model != "gpt-4o") {
+			t.Errorf("chat request %s in batch %q, want gpt-4o in a batch", r.Model, r.Batch)
+		}
+	}
+}
+
+// chooseBatchModel enables gpt-4o in the catalogue with batch prices of
+// its own (1 + 4 over 2.5 + 10) and a credit multiplier of 3, and makes it
+// tenantID's choice for stage.
+func chooseBatchModel(t *testing.T, h *apptest.Harness, tenantID int64, stage string) store.AIModel {
+	t.Helper()
+	ctx := apptest.Context(t)
+	gpt, err := h.App.Store.FindModel(ctx, "openai", "gpt-4o", store.ModelKindChat)
+	apptest.Must(t, err, "gpt-4o")
+	in, out, mult, on := 1.0, 4.0, 3.0, true
+	gpt, err = h.App.Store.UpdateModel(ctx, gpt.ID, store.ModelFields{Enabled: &on, CreditMultiplier: &mult,
+		BatchPriceInputPerMTok: store.Null(&in), BatchPriceOutputPerMTok: store.Null(&out)})
+	apptest.Must(t, err, "price gpt-4o")
+	_, err = h.App.Store.SetTenantChoices(ctx, tenantID, []store.TenantChoice{{Stage: stage, ModelID: gpt.ID}})
+	apptest.Must(t, err, "choose gpt-4o")
+	return gpt
+}
+
+// An ideas job in batch mode is answered by a provider batch line and
+// completed by the ordinary ideas worker through its validation: its
+// ideas are saved, with no ordinary chat request, and it is charged its
+// batch quote.
+func TestIdeasThroughBatchAPI(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 0, "")
+	ctx := apptest.Context(t)
+	st := s.h.App.Store
+	const count = 3
+	quote, err := st.BatchStageCredits(ctx, s.tenant, "ideas", count*s.h.App.Config.Costs.Idea)
+	apptest.Must(t, err, "batch quote")
+	if quote >= count*s.h.App.Config.Costs.Idea {
+		t.Fatalf("batch quote %d is not below the ordinary %d", quote, count*s.h.App.Config.Costs.Idea)
+	}
+	id := uuid.NewString()
+	_, err = st.CreateJobs(ctx, s.tenant, "", []store.NewJob{{ID: id, Type: tasks.TypeIdeas, Queue: jobs.QueueBulk,
+		SiteID: s.seed.Site.ID, SubjectID: s.seed.Cluster.ID, Params: []byte(`{"count":3}`), Quote: quote, Batched: true}})
+	apptest.Must(t, err, "create the batched ideas job")
+
+	apptest.Must(t, s.pass.Once(ctx), "pass 1")
+	if j := apptest.Job(t, st, s.tenant, id); j.State != store.JobBatched || j.Phase != "batch_waiting" {
+		t.Fatalf("ideas job while the batch runs: %s/%s", j.State, j.Phase)
+	}
+	s.fake.ProcessBatches()
+	apptest.Must(t, s.pass.Once(ctx), "pass 2")
+	s.h.StartWorker(t, s.set)
+	j := apptest.WaitJobState(t, st, s.tenant, id, store.JobSucceeded)
+	if j.CreditsCharged != quote {
+		t.Errorf("charged %d, want the batch quote %d", j.CreditsCharged, quote)
+	}
+	ideas, err := st.ListIdeas(ctx, s.tenant, store.IdeaFilter{SiteID: s.seed.Site.ID}, store.Page{Limit: 100})
+	apptest.Must(t, err, "list ideas")
+	if len(ideas) != count {
+		t.Errorf("%d ideas saved, want %d", len(ideas), count)
+	}
+	ordinary, inBatch := chatRequests(s.fake)
+	if inBatch != 1 || ordinary != 0 {
+		t.Errorf("chat requests: %d in the batch, %d ordinary; want 1 and 0", inBatch, ordinary)
+	}
+	for _, r := range s.fake.Requests() {
+		if r.Batch != "" && r.CustomID != id {
+			t.Errorf("a batch line of %q, want the ideas job's", r.CustomID)
+		}
+	}
+}
+
+// A batched draft whose stage the catalogue routes to a model of another
+// provider than the Batch API's (here the offline writer, as Anthropic's
+// would be) is not batched: it goes back to the ordinary queue at once.
+func TestBatchRoutedElsewhereRunsOrdinary(t *testing.T) {
+	t.Parallel()
+	s := newBatchSetup(t, 1, "", func(h *apptest.Harness, tenantID int64) {
+		m, err := h.App.Store.FindModel(apptest.Context(t), "offline", "offline-writer-v1", store.ModelKindChat)
+		apptest.Must(t, err, "offline writer")
+		_, err = h.App.Store.SetTenantChoices(apptest.Context(t), tenantID, []store.TenantChoice{{Stage: "draft", ModelID: m.ID}})
+		apptest.Must(t, err, "choose the offline writer")
+	})
+	ctx := apptest.Context(t)
+	apptest.Must(t, s.pass.Once(ctx), "pass")
+	if j := apptest.Job(t, s.h.App.Store, s.tenant, s.jobIDs[0]); j.State != store.JobQueued {
+		t.Errorf("job is %s, want queued (the ordinary way)", j.State)
+	}
+	if n := s.fake.BatchesCreated(); n != 0 {
+		t.Errorf("%d provider batches created, want none", n)
+	}
 }

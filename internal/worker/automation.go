@@ -152,10 +152,7 @@ func (r *RunPlanner) planStage(ctx context.Context, rc store.RunContext, stage t
 			skip, err := r.capReached(ctx, rc, stage, candidates[i:], len(candidates) == limit, len(planned))
 			return planned, skip, err
 		}
-		quote, params := r.stageQuote(stage.Name, c, rc)
-		if routed != nil {
-			quote = routed.Credits(quote)
-		}
+		quote, params := r.stageQuote(stage.Name, c, rc, routed)
 		if quote > b.Credits {
 			return planned, &store.Skip{Stage: stage.Name,
 				Reason: b.Shortfall(stage.Name, quote, min(len(candidates)-len(planned), b.Items))}, nil
@@ -192,28 +189,47 @@ func (r *RunPlanner) capReached(ctx context.Context, rc store.RunContext, stage 
 
 // routedModel returns the catalogue model that serves an automation
 // stage's jobs when a tenant's choice or an operator's route decides it,
-// whose credit multiplier the quotes take: ideas and drafts (clustering,
-// images and publishing are quoted at their base costs).
+// whose credit multiplier the quotes take: cluster naming, ideas, drafts
+// and images (publishing costs nothing).
 func (r *RunPlanner) routedModel(ctx context.Context, tenantID int64, stage string) (*store.AIModel, error) {
-	modelStage := map[string]ai.Stage{store.StageIdeas: ai.StageIdeas, store.StageDrafts: ai.StageDraft}[stage]
+	modelStage := map[string]ai.Stage{store.StageCluster: ai.StageClusterName, store.StageIdeas: ai.StageIdeas,
+		store.StageDrafts: ai.StageDraft, store.StageImages: "images"}[stage]
 	if modelStage == "" {
 		return nil, nil
 	}
 	return r.store.RoutedModel(ctx, tenantID, string(modelStage))
 }
 
-// stageQuote prices a candidate's job and gives its parameters.
-func (r *RunPlanner) stageQuote(stage string, c store.Candidate, rc store.RunContext) (int64, json.RawMessage) {
+// stageQuote prices a candidate's job, times the credit multiplier of the
+// stage's routed model if any, and gives its parameters: a clustering's
+// and an image job's carry the multiplier their charges take.
+func (r *RunPlanner) stageQuote(stage string, c store.Candidate, rc store.RunContext, routed *store.AIModel) (int64, json.RawMessage) {
+	credits := func(base int64) int64 {
+		if routed == nil {
+			return base
+		}
+		return routed.Credits(base)
+	}
 	switch stage {
 	case store.StageCluster:
-		return tasks.ClusterCost(min(c.Need, tasks.MaxKeywordsPerClustering), r.costs.KeywordsPerCredit), nil
+		quote := tasks.ClusterCost(min(c.Need, tasks.MaxKeywordsPerClustering), r.costs.KeywordsPerCredit)
+		if routed == nil || routed.CreditMultiplier <= 0 || routed.CreditMultiplier == 1 {
+			return quote, nil
+		}
+		params, _ := json.Marshal(tasks.ClusterParams{CreditMultiplier: routed.CreditMultiplier})
+		return routed.Credits(quote), params
 	case store.StageIdeas:
 		params, _ := json.Marshal(tasks.IdeasParams{Count: int(c.Need)})
-		return c.Need * r.costs.Idea, params
+		return credits(c.Need * r.costs.Idea), params
 	case store.StageDrafts:
-		return r.costs.Draft, nil
+		return credits(r.costs.Draft), nil
 	case store.StageImages:
-		return int64(1+rc.Site.InlineImages) * r.costs.Image, nil
+		perImage := credits(r.costs.Image)
+		var params json.RawMessage
+		if perImage != r.costs.Image {
+			params, _ = json.Marshal(tasks.ImageParams{CreditsPerImage: perImage})
+		}
+		return int64(1+rc.Site.InlineImages) * perImage, params
 	}
 	if len(c.Params) > 0 {
 		return 0, c.Params

@@ -146,12 +146,12 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return fmt.Errorf("load keywords: %w", err)
 	}
-	job, err := c.store.StartJobCosting(ctx, p.TenantID, p.JobID, tasks.ClusterCost(int64(len(keywords)), c.keywordsPerCredit), "embedding")
+	job, err := c.store.StartJobCosting(ctx, p.TenantID, p.JobID, c.cost(params, int64(len(keywords))), "embedding")
 	if err != nil {
 		return err
 	}
 	// A retry keeps the first attempt's reservation: cluster no more than it covers.
-	if covered := job.CreditsReserved * c.keywordsPerCredit; int64(len(keywords)) > covered {
+	if covered := c.covered(params, job.CreditsReserved); int64(len(keywords)) > covered {
 		keywords = keywords[:covered]
 	}
 	site, err := c.store.GetSite(ctx, p.TenantID, p.SubjectID)
@@ -224,9 +224,28 @@ func (c *Clusterer) Work(ctx context.Context, p tasks.Payload) error {
 	if params.Recluster {
 		result["clusters_replaced"] = len(plan.Release)
 	}
-	done := outcome(p, job, tasks.ClusterCost(clustered, c.keywordsPerCredit), usage, result)
+	done := outcome(p, job, c.cost(params, clustered), usage, result)
 	return c.store.SaveClustering(ctx, done, site.ID, store.Clustering{Model: embedModel(embedder), New: clusters,
 		Joins: centroidJoins(targets, joins, vectors), Release: plan.Release, Outliers: outliers})
+}
+
+// cost is the credits of clustering n keywords: their base cost times the
+// credit multiplier the job was quoted with.
+func (c *Clusterer) cost(params tasks.ClusterParams, n int64) int64 {
+	base := tasks.ClusterCost(n, c.keywordsPerCredit)
+	if params.CreditMultiplier <= 0 {
+		return base
+	}
+	return store.AIModel{CreditMultiplier: params.CreditMultiplier}.Credits(base)
+}
+
+// covered is how many keywords reserved credits pay for.
+func (c *Clusterer) covered(params tasks.ClusterParams, reserved int64) int64 {
+	n := reserved * c.keywordsPerCredit
+	for n > 0 && c.cost(params, n) > reserved {
+		n -= c.keywordsPerCredit
+	}
+	return max(n, 0)
 }
 
 // params reads the job's parameters.

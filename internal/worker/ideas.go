@@ -59,6 +59,10 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	var usage ai.Usage
 	ideas, err := remembered(ctx, w.store, p, job.Checkpointed, stepAnswer, func() ([]ai.Idea, error) {
+		// A line of a provider batch answered the first call (#23).
+		if err := w.batchAnswered(ctx, job, &in, &writer); err != nil {
+			return nil, err
+		}
 		return askChat(ctx, &usage, func() ([]ai.Idea, ai.Usage, error) { return writer.Ideas(ctx, in) })
 	})
 	if err != nil {
@@ -96,6 +100,46 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 	}
 	return w.store.SaveIdeasRefusing(ctx, outcome(p, job, charged, usage,
 		map[string]any{"ideas": len(rows), "refused_duplicates": len(refused)}), cluster, rows, refused)
+}
+
+// batchAnswered makes writer answer the first call of a job whose first
+// call a provider batch answered with the line's answer, and in the input
+// the batch's request was written from: the answer is then validated and
+// repaired as any, and compared with the site's ideas as they are now.
+func (w *IdeaWriter) batchAnswered(ctx context.Context, job store.Job, in *ai.IdeasInput, writer **ai.Writer) error {
+	if !job.Checkpointed {
+		return nil
+	}
+	answer, ok, err := loadCheckpoint[batchAnswer](ctx, w.store, job, stepBatchAnswer)
+	if err != nil || !ok {
+		return err
+	}
+	req, ok, err := loadCheckpoint[batchRequest](ctx, w.store, job, stepBatchRequest)
+	if err != nil || !ok || req.Ideas == nil {
+		return err
+	}
+	*in, *writer = *req.Ideas, (*writer).WithAnswer(req.Key, answer.Response)
+	return nil
+}
+
+// firstRequest returns an ideas job's input and the request the ideas
+// stage's first model call sends for it, without calling the model: the
+// line of a provider batch.
+func (w *IdeaWriter) firstRequest(ctx context.Context, job store.Job) (ai.IdeasInput, ai.JSONRequest, error) {
+	var params tasks.IdeasParams
+	if err := json.Unmarshal(job.Params, &params); err != nil || params.Count < 1 {
+		return ai.IdeasInput{}, ai.JSONRequest{}, errs.Permanent(fmt.Errorf("ideas job has invalid parameters %s", job.Params))
+	}
+	in, _, err := w.input(ctx, tasks.Payload{TenantID: job.TenantID, JobID: job.ID, SubjectID: job.SubjectID}, params.Count)
+	if err != nil {
+		return ai.IdeasInput{}, ai.JSONRequest{}, err
+	}
+	writer, _, err := w.models.For(ctx, job.TenantID, ai.StageIdeas)
+	if err != nil {
+		return ai.IdeasInput{}, ai.JSONRequest{}, err
+	}
+	req, err := ai.FirstRequest(writer, func(w *ai.Writer) error { _, _, err := w.Ideas(ctx, in); return err })
+	return in, req, err
 }
 
 // overlaps returns the ideas that would compete with the site's others (or

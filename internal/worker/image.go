@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,7 +109,11 @@ func (w *Illustrator) Work(ctx context.Context, p tasks.Payload) error {
 	if err != nil {
 		return fmt.Errorf("draft %d: %w", p.SubjectID, err)
 	}
-	imgs, usage, err := w.prepareImages(ctx, p, job, draft)
+	perImage, err := w.creditsPerImage(job)
+	if err != nil {
+		return err
+	}
+	imgs, usage, err := w.prepareImages(ctx, p, job, draft, perImage)
 	if err != nil {
 		return err
 	}
@@ -146,15 +151,31 @@ func (w *Illustrator) Work(ctx context.Context, p tasks.Payload) error {
 	if len(pending) == 0 {
 		result["already_ready"] = true
 	}
-	_, err = w.store.FinishImageJob(ctx, outcome(p, job, 0, usage, result), w.perImage)
+	_, err = w.store.FinishImageJob(ctx, outcome(p, job, 0, usage, result), perImage)
 	return err
+}
+
+// creditsPerImage is what each image of the job costs: as quoted (the
+// catalogue's credit multiplier included), else the worker's image cost.
+func (w *Illustrator) creditsPerImage(job store.Job) (int64, error) {
+	var params tasks.ImageParams
+	if len(job.Params) > 0 {
+		if err := json.Unmarshal(job.Params, &params); err != nil {
+			return 0, errs.Permanent(fmt.Errorf("image job has invalid parameters %s", job.Params))
+		}
+	}
+	if params.CreditsPerImage > 0 {
+		return params.CreditsPerImage, nil
+	}
+	return w.perImage, nil
 }
 
 // prepareImages writes the rows of the images the job makes (phase
 // "prompt") and returns them, the featured image first: the rows the draft
 // already has (ready or pending) and new pending ones for the rest, whose
 // prompts the text model writes in one call.
-func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job store.Job, d store.Draft) ([]store.Image, ai.Usage, error) {
+func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job store.Job, d store.Draft,
+	perImage int64) ([]store.Image, ai.Usage, error) {
 	var usage ai.Usage
 	existing, err := w.store.ListImages(ctx, p.TenantID, d.ID)
 	if err != nil {
@@ -165,9 +186,9 @@ func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job st
 		return nil, usage, fmt.Errorf("site of draft %d: %w", d.ID, err)
 	}
 	n := site.InlineImages
-	if w.perImage > 0 {
+	if perImage > 0 {
 		// The site may have asked for more since the job was quoted.
-		n = min(n, int(job.CreditsQuoted/w.perImage)-1)
+		n = min(n, int(job.CreditsQuoted/perImage)-1)
 	}
 	n = min(max(n, 0), ai.MaxInlineImages)
 

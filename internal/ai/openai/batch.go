@@ -80,6 +80,10 @@ func (b *Batcher) Model(stage ai.Stage) string { return b.c.cfg.ModelFor(stage) 
 type BatchLine struct {
 	CustomID string
 	Request  ai.JSONRequest
+	// Model, if not empty, is the model that answers the line in place of
+	// the one the configuration names for the request's stage: a model of
+	// the same account that the model catalogue routes the stage to.
+	Model string
 }
 
 // Upload is an uploaded input file, ready to become a batch.
@@ -142,7 +146,11 @@ func (b *Batcher) Upload(ctx context.Context, name string, lines []BatchLine) (U
 	model := ""
 	seen := make(map[string]bool, len(lines))
 	for _, l := range lines {
-		creq, err := b.c.chatRequest(l.Request)
+		m := l.Model
+		if m == "" {
+			m = b.c.cfg.ModelFor(l.Request.Stage)
+		}
+		creq, err := b.c.chatRequestOf(m, l.Request)
 		if err != nil {
 			return Upload{}, fmt.Errorf("openai: batch line %s: %w", l.CustomID, err)
 		}
@@ -271,6 +279,31 @@ func (b *Batcher) Cancel(ctx context.Context, id string) (Batch, error) {
 		return Batch{}, err
 	}
 	return b.batchOf(resp.Batch), nil
+}
+
+// DeleteFile deletes a file of the Files API (a batch's input, output or
+// error file) once the batch's answers are read: the provider keeps files
+// until they are deleted. A file that is already gone (404) counts as
+// deleted, so a deletion may be repeated.
+func (b *Batcher) DeleteFile(ctx context.Context, id string) error {
+	err := b.c.do(ctx, "file delete", func(ctx context.Context) error { return b.c.api.DeleteFile(ctx, id) })
+	var e *Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// Files are the ids of a batch's files at the provider: its input, and
+// its output and error files once it has ended ("" for none).
+func (bt Batch) Files() []string {
+	var ids []string
+	for _, id := range []string{bt.InputFileID, bt.OutputFileID, bt.ErrorFileID} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // Results reads the output and error files of an ended batch into one

@@ -397,4 +397,50 @@ func TestBatchAzure(t *testing.T) {
 	if u.CostUSD <= 0 || !cmp.Equal(u.CostUSD, want, approx) {
 		t.Errorf("usage %+v, want cost %v", u, want)
 	}
+	for _, id := range bt.Files() {
+		if err := b.DeleteFile(context.Background(), id); err != nil {
+			t.Errorf("delete %s: %v", id, err)
+		}
+	}
+	if diff := cmp.Diff(bt.Files(), s.FilesDeleted()); diff != "" {
+		t.Errorf("files deleted on Azure (-want +got):\n%s", diff)
+	}
+}
+
+// An ended batch's files are deleted through DELETE /v1/files/{id}; a file
+// already gone counts as deleted, and a server error is returned.
+func TestBatchDeleteFiles(t *testing.T) {
+	s := fakeopenai.New(t)
+	s.SetContent((&fakeopenai.Writer{}).Answer)
+	s.SetBatchLine(func(id string) fakeopenai.Behavior {
+		if id == "line-1" {
+			return fakeopenai.ServerError()
+		}
+		return nil
+	})
+	b := newBatcher(t, testConfig(s))
+	lines, _ := batchLines(t, 2)
+	bt := submit(t, b, "g1", lines)
+	s.ProcessBatches()
+	bt = retrieve(t, b, bt.ID)
+	files := bt.Files()
+	if len(files) != 3 || files[0] != bt.InputFileID || files[1] != bt.OutputFileID || files[2] != bt.ErrorFileID {
+		t.Fatalf("files of %+v: %v", bt, files)
+	}
+	ctx := context.Background()
+	s.FailFileDeletes(1)
+	if err := b.DeleteFile(ctx, files[0]); err == nil || errs.IsPermanent(err) {
+		t.Errorf("delete answered 500: err %v, want a passing error", err)
+	}
+	for _, id := range append(files, files[0]) { // the last a second time
+		if err := b.DeleteFile(ctx, id); err != nil {
+			t.Errorf("delete %s: %v", id, err)
+		}
+	}
+	if diff := cmp.Diff(files, s.FilesDeleted()); diff != "" {
+		t.Errorf("files deleted (-want +got):\n%s", diff)
+	}
+	if left := s.Files(); len(left) != 0 {
+		t.Errorf("files left: %v", left)
+	}
 }

@@ -62,10 +62,14 @@ func (m *TextModel) GenerateJSON(ctx context.Context, req ai.JSONRequest) (ai.JS
 // for req's answer in strict structured-output mode: the body GenerateJSON
 // sends, and the body of a Batch API line.
 func (c *client) chatRequest(req ai.JSONRequest) (oa.ChatCompletionRequest, error) {
+	return c.chatRequestOf(c.cfg.ModelFor(req.Stage), req)
+}
+
+// chatRequestOf is chatRequest asked of model.
+func (c *client) chatRequestOf(model string, req ai.JSONRequest) (oa.ChatCompletionRequest, error) {
 	if len(req.Schema) == 0 || !json.Valid(req.Schema) {
 		return oa.ChatCompletionRequest{}, errs.Permanent(fmt.Errorf("openai: %s: the JSON schema is missing or invalid", req.Stage))
 	}
-	model := c.cfg.ModelFor(req.Stage)
 	creq, err := c.cfg.Profile.chatRequest(model, req.System, req.Prompt, req.SchemaName, req.Schema, req.MaxTokens)
 	if err != nil {
 		return oa.ChatCompletionRequest{}, errs.Permanent(fmt.Errorf("openai: %s: %w", req.Stage, err))

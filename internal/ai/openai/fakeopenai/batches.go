@@ -6,6 +6,7 @@ package fakeopenai
 //	POST /v1/files                 multipart: purpose=batch, file=*.jsonl
 //	GET  /v1/files/{id}            the file object
 //	GET  /v1/files/{id}/content    the file's bytes
+//	DELETE /v1/files/{id}          deletes the file (recorded: FilesDeleted)
 //	POST /v1/batches               input_file_id, endpoint, completion_window, metadata
 //	GET  /v1/batches/{id}
 //	GET  /v1/batches               newest first; after, limit (1-100, default 20)
@@ -58,6 +59,9 @@ type batchStore struct {
 	seq         int
 	lineHook    func(customID string) Behavior
 	loseCreates int
+	deleted     []string // file ids, in the order deleted
+	deletes     int      // DELETE /v1/files requests
+	failDeletes int      // the next n DELETE /v1/files answer 500
 }
 
 type file struct {
@@ -104,6 +108,7 @@ func (s *Server) routeBatches(mux *http.ServeMux, prefix string, azure bool) {
 	mux.HandleFunc("POST "+prefix+"/files", s.guard(azure, s.createFile))
 	mux.HandleFunc("GET "+prefix+"/files/{id}", s.guard(azure, s.getFile))
 	mux.HandleFunc("GET "+prefix+"/files/{id}/content", s.guard(azure, s.getFileContent))
+	mux.HandleFunc("DELETE "+prefix+"/files/{id}", s.guard(azure, s.deleteFile))
 	mux.HandleFunc("POST "+prefix+"/batches", s.guard(azure, s.createBatch))
 	mux.HandleFunc("GET "+prefix+"/batches", s.guard(azure, s.listBatches))
 	mux.HandleFunc("GET "+prefix+"/batches/{id}", s.guard(azure, s.getBatch))
@@ -162,6 +167,52 @@ func (s *Server) LoseCreateAnswers(n int) {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	s.batches.loseCreates = n
+}
+
+// FailFileDeletes makes the next n DELETE /v1/files answer 500 without
+// deleting the file.
+func (s *Server) FailFileDeletes(n int) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	s.batches.failDeletes = n
+}
+
+// FilesDeleted returns the ids of the files deleted, in order (a file is
+// deleted once: a second DELETE is answered 404).
+func (s *Server) FilesDeleted() []string {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	return append([]string(nil), s.batches.deleted...)
+}
+
+// FileDeleteRequests returns how many DELETE /v1/files requests came,
+// answered or not.
+func (s *Server) FileDeleteRequests() int {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	return s.batches.deletes
+}
+
+// Files returns the ids of the files the server holds, in no order.
+func (s *Server) Files() []string {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	ids := make([]string, 0, len(s.batches.files))
+	for id := range s.batches.files {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// BatchFiles returns the ids of batch id's input, output and error files
+// ("" for a file it has none of).
+func (s *Server) BatchFiles(id string) (input, output, errorFile string) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if b := s.findBatch(id); b != nil {
+		return b.inputFileID, b.outputFileID, b.errorFileID
+	}
+	return "", "", ""
 }
 
 // BatchesCreated returns how many batches were created.
@@ -309,6 +360,24 @@ func (s *Server) getFileContent(w http.ResponseWriter, r *http.Request, _ bool) 
 		w.Header().Set("Content-Type", "application/octet-stream")
 		_, _ = w.Write(fl.data)
 	}
+}
+
+// deleteFile deletes a file, as the API does: the file object's id with
+// "deleted": true. A batch keeps its files' ids after they are deleted.
+func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, _ bool) {
+	s.batches.deletes++
+	if s.batches.failDeletes > 0 {
+		s.batches.failDeletes--
+		writeError(w, http.StatusInternalServerError, "server_error", "", "The server had an error while processing your request.")
+		return
+	}
+	fl := s.fileOr404(w, r)
+	if fl == nil {
+		return
+	}
+	delete(s.batches.files, fl.ID)
+	s.batches.deleted = append(s.batches.deleted, fl.ID)
+	writeJSON(w, http.StatusOK, map[string]any{"id": fl.ID, "object": "file", "deleted": true})
 }
 
 func (s *Server) fileOr404(w http.ResponseWriter, r *http.Request) *file {
@@ -462,6 +531,11 @@ func (s *Server) findBatch(id string) *batch {
 // progress; an invalid one fails it with an error per bad line.
 func (s *Server) validate(b *batch) {
 	fl := s.batches.files[b.inputFileID]
+	if fl == nil {
+		b.errors = append(b.errors, batchError{Code: "file_not_found", Message: "The input file was deleted."})
+		b.enter(BatchFailed)
+		return
+	}
 	seen := map[string]bool{}
 	model := ""
 	sc := bufio.NewScanner(bytes.NewReader(fl.data))
