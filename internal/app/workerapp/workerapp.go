@@ -149,6 +149,8 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jo
 	worker.RegisterBatches(mux, worker.NewBatchPass(deps, batches, maxBatchLines))
 	worker.RegisterWebhooks(mux, &worker.WebhookSender{Store: a.Store, Box: a.Box, HTTP: a.WordPressClient(),
 		Now: time.Now, Log: a.Log})
+	worker.RegisterBilling(mux, &worker.BillingEvents{Store: a.Store, Jobs: lifecycle, Queue: client,
+		Grace: a.Config.Stripe.GracePeriod, Now: time.Now, Log: a.Log})
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
 	closeClient := func() {
 		if err := client.Close(); err != nil {
