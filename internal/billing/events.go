@@ -83,6 +83,21 @@ func Enqueue(ctx context.Context, q Enqueuer, eventID string) error {
 	return nil
 }
 
+// EnqueueAgain enqueues a stored event's task once more, with an id of
+// its round (a sweep's time), beside a task of the event that may still
+// be held by a dead worker's lease.
+func EnqueueAgain(ctx context.Context, q Enqueuer, eventID string, round time.Time) error {
+	task, err := NewEventTask(eventID)
+	if err != nil {
+		return err
+	}
+	_, err = q.EnqueueContext(ctx, task, asynq.TaskID(fmt.Sprintf("stripe-%s-%d", eventID, round.Unix())))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue Stripe event %s again: %w", eventID, err)
+	}
+	return nil
+}
+
 // NewGraceTask is the task that ends a tenant's grace period at the time
 // given: one per tenant and start of the period.
 func NewGraceTask(tenantID int64, since time.Time, at time.Time) (*asynq.Task, []asynq.Option, error) {

@@ -139,6 +139,9 @@ type StripeConfig struct {
 	// GracePeriod is how long a tenant whose payment failed keeps working
 	// before it is suspended for new work.
 	GracePeriod time.Duration
+	// SweepEvery is how often a worker enqueues again the events received
+	// that long ago and still not applied.
+	SweepEvery time.Duration
 }
 
 // Enabled says whether billing through Stripe is on.
@@ -358,7 +361,8 @@ func (r *reader) stripe() StripeConfig {
 		WebhookSecret: secret.Text(r.getenv("STRIPE_WEBHOOK_SECRET")),
 		APIBase:       r.str("STRIPE_API_BASE", ""),
 		ReturnURL:     r.str("BILLING_RETURN_URL", "http://127.0.0.1:8080/ui/billing"),
-		GracePeriod:   r.duration("STRIPE_GRACE_PERIOD", 72*time.Hour)}
+		GracePeriod:   r.duration("STRIPE_GRACE_PERIOD", 72*time.Hour),
+		SweepEvery:    r.duration("STRIPE_SWEEP_EVERY", time.Minute)}
 	r.check((s.SecretKey == "") == (s.WebhookSecret == ""), "STRIPE_SECRET_KEY",
 		"and STRIPE_WEBHOOK_SECRET go together: set both to turn billing on, or neither")
 	if s.SecretKey != "" {

@@ -114,3 +114,36 @@ func (b *BillingEvents) EndGrace(ctx context.Context, t *asynq.Task) error {
 	}
 	return nil
 }
+
+// SweepStore is what the billing sweep needs of the store.
+type SweepStore interface {
+	UnappliedStripeEvents(ctx context.Context, cutoff time.Time) ([]string, error)
+}
+
+// SweepBilling enqueues again, every period until ctx ends, the Stripe
+// events received more than a period ago and still not applied: those
+// whose worker died mid-way (asynq would deliver them again only after
+// its lease ran out) or whose enqueue failed. A duplicate task is
+// harmless: an event applies once (store.ApplyBillingChange).
+func SweepBilling(ctx context.Context, st SweepStore, q billing.Enqueuer, every time.Duration, now func() time.Time, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t := now()
+		ids, err := st.UnappliedStripeEvents(ctx, t.Add(-every))
+		if err != nil {
+			log.Warn("billing sweep", "error", err)
+			continue
+		}
+		for _, id := range ids {
+			if err := billing.EnqueueAgain(ctx, q, id, t.Truncate(every)); err != nil {
+				log.Warn("billing sweep: enqueue", "event", id, "error", err)
+			}
+		}
+	}
+}

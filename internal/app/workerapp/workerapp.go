@@ -53,6 +53,17 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 	defer stopBeating()
 	beatDone := make(chan error, 1)
 	go func() { beatDone <- rescuer.Run(beating) }()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		if !a.Config.Stripe.Enabled() {
+			return
+		}
+		sweeper := asynq.NewClient(a.Redis)
+		defer sweeper.Close()
+		worker.SweepBilling(beating, a.Store, sweeper, a.Config.Stripe.SweepEvery, time.Now, a.Log)
+	}()
+	defer func() { stopBeating(); <-sweepDone }()
 	checks, checkMux := NewChecks(a, p.Credentials)
 	if err := checks.Start(checkMux); err != nil {
 		return fmt.Errorf("start the worker's checks: %w", err)
