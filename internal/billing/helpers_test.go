@@ -188,9 +188,9 @@ func subscription(id, customer, status, price string, periodEnd time.Time) map[s
 func invoice(id, customer, sub, price, pi string, cents int64, periodEnd time.Time) map[string]any {
 	return map[string]any{"id": id, "object": "invoice", "customer": customer, "status": "paid", "amount_paid": cents,
 		"currency": "usd",
-		"parent": map[string]any{"type": "subscription_details", "subscription_details": map[string]any{"subscription": sub}},
+		"parent":   map[string]any{"type": "subscription_details", "subscription_details": map[string]any{"subscription": sub}},
 		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_" + id, "object": "line_item",
-			"period": map[string]any{"start": periodEnd.AddDate(0, -1, 0).Unix(), "end": periodEnd.Unix()},
+			"period":  map[string]any{"start": periodEnd.AddDate(0, -1, 0).Unix(), "end": periodEnd.Unix()},
 			"pricing": map[string]any{"type": "price_details", "price_details": map[string]any{"price": price, "product": "prod_1"}}}}},
 		"payments": map[string]any{"object": "list", "data": []any{map[string]any{"id": "inpay_" + id, "object": "invoice_payment",
 			"payment": map[string]any{"type": "payment_intent", "payment_intent": pi}}}}}
