@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,31 +195,12 @@ func (s *Server) listInvoices(c echo.Context) error {
 
 // The operator's catalogue.
 
-var pricePattern = regexp.MustCompile(`^price_[A-Za-z0-9_]{1,90}$`)
-
 // planRequest is the body of PUT /v1/admin/plans/:name.
 type planRequest struct {
 	StripePriceID  *string `json:"stripe_price_id"`
 	MonthlyCredits int64   `json:"monthly_credits"`
 	BulkInFlight   *int    `json:"bulk_inflight"`
 	Description    string  `json:"description"`
-}
-
-func (r planRequest) validate() error {
-	v := &errs.ValidationError{}
-	if r.StripePriceID != nil && !pricePattern.MatchString(*r.StripePriceID) {
-		v.Add("stripe_price_id", "must be a Stripe price id (price_...), or null for a plan not for sale")
-	}
-	if r.MonthlyCredits < 0 || r.MonthlyCredits > auth.MaxGrant {
-		v.Add("monthly_credits", "must be from 0 to %d", auth.MaxGrant)
-	}
-	if r.BulkInFlight != nil && (*r.BulkInFlight < 1 || *r.BulkInFlight > 10000) {
-		v.Add("bulk_inflight", "must be from 1 to 10000, or null for BULK_INFLIGHT's")
-	}
-	if len(r.Description) > 500 {
-		v.Add("description", "must be at most 500 characters")
-	}
-	return v.OrNil()
 }
 
 func planName(c echo.Context) (string, error) {
@@ -246,9 +226,6 @@ func (s *Server) putPlan(c echo.Context) error {
 	}
 	var req planRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	if err := req.validate(); err != nil {
 		return err
 	}
 	p, err := s.store.PutPlan(c.Request().Context(), store.Plan{Name: name, StripePriceID: req.StripePriceID,
@@ -284,27 +261,21 @@ type packRequest struct {
 	Active        *bool   `json:"active"`
 }
 
-// apply validates r over p (a new pack needs every field but active).
+// apply sets r's fields on p; a new pack needs every field but active.
+// The store validates the values.
 func (r packRequest) apply(p *store.CreditPack, create bool) error {
 	v := &errs.ValidationError{}
 	if r.Name != nil {
-		v.CheckText("name", *r.Name, 1, 100)
 		p.Name = *r.Name
 	} else if create {
 		v.Add("name", "is required")
 	}
 	if r.StripePriceID != nil {
-		if !pricePattern.MatchString(*r.StripePriceID) {
-			v.Add("stripe_price_id", "must be a Stripe price id (price_...)")
-		}
 		p.StripePriceID = *r.StripePriceID
 	} else if create {
 		v.Add("stripe_price_id", "is required")
 	}
 	if r.Credits != nil {
-		if *r.Credits < 1 || *r.Credits > auth.MaxGrant {
-			v.Add("credits", "must be from 1 to %d", auth.MaxGrant)
-		}
 		p.Credits = *r.Credits
 	} else if create {
 		v.Add("credits", "is required")

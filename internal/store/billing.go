@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // Billing (#26): the plan catalogue and credit packs sold through Stripe,
@@ -48,9 +51,51 @@ func (s *Store) GetPlan(ctx context.Context, name string) (Plan, error) {
 	return p, missing(translate(err), "plan", name)
 }
 
-// PutPlan creates or replaces a plan of the catalogue. A price another plan
-// has is errs.ErrConflict.
+// pricePattern is a Stripe price id.
+var pricePattern = regexp.MustCompile(`^price_[A-Za-z0-9_]{1,90}$`)
+
+// maxCatalogueCredits bounds a plan's allowance and a pack's credits.
+const maxCatalogueCredits = 1_000_000_000
+
+// ValidatePlan checks a plan's fields (its name is the caller's to check);
+// a bad one is a validation error naming it.
+func ValidatePlan(p Plan) error {
+	v := &errs.ValidationError{}
+	if p.StripePriceID != nil && !pricePattern.MatchString(*p.StripePriceID) {
+		v.Add("stripe_price_id", "must be a Stripe price id (price_...), or null for a plan not for sale")
+	}
+	if p.MonthlyCredits < 0 || p.MonthlyCredits > maxCatalogueCredits {
+		v.Add("monthly_credits", "must be from 0 to %d", maxCatalogueCredits)
+	}
+	if p.BulkInFlight != nil && (*p.BulkInFlight < 1 || *p.BulkInFlight > 10000) {
+		v.Add("bulk_inflight", "must be from 1 to 10000, or null for BULK_INFLIGHT's")
+	}
+	if len(p.Description) > 500 {
+		v.Add("description", "must be at most 500 characters")
+	}
+	return v.OrNil()
+}
+
+// ValidatePack checks a credit pack's fields; a bad one is a validation
+// error naming it.
+func ValidatePack(p CreditPack) error {
+	v := &errs.ValidationError{}
+	v.CheckText("name", p.Name, 1, 100)
+	if !pricePattern.MatchString(p.StripePriceID) {
+		v.Add("stripe_price_id", "must be a Stripe price id (price_...)")
+	}
+	if p.Credits < 1 || p.Credits > maxCatalogueCredits {
+		v.Add("credits", "must be from 1 to %d", maxCatalogueCredits)
+	}
+	return v.OrNil()
+}
+
+// PutPlan creates or replaces a plan of the catalogue (ValidatePlan). A
+// price another plan has is errs.ErrConflict.
 func (s *Store) PutPlan(ctx context.Context, p Plan) (Plan, error) {
+	if err := ValidatePlan(p); err != nil {
+		return Plan{}, err
+	}
 	out, err := scanPlan(s.pool.QueryRow(ctx, `
 		INSERT INTO plans (name, stripe_price_id, monthly_credits, bulk_inflight, description)
 		VALUES ($1, $2, $3, $4, $5)
@@ -101,8 +146,12 @@ func (s *Store) GetPack(ctx context.Context, id int64) (CreditPack, error) {
 	return p, missing(translate(err), "credit pack", id)
 }
 
-// CreatePack adds a credit pack; a price already sold is errs.ErrConflict.
+// CreatePack adds a credit pack (ValidatePack); a price already sold is
+// errs.ErrConflict.
 func (s *Store) CreatePack(ctx context.Context, p CreditPack) (CreditPack, error) {
+	if err := ValidatePack(p); err != nil {
+		return CreditPack{}, err
+	}
 	out, err := scanPack(s.pool.QueryRow(ctx,
 		`INSERT INTO credit_packs (name, stripe_price_id, credits, active) VALUES ($1, $2, $3, $4) RETURNING `+packColumns,
 		p.Name, p.StripePriceID, p.Credits, p.Active))
@@ -112,8 +161,11 @@ func (s *Store) CreatePack(ctx context.Context, p CreditPack) (CreditPack, error
 	return out, nil
 }
 
-// UpdatePack replaces a credit pack's fields.
+// UpdatePack replaces a credit pack's fields (ValidatePack).
 func (s *Store) UpdatePack(ctx context.Context, p CreditPack) (CreditPack, error) {
+	if err := ValidatePack(p); err != nil {
+		return CreditPack{}, err
+	}
 	out, err := scanPack(s.pool.QueryRow(ctx,
 		`UPDATE credit_packs SET name = $2, stripe_price_id = $3, credits = $4, active = $5 WHERE id = $1 RETURNING `+packColumns,
 		p.ID, p.Name, p.StripePriceID, p.Credits, p.Active))
