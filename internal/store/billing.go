@@ -703,10 +703,7 @@ func (s *Store) BillingLedger(ctx context.Context, tenantID int64, limit int) ([
 	if err != nil {
 		return nil, translate(err)
 	}
-	return collect(rows, func(r pgx.Row) (e LedgerEntry, err error) {
-		err = r.Scan(&e.ID, &e.JobID, &e.Kind, &e.Delta, &e.BalanceAfter, &e.Note, &e.CreatedAt)
-		return e, err
-	})
+	return collect(rows, scanLedger)
 }
 
 // BillingPayment is money a tenant paid and what it granted.
