@@ -211,3 +211,21 @@ func (s *Service) Invoices(ctx context.Context, tenantID int64, limit int) ([]In
 	}
 	return out, nil
 }
+
+// InvoicePaymentIntent returns the payment intent that paid an invoice
+// (its invoice payments, from Stripe), "" when none did; a refund of the
+// invoice's charge names it. Stripe leaves an invoice's payments out of
+// its events unless asked.
+func (s *Service) InvoicePaymentIntent(ctx context.Context, invoiceID string) (string, error) {
+	params := &stripe.InvoicePaymentListParams{Invoice: stripe.String(invoiceID)}
+	params.Limit = stripe.Int64(10)
+	for p, err := range s.client.V1InvoicePayments.List(ctx, params) {
+		if err != nil {
+			return "", unavailable("list invoice payments", err)
+		}
+		if p.Payment != nil && p.Payment.PaymentIntent != nil && p.Payment.PaymentIntent.ID != "" {
+			return p.Payment.PaymentIntent.ID, nil
+		}
+	}
+	return "", nil
+}

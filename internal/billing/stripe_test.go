@@ -71,3 +71,30 @@ func TestSignUpToPlanAndTopUp(t *testing.T) {
 		tn.ID, tn.Slug, s.Plan, s.Status, s.Balance, s.Sub, s.PeriodEnd.Format(time.DateOnly))
 	logLedger(t, ledger(t, b.st, tn.ID))
 }
+
+// TestInvoiceWithoutPaymentsAsksStripe: an invoice.paid event without
+// the invoice's payments (as Stripe sends it unless asked) makes the
+// worker ask Stripe for them (stripe-mock here), once, and the allowance
+// is granted whatever the answer. stripe-mock's invoice payment names no
+// payment intent, so no refund is matched through the lookup here; the
+// refund itself (store.applyRefund, one path for packs and invoices) is
+// TestRefundNeverNegative's.
+func TestInvoiceWithoutPaymentsAsksStripe(t *testing.T) {
+	b := setup(t, testenv.StripeMock(t))
+	b.events.Payments = b.svc
+	tn, cus := b.tenant(t, "asks", 0)
+	inv := invoice("in_asks", cus, "sub_asks", "price_pro", "", 2900, time.Now().AddDate(0, 1, 0))
+	delete(inv, "payments")
+	b.deliver(t, event("evt_inv", "invoice.paid", time.Now(), inv))
+	if n := b.calls.count("GET /v1/invoice_payments"); n != 1 {
+		t.Errorf("%d calls for the invoice's payments, want 1", n)
+	}
+	if bal := balanceOf(t, b.st, tn.ID); bal != 1000 {
+		t.Errorf("balance %d after the invoice, want the allowance of 1000", bal)
+	}
+	with := event("evt_inv2", "invoice.paid", time.Now(), invoice("in_with", cus, "sub_asks", "price_pro", "pi_with", 2900, time.Now().AddDate(0, 2, 0)))
+	b.deliver(t, with)
+	if n := b.calls.count("GET /v1/invoice_payments"); n != 1 {
+		t.Errorf("%d calls for payments after an invoice that carried them, want still 1", n)
+	}
+}

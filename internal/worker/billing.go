@@ -29,6 +29,12 @@ type BillingReleaser interface {
 	Release(ctx context.Context, tenantID int64) (int, error)
 }
 
+// InvoicePayments finds the payment intent that paid an invoice
+// (billing.Service), for an invoice.paid event that did not carry it.
+type InvoicePayments interface {
+	InvoicePaymentIntent(ctx context.Context, invoiceID string) (string, error)
+}
+
 // BillingEvents applies stored Stripe events (#26) and ends grace periods.
 // An event applies in one transaction that marks it applied, so a worker
 // killed anywhere before the commit leaves it unapplied for the task's
@@ -38,9 +44,12 @@ type BillingEvents struct {
 	Jobs  BillingReleaser
 	// Queue takes the grace-period tasks.
 	Queue billing.Enqueuer
-	Grace time.Duration
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Payments, when not nil, completes paid invoices with their payment
+	// intent, so that a refund of their charge finds them.
+	Payments InvoicePayments
+	Grace    time.Duration
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // RegisterBilling registers the billing tasks on mux.
@@ -71,6 +80,15 @@ func (b *BillingEvents) ApplyEvent(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 		}
 		return err
+	}
+	if ch.Invoice != nil && ch.Invoice.PaymentIntent == "" && b.Payments != nil {
+		pi, err := b.Payments.InvoicePaymentIntent(ctx, ch.Invoice.InvoiceID)
+		if err != nil {
+			// The allowance is not held up for it: only a later refund
+			// of this invoice will not find its payment.
+			b.Log.Warn("finding the payment of a paid invoice", "invoice", ch.Invoice.InvoiceID, "error", err)
+		}
+		ch.Invoice.PaymentIntent = pi
 	}
 	out, err := b.Store.ApplyBillingChange(ctx, ch)
 	if err != nil {
