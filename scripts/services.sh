@@ -3,7 +3,7 @@
 # are installed, running and reachable, and create test databases.
 #
 # Usage:
-#   scripts/services.sh [postgres] [redis]   # no arguments = both, jq and WordNet
+#   scripts/services.sh [postgres] [redis]   # no arguments = both, jq, WordNet and stripe-mock
 #   scripts/services.sh createdb NAME        # create database NAME if missing
 #   scripts/services.sh statements           # PostgreSQL up with pg_stat_statements
 #                                            # loaded (make bench: statements per job)
@@ -346,6 +346,39 @@ ensure_wordnet() {
 	apt_install wordnet-base
 }
 
+# --------------------------------------------------------------- stripe-mock
+
+# Billing's tests (#26) talk to Stripe's own mock server, a Go program the
+# tests start themselves (internal/testenv.StripeMock); it only has to be
+# installed. go install needs no root.
+STRIPE_MOCK_VERSION=v0.203.0
+ensure_stripe_mock() {
+	local gobin
+	if command -v stripe-mock >/dev/null 2>&1; then
+		say "stripe-mock: ready"
+		return 0
+	fi
+	if ! command -v go >/dev/null 2>&1; then
+		warn "stripe-mock is missing and go is not on PATH; install it with:"
+		warn "  go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+		FAILED=1
+		return 0
+	fi
+	gobin="$(go env GOBIN)"
+	[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	if [ -x "$gobin/stripe-mock" ]; then
+		say "stripe-mock: ready ($gobin/stripe-mock)"
+		return 0
+	fi
+	say "stripe-mock: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+	go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" || {
+		warn "services.sh: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION failed"
+		FAILED=1
+		return 0
+	}
+	say "stripe-mock: ready ($gobin/stripe-mock)"
+}
+
 # ------------------------------------------------------------------ createdb
 
 createdb_if_missing() {
@@ -419,6 +452,7 @@ main() {
 	[ "$want_redis" -eq 0 ] || ensure_redis
 	[ "$#" -gt 0 ] || ensure_jq
 	[ "$#" -gt 0 ] || ensure_wordnet
+	[ "$#" -gt 0 ] || ensure_stripe_mock
 	[ "$FAILED" -eq 0 ] || exit 1
 }
 

@@ -45,6 +45,9 @@ commands:
   models list|add|set|route [flags]
                                   the model catalogue and the model of each stage
                                   ("presswork models help" for flags)
+  plans list|set|delete [flags]   the plans sold through Stripe ("presswork plans help")
+  packs list|add|set|delete [flags]
+                                  the credit packs sold through Stripe ("presswork packs help")
   demo [-keywords FILE]           run the pipeline end to end on a demo tenant with
                                   the offline provider and print a summary
 `
@@ -139,6 +142,10 @@ func dispatch(ctx context.Context, cmd string, args []string, open opener, out i
 		return runQueue(open, args, out)
 	case "models":
 		return runModels(ctx, open, args, out)
+	case "plans":
+		return runPlans(ctx, open, args, out)
+	case "packs":
+		return runPacks(ctx, open, args, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -23,13 +23,14 @@ const (
 	PermSites    Permission = "sites"    // add, change and remove sites
 	PermKeys     Permission = "keys"     // create and revoke API keys
 	PermBilling  Permission = "billing"  // read credits and the ledger
+	PermPay      Permission = "pay"      // start Stripe checkouts and portal sessions (#26)
 	PermAudit    Permission = "audit"    // read the tenant's audit log
 	PermOperator Permission = "operator" // manage tenants
 )
 
 // Roles maps each role to its permissions.
 var Roles = map[string][]Permission{
-	"owner":    {PermRead, PermContent, PermSites, PermKeys, PermBilling, PermAudit},
+	"owner":    {PermRead, PermContent, PermSites, PermKeys, PermBilling, PermAudit, PermPay},
 	"admin":    {PermRead, PermContent, PermSites, PermKeys, PermBilling},
 	"editor":   {PermRead, PermContent},
 	"viewer":   {PermRead},
@@ -47,13 +48,13 @@ func Allowed(role string, perm Permission) bool {
 
 // Permit decides whether principal p, a key's or a session's, may do
 // something needing perm: its role must have the permission, and a
-// suspended tenant may only read (its data, credits and audit log). A
+// suspended tenant may only read (its data, credits and audit log) and pay. A
 // refusal is an *errs.PublicError of kind errs.ErrForbidden.
 func Permit(p store.Principal, perm Permission) error {
 	if !Allowed(p.Role, perm) {
 		return errs.Public(errs.ErrForbidden, "the %s role may not do this (needs %s permission)", p.Role, perm)
 	}
-	if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit {
+	if p.TenantStatus == "suspended" && perm != PermRead && perm != PermBilling && perm != PermAudit && perm != PermPay {
 		return errs.Public(errs.ErrForbidden, "the tenant is suspended; only reading is allowed")
 	}
 	return nil

@@ -120,7 +120,32 @@ type Config struct {
 	// operator's own names and those of the panel's services. A domain is
 	// reserved when it is one of them or ends in "." and one of them.
 	DeployReservedDomains []string
+	// Stripe is billing through Stripe (#26); without its keys billing is
+	// off and operators grant credits by hand.
+	Stripe StripeConfig
 }
+
+// StripeConfig is billing through Stripe: STRIPE_SECRET_KEY and
+// STRIPE_WEBHOOK_SECRET together turn it on.
+type StripeConfig struct {
+	SecretKey     secret.Text
+	WebhookSecret secret.Text
+	// APIBase replaces Stripe's API address (stripe-mock in tests); empty:
+	// Stripe's.
+	APIBase string
+	// ReturnURL is where Checkout and the Customer Portal send the owner
+	// back (the web interface's Billing page).
+	ReturnURL string
+	// GracePeriod is how long a tenant whose payment failed keeps working
+	// before it is suspended for new work.
+	GracePeriod time.Duration
+	// SweepEvery is how often a worker enqueues again the events received
+	// that long ago and still not applied.
+	SweepEvery time.Duration
+}
+
+// Enabled says whether billing through Stripe is on.
+func (s StripeConfig) Enabled() bool { return s.SecretKey != "" && s.WebhookSecret != "" }
 
 // RedisMode is how the processes reach Redis.
 type RedisMode string
@@ -253,6 +278,7 @@ func Load(getenv func(string) string) (Config, error) {
 		r.check(u.Host != "", "REDIS_URL", fmt.Sprintf("must name a host, as in redis://host:6379/0, got %q", maskURL(c.RedisURL)))
 	}
 	c.Redis = r.redis()
+	c.Stripe = r.stripe()
 	c.ExtraCAFile = r.str("EXTRA_CA_FILE", "")
 	c.RootCAs = r.rootCAs("EXTRA_CA_FILE", c.ExtraCAFile)
 	return c, errors.Join(r.problems...)
@@ -280,6 +306,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("easypanel_url", maskURL(c.Easypanel.URL)),
 		slog.String("extra_ca_file", c.ExtraCAFile),
 		slog.Any("deploy_reserved_domains", c.DeployReservedDomains),
+		slog.Bool("stripe_billing", c.Stripe.Enabled()),
+		slog.String("stripe_api_base", c.Stripe.APIBase),
 	)
 }
 
@@ -325,6 +353,31 @@ func maskURL(raw string) string {
 type reader struct {
 	getenv   func(string) string
 	problems []error
+}
+
+// stripe reads the STRIPE_* variables: both keys or neither.
+func (r *reader) stripe() StripeConfig {
+	s := StripeConfig{SecretKey: secret.Text(r.getenv("STRIPE_SECRET_KEY")),
+		WebhookSecret: secret.Text(r.getenv("STRIPE_WEBHOOK_SECRET")),
+		APIBase:       r.str("STRIPE_API_BASE", ""),
+		ReturnURL:     r.str("BILLING_RETURN_URL", "http://127.0.0.1:8080/ui/billing"),
+		GracePeriod:   r.duration("STRIPE_GRACE_PERIOD", 72*time.Hour),
+		SweepEvery:    r.duration("STRIPE_SWEEP_EVERY", time.Minute)}
+	r.check((s.SecretKey == "") == (s.WebhookSecret == ""), "STRIPE_SECRET_KEY",
+		"and STRIPE_WEBHOOK_SECRET go together: set both to turn billing on, or neither")
+	if s.SecretKey != "" {
+		r.check(strings.HasPrefix(string(s.SecretKey), "sk_") || strings.HasPrefix(string(s.SecretKey), "rk_"),
+			"STRIPE_SECRET_KEY", "must be a Stripe secret or restricted key (sk_... or rk_...)")
+	}
+	if s.WebhookSecret != "" {
+		r.check(strings.HasPrefix(string(s.WebhookSecret), "whsec_"), "STRIPE_WEBHOOK_SECRET",
+			"must be the endpoint's signing secret (whsec_...)")
+	}
+	if s.APIBase != "" {
+		r.urlScheme("STRIPE_API_BASE", s.APIBase, "https", "http")
+	}
+	r.urlScheme("BILLING_RETURN_URL", s.ReturnURL, "https", "http")
+	return s
 }
 
 func (r *reader) check(ok bool, name, problem string) {

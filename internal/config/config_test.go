@@ -96,6 +96,8 @@ func TestDefaults(t *testing.T) {
 		APITenantRate:         3000,
 		LogLevel:              slog.LevelInfo,
 		LogFormat:             "json",
+		Stripe: config.StripeConfig{ReturnURL: "http://127.0.0.1:8080/ui/billing", GracePeriod: 72 * time.Hour,
+			SweepEvery: time.Minute},
 	}
 	keys := c.SecretKeys
 	c.SecretKeys = nil

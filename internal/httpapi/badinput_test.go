@@ -441,6 +441,7 @@ func badInputs() []badCase {
 	cases = append(cases, badInputsProfile()...)
 	cases = append(cases, badInputsModels()...)
 	cases = append(cases, badInputsBatch()...)
+	cases = append(cases, badInputsBilling()...)
 	return cases
 }
 

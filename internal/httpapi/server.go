@@ -18,6 +18,7 @@ import (
 
 	"github.com/presswork/presswork/api"
 	"github.com/presswork/presswork/internal/auth"
+	"github.com/presswork/presswork/internal/billing"
 	"github.com/presswork/presswork/internal/config"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/metrics"
@@ -75,6 +76,8 @@ type Deps struct {
 	// QueueTester on PanelChecks, or without them OfflineTester, which
 	// passes offline models only).
 	ModelTester ModelTester
+	// Billing is billing through Stripe (#26); nil: off.
+	Billing *billing.Service
 }
 
 // Server is the API.
@@ -101,6 +104,8 @@ type Server struct {
 	panelChecks PanelCheckQueue
 	// tester: see Deps.ModelTester.
 	tester ModelTester
+	// billing: see Deps.Billing.
+	billing *billing.Service
 }
 
 // Route is one API route and the permission it needs; the route table is
@@ -122,6 +127,7 @@ func New(d Deps) *Server {
 	s.authFailLimit.Store(AuthFailuresPerMinute)
 	s.panelChecks = d.PanelChecks
 	s.tester = d.ModelTester
+	s.billing = d.Billing
 	switch {
 	case s.tester != nil:
 	case d.PanelChecks != nil:
@@ -313,6 +319,20 @@ func (s *Server) addRoutes() {
 	s.add(post, "/v1/sites/:id/deployment/stop", auth.PermSites, true, s.deploymentAction(tasks.ActionStop))
 	s.add(post, "/v1/sites/:id/deployment/start", auth.PermSites, true, s.deploymentAction(tasks.ActionStart))
 	s.add(post, "/v1/sites/:id/deployment/destroy", auth.PermSites, true, s.deploymentAction(tasks.ActionDestroy))
+
+	s.add(post, "/v1/stripe/webhook", "", false, s.stripeWebhook)
+	s.add(get, "/v1/billing", auth.PermBilling, false, s.getBilling)
+	s.add(post, "/v1/billing/checkout", auth.PermPay, false, s.startCheckout)
+	s.add(post, "/v1/billing/portal", auth.PermPay, false, s.startPortal)
+	s.add(get, "/v1/billing/invoices", auth.PermBilling, false, s.listInvoices)
+	s.add(get, "/v1/admin/plans", auth.PermOperator, false, s.listPlansAdmin)
+	s.add(put, "/v1/admin/plans/:name", auth.PermOperator, false, s.putPlan)
+	s.add(del, "/v1/admin/plans/:name", auth.PermOperator, false, s.deletePlan)
+	s.add(get, "/v1/admin/credit-packs", auth.PermOperator, false, s.listPacksAdmin)
+	s.add(post, "/v1/admin/credit-packs", auth.PermOperator, false, s.createPack)
+	s.add(patch, "/v1/admin/credit-packs/:id", auth.PermOperator, false, s.updatePack)
+	s.add(del, "/v1/admin/credit-packs/:id", auth.PermOperator, false, s.deletePack)
+	s.add(get, "/v1/admin/billing/overview", auth.PermOperator, false, s.billingOverview)
 
 	s.add(get, "/v1/admin/tenants", auth.PermOperator, false, s.listTenants)
 	s.add(post, "/v1/admin/tenants", auth.PermOperator, false, s.createTenant)

@@ -83,11 +83,18 @@ func (s *Store) release(ctx context.Context, tx pgx.Tx, tenantID int64) ([]Job, 
 		advisoryPacing, tenantID); err != nil {
 		return nil, fmt.Errorf("lock releases: %w", err)
 	}
+	// The plan catalogue's fair-share room (#26), when it gives one,
+	// overrides BULK_INFLIGHT's.
 	var plan string
-	if err := tx.QueryRow(ctx, `SELECT plan FROM tenants WHERE id = $1`, tenantID).Scan(&plan); err != nil {
+	var catalogued *int
+	if err := tx.QueryRow(ctx, `SELECT t.plan, p.bulk_inflight FROM tenants t LEFT JOIN plans p ON p.name = t.plan
+		WHERE t.id = $1`, tenantID).Scan(&plan, &catalogued); err != nil {
 		return nil, fmt.Errorf("tenant %d: %w", tenantID, err)
 	}
 	room := s.inFlight[plan]
+	if catalogued != nil {
+		room = *catalogued
+	}
 	if room <= 0 {
 		room = 1
 	}

@@ -68,3 +68,44 @@ func ids(jobs []store.Job) []string {
 	}
 	return out
 }
+
+// TestCatalogueRoomOverridesBulkInFlight (#26): a plan of the catalogue
+// with a fair-share room of its own releases that many bulk jobs, not
+// BULK_INFLIGHT's number; taking the room away gives BULK_INFLIGHT's back.
+func TestCatalogueRoomOverridesBulkInFlight(t *testing.T) {
+	st := newStore(t)
+	st.Pace("bulk", map[string]int{"free": 1, "starter": 1, "pro": 1, "agency": 1})
+	tn := newTenant(t, st, 100)
+	site := newSite(t, st, tn.ID)
+	room := 3
+	plan, err := st.PutPlan(t.Context(), store.Plan{Name: tn.Plan, BulkInFlight: &room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulk := func(prefix string, n int) []store.NewJob {
+		var jobs []store.NewJob
+		for i := range n {
+			jobs = append(jobs, store.NewJob{ID: fmt.Sprintf("%s-%d-%d", prefix, tn.ID, i), Type: "draft:write", Queue: "bulk",
+				SiteID: site.ID, SubjectID: next(), Quote: 1})
+		}
+		return jobs
+	}
+	made, err := st.CreateJobs(t.Context(), tn.ID, "batch-room", bulk("room", 5))
+	if err != nil || len(made.Deliver) != 3 {
+		t.Fatalf("deliver %v (%v) with the catalogue's room of 3, want 3", ids(made.Deliver), err)
+	}
+	plan.BulkInFlight = nil
+	if _, err := st.PutPlan(t.Context(), plan); err != nil {
+		t.Fatal(err)
+	}
+	other := newTenant(t, st, 100)
+	otherSite := newSite(t, st, other.ID)
+	jobs := bulk("norooms", 3)
+	for i := range jobs {
+		jobs[i].ID, jobs[i].SiteID = jobs[i].ID+"-other", otherSite.ID
+	}
+	made, err = st.CreateJobs(t.Context(), other.ID, "batch-noroom", jobs)
+	if err != nil || len(made.Deliver) != 1 {
+		t.Fatalf("deliver %v (%v) without the catalogue's room, want BULK_INFLIGHT's 1", ids(made.Deliver), err)
+	}
+}

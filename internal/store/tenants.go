@@ -223,10 +223,12 @@ func (s *Store) Ledger(ctx context.Context, tenantID int64, page Page) ([]Ledger
 	if err != nil {
 		return nil, translate(err)
 	}
-	return collect(rows, func(r pgx.Row) (e LedgerEntry, err error) {
-		err = r.Scan(&e.ID, &e.JobID, &e.Kind, &e.Delta, &e.BalanceAfter, &e.Note, &e.CreatedAt)
-		return e, err
-	})
+	return collect(rows, scanLedger)
+}
+
+func scanLedger(r pgx.Row) (e LedgerEntry, err error) {
+	err = r.Scan(&e.ID, &e.JobID, &e.Kind, &e.Delta, &e.BalanceAfter, &e.Note, &e.CreatedAt)
+	return e, err
 }
 
 // CreditSummary is a tenant's balance with what is reserved by unfinished

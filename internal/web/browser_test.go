@@ -187,6 +187,10 @@ func TestEditorInBrowser(t *testing.T) {
 		chromedp.SetValue("#low-balance", "150"),
 		chromedp.Click("#low-alert button[type=submit]"),
 		poll(`document.querySelector("#messages").textContent.includes("below 150 credits")`),
+		// Billing is off here (no Stripe keys): the page says so and shows the plan.
+		chromedp.Navigate(h.URL+"/ui/billing"),
+		poll(`document.querySelector("#plan-line").textContent.startsWith("Plan pro") && !document.querySelector("#billing-off").hidden`),
+		screenshot(dir, "billing-off"),
 		chromedp.Navigate(h.URL+"/ui/automation"),
 		poll(`document.querySelectorAll("#defaults-site option").length === 1`),
 		chromedp.Click("#defaults button[type=submit]"),

@@ -69,11 +69,12 @@ type UI struct {
 }
 
 // pageNames are the templates rendered inside the layout.
-var pageNames = []string{"sites", "site", "draft", "credits", "jobs", "automation", "account", "people", "tenants", "models"}
+var pageNames = []string{"sites", "site", "draft", "credits", "jobs", "automation", "account", "people", "tenants", "models",
+	"billing", "overview"}
 
 // operatorPages are the pages of operators, who belong to no tenant (and
 // have the account page too); tenants' people do not have them.
-var operatorPages = map[string]bool{"tenants": true, "models": true}
+var operatorPages = map[string]bool{"tenants": true, "models": true, "overview": true}
 
 // New builds the interface's handler.
 func New(d Deps) *UI {
@@ -101,6 +102,8 @@ func New(d Deps) *UI {
 	mux.HandleFunc("GET /ui/account", u.page("account", "Account"))
 	mux.HandleFunc("GET /ui/tenants", u.page("tenants", "Tenants"))
 	mux.HandleFunc("GET /ui/models", u.page("models", "Models"))
+	mux.HandleFunc("GET /ui/billing", u.page("billing", "Billing"))
+	mux.HandleFunc("GET /ui/overview", u.page("overview", "Billing overview"))
 	mux.HandleFunc("POST /ui/account/password", u.signedIn(u.changePassword))
 	mux.HandleFunc("GET /ui/people", u.people)
 	mux.HandleFunc("POST /ui/people/invite", u.signedIn(u.invite))
@@ -235,7 +238,7 @@ func (u *UI) page(name, title string) http.HandlerFunc {
 			}
 		}
 		can := map[string]bool{}
-		for _, p := range []auth.Permission{auth.PermContent, auth.PermSites, auth.PermBilling} {
+		for _, p := range []auth.Permission{auth.PermContent, auth.PermSites, auth.PermBilling, auth.PermPay} {
 			can[string(p)] = auth.Allowed(s.Role, p)
 		}
 		d := pageData{Title: title, Page: name, Session: s, ID: id, Can: can, Notice: notices[r.URL.Query().Get("notice")]}

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynqmon"
 
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/billing"
 	"github.com/presswork/presswork/internal/httpapi"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/ratelimit"
@@ -40,6 +41,8 @@ func New(a *app.App) (*httpapi.Server, *asynq.Client) {
 			*asynq.Client
 			*asynq.Inspector
 		}{client, asynq.NewInspectorFromRedisClient(a.RedisClient())},
+		// nil (billing off) without Stripe keys.
+		Billing: billing.New(a.Config.Stripe, a.Store, client, nil),
 	})
 	return srv, client
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/presswork/presswork/internal/ai/modeltest"
 	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/app"
+	"github.com/presswork/presswork/internal/billing"
 	"github.com/presswork/presswork/internal/breaker"
 	"github.com/presswork/presswork/internal/jobs"
 	"github.com/presswork/presswork/internal/metrics"
@@ -53,6 +54,17 @@ func Run(ctx context.Context, a *app.App, p providers.Set) error {
 	defer stopBeating()
 	beatDone := make(chan error, 1)
 	go func() { beatDone <- rescuer.Run(beating) }()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		if !a.Config.Stripe.Enabled() {
+			return
+		}
+		sweeper := asynq.NewClient(a.Redis)
+		defer sweeper.Close()
+		worker.SweepBilling(beating, a.Store, sweeper, a.Config.Stripe.SweepEvery, time.Now, a.Log)
+	}()
+	defer func() { stopBeating(); <-sweepDone }()
 	checks, checkMux := NewChecks(a, p.Credentials)
 	if err := checks.Start(checkMux); err != nil {
 		return fmt.Errorf("start the worker's checks: %w", err)
@@ -149,6 +161,12 @@ func newServer(a *app.App, p providers.Set) (*asynq.Server, *asynq.ServeMux, *jo
 	worker.RegisterBatches(mux, worker.NewBatchPass(deps, batches, maxBatchLines))
 	worker.RegisterWebhooks(mux, &worker.WebhookSender{Store: a.Store, Box: a.Box, HTTP: a.WordPressClient(),
 		Now: time.Now, Log: a.Log})
+	billingEvents := &worker.BillingEvents{Store: a.Store, Jobs: lifecycle, Queue: client,
+		Grace: a.Config.Stripe.GracePeriod, Now: time.Now, Log: a.Log}
+	if svc := billing.New(a.Config.Stripe, a.Store, client, nil); svc != nil {
+		billingEvents.Payments = svc
+	}
+	worker.RegisterBilling(mux, billingEvents)
 	a.Log.Info("worker providers", "text", p.Text.Name(), "embeddings", p.Embedder.Name(), "images", p.Image.Name())
 	closeClient := func() {
 		if err := client.Close(); err != nil {

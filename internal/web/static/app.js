@@ -557,6 +557,56 @@ const pages = {
     load();
   },
 
+  // Billing (#26): the tenant's plan, what is for sale, invoices, payments.
+  async billing() {
+    if (!document.getElementById("plan-line")) return;
+    const money = (cents, cur) => (cents / 100).toFixed(2) + " " + (cur || "").toUpperCase();
+    const go = (path, body) => guard(async () => { const s = await api("POST", path, body); window.location.assign(s.url); });
+    const canPay = document.body.dataset.role === "owner";
+    guard(async () => {
+      const b = await api("GET", "/v1/billing");
+      document.getElementById("billing-off").hidden = b.enabled;
+      document.getElementById("plan-line").textContent = "Plan " + b.plan + " (" + b.status + ") · " + b.credit_balance + " credits";
+      document.getElementById("renewal").textContent = b.renews_at ? (b.cancel_at_period_end ? "Ends " : "Renews ") + fmtTime(b.renews_at) +
+        (b.subscription_status ? " · subscription " + b.subscription_status : "") : "No subscription.";
+      document.getElementById("allowance").textContent = "Monthly allowance: " + b.monthly_credits + " credits" +
+        (b.past_due_since ? " · payment past due since " + fmtTime(b.past_due_since) : "");
+      const portal = document.getElementById("portal");
+      if (portal) { portal.disabled = !b.enabled; portal.onclick = () => go("/v1/billing/portal"); }
+      fill("plans-table", (b.plans || []).filter(p => p.stripe_price_id), p => el("tr", { "data-plan": p.name },
+        el("th", { scope: "row" }, p.name), el("td", {}, p.monthly_credits), el("td", {}, p.description),
+        el("td", {}, canPay && b.enabled && p.name !== b.plan ? el("button", { type: "button", onclick: () => go("/v1/billing/checkout", { plan: p.name }) }, "Subscribe") : "")));
+      fill("packs-table", b.credit_packs || [], p => el("tr", { "data-pack": p.id },
+        el("th", { scope: "row" }, p.name), el("td", {}, p.credits),
+        el("td", {}, canPay && b.enabled ? el("button", { type: "button", onclick: () => go("/v1/billing/checkout", { pack_id: p.id }) }, "Buy") : "")));
+      fill("payments-table", b.payments || [], p => el("tr", {}, el("td", {}, fmtTime(p.paid_at)), el("td", {}, p.kind + " " + p.id),
+        el("td", {}, money(p.amount_cents, p.currency)), el("td", {}, p.credits), el("td", {}, p.refunded_cents ? money(p.refunded_cents, p.currency) : "")));
+      if (b.enabled) {
+        const invs = await api("GET", "/v1/billing/invoices");
+        fill("invoices-table", invs.items || [], i => el("tr", {}, el("td", {}, fmtTime(i.created)), el("td", {}, i.number || i.id),
+          el("td", {}, i.status), el("td", {}, money(i.amount_paid || i.amount_due, i.currency)),
+          el("td", {}, i.hosted_invoice_url ? el("a", { href: i.hosted_invoice_url, rel: "noopener" }, "View") : "")));
+      }
+    });
+  },
+
+  // The operator's billing overview (#26).
+  async overview() {
+    guard(async () => {
+      const o = await api("GET", "/v1/admin/billing/overview?days=30");
+      const usd = v => "$" + Number(v).toFixed(2);
+      document.getElementById("totals").textContent = "Revenue " + usd(o.total.revenue_cents / 100) + " · provider cost " +
+        usd(o.total.provider_cost_usd) + " · margin " + usd(o.total.margin_usd) + " · credits sold " + o.total.credits_sold +
+        ", consumed " + o.total.credits_consumed;
+      fill("byplan-table", o.tenants_by_plan || [], r => el("tr", {}, el("td", {}, r.plan), el("td", {}, r.status), el("td", {}, r.tenants)));
+      fill("margins-table", o.tenants || [], m => el("tr", { "data-tenant": m.tenant_id }, el("th", { scope: "row" }, m.slug),
+        el("td", {}, m.plan), el("td", {}, m.status + (m.subscription_status ? " · " + m.subscription_status : "")),
+        el("td", {}, m.credits_sold), el("td", {}, m.credits_consumed), el("td", {}, usd(m.revenue_cents / 100)),
+        el("td", {}, usd(m.provider_cost_usd)), el("td", {}, usd(m.margin_usd))));
+      fill("jobsday-table", o.jobs_per_day || [], d => el("tr", {}, el("td", {}, d.day), el("td", {}, d.jobs), el("td", {}, d.succeeded), el("td", {}, d.failed)));
+    });
+  },
+
   async credits() {
     if (!document.getElementById("balance")) return;
     guard(async () => {
