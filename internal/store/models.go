@@ -740,6 +740,46 @@ func (s *Store) RoutedChainFor(ctx context.Context, tenantID int64, stage string
 	return chain, err == nil, err
 }
 
+// RoutedChainsFor is RoutedChainFor for several stages at once (a job's
+// text stage and its embeddings), in one statement when none is routed:
+// the chains of the routed stages, by stage.
+func (s *Store) RoutedChainsFor(ctx context.Context, tenantID int64, stages []string) (map[string]StageChain, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+routeColumns+`, (SELECT c.model_id FROM tenant_stage_models c
+			JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
+			WHERE c.tenant_id = $1 AND c.stage = r.stage AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans)))
+		FROM ai_stage_routes r WHERE stage = ANY($2)`, tenantID, stages)
+	if err != nil {
+		return nil, translate(err)
+	}
+	type routeChoice struct {
+		rt     StageRoute
+		choice *int64
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (rc routeChoice, err error) {
+		err = r.Scan(&rc.rt.Stage, &rc.rt.ModelID, &rc.rt.FallbackIDs, &rc.rt.FallbackOnThrottle, &rc.rt.OperatorSet,
+			&rc.rt.UpdatedAt, &rc.choice)
+		return rc, err
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	chains := map[string]StageChain{}
+	for _, rc := range found {
+		if rc.choice == nil && !rc.rt.OperatorSet {
+			continue
+		}
+		chain, err := s.chainOf(ctx, rc.rt, rc.choice)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		chains[rc.rt.Stage] = chain
+	}
+	return chains, nil
+}
+
 // stageRoute reads a stage's route and tenantID's choice for it, when the
 // chosen model is still enabled and allowed by the tenant's plan, in one
 // statement.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -279,6 +280,15 @@ func TestTenantChoices(t *testing.T) {
 	chain, err = st.StageChainFor(ctx, other.ID, "draft")
 	if err != nil || chain.TenantChoice || len(chain.Models) != 2 || chain.Models[0].ID != writer.ID || chain.Models[1].ID != nano.ID {
 		t.Errorf("draft chain of another tenant: %+v (%v), want the default then the fallback", chain, err)
+	}
+	// Several stages at once: the routed ones only (embeddings keeps its
+	// seeded route), each as RoutedChainFor gives it.
+	for _, id := range []int64{tn.ID, other.ID} {
+		chains, err := st.RoutedChainsFor(ctx, id, []string{"draft", "embeddings"})
+		one, ok, oneErr := st.RoutedChainFor(ctx, id, "draft")
+		if err != nil || oneErr != nil || !ok || len(chains) != 1 || !reflect.DeepEqual(chains["draft"], one) {
+			t.Errorf("tenant %d: RoutedChainsFor %+v (%v), want only draft, as RoutedChainFor's %+v (%v)", id, chains, err, one, oneErr)
+		}
 	}
 	// Disabled, the choice is not served (and no longer a fallback).
 	if _, err := st.SetRoute(ctx, store.StageRoute{Stage: "draft", ModelID: writer.ID}); err != nil {

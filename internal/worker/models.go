@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/presswork/presswork/internal/ai"
+	"github.com/presswork/presswork/internal/ai/providers"
 	"github.com/presswork/presswork/internal/errs"
 	"github.com/presswork/presswork/internal/store"
 )
@@ -54,6 +55,7 @@ func (m *Models) For(ctx context.Context, tenantID int64, stage ai.Stage) (*ai.W
 		return nil, nil, errs.Permanent(errors.New("the worker has no text model"))
 	}
 	w := m.writer.WithRetry(m.retry)
+	ctx = providers.WithRouteMemo(ctx) // the stage's route and the embeddings' in one read
 	text, own, err := m.ownText(ctx, tenantID, stage)
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -154,13 +155,56 @@ func (r *Router) Image(ctx context.Context, tenantID int64) (ai.ImageModel, bool
 	return nil, false, unservable("images", missing)
 }
 
-// chain returns the stage's chain when it is routed.
+// chain returns the stage's chain when it is routed. With a RouteMemo in
+// ctx, the first look-up reads the embeddings' route too, in the same
+// statement, for the job's next look-up.
 func (r *Router) chain(ctx context.Context, tenantID int64, stage string) (store.StageChain, bool, error) {
-	chain, ok, err := r.chains.RoutedChainFor(ctx, tenantID, stage)
-	if err != nil {
-		return chain, false, fmt.Errorf("the model catalogue's %s route: %w", stage, err)
+	memo, _ := ctx.Value(routeMemoKey{}).(*routeMemo)
+	many, canMany := r.chains.(chainsSource)
+	if memo == nil || !canMany {
+		chain, ok, err := r.chains.RoutedChainFor(ctx, tenantID, stage)
+		if err != nil {
+			return chain, false, fmt.Errorf("the model catalogue's %s route: %w", stage, err)
+		}
+		return chain, ok, nil
 	}
+	if !memo.read[stage] {
+		stages := []string{stage}
+		if stage != store.StageEmbeddings {
+			stages = append(stages, store.StageEmbeddings)
+		}
+		chains, err := many.RoutedChainsFor(ctx, tenantID, stages)
+		if err != nil {
+			return store.StageChain{}, false, fmt.Errorf("the model catalogue's %s route: %w", stage, err)
+		}
+		for _, s := range stages {
+			memo.read[s] = true
+		}
+		maps.Copy(memo.chains, chains)
+	}
+	chain, ok := memo.chains[stage]
 	return chain, ok, nil
+}
+
+// chainsSource reads several stages' chains at once.
+type chainsSource interface {
+	RoutedChainsFor(ctx context.Context, tenantID int64, stages []string) (map[string]store.StageChain, error)
+}
+
+// routeMemo holds the routes one job read (WithRouteMemo).
+type routeMemo struct {
+	read   map[string]bool
+	chains map[string]store.StageChain
+}
+
+type routeMemoKey struct{}
+
+// WithRouteMemo makes the Router's look-ups with the returned context
+// share what they read: a job that asks for its stage's model and then its
+// embedder reads both routes in one statement. Use it for one job's
+// look-ups only, from one goroutine.
+func WithRouteMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, routeMemoKey{}, &routeMemo{read: map[string]bool{}, chains: map[string]store.StageChain{}})
 }
 
 // unserved names a model that cannot be served and logs why, once.
