@@ -726,28 +726,25 @@ func (s *Store) StageChainFor(ctx context.Context, tenantID int64, stage string)
 // worker's own models (no tenant choice, a seeded route) or has no route
 // or no model.
 func (s *Store) RoutedChainFor(ctx context.Context, tenantID int64, stage string) (chain StageChain, ok bool, err error) {
-	rt, choice, err := s.stageRoute(ctx, tenantID, stage)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && choice == nil && !rt.OperatorSet) {
-		return StageChain{}, false, nil
-	}
-	if err != nil {
-		return StageChain{}, false, err
-	}
-	chain, err = s.chainOf(ctx, rt, choice)
-	if errors.Is(err, errs.ErrNotFound) {
-		return StageChain{}, false, nil
-	}
-	return chain, err == nil, err
+	chains, err := s.RoutedChainsFor(ctx, tenantID, []string{stage})
+	chain, ok = chains[stage]
+	return chain, ok, err
 }
+
+// routesWithChoice reads routes (alias r) with tenant $1's choice for
+// each, when the chosen model is still enabled and allowed by the
+// tenant's plan; the caller adds the WHERE clause on r.stage.
+const routesWithChoice = `SELECT r.stage, r.model_id, r.fallback_ids, r.fallback_on_throttle, r.operator_set, r.updated_at,
+	(SELECT c.model_id FROM tenant_stage_models c
+		JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
+		WHERE c.tenant_id = $1 AND c.stage = r.stage AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans)))
+	FROM ai_stage_routes r`
 
 // RoutedChainsFor is RoutedChainFor for several stages at once (a job's
 // text stage and its embeddings), in one statement when none is routed:
 // the chains of the routed stages, by stage.
 func (s *Store) RoutedChainsFor(ctx context.Context, tenantID int64, stages []string) (map[string]StageChain, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+routeColumns+`, (SELECT c.model_id FROM tenant_stage_models c
-			JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
-			WHERE c.tenant_id = $1 AND c.stage = r.stage AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans)))
-		FROM ai_stage_routes r WHERE stage = ANY($2)`, tenantID, stages)
+	rows, err := s.pool.Query(ctx, routesWithChoice+` WHERE r.stage = ANY($2)`, tenantID, stages)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -786,10 +783,7 @@ func (s *Store) RoutedChainsFor(ctx context.Context, tenantID int64, stages []st
 func (s *Store) stageRoute(ctx context.Context, tenantID int64, stage string) (StageRoute, *int64, error) {
 	var rt StageRoute
 	var choice *int64
-	err := s.pool.QueryRow(ctx, `SELECT `+routeColumns+`, (SELECT c.model_id FROM tenant_stage_models c
-			JOIN ai_models m ON m.id = c.model_id JOIN tenants t ON t.id = c.tenant_id
-			WHERE c.tenant_id = $1 AND c.stage = $2 AND m.enabled AND (m.plans IS NULL OR t.plan = ANY(m.plans)))
-		FROM ai_stage_routes WHERE stage = $2`, tenantID, stage).
+	err := s.pool.QueryRow(ctx, routesWithChoice+` WHERE r.stage = $2`, tenantID, stage).
 		Scan(&rt.Stage, &rt.ModelID, &rt.FallbackIDs, &rt.FallbackOnThrottle, &rt.OperatorSet, &rt.UpdatedAt, &choice)
 	if err = translate(err); errors.Is(err, errs.ErrNotFound) {
 		return rt, nil, errs.Public(err, "no route for the stage %q", stage)

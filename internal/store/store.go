@@ -127,7 +127,8 @@ func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
 	for _, f := range tx.committed {
 		f()
 	}
-	return s.closeBatches(ctx, tx.endedBatches)
+	s.closeBatches(ctx, tx.endedBatches)
+	return nil
 }
 
 // txn is a transaction of transact: it notes what its commit must be
@@ -145,11 +146,10 @@ type txn struct {
 // the transaction's, which committed, and no caller could undo it: it is
 // left to the reconciler, which closes such batches and logs how many
 // (CloseFinishedBatches).
-func (s *Store) closeBatches(ctx context.Context, ids []string) error {
+func (s *Store) closeBatches(ctx context.Context, ids []string) {
 	for _, id := range ids {
 		_, _ = closeBatch(context.WithoutCancel(ctx), s.pool, id)
 	}
-	return nil
 }
 
 // translate maps driver errors onto the errs vocabulary, keeping the
