@@ -35,11 +35,13 @@ func scanAISettings(r pgx.Row) (a TenantAISettings, err error) {
 const nextUpdatedAt = `greatest(now(), tenant_ai_settings.updated_at + interval '1 microsecond')`
 
 // GetTenantAISettings returns a tenant's AI settings; errs.ErrNotFound when
-// it never had any.
+// it never had any. A job reads them from the configuration cache.
 func (s *Store) GetTenantAISettings(ctx context.Context, tenantID int64) (TenantAISettings, error) {
-	a, err := scanAISettings(s.pool.QueryRow(ctx,
-		`SELECT `+aiSettingsColumns+` FROM tenant_ai_settings WHERE tenant_id = $1`, tenantID))
-	return a, translate(err)
+	return cachedConfig(ctx, &s.config, configKey{read: "ai-settings", tenantID: tenantID}, func() (TenantAISettings, error) {
+		a, err := scanAISettings(s.pool.QueryRow(ctx,
+			`SELECT `+aiSettingsColumns+` FROM tenant_ai_settings WHERE tenant_id = $1`, tenantID))
+		return a, translate(err)
+	}, nil)
 }
 
 // SetTenantOpenAIKey stores a tenant's sealed OpenAI key, its hint and its

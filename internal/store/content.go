@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/presswork/presswork/internal/errs"
 )
 
 // Cluster is a group of a site's keywords on one topic.
@@ -247,6 +249,58 @@ func (s *Store) GetIdeaInContext(ctx context.Context, tenantID, id int64) (IdeaI
 	return ic, missing(translate(err), "idea", id)
 }
 
+// StartDraftJob is StartJob for a job whose subject is an idea (a
+// draft:write job), and GetIdeaInContext of that idea: in one statement
+// when the job starts the common way (#24). An idea that cannot be read
+// is an error naming it, after the job started.
+func (s *Store) StartDraftJob(ctx context.Context, tenantID int64, jobID, phase string) (Job, IdeaInContext, error) {
+	job, doc, ok, err := s.startReserved(ctx, tenantID, jobID, phase, nil, ideaInContextDoc)
+	if err != nil {
+		return Job{}, IdeaInContext{}, err
+	}
+	if !ok {
+		if job, err = s.startLongWay(ctx, tenantID, jobID, phase, nil); err != nil {
+			return Job{}, IdeaInContext{}, err
+		}
+		idea, err := s.GetIdeaInContext(ctx, tenantID, job.SubjectID)
+		if err != nil {
+			return job, idea, fmt.Errorf("idea %d: %w", job.SubjectID, err)
+		}
+		return job, idea, nil
+	}
+	if doc == nil {
+		return job, IdeaInContext{}, fmt.Errorf("idea %d: %w", job.SubjectID, missing(errs.ErrNotFound, "idea", job.SubjectID))
+	}
+	var row ideaInContextRow
+	if err := json.Unmarshal(doc, &row); err != nil {
+		return job, IdeaInContext{}, fmt.Errorf("idea %d: %w", job.SubjectID, err)
+	}
+	return job, IdeaInContext{Idea: row.Idea, ClusterName: row.ClusterName, SiteName: row.SiteName, SiteURL: row.SiteURL,
+		Profiles: ContentProfiles{Site: row.SiteProfile, Tenant: row.TenantProfile}}, nil
+}
+
+// ideaInContextDoc is GetIdeaInContext's query as a scalar subquery over
+// a started job (startReserved), its idea as one JSON document
+// (ideaInContextRow).
+const ideaInContextDoc = `(SELECT to_jsonb(x) FROM (
+	SELECT i.id, i.site_id, i.cluster_id, i.job_id, i.title, i.content_type, i.target_keywords, i.outline,
+		d.id AS draft_id, i.created_at, c.name AS cluster_name, s.name AS site_name, s.url AS site_url,
+		s.content_profile AS site_profile, t.content_profile AS tenant_profile` + ideaFrom + `
+	JOIN clusters c ON c.id = i.cluster_id AND c.tenant_id = i.tenant_id
+	JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
+	JOIN tenants t ON t.id = i.tenant_id
+	WHERE i.tenant_id = jobs.tenant_id AND i.id = jobs.subject_id) x)`
+
+// ideaInContextRow is the document of ideaInContextDoc.
+type ideaInContextRow struct {
+	Idea
+	ClusterName   string          `json:"cluster_name"`
+	SiteName      string          `json:"site_name"`
+	SiteURL       string          `json:"site_url"`
+	SiteProfile   json.RawMessage `json:"site_profile"`
+	TenantProfile json.RawMessage `json:"tenant_profile"`
+}
+
 // IdeaFilter narrows an idea listing; zero fields match everything.
 type IdeaFilter struct {
 	SiteID, ClusterID int64
@@ -296,24 +350,31 @@ func (s *Store) IdeaTitles(ctx context.Context, tenantID, clusterID int64) ([]st
 }
 
 // SaveDraft stores a draft for an idea (replacing an earlier draft of the
-// same idea) and finishes the job, in one transaction.
+// same idea) and finishes the job, in one transaction: the draft and its
+// draft.ready event (with the event's deliveries) in one statement, the
+// job's end in another (finishJob).
 func (s *Store) SaveDraft(ctx context.Context, o Outcome, idea Idea, d Draft) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
-		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO drafts (tenant_id, site_id, idea_id, job_id, title, slug, excerpt,
-			meta_title, meta_description, focus_keyword, body_html, word_count)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			ON CONFLICT (idea_id) DO UPDATE SET job_id = excluded.job_id, title = excluded.title,
-			  slug = excluded.slug, excerpt = excluded.excerpt, meta_title = excluded.meta_title,
-			  meta_description = excluded.meta_description, focus_keyword = excluded.focus_keyword,
-			  body_html = excluded.body_html, word_count = excluded.word_count, updated_at = now()
-			RETURNING id`,
+		if _, err := tx.Exec(ctx, `WITH saved AS (
+				INSERT INTO drafts (tenant_id, site_id, idea_id, job_id, title, slug, excerpt,
+				meta_title, meta_description, focus_keyword, body_html, word_count)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+				ON CONFLICT (idea_id) DO UPDATE SET job_id = excluded.job_id, title = excluded.title,
+				  slug = excluded.slug, excerpt = excluded.excerpt, meta_title = excluded.meta_title,
+				  meta_description = excluded.meta_description, focus_keyword = excluded.focus_keyword,
+				  body_html = excluded.body_html, word_count = excluded.word_count, updated_at = now()
+				RETURNING id),
+			event AS (
+				INSERT INTO events (tenant_id, type, subject, data)
+				SELECT $1, $13, 'draft:' || saved.id, jsonb_build_object('draft_id', saved.id, 'idea_id', $3::bigint,
+					'site_id', $2::bigint, 'job_id', $4::text, 'title', $5::text, 'word_count', $12::int)
+				FROM saved
+				RETURNING `+eventReturning+`),
+			`+deliveriesStep+`
+			SELECT`,
 			o.TenantID, idea.SiteID, idea.ID, o.JobID, d.Title, d.Slug, d.Excerpt, d.MetaTitle,
-			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount).Scan(&id); err != nil {
+			d.MetaDescription, d.FocusKeyword, d.BodyHTML, d.WordCount, EventDraftReady); err != nil {
 			return fmt.Errorf("save draft: %w", err)
-		}
-		if err := draftReady(ctx, tx, o, idea, id, d.Title, d.WordCount); err != nil {
-			return err
 		}
 		return finishJob(ctx, tx, o)
 	})

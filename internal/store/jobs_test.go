@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -944,4 +946,58 @@ func TestGetBatchProgress(t *testing.T) {
 	}
 	_, err = st.GetBatch(ctx, tn.ID, "no-such-batch")
 	wantErrIs(t, "GetBatch unknown", err, errs.ErrNotFound)
+}
+
+// TestStartDraftJobReadsItsIdea (#24): a draft job starts and reads its
+// idea in context in one statement, the idea as GetIdeaInContext reads it;
+// a job whose idea is gone starts and says which idea it could not read.
+func TestStartDraftJobReadsItsIdea(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	w := newWorld(t, st)
+	tid := w.tenant.ID
+	want, err := st.GetIdeaInContext(ctx, tid, w.idea.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := newJob(t, st, tid, typeDraft, w.idea.ID, 3)
+	job, got, err := st.StartDraftJob(ctx, tid, j.ID, "ai_analysis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.State != store.JobRunning || job.Phase != "ai_analysis" || job.Attempts != 1 || job.CreditsReserved != 3 {
+		t.Fatalf("started job = %+v", job)
+	}
+	if !got.CreatedAt.Equal(want.CreatedAt) {
+		t.Fatalf("idea created at %v, want %v", got.CreatedAt, want.CreatedAt)
+	}
+	got.CreatedAt = want.CreatedAt
+	if !jsonEqual(t, got.Profiles.Site, want.Profiles.Site) || !jsonEqual(t, got.Profiles.Tenant, want.Profiles.Tenant) {
+		t.Fatalf("profiles = %s / %s, want %s / %s", got.Profiles.Site, got.Profiles.Tenant, want.Profiles.Site, want.Profiles.Tenant)
+	}
+	got.Profiles = want.Profiles
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("StartDraftJob's idea = %+v\nGetIdeaInContext  = %+v", got, want)
+	}
+
+	gone := newJob(t, st, tid, typeDraft, w.idea.ID+1000, 3)
+	_, _, err = st.StartDraftJob(ctx, tid, gone.ID, "ai_analysis")
+	if !errors.Is(err, errs.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("idea %d", w.idea.ID+1000)) {
+		t.Fatalf("StartDraftJob of a job without its idea = %v", err)
+	}
+	if j := getJob(t, st, tid, gone.ID); j.State != store.JobRunning {
+		t.Fatalf("job without its idea = %+v, want running", j)
+	}
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,9 +39,14 @@ func (s *Store) StartJobCosting(ctx context.Context, tenantID int64, jobID strin
 // error for a job that costs something (free jobs, like an automation run
 // that records the suspension, still run); nothing changes then.
 func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, error) {
-	if job, ok, err := s.startReserved(ctx, tenantID, jobID, phase, cost); ok || err != nil {
+	if job, _, ok, err := s.startReserved(ctx, tenantID, jobID, phase, cost, ""); ok || err != nil {
 		return job, err
 	}
+	return s.startLongWay(ctx, tenantID, jobID, phase, cost)
+}
+
+// startLongWay is start for a job that startReserved did not start.
+func (s *Store) startLongWay(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, error) {
 	var job Job
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -86,25 +92,37 @@ func (s *Store) start(ctx context.Context, tenantID int64, jobID, phase string, 
 // queued, and its tenant is active; or it costs nothing: cost, or its quote
 // when cost is nil) moves to running. ok is false when the job is not such
 // a job; start then takes the long way, which knows why.
-func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64) (Job, bool, error) {
+//
+// subject, when not "", is a scalar subquery over the started row (named
+// jobs) that the statement returns too: what the stage reads of the job's
+// subject (a JSON document, nil when it finds nothing), in the same round
+// trip (#24).
+func (s *Store) startReserved(ctx context.Context, tenantID int64, jobID, phase string, cost *int64,
+	subject string) (job Job, subjectDoc []byte, ok bool, err error) {
 	number, worker := deliveryOf(ctx)
 	var checkpointed bool
-	job, err := scanJobWith(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
+	var version configVersion
+	job, err = scanJobWith(s.pool.QueryRow(ctx, `UPDATE jobs SET state = 'running', phase = $3, attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), retry_at = NULL, updated_at = now(), worker_id = $6
 		WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
 		  AND (credits_reserved > 0 OR coalesce($4::bigint, credits_quoted) = 0)
 		  AND (credits_reserved = 0 OR (SELECT status FROM tenants WHERE id = $1) = 'active')
 		  AND ($5::int IS NULL OR delivery = $5)
-		RETURNING `+jobColumns+`, EXISTS (SELECT 1 FROM job_checkpoints c WHERE c.job_id = jobs.id)`,
-		tenantID, jobID, phase, cost, number, worker), &checkpointed)
+		RETURNING `+jobColumns+`, EXISTS (SELECT 1 FROM job_checkpoints c WHERE c.job_id = jobs.id), `+
+		configReturning+`, `+cmp.Or(subject, "NULL::jsonb"),
+		tenantID, jobID, phase, cost, number, worker), &checkpointed, &version.tenant, &version.shared, &subjectDoc)
 	job.Checkpointed = checkpointed
 	if isNoRows(err) {
-		return Job{}, false, nil
+		return Job{}, nil, false, nil
 	}
 	if err != nil {
-		return Job{}, false, fmt.Errorf("start job %s: %w", jobID, translate(err))
+		return Job{}, nil, false, fmt.Errorf("start job %s: %w", jobID, translate(err))
 	}
-	return job, true, nil
+	if a := attemptOf(ctx); a != nil {
+		version.tenantID = tenantID
+		a.config.Store(&version)
+	}
+	return job, subjectDoc, true, nil
 }
 
 func reserve(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, cost int64) error {
@@ -181,7 +199,9 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 	// One statement: the job's usage is this attempt's plus its earlier
 	// attempts' (already in ai_usage: an attempt that resumed from
 	// checkpoints may spend nothing itself); its checkpoints go with it;
-	// what its end reports comes back.
+	// what its end reports comes back, with whether the tenant holds jobs
+	// and whether another job of its batch still waits to start
+	// (endedJob.batchWaiting).
 	err = tx.QueryRow(ctx, `WITH earlier AS (
 			SELECT coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
 			       coalesce(sum(cost_usd), 0) AS cost_usd
@@ -207,12 +227,14 @@ func finishJob(ctx context.Context, tx pgx.Tx, o Outcome) error {
 			RETURNING id, credits_reserved, type, state, batch_id, last_error, error_code, subject_id),
 		forgotten AS (DELETE FROM job_checkpoints WHERE job_id = (SELECT id FROM finished))
 		SELECT credits_reserved, type, state, batch_id, last_error, error_code, subject_id,
-			EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued')
+			EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued'),
+			EXISTS (SELECT 1 FROM jobs o WHERE o.batch_id = finished.batch_id AND o.id <> finished.id
+			        AND o.state IN ('queued', 'batched'))
 		FROM finished`,
 		o.TenantID, o.JobID, o.Charged, o.Model, thisIn, thisOut, thisCost, result, delivery,
 		number, stages, models, kinds, tokensIn, tokensOut, costs, mainModel(entries)).
 		Scan(&reserved, &ended.typ, &ended.state, &ended.batchID, &ended.lastError, &ended.errorCode, &ended.subjectID,
-			&held)
+			&held, &ended.batchWaiting)
 	if err == nil && attempt != nil {
 		t.committed = append(t.committed, func() {
 			attempt.recorded.Store(true)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -158,14 +159,17 @@ func (s *Store) ListLinks(ctx context.Context, tenantID, siteID int64, page Page
 }
 
 // SiteLinks returns the site's whole inventory, by id: what a draft's
-// links are chosen from and checked against.
+// links are chosen from and checked against. A job reads it from the
+// configuration cache.
 func (s *Store) SiteLinks(ctx context.Context, tenantID, siteID int64) ([]Link, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM link_inventory
-		WHERE tenant_id = $1 AND site_id = $2 ORDER BY id`, tenantID, siteID)
-	if err != nil {
-		return nil, translate(err)
-	}
-	return collect(rows, scanLink)
+	return cachedConfig(ctx, &s.config, configKey{read: "links", tenantID: tenantID, detail: siteID}, func() ([]Link, error) {
+		rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM link_inventory
+			WHERE tenant_id = $1 AND site_id = $2 ORDER BY id`, tenantID, siteID)
+		if err != nil {
+			return nil, translate(err)
+		}
+		return collect(rows, scanLink)
+	}, slices.Clone)
 }
 
 // SiteRef names one site of one tenant.

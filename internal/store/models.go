@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -742,8 +743,16 @@ const routesWithChoice = `SELECT r.stage, r.model_id, r.fallback_ids, r.fallback
 
 // RoutedChainsFor is RoutedChainFor for several stages at once (a job's
 // text stage and its embeddings), in one statement when none is routed:
-// the chains of the routed stages, by stage.
+// the chains of the routed stages, by stage. A job reads them from the
+// configuration cache.
 func (s *Store) RoutedChainsFor(ctx context.Context, tenantID int64, stages []string) (map[string]StageChain, error) {
+	key := configKey{read: "routes", tenantID: tenantID, text: strings.Join(stages, ",")}
+	return cachedConfig(ctx, &s.config, key, func() (map[string]StageChain, error) {
+		return s.routedChainsFor(ctx, tenantID, stages)
+	}, maps.Clone)
+}
+
+func (s *Store) routedChainsFor(ctx context.Context, tenantID int64, stages []string) (map[string]StageChain, error) {
 	rows, err := s.pool.Query(ctx, routesWithChoice+` WHERE r.stage = ANY($2)`, tenantID, stages)
 	if err != nil {
 		return nil, translate(err)

@@ -99,8 +99,15 @@ func (s *Store) addPromptVersion(ctx context.Context, tenantID, keyID int64, sta
 }
 
 // ActivePrompt returns the active override of a stage; errs.ErrNotFound
-// means the stage uses the default templates.
+// means the stage uses the default templates. A job reads it from the
+// configuration cache.
 func (s *Store) ActivePrompt(ctx context.Context, tenantID int64, stage string) (PromptVersion, error) {
+	return cachedConfig(ctx, &s.config, configKey{read: "prompt", tenantID: tenantID, text: stage}, func() (PromptVersion, error) {
+		return s.activePrompt(ctx, tenantID, stage)
+	}, nil)
+}
+
+func (s *Store) activePrompt(ctx context.Context, tenantID int64, stage string) (PromptVersion, error) {
 	v, err := scanPromptVersion(s.pool.QueryRow(ctx,
 		`SELECT `+promptColumns+`, true FROM prompt_templates
 		 WHERE tenant_id = $1 AND stage = $2 ORDER BY version DESC LIMIT 1`, tenantID, stage))

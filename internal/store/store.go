@@ -36,6 +36,10 @@ type Store struct {
 	// delivers an automation run (see SetRunJob).
 	runType, runQueue string
 
+	// config keeps what jobs read of their tenants' configuration (see
+	// configcache.go).
+	config configCache
+
 	locksOnce sync.Once
 	locks     *pgxpool.Pool
 	locksErr  error

@@ -87,6 +87,9 @@ type Attempt struct {
 	// heldKnown is set when the job's end read held, whether the tenant
 	// had held jobs then.
 	heldKnown, held atomic.Bool
+	// config is the configuration version the job started with (see
+	// configcache.go).
+	config atomic.Pointer[configVersion]
 }
 
 // UsageRecorded reports whether the attempt's usage was recorded with the

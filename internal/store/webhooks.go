@@ -53,10 +53,9 @@ func recordEvent(ctx context.Context, tx pgx.Tx, tenantID int64, typ, subject st
 	// One statement: the event and its deliveries, one per enabled webhook
 	// of the tenant that asked for the type.
 	if _, err := tx.Exec(ctx, `WITH event AS (
-			INSERT INTO events (tenant_id, type, subject, data) VALUES ($1, $2, $3, $4) RETURNING id)
-		INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
-		SELECT w.tenant_id, w.id, event.id FROM event, webhooks w
-		WHERE w.tenant_id = $1 AND w.enabled AND $2 = ANY (w.events)`, tenantID, typ, subject, encoded); err != nil {
+			INSERT INTO events (tenant_id, type, subject, data) VALUES ($1, $2, $3, $4) RETURNING `+eventReturning+`),
+		`+deliveriesStep+`
+		SELECT`, tenantID, typ, subject, encoded); err != nil {
 		return fmt.Errorf("record %s event: %w", typ, err)
 	}
 	// No NOTIFY: PostgreSQL serializes the commits of transactions that
@@ -65,11 +64,27 @@ func recordEvent(ctx context.Context, tx pgx.Tx, tenantID int64, typ, subject st
 	return nil
 }
 
+// eventReturning and deliveriesStep record an event's deliveries in the
+// statement that records the event: a step "event" inserting into events
+// RETURNING eventReturning is followed by deliveriesStep, a delivery for
+// each enabled webhook of the event's tenant that asked for its type.
+const (
+	eventReturning = `id, tenant_id, type`
+	deliveriesStep = `deliveries AS (
+		INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
+		SELECT w.tenant_id, w.id, event.id FROM event JOIN webhooks w ON w.tenant_id = event.tenant_id
+		WHERE w.enabled AND event.type = ANY (w.events))`
+)
+
 // endedJob is what the statement that ended a job returns for jobEnded.
 type endedJob struct {
 	typ, state                    string
 	batchID, lastError, errorCode *string
 	subjectID                     *int64
+	// batchWaiting is whether another job of the batch was still waiting
+	// (queued or batched) when this one ended: the batch cannot be closed
+	// yet, and the end of a later job closes it.
+	batchWaiting bool
 }
 
 // jobEnded records the events a job's end makes, inside the transaction
@@ -78,6 +93,14 @@ type endedJob struct {
 // by transact notes the batch, and transact closes it after its commit. A
 // batch's jobs thus end in parallel; with the batch row locked in every
 // ending transaction until its commit, they ended one at a time (#24).
+//
+// A job that ended while another of its batch still waited to start
+// (batchWaiting) does not ask: that job ends later and asks then. So only
+// the batch's last jobs, those that ran together at its end, pay the
+// statement. The last of them to commit sees every end but in one case: a
+// waiting job that started, ran and committed entirely between this job's
+// end and its commit; the reconciler closes such a batch
+// (CloseFinishedBatches).
 func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, ended endedJob) error {
 	if ended.state == JobFailed {
 		data := map[string]any{"job_id": jobID, "type": ended.typ, "error": ended.lastError, "error_code": ended.errorCode,
@@ -86,7 +109,7 @@ func jobEnded(ctx context.Context, tx pgx.Tx, tenantID int64, jobID string, ende
 			return err
 		}
 	}
-	if ended.batchID == nil {
+	if ended.batchID == nil || ended.batchWaiting {
 		return nil
 	}
 	if t, ok := tx.(*txn); ok {
@@ -126,11 +149,8 @@ func closeBatch(ctx context.Context, q querier, batchID string) (bool, error) {
 				'type', counts.type, 'total', counts.total, 'succeeded', counts.succeeded, 'failed', counts.failed,
 				'canceled', counts.canceled)
 			FROM closed, counts
-			RETURNING id, tenant_id),
-		deliveries AS (
-			INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
-			SELECT w.tenant_id, w.id, event.id FROM event JOIN webhooks w ON w.tenant_id = event.tenant_id
-			WHERE w.enabled AND $2 = ANY (w.events))
+			RETURNING `+eventReturning+`),
+		`+deliveriesStep+`
 		SELECT EXISTS (SELECT 1 FROM event)`, batchID, EventBatchFinished).Scan(&closed)
 	if err != nil {
 		return false, fmt.Errorf("close batch %s: %w", batchID, err)
@@ -164,12 +184,6 @@ func (s *Store) CloseFinishedBatches(ctx context.Context, limit int) (int, error
 		}
 	}
 	return n, nil
-}
-
-// draftReady records draft.ready for the draft a job saved for idea.
-func draftReady(ctx context.Context, tx pgx.Tx, o Outcome, idea Idea, id int64, title string, words int) error {
-	return recordEvent(ctx, tx, o.TenantID, EventDraftReady, fmt.Sprintf("draft:%d", id), map[string]any{
-		"draft_id": id, "idea_id": idea.ID, "site_id": idea.SiteID, "job_id": o.JobID, "title": title, "word_count": words})
 }
 
 // deploymentSettled records deployment.finished when a deployment comes to

@@ -17,7 +17,7 @@ import (
 // draftStore is what the draft stage reads and writes.
 type draftStore interface {
 	checkpointStore
-	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
+	StartDraftJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, store.IdeaInContext, error)
 	profileStore
 	GetIdeaInContext(ctx context.Context, tenantID, id int64) (store.IdeaInContext, error)
 	ClusterKeywords(ctx context.Context, tenantID, clusterID int64) ([]store.Keyword, error)
@@ -44,13 +44,9 @@ const draftLinkPages = 8
 // three credits by default. The model's answer is checkpointed when the
 // job fails after it, so a retry does not pay for it again.
 func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
-	job, err := d.store.StartJob(ctx, p.TenantID, p.JobID, "ai_analysis")
+	job, idea, err := d.store.StartDraftJob(ctx, p.TenantID, p.JobID, "ai_analysis")
 	if err != nil {
 		return err
-	}
-	idea, err := d.store.GetIdeaInContext(ctx, p.TenantID, p.SubjectID)
-	if err != nil {
-		return fmt.Errorf("idea %d: %w", p.SubjectID, err)
 	}
 	in, err := d.input(ctx, p.TenantID, idea)
 	if err != nil {
