@@ -153,9 +153,15 @@ func (s *Store) CreateJobs(ctx context.Context, tenantID int64, batchID string, 
 }
 
 // insertJobs inserts jobs as queued and reserves their quotes (see
-// reserveQuotes); jobs on the paced queue are held when the store paces
-// (the caller releases what fits: see deliverable).
+// reserveQuotes); jobs on the paced queue past the tenant's room are held
+// when the store paces (holds; the caller releases what fits: see
+// deliverable). Those that fit are inserted not held, rather than held and
+// released by a second write of every row (#24).
 func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batchID string, jobs []NewJob) ([]Job, error) {
+	held, err := s.holds(ctx, tx, tenantID, jobs)
+	if err != nil {
+		return nil, err
+	}
 	n := len(jobs)
 	ids, types, queues := make([]string, n), make([]string, n), make([]string, n)
 	sites, subjects, quotes := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -173,14 +179,14 @@ func (s *Store) insertJobs(ctx context.Context, tx pgx.Tx, tenantID int64, batch
 		                  credits_reserved, rule_id, held, phase)
 		SELECT id, $2, type, queue, site_id, subject_id, nullif($3, ''), params::jsonb,
 		       CASE WHEN batched THEN 'batched' ELSE 'queued' END, quote, quote, nullif(rule_id, 0),
-		       NOT batched AND queue = $11 AND $12,
-		       CASE WHEN batched THEN 'batched' WHEN queue = $11 AND $12 THEN 'held' ELSE 'queued' END
+		       held,
+		       CASE WHEN batched THEN 'batched' WHEN held THEN 'held' ELSE 'queued' END
 		FROM unnest($1::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[],
-		            $13::boolean[])
-		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id, batched)
+		            $11::boolean[], $12::boolean[])
+		     AS t(id, type, queue, site_id, subject_id, params, quote, rule_id, batched, held)
 		ON CONFLICT DO NOTHING
 		RETURNING `+jobColumns,
-		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, s.pacedQueue, s.paced(), batched)
+		ids, tenantID, batchID, types, queues, sites, subjects, params, quotes, rules, batched, held)
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -79,37 +80,74 @@ func (s *Store) ReleaseHeld(ctx context.Context, tenantID int64) ([]Job, error) 
 }
 
 func (s *Store) release(ctx context.Context, tx pgx.Tx, tenantID int64) ([]Job, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`,
-		advisoryPacing, tenantID); err != nil {
-		return nil, fmt.Errorf("lock releases: %w", err)
-	}
-	// The plan catalogue's fair-share room (#26), when it gives one,
-	// overrides BULK_INFLIGHT's.
-	var plan string
-	var catalogued *int
-	if err := tx.QueryRow(ctx, `SELECT t.plan, p.bulk_inflight FROM tenants t LEFT JOIN plans p ON p.name = t.plan
-		WHERE t.id = $1`, tenantID).Scan(&plan, &catalogued); err != nil {
-		return nil, fmt.Errorf("tenant %d: %w", tenantID, err)
-	}
-	room := s.inFlight[plan]
-	if catalogued != nil {
-		room = *catalogued
-	}
-	if room <= 0 {
-		room = 1
+	free, anyHeld, err := s.room(ctx, tx, tenantID)
+	if err != nil || free == 0 || !anyHeld {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, `
 		UPDATE jobs SET held = false, phase = 'queued', updated_at = now()
 		WHERE id IN (SELECT id FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued'
-		             ORDER BY created_at, id
-		             LIMIT greatest($2 - (SELECT count(*) FROM jobs WHERE tenant_id = $1 AND queue = $3
-		                                  AND NOT held AND state IN ('queued', 'running')), 0))
-		RETURNING `+jobColumns, tenantID, room, s.pacedQueue)
+		             ORDER BY created_at, id LIMIT $2)
+		RETURNING `+jobColumns, tenantID, free)
 	if err != nil {
 		return nil, fmt.Errorf("release held jobs: %w", err)
 	}
 	return collect(rows, scanJob)
 }
+
+// room locks the tenant's releases for the rest of tx and returns how many
+// more of its jobs the paced queue has room for (its plan's room less its
+// jobs queued or running there, not held) and whether it has held jobs.
+func (s *Store) room(ctx context.Context, tx pgx.Tx, tenantID int64) (free int, anyHeld bool, err error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`,
+		advisoryPacing, tenantID); err != nil {
+		return 0, false, fmt.Errorf("lock releases: %w", err)
+	}
+	// The plan catalogue's fair-share room (#26), when it gives one,
+	// overrides BULK_INFLIGHT's.
+	var plan string
+	var catalogued *int
+	var inFlight int
+	if err := tx.QueryRow(ctx, `SELECT t.plan, p.bulk_inflight,
+			(SELECT count(*) FROM jobs WHERE tenant_id = $1 AND queue = $2 AND NOT held AND state IN ('queued', 'running')),
+			EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND held AND state = 'queued')
+		FROM tenants t LEFT JOIN plans p ON p.name = t.plan
+		WHERE t.id = $1`, tenantID, s.pacedQueue).Scan(&plan, &catalogued, &inFlight, &anyHeld); err != nil {
+		return 0, false, fmt.Errorf("tenant %d: %w", tenantID, err)
+	}
+	room := s.inFlight[plan]
+	if catalogued != nil {
+		room = *catalogued
+	}
+	return max(max(room, 1)-inFlight, 0), anyHeld, nil
+}
+
+// holds returns, for jobs about to be created, which to hold: when the
+// store paces, the jobs of the paced queue (not batched) past the room the
+// tenant has left (room), all of them if it has held jobs already (those
+// go first). It takes the lock of the tenant's releases when it looks.
+func (s *Store) holds(ctx context.Context, tx pgx.Tx, tenantID int64, jobs []NewJob) ([]bool, error) {
+	held := make([]bool, len(jobs))
+	if !s.paced() || !slices.ContainsFunc(jobs, func(j NewJob) bool { return s.isPaced(j) }) {
+		return held, nil
+	}
+	free, anyHeld, err := s.room(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if anyHeld {
+		free = 0
+	}
+	for i, j := range jobs {
+		if s.isPaced(j) {
+			held[i] = free == 0
+			free = max(free-1, 0)
+		}
+	}
+	return held, nil
+}
+
+func (s *Store) isPaced(j NewJob) bool { return j.Queue == s.pacedQueue && !j.Batched }
 
 // TenantsWithHeld returns the tenants that have held jobs.
 func (s *Store) TenantsWithHeld(ctx context.Context) ([]int64, error) {

@@ -54,6 +54,21 @@ func TestBulkJobsBeyondTheRoomAreHeldAndReleasedInOrder(t *testing.T) {
 	if err != nil || len(released) != 1 || released[0].ID != jobs[2].ID || released[0].Held {
 		t.Fatalf("after one ended, released %v (%v), want the oldest held one, %s", ids(released), err, jobs[2].ID)
 	}
+	// With held jobs waiting, a room freed goes to the oldest of them, not
+	// to a newer bulk's.
+	startJobCosting(t, st, tn.ID, jobs[1].ID, 3)
+	if err := st.FinishJob(t.Context(), store.Outcome{TenantID: tn.ID, JobID: jobs[1].ID, Charged: 3}); err != nil {
+		t.Fatal(err)
+	}
+	later := []store.NewJob{{ID: fmt.Sprintf("pace-%d-later", tn.ID), Type: "draft:write", Queue: "bulk",
+		SiteID: site.ID, SubjectID: next(), Quote: 3}}
+	more, err := st.CreateJobs(t.Context(), tn.ID, "batch-pace-later", later)
+	if err != nil || len(more.Deliver) != 1 || more.Deliver[0].ID != jobs[3].ID {
+		t.Fatalf("a later bulk with held jobs waiting delivers %v (%v), want the oldest held, %s", ids(more.Deliver), err, jobs[3].ID)
+	}
+	if j := getJob(t, st, tn.ID, later[0].ID); !j.Held {
+		t.Errorf("the later bulk's job is not held: %+v", j)
+	}
 	tenants, err := st.TenantsWithHeld(t.Context())
 	if err != nil || !slices.Contains(tenants, tn.ID) {
 		t.Errorf("tenants with held jobs %v (%v), want %d among them", tenants, err, tn.ID)
