@@ -469,7 +469,9 @@ const pages = {
       document.getElementById("gen-ideas").addEventListener("click", () => {
         const ids = selected("clusters-table");
         if (!ids.length) return say("Select clusters first.", true);
-        run("Ideas for " + ids.length + " cluster(s)", "POST", "/v1/ideas/generate", { cluster_ids: ids, count: Number(document.getElementById("idea-count").value) }, loadIdeas);
+        const mode = document.getElementById("idea-mode").value, body = { cluster_ids: ids, count: Number(document.getElementById("idea-count").value) };
+        if (mode) body.mode = mode; // none: the account's default decides
+        run("Ideas for " + ids.length + " cluster(s)" + (mode === "batch" ? " in batch mode" : ""), "POST", "/v1/ideas/generate", body, loadIdeas);
       });
       document.getElementById("gen-drafts").addEventListener("click", () => {
         const ids = selected("ideas-table");
