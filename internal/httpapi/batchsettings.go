@@ -113,4 +113,5 @@ func (s *Server) batchUnavailable(c echo.Context, stage ai.Stage) (string, error
 }
 
 // stageWork names the work of the stages batch mode serves.
-var stageWork = map[ai.Stage]string{ai.StageDraft: "drafts", ai.StageIdeas: "ideas"}
+var stageWork = map[ai.Stage]string{ai.StageDraft: "drafts", ai.StageIdeas: "ideas",
+	ai.StageImagePrompt: "image prompts"}

@@ -20,8 +20,8 @@ import (
 	"github.com/presswork/presswork/internal/tasks"
 )
 
-// Bulk at half price (#23). A job created batched waits in the state
-// batched. BatchPass, run periodically, moves such jobs through a
+// Bulk at half price (#23). A job created batched (drafts, ideas, and
+// images, whose prompt call alone is batched) waits in the state batched. BatchPass, run periodically, moves such jobs through a
 // provider's Batch API:
 //
 //  1. It captures, per job, the request its stage's first model call
@@ -119,13 +119,14 @@ type batchPassStore interface {
 
 // BatchPass moves batched jobs through a provider's Batch API.
 type BatchPass struct {
-	store   batchPassStore
-	api     BatchAPI // nil: no Batch API; batched jobs run the ordinary way
+	store batchPassStore
+	api   BatchAPI // nil: no Batch API; batched jobs run the ordinary way
 	// tenants, if not nil, gives the Batch APIs of tenants' own keys.
 	tenants TenantBatchers
 	jobs    submitter
 	drafter *Drafter
 	ideas   *IdeaWriter
+	images  *Illustrator
 	// maxLines bounds the jobs grouped per pass and per provider batch.
 	maxLines int
 	// fileRetryBase is the wait after a first failure to delete a batch's
@@ -147,11 +148,13 @@ func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
 		fileRetryBase: time.Minute,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
 			links: NewInternalLinks(d.Store, d.CallRetryBase)},
-		ideas: &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}}}
+		ideas:  &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}},
+		images: &Illustrator{store: d.Store, models: models, perImage: d.Costs.Image, log: d.Log}}
 }
 
 // batchRequest is a batched job's captured request, checkpointed, with
-// the input it was written from: a draft's, or an ideas job's.
+// the input it was written from: a draft's, or an ideas job's (an images
+// job's prompt input is read again when it runs).
 type batchRequest struct {
 	Key     string         `json:"key"`
 	Model   string         `json:"model"`
@@ -257,10 +260,16 @@ func (p *BatchPass) group(ctx context.Context) error {
 	return nil
 }
 
+// batchedStages are the stages whose first model call a job of each type
+// sends through a provider batch: an images job's is its prompt call (the
+// images themselves are made the ordinary way; Replicate has no Batch API).
+var batchedStages = map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas,
+	tasks.TypeImage: ai.StageImagePrompt}
+
 // capture checkpoints the request of a batched job's first model call and
 // returns the group of its provider batch.
 func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchGroup, error) {
-	stage := map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas}[job.Type]
+	stage := batchedStages[job.Type]
 	if stage == "" {
 		return batchGroup{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
@@ -269,13 +278,20 @@ func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchGroup, err
 		return batchGroup{}, err
 	}
 	var br batchRequest
-	if stage == ai.StageIdeas {
+	switch stage {
+	case ai.StageIdeas:
 		in, req, err := p.ideas.firstRequest(ctx, job)
 		if err != nil {
 			return batchGroup{}, err
 		}
 		br = batchRequest{Ideas: &in, Request: req}
-	} else {
+	case ai.StageImagePrompt:
+		req, err := p.images.firstRequest(ctx, job)
+		if err != nil {
+			return batchGroup{}, err
+		}
+		br = batchRequest{Request: req}
+	default:
 		in, req, err := p.drafter.firstRequest(ctx, job)
 		if err != nil {
 			return batchGroup{}, err
