@@ -82,3 +82,40 @@ func TestBatchModeInBrowser(t *testing.T) {
 		t.Errorf("ideas job params %s (%v), want a count of 2", ideas[0].Params, err)
 	}
 }
+
+// TestImagesBatchModeInBrowser (#23): an owner asks for a draft's images
+// with their prompts in batch mode on the site's page: the job waits
+// batched, quoted as ordinary images.
+func TestImagesBatchModeInBrowser(t *testing.T) {
+	ctx := browser(t)
+	h := apptest.Start(t)
+	t.Cleanup(func() { _ = chromedp.Do(ctx, chromedp.Navigate("about:blank")) })
+	tk, _ := h.Tenant(t, "batch-images-ui", 100)
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 1, "batchimagesui")
+	ctxDB := apptest.Context(t)
+	job := apptest.FreeJob(t, h.App.Store, tk.Tenant.ID, tasks.TypeDraft, seed.Site.ID, seed.Ideas[0].ID)
+	apptest.Must(t, h.App.Store.SaveDraft(ctxDB, store.Outcome{TenantID: tk.Tenant.ID, JobID: job}, seed.Ideas[0],
+		store.Draft{Title: seed.Ideas[0].Title, Slug: "batch-images-ui", BodyHTML: "<h2>One</h2><p>Two words</p>", WordCount: 2}),
+		"save draft")
+	email, password := "owner@example.com", "owner password 1"
+	createUser(t, h, tk.Tenant.ID, email, password, "owner")
+
+	err := chromedp.Do(ctx,
+		signInBrowser(h.URL, email, password),
+		chromedp.Navigate(fmt.Sprintf("%s/ui/sites/%d", h.URL, seed.Site.ID)),
+		poll(`document.querySelectorAll("#drafts-table .row-select").length === 1`),
+		chromedp.Click("#drafts-table .select-all"),
+		chromedp.SetValue("#image-mode", "batch"),
+		chromedp.Click("#gen-images"),
+		poll(`[...document.querySelectorAll(".batch strong")].some(s => s.textContent.includes("Images 1 draft(s) in batch mode"))`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v\npage: %s", err, pageText(t, ctx, artifactsDir(t)))
+	}
+	jobs, err := h.App.Store.ListJobs(ctxDB, tk.Tenant.ID, store.JobFilter{Type: tasks.TypeImage}, "", 10)
+	apptest.Must(t, err, "list images jobs")
+	want := int64(1+seed.Site.InlineImages) * h.App.Config.Costs.Image
+	if len(jobs) != 1 || jobs[0].State != store.JobBatched || jobs[0].CreditsQuoted != want {
+		t.Fatalf("images jobs %+v, want one batched, quoted %d", jobs, want)
+	}
+}

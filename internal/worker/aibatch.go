@@ -21,8 +21,9 @@ import (
 )
 
 // Bulk at half price (#23). A job created batched (drafts, ideas, and
-// images, whose prompt call alone is batched) waits in the state batched. BatchPass, run periodically, moves such jobs through a
-// provider's Batch API:
+// images, whose prompt call alone is batched) waits in the state batched.
+// BatchPass, run periodically, moves such jobs through a provider's Batch
+// API:
 //
 //  1. It captures, per job, the request its stage's first model call
 //     would send (checkpoint stepBatchRequest, with the stage's input),

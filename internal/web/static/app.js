@@ -480,11 +480,14 @@ const pages = {
         if (mode) body.mode = mode; // none: the account's default decides
         run("Drafts for " + ids.length + " idea(s)" + (mode === "batch" ? " in batch mode" : ""), "POST", "/v1/drafts/generate", body, () => { loadIdeas(); loadDrafts(); });
       });
-      for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", {}], ["approve", "Approve", "/v1/drafts/approve", {}], ["publish", "Publish", "/v1/drafts/publish", { status: "publish" }]]) {
+      // extra returns the request's fields besides draft_ids, and its label's end.
+      const imageMode = () => document.getElementById("image-mode").value === "batch" ? [{ mode: "batch" }, " in batch mode"] : [{}, ""];
+      for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", imageMode], ["approve", "Approve", "/v1/drafts/approve", () => [{}, ""]], ["publish", "Publish", "/v1/drafts/publish", () => [{ status: "publish" }, ""]]]) {
         document.getElementById(btn).addEventListener("click", () => {
           const ids = selected("drafts-table");
           if (!ids.length) return say("Select drafts first.", true);
-          run(label + " " + ids.length + " draft(s)", "POST", path, Object.assign({ draft_ids: ids }, extra), loadDrafts);
+          const [fields, how] = extra();
+          run(label + " " + ids.length + " draft(s)" + how, "POST", path, Object.assign({ draft_ids: ids }, fields), loadDrafts);
         });
       }
     }
