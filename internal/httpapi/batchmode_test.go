@@ -314,23 +314,94 @@ func TestCatalogueMultiplierClusteringAndImages(t *testing.T) {
 	}
 }
 
-// TestBatchModeOwnKey: a tenant whose work its own OpenAI key serves
-// cannot ask for batch mode (the Batch API runs under the server's key):
-// drafts and ideas get a 400 naming mode and why.
+// TestBatchModeOwnKey: a tenant whose work its own OpenAI key serves may
+// ask for batch mode (its key's Batch API runs it): drafts and ideas wait
+// batched at the batch quote; with batch_min_items, a bulk that names no
+// mode goes to batch mode too.
 func TestBatchModeOwnKey(t *testing.T) {
 	t.Parallel()
 	h := apptest.Start(t)
 	tk, _ := h.Tenant(t, "batchownkey", 100)
-	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 1, "batchownkey")
+	seed := apptest.SeedIdeas(t, h.App.Store, tk.Tenant.ID, 2, "batchownkey")
 	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/ai-settings/openai",
 		map[string]string{"api_key": "sk-own-0123456789abcdef", "base_url": "https://llm.example.com/v1"}).must(t, 200, nil)
-	for path, body := range map[string]map[string]any{
-		"/v1/drafts/generate": {"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"},
-		"/v1/ideas/generate":  {"cluster_ids": []int64{seed.Cluster.ID}, "mode": "batch"},
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 1}).must(t, 200, nil)
+	costs := h.App.Config.Costs
+	for _, tt := range []struct {
+		path string
+		body map[string]any
+		want int64
+	}{
+		{"/v1/drafts/generate", map[string]any{"idea_ids": []int64{seed.Ideas[0].ID}, "mode": "batch"}, (costs.Draft + 1) / 2},
+		{"/v1/drafts/generate", map[string]any{"idea_ids": []int64{seed.Ideas[1].ID}}, (costs.Draft + 1) / 2},
+		{"/v1/ideas/generate", map[string]any{"cluster_ids": []int64{seed.Cluster.ID}, "count": 2, "mode": "batch"}, (2*costs.Idea + 1) / 2},
 	} {
-		p := callJSON(t, h, tk.OwnerKey, "POST", path, body).problem(t, 400)
-		if got := fields(p); len(got) != 1 || got[0] != "mode" || !strings.Contains(fmt.Sprint(p), "own OpenAI key") {
-			t.Errorf("%s in batch mode with the tenant's own key: %+v, want a 400 naming mode and the key", path, p)
+		var acc jobsAnswer
+		callJSON(t, h, tk.OwnerKey, "POST", tt.path, tt.body).must(t, 202, &acc)
+		if len(acc.Jobs) != 1 || acc.CreditsQuoted != tt.want {
+			t.Fatalf("%s %v with the tenant's own key: %+v, want one job quoted %d", tt.path, tt.body, acc, tt.want)
 		}
+		if j := apptest.Job(t, h.App.Store, tk.Tenant.ID, acc.Jobs[0].ID); j.State != store.JobBatched {
+			t.Errorf("%s %v: job %s, want batched", tt.path, tt.body, j.State)
+		}
+	}
+}
+
+// TestImagesBatchMode: "mode": "batch" on an images request makes jobs
+// that wait batched (their prompt call goes through the Batch API), quoted
+// as ordinary images; the tenant's default does not send images to batch
+// mode; a catalogue model of another provider for image prompts is a 400.
+func TestImagesBatchMode(t *testing.T) {
+	t.Parallel()
+	h := apptest.Start(t)
+	ctx := t.Context()
+	st := h.App.Store
+	tk, _ := h.Tenant(t, "imagesbatch", 100)
+	seed := apptest.SeedIdeas(t, st, tk.Tenant.ID, 3, "imagesbatch")
+	drafts := make([]int64, len(seed.Ideas))
+	for i, idea := range seed.Ideas {
+		job := apptest.FreeJob(t, st, tk.Tenant.ID, tasks.TypeDraft, seed.Site.ID, idea.ID)
+		apptest.Must(t, st.SaveDraft(ctx, store.Outcome{TenantID: tk.Tenant.ID, JobID: job}, idea, store.Draft{
+			Title: idea.Title, Slug: fmt.Sprintf("imagesbatch-%d", i), BodyHTML: "<h2>One</h2><p>Two words</p>",
+			WordCount: 2}), "save draft")
+	}
+	list, err := st.ListDrafts(ctx, tk.Tenant.ID, seed.Site.ID, store.Page{Limit: 10})
+	apptest.Must(t, err, "drafts")
+	for i, d := range list {
+		drafts[i] = d.ID
+	}
+	images := func(id int64, mode string) answer {
+		body := map[string]any{"draft_ids": []int64{id}}
+		if mode != "" {
+			body["mode"] = mode
+		}
+		return callJSON(t, h, tk.OwnerKey, "POST", "/v1/images/generate", body)
+	}
+	if got := fields(images(drafts[0], "later").problem(t, 400)); len(got) != 1 || got[0] != "mode" {
+		t.Errorf("problem fields %v, want [mode]", got)
+	}
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/batch-settings", map[string]any{"batch_min_items": 1}).must(t, 200, nil)
+	quote := int64(1+seed.Site.InlineImages) * h.App.Config.Costs.Image
+	for _, tt := range []struct {
+		draft int64
+		mode  string
+		state string
+	}{{drafts[0], "", store.JobQueued}, {drafts[1], "batch", store.JobBatched}} {
+		var acc jobsAnswer
+		images(tt.draft, tt.mode).must(t, 202, &acc)
+		if len(acc.Jobs) != 1 || acc.CreditsQuoted != quote {
+			t.Fatalf("images in mode %q: %+v, want one job quoted %d", tt.mode, acc, quote)
+		}
+		if j := apptest.Job(t, st, tk.Tenant.ID, acc.Jobs[0].ID); j.State != tt.state {
+			t.Errorf("images in mode %q: job %s, want %s", tt.mode, j.State, tt.state)
+		}
+	}
+
+	m, err := st.FindModel(ctx, "offline", "offline-writer-v1", store.ModelKindChat)
+	apptest.Must(t, err, "offline writer")
+	callJSON(t, h, tk.OwnerKey, "PUT", "/v1/stage-models", map[string]any{"image_prompt": m.ID}).must(t, 200, nil)
+	p := images(drafts[2], "batch").problem(t, 400)
+	if got := fields(p); len(got) != 1 || got[0] != "mode" || !strings.Contains(fmt.Sprint(p), "image prompts") {
+		t.Errorf("images in batch mode with image prompts routed offline: %+v, want a 400 naming mode", p)
 	}
 }

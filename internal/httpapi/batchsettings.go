@@ -54,12 +54,12 @@ func (s *Server) putBatchSettings(c echo.Context) error {
 // workMode is the mode of a request for n items of stage (drafts, or
 // the clusters of an ideas request): the one it names, else batch when
 // the tenant's default (batch_min_items) says so for n, else ordinary.
-// Batch mode needs a model of the server's Batch API (OpenAI or Azure
-// OpenAI, the server's key) to serve the stage: the worker's own model, or
-// a catalogue model of those providers. A tenant whose stage its own key
-// or another provider's model serves gets the ordinary mode by default,
-// and a 400 naming the reason when it asks for batch mode, never a batch
-// quote for work run the ordinary way.
+// Batch mode needs a Batch API to serve the stage: the tenant's own OpenAI
+// key's when it brought one, else the server's (OpenAI or Azure OpenAI)
+// with the worker's own model or a catalogue model of those providers. A
+// tenant whose stage another provider's model serves gets the ordinary
+// mode by default, and a 400 naming the reason when it asks for batch
+// mode, never a batch quote for work run the ordinary way.
 func (s *Server) workMode(c echo.Context, asked string, n int, stage ai.Stage) (string, error) {
 	mode := asked
 	if mode == "" {
@@ -99,8 +99,7 @@ func (s *Server) batchUnavailable(c echo.Context, stage ai.Stage) (string, error
 		return "", err
 	}
 	if err == nil && settings.OpenAIKeyEnc != nil {
-		return fmt.Sprintf("the account's %s are written with its own OpenAI key, and the Batch API runs under "+
-			"the server's key only", what), nil
+		return "", nil // its own key's Batch API serves it (the catalogue routes no stage of such a tenant)
 	}
 	m, err := s.store.RoutedModel(ctx, tenantID, string(stage))
 	if err != nil {
@@ -114,4 +113,5 @@ func (s *Server) batchUnavailable(c echo.Context, stage ai.Stage) (string, error
 }
 
 // stageWork names the work of the stages batch mode serves.
-var stageWork = map[ai.Stage]string{ai.StageDraft: "drafts", ai.StageIdeas: "ideas"}
+var stageWork = map[ai.Stage]string{ai.StageDraft: "drafts", ai.StageIdeas: "ideas",
+	ai.StageImagePrompt: "image prompts"}

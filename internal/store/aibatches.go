@@ -280,12 +280,13 @@ func (s *Store) RecordAIBatchFiles(ctx context.Context, id, input, output, error
 		WHERE id = $1`, input, output, errorFile)
 }
 
-// AIBatchesToClean returns up to limit ended provider batches of provider
-// run under the server's key whose files have not all been deleted and
-// whose next attempt is due, the longest waiting first.
+// AIBatchesToClean returns up to limit ended provider batches whose files
+// have not all been deleted and whose next attempt is due, the longest
+// waiting first: those of provider run under the server's key ("": none)
+// and those run under tenants' own keys.
 func (s *Store) AIBatchesToClean(ctx context.Context, provider string, limit int) ([]AIBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+aiBatchColumns+` FROM ai_batches
-		WHERE state = 'ended' AND files_cleaned_at IS NULL AND provider = $1 AND tenant_id IS NULL
+		WHERE state = 'ended' AND files_cleaned_at IS NULL AND (tenant_id IS NOT NULL OR provider = $1)
 		  AND (file_delete_after IS NULL OR file_delete_after <= now())
 		ORDER BY file_delete_after NULLS FIRST, ended_at LIMIT $2`, provider, limit)
 	if err != nil {

@@ -20,9 +20,10 @@ import (
 	"github.com/presswork/presswork/internal/tasks"
 )
 
-// Bulk at half price (#23). A job created batched waits in the state
-// batched. BatchPass, run periodically, moves such jobs through a
-// provider's Batch API:
+// Bulk at half price (#23). A job created batched (drafts, ideas, and
+// images, whose prompt call alone is batched) waits in the state batched.
+// BatchPass, run periodically, moves such jobs through a provider's Batch
+// API:
 //
 //  1. It captures, per job, the request its stage's first model call
 //     would send (checkpoint stepBatchRequest, with the stage's input),
@@ -50,9 +51,16 @@ import (
 // model, or by a chat model of the model catalogue on the Batch API's own
 // provider and account (an OpenAI model when the server's key is
 // OpenAI's, an Azure one when it is Azure's): the lines then name that
-// model, and the batch is priced at its catalogue batch prices. A tenant
-// with providers of its own, or a stage routed to another provider, runs
-// the ordinary way: the job goes back to the ordinary queue at once.
+// model, and the batch is priced at its catalogue batch prices. A stage
+// routed to another provider runs the ordinary way: the job goes back to
+// the ordinary queue at once.
+//
+// A tenant that brings its own OpenAI key has its jobs batched under that
+// key (TenantBatchers): its provider batches are its own (store.AIBatch's
+// TenantID; grouped per tenant and model, never mixed with another's
+// lines), and every call for them (upload, create, find, poll, results,
+// cancel, file deletion) goes with its key, to its base URL, with the
+// model its key serves the stage with, as its ordinary calls do.
 
 // MetadataGroup is the batch metadata key that names a provider batch's
 // row (store.AIBatch.ID).
@@ -81,6 +89,12 @@ type BatchAPI interface {
 	DeleteFile(ctx context.Context, id string) error
 }
 
+// TenantBatchers gives the Batch API of a tenant that brings its own
+// OpenAI key (providers.TenantModels); ok is false for the others.
+type TenantBatchers interface {
+	Batcher(ctx context.Context, tenantID int64) (b *openai.Batcher, ok bool, err error)
+}
+
 // batchPassStore is what BatchPass reads and writes.
 type batchPassStore interface {
 	checkpointStore
@@ -106,11 +120,14 @@ type batchPassStore interface {
 
 // BatchPass moves batched jobs through a provider's Batch API.
 type BatchPass struct {
-	store   batchPassStore
-	api     BatchAPI // nil: no Batch API; batched jobs run the ordinary way
+	store batchPassStore
+	api   BatchAPI // nil: no Batch API; batched jobs run the ordinary way
+	// tenants, if not nil, gives the Batch APIs of tenants' own keys.
+	tenants TenantBatchers
 	jobs    submitter
 	drafter *Drafter
 	ideas   *IdeaWriter
+	images  *Illustrator
 	// maxLines bounds the jobs grouped per pass and per provider batch.
 	maxLines int
 	// fileRetryBase is the wait after a first failure to delete a batch's
@@ -120,18 +137,25 @@ type BatchPass struct {
 }
 
 // NewBatchPass returns the pass of the workers d builds, with api (nil
-// sends every batched job to the ordinary queue) and at most maxLines
-// lines per provider batch.
+// sends the batched jobs of tenants without a key of their own to the
+// ordinary queue) and at most maxLines lines per provider batch. When
+// d.Tenants is also TenantBatchers (providers.TenantModels is), the jobs
+// of tenants with their own key are batched under it; otherwise they run
+// the ordinary way.
 func NewBatchPass(d Deps, api BatchAPI, maxLines int) *BatchPass {
 	models := &Models{writer: d.Writer, embedder: d.Embedder, tenants: d.Tenants, prompts: d.Store, router: d.Router}
-	return &BatchPass{store: d.Store, api: api, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log, fileRetryBase: time.Minute,
+	tenants, _ := d.Tenants.(TenantBatchers)
+	return &BatchPass{store: d.Store, api: api, tenants: tenants, jobs: d.Jobs, maxLines: max(maxLines, 1), log: d.Log,
+		fileRetryBase: time.Minute,
 		drafter: &Drafter{store: d.Store, models: models, minWords: d.DraftMinWords, wordBand: d.DraftWordBand,
 			links: NewInternalLinks(d.Store, d.CallRetryBase)},
-		ideas: &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}}}
+		ideas:  &IdeaWriter{store: d.Store, models: models, perIdea: d.Costs.Idea, retry: callRetry{base: d.CallRetryBase}},
+		images: &Illustrator{store: d.Store, models: models, perImage: d.Costs.Image, log: d.Log}}
 }
 
 // batchRequest is a batched job's captured request, checkpointed, with
-// the input it was written from: a draft's, or an ideas job's.
+// the input it was written from: a draft's, or an ideas job's (an images
+// job's prompt input is read again when it runs).
 type batchRequest struct {
 	Key     string         `json:"key"`
 	Model   string         `json:"model"`
@@ -163,7 +187,7 @@ func (p *BatchPass) Once(ctx context.Context) error {
 		return errors.Join(err, oerr)
 	}
 	for _, b := range open {
-		aerr := p.advance(ctx, b)
+		aerr := p.advanceWith(ctx, b)
 		if errs.IsPermanent(aerr) {
 			aerr = p.giveUp(ctx, b, aerr)
 		}
@@ -196,31 +220,40 @@ func (p *BatchPass) giveUp(ctx context.Context, b store.AIBatch, why error) erro
 	return p.store.EndAIBatch(ctx, b.ID, why.Error())
 }
 
+// batchGroup is what a provider batch's lines share: the key they run
+// under (a tenant's own, or 0 for the server's), the API and the model.
+type batchGroup struct {
+	tenantID int64
+	provider string
+	model    string
+}
+
 // group captures the requests of waiting jobs and records them as provider
-// batches, one per model; jobs that cannot be batched go to the queue.
+// batches, one per key and model; jobs that cannot be batched go to the
+// queue.
 func (p *BatchPass) group(ctx context.Context) error {
 	waiting, err := p.store.BatchedJobs(ctx, p.maxLines)
 	if err != nil || len(waiting) == 0 {
 		return err
 	}
-	byModel := map[string][]string{}
+	groups := map[batchGroup][]string{}
 	var ordinary []string
 	for _, job := range waiting {
-		req, err := p.capture(ctx, job)
+		g, err := p.capture(ctx, job)
 		if err != nil {
 			p.log.Info("batched job runs the ordinary way", "job", job.ID, "reason", err)
 			ordinary = append(ordinary, job.ID)
 			continue
 		}
-		byModel[req.Model] = append(byModel[req.Model], job.ID)
+		groups[g] = append(groups[g], job.ID)
 	}
 	if err := p.requeue(ctx, func(ctx context.Context) ([]store.Job, error) {
 		return p.store.UnbatchWaiting(ctx, ordinary)
 	}); err != nil {
 		return err
 	}
-	for model, ids := range byModel {
-		nb := store.NewAIBatch{ID: uuid.NewString(), Provider: p.api.Name(), Model: model}
+	for g, ids := range groups {
+		nb := store.NewAIBatch{ID: uuid.NewString(), TenantID: g.tenantID, Provider: g.provider, Model: g.model}
 		if _, _, err := p.store.StartAIBatch(ctx, nb, ids); err != nil && !errs.IsConflict(err) {
 			return err
 		}
@@ -228,74 +261,132 @@ func (p *BatchPass) group(ctx context.Context) error {
 	return nil
 }
 
-// capture checkpoints the request of a batched job's first model call.
-func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchRequest, error) {
-	stage := map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas}[job.Type]
-	switch {
-	case p.api == nil:
-		return batchRequest{}, errors.New("no Batch API is configured")
-	case stage == "":
-		return batchRequest{}, fmt.Errorf("%s jobs are not batched", job.Type)
+// batchedStages are the stages whose first model call a job of each type
+// sends through a provider batch: an images job's is its prompt call (the
+// images themselves are made the ordinary way; Replicate has no Batch API).
+var batchedStages = map[string]ai.Stage{tasks.TypeDraft: ai.StageDraft, tasks.TypeIdeas: ai.StageIdeas,
+	tasks.TypeImage: ai.StageImagePrompt}
+
+// capture checkpoints the request of a batched job's first model call and
+// returns the group of its provider batch.
+func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchGroup, error) {
+	stage := batchedStages[job.Type]
+	if stage == "" {
+		return batchGroup{}, fmt.Errorf("%s jobs are not batched", job.Type)
 	}
-	model, err := p.batchModel(ctx, job.TenantID, stage)
+	g, err := p.batchRoute(ctx, job.TenantID, stage)
 	if err != nil {
-		return batchRequest{}, err
+		return batchGroup{}, err
 	}
 	var br batchRequest
-	if stage == ai.StageIdeas {
+	switch stage {
+	case ai.StageIdeas:
 		in, req, err := p.ideas.firstRequest(ctx, job)
 		if err != nil {
-			return batchRequest{}, err
+			return batchGroup{}, err
 		}
 		br = batchRequest{Ideas: &in, Request: req}
-	} else {
+	case ai.StageImagePrompt:
+		req, err := p.images.firstRequest(ctx, job)
+		if err != nil {
+			return batchGroup{}, err
+		}
+		br = batchRequest{Request: req}
+	default:
 		in, req, err := p.drafter.firstRequest(ctx, job)
 		if err != nil {
-			return batchRequest{}, err
+			return batchGroup{}, err
 		}
 		br = batchRequest{Input: in, Request: req}
 	}
-	br.Key, br.Model = ai.RequestKey(br.Request), model
+	br.Key, br.Model = ai.RequestKey(br.Request), g.model
 	br.Request.Input = nil
-	return br, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
+	return g, p.store.SaveCheckpoint(ctx, job.TenantID, job.ID, stepBatchRequest, br)
 }
 
-// batchModel returns the model of the Batch API that serves a tenant's
-// stage: the API's own for the stage, or the catalogue model the stage is
-// routed to when the API's provider serves it; an error says why the
-// stage cannot be batched.
-func (p *BatchPass) batchModel(ctx context.Context, tenantID int64, stage ai.Stage) (string, error) {
+// batchRoute returns the group of the Batch API that serves a tenant's
+// stage. A tenant with its own key: its key's Batch API and the model its
+// key serves the stage with (the catalogue does not route such tenants'
+// stages). Another: the server's Batch API, with its own model for the
+// stage or the catalogue model the stage is routed to when the API's
+// provider serves it. An error says why the stage cannot be batched.
+func (p *BatchPass) batchRoute(ctx context.Context, tenantID int64, stage ai.Stage) (batchGroup, error) {
 	if t := p.drafter.models.tenants; t != nil {
 		_, own, err := t.ForTenant(ctx, tenantID)
 		if err != nil {
-			return "", err
+			return batchGroup{}, err
 		}
 		if own {
-			return "", errors.New("the tenant's own providers serve it")
+			api, err := p.tenantAPI(ctx, tenantID)
+			if err != nil {
+				return batchGroup{}, err
+			}
+			return batchGroup{tenantID: tenantID, provider: api.Name(), model: api.Model(stage)}, nil
 		}
 	}
+	if p.api == nil {
+		return batchGroup{}, errors.New("no Batch API is configured")
+	}
+	g := batchGroup{provider: p.api.Name(), model: p.api.Model(stage)}
 	m, err := p.store.RoutedModel(ctx, tenantID, string(stage))
 	switch {
 	case err != nil:
-		return "", err
+		return batchGroup{}, err
 	case m == nil:
-		return p.api.Model(stage), nil
+		return g, nil
 	case !m.Batchable() || m.Provider != catalogueProvider(p.api.Name()):
-		return "", fmt.Errorf("the catalogue routes the %s stage to %s, which this worker's Batch API (%s) does not serve",
+		return batchGroup{}, fmt.Errorf("the catalogue routes the %s stage to %s, which this worker's Batch API (%s) does not serve",
 			stage, m.Name(), p.api.Name())
 	}
-	return m.Model, nil
+	g.model = m.Model
+	return g, nil
+}
+
+// tenantAPI returns the Batch API of a tenant's own key.
+func (p *BatchPass) tenantAPI(ctx context.Context, tenantID int64) (BatchAPI, error) {
+	if p.tenants == nil {
+		return nil, errs.Permanent(errors.New("this worker builds no Batch API from tenants' own keys"))
+	}
+	api, ok, err := p.tenants.Batcher(ctx, tenantID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok || api == nil:
+		return nil, errs.Permanent(errors.New("the tenant has no OpenAI key of its own any more"))
+	}
+	return api, nil
+}
+
+// apiOf returns the Batch API that provider batch b runs under: the
+// server's, or its tenant's own key's.
+func (p *BatchPass) apiOf(ctx context.Context, b store.AIBatch) (BatchAPI, error) {
+	if b.TenantID != nil {
+		return p.tenantAPI(ctx, *b.TenantID)
+	}
+	if p.api == nil {
+		return nil, errs.Permanent(errors.New("this worker has no Batch API"))
+	}
+	return p.api, nil
+}
+
+// advanceWith moves a provider batch on with the API it runs under.
+func (p *BatchPass) advanceWith(ctx context.Context, b store.AIBatch) error {
+	api, err := p.apiOf(ctx, b)
+	if err != nil {
+		return err
+	}
+	return p.advance(ctx, api, b)
 }
 
 // advance moves a provider batch on from its state.
-func (p *BatchPass) advance(ctx context.Context, b store.AIBatch) error {
+func (p *BatchPass) advance(ctx context.Context, api BatchAPI, b store.AIBatch) error {
 	if b.State == store.AIBatchCreating {
-		return p.create(ctx, b)
+		return p.create(ctx, api, b)
 	}
 	if b.ProviderBatchID == nil {
 		return errs.Permanent(errors.New("submitted without the provider's batch id"))
 	}
-	bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
+	bt, err := api.Retrieve(ctx, *b.ProviderBatchID)
 	if err != nil {
 		return err
 	}
@@ -310,17 +401,17 @@ func (p *BatchPass) advance(ctx context.Context, b store.AIBatch) error {
 	}
 	if !bt.Ended() {
 		if (b.CancelRequested || len(jobs) == 0) && bt.Status != openai.BatchCancelling {
-			_, err = p.api.Cancel(ctx, bt.ID)
+			_, err = api.Cancel(ctx, bt.ID)
 		}
 		return err
 	}
-	return p.finish(ctx, b, bt, jobs)
+	return p.finish(ctx, api, b, bt, jobs)
 }
 
 // create finds the provider's batch of b, or uploads its file (once) and
 // creates it, and records it.
-func (p *BatchPass) create(ctx context.Context, b store.AIBatch) error {
-	found, err := p.api.FindBatch(ctx, MetadataGroup, b.ID, b.IntentAt.Add(-batchFindSlack))
+func (p *BatchPass) create(ctx context.Context, api BatchAPI, b store.AIBatch) error {
+	found, err := api.FindBatch(ctx, MetadataGroup, b.ID, b.IntentAt.Add(-batchFindSlack))
 	if err == nil {
 		return p.store.SubmitAIBatch(ctx, b.ID, found.ID)
 	}
@@ -330,10 +421,10 @@ func (p *BatchPass) create(ctx context.Context, b store.AIBatch) error {
 	up := openai.Upload{Model: b.Model}
 	if b.InputFileID != nil {
 		up.FileID = *b.InputFileID
-	} else if up, err = p.upload(ctx, b); err != nil || up.FileID == "" {
+	} else if up, err = p.upload(ctx, api, b); err != nil || up.FileID == "" {
 		return err
 	}
-	bt, err := p.api.Create(ctx, up, map[string]string{MetadataGroup: b.ID})
+	bt, err := api.Create(ctx, up, map[string]string{MetadataGroup: b.ID})
 	if err != nil {
 		return err
 	}
@@ -343,7 +434,7 @@ func (p *BatchPass) create(ctx context.Context, b store.AIBatch) error {
 // upload writes the lines of b's jobs from their checkpointed requests and
 // uploads them; a job without one goes to the queue. With no line left,
 // the batch ends and up is empty.
-func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload, error) {
+func (p *BatchPass) upload(ctx context.Context, api BatchAPI, b store.AIBatch) (openai.Upload, error) {
 	jobs, err := p.store.AIBatchJobs(ctx, b.ID)
 	if err != nil {
 		return openai.Upload{}, err
@@ -369,7 +460,7 @@ func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload,
 	if len(lines) == 0 {
 		return openai.Upload{}, p.store.EndAIBatch(ctx, b.ID, "no job left to batch")
 	}
-	up, err := p.api.Upload(ctx, "presswork-"+b.ID, lines)
+	up, err := api.Upload(ctx, "presswork-"+b.ID, lines)
 	if err != nil {
 		return openai.Upload{}, err
 	}
@@ -378,12 +469,12 @@ func (p *BatchPass) upload(ctx context.Context, b store.AIBatch) (openai.Upload,
 
 // finish checkpoints the answers of an ended provider batch, puts its jobs
 // back on the queue (answered or not) and ends it.
-func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch, jobs []store.Job) error {
+func (p *BatchPass) finish(ctx context.Context, api BatchAPI, b store.AIBatch, bt openai.Batch, jobs []store.Job) error {
 	ids := make([]string, len(jobs))
 	for i, j := range jobs {
 		ids[i] = j.ID
 	}
-	results, err := p.api.Results(ctx, bt, ids)
+	results, err := api.Results(ctx, bt, ids)
 	if err != nil {
 		return err
 	}
@@ -428,20 +519,25 @@ func (p *BatchPass) finish(ctx context.Context, b store.AIBatch, bt openai.Batch
 const maxFileDeleteAttempts = 10
 
 // cleanFiles deletes at the provider the files of the ended provider
-// batches whose next attempt is due. A failure is logged and recorded (the
-// batch is tried again later, and given up after maxFileDeleteAttempts):
-// the files cost storage, not a job's completion.
+// batches whose next attempt is due: the server's Batch API's, and those
+// run under tenants' own keys, each with its key. A failure is logged and
+// recorded (the batch is tried again later, and given up after
+// maxFileDeleteAttempts): the files cost storage, not a job's completion.
 func (p *BatchPass) cleanFiles(ctx context.Context) {
-	if p.api == nil {
-		return
+	provider := "" // only tenants' batches
+	if p.api != nil {
+		provider = p.api.Name()
 	}
-	ended, err := p.store.AIBatchesToClean(ctx, p.api.Name(), 100)
+	ended, err := p.store.AIBatchesToClean(ctx, provider, 100)
 	if err != nil {
 		p.log.Warn("provider batch files: cannot list the batches to clean", "error", err)
 		return
 	}
 	for _, b := range ended {
-		derr := p.deleteFiles(ctx, b)
+		api, derr := p.apiOf(ctx, b)
+		if derr == nil {
+			derr = p.deleteFiles(ctx, api, b)
+		}
 		if derr == nil || ctx.Err() != nil {
 			continue
 		}
@@ -462,10 +558,10 @@ func (p *BatchPass) cleanFiles(ctx context.Context) {
 // deleted yet, recording each, then records that none is left. A batch
 // whose output and error files were never recorded (it ended before they
 // were) is asked of the provider first.
-func (p *BatchPass) deleteFiles(ctx context.Context, b store.AIBatch) error {
+func (p *BatchPass) deleteFiles(ctx context.Context, api BatchAPI, b store.AIBatch) error {
 	files := b.Files()
 	if b.ProviderBatchID != nil && b.OutputFileID == nil && b.ErrorFileID == nil {
-		bt, err := p.api.Retrieve(ctx, *b.ProviderBatchID)
+		bt, err := api.Retrieve(ctx, *b.ProviderBatchID)
 		var e *openai.Error
 		switch {
 		case errors.As(err, &e) && e.StatusCode == http.StatusNotFound:
@@ -482,7 +578,7 @@ func (p *BatchPass) deleteFiles(ctx context.Context, b store.AIBatch) error {
 		}
 	}
 	for _, id := range files {
-		if err := p.api.DeleteFile(ctx, id); err != nil {
+		if err := api.DeleteFile(ctx, id); err != nil {
 			return fmt.Errorf("delete file %s: %w", id, err)
 		}
 		if err := p.store.RecordAIBatchFileDeleted(ctx, b.ID, id); err != nil {

@@ -44,6 +44,7 @@ var errJobCanceled = errors.New("the job was canceled")
 
 // imageStore is what the image stage reads and writes.
 type imageStore interface {
+	checkpointStore
 	StartJob(ctx context.Context, tenantID int64, jobID, phase string) (store.Job, error)
 	GetJob(ctx context.Context, tenantID int64, id string) (store.Job, error)
 	SetPhase(ctx context.Context, jobID, phase string) error
@@ -170,20 +171,33 @@ func (w *Illustrator) creditsPerImage(job store.Job) (int64, error) {
 	return w.perImage, nil
 }
 
-// prepareImages writes the rows of the images the job makes (phase
-// "prompt") and returns them, the featured image first: the rows the draft
-// already has (ready or pending) and new pending ones for the rest, whose
-// prompts the text model writes in one call.
-func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job store.Job, d store.Draft,
-	perImage int64) ([]store.Image, ai.Usage, error) {
-	var usage ai.Usage
-	existing, err := w.store.ListImages(ctx, p.TenantID, d.ID)
+// imagePlan is what a job's images are to be, before their prompts are
+// written: the draft's site, its images to keep and the new ones to ask
+// prompts for.
+type imagePlan struct {
+	site     store.Site
+	featured *store.Image  // the draft's featured image, nil to make one
+	keep     []store.Image // the draft's inline images kept
+	used     map[int]bool  // the positions of the draft's inline images
+	headings []string      // the <h2> headings without a kept image
+	want     int           // the new inline images to ask prompts for
+}
+
+// needsPrompt reports whether the plan asks the text model for prompts.
+func (pl imagePlan) needsPrompt() bool { return pl.featured == nil || pl.want > 0 }
+
+// planImages reads a draft's images and site and plans the job's images:
+// the site's in-article images (at most what the job's quote covers at
+// perImage) each after a different heading, the featured image.
+func (w *Illustrator) planImages(ctx context.Context, tenantID int64, job store.Job, d store.Draft,
+	perImage int64) (imagePlan, error) {
+	existing, err := w.store.ListImages(ctx, tenantID, d.ID)
 	if err != nil {
-		return nil, usage, fmt.Errorf("images of draft %d: %w", d.ID, err)
+		return imagePlan{}, fmt.Errorf("images of draft %d: %w", d.ID, err)
 	}
-	site, err := w.store.GetSite(ctx, p.TenantID, d.SiteID)
+	site, err := w.store.GetSite(ctx, tenantID, d.SiteID)
 	if err != nil {
-		return nil, usage, fmt.Errorf("site of draft %d: %w", d.ID, err)
+		return imagePlan{}, fmt.Errorf("site of draft %d: %w", d.ID, err)
 	}
 	n := site.InlineImages
 	if perImage > 0 {
@@ -192,53 +206,64 @@ func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job st
 	}
 	n = min(max(n, 0), ai.MaxInlineImages)
 
-	var featured *store.Image
+	pl := imagePlan{site: site, used: map[int]bool{}}
 	var inline []store.Image
-	used := map[int]bool{}
 	for _, img := range existing {
 		if img.Role == store.ImageRoleFeatured {
-			featured = &img
+			pl.featured = &img
 			continue
 		}
-		used[img.Position] = true
+		pl.used[img.Position] = true
 		inline = append(inline, img)
 	}
-	keep := inline[:min(n, len(inline))]
-	var headings []string
+	pl.keep = inline[:min(n, len(inline))]
 	for _, hd := range draftHeadings(d.BodyHTML) {
-		if !slices.ContainsFunc(keep, func(img store.Image) bool { return img.Heading == hd }) {
-			headings = append(headings, hd)
+		if !slices.ContainsFunc(pl.keep, func(img store.Image) bool { return img.Heading == hd }) {
+			pl.headings = append(pl.headings, hd)
 		}
 	}
-	want := min(n-len(keep), len(headings))
+	pl.want = min(n-len(pl.keep), len(pl.headings))
+	return pl, nil
+}
 
+// prepareImages writes the rows of the images the job makes (phase
+// "prompt") and returns them, the featured image first: the rows the draft
+// already has (ready or pending) and new pending ones for the rest, whose
+// prompts the text model writes in one call.
+func (w *Illustrator) prepareImages(ctx context.Context, p tasks.Payload, job store.Job, d store.Draft,
+	perImage int64) ([]store.Image, ai.Usage, error) {
+	var usage ai.Usage
+	pl, err := w.planImages(ctx, p.TenantID, job, d, perImage)
+	if err != nil {
+		return nil, usage, err
+	}
 	var prompt ai.ImagePrompt
-	if featured == nil || want > 0 {
+	if pl.needsPrompt() {
 		var u ai.Usage
-		prompt, u, err = w.imagePrompt(ctx, p.TenantID, d, site, headings, want)
+		prompt, u, err = w.imagePrompt(ctx, job, d, pl)
 		usage.Add(u)
 		if err != nil {
 			return nil, usage, err
 		}
 	}
-	slots := make([]store.ImageSlot, 0, 1+n)
-	if featured == nil {
+	slots := make([]store.ImageSlot, 0, 1+len(pl.keep)+len(prompt.Inline))
+	if pl.featured == nil {
 		slots = append(slots, store.ImageSlot{Role: store.ImageRoleFeatured, Prompt: prompt.Prompt, AltText: prompt.AltText})
 	} else {
-		slots = append(slots, slotOf(*featured))
+		slots = append(slots, slotOf(*pl.featured))
 	}
-	for _, img := range keep {
+	for _, img := range pl.keep {
 		slots = append(slots, slotOf(img))
 	}
 	pos := 1
 	for _, ip := range prompt.Inline {
-		for used[pos] {
+		for pl.used[pos] {
 			pos++
 		}
 		if pos > ai.MaxInlineImages {
 			break
 		}
-		used[pos] = true
+		pl.used[pos] = true
 		slots = append(slots, store.ImageSlot{Role: store.ImageRoleInline, Position: pos, Heading: ip.Heading,
 			Prompt: ip.Prompt, AltText: ip.AltText})
 	}
@@ -314,26 +339,85 @@ func (w *Illustrator) generateImage(ctx context.Context, p tasks.Payload, model 
 }
 
 // imagePrompt asks the tenant's text model for the prompt and alt text of
-// a draft's featured image and of inline in-article images, placed after
-// some of headings.
-func (w *Illustrator) imagePrompt(ctx context.Context, tenantID int64, d store.Draft, site store.Site, headings []string,
-	inline int) (ai.ImagePrompt, ai.Usage, error) {
-	writer, _, err := w.models.For(ctx, tenantID, ai.StageImagePrompt)
+// a draft's featured image and of the plan's new inline images, placed
+// after some of its headings. A job whose prompt call a provider batch
+// answered (#23) takes that answer when the call is still the one the
+// batch was sent (the draft and its images unchanged since), through the
+// usual validation and repair; otherwise the model is called.
+func (w *Illustrator) imagePrompt(ctx context.Context, job store.Job, d store.Draft, pl imagePlan) (ai.ImagePrompt, ai.Usage, error) {
+	writer, in, err := w.promptWriter(ctx, job.TenantID, d, pl)
 	if err != nil {
 		return ai.ImagePrompt{}, ai.Usage{}, err
 	}
-	profile, err := siteProfile(ctx, w.store, tenantID, site.ID)
-	if err != nil {
+	if err := w.batchAnswered(ctx, job, &writer); err != nil {
 		return ai.ImagePrompt{}, ai.Usage{}, err
 	}
-	in := ai.ImagePromptInput{SiteName: site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
-		Excerpt: d.Excerpt, Headings: headings, InlineCount: inline, Profile: profile}
 	var usage ai.Usage
 	prompt, err := askChat(ctx, &usage, func() (ai.ImagePrompt, ai.Usage, error) { return writer.ImagePrompt(ctx, in) })
 	if err != nil {
 		return ai.ImagePrompt{}, usage, fmt.Errorf("write image prompt: %w", err)
 	}
 	return prompt, usage, nil
+}
+
+// promptWriter returns the writer of a tenant's image prompts and the
+// input of a draft's for plan pl.
+func (w *Illustrator) promptWriter(ctx context.Context, tenantID int64, d store.Draft, pl imagePlan) (*ai.Writer,
+	ai.ImagePromptInput, error) {
+	writer, _, err := w.models.For(ctx, tenantID, ai.StageImagePrompt)
+	if err != nil {
+		return nil, ai.ImagePromptInput{}, err
+	}
+	profile, err := siteProfile(ctx, w.store, tenantID, pl.site.ID)
+	if err != nil {
+		return nil, ai.ImagePromptInput{}, err
+	}
+	return writer, ai.ImagePromptInput{SiteName: pl.site.Name, Title: d.Title, FocusKeyword: d.FocusKeyword,
+		Excerpt: d.Excerpt, Headings: pl.headings, InlineCount: pl.want, Profile: profile}, nil
+}
+
+// batchAnswered makes writer answer the prompt call of a job that a
+// provider batch answered with the line's answer.
+func (w *Illustrator) batchAnswered(ctx context.Context, job store.Job, writer **ai.Writer) error {
+	if !job.Checkpointed {
+		return nil
+	}
+	answer, ok, err := loadCheckpoint[batchAnswer](ctx, w.store, job, stepBatchAnswer)
+	if err != nil || !ok {
+		return err
+	}
+	req, ok, err := loadCheckpoint[batchRequest](ctx, w.store, job, stepBatchRequest)
+	if err != nil || !ok {
+		return err
+	}
+	*writer = (*writer).WithAnswer(req.Key, answer.Response)
+	return nil
+}
+
+// firstRequest returns the request an images job's prompt call sends,
+// without calling the model: the line of a provider batch. A job whose
+// draft needs no prompt (its images are all there) has none to batch.
+func (w *Illustrator) firstRequest(ctx context.Context, job store.Job) (ai.JSONRequest, error) {
+	d, err := w.store.GetDraft(ctx, job.TenantID, job.SubjectID)
+	if err != nil {
+		return ai.JSONRequest{}, fmt.Errorf("draft %d: %w", job.SubjectID, err)
+	}
+	perImage, err := w.creditsPerImage(job)
+	if err != nil {
+		return ai.JSONRequest{}, err
+	}
+	pl, err := w.planImages(ctx, job.TenantID, job, d, perImage)
+	if err != nil {
+		return ai.JSONRequest{}, err
+	}
+	if !pl.needsPrompt() {
+		return ai.JSONRequest{}, errors.New("the draft's images need no prompt")
+	}
+	writer, in, err := w.promptWriter(ctx, job.TenantID, d, pl)
+	if err != nil {
+		return ai.JSONRequest{}, err
+	}
+	return ai.FirstRequest(writer, func(w *ai.Writer) error { _, _, err := w.ImagePrompt(ctx, in); return err })
 }
 
 // draftHeadings returns the texts of a body's <h2> headings.

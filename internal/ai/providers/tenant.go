@@ -38,7 +38,8 @@ type TenantModels struct {
 type tenantModelsEntry struct {
 	updatedAt time.Time
 	p         ai.TextModels
-	key       string // the tenant's OpenAI key, for TenantSecrets
+	batch     *openai.Batcher // the Batch API under the tenant's key
+	key       string          // the tenant's OpenAI key, for TenantSecrets
 }
 
 // NewTenantModels returns the source of tenants' own models; box opens
@@ -51,30 +52,46 @@ func NewTenantModels(st *store.Store, box *secret.Box, cfg TenantOpenAI, log *sl
 // false for the others. A key that cannot be decrypted is a permanent
 // error.
 func (m *TenantModels) ForTenant(ctx context.Context, tenantID int64) (ai.TextModels, bool, error) {
+	e, ok, err := m.entry(ctx, tenantID)
+	return e.p, ok, err
+}
+
+// Batcher returns the Batch API client of a tenant with a key of its own
+// (#23), built from the same sealed key, base URL and models as ForTenant's
+// models, so that its batch-mode work runs under its key; ok is false for
+// the others.
+func (m *TenantModels) Batcher(ctx context.Context, tenantID int64) (*openai.Batcher, bool, error) {
+	e, ok, err := m.entry(ctx, tenantID)
+	return e.batch, ok, err
+}
+
+// entry returns the tenant's cached models, built again when its settings
+// changed.
+func (m *TenantModels) entry(ctx context.Context, tenantID int64) (tenantModelsEntry, bool, error) {
 	settings, err := m.store.GetTenantAISettings(ctx, tenantID)
 	if errors.Is(err, errs.ErrNotFound) || (err == nil && settings.OpenAIKeyEnc == nil) {
 		m.mu.Lock()
 		delete(m.cache, tenantID)
 		m.mu.Unlock()
-		return ai.TextModels{}, false, nil
+		return tenantModelsEntry{}, false, nil
 	}
 	if err != nil {
-		return ai.TextModels{}, false, fmt.Errorf("load AI settings: %w", err)
+		return tenantModelsEntry{}, false, fmt.Errorf("load AI settings: %w", err)
 	}
 	m.mu.Lock()
 	e, ok := m.cache[tenantID]
 	m.mu.Unlock()
 	if ok && e.updatedAt.Equal(settings.UpdatedAt) {
-		return e.p, true, nil
+		return e, true, nil
 	}
-	p, key, err := m.build(tenantID, settings)
+	e, err = m.build(tenantID, settings)
 	if err != nil {
-		return ai.TextModels{}, false, err
+		return tenantModelsEntry{}, false, err
 	}
 	m.mu.Lock()
-	m.cache[tenantID] = tenantModelsEntry{updatedAt: settings.UpdatedAt, p: p, key: key}
+	m.cache[tenantID] = e
 	m.mu.Unlock()
-	return p, true, nil
+	return e, true, nil
 }
 
 // TenantSecrets returns the OpenAI key of the tenant's models in use (none
@@ -89,10 +106,10 @@ func (m *TenantModels) TenantSecrets(tenantID int64) []string {
 	return nil
 }
 
-func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (ai.TextModels, string, error) {
+func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (tenantModelsEntry, error) {
 	key, err := m.box.Open(s.OpenAIKeyEnc, secret.OpenAIKeyAD(tenantID))
 	if err != nil {
-		return ai.TextModels{}, "", errs.Permanent(errors.New("the tenant's OpenAI key cannot be decrypted " +
+		return tenantModelsEntry{}, errs.Permanent(errors.New("the tenant's OpenAI key cannot be decrypted " +
 			"(the server's SECRET_KEY may have changed); save the key again with PUT /v1/ai-settings/openai"))
 	}
 	baseURL := ""
@@ -104,13 +121,20 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (ai.TextM
 	if !m.cfg.AllowPrivateURLs {
 		opts = append(opts, openai.WithTransport(netguard.Transport()))
 	}
+	unusable := func(err error) (tenantModelsEntry, error) {
+		return tenantModelsEntry{}, errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+	}
 	text, err := openai.NewTextModel(cfg, opts...)
 	if err != nil {
-		return ai.TextModels{}, "", errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+		return unusable(err)
 	}
 	emb, err := openai.NewEmbedder(cfg, opts...)
 	if err != nil {
-		return ai.TextModels{}, "", errs.Permanent(fmt.Errorf("the tenant's OpenAI settings are unusable: %w", err))
+		return unusable(err)
+	}
+	batch, err := openai.NewBatcher(cfg, opts...)
+	if err != nil {
+		return unusable(err)
 	}
 	tenant := stack{metricsKey: metrics.KeyTenant, lim: m.cfg.Limiter, limits: m.cfg.Limits}
 	prefix := tenantKeyPrefix(tenantID)
@@ -121,5 +145,5 @@ func (m *TenantModels) build(tenantID int64, s store.TenantAISettings) (ai.TextM
 	}
 	m.log.Info("tenant's own OpenAI key in use", "tenant", tenantID, "base_url", cfg.BaseURL,
 		"text", p.Text.Name(), "embeddings", p.Embedder.Name())
-	return p, string(key), nil
+	return tenantModelsEntry{updatedAt: s.UpdatedAt, p: p, batch: batch, key: string(key)}, nil
 }

@@ -78,6 +78,12 @@ func TestTenantModelsLimitKeys(t *testing.T) {
 		t.Errorf("TenantSecrets = %q, want the tenant's key", got)
 	}
 
+	// Its Batch API (#23) comes from the same key, with the same models.
+	batch, ok, err := models.Batcher(ctx, id)
+	if !ok || err != nil || batch == nil || batch.Model(ai.StageDraft) != "gpt-4o-mini" {
+		t.Fatalf("Batcher = %v, %v, %v", batch, ok, err)
+	}
+
 	again, _, _ := models.ForTenant(ctx, id)
 	if again.Text != p.Text {
 		t.Error("the models were built again without a change")
@@ -87,10 +93,16 @@ func TestTenantModelsLimitKeys(t *testing.T) {
 	if changed.Text == p.Text {
 		t.Error("the models were not rebuilt after the key changed")
 	}
+	if rebuilt, _, _ := models.Batcher(ctx, id); rebuilt == batch {
+		t.Error("the Batch API was not rebuilt after the key changed")
+	}
 	if err := st.ClearTenantOpenAIKey(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := models.ForTenant(ctx, id); ok || err != nil {
 		t.Errorf("ForTenant after the key was cleared = %v, %v", ok, err)
+	}
+	if _, ok, err := models.Batcher(ctx, id); ok || err != nil {
+		t.Errorf("Batcher after the key was cleared = %v, %v", ok, err)
 	}
 }

@@ -469,7 +469,9 @@ const pages = {
       document.getElementById("gen-ideas").addEventListener("click", () => {
         const ids = selected("clusters-table");
         if (!ids.length) return say("Select clusters first.", true);
-        run("Ideas for " + ids.length + " cluster(s)", "POST", "/v1/ideas/generate", { cluster_ids: ids, count: Number(document.getElementById("idea-count").value) }, loadIdeas);
+        const mode = document.getElementById("idea-mode").value, body = { cluster_ids: ids, count: Number(document.getElementById("idea-count").value) };
+        if (mode) body.mode = mode; // none: the account's default decides
+        run("Ideas for " + ids.length + " cluster(s)" + (mode === "batch" ? " in batch mode" : ""), "POST", "/v1/ideas/generate", body, loadIdeas);
       });
       document.getElementById("gen-drafts").addEventListener("click", () => {
         const ids = selected("ideas-table");
@@ -478,11 +480,14 @@ const pages = {
         if (mode) body.mode = mode; // none: the account's default decides
         run("Drafts for " + ids.length + " idea(s)" + (mode === "batch" ? " in batch mode" : ""), "POST", "/v1/drafts/generate", body, () => { loadIdeas(); loadDrafts(); });
       });
-      for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", {}], ["approve", "Approve", "/v1/drafts/approve", {}], ["publish", "Publish", "/v1/drafts/publish", { status: "publish" }]]) {
+      // extra returns the request's fields besides draft_ids, and its label's end.
+      const imageMode = () => document.getElementById("image-mode").value === "batch" ? [{ mode: "batch" }, " in batch mode"] : [{}, ""];
+      for (const [btn, label, path, extra] of [["gen-images", "Images", "/v1/images/generate", imageMode], ["approve", "Approve", "/v1/drafts/approve", () => [{}, ""]], ["publish", "Publish", "/v1/drafts/publish", () => [{ status: "publish" }, ""]]]) {
         document.getElementById(btn).addEventListener("click", () => {
           const ids = selected("drafts-table");
           if (!ids.length) return say("Select drafts first.", true);
-          run(label + " " + ids.length + " draft(s)", "POST", path, Object.assign({ draft_ids: ids }, extra), loadDrafts);
+          const [fields, how] = extra();
+          run(label + " " + ids.length + " draft(s)" + how, "POST", path, Object.assign({ draft_ids: ids }, fields), loadDrafts);
         });
       }
     }

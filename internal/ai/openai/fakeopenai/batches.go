@@ -62,6 +62,7 @@ type batchStore struct {
 	deleted     []string // file ids, in the order deleted
 	deletes     int      // DELETE /v1/files requests
 	failDeletes int      // the next n DELETE /v1/files answer 500
+	keys        []string // the key of each files or batches request, in order
 }
 
 type file struct {
@@ -132,13 +133,14 @@ func (s *Server) guard(azure bool, h func(w http.ResponseWriter, r *http.Request
 				return
 			}
 		}
+		s.bmu.Lock()
+		defer s.bmu.Unlock()
+		s.batches.keys = append(s.batches.keys, got)
 		if key != "" && got != key {
 			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
 				"Incorrect API key provided: "+got+".")
 			return
 		}
-		s.bmu.Lock()
-		defer s.bmu.Unlock()
 		if s.batches.files == nil {
 			s.batches.files = map[string]*file{}
 		}
@@ -183,6 +185,15 @@ func (s *Server) FilesDeleted() []string {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	return append([]string(nil), s.batches.deleted...)
+}
+
+// BatchAPIKeys returns the key each files or batches request came with
+// (its Authorization bearer, or api-key on Azure paths), in order,
+// refused or not.
+func (s *Server) BatchAPIKeys() []string {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	return append([]string(nil), s.batches.keys...)
 }
 
 // FileDeleteRequests returns how many DELETE /v1/files requests came,
