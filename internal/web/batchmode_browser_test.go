@@ -36,15 +36,13 @@ func TestBatchModeInBrowser(t *testing.T) {
 		poll(`document.querySelector("#messages").textContent.includes("Bulks of 25 drafts or more go to batch mode.")`),
 
 		chromedp.Navigate(fmt.Sprintf("%s/ui/sites/%d", h.URL, seed.Site.ID)),
-		poll(`document.querySelectorAll("#ideas-table .row-select").length === 2`),
-		chromedp.Click("#ideas-table .select-all"),
+		selectAllRows("ideas-table", 2),
 		chromedp.SetValue("#draft-mode", "batch"),
 		chromedp.Click("#gen-drafts"),
 		poll(`[...document.querySelectorAll(".batch strong")].some(s => s.textContent.includes("Drafts for 2 idea(s) in batch mode"))`),
 
 		// Ideas too: the cluster's, two of them, in batch mode.
-		poll(`document.querySelectorAll("#clusters-table .row-select").length === 1`),
-		chromedp.Click("#clusters-table .select-all"),
+		selectAllRows("clusters-table", 1),
 		chromedp.SetValue("#idea-count", "2"),
 		chromedp.SetValue("#idea-mode", "batch"),
 		chromedp.Click("#gen-ideas"),
@@ -103,8 +101,7 @@ func TestImagesBatchModeInBrowser(t *testing.T) {
 	err := chromedp.Do(ctx,
 		signInBrowser(h.URL, email, password),
 		chromedp.Navigate(fmt.Sprintf("%s/ui/sites/%d", h.URL, seed.Site.ID)),
-		poll(`document.querySelectorAll("#drafts-table .row-select").length === 1`),
-		chromedp.Click("#drafts-table .select-all"),
+		selectAllRows("drafts-table", 1),
 		chromedp.SetValue("#image-mode", "batch"),
 		chromedp.Click("#gen-images"),
 		poll(`[...document.querySelectorAll(".batch strong")].some(s => s.textContent.includes("Images 1 draft(s) in batch mode"))`),
@@ -118,4 +115,23 @@ func TestImagesBatchModeInBrowser(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].State != store.JobBatched || jobs[0].CreditsQuoted != want {
 		t.Fatalf("images jobs %+v, want one batched, quoted %d", jobs, want)
 	}
+}
+
+// selectAllRows selects the n rows of a table of the site page with its
+// "select all" box once the page has loaded (its site's summary shown), and
+// selects them again until they stay selected: a click that lands while
+// the page is still laying itself out, or a table filled again after it,
+// would leave them unselected.
+func selectAllRows(table string, n int) chromedp.Action[chromedp.Void] {
+	return poll(fmt.Sprintf(`(() => {
+		if (!document.querySelector("#site-summary").textContent.includes("health")) return false;
+		const rows = [...document.querySelectorAll("#%[1]s tbody .row-select")];
+		if (rows.length !== %[2]d) return false;
+		if (!rows.every(r => r.checked)) {
+			const all = document.querySelector("#%[1]s .select-all");
+			all.checked = false;
+			all.click();
+		}
+		return rows.every(r => r.checked);
+	})()`, table, n))
 }
