@@ -240,11 +240,8 @@ type IdeaInContext struct {
 // query (the draft stage reads it for every job).
 func (s *Store) GetIdeaInContext(ctx context.Context, tenantID, id int64) (IdeaInContext, error) {
 	var ic IdeaInContext
-	row := s.pool.QueryRow(ctx, `SELECT `+ideaColumns+`, c.name, s.name, s.url, s.content_profile, t.content_profile`+ideaFrom+`
-		JOIN clusters c ON c.id = i.cluster_id AND c.tenant_id = i.tenant_id
-		JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
-		JOIN tenants t ON t.id = i.tenant_id
-		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id)
+	row := s.pool.QueryRow(ctx, `SELECT `+ideaColumns+`, c.name, s.name, s.url, s.content_profile, t.content_profile`+
+		ideaInContextFrom+` WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, id)
 	err := scanIdeaWith(row, &ic.Idea, &ic.ClusterName, &ic.SiteName, &ic.SiteURL, &ic.Profiles.Site, &ic.Profiles.Tenant)
 	return ic, missing(translate(err), "idea", id)
 }
@@ -285,11 +282,15 @@ func (s *Store) StartDraftJob(ctx context.Context, tenantID int64, jobID, phase 
 const ideaInContextDoc = `(SELECT to_jsonb(x) FROM (
 	SELECT i.id, i.site_id, i.cluster_id, i.job_id, i.title, i.content_type, i.target_keywords, i.outline,
 		d.id AS draft_id, i.created_at, c.name AS cluster_name, s.name AS site_name, s.url AS site_url,
-		s.content_profile AS site_profile, t.content_profile AS tenant_profile` + ideaFrom + `
+		s.content_profile AS site_profile, t.content_profile AS tenant_profile` + ideaInContextFrom + `
+	WHERE i.tenant_id = jobs.tenant_id AND i.id = jobs.subject_id) x)`
+
+// ideaInContextFrom is where an idea in context is read from: the idea
+// (i) with its draft (d), cluster (c), site (s) and tenant (t).
+const ideaInContextFrom = ideaFrom + `
 	JOIN clusters c ON c.id = i.cluster_id AND c.tenant_id = i.tenant_id
 	JOIN sites s ON s.id = i.site_id AND s.tenant_id = i.tenant_id
-	JOIN tenants t ON t.id = i.tenant_id
-	WHERE i.tenant_id = jobs.tenant_id AND i.id = jobs.subject_id) x)`
+	JOIN tenants t ON t.id = i.tenant_id`
 
 // ideaInContextRow is the document of ideaInContextDoc.
 type ideaInContextRow struct {
