@@ -128,11 +128,13 @@ func benchDrain(t *testing.T, n int, instant bool) string {
 	// Polled slowly (a count of the batch costs PostgreSQL about 2 ms, a
 	// share of the very CPU measured); the time is the last job's own
 	// finished_at, not the poll's.
-	benchWaitCountEvery(t, pool, 200*time.Millisecond, 5*time.Minute, "the draft batch finishes", n,
+	polls := benchWaitCountEvery(t, pool, 200*time.Millisecond, 5*time.Minute, "the draft batch finishes", n,
 		`SELECT count(*) FROM jobs WHERE batch_id = $1 AND state IN ('succeeded', 'failed', 'canceled')`, acc.BatchID)
 	cpu := benchCPUNow(pool).minus(cpu0)
 	stop()
-	sql := benchSQLNow(t, pool).minus(sql0)
+	// Presswork's statements only: not the polls, each a statement in a
+	// transaction of its own.
+	sql := benchSQLNow(t, pool).minus(sql0).minus(benchSQL{statements: float64(polls), transactions: float64(polls)})
 	benchTopStatements(t, pool, 25)
 	if im != nil && im.calls.Load() != int64(n) {
 		t.Errorf("drain: the instant provider was asked %d times for %d drafts (repairs?)", im.calls.Load(), n)
@@ -474,15 +476,16 @@ func benchWaitCount(t *testing.T, pool *pgxpool.Pool, timeout time.Duration, wha
 }
 
 // benchWaitCountEvery polls query every interval until it counts at least
-// want.
+// want, and returns how many times it asked.
 func benchWaitCountEvery(t *testing.T, pool *pgxpool.Pool, interval, timeout time.Duration, what string, want int,
-	query string, args ...any) {
+	query string, args ...any) (polls int) {
 	deadline := time.Now().Add(timeout)
 	for {
 		var n int
 		apptest.Must(t, pool.QueryRow(context.Background(), query, args...).Scan(&n), what)
+		polls++
 		if n >= want {
-			return
+			return polls
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: %d of %d after %s", what, n, want, timeout)

@@ -62,7 +62,7 @@ type configEntry struct {
 // versions the context's job started with, else read's, kept if it did not
 // fail or found nothing (errs.ErrNotFound, kept too: most tenants have no
 // settings or overrides of their own). clone copies a kept value for the
-// caller (nil: the value holds no memory a caller could change).
+// caller (nil: the callers only read the value).
 func cachedConfig[T any](ctx context.Context, c *configCache, key configKey, read func() (T, error), clone func(T) T) (T, error) {
 	a := attemptOf(ctx)
 	if a == nil {
