@@ -311,17 +311,24 @@ func (p *BatchPass) capture(ctx context.Context, job store.Job) (batchGroup, err
 // stage or the catalogue model the stage is routed to when the API's
 // provider serves it. An error says why the stage cannot be batched.
 func (p *BatchPass) batchRoute(ctx context.Context, tenantID int64, stage ai.Stage) (batchGroup, error) {
-	if t := p.drafter.models.tenants; t != nil {
+	if p.tenants != nil { // one read of the tenant's settings tells whether it has a key and gives its API
+		api, own, err := p.tenants.Batcher(ctx, tenantID)
+		if err != nil {
+			return batchGroup{}, err
+		}
+		if own && api != nil {
+			return batchGroup{tenantID: tenantID, provider: api.Name(), model: api.Model(stage)}, nil
+		}
+		if own {
+			return batchGroup{}, errs.Permanent(errors.New("the tenant has no OpenAI key of its own any more"))
+		}
+	} else if t := p.drafter.models.tenants; t != nil {
 		_, own, err := t.ForTenant(ctx, tenantID)
 		if err != nil {
 			return batchGroup{}, err
 		}
 		if own {
-			api, err := p.tenantAPI(ctx, tenantID)
-			if err != nil {
-				return batchGroup{}, err
-			}
-			return batchGroup{tenantID: tenantID, provider: api.Name(), model: api.Model(stage)}, nil
+			return batchGroup{}, errs.Permanent(errors.New("this worker builds no Batch API from tenants' own keys"))
 		}
 	}
 	if p.api == nil {
