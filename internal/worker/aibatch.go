@@ -641,6 +641,20 @@ func (p *BatchPass) requeue(ctx context.Context, commit func(context.Context) ([
 	return p.jobs.Submit(ctx, commit)
 }
 
+// batchAnswerOf returns the request a batched job's first model call was
+// captured as and its line's answer; ok is false unless a provider batch
+// answered it (both checkpointed; a job without checkpoints reads none).
+func batchAnswerOf(ctx context.Context, cs checkpointStore, job store.Job) (req batchRequest, answer batchAnswer, ok bool, err error) {
+	if !job.Checkpointed {
+		return req, answer, false, nil
+	}
+	if answer, ok, err = loadCheckpoint[batchAnswer](ctx, cs, job, stepBatchAnswer); err != nil || !ok {
+		return req, answer, false, err
+	}
+	req, ok, err = loadCheckpoint[batchRequest](ctx, cs, job, stepBatchRequest)
+	return req, answer, ok && err == nil, err
+}
+
 // loadCheckpoint reads a job's checkpoint step into a T; ok is false when
 // it has none (or one that does not decode).
 func loadCheckpoint[T any](ctx context.Context, cs checkpointStore, job store.Job, step string) (v T, ok bool, err error) {

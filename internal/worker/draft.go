@@ -60,11 +60,9 @@ func (d *Drafter) Work(ctx context.Context, p tasks.Payload) error {
 	pages := &sitePages{links: d.links, tenantID: p.TenantID, siteID: idea.SiteID}
 	ask := func() (draftAnswer, error) {
 		// A line of a provider batch answered the first call (#23).
-		batched := false
-		if job.Checkpointed {
-			if batched, err = d.batchAnswered(ctx, job, &in, &writer); err != nil {
-				return draftAnswer{}, err
-			}
+		batched, err := d.batchAnswered(ctx, job, &in, &writer)
+		if err != nil {
+			return draftAnswer{}, err
 		}
 		if !batched {
 			if in.InternalLinks, err = d.linkTargets(ctx, pages, idea, embedder, &usage); err != nil {
@@ -116,11 +114,7 @@ func (d *Drafter) save(ctx context.Context, p tasks.Payload, job store.Job, idea
 // by a provider batch; if so, in becomes the input the batch's request was
 // written from and writer answers that request with the line's answer.
 func (d *Drafter) batchAnswered(ctx context.Context, job store.Job, in *ai.DraftInput, writer **ai.Writer) (bool, error) {
-	answer, ok, err := loadCheckpoint[batchAnswer](ctx, d.store, job, stepBatchAnswer)
-	if err != nil || !ok {
-		return false, err
-	}
-	req, ok, err := loadCheckpoint[batchRequest](ctx, d.store, job, stepBatchRequest)
+	req, answer, ok, err := batchAnswerOf(ctx, d.store, job)
 	if err != nil || !ok {
 		return false, err
 	}

@@ -107,14 +107,7 @@ func (w *IdeaWriter) Work(ctx context.Context, p tasks.Payload) error {
 // the batch's request was written from: the answer is then validated and
 // repaired as any, and compared with the site's ideas as they are now.
 func (w *IdeaWriter) batchAnswered(ctx context.Context, job store.Job, in *ai.IdeasInput, writer **ai.Writer) error {
-	if !job.Checkpointed {
-		return nil
-	}
-	answer, ok, err := loadCheckpoint[batchAnswer](ctx, w.store, job, stepBatchAnswer)
-	if err != nil || !ok {
-		return err
-	}
-	req, ok, err := loadCheckpoint[batchRequest](ctx, w.store, job, stepBatchRequest)
+	req, answer, ok, err := batchAnswerOf(ctx, w.store, job)
 	if err != nil || !ok || req.Ideas == nil {
 		return err
 	}

@@ -379,14 +379,7 @@ func (w *Illustrator) promptWriter(ctx context.Context, tenantID int64, d store.
 // batchAnswered makes writer answer the prompt call of a job that a
 // provider batch answered with the line's answer.
 func (w *Illustrator) batchAnswered(ctx context.Context, job store.Job, writer **ai.Writer) error {
-	if !job.Checkpointed {
-		return nil
-	}
-	answer, ok, err := loadCheckpoint[batchAnswer](ctx, w.store, job, stepBatchAnswer)
-	if err != nil || !ok {
-		return err
-	}
-	req, ok, err := loadCheckpoint[batchRequest](ctx, w.store, job, stepBatchRequest)
+	req, answer, ok, err := batchAnswerOf(ctx, w.store, job)
 	if err != nil || !ok {
 		return err
 	}
