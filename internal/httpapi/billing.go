@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -175,18 +174,14 @@ func (s *Server) startPortal(c echo.Context) error {
 }
 
 func (s *Server) listInvoices(c echo.Context) error {
-	limit := 20
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return errs.Invalid("limit", "must be a whole number from 1 to 100")
-		}
-		limit = n
+	limit, err := queryInt(c, "limit", 20, 1, 100)
+	if err != nil {
+		return err
 	}
 	if s.billing == nil {
 		return errBillingOff
 	}
-	invs, err := s.billing.Invoices(c.Request().Context(), principal(c).TenantID, limit)
+	invs, err := s.billing.Invoices(c.Request().Context(), principal(c).TenantID, int(limit))
 	if err != nil {
 		return err
 	}
@@ -358,15 +353,11 @@ func (s *Server) deletePack(c echo.Context) error {
 // billingOverview answers GET /v1/admin/billing/overview?days=N (30 by
 // default, at most 366).
 func (s *Server) billingOverview(c echo.Context) error {
-	days := 30
-	if v := c.QueryParam("days"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 366 {
-			return errs.Invalid("days", "must be a whole number from 1 to 366")
-		}
-		days = n
+	days, err := queryInt(c, "days", 30, 1, 366)
+	if err != nil {
+		return err
 	}
-	since := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -(days - 1))
+	since := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -int(days-1))
 	o, err := s.store.BillingOverview(c.Request().Context(), since)
 	if err != nil {
 		return err

@@ -379,7 +379,6 @@ func applyChange(ctx context.Context, tx pgx.Tx, ch BillingChange) (BillingOutco
 	default:
 		out.Outcome = "ignored: nothing to apply"
 	}
-	out.TenantID = tenantID
 	return out, err
 }
 
